@@ -1,0 +1,45 @@
+"""Configuration from the environment, with defaults that work on a developer's machine."""
+import os
+
+SERVICES = ("enrolment", "venues", "welfare", "notify")
+DATABASES = SERVICES + ("gateway",)
+
+
+def env(name, default):
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def amqp_uri():
+    return env("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+
+
+def pg_server():
+    """URL of the PostgreSQL server, without a database name."""
+    return env("PALACE_PG", "postgresql://postgres@127.0.0.1:5432").rstrip("/")
+
+
+def db_prefix():
+    return env("PALACE_DB_PREFIX", "palace")
+
+
+def db_name(part):
+    return f"{db_prefix()}_{part}"
+
+
+def db_url(part):
+    """libpq URL of the database owned by `part` (a service or the gateway)."""
+    return f"{pg_server()}/{db_name(part)}"
+
+
+def rpc_timeout():
+    return float(env("PALACE_RPC_TIMEOUT", "5"))
+
+
+def retry_delays():
+    """Seconds to wait before each redelivery of a failed event, then it is dead-lettered."""
+    return [float(s) for s in env("PALACE_RETRY_DELAYS", "1,5,30").split(",") if s.strip()]
+
+
+def pool_size():
+    return int(env("PALACE_DB_POOL_SIZE", "20"))

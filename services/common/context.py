@@ -1,0 +1,41 @@
+"""Who is calling: the gateway puts the caller and the request id into the RPC context."""
+from dataclasses import dataclass
+
+from nameko.extensions import DependencyProvider
+
+
+@dataclass(frozen=True)
+class Caller:
+    id: str | None
+    roles: frozenset
+    unit: str | None
+    request_id: str | None
+    idempotency_key: str | None
+
+    def has(self, *roles):
+        return bool(self.roles.intersection(roles))
+
+    @classmethod
+    def from_context(cls, data):
+        roles = data.get("caller_roles") or ""
+        return cls(
+            id=data.get("caller_id") or None,
+            roles=frozenset(r for r in roles.split(",") if r),
+            unit=data.get("caller_unit") or None,
+            request_id=data.get("request_id") or None,
+            idempotency_key=data.get("idempotency_key") or None,
+        )
+
+    def to_context(self):
+        return {
+            "caller_id": self.id or "",
+            "caller_roles": ",".join(sorted(self.roles)),
+            "caller_unit": self.unit or "",
+            "request_id": self.request_id or "",
+            "idempotency_key": self.idempotency_key or "",
+        }
+
+
+class CallerProvider(DependencyProvider):
+    def get_dependency(self, worker_ctx):
+        return Caller.from_context(worker_ctx.data)

@@ -1,0 +1,38 @@
+"""Errors a service raises on purpose. They cross RPC intact (registered with nameko), so the
+gateway can map each one to its HTTP status and problem type."""
+from nameko.exceptions import deserialize_to_instance
+
+
+class PalaceError(Exception):
+    status = 500
+    problem = "internal"
+
+    def __init__(self, detail, problem=None, errors=None):
+        # args travel over RPC as JSON, so keep them strings and dicts (never None)
+        problem, errors = problem or self.problem, errors or {}
+        super().__init__(detail, problem, errors)
+        self.detail, self.problem, self.errors = detail, problem, errors
+
+
+@deserialize_to_instance
+class NotFound(PalaceError):
+    status, problem = 404, "not-found"
+
+
+@deserialize_to_instance
+class Conflict(PalaceError):
+    status, problem = 409, "conflict"
+
+
+@deserialize_to_instance
+class Invalid(PalaceError):
+    """Bad input: `errors` maps each field to its reasons."""
+    status, problem = 422, "validation-failed"
+
+
+@deserialize_to_instance
+class Forbidden(PalaceError):
+    status, problem = 403, "forbidden"
+
+
+EXPECTED = (NotFound, Conflict, Invalid, Forbidden)

@@ -1,0 +1,29 @@
+"""The envelope every event travels in: `<service>.<event_type>`, id, time, version, payload."""
+import uuid
+from datetime import datetime, timezone
+
+from kombu import Exchange
+from marshmallow import Schema, fields
+
+
+class EnvelopeSchema(Schema):
+    event_id = fields.UUID(required=True)
+    event_type = fields.String(required=True)
+    occurred_at = fields.AwareDateTime(required=True)
+    version = fields.Integer(required=True)
+    payload = fields.Dict(required=True)
+
+
+def envelope(service, event_type, payload, version=1):
+    return {
+        "event_id": str(uuid.uuid4()),
+        "event_type": f"{service}.{event_type}",
+        "occurred_at": datetime.now(timezone.utc).isoformat(),
+        "version": version,
+        "payload": payload,
+    }
+
+
+def exchange(service):
+    """The topic exchange a service's events go to; nameko's event handlers bind to it."""
+    return Exchange(f"{service}.events", type="topic", durable=True, auto_delete=False)

@@ -1,0 +1,121 @@
+"""The reliable event handler.
+
+nameko acks an event whose handler raised, and the event is lost. This handler instead:
+- records `(consumer, event_id)` in the same transaction as its effect, and skips an event it
+  has already handled, so a redelivery has no second effect;
+- on error, republishes the message to a delay queue that dead-letters it back after a pause
+  (one queue per delay, so a long pause never holds up a short one), and after the last retry,
+  or at once for a malformed event, to the handler's dead-letter queue with the reason;
+- acks the original only after that republish was confirmed, so a crash loses nothing.
+"""
+import functools
+import logging
+
+from kombu import Connection, Queue
+from kombu.pools import producers
+from marshmallow import ValidationError
+from nameko.events import EventHandler
+
+from services.common import config
+from services.common.errors import Invalid
+from services.common.events import EnvelopeSchema
+
+log = logging.getLogger(__name__)
+
+ATTEMPT = "x-palace-attempt"
+REASON = "x-palace-reason"
+ORIGIN = "x-palace-queue"
+POISON = (ValidationError, Invalid, KeyError, TypeError)  # retrying cannot fix these
+
+_envelope = EnvelopeSchema()
+
+
+def retry_queue_name(queue_name, delay):
+    return f"{queue_name}.retry.{int(delay * 1000)}ms"
+
+
+def dead_queue_name(queue_name):
+    return f"{queue_name}.dead"
+
+
+def side_queues(queue_name, delays):
+    """The delay queues and the dead-letter queue that belong to one handler queue."""
+    retries = [
+        Queue(retry_queue_name(queue_name, d), durable=True, queue_arguments={
+            "x-message-ttl": int(d * 1000),
+            "x-dead-letter-exchange": "",
+            "x-dead-letter-routing-key": queue_name,
+        })
+        for d in delays
+    ]
+    return retries + [Queue(dead_queue_name(queue_name), durable=True)]
+
+
+class ReliableEventHandler(EventHandler):
+    def setup(self):
+        super().setup()
+        self.delays = config.retry_delays()
+        self.side_queues = side_queues(self.queue.name, self.delays)
+        self.amqp = Connection(config.amqp_uri(), transport_options={"confirm_publish": True})
+
+    def start(self):
+        with self.amqp.clone() as conn:
+            for queue in self.side_queues:
+                queue(conn.default_channel).declare()
+        super().start()
+
+    def handle_result(self, message, worker_ctx, result=None, exc_info=None):
+        if exc_info is None:
+            self.queue_consumer.ack_message(message)
+            return result, exc_info
+        try:
+            self._divert(message, exc_info[1])
+        except Exception:
+            log.exception("could not divert failed event from %s; requeueing it", self.queue.name)
+            self.queue_consumer.requeue_message(message)
+        else:
+            self.queue_consumer.ack_message(message)
+        return result, exc_info
+
+    def _divert(self, message, error):
+        headers = dict(message.headers or {})
+        attempt = int(headers.get(ATTEMPT, 0))
+        if isinstance(error, POISON) or attempt >= len(self.delays):
+            target = dead_queue_name(self.queue.name)
+            headers[REASON] = f"{type(error).__name__}: {error}"[:1000]
+            headers[ORIGIN] = self.queue.name
+            log.error("event dead-lettered to %s after %d attempts: %s", target, attempt + 1, error)
+        else:
+            target = retry_queue_name(self.queue.name, self.delays[attempt])
+            log.warning("event failed (attempt %d), retrying via %s: %s", attempt + 1, target, error)
+        headers[ATTEMPT] = attempt + 1
+        with producers[self.amqp].acquire(block=True, timeout=10) as producer:
+            producer.publish(
+                message.body, exchange="", routing_key=target, headers=headers,
+                content_type=message.content_type, content_encoding=message.content_encoding,
+                delivery_mode=2, retry=False,
+            )
+
+
+def reliable_handler(source_service, event_type):
+    """Decorate `method(self, conn, event)`: it runs once per event, inside a transaction of
+    `self.db` that also records the event as handled. `event` is the validated envelope."""
+
+    def decorate(method):
+        consumer = method.__qualname__
+
+        @functools.wraps(method)
+        def handle(self, body):
+            event = _envelope.load(body)
+            with self.db.transaction() as conn:
+                first = conn.execute(
+                    "INSERT INTO processed_events (consumer, event_id) VALUES (%s, %s)"
+                    " ON CONFLICT DO NOTHING", (consumer, event["event_id"]),
+                ).rowcount
+                if not first:
+                    return None
+                return method(self, conn, event)
+
+        return ReliableEventHandler.decorator(source_service, event_type)(handle)
+
+    return decorate

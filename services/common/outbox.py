@@ -1,0 +1,106 @@
+"""Transactional outbox: events are rows written in the same transaction as the change they
+describe; a relay in each service instance publishes them with publisher confirms.
+
+Several instances cooperate: each claims unsent rows with FOR UPDATE SKIP LOCKED, so a row is
+published by one of them, and a row is marked sent only after the broker confirmed it. A crash
+between the publish and the mark means the event goes out again: consumers are idempotent."""
+import json
+import logging
+
+import eventlet
+import psycopg
+from kombu import Connection
+from nameko.extensions import DependencyProvider
+
+from services.common import config
+from services.common.events import envelope, exchange
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "outbox"
+BATCH = 200
+
+
+def record(conn, service, event_type, payload, request_id=None):
+    """Write an event in the caller's transaction; the relay is woken when it commits."""
+    event = envelope(service, event_type, payload)
+    conn.execute(
+        "INSERT INTO outbox (event_id, event_type, body, request_id) VALUES (%s, %s, %s, %s)",
+        (event["event_id"], event_type, json.dumps(event), request_id),
+    )
+    conn.execute(f"NOTIFY {CHANNEL}")
+    return event
+
+
+class Outbox(DependencyProvider):
+    """Gives workers `record(conn, event_type, payload)` and runs the relay while the service runs."""
+
+    poll_interval = 1.0  # a missed NOTIFY (e.g. while reconnecting) is caught by this poll
+
+    def setup(self):
+        self.service = self.container.service_name
+        self.url = config.db_url(self.service)
+        self.exchange = exchange(self.service)
+        self._running = False
+        self._thread = None
+
+    def start(self):
+        self._running = True
+        self._thread = self.container.spawn_managed_thread(self._run, identifier="outbox-relay")
+
+    def stop(self):
+        self._running = False
+        if self._thread is not None:
+            self._thread.kill()
+
+    kill = stop
+
+    def get_dependency(self, worker_ctx):
+        request_id = worker_ctx.data.get("request_id") or None
+
+        def add(conn, event_type, payload):
+            return record(conn, self.service, event_type, payload, request_id)
+
+        return add
+
+    # the relay
+
+    def _run(self):
+        delay = 0.5
+        while self._running:
+            try:
+                with psycopg.connect(self.url, autocommit=True) as listen, \
+                        psycopg.connect(self.url) as work, \
+                        Connection(config.amqp_uri(), transport_options={"confirm_publish": True}) as amqp:
+                    listen.execute(f"LISTEN {CHANNEL}")
+                    producer = amqp.Producer()
+                    self.exchange(producer.channel).declare()
+                    delay = 0.5
+                    while self._running:
+                        if relay_batch(work, producer, self.exchange) < BATCH:
+                            for _ in listen.notifies(timeout=self.poll_interval, stop_after=1):
+                                pass
+            except Exception as exc:  # broker or database away: keep trying, the rows wait
+                log.warning("outbox relay of %s: %s; retrying in %.1fs", self.service, exc, delay)
+                eventlet.sleep(delay)
+                delay = min(delay * 2, 10.0)
+
+
+def relay_batch(conn, producer, exchange):
+    """Publish one batch of unsent events, confirmed by the broker, then mark them sent."""
+    with conn.transaction():
+        rows = conn.execute(
+            "SELECT id, event_id, event_type, body::text, request_id FROM outbox"
+            " WHERE sent_at IS NULL ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
+            (BATCH,),
+        ).fetchall()
+        for _id, event_id, event_type, body, request_id in rows:
+            headers = {"nameko.request_id": request_id} if request_id else {}
+            producer.publish(
+                body, exchange=exchange, routing_key=event_type, headers=headers,
+                content_type="application/json", content_encoding="utf-8",
+                delivery_mode=2, message_id=str(event_id), retry=False,
+            )
+        if rows:
+            conn.execute("UPDATE outbox SET sent_at = now() WHERE id = ANY(%s)", ([r[0] for r in rows],))
+    return len(rows)
