@@ -1,0 +1,16 @@
+"""The welfare service: relief, mutual aid, claims and payouts (issue 7). For now it answers the readiness ping."""
+from nameko.rpc import rpc
+
+from services.common.db import Database
+from services.common.outbox import Outbox
+
+
+class WelfareService:
+    name = "welfare"
+
+    db = Database()
+    outbox = Outbox()
+
+    @rpc
+    def ping(self):
+        return {"service": self.name, "database": self.db.ping()}
