@@ -1,0 +1,62 @@
+"""The HTTP gateway: a falcon WSGI app served by gunicorn's gthread worker."""
+import logging
+import re
+import uuid
+
+import falcon
+
+from gateway import auth, openapi, problems
+from gateway.routes import accounts, enrolment, notify, ops
+from services.common import config
+from services.common.db import Db
+
+log = logging.getLogger("palace.gateway")
+
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
+
+
+class Gateway:
+    """What every route needs: the gateway's own database and the token key."""
+
+    def __init__(self):
+        self.db = Db(config.db_url("gateway"), max_size=int(config.env("PALACE_GATEWAY_DB_POOL", "16")),
+                     name="gateway")
+        self.db.open()
+        self.secret = auth.token_secret(self.db)
+        phone, password = config.env("PALACE_ADMIN_PHONE", ""), config.env("PALACE_ADMIN_PASSWORD", "")
+        if phone and password:
+            auth.ensure_admin(self.db, phone, password)
+
+
+class RequestContext:
+    """Gives every request an id (kept from X-Request-Id when sane) and reads its bearer token."""
+
+    def __init__(self, gateway):
+        self.gateway = gateway
+
+    def process_request(self, req, resp):
+        given = req.get_header("X-Request-Id") or ""
+        req.context.request_id = given if REQUEST_ID.match(given) else uuid.uuid4().hex
+        resp.set_header("X-Request-Id", req.context.request_id)
+        req.context.account = None
+        header = req.get_header("Authorization")
+        if header:
+            scheme, _, token = header.partition(" ")
+            if scheme.lower() != "bearer" or not token:
+                raise problems.Problem(401, "bad-token", "use Authorization: Bearer <access token>")
+            req.context.account = auth.read_access_token(self.gateway.secret, token.strip())
+
+
+def create_app():
+    gateway = Gateway()
+    app = falcon.App(middleware=[RequestContext(gateway)])
+    app.req_options.strip_url_path_trailing_slash = True
+    problems.install(app)
+    routes = [*ops.routes(gateway), *accounts.routes(gateway), *enrolment.routes(gateway),
+              *notify.routes(gateway)]
+    for path, resource in routes:
+        app.add_route(path, resource)
+    document = openapi.build(routes)
+    app.add_route("/openapi.json", ops.OpenApi(document))
+    return app
+

@@ -1,0 +1,55 @@
+"""Idempotency-Key on creates: the same key and body replays the stored answer, the same key
+with another body is a 422, and a key whose first request is still running is a 409."""
+import hashlib
+import json
+
+from psycopg.types.json import Jsonb
+
+from gateway.problems import Problem
+
+
+def run_once(db, req, resp, body, create):
+    """Answer `create(key) -> (status, document)` once per (caller, Idempotency-Key)."""
+    key = req.get_header("Idempotency-Key")
+    if key is None:
+        resp.status, resp.media = create(None)
+        return
+    if not 1 <= len(key) <= 255:
+        raise Problem(422, "validation-failed", "bad Idempotency-Key header",
+                      {"Idempotency-Key": ["must be 1 to 255 characters"]})
+    account_id = req.context.account.id
+    fingerprint = hashlib.sha256(
+        json.dumps([req.method, req.path, body], sort_keys=True, default=str).encode()).hexdigest()
+    with db.transaction() as conn:
+        claimed = conn.execute(
+            "INSERT INTO idempotency_keys (account_id, key, request_hash) VALUES (%s, %s, %s)"
+            " ON CONFLICT DO NOTHING", (account_id, key, fingerprint)).rowcount
+        earlier = None if claimed else conn.execute(
+            "SELECT request_hash, status, body FROM idempotency_keys WHERE account_id = %s AND key = %s",
+            (account_id, key)).fetchone()
+    if earlier is not None:
+        _replay(resp, earlier, fingerprint)
+        return
+    try:
+        status, document = create(key)
+    except BaseException:
+        with db.transaction() as conn:  # nothing was answered: let a retry run it again
+            conn.execute("DELETE FROM idempotency_keys WHERE account_id = %s AND key = %s", (account_id, key))
+        raise
+    with db.transaction() as conn:
+        conn.execute("UPDATE idempotency_keys SET status = %s, body = %s WHERE account_id = %s AND key = %s",
+                     (status, Jsonb(document),
+                      account_id, key))
+    resp.status, resp.media = status, document
+
+
+def _replay(resp, earlier, fingerprint):
+    if earlier["request_hash"] != fingerprint:
+        raise Problem(422, "idempotency-key-reused",
+                      "this Idempotency-Key was used for a different request",
+                      {"Idempotency-Key": ["was used with another body or path"]})
+    if earlier["status"] is None:
+        raise Problem(409, "request-in-progress", "the first request with this Idempotency-Key is still running",
+                      headers={"Retry-After": "1"})
+    resp.status, resp.media = earlier["status"], earlier["body"]
+    resp.set_header("Idempotent-Replayed", "true")

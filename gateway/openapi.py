@@ -1,0 +1,57 @@
+"""OpenAPI 3 document built from the marshmallow schemas each route declares."""
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+
+from gateway.schemas import ProblemSchema
+
+JSON = "application/json"
+
+
+def operation(summary, *, tag, body=None, response=None, status=200, many=False, auth=True,
+              roles=(), idempotent=False, query=(), errors=(400, 422)):
+    """The OpenAPI operation of one responder."""
+    op = {"summary": summary, "tags": [tag], "responses": {}}
+    description = f"Roles: {', '.join(roles)}." if roles else ""
+    if description:
+        op["description"] = description
+    if body is not None:
+        op["requestBody"] = {"required": True, "content": {JSON: {"schema": body}}}
+    ok = {"description": "OK" if status == 200 else "Created"}
+    if response is not None:
+        schema = {"type": "array", "items": response} if many else response
+        ok["content"] = {JSON: {"schema": schema}}
+    op["responses"][str(status)] = ok
+    for code in sorted({*errors, *((401, 403) if auth else ()), 503}):
+        op["responses"][str(code)] = {"$ref": "#/components/responses/Problem"}
+    params = [{"name": q, "in": "query", "required": False, "schema": {"type": t}} for q, t in query]
+    if idempotent:
+        params.append({"name": "Idempotency-Key", "in": "header", "required": False,
+                       "schema": {"type": "string", "maxLength": 255},
+                       "description": "the same key and body replays the first answer"})
+    if params:
+        op["parameters"] = params
+    if auth:
+        op["security"] = [{"bearer": []}]
+    return op
+
+
+def build(routes):
+    spec = APISpec(title="Workers' Cultural Palace", version="1.0.0", openapi_version="3.0.3",
+                   plugins=[MarshmallowPlugin()],
+                   info={"description": "Classes, rooms, welfare and notifications of a city union."})
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    spec.components.schema("Problem", schema=ProblemSchema)
+    spec.components.response("Problem", {
+        "description": "An error, as application/problem+json",
+        "content": {"application/problem+json": {"schema": "Problem"}}})
+    for path, resource in routes:
+        operations = getattr(resource, "doc", None)
+        if operations:
+            params = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
+                      for p in _path_params(path)]
+            spec.path(path=path, operations=operations, parameters=params)
+    return spec.to_dict()
+
+
+def _path_params(path):
+    return [part[1:-1] for part in path.split("/") if part.startswith("{")]

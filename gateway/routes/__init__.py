@@ -1,0 +1,33 @@
+"""One module of routes per service; helpers they share."""
+import falcon
+from marshmallow import ValidationError
+
+from gateway.problems import Problem, invalid
+
+
+def read_body(req):
+    """The JSON object in the request body, or a 400/415/422 that says what is wrong with it."""
+    try:
+        media = req.get_media()
+    except falcon.MediaNotFoundError:
+        raise Problem(400, "body-required", "send a JSON object in the request body") from None
+    except falcon.MediaMalformedError as exc:
+        raise Problem(400, "malformed-json", f"the body is not valid JSON: {exc.description}") from None
+    if not isinstance(media, dict):
+        raise invalid({"_schema": ["the body must be a JSON object"]})
+    return media
+
+
+def load(schema, data):
+    try:
+        return schema.load(data)
+    except ValidationError as exc:
+        raise invalid(exc.normalized_messages()) from None
+
+
+def paging(req):
+    return {"limit": req.get_param_as_int("limit", min_value=1, max_value=200, default=50),
+            "offset": req.get_param_as_int("offset", min_value=0, max_value=1_000_000, default=0)}
+
+
+PAGING = (("limit", "integer"), ("offset", "integer"))

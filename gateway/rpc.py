@@ -1,0 +1,62 @@
+"""RPC from gateway threads to the services.
+
+nameko's standalone proxy is single-threaded and costs ~10 ms to start, so each gateway thread
+keeps one started proxy for its whole life (never one per request, never one shared)."""
+import logging
+import socket
+import threading
+
+from amqp.exceptions import ConnectionError as AmqpConnectionError
+from kombu.exceptions import OperationalError
+from nameko.exceptions import RpcTimeout, UnknownService
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from gateway.problems import unavailable
+from services.common import config
+
+log = logging.getLogger("palace.gateway.rpc")
+
+BROKER_DOWN = (OSError, socket.error, AmqpConnectionError, OperationalError, RuntimeError)
+
+_local = threading.local()
+
+
+def nameko_config():
+    return {"AMQP_URI": config.amqp_uri(), "serializer": "json"}
+
+
+def _proxy():
+    standalone = getattr(_local, "standalone", None)
+    if standalone is None:
+        standalone = ClusterRpcProxy(nameko_config(), timeout=config.rpc_timeout())
+        _local.proxy = standalone.start()
+        _local.standalone = standalone
+    return standalone, _local.proxy
+
+
+def _discard():
+    standalone = getattr(_local, "standalone", None)
+    _local.standalone = _local.proxy = None
+    if standalone is not None:
+        try:
+            standalone.stop()
+        except Exception:  # already broken: nothing more to release
+            pass
+
+
+def call(service, method, *args, context=None, **kwargs):
+    """Call `service.method`; a service that is down, unknown or too slow becomes a 503."""
+    try:
+        standalone, proxy = _proxy()
+        # the caller and the request id travel as nameko context headers
+        standalone._worker_ctx.data = dict(context or {})
+        return getattr(getattr(proxy, service), method)(*args, **kwargs)
+    except RpcTimeout:
+        log.warning("%s.%s did not answer within %ss", service, method, config.rpc_timeout())
+        raise unavailable(f"the {service} service did not answer in time")
+    except UnknownService:
+        raise unavailable(f"the {service} service is not running")
+    except BROKER_DOWN as exc:
+        log.warning("broker connection lost calling %s.%s: %s", service, method, exc)
+        _discard()
+        raise unavailable("the message broker is not reachable")

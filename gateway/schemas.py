@@ -1,0 +1,59 @@
+"""Request and response bodies the gateway owns itself (accounts and tokens)."""
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from gateway.auth import ROLES
+
+PHONE = validate.Regexp(r"^1[3-9]\d{9}$", error="must be an 11-digit mainland mobile number")
+PASSWORD = validate.Length(min=8, max=128)
+
+
+class RegisterSchema(Schema):
+    phone = fields.String(required=True, validate=PHONE)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    password = fields.String(required=True, load_only=True, validate=PASSWORD)
+
+
+class StaffAccountSchema(RegisterSchema):
+    roles = fields.List(fields.String(validate=validate.OneOf(ROLES)), required=True,
+                        validate=validate.Length(min=1))
+    unit_id = fields.UUID(allow_none=True)
+
+
+class AccountSchema(Schema):
+    id = fields.UUID()
+    phone = fields.String()
+    name = fields.String()
+    roles = fields.List(fields.String())
+    unit_id = fields.UUID(allow_none=True)
+    created_at = fields.AwareDateTime()
+
+
+class TokenRequestSchema(Schema):
+    """Either phone and password, or a refresh token."""
+    phone = fields.String(validate=PHONE)
+    password = fields.String(load_only=True, validate=validate.Length(max=128))
+    refresh_token = fields.String(validate=validate.Length(max=200))
+
+    @validates_schema
+    def one_way(self, data, **kwargs):
+        if "refresh_token" in data:
+            return
+        missing = {f: ["is required without refresh_token"] for f in ("phone", "password") if f not in data}
+        if missing:
+            raise ValidationError(missing)
+
+
+class TokenSchema(Schema):
+    access_token = fields.String()
+    refresh_token = fields.String()
+    token_type = fields.String()
+    expires_in = fields.Integer()
+
+
+class ProblemSchema(Schema):
+    type = fields.String()
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    errors = fields.Dict()
+    request_id = fields.String()
