@@ -1,0 +1,66 @@
+"""Dead letters: the events a handler gave up on, with the reason, and their replay after a fix."""
+from kombu import Connection, Queue
+
+from ops import topology
+from services.common import config
+from services.common.handlers import ATTEMPT, ORIGIN, REASON, dead_queue_name
+
+
+def dead_queues():
+    for service in topology.SERVICE_CLASSES:
+        for queue, _ in topology.handler_queues(topology.service_class(service)):
+            yield queue.name, dead_queue_name(queue.name)
+
+
+def counts():
+    """{dead-letter queue: messages waiting} for every handler."""
+    with Connection(config.amqp_uri()) as conn:
+        channel = conn.default_channel
+        return {dead: Queue(dead, durable=True)(channel).queue_declare(passive=True).message_count
+                for _, dead in dead_queues()}
+
+
+def peek(dead, limit=20):
+    """The first messages of one dead-letter queue, left in place."""
+    found = []
+    with Connection(config.amqp_uri()) as conn:
+        queue = Queue(dead, durable=True)(conn.default_channel)
+        messages = []
+        for _ in range(limit):
+            message = queue.get(no_ack=False)
+            if message is None:
+                break
+            messages.append(message)
+            found.append({"reason": message.headers.get(REASON), "attempts": message.headers.get(ATTEMPT),
+                          "body": _text(message.body)})
+        for message in messages:
+            message.requeue()
+    return found
+
+
+def _text(body):
+    return body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+
+
+def replay(only=None):
+    """Send every dead letter back to the queue it came from, with its attempts reset."""
+    replayed = {}
+    with Connection(config.amqp_uri(), transport_options={"confirm_publish": True}) as conn:
+        channel = conn.default_channel
+        producer = conn.Producer(channel)
+        for origin, dead in dead_queues():
+            if only and only not in (origin, dead):
+                continue
+            queue = Queue(dead, durable=True)(channel)
+            waiting = queue.queue_declare(passive=True).message_count
+            for _ in range(waiting):  # only what was there: a replay that fails again waits for the next run
+                message = queue.get(no_ack=False)
+                if message is None:
+                    break
+                headers = {k: v for k, v in (message.headers or {}).items() if k not in (ATTEMPT, REASON, ORIGIN)}
+                producer.publish(message.body, exchange="", routing_key=origin, headers=headers,
+                                 content_type=message.content_type, content_encoding=message.content_encoding,
+                                 delivery_mode=2)
+                message.ack()
+                replayed[dead] = replayed.get(dead, 0) + 1
+    return replayed

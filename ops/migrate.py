@@ -1,0 +1,61 @@
+"""One command sets up everything the parts need: `python -m ops.migrate`.
+
+Creates each part's database if missing, applies its yoyo migrations, and declares the broker
+topology. Safe to run again; several runners at once are serialised by yoyo's lock."""
+import logging
+import sys
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from yoyo import get_backend, read_migrations
+
+from ops import topology
+from services.common import config
+
+ROOT = Path(__file__).resolve().parent.parent
+COMMON = ROOT / "services" / "common" / "migrations"
+
+log = logging.getLogger("palace.migrate")
+
+
+def migration_dirs(part):
+    if part == "gateway":
+        return [ROOT / "gateway" / "migrations"]
+    own = ROOT / "services" / part / "migrations"
+    return [COMMON, own] if own.is_dir() else [COMMON]
+
+
+def create_databases(parts=config.DATABASES):
+    with psycopg.connect(f"{config.pg_server()}/postgres", autocommit=True) as conn:
+        existing = {r[0] for r in conn.execute("SELECT datname FROM pg_database")}
+        for part in parts:
+            name = config.db_name(part)
+            if name not in existing:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+                log.info("created database %s", name)
+
+
+def apply_migrations(part):
+    url = config.db_url(part).replace("postgresql://", "postgresql+psycopg://", 1)
+    backend = get_backend(url)
+    migrations = read_migrations(*map(str, migration_dirs(part)))
+    with backend.lock():
+        pending = backend.to_apply(migrations)
+        backend.apply_migrations(pending)
+    return len(pending)
+
+
+def main():
+    logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+    create_databases()
+    for part in config.DATABASES:
+        applied = apply_migrations(part)
+        log.info("%s: %d migration(s) applied", config.db_name(part), applied)
+    queues = topology.declare_all()
+    log.info("broker: %d queue(s) declared", len(queues))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
