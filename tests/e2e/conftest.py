@@ -1,0 +1,51 @@
+import pytest
+import requests
+
+from tests.harness import ADMIN_PASSWORD, ADMIN_PHONE
+
+
+@pytest.fixture(scope="module")
+def palace(stack):
+    """Every service and the gateway, started as `make run` starts them."""
+    for name in ("enrolment", "venues", "welfare", "notify", "gateway"):
+        stack.start(name)
+    yield stack
+
+
+class Client:
+    """A person using the API: a requests session that carries its bearer token."""
+
+    def __init__(self, base, token=None):
+        self.base, self.http = base, requests.Session()
+        if token:
+            self.http.headers["Authorization"] = f"Bearer {token}"
+
+    def get(self, path, **kw):
+        return self.http.get(self.base + path, timeout=15, **kw)
+
+    def post(self, path, json=None, **kw):
+        return self.http.post(self.base + path, json=json, timeout=15, **kw)
+
+
+def sign_in(base, phone, password):
+    answer = requests.post(f"{base}/v1/auth/token", json={"phone": phone, "password": password}, timeout=15)
+    assert answer.status_code == 200, answer.text
+    return Client(base, answer.json()["access_token"])
+
+
+_phones = iter(range(13_900_000_000, 13_999_999_999))
+
+
+def new_member(base, name="Wang Fang"):
+    phone, password = str(next(_phones)), "member-password"
+    answer = requests.post(f"{base}/v1/auth/register", json={"phone": phone, "name": name, "password": password},
+                           timeout=15)
+    assert answer.status_code == 201, answer.text
+    member = sign_in(base, phone, password)
+    member.id = answer.json()["id"]
+    return member
+
+
+@pytest.fixture(scope="module")
+def admin(palace):
+    return sign_in(palace.url, ADMIN_PHONE, ADMIN_PASSWORD)

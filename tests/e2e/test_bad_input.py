@@ -1,0 +1,91 @@
+"""Bad input gets a 4xx problem document that names the field and the reason; never a 500."""
+import uuid
+
+import pytest
+
+from tests.e2e.conftest import Client, new_member
+
+PROBLEM = "application/problem+json"
+
+
+def assert_problem(answer, status, slug, field=None):
+    assert answer.status_code == status, answer.text
+    assert answer.headers["Content-Type"].startswith(PROBLEM)
+    doc = answer.json()
+    assert doc["type"] == f"/problems/{slug}" and doc["status"] == status and doc["detail"]
+    if field:
+        assert field in doc["errors"], doc
+    return doc
+
+
+@pytest.fixture(scope="module")
+def course_id(admin):
+    return admin.post("/v1/courses", {"title": "Paper cutting", "capacity": 2}).json()["id"]
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"capacity": 10}, "title"),
+    ({"title": "", "capacity": 10}, "title"),
+    ({"title": "Fitness", "capacity": 0}, "capacity"),
+    ({"title": "Fitness", "capacity": -3}, "capacity"),
+    ({"title": "Fitness", "capacity": "many"}, "capacity"),
+    ({"title": "Fitness", "capacity": 10, "opens_at": "2027-03-01T19:00:00"}, "opens_at"),
+    ({"title": "Fitness", "capacity": 10, "opens_at": "yesterday"}, "opens_at"),
+    ({"title": "Fitness", "capacity": 10, "opens_at": "2027-03-01T19:00:00+08:00",
+      "closes_at": "2027-02-01T19:00:00+08:00"}, "closes_at"),
+    ({"title": "Fitness", "capacity": 10, "colour": "red"}, "colour"),
+])
+def test_a_bad_course_names_the_field(admin, body, field):
+    doc = assert_problem(admin.post("/v1/courses", body), 422, "validation-failed", field)
+    assert doc["errors"][field]
+
+
+def test_a_body_that_is_not_json_is_a_400(admin):
+    answer = admin.post("/v1/courses", data="{not json", headers={"Content-Type": "application/json"})
+    assert_problem(answer, 400, "malformed-json")
+
+
+def test_a_body_that_is_not_an_object_is_a_422(admin):
+    assert_problem(admin.post("/v1/courses", [1, 2]), 422, "validation-failed", "_schema")
+
+
+def test_a_wrong_content_type_is_a_415(admin):
+    answer = admin.post("/v1/courses", data="title=x", headers={"Content-Type": "text/plain"})
+    assert_problem(answer, 415, "unsupported-media-type")
+
+
+def test_an_unknown_or_malformed_course_is_a_404(palace):
+    assert_problem(Client(palace.url).get(f"/v1/courses/{uuid.uuid4()}"), 404, "course-not-found")
+    assert_problem(Client(palace.url).get("/v1/courses/not-an-id"), 404, "course-not-found")
+
+
+def test_enrolling_in_an_unknown_course_is_a_404(palace):
+    member = new_member(palace.url)
+    assert_problem(member.post(f"/v1/courses/{uuid.uuid4()}/enrolments"), 404, "course-not-found")
+
+
+def test_a_bad_page_is_a_400(palace):
+    assert_problem(Client(palace.url).get("/v1/courses?limit=0"), 400, "bad-request")
+
+
+def test_signing_in_and_registering_badly(palace):
+    anonymous = Client(palace.url)
+    assert_problem(anonymous.post("/v1/auth/register", {"phone": "123", "name": "Li", "password": "x"}), 422,
+                   "validation-failed", "phone")
+    assert_problem(anonymous.post("/v1/auth/token", {"phone": "13912345678", "password": "wrong-password"}),
+                   401, "bad-credentials")
+    assert_problem(anonymous.post("/v1/auth/token", {"phone": "13912345678"}), 422, "validation-failed", "password")
+
+
+def test_a_phone_registers_once(palace):
+    body = {"phone": "13711112222", "name": "Zhang Wei", "password": "long-enough"}
+    assert Client(palace.url).post("/v1/auth/register", body).status_code == 201
+    assert_problem(Client(palace.url).post("/v1/auth/register", body), 409, "phone-taken", "phone")
+
+
+def test_who_may_do_what(palace, course_id):
+    anonymous, member = Client(palace.url), new_member(palace.url)
+    assert_problem(anonymous.post(f"/v1/courses/{course_id}/enrolments"), 401, "unauthenticated")
+    assert_problem(Client(palace.url, "not-a-token").get("/v1/me"), 401, "bad-token")
+    assert_problem(member.post("/v1/courses", {"title": "Mine", "capacity": 1}), 403, "forbidden")
+    assert member.get("/v1/me").json()["roles"] == ["member"]

@@ -1,0 +1,93 @@
+"""The backbone's slice over HTTP: a course, members, seats, a waitlist and the inbox."""
+import threading
+
+from tests.e2e.conftest import Client, new_member
+from tests.harness import eventually
+
+
+def notifications(member):
+    answer = member.get("/v1/me/notifications")
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def test_the_palace_is_ready(palace):
+    answer = Client(palace.url).get("/readyz")
+    assert answer.status_code == 200, answer.text
+    assert set(answer.json()["checks"].values()) == {"ok"}
+
+
+def test_a_member_gets_a_seat_and_hears_about_it_and_the_next_one_waits_in_line(palace, admin):
+    course = admin.post("/v1/courses", {"title": "Tea art 茶艺", "capacity": 1})
+    assert course.status_code == 201, course.text
+    course_id = course.json()["id"]
+    first, second = new_member(palace.url, "Ruan Xiaoqing"), new_member(palace.url)
+
+    seat = first.post(f"/v1/courses/{course_id}/enrolments")
+    assert seat.status_code == 201, seat.text
+    assert seat.json()["status"] == "confirmed" and seat.json()["member_id"] == first.id
+
+    wait = second.post(f"/v1/courses/{course_id}/enrolments")
+    assert wait.status_code == 201, wait.text
+    assert (wait.json()["status"], wait.json()["position"]) == ("waitlisted", 1)
+
+    [told] = eventually(lambda: notifications(first))
+    assert told["event_type"] == "enrolment.enrolment_confirmed" and "Tea art 茶艺" in told["title"]
+    [told] = eventually(lambda: notifications(second))
+    assert told["event_type"] == "enrolment.enrolment_waitlisted" and "number 1" in told["body"]
+
+    detail = admin.get(f"/v1/courses/{course_id}").json()
+    assert (detail["seats_left"], detail["waitlist_length"]) == (0, 1)
+    assert first.get(f"/v1/enrolments/{seat.json()['id']}").status_code == 200
+    assert second.get(f"/v1/enrolments/{seat.json()['id']}").status_code == 404, "not someone else's"
+
+
+def test_members_racing_for_seats_never_overbook(palace, admin):
+    course_id = admin.post("/v1/courses", {"title": "Yoga", "capacity": 5}).json()["id"]
+    members = [new_member(palace.url) for _ in range(24)]
+    answers, start = [], threading.Barrier(len(members))
+
+    def enrol(member):
+        start.wait()
+        answers.append(member.post(f"/v1/courses/{course_id}/enrolments"))
+
+    threads = [threading.Thread(target=enrol, args=(m,)) for m in members]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [a.status_code for a in answers] == [201] * len(members), [a.text for a in answers if a.status_code != 201]
+    statuses = [a.json()["status"] for a in answers]
+    assert statuses.count("confirmed") == 5
+    assert sorted(a.json()["position"] for a in answers if a.json()["status"] == "waitlisted") == list(range(1, 20))
+    for member in members:
+        eventually(lambda: len(notifications(member)) == 1)
+
+
+def test_a_retried_enrolment_with_the_same_key_replays_and_another_key_is_refused(palace, admin):
+    course_id = admin.post("/v1/courses", {"title": "Calligraphy", "capacity": 10}).json()["id"]
+    member = new_member(palace.url)
+    first = member.post(f"/v1/courses/{course_id}/enrolments", headers={"Idempotency-Key": "tap-1"})
+    again = member.post(f"/v1/courses/{course_id}/enrolments", headers={"Idempotency-Key": "tap-1"})
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json() and again.headers.get("Idempotent-Replayed") == "true"
+    other = member.post(f"/v1/courses/{course_id}/enrolments", headers={"Idempotency-Key": "tap-2"})
+    assert other.status_code == 409 and other.json()["type"] == "/problems/already-enrolled"
+    eventually(lambda: len(notifications(member)) == 1)
+
+
+def test_the_same_key_with_another_body_is_refused(palace, admin):
+    created = admin.post("/v1/courses", {"title": "Choir", "capacity": 40}, headers={"Idempotency-Key": "c-1"})
+    assert created.status_code == 201
+    replay = admin.post("/v1/courses", {"title": "Choir", "capacity": 40}, headers={"Idempotency-Key": "c-1"})
+    assert replay.json()["id"] == created.json()["id"]
+    changed = admin.post("/v1/courses", {"title": "Choir", "capacity": 41}, headers={"Idempotency-Key": "c-1"})
+    assert changed.status_code == 422 and changed.json()["type"] == "/problems/idempotency-key-reused"
+
+
+def test_the_api_document_lists_the_slice(palace):
+    document = Client(palace.url).get("/openapi.json").json()
+    assert document["openapi"].startswith("3.")
+    assert {"/v1/courses", "/v1/courses/{course_id}/enrolments", "/v1/me/notifications",
+            "/v1/auth/token"} <= set(document["paths"])
+    assert "CourseCreate" in document["components"]["schemas"]

@@ -1,0 +1,155 @@
+"""A palace of real processes for the tests: own databases (a unique prefix), own RabbitMQ vhost,
+processes started from ops.processes exactly as `make run` starts them."""
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import psycopg
+import requests
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from ops import processes
+from ops.preflight import management_url
+from ops.run import argv_here
+from services.common import config
+
+ROOT = Path(__file__).resolve().parent.parent
+ADMIN_PHONE, ADMIN_PASSWORD = "13800000000", "admin-password-1"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Stack:
+    def __init__(self, logdir):
+        self.tag = f"palace_t{secrets.token_hex(4)}"
+        self.logdir = Path(logdir)
+        self.procs = {}
+        base = urlsplit(config.amqp_uri())
+        self.api_auth = (base.username or "guest", base.password or "guest")
+        self.port = free_port()
+        self.env = {
+            **os.environ,
+            "AMQP_URI": urlunsplit(base._replace(path="/" + self.tag)),
+            "PALACE_DB_PREFIX": self.tag,
+            "PALACE_HTTP_PORT": str(self.port),
+            "PALACE_ADMIN_PHONE": ADMIN_PHONE,
+            "PALACE_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "PALACE_RETRY_DELAYS": "0.2,0.5",
+            "PALACE_GATEWAY_WORKERS": "1",
+            "PYTHONWARNINGS": "ignore::DeprecationWarning",
+        }
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    # lifecycle
+
+    def create(self):
+        vhost = f"{management_url()}/vhosts/{quote(self.tag, safe='')}"
+        requests.put(vhost, auth=self.api_auth, timeout=10).raise_for_status()
+        requests.put(f"{management_url()}/permissions/{quote(self.tag, safe='')}/{self.api_auth[0]}",
+                     json={"configure": ".*", "write": ".*", "read": ".*"}, auth=self.api_auth,
+                     timeout=10).raise_for_status()
+        self.run_once(processes.MIGRATE)
+
+    def destroy(self):
+        for name in list(self.procs):
+            self.stop(name, signal.SIGKILL)
+        with psycopg.connect(f"{config.pg_server()}/postgres", autocommit=True) as conn:
+            for part in config.DATABASES:
+                conn.execute(f'DROP DATABASE IF EXISTS "{self.tag}_{part}" WITH (FORCE)')
+        requests.delete(f"{management_url()}/vhosts/{quote(self.tag, safe='')}", auth=self.api_auth, timeout=10)
+
+    def run_once(self, argv):
+        done = subprocess.run(argv_here(argv), cwd=ROOT, env=self.env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done
+
+    # processes
+
+    def start(self, name, argv=None, extra_env=None, wait=True):
+        """Start a process of the table (or `argv` under `name`) and wait until it answers."""
+        table = processes.commands()
+        if argv is None:
+            argv, table_env = table[name.split("#")[0]]
+            extra_env = {**table_env, **(extra_env or {})}
+        log = open(self.logdir / f"{self.tag}-{name.replace('#', '-')}.log", "ab")
+        env = {k: v for k, v in {**self.env, **(extra_env or {})}.items() if v is not None}
+        proc = subprocess.Popen(argv_here(argv), cwd=ROOT, env=env,
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.procs[name] = proc
+        if wait:
+            self.wait_until_up(name)
+        return proc
+
+    def stop(self, name, sig=signal.SIGTERM):
+        proc = self.procs.pop(name)
+        if proc.poll() is None:
+            os.killpg(proc.pid, sig)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+    def wait_until_up(self, name, timeout=60):
+        service = name.split("#")[0]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.procs[name].poll() is None, f"{name} exited:\n{self.log(name)}"
+            if self._answers(service):
+                return
+            time.sleep(0.2)
+        raise AssertionError(f"{name} did not come up:\n{self.log(name)}")
+
+    def _answers(self, service):
+        if service == "gateway":
+            try:
+                return requests.get(f"{self.url}/healthz", timeout=1).ok
+            except requests.RequestException:
+                return False
+        # a fresh instance must answer itself, not another one: only used right after start
+        return self._ping_db(service)
+
+    def _ping_db(self, service):
+        try:
+            with self.rpc(timeout=1) as rpc:
+                return getattr(rpc, service).ping()["database"] == "ok"
+        except Exception:
+            return False
+
+    def log(self, name):
+        path = self.logdir / f"{self.tag}-{name.replace('#', '-')}.log"
+        return path.read_text(errors="replace")[-4000:] if path.exists() else ""
+
+    # clients
+
+    def rpc(self, timeout=10, context=None):
+        return ClusterRpcProxy({"AMQP_URI": self.env["AMQP_URI"], "serializer": "json"},
+                               timeout=timeout, context_data=context)
+
+    def db(self, part):
+        return psycopg.connect(f"{config.pg_server()}/{self.tag}_{part}", autocommit=True,
+                               row_factory=psycopg.rows.dict_row)
+
+
+def eventually(check, timeout=10.0, interval=0.05):
+    """Poll `check` until it returns something truthy; fail with its last value."""
+    deadline = time.monotonic() + timeout
+    value = None
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"still not true after {timeout}s: {value!r}")
+
+

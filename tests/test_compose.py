@@ -1,0 +1,47 @@
+"""docker-compose.yml runs what `make run` runs: same processes, same commands, same settings."""
+from pathlib import Path
+
+import yaml
+
+from ops import processes
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+SERVICES = COMPOSE["services"]
+
+
+def test_every_process_of_make_run_has_its_compose_service_with_the_same_command():
+    for name, (argv, env) in processes.commands().items():
+        assert name in SERVICES, f"{name} is missing from docker-compose.yml"
+        assert SERVICES[name]["command"] == argv
+        for key, value in env.items():
+            assert SERVICES[name]["environment"].get(key) == value, f"{name} lacks {key}={value}"
+
+
+def test_migrate_runs_once_before_the_services():
+    assert SERVICES["migrate"]["command"] == processes.MIGRATE
+    assert SERVICES["migrate"]["restart"] == "no"
+    for name in processes.commands():
+        assert SERVICES[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+
+
+def test_services_scale_and_the_broker_and_database_report_health():
+    for name in processes.commands():
+        assert "container_name" not in SERVICES[name]
+        if name != "gateway":  # the front door alone publishes a port
+            assert "ports" not in SERVICES[name]
+    for name in ("postgres", "rabbitmq"):
+        assert SERVICES[name]["healthcheck"]["test"]
+    assert "management" in SERVICES["rabbitmq"]["image"]
+
+
+def test_every_setting_the_parts_read_is_given_to_them():
+    for name in (*processes.commands(), "migrate"):
+        env = SERVICES[name]["environment"]
+        assert {"AMQP_URI", "PALACE_PG", "PALACE_DB_PREFIX"} <= set(env), name
+
+
+def test_no_secret_is_committed():
+    text = (ROOT / "docker-compose.yml").read_text()
+    assert "change-me" not in text and "guest" not in text
+    assert ".env" in (ROOT / ".gitignore").read_text().split()
