@@ -2,6 +2,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from gateway.auth import ROLES
+from services.common.fields import Text
 
 PHONE = validate.Regexp(r"^1[3-9]\d{9}$", error="must be an 11-digit mainland mobile number")
 PASSWORD = validate.Length(min=8, max=128)
@@ -9,8 +10,8 @@ PASSWORD = validate.Length(min=8, max=128)
 
 class RegisterSchema(Schema):
     phone = fields.String(required=True, validate=PHONE)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    password = fields.String(required=True, load_only=True, validate=PASSWORD)
+    name = Text(required=True, validate=validate.Length(min=1, max=100))
+    password = Text(required=True, load_only=True, validate=PASSWORD)
 
 
 class StaffAccountSchema(RegisterSchema):
@@ -31,8 +32,8 @@ class AccountSchema(Schema):
 class TokenRequestSchema(Schema):
     """Either phone and password, or a refresh token."""
     phone = fields.String(validate=PHONE)
-    password = fields.String(load_only=True, validate=validate.Length(max=128))
-    refresh_token = fields.String(validate=validate.Length(max=200))
+    password = Text(load_only=True, validate=validate.Length(max=128))
+    refresh_token = Text(validate=validate.Length(max=200))
 
     @validates_schema
     def one_way(self, data, **kwargs):

@@ -1,19 +1,24 @@
 """The enrolment service's RPC payloads and events."""
+from datetime import datetime, timezone
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from services.common.fields import Moment, Text
 
 
 class CourseCreateSchema(Schema):
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    title = Text(required=True, validate=validate.Length(min=1, max=200))
     capacity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=100_000))
-    category = fields.String(validate=validate.Length(max=100))
-    description = fields.String(validate=validate.Length(max=10_000))
-    opens_at = fields.AwareDateTime()
-    closes_at = fields.AwareDateTime()
+    category = Text(validate=validate.Length(max=100))
+    description = Text(validate=validate.Length(max=10_000))
+    opens_at = Moment(metadata={"description": "when enrolment opens (default: at once)"})
+    closes_at = Moment(metadata={"description": "when enrolment closes (default: never)"})
 
     @validates_schema
     def window(self, data, **kwargs):
-        if data.get("opens_at") and data.get("closes_at") and data["closes_at"] <= data["opens_at"]:
-            raise ValidationError("must be after opens_at", "closes_at")
+        opens_at = data.get("opens_at") or datetime.now(timezone.utc)
+        if data.get("closes_at") and data["closes_at"] <= opens_at:
+            raise ValidationError("must be after opens_at (or after now, when opens_at is not given)", "closes_at")
 
 
 class CourseSchema(Schema):

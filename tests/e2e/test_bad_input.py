@@ -34,6 +34,11 @@ def course_id(admin):
     ({"title": "Fitness", "capacity": 10, "opens_at": "2027-03-01T19:00:00+08:00",
       "closes_at": "2027-02-01T19:00:00+08:00"}, "closes_at"),
     ({"title": "Fitness", "capacity": 10, "colour": "red"}, "colour"),
+    ({"title": "Fit\u0000ness", "capacity": 10}, "title"),
+    ({"title": "Fitness \ud800", "capacity": 10}, "title"),
+    ({"title": "Fitness", "capacity": 10, "closes_at": "2020-01-01T00:00:00+00:00"}, "closes_at"),
+    ({"title": "Fitness", "capacity": 10, "opens_at": "0001-01-01T00:00:00+05:00"}, "opens_at"),
+    ({"title": "Fitness", "capacity": 10, "opens_at": "9999-12-31T23:00:00-05:00"}, "opens_at"),
 ])
 def test_a_bad_course_names_the_field(admin, body, field):
     doc = assert_problem(admin.post("/v1/courses", body), 422, "validation-failed", field)
@@ -75,6 +80,12 @@ def test_signing_in_and_registering_badly(palace):
     assert_problem(anonymous.post("/v1/auth/token", {"phone": "13912345678", "password": "wrong-password"}),
                    401, "bad-credentials")
     assert_problem(anonymous.post("/v1/auth/token", {"phone": "13912345678"}), 422, "validation-failed", "password")
+
+
+@pytest.mark.parametrize("name", ["Li\u0000Na", "Li \udc00"])
+def test_a_name_postgres_cannot_store_is_refused_not_a_500(palace, name):
+    body = {"phone": "13722223333", "name": name, "password": "long-enough"}
+    assert_problem(Client(palace.url).post("/v1/auth/register", body), 422, "validation-failed", "name")
 
 
 def test_a_phone_registers_once(palace):
