@@ -6,6 +6,14 @@ import json
 from psycopg.types.json import Jsonb
 
 from gateway.problems import Problem
+from services.common import config
+
+# longer than any request can take (gunicorn kills a request after 30 s)
+ABANDONED_AFTER = max(60, 2 * config.rpc_timeout())
+
+
+def request_fingerprint(method, path, body):
+    return hashlib.sha256(json.dumps([method, path, body], sort_keys=True, default=str).encode()).hexdigest()
 
 
 def run_once(db, req, resp, body, create):
@@ -18,12 +26,15 @@ def run_once(db, req, resp, body, create):
         raise Problem(422, "validation-failed", "bad Idempotency-Key header",
                       {"Idempotency-Key": ["must be 1 to 255 characters"]})
     account_id = req.context.account.id
-    fingerprint = hashlib.sha256(
-        json.dumps([req.method, req.path, body], sort_keys=True, default=str).encode()).hexdigest()
+    fingerprint = request_fingerprint(req.method, req.path, body)
     with db.transaction() as conn:
+        # a claim left unanswered for long (its gateway died mid-request) may be taken over
         claimed = conn.execute(
             "INSERT INTO idempotency_keys (account_id, key, request_hash) VALUES (%s, %s, %s)"
-            " ON CONFLICT DO NOTHING", (account_id, key, fingerprint)).rowcount
+            " ON CONFLICT (account_id, key) DO UPDATE SET created_at = now()"
+            " WHERE idempotency_keys.status IS NULL AND idempotency_keys.request_hash = excluded.request_hash"
+            " AND idempotency_keys.created_at < now() - make_interval(secs => %s)",
+            (account_id, key, fingerprint, ABANDONED_AFTER)).rowcount
         earlier = None if claimed else conn.execute(
             "SELECT request_hash, status, body FROM idempotency_keys WHERE account_id = %s AND key = %s",
             (account_id, key)).fetchone()

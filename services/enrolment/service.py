@@ -57,10 +57,11 @@ class EnrolmentService:
         if not member_id:
             raise Forbidden("only a signed-in member can enrol", "not-a-member")
         with self.db.transaction() as conn:
+            course = store.lock_course(conn, course_id)
+            # looked up under the lock: a retry racing its own first attempt finds the seat it got
             replay = store.find_by_request(conn, member_id, key)
             if replay is not None:
                 return _enrolment_out.dump(replay)
-            course = store.lock_course(conn, course_id)
             closed = domain.enrolment_window_problem(course["now"], course["opens_at"], course["closes_at"])
             if closed:
                 raise Invalid(closed, "enrolment-closed", {"course_id": [closed]})

@@ -1,5 +1,8 @@
 """The backbone's slice over HTTP: a course, members, seats, a waitlist and the inbox."""
 import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from gateway.idempotency import request_fingerprint
 
 from tests.e2e.conftest import Client, new_member
 from tests.harness import eventually
@@ -91,3 +94,30 @@ def test_the_api_document_lists_the_slice(palace):
     assert {"/v1/courses", "/v1/courses/{course_id}/enrolments", "/v1/me/notifications",
             "/v1/auth/token"} <= set(document["paths"])
     assert "CourseCreate" in document["components"]["schemas"]
+
+
+def test_a_retry_racing_its_first_attempt_gets_the_same_seat(palace, admin):
+    """Straight at the service, as when the gateway timed out and the member tapped again."""
+    course_id = admin.post("/v1/courses", {"title": "Flower arranging", "capacity": 3}).json()["id"]
+    member = new_member(palace.url)
+    context = {"caller_id": member.id, "caller_roles": "member", "idempotency_key": "tap-race"}
+
+    def enrol(_):
+        with palace.rpc(context=context) as rpc:
+            return rpc.enrolment.enrol(course_id)
+
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(enrol, range(6)))
+    assert len({a["id"] for a in answers}) == 1 and answers[0]["status"] == "confirmed"
+
+
+def test_a_claim_abandoned_by_a_dead_gateway_does_not_block_the_key_forever(palace, admin):
+    course_id = admin.post("/v1/courses", {"title": "Home organising", "capacity": 3}).json()["id"]
+    member = new_member(palace.url)
+    path = f"/v1/courses/{course_id}/enrolments"
+    with palace.db("gateway") as conn:  # a gateway claimed the key two minutes ago and died
+        conn.execute("INSERT INTO idempotency_keys (account_id, key, request_hash, created_at)"
+                     " VALUES (%s, 'tap-lost', %s, now() - interval '2 minutes')",
+                     (member.id, request_fingerprint("POST", path, {})))
+    answer = member.post(path, headers={"Idempotency-Key": "tap-lost"})
+    assert answer.status_code == 201 and answer.json()["status"] == "confirmed"
