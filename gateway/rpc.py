@@ -53,6 +53,7 @@ def call(service, method, *args, context=None, **kwargs):
         return getattr(getattr(proxy, service), method)(*args, **kwargs)
     except RpcTimeout:
         log.warning("%s.%s did not answer within %ss", service, method, config.rpc_timeout())
+        _discard()  # nameko re-opens a channel after a timeout and keeps the late reply: start afresh
         raise unavailable(f"the {service} service did not answer in time")
     except UnknownService:
         raise unavailable(f"the {service} service is not running")
@@ -60,3 +61,31 @@ def call(service, method, *args, context=None, **kwargs):
         log.warning("broker connection lost calling %s.%s: %s", service, method, exc)
         _discard()
         raise unavailable("the message broker is not reachable")
+
+
+def ping_all(services):
+    """{service: "ok" or what is wrong}: all pinged at once, so one down costs one timeout, not all."""
+    try:
+        standalone, proxy = _proxy()
+        standalone._worker_ctx.data = {}  # not on behalf of the thread's previous caller
+    except BROKER_DOWN as exc:
+        _discard()
+        return {s: f"unreachable: {exc}" for s in services}
+    replies, results = {}, {}
+    for service in services:
+        try:
+            replies[service] = getattr(proxy, service).ping.call_async()
+        except UnknownService:
+            results[service] = "not running"
+        except BROKER_DOWN as exc:
+            results[service] = f"unreachable: {exc}"
+    for service, reply in replies.items():
+        try:
+            results[service] = reply.result().get("database", "no database")
+        except RpcTimeout:
+            results[service] = "no answer"
+        except Exception as exc:  # a service that answers with an error is not ready either
+            results[service] = f"error: {exc}"
+    if "no answer" in results.values():
+        _discard()  # as in call(): a proxy that timed out is not reused
+    return results
