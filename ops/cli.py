@@ -22,7 +22,9 @@ def outbox_status(_args):
 def dead_letters(args):
     from ops import dead_letters as dl
 
-    if args.replay:
+    if args.replay and args.queue == "palace.unrouted":
+        print(json.dumps({"palace.unrouted": dl.replay_unrouted()}, indent=2))
+    elif args.replay:
         print(json.dumps(dl.replay(args.queue), indent=2))
     elif args.queue:
         print(json.dumps(dl.peek(args.queue), indent=2, ensure_ascii=False))

@@ -1,8 +1,12 @@
-"""Dead letters: the events a handler gave up on, with the reason, and their replay after a fix."""
+"""Dead letters: the events a handler gave up on, with the reason, and their replay after a fix;
+and the events no queue was bound for."""
+import json
+
 from kombu import Connection, Queue
 
 from ops import topology
 from services.common import config
+from services.common.events import UNROUTED_QUEUE, exchange
 from services.common.handlers import ATTEMPT, ORIGIN, REASON, dead_queue_name
 
 
@@ -16,8 +20,10 @@ def counts():
     """{dead-letter queue: messages waiting} for every handler."""
     with Connection(config.amqp_uri()) as conn:
         channel = conn.default_channel
-        return {dead: Queue(dead, durable=True)(channel).queue_declare(passive=True).message_count
-                for _, dead in dead_queues()}
+        found = {dead: Queue(dead, durable=True)(channel).queue_declare(passive=True).message_count
+                 for _, dead in dead_queues()}
+        found[UNROUTED_QUEUE.name] = UNROUTED_QUEUE(channel).queue_declare(passive=True).message_count
+        return found
 
 
 def peek(dead, limit=20):
@@ -60,7 +66,27 @@ def replay(only=None):
                 headers = {k: v for k, v in (message.headers or {}).items() if k not in (ATTEMPT, REASON, ORIGIN)}
                 producer.publish(message.body, exchange="", routing_key=origin, headers=headers,
                                  content_type=message.content_type, content_encoding=message.content_encoding,
-                                 delivery_mode=2)
+                                 delivery_mode=2, mandatory=True)
                 message.ack()
                 replayed[dead] = replayed.get(dead, 0) + 1
+    return replayed
+
+
+def replay_unrouted():
+    """Publish again the events no queue was bound for (say, before a new consumer existed)."""
+    replayed = 0
+    with Connection(config.amqp_uri(), transport_options={"confirm_publish": True}) as conn:
+        channel = conn.default_channel
+        producer = conn.Producer(channel)
+        queue = UNROUTED_QUEUE(channel)
+        for _ in range(queue.queue_declare(passive=True).message_count):
+            message = queue.get(no_ack=False)
+            if message is None:
+                break
+            service, _, event_type = json.loads(message.body)["event_type"].partition(".")
+            producer.publish(message.body, exchange=exchange(service), routing_key=event_type,
+                             headers=message.headers, content_type=message.content_type,
+                             content_encoding=message.content_encoding, delivery_mode=2)
+            message.ack()
+            replayed += 1
     return replayed

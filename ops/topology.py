@@ -6,12 +6,12 @@ emitted before its consumer ever ran still waits for it."""
 import importlib
 import inspect
 
-from kombu import Connection, Queue
+from kombu import Connection
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 
 from services.common import config
-from services.common.events import exchange
-from services.common.handlers import ReliableEventHandler, side_queues
+from services.common.events import declare_exchange
+from services.common.handlers import ReliableEventHandler, handler_queue, side_queues
 
 SERVICE_CLASSES = {
     "enrolment": "services.enrolment.service:EnrolmentService",
@@ -27,14 +27,12 @@ def service_class(service):
 
 
 def handler_queues(cls):
-    """(queue, side queues) for each reliable handler of a service class, named as nameko names them."""
+    """(queue, side queues) for each reliable handler of a service class."""
     for method_name, method in inspect.getmembers(cls, inspect.isfunction):
         for ep in getattr(method, ENTRYPOINT_EXTENSIONS_ATTR, ()):
             if isinstance(ep, ReliableEventHandler):
-                name = f"evt-{ep.source_service}-{ep.event_type}--{cls.name}.{method_name}"
-                queue = Queue(name, exchange=exchange(ep.source_service), routing_key=ep.event_type,
-                              durable=True, auto_delete=False)
-                yield queue, side_queues(name, config.retry_delays())
+                queue = handler_queue(ep.source_service, ep.event_type, cls.name, method_name)
+                yield queue, side_queues(queue.name, config.retry_delays())
 
 
 def declare_all():
@@ -42,7 +40,7 @@ def declare_all():
     with Connection(config.amqp_uri()) as conn:
         channel = conn.default_channel
         for service in SERVICE_CLASSES:
-            exchange(service)(channel).declare()
+            declare_exchange(channel, service)
         for service in SERVICE_CLASSES:
             for queue, sides in handler_queues(service_class(service)):
                 for q in [queue, *sides]:

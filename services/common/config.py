@@ -37,9 +37,10 @@ def rpc_timeout():
 
 
 def retry_delays():
-    """Seconds to wait before each redelivery of a failed event, then it is dead-lettered."""
-    return [float(s) for s in env("PALACE_RETRY_DELAYS", "1,5,30").split(",") if s.strip()]
+    """Seconds to wait before each redelivery of a failed event, then it is dead-lettered.
+    The default rides out about 12 minutes of a database or downstream outage."""
+    return [float(s) for s in env("PALACE_RETRY_DELAYS", "1,5,30,120,600").split(",") if s.strip()]
 
 
 def pool_size():
-    return int(env("PALACE_DB_POOL_SIZE", "20"))
+    return int(env("PALACE_DB_POOL_SIZE", "10"))

@@ -2,7 +2,7 @@
 import uuid
 from datetime import datetime, timezone
 
-from kombu import Exchange
+from kombu import Exchange, Queue
 from marshmallow import Schema, fields
 
 
@@ -24,6 +24,20 @@ def envelope(service, event_type, payload, version=1):
     }
 
 
+# RabbitMQ drops what no queue is bound for; an alternate exchange keeps those events instead
+UNROUTED = Exchange("palace.unrouted", type="fanout", durable=True, auto_delete=False)
+UNROUTED_QUEUE = Queue("palace.unrouted", exchange=UNROUTED, durable=True, queue_arguments={
+    "x-max-length": 1_000_000, "x-message-ttl": 14 * 24 * 3600 * 1000})
+
+
 def exchange(service):
     """The topic exchange a service's events go to; nameko's event handlers bind to it."""
-    return Exchange(f"{service}.events", type="topic", durable=True, auto_delete=False)
+    return Exchange(f"{service}.events", type="topic", durable=True, auto_delete=False,
+                    arguments={"alternate-exchange": UNROUTED.name})
+
+
+def declare_exchange(channel, service):
+    """Declare a service's events exchange together with the place its unrouted events go."""
+    UNROUTED(channel).declare()
+    UNROUTED_QUEUE(channel).declare()
+    exchange(service)(channel).declare()

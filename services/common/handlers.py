@@ -7,18 +7,23 @@ nameko acks an event whose handler raised, and the event is lost. This handler i
   (one queue per delay, so a long pause never holds up a short one), and after the last retry,
   or at once for a malformed event, to the handler's dead-letter queue with the reason;
 - acks the original only after that republish was confirmed, so a crash loses nothing.
+
+Known limit: RabbitMQ dead-letters an expired message from a classic delay queue at most once,
+so a broker crash at that very moment can drop that retry (quorum queues with at-least-once
+dead-lettering would close this).
 """
 import functools
 import logging
 
+import eventlet
 from kombu import Connection, Queue
-from kombu.pools import producers
 from marshmallow import ValidationError
 from nameko.events import EventHandler
+from nameko.messaging import Consumer
 
 from services.common import config
 from services.common.errors import Invalid
-from services.common.events import EnvelopeSchema
+from services.common.events import EnvelopeSchema, exchange
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +31,7 @@ ATTEMPT = "x-palace-attempt"
 REASON = "x-palace-reason"
 ORIGIN = "x-palace-queue"
 POISON = (ValidationError, Invalid, KeyError, TypeError)  # retrying cannot fix these
+REQUEUE_PAUSE = 1.0
 
 _envelope = EnvelopeSchema()
 
@@ -51,9 +57,18 @@ def side_queues(queue_name, delays):
     return retries + [Queue(dead_queue_name(queue_name), durable=True)]
 
 
+def handler_queue(source_service, event_type, service, method_name):
+    """The durable queue of one handler, named as nameko names a service-pool handler's queue."""
+    return Queue(f"evt-{source_service}-{event_type}--{service}.{method_name}",
+                 exchange=exchange(source_service), routing_key=event_type, durable=True, auto_delete=False)
+
+
 class ReliableEventHandler(EventHandler):
     def setup(self):
-        super().setup()
+        # not EventHandler.setup: it would declare the exchange without its alternate exchange
+        self.queue = handler_queue(self.source_service, self.event_type, self.container.service_name,
+                                   self.method_name)
+        Consumer.setup(self)
         self.delays = config.retry_delays()
         self.side_queues = side_queues(self.queue.name, self.delays)
         self.amqp = Connection(config.amqp_uri(), transport_options={"confirm_publish": True})
@@ -72,6 +87,7 @@ class ReliableEventHandler(EventHandler):
             self._divert(message, exc_info[1])
         except Exception:
             log.exception("could not divert failed event from %s; requeueing it", self.queue.name)
+            eventlet.sleep(REQUEUE_PAUSE)  # not a hot loop while the broker is in trouble
             self.queue_consumer.requeue_message(message)
         else:
             self.queue_consumer.ack_message(message)
@@ -89,11 +105,13 @@ class ReliableEventHandler(EventHandler):
             target = retry_queue_name(self.queue.name, self.delays[attempt])
             log.warning("event failed (attempt %d), retrying via %s: %s", attempt + 1, target, error)
         headers[ATTEMPT] = attempt + 1
-        with producers[self.amqp].acquire(block=True, timeout=10) as producer:
-            producer.publish(
+        # failures are rare: a connection of its own each time, so no pool can run dry or go stale;
+        # mandatory, so a missing delay or dead-letter queue is an error here, not a silent drop
+        with self.amqp.clone() as conn:
+            conn.Producer().publish(
                 message.body, exchange="", routing_key=target, headers=headers,
                 content_type=message.content_type, content_encoding=message.content_encoding,
-                delivery_mode=2, retry=False,
+                delivery_mode=2, mandatory=True, retry=False, confirm_timeout=10,
             )
 
 

@@ -13,12 +13,14 @@ from kombu import Connection
 from nameko.extensions import DependencyProvider
 
 from services.common import config
-from services.common.events import envelope, exchange
+from services.common.events import declare_exchange, envelope, exchange
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "outbox"
 BATCH = 200
+HEARTBEAT = 10  # seconds; the relay loop checks it at least every poll_interval
+CONFIRM_TIMEOUT = 10  # seconds to wait for the broker's confirm before giving the batch up
 
 
 def record(conn, service, event_type, payload, request_id=None):
@@ -71,12 +73,14 @@ class Outbox(DependencyProvider):
             try:
                 with psycopg.connect(self.url, autocommit=True) as listen, \
                         psycopg.connect(self.url) as work, \
-                        Connection(config.amqp_uri(), transport_options={"confirm_publish": True}) as amqp:
+                        Connection(config.amqp_uri(), heartbeat=HEARTBEAT,
+                                   transport_options={"confirm_publish": True}) as amqp:
                     listen.execute(f"LISTEN {CHANNEL}")
                     producer = amqp.Producer()
-                    self.exchange(producer.channel).declare()
+                    declare_exchange(producer.channel, self.service)
                     delay = 0.5
                     while self._running:
+                        amqp.heartbeat_check()  # a dead broker link fails here instead of hanging
                         if relay_batch(work, producer, self.exchange) < BATCH:
                             for _ in listen.notifies(timeout=self.poll_interval, stop_after=1):
                                 pass
@@ -99,7 +103,7 @@ def relay_batch(conn, producer, exchange):
             producer.publish(
                 body, exchange=exchange, routing_key=event_type, headers=headers,
                 content_type="application/json", content_encoding="utf-8",
-                delivery_mode=2, message_id=str(event_id), retry=False,
+                delivery_mode=2, message_id=str(event_id), retry=False, confirm_timeout=CONFIRM_TIMEOUT,
             )
         if rows:
             conn.execute("UPDATE outbox SET sent_at = now() WHERE id = ANY(%s)", ([r[0] for r in rows],))

@@ -60,3 +60,19 @@ def test_relays_claiming_together_publish_each_event_exactly_once(stack):
     with stack.db("enrolment") as conn:
         assert conn.execute("SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL").fetchone()["n"] == 0
     watch.close()
+
+
+def test_an_event_no_queue_is_bound_for_is_kept_for_ops_not_dropped(stack):
+    from ops import dead_letters
+    from tests.broker import message_count
+
+    before = message_count("palace.unrouted")
+    stack.start("enrolment")
+    with stack.db("enrolment") as conn, conn.transaction():
+        event = record(conn, "enrolment", "nobody_listens_yet", {"n": 1})
+    eventually(lambda: message_count("palace.unrouted") == before + 1)
+    watch = Watch("enrolment", routing_key="nobody_listens_yet")  # a consumer arrives later
+    assert dead_letters.replay_unrouted() == before + 1
+    assert [e["event_id"] for e in watch.drain(wait=0.5)] == [event["event_id"]]
+    stack.stop("enrolment")
+    watch.close()
