@@ -54,13 +54,13 @@ def call(service, method, *args, context=None, **kwargs):
     except RpcTimeout:
         log.warning("%s.%s did not answer within %ss", service, method, config.rpc_timeout())
         _discard()  # nameko re-opens a channel after a timeout and keeps the late reply: start afresh
-        raise unavailable(f"the {service} service did not answer in time")
+        raise unavailable(f"the {service} service did not answer in time") from None
     except UnknownService:
-        raise unavailable(f"the {service} service is not running")
+        raise unavailable(f"the {service} service is not running") from None
     except BROKER_DOWN as exc:
         log.warning("broker connection lost calling %s.%s: %s", service, method, exc)
         _discard()
-        raise unavailable("the message broker is not reachable")
+        raise unavailable("the message broker is not reachable") from None
 
 
 def ping_all(services):

@@ -64,7 +64,7 @@ def test_members_racing_for_seats_never_overbook(palace, admin):
     assert statuses.count("confirmed") == 5
     assert sorted(a.json()["position"] for a in answers if a.json()["status"] == "waitlisted") == list(range(1, 20))
     for member in members:
-        eventually(lambda: len(notifications(member)) == 1)
+        eventually(lambda m=member: len(notifications(m)) == 1)
 
 
 def test_a_retried_enrolment_with_the_same_key_replays_and_another_key_is_refused(palace, admin):

@@ -5,7 +5,7 @@ import uuid
 import pytest
 
 from ops import dead_letters
-from services.common.handlers import REASON, dead_queue_name, retry_queue_name
+from services.common.handlers import dead_queue_name, retry_queue_name
 from tests.broker import message_count, publish
 from tests.harness import eventually
 
