@@ -1,5 +1,4 @@
 """The HTTP gateway: a falcon WSGI app served by gunicorn's gthread worker."""
-import logging
 import re
 import uuid
 
@@ -9,8 +8,6 @@ from gateway import auth, openapi, problems
 from gateway.routes import accounts, enrolment, notify, ops
 from services.common import config
 from services.common.db import Db
-
-log = logging.getLogger("palace.gateway")
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 

@@ -3,7 +3,7 @@ signed JWTs carrying the caller's id, roles and unit; refresh tokens are opaque,
 and rotated on every use."""
 import hashlib
 import secrets
-from dataclasses import dataclass
+import dataclasses
 from datetime import datetime, timedelta, timezone
 
 import falcon
@@ -22,16 +22,6 @@ ROLES = ("member", "teacher", "venue_manager", "welfare_officer", "unit_admin", 
 
 _hasher = PasswordHasher()
 _dummy_hash = _hasher.hash("not a password")  # verify against it so unknown phones cost the same
-
-
-@dataclass(frozen=True)
-class Account:
-    id: str
-    roles: tuple
-    unit: str | None
-
-    def has(self, *roles):
-        return any(r in self.roles for r in roles)
 
 
 def token_secret(db):
@@ -118,17 +108,17 @@ def read_access_token(secret, token):
                       headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
     if claims.get("typ") != "access":
         raise Problem(401, "bad-token", "not an access token")
-    return Account(claims["sub"], tuple(claims.get("roles") or ()), claims.get("unit"))
+    return Caller(id=claims["sub"], roles=frozenset(claims.get("roles") or ()), unit=claims.get("unit"),
+                  request_id=None, idempotency_key=None)
+
+
+ANONYMOUS = Caller(id=None, roles=frozenset(), unit=None, request_id=None, idempotency_key=None)
 
 
 def caller(req, idempotency_key=None):
     """The RPC context for this request: who calls, and under which request id."""
-    account = req.context.account
-    return Caller(
-        id=account.id if account else None, roles=frozenset(account.roles if account else ()),
-        unit=account.unit if account else None, request_id=req.context.request_id,
-        idempotency_key=idempotency_key,
-    ).to_context()
+    return dataclasses.replace(req.context.account or ANONYMOUS, request_id=req.context.request_id,
+                               idempotency_key=idempotency_key).to_context()
 
 
 def require(*roles):

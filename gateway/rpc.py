@@ -2,6 +2,7 @@
 
 nameko's standalone proxy is single-threaded and costs ~10 ms to start, so each gateway thread
 keeps one started proxy for its whole life (never one per request, never one shared)."""
+import contextlib
 import logging
 import socket
 import threading
@@ -38,10 +39,8 @@ def _discard():
     standalone = getattr(_local, "standalone", None)
     _local.standalone = _local.proxy = None
     if standalone is not None:
-        try:
+        with contextlib.suppress(Exception):  # already broken: nothing more to release
             standalone.stop()
-        except Exception:  # already broken: nothing more to release
-            pass
 
 
 def call(service, method, *args, context=None, **kwargs):

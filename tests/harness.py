@@ -80,10 +80,10 @@ class Stack:
         if argv is None:
             argv, table_env = table[name.split("#")[0]]
             extra_env = {**table_env, **(extra_env or {})}
-        log = open(self.logdir / f"{self.tag}-{name.replace('#', '-')}.log", "ab")
         env = {k: v for k, v in {**self.env, **(extra_env or {})}.items() if v is not None}
-        proc = subprocess.Popen(argv_here(argv), cwd=ROOT, env=env,
-                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        with open(self.logdir / f"{self.tag}-{name.replace('#', '-')}.log", "ab") as log:
+            proc = subprocess.Popen(argv_here(argv), cwd=ROOT, env=env,
+                                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self.procs[name] = proc
         if wait:
             self.wait_until_up(name)
