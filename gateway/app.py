@@ -5,7 +5,7 @@ import uuid
 import falcon
 
 from gateway import auth, openapi, problems
-from gateway.routes import accounts, enrolment, notify, ops
+from gateway.routes import accounts, enrolment, notify, ops, venues, welfare
 from services.common import config
 from services.common.db import Db
 
@@ -50,7 +50,7 @@ def create_app():
     app.req_options.strip_url_path_trailing_slash = True
     problems.install(app)
     routes = [*ops.routes(gateway), *accounts.routes(gateway), *enrolment.routes(gateway),
-              *notify.routes(gateway)]
+              *venues.routes(gateway), *welfare.routes(gateway), *notify.routes(gateway)]
     for path, resource in routes:
         app.add_route(path, resource)
     document = openapi.build(routes)

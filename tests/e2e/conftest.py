@@ -26,6 +26,15 @@ class Client:
     def post(self, path, json=None, **kw):
         return self.http.post(self.base + path, json=json, timeout=15, **kw)
 
+    def put(self, path, json=None, **kw):
+        return self.http.put(self.base + path, json=json, timeout=15, **kw)
+
+    def patch(self, path, json=None, **kw):
+        return self.http.patch(self.base + path, json=json, timeout=15, **kw)
+
+    def delete(self, path, **kw):
+        return self.http.delete(self.base + path, timeout=15, **kw)
+
 
 def sign_in(base, phone, password):
     answer = requests.post(f"{base}/v1/auth/token", json={"phone": phone, "password": password}, timeout=15)
@@ -44,6 +53,17 @@ def new_member(base, name="Wang Fang"):
     member = sign_in(base, phone, password)
     member.id = answer.json()["id"]
     return member
+
+
+def new_staff(base, admin, roles, name="Li Ming", **extra):
+    """A staff account with these roles, created by an admin, signed in."""
+    phone, password = str(next(_phones)), "staff-password"
+    answer = admin.post("/v1/accounts", json={"phone": phone, "name": name, "password": password,
+                                               "roles": list(roles), **extra})
+    assert answer.status_code == 201, answer.text
+    staff = sign_in(base, phone, password)
+    staff.id = answer.json()["id"]
+    return staff
 
 
 @pytest.fixture(scope="module")
