@@ -5,6 +5,7 @@ import uuid
 import falcon
 
 from gateway import auth, openapi, problems
+from gateway.catalog import Catalog
 from gateway.routes import accounts, enrolment, notify, ops, venues, welfare
 from services.common import config
 from services.common.db import Db
@@ -20,6 +21,7 @@ class Gateway:
                      name="gateway")
         self.db.open()
         self.secret = auth.token_secret(self.db)
+        self.catalog = Catalog(self.db)
         phone, password = config.env("PALACE_ADMIN_PHONE", ""), config.env("PALACE_ADMIN_PASSWORD", "")
         if phone and password:
             auth.ensure_admin(self.db, phone, password)

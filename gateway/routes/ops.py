@@ -20,7 +20,7 @@ class Ready:
         self.gateway = gateway
 
     def on_get(self, req, resp):
-        checks = {"broker": self._broker(), "database": self._database(), **ping_all(config.SERVICES)}
+        checks = {"broker": self._broker(), "database": self._database(), **ping_all(config.NAMEKO_SERVICES)}
         ready = all(v == "ok" for v in checks.values())
         resp.status = 200 if ready else 503
         resp.media = {"status": "ready" if ready else "not ready", "checks": checks}
