@@ -3,6 +3,7 @@ import re
 import uuid
 
 import falcon
+from swagger_ui_bundle import swagger_ui_path
 
 from gateway import auth, openapi, problems
 from gateway.catalog import Catalog
@@ -57,5 +58,6 @@ def create_app():
         app.add_route(path, resource)
     document = openapi.build(routes)
     app.add_route("/openapi.json", ops.OpenApi(document))
+    app.add_static_route(ops.DOCS_ASSETS, str(swagger_ui_path))
     return app
 

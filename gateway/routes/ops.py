@@ -1,4 +1,5 @@
 """Liveness, readiness and the API document."""
+import falcon
 from kombu import Connection
 
 from gateway.rpc import ping_all
@@ -48,5 +49,35 @@ class OpenApi:
         resp.media = self.document
 
 
+# Swagger UI's files come from the swagger-ui-bundle package, so /docs works with no internet
+DOCS_ASSETS = "/docs/assets"
+DOCS_PAGE = f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Workers' Cultural Palace API</title>
+<link rel="stylesheet" href="{DOCS_ASSETS}/swagger-ui.css">
+<link rel="icon" type="image/png" href="{DOCS_ASSETS}/favicon-32x32.png">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="{DOCS_ASSETS}/swagger-ui-bundle.js"></script>
+<script>
+window.ui = SwaggerUIBundle({{url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: true,
+                             persistAuthorization: true}});
+</script>
+</body>
+</html>
+"""
+
+
+class Docs:
+    """The interactive API documentation."""
+
+    def on_get(self, req, resp):
+        resp.content_type, resp.text = falcon.MEDIA_HTML, DOCS_PAGE
+
+
 def routes(gateway):
-    return [("/healthz", Health()), ("/readyz", Ready(gateway))]
+    return [("/healthz", Health()), ("/readyz", Ready(gateway)), ("/docs", Docs())]
