@@ -1,9 +1,15 @@
 """Liveness, readiness and the API document."""
 import falcon
 from kombu import Connection
+from marshmallow import Schema, fields
 
-from gateway.rpc import ping_all
+from gateway import auth
+from gateway.openapi import operation
+from gateway.rpc import call, ping_all
 from services.common import config
+
+
+STAFF = ("admin", "teacher", "venue_manager", "welfare_officer")
 
 
 class Health:
@@ -39,6 +45,34 @@ class Ready:
             return self.gateway.db.ping()
         except Exception as exc:
             return f"unreachable: {exc}"
+
+
+class StatsSchema(Schema):
+    accounts = fields.Dict(metadata={"description": "members, staff and units"})
+    enrolment = fields.Dict(metadata={"description": "courses, seats, fill rate, trainees, attendance"})
+    venues = fields.Dict(metadata={"description": "bookings, utilisation, no-shows"})
+    welfare = fields.Dict(metadata={"description": "cases, amounts paid, time to decision"})
+    notify = fields.Dict(metadata={"description": "messages sent, failed and retried per channel"})
+
+
+class Stats:
+    """The figures of a palace's yearly report, asked of every service."""
+    doc = {"get": operation("Figures for the yearly report, from every service", tag="operations",
+                            response=StatsSchema, roles=STAFF, errors=())}
+
+    def __init__(self, gateway):
+        self.gateway = gateway
+
+    @auth.require(*STAFF)
+    def on_get(self, req, resp):
+        context = auth.caller(req)
+        figures = {service: call(service, "stats", context=context) for service in config.SERVICES}
+        with self.gateway.db.transaction() as conn:
+            figures["accounts"] = conn.execute(
+                "SELECT count(*) FILTER (WHERE roles = '{member}') AS members,"
+                " count(*) FILTER (WHERE roles <> '{member}') AS staff,"
+                " (SELECT count(*) FROM units) AS units FROM accounts WHERE deleted_at IS NULL").fetchone()
+        resp.media = figures
 
 
 class OpenApi:
@@ -80,4 +114,5 @@ class Docs:
 
 
 def routes(gateway):
-    return [("/healthz", Health()), ("/readyz", Ready(gateway)), ("/docs", Docs())]
+    return [("/healthz", Health()), ("/readyz", Ready(gateway)), ("/docs", Docs()),
+            ("/v1/stats", Stats(gateway))]
