@@ -47,13 +47,22 @@ class RequestContext:
             req.context.account = auth.read_access_token(self.gateway.secret, token.strip())
 
 
+def route_table(gateway):
+    return [*ops.routes(gateway), *accounts.routes(gateway), *enrolment.routes(gateway),
+            *venues.routes(gateway), *welfare.routes(gateway), *notify.routes(gateway)]
+
+
+def api_document():
+    """The OpenAPI document, built from the routes alone (no database or broker needed)."""
+    return openapi.build(route_table(None))
+
+
 def create_app():
     gateway = Gateway()
     app = falcon.App(middleware=[RequestContext(gateway)])
     app.req_options.strip_url_path_trailing_slash = True
     problems.install(app)
-    routes = [*ops.routes(gateway), *accounts.routes(gateway), *enrolment.routes(gateway),
-              *venues.routes(gateway), *welfare.routes(gateway), *notify.routes(gateway)]
+    routes = route_table(gateway)
     for path, resource in routes:
         app.add_route(path, resource)
     document = openapi.build(routes)
