@@ -23,9 +23,26 @@ class Gateway:
         self.db.open()
         self.secret = auth.token_secret(self.db)
         self.catalog = Catalog(self.db)
+        self.closed_accounts = auth.ClosedAccounts(self.db)
         phone, password = config.env("PALACE_ADMIN_PHONE", ""), config.env("PALACE_ADMIN_PASSWORD", "")
         if phone and password:
             auth.ensure_admin(self.db, phone, password)
+
+
+MAX_BODY = 1024 * 1024  # bytes; a route that takes uploads declares its own `max_body`
+
+
+class BodyLimit:
+    """Refuse an oversized body before reading it; a body of unknown length cannot be bounded."""
+
+    def process_resource(self, req, resp, resource, params):
+        if req.method not in ("POST", "PUT", "PATCH"):
+            return
+        limit = getattr(resource, "max_body", MAX_BODY)
+        if req.content_length is None and req.get_header("Transfer-Encoding"):
+            raise problems.Problem(411, "length-required", "send the body with a Content-Length")
+        if (req.content_length or 0) > limit:
+            raise problems.Problem(413, "payload-too-large", f"the body may be at most {limit} bytes")
 
 
 class RequestContext:
@@ -44,7 +61,11 @@ class RequestContext:
             scheme, _, token = header.partition(" ")
             if scheme.lower() != "bearer" or not token:
                 raise problems.Problem(401, "bad-token", "use Authorization: Bearer <access token>")
-            req.context.account = auth.read_access_token(self.gateway.secret, token.strip())
+            account = auth.read_access_token(self.gateway.secret, token.strip())
+            if account.id in self.gateway.closed_accounts:
+                raise problems.Problem(401, "account-closed", "this account has been closed",
+                                       headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+            req.context.account = account
 
 
 def route_table(gateway):
@@ -59,7 +80,7 @@ def api_document():
 
 def create_app():
     gateway = Gateway()
-    app = falcon.App(middleware=[RequestContext(gateway)])
+    app = falcon.App(middleware=[RequestContext(gateway), BodyLimit()])
     app.req_options.strip_url_path_trailing_slash = True
     problems.install(app)
     routes = route_table(gateway)

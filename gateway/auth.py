@@ -1,9 +1,11 @@
 """Accounts, passwords and tokens. Passwords are argon2 hashes; access tokens are short-lived
 signed JWTs carrying the caller's id, roles and unit; refresh tokens are opaque, stored hashed,
 and rotated on every use."""
+import dataclasses
 import hashlib
 import secrets
-import dataclasses
+import threading
+import time
 from datetime import datetime, timedelta, timezone
 
 import falcon
@@ -166,6 +168,28 @@ def read_access_token(secret, token):
         raise Problem(401, "bad-token", "not an access token")
     return Caller(id=claims["sub"], roles=frozenset(claims.get("roles") or ()), unit=claims.get("unit"),
                   request_id=None, idempotency_key=None)
+
+
+class ClosedAccounts:
+    """Accounts closed while their access tokens may still be unexpired, re-read every REFRESH
+    seconds by each gateway process: a closed account's token stops working within that time."""
+
+    REFRESH = 2.0
+
+    def __init__(self, db):
+        self.db, self._ids, self._read_at = db, frozenset(), float("-inf")
+        self._lock = threading.Lock()
+
+    def __contains__(self, account_id):
+        if time.monotonic() - self._read_at > self.REFRESH and self._lock.acquire(blocking=False):
+            try:
+                with self.db.transaction() as conn:
+                    rows = conn.execute("SELECT id::text FROM accounts WHERE deleted_at > now() - %s",
+                                        (ACCESS_TTL + timedelta(minutes=1),)).fetchall()
+                self._ids, self._read_at = frozenset(r["id"] for r in rows), time.monotonic()
+            finally:
+                self._lock.release()
+        return account_id in self._ids
 
 
 ANONYMOUS = Caller(id=None, roles=frozenset(), unit=None, request_id=None, idempotency_key=None)
