@@ -8,7 +8,7 @@ from swagger_ui_bundle import swagger_ui_path
 from gateway import auth, openapi, problems
 from gateway.catalog import Catalog
 from gateway.routes import accounts, enrolment, notify, ops, venues, welfare
-from services.common import config
+from services.common import config, logs
 from services.common.db import Db
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
@@ -54,6 +54,7 @@ class RequestContext:
     def process_request(self, req, resp):
         given = req.get_header("X-Request-Id") or ""
         req.context.request_id = given if REQUEST_ID.match(given) else uuid.uuid4().hex
+        logs.request_id.set(req.context.request_id)  # each gthread request runs in its own thread
         resp.set_header("X-Request-Id", req.context.request_id)
         req.context.account = None
         header = req.get_header("Authorization")
