@@ -5,7 +5,7 @@ import uuid
 import falcon
 from swagger_ui_bundle import swagger_ui_path
 
-from gateway import auth, openapi, problems
+from gateway import auth, metrics, openapi, problems
 from gateway.catalog import Catalog
 from gateway.routes import accounts, enrolment, notify, ops, venues, welfare
 from services.common import config, logs
@@ -81,7 +81,7 @@ def api_document():
 
 def create_app():
     gateway = Gateway()
-    app = falcon.App(middleware=[RequestContext(gateway), BodyLimit()])
+    app = falcon.App(middleware=[metrics.Timing(), RequestContext(gateway), BodyLimit()])
     app.req_options.strip_url_path_trailing_slash = True
     problems.install(app)
     routes = route_table(gateway)
@@ -89,6 +89,7 @@ def create_app():
         app.add_route(path, resource)
     document = openapi.build(routes)
     app.add_route("/openapi.json", ops.OpenApi(document))
+    app.add_route("/metrics", metrics.Metrics())
     app.add_static_route(ops.DOCS_ASSETS, str(swagger_ui_path))
     return app
 

@@ -1,5 +1,7 @@
 """gunicorn settings for the gateway; the same command runs under `make run` and compose."""
 import os
+import shutil
+import tempfile
 
 from services.common import logs
 
@@ -15,3 +17,18 @@ loglevel = os.environ.get("PALACE_LOG_LEVEL", "info").lower()
 logconfig_dict = logs.config(loglevel.upper(), os.environ.get("PALACE_LOG_FORMAT", "json"))
 # several gateways may run on one machine (make run, the tests): no shared control socket path
 control_socket_disable = True
+
+# each worker process writes its metrics into this directory; /metrics adds them up
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="palace-gateway-metrics-")
+
+
+def on_exit(server):
+    if os.environ["PROMETHEUS_MULTIPROC_DIR"].startswith(tempfile.gettempdir()):
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -6,13 +6,16 @@ import contextlib
 import logging
 import socket
 import threading
+import time
 
 from amqp.exceptions import ConnectionError as AmqpConnectionError
 from kombu.exceptions import OperationalError
 from nameko.exceptions import RpcTimeout, UnknownService
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from gateway.problems import unavailable
+from gateway.metrics import RPC
+from gateway.problems import Problem, unavailable
+from services.common.errors import PalaceError
 from services.common import config
 
 log = logging.getLogger("palace.gateway.rpc")
@@ -45,6 +48,22 @@ def _discard():
 
 def call(service, method, *args, context=None, **kwargs):
     """Call `service.method`; a service that is down, unknown or too slow becomes a 503."""
+    started, outcome = time.perf_counter(), "failed"
+    try:
+        result = _call(service, method, *args, context=context, **kwargs)
+        outcome = "ok"
+        return result
+    except PalaceError:
+        outcome = "refused"
+        raise
+    except Problem:
+        outcome = "unavailable"
+        raise
+    finally:
+        RPC.labels(service, method, outcome).observe(time.perf_counter() - started)
+
+
+def _call(service, method, *args, context=None, **kwargs):
     try:
         standalone, proxy = _proxy()
         # the caller and the request id travel as nameko context headers
