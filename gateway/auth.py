@@ -131,17 +131,22 @@ def use_reset_code(conn, phone, code, new_password):
     return True
 
 
-def issue_tokens(conn, secret, account_row):
-    now = datetime.now(timezone.utc)
+def access_token(secret, account_row, now=None):
+    now = now or datetime.now(timezone.utc)
     claims = {
         "sub": str(account_row["id"]), "roles": list(account_row["roles"]),
         "unit": str(account_row["unit_id"]) if account_row["unit_id"] else None,
         "iat": now, "exp": now + ACCESS_TTL, "typ": "access",
     }
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def issue_tokens(conn, secret, account_row):
+    now = datetime.now(timezone.utc)
     refresh = secrets.token_urlsafe(32)
     conn.execute("INSERT INTO refresh_tokens (token_hash, account_id, expires_at) VALUES (%s, %s, %s)",
                  (_digest(refresh), account_row["id"], now + REFRESH_TTL))
-    return {"access_token": jwt.encode(claims, secret, algorithm="HS256"), "refresh_token": refresh,
+    return {"access_token": access_token(secret, account_row, now), "refresh_token": refresh,
             "token_type": "Bearer", "expires_in": int(ACCESS_TTL.total_seconds())}
 
 
