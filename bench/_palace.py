@@ -1,5 +1,5 @@
-"""What the scenarios share: an isolated palace of real processes (as the tests start it),
-members made in bulk, and the one JSON line each scenario prints."""
+"""What the scenarios share: an isolated palace of real processes (as the tests start it), and
+the one JSON line each scenario prints."""
 import json
 import os
 import platform
@@ -8,7 +8,6 @@ import tempfile
 
 import requests
 
-from gateway import auth
 from ops import processes
 from tests.harness import ADMIN_PASSWORD, ADMIN_PHONE, Stack
 
@@ -42,18 +41,6 @@ def admin(stack):
                            timeout=30)
     answer.raise_for_status()
     return session(answer.json()["access_token"])
-
-
-def members(stack, count):
-    """`count` member accounts written straight into the gateway's database, each with an access
-    token signed with the palace's key: 2,000 argon2 hashes would take the gateway minutes."""
-    with stack.db("gateway") as conn:
-        rows = conn.execute(
-            "INSERT INTO accounts (phone, name, password_hash, roles)"
-            " SELECT '1' || lpad((5000000000 + n)::text, 10, '0'), 'Member ' || n, 'not-for-signing-in', '{member}'"
-            " FROM generate_series(1, %s) n RETURNING id, roles, unit_id", (count,)).fetchall()
-    secret = stack.env["PALACE_TOKEN_SECRET"]
-    return [(str(row["id"]), auth.access_token(secret, row)) for row in rows]
 
 
 def percentile(values, p):

@@ -6,43 +6,16 @@ Bars (DESIGN.md): exactly `seats` confirmed and the rest waitlisted 1..N without
 twice, 0 HTTP 5xx, >= 500 enrolments/s, p99 <= 300 ms, every member's notification in the inbox
 exactly once within 10 s of the last answer. `--instances 2` runs two enrolment services."""
 import argparse
-import threading
 import time
-import uuid
-from concurrent.futures import ThreadPoolExecutor
 
-from bench._palace import admin, members, palace, percentile, report, session
+from bench._palace import admin, palace, percentile, report
+from tests.crowd import enrol_crowd
+from tests.harness import bulk_members
 
 SIZES = {"full": {"members": 2000, "seats": 300, "clients": 200},
          "quick": {"members": 400, "seats": 60, "clients": 50}}
 BARS = {"rate": 500, "p99_ms": 300, "notify_s": 10}
 TOLD = ("enrolment.enrolment_confirmed", "enrolment.enrolment_waitlisted")
-
-
-def enrol_all(base, course_id, people, clients):
-    """Every member enrols once; returns their answers and the time the last one came."""
-    local = threading.local()
-    answers = [None] * len(people)
-
-    def enrol(index):
-        if not hasattr(local, "http"):
-            local.http = session()
-        member_id, token = people[index]
-        key, tries = str(uuid.uuid4()), 0
-        started = time.perf_counter()
-        while True:
-            tries += 1
-            answer = local.http.post(f"{base}/v1/courses/{course_id}/enrolments", timeout=30,
-                                     headers={"Authorization": f"Bearer {token}", "Idempotency-Key": key})
-            if answer.status_code != 503 or tries == 3:
-                break
-            time.sleep(float(answer.headers.get("Retry-After", "1")))
-        answers[index] = {"status": answer.status_code, "seconds": time.perf_counter() - started,
-                          "tries": tries, "body": answer.json() if answer.content else None}
-
-    with ThreadPoolExecutor(clients) as pool:
-        list(pool.map(enrol, range(len(people))))
-    return answers, time.monotonic()
 
 
 def inbox_counts(stack, member_ids):
@@ -61,11 +34,12 @@ def run(size, instances):
                                                               "capacity": size["seats"]}, timeout=30)
         course.raise_for_status()
         course_id = course.json()["id"]
-        people = members(stack, size["members"])
+        people = bulk_members(stack, size["members"])
         member_ids = [m for m, _ in people]
 
         started = time.monotonic()
-        answers, last = enrol_all(stack.url, course_id, people, size["clients"])
+        answers = enrol_crowd(stack.url, course_id, people, size["clients"], tries=3)
+        last = time.monotonic()
         took = last - started
 
         while inbox_counts(stack, member_ids)[1] < len(people) and time.monotonic() - last < 60:

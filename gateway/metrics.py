@@ -2,7 +2,6 @@
 figures to files in PROMETHEUS_MULTIPROC_DIR (set in gunicorn_conf) and /metrics adds them up."""
 import time
 
-import falcon
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest, multiprocess
 
 REQUESTS = Histogram("palace_http_request_seconds", "HTTP requests through the gateway, by route and status",

@@ -2,7 +2,7 @@
 import pytest
 import requests
 
-from tests.e2e.conftest import Client, new_member, new_staff, sign_in
+from tests.e2e.conftest import Client, new_member, new_staff
 from tests.harness import eventually
 
 PASSWORD = "member-password"
