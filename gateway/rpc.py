@@ -2,6 +2,7 @@
 
 nameko's standalone proxy is single-threaded and costs ~10 ms to start, so each gateway thread
 keeps one started proxy for its whole life (never one per request, never one shared)."""
+import collections
 import contextlib
 import logging
 import socket
@@ -46,8 +47,42 @@ def _discard():
             standalone.stop()
 
 
+class Breaker:
+    """Stops calling a service that keeps timing out: after TRIPS timeouts in a row, calls to it
+    answer 503 at once for COOL seconds, so its callers do not hold every gateway thread for a
+    whole timeout while other routes wait. Then one call is let through to try it again."""
+
+    TRIPS = 3
+    COOL = float(config.env("PALACE_BREAKER_SECONDS", "5"))
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.timeouts, self.open_until = 0, 0.0
+
+    def allow(self):
+        with self._lock:
+            now = time.monotonic()
+            if self.open_until > now:
+                return False
+            if self.timeouts >= self.TRIPS:  # half open: this call tries, the others wait for it
+                self.open_until = now + config.rpc_timeout()
+            return True
+
+    def record(self, timed_out):
+        with self._lock:
+            self.timeouts = self.timeouts + 1 if timed_out else 0
+            if self.timeouts >= self.TRIPS:
+                self.open_until = time.monotonic() + self.COOL
+
+
+_breakers = collections.defaultdict(Breaker)
+
+
 def call(service, method, *args, context=None, **kwargs):
     """Call `service.method`; a service that is down, unknown or too slow becomes a 503."""
+    breaker = _breakers[service]
+    if not breaker.allow():
+        raise unavailable(f"the {service} service is not answering; try again shortly", int(Breaker.COOL))
     started, outcome = time.perf_counter(), "failed"
     try:
         result = _call(service, method, *args, context=context, **kwargs)
@@ -60,6 +95,7 @@ def call(service, method, *args, context=None, **kwargs):
         outcome = "unavailable"
         raise
     finally:
+        breaker.record(timed_out=outcome == "unavailable")
         RPC.labels(service, method, outcome).observe(time.perf_counter() - started)
 
 
