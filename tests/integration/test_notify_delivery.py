@@ -69,6 +69,10 @@ def world(stack):
     provider, mailbox = Provider(), Mailbox()
     smtp = Controller(mailbox, hostname="127.0.0.1", port=free_port())
     smtp.start()
+    # the migrate step declared the shared queues: an event sent before notify ever ran waits for it
+    early = str(uuid.uuid4())
+    publish("welfare", "mutual_aid_enrolled", {"member_id": early, "plan_title": "2026 plan"})
+    stack.early_member = early
     stack.start("notify", extra_env={
         "PALACE_NOTIFY_SMS_URL": provider.url + "/sms", "PALACE_NOTIFY_WECHAT_URL": provider.url + "/wechat",
         "PALACE_NOTIFY_SMTP": f"127.0.0.1:{smtp.port}", "PALACE_NOTIFY_BACKOFF": f"{BACKOFF_BASE},1",
@@ -246,6 +250,12 @@ def test_one_queue_per_source_takes_every_event_type_and_an_event_for_nobody_goe
         [entry] = eventually(lambda m=member: inbox(stack, m))
         assert entry["title"] == "Decision on your application: approved" and "¥800.00" in entry["body"]
     eventually(lambda: message_count("evt-venues--notify.on_venues") == 0)
+
+
+def test_an_event_sent_before_notify_first_ran_was_kept_for_it(world):
+    stack, _, _ = world
+    [entry] = eventually(lambda: inbox(stack, stack.early_member))
+    assert entry["title"] == "You are covered by mutual aid" and "2026 plan" in entry["body"]
 
 
 def test_a_malformed_event_on_a_shared_queue_is_dead_lettered_with_its_reason(world):
