@@ -21,33 +21,55 @@ def _moment(value):
 
 
 def tell(conn, event, now=None):
-    """Everything one event means for notify. Raises Invalid for an event it has no message for."""
-    now = now or datetime.now(timezone.utc)
-    event_type, payload = event["event_type"], event["payload"]
+    """Everything one event means for notify (see tell_many)."""
+    return tell_many(conn, [event], now)
+
+
+def check(event):
+    """Refuse, before any work, an event notify cannot handle (it is dead-lettered with the reason)."""
+    event_type = event["event_type"]
     if not templates.known(event_type):
         raise Invalid(f"no message for {event_type}", errors={"event_type": ["has no template"]})
     try:
-        members = domain.recipients(payload)
-    except (ValueError, TypeError) as exc:
+        return domain.recipients(event["payload"])
+    except (ValueError, TypeError, AttributeError) as exc:
         raise Invalid(f"bad member id in {event_type}: {exc}", errors={"member_id": ["not a uuid"]}) from exc
-    _reminders(conn, event_type, payload, members, now)
-    if event_type == "enrolment.session_upcoming":
-        return 0  # told by its reminder, `lead` before the session
-    for member in members:
-        tell_member(conn, member, event, now)
-    return len(members)
 
 
-def tell_member(conn, member_id, event, now):
-    event_type, payload = event["event_type"], event["payload"]
-    prefs = domain.merge_preferences(store.preferences(conn, member_id), None)
-    rendered = templates.render(event_type, payload, prefs["language"])
-    event_at = event.get("occurred_at") or now
-    store.add_to_inbox(conn, member_id, event, domain.Message(rendered["title"], rendered["body"]), event_at)
-    channels = domain.route(prefs["categories"].get(rendered["category"], []), store.contacts(conn, member_id))
-    if not channels:
-        return None
-    urgent = domain.is_urgent(rendered["urgency"], payload, now)
+def tell_many(conn, events, now=None):
+    """Inbox entries, reminders and deliveries for a group of events, with a handful of statements
+    whatever the group's size. Raises Invalid for an event it has no message for."""
+    now = now or datetime.now(timezone.utc)
+    work = []
+    for event in events:
+        members = check(event)
+        _reminders(conn, event["event_type"], event["payload"], members, now)
+        if event["event_type"] != "enrolment.session_upcoming":  # told by its reminder, `lead` before
+            work.extend((event, member) for member in members)
+    if not work:
+        return 0
+    people = store.people(conn, sorted({member for _, member in work}))
+    entries, deliveries = [], []
+    for event, member in work:
+        person = people.get(member) or {}
+        prefs = domain.merge_preferences(person.get("settings"), None)
+        rendered = templates.render(event["event_type"], event["payload"], prefs["language"])
+        event_at = event.get("occurred_at") or now
+        entries.append((member, str(event["event_id"]), event["event_type"], rendered["title"], rendered["body"],
+                        event_at))
+        channels = domain.route(prefs["categories"].get(rendered["category"], []), person)
+        if channels:
+            deliveries.append((member, event, prefs, rendered, channels, event_at))
+    store.add_inbox_entries(conn, entries)
+    for member, event, prefs, rendered, channels, event_at in sorted(deliveries, key=lambda d: d[0]):
+        _deliver(conn, member, event, prefs, rendered, channels, event_at, now)
+    return len(work)
+
+
+def _deliver(conn, member_id, event, prefs, rendered, channels, event_at, now):
+    """The first delivery of a message outside the app: now, held for the quiet hours, or skipped
+    over the daily cap (counted under a lock of the member, so racing events cannot exceed it)."""
+    urgent = domain.is_urgent(rendered["urgency"], event["payload"], now)
     store.lock_member(conn, member_id)
     zone = prefs.get("timezone") or domain.HOME_ZONE
     day_start, day_end = domain.local_day(now, zone)
@@ -55,7 +77,7 @@ def tell_member(conn, member_id, event, now):
     due = domain.send_at(now, urgent, prefs.get("quiet_hours"), zone)
     channel, address = channels[0]
     return store.add_delivery(conn, {
-        "member_id": member_id, "event_id": event["event_id"], "event_type": event_type,
+        "member_id": member_id, "event_id": event["event_id"], "event_type": event["event_type"],
         "category": rendered["category"], "urgent": urgent, "channel": channel, "address": address,
         "language": prefs["language"], "title": rendered["title"], "body": rendered["body"],
         "rendered": rendered, "route": [list(c) for c in channels],
@@ -128,12 +150,13 @@ def send_due_reminders(conn, now=None, limit=200):
     """Turn due reminders into messages (category `reminders`), each once."""
     now = now or datetime.now(timezone.utc)
     due = store.claim_due_reminders(conn, limit)
+    events = []
     for r in due:
-        event = {
+        events.append({
             "event_id": str(uuid.uuid5(REMINDER_IDS, f"{r['id']}:{r['starts_at'].isoformat()}")),
             "event_type": REMINDER_TYPE, "occurred_at": now,
             "payload": {"member_id": str(r["member_id"]), "title": r["title"], "place": r["place"],
                         "starts_at": r["starts_at"].isoformat()},
-        }
-        tell_member(conn, str(r["member_id"]), event, now)
+        })
+    tell_many(conn, events, now)
     return len(due)

@@ -4,10 +4,10 @@ from nameko.rpc import rpc
 from services.common.context import CallerProvider
 from services.common.db import Database
 from services.common.errors import EXPECTED, Conflict, Forbidden, Invalid, NotFound
-from services.common.handlers import reliable_handler
 from services.common.params import load, object_id, page
 from services.enrolment.schemas import EnrolmentEventSchema
 from services.notify import domain, fanout, schemas, store, templates
+from services.notify.batching import reliable_batch_handler
 from services.notify.dispatch import Dispatcher
 
 _entry_out = schemas.InboxEntrySchema()
@@ -25,6 +25,11 @@ WELFARE_EVENTS = templates.SOURCES["welfare"]
 CHANNEL_NAMES = ("wechat", "sms", "email", "console")
 
 
+def _first_slice_check(event):
+    _enrolment_event.load(event["payload"])  # these two are checked against enrolment's own schema
+    fanout.check(event)
+
+
 class NotifyService:
     name = "notify"
 
@@ -38,27 +43,27 @@ class NotifyService:
 
     # events
 
-    @reliable_handler("enrolment", "enrolment_confirmed")
-    def on_enrolment_confirmed(self, conn, event):
-        _enrolment_event.load(event["payload"])  # these two are checked against enrolment's schema
-        fanout.tell(conn, event)
+    # every handler takes the events waiting on its queue in groups, one transaction each (batching.py)
 
-    @reliable_handler("enrolment", "enrolment_waitlisted")
-    def on_enrolment_waitlisted(self, conn, event):
-        _enrolment_event.load(event["payload"])
-        fanout.tell(conn, event)
+    @reliable_batch_handler("enrolment", "enrolment_confirmed", check=_first_slice_check)
+    def on_enrolment_confirmed(self, conn, events):
+        fanout.tell_many(conn, events)
 
-    @reliable_handler("enrolment", ENROLMENT_EVENTS)
-    def on_enrolment(self, conn, event):
-        fanout.tell(conn, event)
+    @reliable_batch_handler("enrolment", "enrolment_waitlisted", check=_first_slice_check)
+    def on_enrolment_waitlisted(self, conn, events):
+        fanout.tell_many(conn, events)
 
-    @reliable_handler("venues", VENUES_EVENTS)
-    def on_venues(self, conn, event):
-        fanout.tell(conn, event)
+    @reliable_batch_handler("enrolment", ENROLMENT_EVENTS, check=fanout.check)
+    def on_enrolment(self, conn, events):
+        fanout.tell_many(conn, events)
 
-    @reliable_handler("welfare", WELFARE_EVENTS)
-    def on_welfare(self, conn, event):
-        fanout.tell(conn, event)
+    @reliable_batch_handler("venues", VENUES_EVENTS, check=fanout.check)
+    def on_venues(self, conn, events):
+        fanout.tell_many(conn, events)
+
+    @reliable_batch_handler("welfare", WELFARE_EVENTS, check=fanout.check)
+    def on_welfare(self, conn, events):
+        fanout.tell_many(conn, events)
 
     # a member's own
 

@@ -21,6 +21,18 @@ def add_to_inbox(conn, member_id, event, message, event_at=None):
     )
 
 
+def add_inbox_entries(conn, entries):
+    """Many inbox entries in one statement: (member_id, event_id, event_type, title, body, event_at)."""
+    if not entries:
+        return
+    columns = list(zip(*sorted(entries, key=lambda e: (e[0], e[1]))))
+    conn.execute(
+        "INSERT INTO inbox (member_id, event_id, event_type, title, body, event_at)"
+        " SELECT * FROM unnest(%s::uuid[], %s::uuid[], %s::text[], %s::text[], %s::text[], %s::timestamptz[])"
+        " ON CONFLICT (member_id, event_id) DO NOTHING",
+        [list(c) for c in columns])
+
+
 def inbox(conn, member_id, limit, offset, unread_only=False, read_only=False):
     return conn.execute(
         f"SELECT {ENTRY_COLUMNS} FROM inbox WHERE member_id = %s AND (NOT %s OR read_at IS NULL)"
@@ -42,6 +54,15 @@ def mark_read(conn, member_id, entry_id):
 
 
 # contacts and preferences
+
+
+def people(conn, member_ids):
+    """{member_id: {settings, phone, email, wechat_openid}} for the members that have any."""
+    rows = conn.execute(
+        "SELECT m.id::text AS member_id, p.settings, c.phone, c.email, c.wechat_openid"
+        " FROM unnest(%s::uuid[]) AS m(id) LEFT JOIN preferences p ON p.member_id = m.id"
+        " LEFT JOIN contacts c ON c.member_id = m.id", (list(member_ids),)).fetchall()
+    return {r["member_id"]: r for r in rows}
 
 
 def contacts(conn, member_id):

@@ -316,3 +316,21 @@ def test_preview_renders_every_language_and_the_sms_template(world):
         figures = rpc.notify.stats()
     assert figures["sms_sent"] >= 1 and figures["wechat_failed"] >= 1 and figures["inbox_entries"] >= 1
     assert figures["inbox_latency_p99_ms"] is not None
+
+
+def test_one_event_failing_in_the_database_fails_alone_and_its_group_is_handled(world):
+    stack, _, _ = world
+    queue = "evt-welfare--notify.on_welfare"
+    before = message_count(dead_queue_name(queue))
+    members = [new_member(stack) for _ in range(30)]
+    bad = new_member(stack)
+    for i, member in enumerate(members):
+        publish("welfare", "payout_made", {"member_id": member, "amount": "10", "reference": f"OK-{i}"})
+        if i == 15:  # PostgreSQL text cannot hold NUL: this one's transaction fails every time
+            publish("welfare", "payout_made", {"member_id": bad, "amount": "10", "reference": "BAD\u0000"})
+    for member in members:
+        eventually(lambda m=member: len(inbox(stack, m)) == 1)
+    eventually(lambda: message_count(dead_queue_name(queue)) == before + 1)
+    assert inbox(stack, bad) == []
+    letters = dead_letters.peek(dead_queue_name(queue), limit=50)
+    assert any(letter["attempts"] == 3 and "BAD" in letter["body"] for letter in letters)

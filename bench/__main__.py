@@ -1,0 +1,21 @@
+"""`python -m bench <scenario> [args]` runs `bench/<scenario>.py`'s `main(argv)` and exits with its code."""
+import importlib
+import pkgutil
+import sys
+from pathlib import Path
+
+
+def scenarios():
+    return sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if not m.name.startswith("_"))
+
+
+def main(argv):
+    if not argv or argv[0] in ("-h", "--help") or argv[0] not in scenarios():
+        print(f"usage: python -m bench <scenario> [--quick]; scenarios: {', '.join(scenarios())}", file=sys.stderr)
+        return 2
+    module = importlib.import_module(f"bench.{argv[0]}")
+    return module.main(argv[1:]) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
