@@ -115,9 +115,9 @@ def _reminders(conn, event_type, payload, members, now):
         if due is None:
             return
         if event_type == "enrolment.session_upcoming":
-            subject = f"session:{payload.get('session_id') or payload.get('course_id')}:{starts_at.isoformat()}"
-            if payload.get("session_id"):
-                subject = f"session:{payload['session_id']}"
+            # a session is known by its id; without one, by its course and start
+            subject = (f"session:{payload['session_id']}" if payload.get("session_id")
+                       else f"session:{payload.get('course_id')}:{starts_at.isoformat()}")
             grp = f"course:{payload['course_id']}" if payload.get("course_id") else None
             title = payload.get("course_title") or payload.get("title") or "Class"
             place = payload.get("room_name") or payload.get("place")

@@ -6,6 +6,7 @@ import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -186,6 +187,36 @@ def test_a_channel_that_always_fails_is_recorded_and_the_sms_takes_over_and_ops_
         rpc.notify.failed_deliveries()
 
 
+def test_a_provider_saying_too_many_requests_is_tried_again(world):
+    stack, provider, _ = world
+    number = phone()
+    member = new_member(stack, phone=number)
+    with provider.lock:
+        provider.script["/sms"] = [429]
+    publish("enrolment", "enrolment_confirmed", confirmed(member))
+    [row] = eventually(lambda: settled(stack, member))
+    assert [t[1] for t in provider.to("/sms", number)] == [429, 200] and row["state"] == "sent"
+
+
+def test_the_daily_cap_holds_when_events_for_one_member_race_on_several_queues(world):
+    stack, provider, _ = world
+    number = phone()
+    member = new_member(stack, phone=number)
+    with as_member(stack, member) as rpc:
+        rpc.notify.put_preferences({"daily_cap": 3})
+    sources = [("enrolment", "certificate_issued"), ("welfare", "payout_made"), ("venues", "booking_pending")]
+    threads = [threading.Thread(target=publish, args=(source, kind, {"member_id": member, "amount": "5"}),
+                                kwargs={"times": 1}) for source, kind in sources * 4]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    rows = eventually(lambda: settled(stack, member, 12), timeout=15)
+    assert sum(r["state"] != "skipped" for r in rows) == 3
+    assert len(inbox(stack, member)) == 12
+    eventually(lambda: len(provider.to("/sms", number)) == 3)
+
+
 def test_a_refusal_that_cannot_pass_later_fails_at_once(world):
     stack, provider, _ = world
     number, openid = phone(), f"oBAD{uuid.uuid4().hex[:12]}"
@@ -215,8 +246,10 @@ def test_quiet_hours_hold_a_routine_message_but_not_an_urgent_one(world):
     stack, provider, _ = world
     number = phone()
     member = new_member(stack, phone=number)
-    with as_member(stack, member) as rpc:  # quiet all day long, so the test does not depend on the clock
-        rpc.notify.put_preferences({"quiet_hours": {"start": "00:00", "end": "23:59"}})
+    local = datetime.now(ZoneInfo("Asia/Shanghai"))  # quiet from an hour ago to an hour from now
+    start, end = (f"{(local + timedelta(hours=h)):%H:%M}" for h in (-1, 1))
+    with as_member(stack, member) as rpc:
+        rpc.notify.put_preferences({"quiet_hours": {"start": start, "end": end}})
     publish("enrolment", "certificate_issued", {"member_id": member, "course_title": "Erhu"})
     soon = (datetime.now(timezone.utc) + timedelta(hours=2)).isoformat()
     publish("enrolment", "offer_made", {"member_id": member, "course_title": "Erhu 2", "expires_at": soon})
