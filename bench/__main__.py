@@ -1,4 +1,4 @@
-"""`python -m bench <scenario> [args]` runs `bench/<scenario>.py`'s `main(argv)` and exits with its code."""
+"""`python -m bench <scenario> [args]` runs bench/<scenario>.py's main(argv)."""
 import importlib
 import pkgutil
 import sys
@@ -10,11 +10,10 @@ def scenarios():
 
 
 def main(argv):
-    if not argv or argv[0] in ("-h", "--help") or argv[0] not in scenarios():
+    if not argv or argv[0] not in scenarios():
         print(f"usage: python -m bench <scenario> [--quick]; scenarios: {', '.join(scenarios())}", file=sys.stderr)
         return 2
-    module = importlib.import_module(f"bench.{argv[0]}")
-    return module.main(argv[1:]) or 0
+    return importlib.import_module(f"bench.{argv[0]}").main(argv[1:]) or 0
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from nameko.rpc import rpc
 from services.common.context import CallerProvider
 from services.common.db import Database
 from services.common.errors import EXPECTED, Conflict, Forbidden, Invalid, NotFound
+from services.common.metrics import Metrics
 from services.common.params import load, object_id, page
 from services.enrolment.schemas import EnrolmentEventSchema
 from services.notify import domain, fanout, schemas, store, templates
@@ -34,6 +35,7 @@ class NotifyService:
     name = "notify"
 
     db = Database()
+    metrics = Metrics()
     caller = CallerProvider()
     dispatcher = Dispatcher()
 
