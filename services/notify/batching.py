@@ -97,6 +97,10 @@ class BatchEventHandler(ReliableEventHandler):
         outcomes, exc_info = done.wait()
         if exc_info is not None:  # the worker itself failed: every message retries
             outcomes = [exc_info[1]] * len(messages)
+        if not any(outcomes):
+            # one frame for the group: everything before it on this channel is already settled
+            messages[-1].ack(multiple=True)
+            return
         for message, error in zip(messages, outcomes):
             if error is None:
                 message.ack()
