@@ -1,7 +1,8 @@
 """SQL of the notify database."""
+from psycopg import errors as pg_errors
 from psycopg.types.json import Jsonb
 
-from services.common.errors import NotFound
+from services.common.errors import Invalid, NotFound
 
 ENTRY_COLUMNS = "id, event_type, title, body, created_at, read_at"
 DELIVERY_COLUMNS = ("id, member_id, event_id, event_type, category, urgent, channel, address, language, title, body,"
@@ -71,6 +72,15 @@ def contacts(conn, member_id):
 
 
 def put_contacts(conn, member_id, phone, email, wechat_openid):
+    try:
+        with conn.transaction():
+            return _put_contacts(conn, member_id, phone, email, wechat_openid)
+    except pg_errors.CheckViolation as exc:  # the schema checks first; this is the last line
+        field = next((f for f in ("phone", "email", "wechat_openid") if f in str(exc)), "_schema")
+        raise Invalid("a contact PostgreSQL cannot keep", errors={field: ["is not a valid address"]}) from exc
+
+
+def _put_contacts(conn, member_id, phone, email, wechat_openid):
     return conn.execute(
         "INSERT INTO contacts (member_id, phone, email, wechat_openid) VALUES (%s, %s, %s, %s)"
         " ON CONFLICT (member_id) DO UPDATE SET phone = excluded.phone, email = excluded.email,"

@@ -5,7 +5,7 @@ ALTER TABLE inbox ADD COLUMN event_at timestamptz;
 CREATE TABLE contacts (
     member_id      uuid PRIMARY KEY,
     phone          text CHECK (phone ~ '^\+?[0-9]{5,20}$'),
-    email          text CHECK (email ~ '^[^@\s]+@[^@\s]+$'),
+    email          text CHECK (position('@' IN email) > 1 AND length(email) <= 254),
     wechat_openid  text CHECK (length(wechat_openid) BETWEEN 1 AND 128),
     updated_at     timestamptz NOT NULL DEFAULT now()
 );
