@@ -5,9 +5,9 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from services.common.fields import Moment, Text
 
-EARLIEST_DAY, LATEST_DAY = date(1970, 1, 1), date(9999, 12, 30)
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(9999, 12, 30)
 Day = lambda **kw: fields.Date(validate=validate.Range(min=EARLIEST_DAY, max=LATEST_DAY,  # noqa: E731
-                                                       error="must be between 1970 and 9999"), **kw)
+                                                       error="must be between 1900 and 9999"), **kw)
 
 
 # terms

@@ -230,12 +230,14 @@ def set_session_state(conn, session_id, state):
 
 
 def due_reminders(conn, within_hours, limit=200):
-    """Sessions starting soon and not yet announced; claimed so two instances never both send."""
+    """Sessions starting soon, with members to tell, not yet announced; claimed so two instances
+    never both send."""
     return conn.execute(
         """SELECT s.id, s.course_id, s.starts_at, s.ends_at, s.state, c.title AS course_title
            FROM sessions s JOIN courses c ON c.id = s.course_id
            WHERE s.reminded_at IS NULL AND s.state = 'scheduled' AND c.state = 'published'
              AND s.starts_at > now() AND s.starts_at <= now() + make_interval(hours => %s)
+             AND EXISTS (SELECT 1 FROM enrolments e WHERE e.course_id = s.course_id AND e.status = 'confirmed')
            ORDER BY s.starts_at LIMIT %s FOR UPDATE OF s SKIP LOCKED""", (within_hours, limit)).fetchall()
 
 
