@@ -50,20 +50,42 @@ def course_filters(req):
                "category": _text_param(req, "category"), "district": _text_param(req, "district"),
                "q": _text_param(req, "q"), "state": _text_param(req, "state"),
                "allocation": _text_param(req, "allocation")}
+    for name in ("state", "allocation"):
+        if filters[name] is not None and filters[name] not in BOUNDS[name]["enum"]:
+            raise invalid({name: [f"must be one of {', '.join(BOUNDS[name]['enum'])}"]})
     return {k: (str(v) if k in ("site_id", "term_id") else v) for k, v in filters.items() if v is not None}
 
 
-def _html_operation(summary, **kw):
+BOUNDS = {"limit": {"minimum": 1, "maximum": 200}, "offset": {"minimum": 0, "maximum": 1_000_000},
+          "weekday": {"minimum": 1, "maximum": 7},
+          "status": {"enum": ["confirmed", "waitlisted", "offered", "registered", "cancelled"]},
+          "state": {"enum": ["draft", "published", "cancelled"]},
+          "allocation": {"enum": ["first_come", "lottery"]},
+          "site_id": {"format": "uuid"}, "term_id": {"format": "uuid"},
+          "q": {"maxLength": 200}, "category": {"maxLength": 200}, "district": {"maxLength": 200},
+          "reason": {"maxLength": 500}}
+
+
+def documented(summary, **kw):
+    """operation(), with the bounds of our query parameters declared so clients know them."""
     op = operation(summary, **kw)
+    for param in op.get("parameters", ()):
+        if param["in"] == "query":
+            param["schema"].update(BOUNDS.get(param["name"], {}))
+    return op
+
+
+def _html_operation(summary, **kw):
+    op = documented(summary, **kw)
     op["responses"]["200"]["content"] = {"text/html": {"schema": {"type": "string"}}}
     return op
 
 
 class Terms:
     doc = {
-        "post": operation("Create a term", tag=TAG, body=TermCreateSchema, response=TermSchema, status=201,
+        "post": documented("Create a term", tag=TAG, body=TermCreateSchema, response=TermSchema, status=201,
                           roles=STAFF, idempotent=True, errors=(400, 409, 422)),
-        "get": operation("List terms", tag=TAG, response=TermSchema, many=True, auth=False, query=PAGING),
+        "get": documented("List terms", tag=TAG, response=TermSchema, many=True, auth=False, query=PAGING),
     }
 
     def __init__(self, gateway):
@@ -81,10 +103,10 @@ class Terms:
 
 class Courses:
     doc = {
-        "post": operation("Create a course (published at once unless publish is false; a room is reserved"
+        "post": documented("Create a course (published at once unless publish is false; a room is reserved"
                           " for every session)", tag=TAG, body=CourseCreateSchema, response=CourseSchema,
                           status=201, roles=STAFF, idempotent=True, errors=(400, 409, 422)),
-        "get": operation("List and search courses", tag=TAG, response=CourseSchema, many=True, auth=False,
+        "get": documented("List and search courses", tag=TAG, response=CourseSchema, many=True, auth=False,
                          query=PAGING + COURSE_FILTERS, errors=(400, 422)),
     }
 
@@ -104,9 +126,9 @@ class Courses:
 
 class Course:
     doc = {
-        "get": operation("A course, with seats left, waitlist length and sessions", tag=TAG, response=CourseSchema,
+        "get": documented("A course, with seats left, waitlist length and sessions", tag=TAG, response=CourseSchema,
                          auth=False, errors=(404,)),
-        "patch": operation("Change a course (course_updated)", tag=TAG, body=CourseUpdateSchema,
+        "patch": documented("Change a course (course_updated)", tag=TAG, body=CourseUpdateSchema,
                            response=CourseSchema, roles=STAFF, errors=(400, 404, 409, 422)),
     }
 
@@ -122,7 +144,7 @@ class Course:
 
 
 class CoursePublish:
-    doc = {"post": operation("Publish a draft course, reserving its room for every session (409 on a clash)",
+    doc = {"post": documented("Publish a draft course, reserving its room for every session (409 on a clash)",
                              tag=TAG, response=CourseSchema, roles=STAFF, errors=(404, 409, 422))}
 
     def __init__(self, gateway):
@@ -134,7 +156,7 @@ class CoursePublish:
 
 
 class CourseCancel:
-    doc = {"post": operation("Cancel a course: entries cancelled, room released, members told", tag=TAG,
+    doc = {"post": documented("Cancel a course: entries cancelled, room released, members told", tag=TAG,
                              body=CancelSchema, response=CourseSchema, roles=STAFF, errors=(400, 404, 409, 422))}
 
     def __init__(self, gateway):
@@ -142,16 +164,15 @@ class CourseCancel:
 
     @auth.require(*STAFF)
     def on_post(self, req, resp, course_id):
-        body = optional_body(req)
-        resp.media = call("enrolment", "cancel_course", course_id, body.get("reason"), context=auth.caller(req))
+        resp.media = call("enrolment", "cancel_course", course_id, optional_body(req), context=auth.caller(req))
 
 
 class CourseEnrolments:
     doc = {
-        "post": operation("Enrol in a course: a seat, a place on the waitlist, or interest in a lottery", tag=TAG,
+        "post": documented("Enrol in a course: a seat, a place on the waitlist, or interest in a lottery", tag=TAG,
                           body=EnrolRequestSchema, response=EnrolmentSchema, status=201, roles=("member",),
                           idempotent=True, errors=(400, 404, 409, 422)),
-        "get": operation("The course's roster and waitlist (staff)", tag=TAG, response=EnrolmentSchema, many=True,
+        "get": documented("The course's roster and waitlist (staff)", tag=TAG, response=EnrolmentSchema, many=True,
                          roles=STAFF, query=PAGING + (("status", "string"),), errors=(400, 404, 422)),
     }
 
@@ -166,15 +187,18 @@ class CourseEnrolments:
 
     @auth.require(*STAFF)
     def on_get(self, req, resp, course_id):
-        resp.media = call("enrolment", "course_enrolments", course_id, _text_param(req, "status", 20),
+        status = _text_param(req, "status", 20)
+        if status is not None and status not in BOUNDS["status"]["enum"]:
+            raise invalid({"status": [f"must be one of {', '.join(BOUNDS['status']['enum'])}"]})
+        resp.media = call("enrolment", "course_enrolments", course_id, status,
                           **paging(req), context=auth.caller(req))
 
 
 class CourseLottery:
     doc = {
-        "get": operation("The draw's audit: seed, inputs, result, and whether re-running reproduces it", tag=TAG,
+        "get": documented("The draw's audit: seed, inputs, result, and whether re-running reproduces it", tag=TAG,
                          response=LotterySchema, auth=False, errors=(404,)),
-        "post": operation("Draw the lottery now (staff)", tag=TAG, response=LotterySchema, roles=STAFF,
+        "post": documented("Draw the lottery now (staff)", tag=TAG, response=LotterySchema, roles=STAFF,
                           errors=(404, 409)),
     }
 
@@ -191,9 +215,9 @@ class CourseLottery:
 
 class Enrolment:
     doc = {
-        "get": operation("One enrolment (its member or staff), with the waitlist position", tag=TAG,
+        "get": documented("One enrolment (its member or staff), with the waitlist position", tag=TAG,
                          response=EnrolmentSchema, errors=(404,)),
-        "delete": operation("Cancel an enrolment or leave the waitlist; the next in line moves up", tag=TAG,
+        "delete": documented("Cancel an enrolment or leave the waitlist; the next in line moves up", tag=TAG,
                             response=EnrolmentSchema, query=(("reason", "string"),), errors=(404, 409, 422)),
     }
 
@@ -211,7 +235,7 @@ class Enrolment:
 
 
 class EnrolmentAccept:
-    doc = {"post": operation("Take up a seat offered from the waitlist", tag=TAG, response=EnrolmentSchema,
+    doc = {"post": documented("Take up a seat offered from the waitlist", tag=TAG, response=EnrolmentSchema,
                              roles=("member",), errors=(404, 409))}
 
     def __init__(self, gateway):
@@ -245,7 +269,7 @@ class EnrolmentCertificate:
 
 
 class Certificate:
-    doc = {"get": operation("Check a certificate's verification code (anyone)", tag=TAG,
+    doc = {"get": documented("Check a certificate's verification code (anyone)", tag=TAG,
                             response=CertificateCheckSchema, auth=False, errors=(404,))}
 
     def __init__(self, gateway):
@@ -256,7 +280,7 @@ class Certificate:
 
 
 class MyEnrolments:
-    doc = {"get": operation("My enrolments, with waitlist positions", tag=TAG, response=EnrolmentSchema, many=True,
+    doc = {"get": documented("My enrolments, with waitlist positions", tag=TAG, response=EnrolmentSchema, many=True,
                             query=PAGING, errors=(400,))}
 
     def __init__(self, gateway):
@@ -268,7 +292,7 @@ class MyEnrolments:
 
 
 class SessionAttendance:
-    doc = {"post": operation("Mark attendance: a teacher's register (marks) or a member's check-in (code)",
+    doc = {"post": documented("Mark attendance: a teacher's register (marks) or a member's check-in (code)",
                              tag=TAG, body=AttendanceRequestSchema, response=AttendanceResultSchema,
                              errors=(400, 404, 409, 422))}
 
@@ -281,7 +305,7 @@ class SessionAttendance:
 
 
 class SessionCode:
-    doc = {"get": operation("A session with its check-in code (staff, shown at the door)", tag=TAG,
+    doc = {"get": documented("A session with its check-in code (staff, shown at the door)", tag=TAG,
                             response=SessionCodeSchema, roles=STAFF, errors=(404,))}
 
     def __init__(self, gateway):
@@ -293,7 +317,7 @@ class SessionCode:
 
 
 class MemberStrikes:
-    doc = {"get": operation("A member's no-show strikes and any block (the member or staff)", tag=TAG,
+    doc = {"get": documented("A member's no-show strikes and any block (the member or staff)", tag=TAG,
                             response=StrikesSchema, errors=(404,))}
 
     def __init__(self, gateway):
@@ -305,7 +329,7 @@ class MemberStrikes:
 
 
 class MemberStrikesClear:
-    doc = {"post": operation("Clear a member's strikes, with a reason (staff)", tag=TAG, body=ClearStrikesSchema,
+    doc = {"post": documented("Clear a member's strikes, with a reason (staff)", tag=TAG, body=ClearStrikesSchema,
                              response=StrikesSchema, roles=STAFF, errors=(400, 404, 422))}
 
     def __init__(self, gateway):
@@ -318,10 +342,10 @@ class MemberStrikesClear:
 
 class ClassRequests:
     doc = {
-        "post": operation("Request a class at the unit's own site (unit_admin)", tag=TAG,
+        "post": documented("Request a class at the unit's own site (unit_admin)", tag=TAG,
                           body=ClassRequestCreateSchema, response=ClassRequestSchema, status=201,
                           roles=("unit_admin",), idempotent=True, errors=(400, 422)),
-        "get": operation("Class requests: the unit's own (unit_admin) or all (admin)", tag=TAG,
+        "get": documented("Class requests: the unit's own (unit_admin) or all (admin)", tag=TAG,
                          response=ClassRequestSchema, many=True, roles=("unit_admin", "admin"), query=PAGING),
     }
 
@@ -340,7 +364,7 @@ class ClassRequests:
 
 
 class ClassRequestDecision:
-    doc = {"post": operation("Approve (creates the course) or decline with a reason (admin)", tag=TAG,
+    doc = {"post": documented("Approve (creates the course) or decline with a reason (admin)", tag=TAG,
                              body=ClassRequestDecisionSchema, response=ClassRequestSchema, roles=("admin",),
                              errors=(400, 404, 409, 422))}
 

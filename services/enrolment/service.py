@@ -2,7 +2,7 @@
 import logging
 from datetime import datetime, timezone
 
-from nameko.exceptions import RpcTimeout, UnknownService
+from nameko.exceptions import MethodNotFound, RpcTimeout, UnknownService
 from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
@@ -16,6 +16,7 @@ from services.common.params import load, object_id, page
 from services.enrolment import domain, schemas, store
 
 log = logging.getLogger(__name__)
+VENUES_DOWN = (UnknownService, RpcTimeout, MethodNotFound)  # not running, too slow, or not that version yet
 
 STAFF = ("admin", "teacher")
 TICK = float(config.env("PALACE_ENROLMENT_TICK", "30"))  # seconds between timer rounds
@@ -133,7 +134,7 @@ class EnrolmentService:
             self.venues.get_room(str(room_id))
         except NotFound:
             raise Invalid("the room does not exist", errors={"room_id": ["no such room"]}) from None
-        except (UnknownService, RpcTimeout):
+        except VENUES_DOWN:
             raise Conflict("the venues service is not answering; try again shortly", "venues-unavailable") from None
 
     def _course_event(self, conn, event_type, course_id, **extra):
@@ -159,7 +160,7 @@ class EnrolmentService:
                                "room-clash", {"occurrences": dates}) from None
             except NotFound:
                 raise Invalid("the room does not exist", errors={"room_id": ["no such room"]}) from None
-            except (UnknownService, RpcTimeout):
+            except VENUES_DOWN:
                 raise Conflict("the venues service is not answering; try again shortly",
                                "venues-unavailable") from None
             reserved.append(holder)
@@ -252,11 +253,11 @@ class EnrolmentService:
             return _course_out.dump(store.get_course(conn, course_id))
 
     @rpc(expected_exceptions=EXPECTED)
-    def cancel_course(self, course_id, reason=None):
+    def cancel_course(self, course_id, data=None):
         """Staff call a course off: every entry is cancelled, its room released, members told."""
         self._staff()
         course_id = object_id(course_id, "course")
-        reason = load(_cancel_in, {"reason": reason} if reason else {}).get("reason") or "cancelled by the palace"
+        reason = load(_cancel_in, data or {}).get("reason") or "cancelled by the palace"
         with self.db.transaction() as conn:
             course = store.lock_course(conn, course_id)
             if course["state"] == domain.CANCELLED_COURSE:

@@ -307,7 +307,7 @@ def test_course_changes_bump_the_version_and_a_cancelled_course_tells_its_member
     assert updated["course"]["capacity"] == 2 and updated["course"]["version"] == bigger["version"]
     with pytest.raises(Conflict):
         call(svc, ADMIN, "update_course", course["id"], {"capacity": 1})
-    cancelled = call(svc, ADMIN, "cancel_course", course["id"], "teacher ill")
+    cancelled = call(svc, ADMIN, "cancel_course", course["id"], {"reason": "teacher ill"})
     assert cancelled["state"] == "cancelled"
     [told] = events(svc, "course_cancelled", course_id=course["id"])
     assert set(told["member_ids"]) == {seat["member_id"], wait["member_id"]} and told["reason"] == "teacher ill"
