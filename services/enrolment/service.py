@@ -129,9 +129,9 @@ class EnrolmentService:
 
     def _check_room(self, room_id):
         if room_id is None:
-            return
+            return None
         try:
-            self.venues.get_room(str(room_id))
+            return self.venues.get_room(str(room_id))
         except NotFound:
             raise Invalid("the room does not exist", errors={"room_id": ["no such room"]}) from None
         except VENUES_DOWN:
@@ -180,7 +180,9 @@ class EnrolmentService:
         schedule = course.pop("schedule", None)
         term = self._term(conn, course.get("term_id"))
         times = self._session_times(schedule, term)
-        self._check_room(course.get("room_id"))
+        room = self._check_room(course.get("room_id"))
+        if room and not course.get("site_id"):
+            course["site_id"] = room.get("site_id")
         course_id = store.create_course(conn, course, self.caller.id, domain.DRAFT)
         store.replace_sessions(conn, course_id, times)
         if publish:
@@ -648,6 +650,8 @@ class EnrolmentService:
         if conn.execute("SELECT 1 FROM courses WHERE id = %s", (course_id,)).fetchone() is None:
             return
         course = store.lock_course(conn, course_id)
+        if course["state"] == domain.CANCELLED_COURSE:
+            return  # our own release of a cancelled course's room
         session = store.session_for_booking(conn, course_id, payload.get("booking_id"), payload["starts_at"])
         if session is None or session["state"] != "scheduled":
             return
