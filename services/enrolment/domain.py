@@ -152,28 +152,15 @@ def explicit_sessions_problem(sessions):
     for begin, end in ordered:
         if end <= begin:
             return f"the session at {begin.isoformat()} must end after it starts"
-    for (b1, e1), (b2, _e2) in zip(ordered, ordered[1:]):
-        if b2 < e1:
-            return f"the sessions at {b1.isoformat()} and {b2.isoformat()} overlap"
+    for first, second in zip(ordered, ordered[1:]):
+        if overlaps(first, second):
+            return f"the sessions at {first[0].isoformat()} and {second[0].isoformat()} overlap"
     return None
 
 
 def overlaps(a, b) -> bool:
     """Two (starts_at, ends_at) half-open ranges overlap."""
     return a[0] < b[1] and b[0] < a[1]
-
-
-def first_clash(mine, theirs):
-    """The first session of `mine` that overlaps one of `theirs`, or None."""
-    for a in sorted(mine):
-        for b in theirs:
-            if overlaps(a, b):
-                return a
-    return None
-
-
-def is_evening(starts_at: datetime, zone=ZONE) -> bool:
-    return starts_at.astimezone(zone).time() >= EVENING_FROM
 
 
 # lottery

@@ -131,8 +131,9 @@ def list_courses(conn, filters, limit, offset, drafts=False):
         args["weekday"] = filters["weekday"]
     if filters.get("evening") is not None:
         clause = ("EXISTS (SELECT 1 FROM sessions s WHERE s.course_id = c.id AND s.state <> 'cancelled'"
-                  " AND (s.starts_at AT TIME ZONE 'Asia/Shanghai')::time >= '18:00')")
+                  " AND (s.starts_at AT TIME ZONE 'Asia/Shanghai')::time >= %(evening_from)s)")
         where.append(clause if filters["evening"] else f"NOT {clause}")
+        args["evening_from"] = domain.EVENING_FROM
     sql = f"SELECT {COURSE_COLUMNS} FROM courses c"
     if where:
         sql += " WHERE " + " AND ".join(where)

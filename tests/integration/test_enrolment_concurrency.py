@@ -141,3 +141,22 @@ def test_leaving_the_waitlist_closes_the_gap_and_counts_follow(enrolment):
             " AND body->'payload'->>'enrolment_id' = %s", (second["id"],)).fetchone()["p"]
     assert (event["seats_left"], event["waitlist_length"], event["member_id"]) == (0, 2, second["member_id"])
     assert event["course_version"] == rpc_call(enrolment, ADMIN, "get_course", course_id)["version"]
+
+
+def test_racing_enrolments_of_one_member_respect_the_term_cap_and_the_timetable(enrolment):
+    term = rpc_call(enrolment, ADMIN, "create_term", {"name": f"race {uuid.uuid4().hex[:6]}", "starts_on": "2031-03-01",
+                                                      "ends_on": "2031-06-30", "class_cap": 2})
+    apart = [course(enrolment, capacity=5, term_id=term["id"], schedule={"dates": [
+        {"starts_at": f"2031-03-0{d}T19:00:00+08:00", "ends_at": f"2031-03-0{d}T21:00:00+08:00"}]})["id"]
+        for d in range(1, 7)]
+    me = str(uuid.uuid4())
+    answers = fire(enrolment, [(member(me, f"k{i}"), "enrol", (c,)) for i, c in enumerate(apart)], threads=6)
+    assert sum(not isinstance(a, Exception) for a in answers) == 2, "a cap of two classes per term"
+    assert {a.problem for a in answers if isinstance(a, Exception)} == {"term-cap-reached"}
+
+    same_evening = [course(enrolment, capacity=5, schedule={"dates": [
+        {"starts_at": "2031-09-01T19:00:00+08:00", "ends_at": "2031-09-01T21:00:00+08:00"}]})["id"] for _ in range(6)]
+    me = str(uuid.uuid4())
+    answers = fire(enrolment, [(member(me, f"k{i}"), "enrol", (c,)) for i, c in enumerate(same_evening)], threads=6)
+    assert sum(not isinstance(a, Exception) for a in answers) == 1, "one class per evening"
+    assert {a.problem for a in answers if isinstance(a, Exception)} == {"timetable-clash"}

@@ -152,13 +152,6 @@ def test_sessions_overlap_only_when_they_share_time():
     a = (NOW, NOW + hour)
     assert domain.overlaps(a, (NOW + hour / 2, NOW + 2 * hour))
     assert not domain.overlaps(a, (NOW + hour, NOW + 2 * hour)), "back to back is fine"
-    assert domain.first_clash([a], [(NOW + hour / 2, NOW + 2 * hour)]) == a
-    assert domain.first_clash([a], [(NOW + hour, NOW + 2 * hour)]) is None
-
-
-def test_an_evening_class_starts_at_six_or_later_in_shanghai():
-    assert domain.is_evening(datetime(2027, 3, 1, 10, 0, tzinfo=timezone.utc))  # 18:00 in Shanghai
-    assert not domain.is_evening(datetime(2027, 3, 1, 9, 59, tzinfo=timezone.utc))
 
 
 # the lottery
