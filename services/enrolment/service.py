@@ -42,6 +42,11 @@ _request_in, _request_out = schemas.ClassRequestCreateSchema(), schemas.ClassReq
 _decision_in, _decided_event = schemas.ClassRequestDecisionSchema(), schemas.ClassRequestDecidedSchema()
 
 
+def _moment(value):
+    """A timestamp from PostgreSQL, or its ISO text when it came through json."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
 def _iso(moment):
     return moment.isoformat() if moment is not None else None
 
@@ -303,16 +308,19 @@ class EnrolmentService:
 
     # enrolment
 
-    def _enrolment_event(self, conn, event_type, course, enrolment, **extra):
-        payload = {**store.counts(conn, course["id"]), "enrolment_id": enrolment["id"],
+    def _enrolment_event(self, conn, event_type, course, enrolment, figures=None, **extra):
+        payload = {**(figures or store.counts(conn, course["id"])), "enrolment_id": enrolment["id"],
                    "course_title": course["title"], "member_id": enrolment["member_id"],
                    "status": enrolment["status"], "position": enrolment.get("position"),
                    "seats": enrolment["seats"], "first_session_at": _iso(course.get("first_session_at")), **extra}
         self.outbox(conn, event_type, _enrolment_event.dump(payload))
 
-    def _blocked(self, conn, member_id, now):
-        until = [domain.blocked_until(times, now, STRIKE_LIMIT, STRIKE_BLOCK_DAYS)
-                 for times in store.strike_times_by_term(conn, member_id)]
+    def _block_of(self, conn, member_id, now):
+        return self._blocked(store.standing(conn, member_id, None)["strikes"], now)
+
+    def _blocked(self, strikes_by_term, now):
+        until = [domain.blocked_until([_moment(t) for t in times], now, STRIKE_LIMIT, STRIKE_BLOCK_DAYS)
+                 for times in strikes_by_term]
         until = [u for u in until if u]
         return max(until) if until else None
 
@@ -325,9 +333,12 @@ class EnrolmentService:
         request = load(_enrol_in, data or {})
         seats_wanted = request["seats"]
         with self.db.transaction() as conn:
+            # what concerns only the member is read before the course lock, to hold it briefly
+            # (a clash that slips in meanwhile is still refused by the exclusion constraint)
+            standing = store.standing(conn, member_id, course_id)
             course = store.lock_course(conn, course_id)
             # looked up under the lock: a retry racing its own first attempt finds the seat it got
-            replay = store.find_by_request(conn, member_id, key)
+            replay, live = store.member_entries(conn, course_id, member_id, key)
             if replay is not None:
                 if str(replay["course_id"]) != course_id:
                     raise Conflict("this Idempotency-Key was used for another course", "idempotency-key-reused")
@@ -341,7 +352,7 @@ class EnrolmentService:
             problem = domain.group_problem(seats_wanted, course["group_limit"])
             if problem:
                 raise Invalid(f"seats: {problem}", "validation-failed", {"seats": [problem]})
-            if store.live_enrolment(conn, course_id, member_id):
+            if live:
                 raise Conflict("the member is already enrolled in this course", "already-enrolled")
             problem = domain.eligibility_problem(
                 min_age=course["min_age"], max_age=course["max_age"], unit_ids=course["unit_ids"],
@@ -349,24 +360,24 @@ class EnrolmentService:
                 today=course["now"].astimezone(domain.ZONE).date())
             if problem:
                 raise Forbidden(problem, "not-eligible", {"course_id": [problem]})
-            until = self._blocked(conn, member_id, course["now"])
+            until = self._blocked(standing["strikes"], course["now"])
             if until:
                 raise Forbidden(f"missed sessions block new enrolments until {until.isoformat()}",
                                 "enrolment-blocked")
-            clash = store.clash(conn, member_id, course_id)
+            clash = standing["clash"]
             if clash:
-                raise Conflict(f"the session on {clash['starts_at'].isoformat()} overlaps {clash['title']}",
+                raise Conflict(f"the session on {clash['starts_at']} overlaps {clash['title']}",
                                "timetable-clash", {"course_id": ["overlaps a class the member holds"]})
             if course["term_id"] is not None:
                 store.take_term_place(conn, member_id, store.get_term(conn, course["term_id"]))
             status = domain.entry_status(course["allocation"], course["drawn_at"] is not None,
                                          domain.Seats(course["capacity"], course["confirmed_count"]), seats_wanted)
-            enrolment = store.add_enrolment(conn, course, member_id, status, key, seats_wanted,
-                                            request.get("birth_date"))
+            enrolment, figures = store.add_enrolment(conn, course, member_id, status, key, seats_wanted,
+                                                     request.get("birth_date"))
             if status == domain.CONFIRMED:
-                store.claim_slots(conn, enrolment["id"], member_id, course_id)
+                store.claim_slots(conn, enrolment["id"], member_id, course_id, savepoint=False)
             if status in domain.EVENT_FOR_STATUS:
-                self._enrolment_event(conn, domain.EVENT_FOR_STATUS[status], course, enrolment)
+                self._enrolment_event(conn, domain.EVENT_FOR_STATUS[status], course, enrolment, figures=figures)
         return _enrolment_out.dump(enrolment)
 
     def _fill(self, conn, course):
@@ -608,7 +619,7 @@ class EnrolmentService:
             raise Forbidden("members see only their own strikes", "forbidden")
         with self.db.transaction() as conn:
             now = conn.execute("SELECT now() AS now").fetchone()["now"]
-            return _strikes_out.dump({"member_id": member_id, "blocked_until": self._blocked(conn, member_id, now),
+            return _strikes_out.dump({"member_id": member_id, "blocked_until": self._block_of(conn, member_id, now),
                                       "strikes": store.strikes(conn, member_id)})
 
     @rpc(expected_exceptions=EXPECTED)
@@ -619,7 +630,7 @@ class EnrolmentService:
         with self.db.transaction() as conn:
             store.clear_strikes(conn, member_id, self.caller.id, reason)
             now = conn.execute("SELECT now() AS now").fetchone()["now"]
-            return _strikes_out.dump({"member_id": member_id, "blocked_until": self._blocked(conn, member_id, now),
+            return _strikes_out.dump({"member_id": member_id, "blocked_until": self._block_of(conn, member_id, now),
                                       "strikes": store.strikes(conn, member_id)})
 
     @timer(interval=TICK)

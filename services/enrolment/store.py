@@ -248,36 +248,60 @@ def mark_reminded(conn, session_id):
 
 # enrolments
 
-def find_by_request(conn, member_id, idempotency_key):
-    if not idempotency_key:
-        return None
+def member_entries(conn, course_id, member_id, idempotency_key):
+    """In one round trip: the member's entry made with this Idempotency-Key (a replay), and whether
+    the member already holds a live entry in the course."""
+    rows = conn.execute(
+        f"SELECT {ENROLMENT_COLUMNS}, e.idempotency_key FROM enrolments e WHERE e.member_id = %s"
+        " AND ((%s::text IS NOT NULL AND e.idempotency_key = %s) OR (e.course_id = %s AND e.status <> 'cancelled'))",
+        (member_id, idempotency_key, idempotency_key, course_id)).fetchall()
+    replay = next((r for r in rows if idempotency_key and r["idempotency_key"] == idempotency_key), None)
+    live = any(str(r["course_id"]) == str(course_id) and r["status"] != domain.CANCELLED for r in rows)
+    return replay, live
+
+
+def standing(conn, member_id, course_id):
+    """In one round trip: the member's uncleared strike times per term, and the first session of
+    the course that overlaps a class the member holds (or None)."""
     return conn.execute(
-        f"SELECT {ENROLMENT_COLUMNS} FROM enrolments e WHERE e.member_id = %s AND e.idempotency_key = %s",
-        (member_id, idempotency_key),
-    ).fetchone()
+        """SELECT
+             (SELECT coalesce(json_agg(t.times), '[]') FROM (
+                 SELECT array_agg(created_at) AS times FROM strikes
+                 WHERE member_id = %(m)s AND cleared_at IS NULL GROUP BY term_id) t) AS strikes,
+             (SELECT json_build_object('starts_at', s.starts_at, 'title', o.title) FROM sessions s
+                 JOIN member_slots ms ON ms.member_id = %(m)s AND ms.during && tstzrange(s.starts_at, s.ends_at)
+                 JOIN sessions os ON os.id = ms.session_id JOIN courses o ON o.id = os.course_id
+                 WHERE s.course_id = %(c)s AND s.state = 'scheduled' AND os.course_id <> s.course_id
+                 ORDER BY s.starts_at LIMIT 1) AS clash""",
+        {"m": member_id, "c": course_id}).fetchone()
 
 
 def add_enrolment(conn, course, member_id, status, idempotency_key, seats=1, birth_date=None):
-    """Insert the enrolment decided under the course lock and move the course's counters."""
-    if status == domain.CONFIRMED:
-        seq = None
-        move_seats(conn, course["id"], seats)
-    elif status == domain.WAITLISTED:
-        seq = conn.execute(
-            "UPDATE courses SET waitlist_seq = waitlist_seq + 1, version = version + 1, updated_at = now()"
-            " WHERE id = %s RETURNING waitlist_seq", (course["id"],),
-        ).fetchone()["waitlist_seq"]
-    else:
-        seq = None
+    """Insert the enrolment decided under the course lock and move the course's counters. Answers
+    the entry (a new waitlisted entry is last in line) and the course's figures after the change."""
+    waiting = "(SELECT count(*) FROM enrolments w WHERE w.course_id = c.id AND w.status = 'waitlisted')"
+    figures = conn.execute(
+        f"""UPDATE courses c SET version = version + 1, updated_at = now(),
+                  confirmed_count = confirmed_count + CASE WHEN %(status)s = 'confirmed' THEN %(seats)s ELSE 0 END,
+                  waitlist_seq = waitlist_seq + CASE WHEN %(status)s = 'waitlisted' THEN 1 ELSE 0 END
+            WHERE id = %(id)s
+            RETURNING c.id AS course_id, c.version AS course_version, c.capacity - c.confirmed_count AS seats_left,
+                      {waiting} + CASE WHEN %(status)s = 'waitlisted' THEN 1 ELSE 0 END AS waitlist_length,
+                      CASE WHEN %(status)s = 'waitlisted' THEN c.waitlist_seq END AS seq""",
+        {"status": status, "seats": seats, "id": course["id"]}).fetchone()
+    seq = figures.pop("seq")
     try:  # the caller's transaction rolls back whole on a duplicate, counters included
-        enrolment_id = conn.execute(
+        row = conn.execute(
             """INSERT INTO enrolments (course_id, member_id, status, waitlist_seq, idempotency_key, seats, birth_date)
-               VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id""",
+               VALUES (%s, %s, %s, %s, %s, %s, %s)
+               RETURNING id, course_id, member_id, status, seats, offer_expires_at, cancel_reason, created_at,
+                         birth_date""",
             (course["id"], member_id, status, seq, idempotency_key, seats, birth_date),
-        ).fetchone()["id"]
+        ).fetchone()
     except pg.UniqueViolation as exc:
         raise Conflict("the member is already enrolled in this course", "already-enrolled") from exc
-    return get_enrolment(conn, enrolment_id)
+    row["position"] = figures["waitlist_length"] if status == domain.WAITLISTED else None
+    return row, figures
 
 
 def get_enrolment(conn, enrolment_id):
@@ -292,13 +316,6 @@ def enrolment_course(conn, enrolment_id):
     if row is None:
         raise NotFound(f"enrolment {enrolment_id} does not exist", "enrolment-not-found")
     return row["course_id"]
-
-
-def live_enrolment(conn, course_id, member_id):
-    return conn.execute(
-        "SELECT id FROM enrolments WHERE course_id = %s AND member_id = %s AND status <> 'cancelled'",
-        (course_id, member_id),
-    ).fetchone()
 
 
 def member_enrolments(conn, member_id, limit, offset):
@@ -351,25 +368,18 @@ def waitlist_again(conn, course_id, enrolment_id):
 
 # the member's timetable: their confirmed sessions never overlap (an exclusion constraint)
 
-def clash(conn, member_id, course_id):
-    """A session of this course that overlaps one of the member's confirmed classes, or None."""
-    return conn.execute(
-        """SELECT s.starts_at, o.title FROM sessions s
-           JOIN member_slots m ON m.member_id = %s AND m.during && tstzrange(s.starts_at, s.ends_at)
-           JOIN sessions os ON os.id = m.session_id JOIN courses o ON o.id = os.course_id
-           WHERE s.course_id = %s AND s.state = 'scheduled' AND os.course_id <> s.course_id
-           ORDER BY s.starts_at LIMIT 1""", (member_id, course_id)).fetchone()
-
-
-def claim_slots(conn, enrolment_id, member_id, course_id):
-    """Take the member's time for every session of the course; a clash raises Conflict and
-    leaves nothing behind (savepoint)."""
+def claim_slots(conn, enrolment_id, member_id, course_id, savepoint=True):
+    """Take the member's time for every session of the course; a clash raises Conflict and, with
+    a savepoint, leaves the rest of the transaction usable (without one, it all rolls back)."""
+    sql = """INSERT INTO member_slots (enrolment_id, member_id, session_id, during)
+             SELECT %s, %s, s.id, tstzrange(s.starts_at, s.ends_at) FROM sessions s
+             WHERE s.course_id = %s AND s.state = 'scheduled'"""
     try:
-        with conn.transaction():
-            conn.execute(
-                """INSERT INTO member_slots (enrolment_id, member_id, session_id, during)
-                   SELECT %s, %s, s.id, tstzrange(s.starts_at, s.ends_at) FROM sessions s
-                   WHERE s.course_id = %s AND s.state = 'scheduled'""", (enrolment_id, member_id, course_id))
+        if savepoint:
+            with conn.transaction():
+                conn.execute(sql, (enrolment_id, member_id, course_id))
+        else:
+            conn.execute(sql, (enrolment_id, member_id, course_id))
     except pg.ExclusionViolation as exc:
         raise Conflict("the course's sessions overlap another class the member holds", "timetable-clash",
                        {"course_id": ["overlaps a class the member holds"]}) from exc
@@ -382,13 +392,14 @@ def release_slots(conn, enrolment_id):
 # the per-member cap of classes per term (counted under the member_terms row lock)
 
 def take_term_place(conn, member_id, term):
+    """Count one more class for the member in the term; over the cap, the CHECK refuses it (and
+    the caller's transaction rolls back)."""
     try:
-        with conn.transaction():
-            conn.execute(
-                """INSERT INTO member_terms (member_id, term_id, live_count, cap) VALUES (%s, %s, 1, %s)
-                   ON CONFLICT (member_id, term_id)
-                   DO UPDATE SET live_count = member_terms.live_count + 1, cap = excluded.cap""",
-                (member_id, term["id"], term["class_cap"]))
+        conn.execute(
+            """INSERT INTO member_terms (member_id, term_id, live_count, cap) VALUES (%s, %s, 1, %s)
+               ON CONFLICT (member_id, term_id)
+               DO UPDATE SET live_count = member_terms.live_count + 1, cap = excluded.cap""",
+            (member_id, term["id"], term["class_cap"]))
     except pg.CheckViolation as exc:
         raise Conflict(f"a member may take at most {term['class_cap']} classes in {term['name']}",
                        "term-cap-reached", {"course_id": [f"class cap of {term['class_cap']} reached"]}) from exc
@@ -476,12 +487,6 @@ def mark(conn, session, member_id, enrolment_id, present, source, by):
 def confirmed_enrolment(conn, course_id, member_id):
     return conn.execute("SELECT id FROM enrolments WHERE course_id = %s AND member_id = %s AND status = 'confirmed'",
                         (course_id, member_id)).fetchone()
-
-
-def strike_times_by_term(conn, member_id):
-    return [r["times"] for r in conn.execute(
-        "SELECT array_agg(created_at) AS times FROM strikes WHERE member_id = %s AND cleared_at IS NULL"
-        " GROUP BY term_id", (member_id,))]
 
 
 def strikes(conn, member_id):
