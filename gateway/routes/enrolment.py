@@ -2,13 +2,16 @@
 the enrolment service over RPC."""
 import html
 
-from gateway import auth
+import falcon
+
+from gateway import auth, catalog, limits
 from gateway.idempotency import run_once
 from gateway.openapi import operation
 from gateway.problems import invalid
 from gateway.routes import PAGING, paging, read_body
 from gateway.rpc import call
 from services.common.fields import storable
+from services.common.params import object_id
 from services.enrolment.schemas import (
     AttendanceRequestSchema, AttendanceResultSchema, CancelSchema, CertificateCheckSchema, ClassRequestCreateSchema,
     ClassRequestDecisionSchema, ClassRequestSchema, ClearStrikesSchema, CourseCreateSchema, CourseSchema,
@@ -120,8 +123,14 @@ class Courses:
             201, call("enrolment", "create_course", body, context=auth.caller(req, key))))
 
     def on_get(self, req, resp):
-        resp.media = call("enrolment", "list_courses", **paging(req), filters=course_filters(req),
-                          context=auth.caller(req))
+        filters, page = course_filters(req), paging(req)
+        account = req.context.account
+        if set(filters) <= set(catalog.FILTERS) and not (account and account.has(*STAFF)):
+            # the public catalog, from the gateway's event-fed read model
+            resp.content_type = falcon.MEDIA_JSON
+            resp.text = self.gateway.catalog.courses(filters, **page)
+            return
+        resp.media = call("enrolment", "list_courses", **page, filters=filters, context=auth.caller(req))
 
 
 class Course:
@@ -136,6 +145,12 @@ class Course:
         self.gateway = gateway
 
     def on_get(self, req, resp, course_id):
+        course_id = object_id(course_id, "course")
+        known = self.gateway.catalog.course(course_id)
+        if known is not None:
+            resp.content_type, resp.text = falcon.MEDIA_JSON, known
+            return
+        # not in the read model (yet, or a draft only staff may see): ask the service
         resp.media = call("enrolment", "get_course", course_id, context=auth.caller(req))
 
     @auth.require(*STAFF)
@@ -171,7 +186,7 @@ class CourseEnrolments:
     doc = {
         "post": documented("Enrol in a course: a seat, a place on the waitlist, or interest in a lottery", tag=TAG,
                           body=EnrolRequestSchema, response=EnrolmentSchema, status=201, roles=("member",),
-                          idempotent=True, errors=(400, 404, 409, 422)),
+                          idempotent=True, errors=(400, 404, 409, 422, 429)),
         "get": documented("The course's roster and waitlist (staff)", tag=TAG, response=EnrolmentSchema, many=True,
                          roles=STAFF, query=PAGING + (("status", "string"),), errors=(400, 404, 422)),
     }
@@ -182,6 +197,8 @@ class CourseEnrolments:
     @auth.require("member")
     def on_post(self, req, resp, course_id):
         body = optional_body(req)
+        with self.gateway.db.transaction() as conn:
+            limits.check(conn, limits.ENROLMENTS_PER_MEMBER, req.context.account.id, what="enrolment requests")
         run_once(self.gateway.db, req, resp, body, lambda key: (
             201, call("enrolment", "enrol", course_id, body, context=auth.caller(req, key))))
 

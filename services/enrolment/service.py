@@ -9,6 +9,7 @@ from nameko.timer import timer
 from services.common import config
 from services.common.context import CallerProvider
 from services.common.db import Database
+from services.common.metrics import Metrics
 from services.common.errors import EXPECTED, Conflict, Forbidden, Invalid, NotFound
 from services.common.handlers import reliable_handler
 from services.common.outbox import Outbox
@@ -55,6 +56,7 @@ class EnrolmentService:
     name = "enrolment"
 
     db = Database()
+    metrics = Metrics()
     outbox = Outbox()
     caller = CallerProvider()
     venues = RpcProxy("venues")
