@@ -324,10 +324,11 @@ class ClassRequestDecisionSchema(Schema):
 # events
 
 class CountsSchema(Schema):
+    """The course's figures after the change; always sent, not required of older events."""
     course_id = fields.UUID(required=True)
-    course_version = fields.Integer(required=True)
-    seats_left = fields.Integer(required=True)
-    waitlist_length = fields.Integer(required=True)
+    course_version = fields.Integer()
+    seats_left = fields.Integer()
+    waitlist_length = fields.Integer()
 
 
 class EnrolmentEventSchema(CountsSchema):
