@@ -360,8 +360,8 @@ def set_status(conn, enrolment_id, status, *, offer_expires_at=None, reason=None
 
 def waitlist_again(conn, course_id, enrolment_id):
     """Put an entry at the end of the line (a lottery's losers, in draw order)."""
-    seq = conn.execute("UPDATE courses SET waitlist_seq = waitlist_seq + 1 WHERE id = %s RETURNING waitlist_seq",
-                       (course_id,)).fetchone()["waitlist_seq"]
+    seq = conn.execute("UPDATE courses SET waitlist_seq = waitlist_seq + 1, version = version + 1, updated_at = now()"
+                       " WHERE id = %s RETURNING waitlist_seq", (course_id,)).fetchone()["waitlist_seq"]
     conn.execute("UPDATE enrolments SET status = 'waitlisted', waitlist_seq = %s, updated_at = now() WHERE id = %s",
                  (seq, enrolment_id))
 

@@ -168,6 +168,15 @@ def test_the_lottery_draws_at_its_time_reproducibly_with_priority(svc):
     assert drawn["seats_left"] == 0 and drawn["waitlist_length"] == 7 and len(drawn["member_ids"]) == 12
     with pytest.raises(Conflict):
         call(svc, ADMIN, "draw_lottery", course["id"])
+    # the catalog read model orders count changes by version: every change a higher one
+    with svc.db("enrolment") as conn:
+        versions = [r["v"] for r in conn.execute(
+            "SELECT (body->'payload'->>'course_version')::int AS v FROM outbox"
+            " WHERE body->'payload'->>'course_id' = %s AND body->'payload' ? 'course_version' ORDER BY id",
+            (course["id"],))]
+    *each, drawn_version = versions  # twelve members told, then the draw as a whole
+    assert len(each) == 12 and each == sorted(set(each)) and drawn_version == each[-1]
+    assert versions[-1] == call(svc, member(), "get_course", course["id"])["version"]
 
 
 def _drawn(stack, course_id):
