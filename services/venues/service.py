@@ -34,6 +34,19 @@ def _rule_error(exc):
     return Invalid(exc.detail, "validation-failed", exc.errors)
 
 
+def _filter(name, value, most=200):
+    """A free-text filter from a query string, refused with a 422 when PostgreSQL cannot take it."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > most or "\x00" in value:
+        raise Invalid(f"bad {name}", "validation-failed", {name: [f"must be text of at most {most} characters"]})
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise Invalid(f"bad {name}", "validation-failed", {name: ["must be valid Unicode text"]}) from None
+    return value
+
+
 def _when(moment):
     return domain.local(moment).strftime("%Y-%m-%d %H:%M")
 
@@ -81,7 +94,8 @@ class VenuesService:
     @rpc(expected_exceptions=EXPECTED)
     def list_sites(self, limit=50, offset=0, district=None, kind=None):
         with self.db.transaction() as conn:
-            return _site_out.dump(store.list_sites(conn, *page(limit, offset), district, kind), many=True)
+            rows = store.list_sites(conn, *page(limit, offset), _filter("district", district), _filter("kind", kind))
+        return _site_out.dump(rows, many=True)
 
     @rpc(expected_exceptions=EXPECTED)
     def create_room(self, data):
@@ -99,6 +113,9 @@ class VenuesService:
     @rpc(expected_exceptions=EXPECTED)
     def list_rooms(self, limit=50, offset=0, site_id=None, district=None, feature=None, min_capacity=None):
         site_id = object_id(site_id, "site") if site_id else None
+        district, feature = _filter("district", district), _filter("feature", feature)
+        if min_capacity is not None and (not isinstance(min_capacity, int) or not 1 <= min_capacity <= 100_000):
+            raise Invalid("bad min_capacity", "validation-failed", {"min_capacity": ["must be 1 to 100000"]})
         with self.db.transaction() as conn:
             rows = store.list_rooms(conn, *page(limit, offset), site_id, district, feature, min_capacity)
         return _room_out.dump(rows, many=True)
