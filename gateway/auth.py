@@ -1,9 +1,11 @@
 """Accounts, passwords and tokens. Passwords are argon2 hashes; access tokens are short-lived
 signed JWTs carrying the caller's id, roles and unit; refresh tokens are opaque, stored hashed,
 and rotated on every use."""
+import dataclasses
 import hashlib
 import secrets
-import dataclasses
+import threading
+import time
 from datetime import datetime, timedelta, timezone
 
 import falcon
@@ -18,6 +20,8 @@ from services.common.context import Caller
 
 ACCESS_TTL = timedelta(minutes=15)
 REFRESH_TTL = timedelta(days=30)
+RESET_TTL = timedelta(minutes=15)
+RESET_ATTEMPTS = 5
 ROLES = ("member", "teacher", "venue_manager", "welfare_officer", "unit_admin", "admin")
 
 _hasher = PasswordHasher()
@@ -73,17 +77,76 @@ def check_password(conn, phone, password):
     return row
 
 
-def issue_tokens(conn, secret, account_row):
-    now = datetime.now(timezone.utc)
+def change_password(conn, account_id, current, new):
+    row = conn.execute("SELECT password_hash FROM accounts WHERE id = %s AND deleted_at IS NULL FOR UPDATE",
+                       (account_id,)).fetchone()
+    if row is None:
+        raise Problem(401, "account-gone", "this account no longer exists")
+    try:
+        _hasher.verify(row["password_hash"], current)
+    except VerificationError:
+        raise Problem(422, "validation-failed", "the current password is wrong",
+                      {"current_password": ["is wrong"]}) from None
+    set_password(conn, account_id, new)
+
+
+def set_password(conn, account_id, new):
+    """A new password signs the account out everywhere: every refresh token stops working."""
+    conn.execute("UPDATE accounts SET password_hash = %s WHERE id = %s", (_hasher.hash(new), account_id))
+    revoke_refresh_tokens(conn, account_id)
+
+
+def revoke_refresh_tokens(conn, account_id):
+    conn.execute("UPDATE refresh_tokens SET used_at = now() WHERE account_id = %s AND used_at IS NULL",
+                 (account_id,))
+
+
+def new_reset_code(conn, account_id):
+    """A 6-digit code valid for RESET_TTL; earlier live codes of the account stop working."""
+    code = f"{secrets.randbelow(10**6):06d}"
+    conn.execute("UPDATE password_resets SET used_at = now() WHERE account_id = %s AND used_at IS NULL",
+                 (account_id,))
+    row = conn.execute("INSERT INTO password_resets (account_id, code_hash, expires_at) VALUES (%s, %s, %s)"
+                       " RETURNING expires_at", (account_id, _hasher.hash(code),
+                                                 datetime.now(timezone.utc) + RESET_TTL)).fetchone()
+    return {"code": code, "expires_at": row["expires_at"]}
+
+
+def use_reset_code(conn, phone, code, new_password):
+    """Set the password if `code` is the account's live code; a code allows RESET_ATTEMPTS guesses."""
+    row = conn.execute(
+        "SELECT r.id, r.account_id, r.code_hash, r.attempts FROM password_resets r"
+        " JOIN accounts a ON a.id = r.account_id AND a.deleted_at IS NULL"
+        " WHERE a.phone = %s AND r.used_at IS NULL AND r.expires_at > now()"
+        " ORDER BY r.created_at DESC LIMIT 1 FOR UPDATE OF r", (phone,)).fetchone()
+    if row is None or row["attempts"] >= RESET_ATTEMPTS:
+        return False
+    try:
+        _hasher.verify(row["code_hash"], code)
+    except VerificationError:
+        conn.execute("UPDATE password_resets SET attempts = attempts + 1 WHERE id = %s", (row["id"],))
+        return False
+    conn.execute("UPDATE password_resets SET used_at = now() WHERE id = %s", (row["id"],))
+    set_password(conn, row["account_id"], new_password)
+    return True
+
+
+def access_token(secret, account_row, now=None):
+    now = now or datetime.now(timezone.utc)
     claims = {
         "sub": str(account_row["id"]), "roles": list(account_row["roles"]),
         "unit": str(account_row["unit_id"]) if account_row["unit_id"] else None,
         "iat": now, "exp": now + ACCESS_TTL, "typ": "access",
     }
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def issue_tokens(conn, secret, account_row):
+    now = datetime.now(timezone.utc)
     refresh = secrets.token_urlsafe(32)
     conn.execute("INSERT INTO refresh_tokens (token_hash, account_id, expires_at) VALUES (%s, %s, %s)",
                  (_digest(refresh), account_row["id"], now + REFRESH_TTL))
-    return {"access_token": jwt.encode(claims, secret, algorithm="HS256"), "refresh_token": refresh,
+    return {"access_token": access_token(secret, account_row, now), "refresh_token": refresh,
             "token_type": "Bearer", "expires_in": int(ACCESS_TTL.total_seconds())}
 
 
@@ -110,6 +173,28 @@ def read_access_token(secret, token):
         raise Problem(401, "bad-token", "not an access token")
     return Caller(id=claims["sub"], roles=frozenset(claims.get("roles") or ()), unit=claims.get("unit"),
                   request_id=None, idempotency_key=None)
+
+
+class ClosedAccounts:
+    """Accounts closed while their access tokens may still be unexpired, re-read every REFRESH
+    seconds by each gateway process: a closed account's token stops working within that time."""
+
+    REFRESH = 2.0
+
+    def __init__(self, db):
+        self.db, self._ids, self._read_at = db, frozenset(), float("-inf")
+        self._lock = threading.Lock()
+
+    def __contains__(self, account_id):
+        if time.monotonic() - self._read_at > self.REFRESH and self._lock.acquire(blocking=False):
+            try:
+                with self.db.transaction() as conn:
+                    rows = conn.execute("SELECT id::text FROM accounts WHERE deleted_at > now() - %s",
+                                        (ACCESS_TTL + timedelta(minutes=1),)).fetchall()
+                self._ids, self._read_at = frozenset(r["id"] for r in rows), time.monotonic()
+            finally:
+                self._lock.release()
+        return account_id in self._ids
 
 
 ANONYMOUS = Caller(id=None, roles=frozenset(), unit=None, request_id=None, idempotency_key=None)

@@ -2,11 +2,18 @@
 import os
 
 SERVICES = ("enrolment", "venues", "welfare", "notify")
+# the gateway's feed is a nameko service too (it keeps the catalog read model, relays its outbox)
+NAMEKO_SERVICES = SERVICES + ("gateway",)
 DATABASES = SERVICES + ("gateway",)
 
 
 def env(name, default):
+    """A setting from the environment; `NAME_FILE` names a file holding it (e.g. a docker secret)."""
     value = os.environ.get(name)
+    path = os.environ.get(f"{name}_FILE")
+    if value in (None, "") and path:
+        with open(path, encoding="utf-8") as secret:
+            value = secret.read().strip()
     return value if value not in (None, "") else default
 
 

@@ -9,6 +9,7 @@ from nameko.timer import timer
 from services.common.context import CallerProvider
 from services.common.db import Database
 from services.common.errors import EXPECTED, Conflict, Forbidden, Invalid, NotFound
+from services.common.metrics import Metrics
 from services.common.outbox import Outbox
 from services.common.params import load, object_id, page
 from services.venues import domain, ical, schemas, store
@@ -59,6 +60,7 @@ class VenuesService:
     name = "venues"
 
     db = Database()
+    metrics = Metrics()
     outbox = Outbox()
     caller = CallerProvider()
     calendar = ShippedCalendar()

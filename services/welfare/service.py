@@ -2,6 +2,7 @@
 from nameko.rpc import rpc
 
 from services.common.db import Database
+from services.common.metrics import Metrics
 from services.common.outbox import Outbox
 
 
@@ -9,6 +10,7 @@ class WelfareService:
     name = "welfare"
 
     db = Database()
+    metrics = Metrics()
     outbox = Outbox()
 
     @rpc
