@@ -130,6 +130,19 @@ class RoomCalendar:
         resp.text = call("venues", "room_calendar", room_id, context=auth.caller(req))
 
 
+class MyCalendar:
+    doc = {"get": operation("My bookings as an iCalendar feed", tag=TAG, errors=())}
+    doc["get"]["responses"]["200"]["content"] = {"text/calendar": {"schema": {"type": "string"}}}
+
+    def __init__(self, gateway):
+        self.gateway = gateway
+
+    @auth.require()
+    def on_get(self, req, resp):
+        resp.content_type = "text/calendar; charset=utf-8"
+        resp.text = call("venues", "my_calendar", context=auth.caller(req))
+
+
 class Bookings:
     doc = {
         "post": operation("Book a room once or as a series (all of it, or with skip_conflicts the free "
@@ -248,7 +261,8 @@ def routes(gateway):
         ("/v1/sites", Sites(gateway)), ("/v1/rooms", Rooms(gateway)),
         ("/v1/rooms/availability", Availability(gateway)), ("/v1/rooms/{room_id}", Room(gateway)),
         ("/v1/rooms/{room_id}/calendar.ics", RoomCalendar(gateway)),
-        ("/v1/bookings", Bookings(gateway)), ("/v1/bookings/{booking_id}", Booking(gateway)),
+        ("/v1/bookings", Bookings(gateway)), ("/v1/bookings/calendar.ics", MyCalendar(gateway)),
+        ("/v1/bookings/{booking_id}", Booking(gateway)),
         *[(f"/v1/bookings/{{booking_id}}/{action}", BookingAction(gateway, action))
           for action in ("approve", "reject", "cancel", "checkin")],
         ("/v1/closures", Closures(gateway)),

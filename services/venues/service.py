@@ -364,6 +364,8 @@ class VenuesService:
             room = store.room_for_booking(conn, booking["room_id"])
             store.lock_room(conn, room)
             targets = store.series_scope(conn, booking, request["scope"])
+            if "starts_at" not in request and "title" not in request:
+                return _action_out.dump({**booking, "affected": 0})
             shift = request["starts_at"] - booking["starts_at"] if "starts_at" in request else timedelta(0)
             length = (request["ends_at"] - request["starts_at"]) if "starts_at" in request else None
             moved = [domain.Occurrence(t["starts_at"] + shift, t["starts_at"] + shift + (length or (t["ends_at"] - t["starts_at"])))
@@ -521,6 +523,26 @@ class VenuesService:
             room = store.get_room(conn, room_id)
             rows = store.room_feed(conn, room_id, datetime.now(timezone.utc) - timedelta(days=31))
         return ical.feed(f"{room['name']} · {room['site_name']}", rows)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def my_calendar(self):
+        """The calling member's live bookings as an iCalendar feed."""
+        if not self.caller.id:
+            raise Forbidden("sign in first", "not-signed-in")
+        with self.db.transaction() as conn:
+            rows = store.holder_feed(conn, (MEMBERS, self.caller.id), datetime.now(timezone.utc) - timedelta(days=31))
+        return ical.feed("My room bookings", rows)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def holder_calendar(self, holder):
+        """Another service's holder (a course, a counselling slot) as an iCalendar feed."""
+        try:
+            holder = domain.holder_key(holder)
+        except domain.RuleError as exc:
+            raise _rule_error(exc) from None
+        with self.db.transaction() as conn:
+            rows = store.holder_feed(conn, holder, datetime.now(timezone.utc) - timedelta(days=31))
+        return ical.feed(rows[0]["title"] if rows else "Bookings", rows)
 
     @rpc(expected_exceptions=EXPECTED)
     def utilisation(self, site_id=None, days=28):
