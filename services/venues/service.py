@@ -8,6 +8,7 @@ from nameko.timer import timer
 
 from services.common.context import CallerProvider
 from services.common.db import Database
+from services.common.fields import EARLIEST as fields_min, LATEST as fields_max
 from services.common.errors import EXPECTED, Conflict, Forbidden, Invalid, NotFound
 from services.common.metrics import Metrics
 from services.common.outbox import Outbox
@@ -155,15 +156,18 @@ class VenuesService:
                            count=rec.get("count"), on_holidays=rec["on_holidays"], makeup_days=rec["makeup_days"],
                            exceptions=[(e["from_"], e["to"], e["reason"]) for e in rec["exceptions"]])
         first = domain.local(data["starts_at"]).date()
-        horizon = rule.until or first + timedelta(weeks=rule.every_weeks * (rule.count or 1) + 1)
-        if horizon > first + timedelta(days=3660):
-            raise Invalid("a series may span at most ten years", "validation-failed",
-                          {"recurrence": {"until": ["must be within ten years of starts_at"]}})
         try:
+            horizon = rule.until or first + timedelta(weeks=rule.every_weeks * min(rule.count or 1, 10_000) + 1)
+            if horizon > first + timedelta(days=3660):
+                raise Invalid("a series may span at most ten years", "validation-failed",
+                              {"recurrence": {"until": ["must be within ten years of starts_at"]}})
             return domain.expand(data["starts_at"], data["ends_at"], rule,
                                  store.calendar_between(conn, first, horizon + timedelta(days=7)))
         except domain.RuleError as exc:
             raise _rule_error(exc) from None
+        except OverflowError:
+            raise Invalid("the series runs past the year 9999", "validation-failed",
+                          {"recurrence": ["ends after the last date we can store"]}) from None
 
     # bookings
 
@@ -368,8 +372,16 @@ class VenuesService:
                 return _action_out.dump({**booking, "affected": 0})
             shift = request["starts_at"] - booking["starts_at"] if "starts_at" in request else timedelta(0)
             length = (request["ends_at"] - request["starts_at"]) if "starts_at" in request else None
-            moved = [domain.Occurrence(t["starts_at"] + shift, t["starts_at"] + shift + (length or (t["ends_at"] - t["starts_at"])))
-                     for t in targets]
+            try:
+                moved = [domain.Occurrence(t["starts_at"] + shift,
+                                           t["starts_at"] + shift + (length or (t["ends_at"] - t["starts_at"])))
+                         for t in targets]
+            except OverflowError:
+                raise Invalid("the move runs past the year 9999", "validation-failed",
+                              {"starts_at": ["moves an occurrence past the last date we can store"]}) from None
+            if any(not (fields_min <= o.starts_at and o.ends_at <= fields_max) for o in moved):
+                raise Invalid("the move leaves the years we can store", "validation-failed",
+                              {"starts_at": ["moves an occurrence outside 1970 to 9999"]})
             if shift or length:
                 calendar = store.calendar_between(conn, domain.local(moved[0].starts_at).date(),
                                                   domain.local(moved[-1].starts_at).date())
