@@ -30,6 +30,7 @@ _closure_in, _closure_out = schemas.ClosureCreateSchema(), schemas.ClosureSchema
 _day_io = schemas.CalendarDaySchema()
 _reserve_in = schemas.ReserveSchema()
 _booking_event, _closed_event = schemas.BookingEventSchema(), schemas.RoomClosedSchema()
+_utilisation_out = schemas.UtilisationSchema()
 
 
 def _rule_error(exc):
@@ -558,12 +559,16 @@ class VenuesService:
 
     @rpc(expected_exceptions=EXPECTED)
     def utilisation(self, site_id=None, days=28):
+        """Per room (and so per site): hours booked, bookings and no-shows over the last `days` days."""
+        self._require_manager()
         site_id = object_id(site_id, "site") if site_id else None
+        if not isinstance(days, int) or not 1 <= days <= 366:
+            raise Invalid("bad days", "validation-failed", {"days": ["must be 1 to 366"]})
         with self.db.transaction() as conn:
-            rows = store.utilisation(conn, site_id, int(days))
-        return [{**r, "room_id": str(r["room_id"]), "site_id": str(r["site_id"]),
-                 "booked_hours": round(float(r["booked_hours"]), 2),
-                 "share": round(float(r["booked_hours"]) / (int(days) * 14), 4)} for r in rows]
+            rows = store.utilisation(conn, site_id, days)
+        return _utilisation_out.dump([{**r, "booked_hours": round(float(r["booked_hours"]), 2),
+                                       "share": round(float(r["booked_hours"]) / (days * 14), 4)} for r in rows],
+                                     many=True)
 
     @rpc
     def stats(self):

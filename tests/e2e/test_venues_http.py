@@ -242,3 +242,10 @@ def test_a_member_moves_one_occurrence_and_reads_their_own_feed(palace, manager,
     assert feed.status_code == 200
     assert len(Calendar.from_ical(feed.text).walk("VEVENT")) == 3
     problem(Client(palace.url).get("/v1/bookings/calendar.ics"), 401)
+
+
+def test_managers_read_utilisation_per_room_and_members_may_not(palace, manager, palace_site):
+    rows = manager.get("/v1/rooms/utilisation", params={"site_id": palace_site["id"], "days": 7})
+    assert rows.status_code == 200, rows.text
+    assert rows.json() and {"room_id", "site_name", "booked_hours", "bookings", "no_shows", "share"} <= rows.json()[0].keys()
+    problem(new_member(palace.url).get("/v1/rooms/utilisation"), 403)
