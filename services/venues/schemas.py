@@ -89,7 +89,7 @@ class RoomSchema(Schema):
     created_at = fields.AwareDateTime()
 
 
-class ExceptionSchema(Schema):
+class SeriesExceptionSchema(Schema):
     from_ = fields.Date(required=True, data_key="from")
     to = fields.Date(required=True)
     reason = Text(validate=validate.Length(max=200), load_default="")
@@ -104,7 +104,7 @@ class RecurrenceSchema(Schema):
     count = fields.Integer(strict=True, validate=validate.Range(min=1, max=1_000_000),
                            metadata={"description": f"number of dates the rule names (at most "
                                                     f"{domain.MAX_OCCURRENCES} occurrences)"})
-    exceptions = fields.List(fields.Nested(ExceptionSchema), validate=validate.Length(max=100), load_default=list)
+    exceptions = fields.List(fields.Nested(SeriesExceptionSchema), validate=validate.Length(max=100), load_default=list)
     on_holidays = fields.String(validate=validate.OneOf(("skip", "keep")), load_default="skip")
     makeup_days = fields.Boolean(load_default=True, metadata={
         "description": "add the make-up working days (调休) that keep a series weekday's timetable"})
@@ -308,3 +308,14 @@ class BookingFilterSchema(Schema):
     series_id = fields.UUID()
     starts_from = Moment()
     starts_before = Moment()
+
+
+class UtilisationSchema(Schema):
+    room_id = fields.UUID()
+    room_name = fields.String()
+    site_id = fields.UUID()
+    site_name = fields.String()
+    booked_hours = fields.Float(metadata={"description": "hours booked (confirmed or checked in) in the period"})
+    bookings = fields.Integer()
+    no_shows = fields.Integer()
+    share = fields.Float(metadata={"description": "booked hours over a 14-hour day for every day of the period"})

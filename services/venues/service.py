@@ -8,6 +8,7 @@ from nameko.timer import timer
 
 from services.common.context import CallerProvider
 from services.common.db import Database
+from services.common.fields import EARLIEST as fields_min, LATEST as fields_max
 from services.common.errors import EXPECTED, Conflict, Forbidden, Invalid, NotFound
 from services.common.metrics import Metrics
 from services.common.outbox import Outbox
@@ -29,10 +30,24 @@ _closure_in, _closure_out = schemas.ClosureCreateSchema(), schemas.ClosureSchema
 _day_io = schemas.CalendarDaySchema()
 _reserve_in = schemas.ReserveSchema()
 _booking_event, _closed_event = schemas.BookingEventSchema(), schemas.RoomClosedSchema()
+_utilisation_out = schemas.UtilisationSchema()
 
 
 def _rule_error(exc):
     return Invalid(exc.detail, "validation-failed", exc.errors)
+
+
+def _filter(name, value, most=200):
+    """A free-text filter from a query string, refused with a 422 when PostgreSQL cannot take it."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > most or "\x00" in value:
+        raise Invalid(f"bad {name}", "validation-failed", {name: [f"must be text of at most {most} characters"]})
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise Invalid(f"bad {name}", "validation-failed", {name: ["must be valid Unicode text"]}) from None
+    return value
 
 
 def _when(moment):
@@ -83,7 +98,8 @@ class VenuesService:
     @rpc(expected_exceptions=EXPECTED)
     def list_sites(self, limit=50, offset=0, district=None, kind=None):
         with self.db.transaction() as conn:
-            return _site_out.dump(store.list_sites(conn, *page(limit, offset), district, kind), many=True)
+            rows = store.list_sites(conn, *page(limit, offset), _filter("district", district), _filter("kind", kind))
+        return _site_out.dump(rows, many=True)
 
     @rpc(expected_exceptions=EXPECTED)
     def create_room(self, data):
@@ -101,6 +117,9 @@ class VenuesService:
     @rpc(expected_exceptions=EXPECTED)
     def list_rooms(self, limit=50, offset=0, site_id=None, district=None, feature=None, min_capacity=None):
         site_id = object_id(site_id, "site") if site_id else None
+        district, feature = _filter("district", district), _filter("feature", feature)
+        if min_capacity is not None and (not isinstance(min_capacity, int) or not 1 <= min_capacity <= 100_000):
+            raise Invalid("bad min_capacity", "validation-failed", {"min_capacity": ["must be 1 to 100000"]})
         with self.db.transaction() as conn:
             rows = store.list_rooms(conn, *page(limit, offset), site_id, district, feature, min_capacity)
         return _room_out.dump(rows, many=True)
@@ -138,15 +157,18 @@ class VenuesService:
                            count=rec.get("count"), on_holidays=rec["on_holidays"], makeup_days=rec["makeup_days"],
                            exceptions=[(e["from_"], e["to"], e["reason"]) for e in rec["exceptions"]])
         first = domain.local(data["starts_at"]).date()
-        horizon = rule.until or first + timedelta(weeks=rule.every_weeks * (rule.count or 1) + 1)
-        if horizon > first + timedelta(days=3660):
-            raise Invalid("a series may span at most ten years", "validation-failed",
-                          {"recurrence": {"until": ["must be within ten years of starts_at"]}})
         try:
+            horizon = rule.until or first + timedelta(weeks=rule.every_weeks * min(rule.count or 1, 10_000) + 1)
+            if horizon > first + timedelta(days=3660):
+                raise Invalid("a series may span at most ten years", "validation-failed",
+                              {"recurrence": {"until": ["must be within ten years of starts_at"]}})
             return domain.expand(data["starts_at"], data["ends_at"], rule,
                                  store.calendar_between(conn, first, horizon + timedelta(days=7)))
         except domain.RuleError as exc:
             raise _rule_error(exc) from None
+        except OverflowError:
+            raise Invalid("the series runs past the year 9999", "validation-failed",
+                          {"recurrence": ["ends after the last date we can store"]}) from None
 
     # bookings
 
@@ -347,10 +369,20 @@ class VenuesService:
             room = store.room_for_booking(conn, booking["room_id"])
             store.lock_room(conn, room)
             targets = store.series_scope(conn, booking, request["scope"])
+            if "starts_at" not in request and "title" not in request:
+                return _action_out.dump({**booking, "affected": 0})
             shift = request["starts_at"] - booking["starts_at"] if "starts_at" in request else timedelta(0)
             length = (request["ends_at"] - request["starts_at"]) if "starts_at" in request else None
-            moved = [domain.Occurrence(t["starts_at"] + shift, t["starts_at"] + shift + (length or (t["ends_at"] - t["starts_at"])))
-                     for t in targets]
+            try:
+                moved = [domain.Occurrence(t["starts_at"] + shift,
+                                           t["starts_at"] + shift + (length or (t["ends_at"] - t["starts_at"])))
+                         for t in targets]
+            except OverflowError:
+                raise Invalid("the move runs past the year 9999", "validation-failed",
+                              {"starts_at": ["moves an occurrence past the last date we can store"]}) from None
+            if any(not (fields_min <= o.starts_at and o.ends_at <= fields_max) for o in moved):
+                raise Invalid("the move leaves the years we can store", "validation-failed",
+                              {"starts_at": ["moves an occurrence outside 1970 to 9999"]})
             if shift or length:
                 calendar = store.calendar_between(conn, domain.local(moved[0].starts_at).date(),
                                                   domain.local(moved[-1].starts_at).date())
@@ -506,13 +538,37 @@ class VenuesService:
         return ical.feed(f"{room['name']} · {room['site_name']}", rows)
 
     @rpc(expected_exceptions=EXPECTED)
-    def utilisation(self, site_id=None, days=28):
-        site_id = object_id(site_id, "site") if site_id else None
+    def my_calendar(self):
+        """The calling member's live bookings as an iCalendar feed."""
+        if not self.caller.id:
+            raise Forbidden("sign in first", "not-signed-in")
         with self.db.transaction() as conn:
-            rows = store.utilisation(conn, site_id, int(days))
-        return [{**r, "room_id": str(r["room_id"]), "site_id": str(r["site_id"]),
-                 "booked_hours": round(float(r["booked_hours"]), 2),
-                 "share": round(float(r["booked_hours"]) / (int(days) * 14), 4)} for r in rows]
+            rows = store.holder_feed(conn, (MEMBERS, self.caller.id), datetime.now(timezone.utc) - timedelta(days=31))
+        return ical.feed("My room bookings", rows)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def holder_calendar(self, holder):
+        """Another service's holder (a course, a counselling slot) as an iCalendar feed."""
+        try:
+            holder = domain.holder_key(holder)
+        except domain.RuleError as exc:
+            raise _rule_error(exc) from None
+        with self.db.transaction() as conn:
+            rows = store.holder_feed(conn, holder, datetime.now(timezone.utc) - timedelta(days=31))
+        return ical.feed(rows[0]["title"] if rows else "Bookings", rows)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def utilisation(self, site_id=None, days=28):
+        """Per room (and so per site): hours booked, bookings and no-shows over the last `days` days."""
+        self._require_manager()
+        site_id = object_id(site_id, "site") if site_id else None
+        if not isinstance(days, int) or not 1 <= days <= 366:
+            raise Invalid("bad days", "validation-failed", {"days": ["must be 1 to 366"]})
+        with self.db.transaction() as conn:
+            rows = store.utilisation(conn, site_id, days)
+        return _utilisation_out.dump([{**r, "booked_hours": round(float(r["booked_hours"]), 2),
+                                       "share": round(float(r["booked_hours"]) / (days * 14), 4)} for r in rows],
+                                     many=True)
 
     @rpc
     def stats(self):
