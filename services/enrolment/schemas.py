@@ -342,6 +342,7 @@ class EnrolmentEventSchema(CountsSchema):
     seats = fields.Integer()
     first_session_at = fields.String(allow_none=True)
     offer_expires_at = fields.String(allow_none=True)
+    expires_at = fields.String(allow_none=True, metadata={"description": "offer_made: the same as offer_expires_at"})
     reason = fields.String(allow_none=True)
 
 
@@ -351,6 +352,8 @@ class LotteryDrawnSchema(CountsSchema):
     confirmed_member_ids = fields.List(fields.UUID())
     waitlisted_member_ids = fields.List(fields.UUID())
     seed = fields.String()
+    result = fields.String(metadata={"description": "for the message; each member's own outcome comes as"
+                                                    " enrolment_confirmed or enrolment_waitlisted"})
 
 
 class CoursePublishedSchema(Schema):
@@ -371,6 +374,7 @@ class SessionEventSchema(Schema):
     member_ids = fields.List(fields.UUID(), required=True)
     starts_at = fields.String(required=True)
     ends_at = fields.String(required=True)
+    old_starts_at = fields.String(allow_none=True, metadata={"description": "session_moved: when it was"})
     state = fields.String()
     reason = fields.String(allow_none=True)
 

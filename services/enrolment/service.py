@@ -250,7 +250,8 @@ class EnrolmentService:
             merged = {**course, **changes}
             if merged["closes_at"] is not None and merged["closes_at"] <= merged["opens_at"]:
                 raise Invalid("bad window", errors={"closes_at": ["must be after opens_at"]})
-            if merged["min_age"] is not None and merged["max_age"] is not None and merged["max_age"] < merged["min_age"]:
+            ages = merged["min_age"], merged["max_age"]
+            if None not in ages and ages[1] < ages[0]:
                 raise Invalid("bad ages", errors={"max_age": ["must not be below min_age"]})
             if changes.get("capacity") is not None and changes["capacity"] < course["confirmed_count"]:
                 raise Conflict(f"{course['confirmed_count']} seats are taken: capacity cannot go below that",
@@ -400,7 +401,7 @@ class EnrolmentService:
                 store.set_status(conn, entry["id"], domain.OFFERED, offer_expires_at=expires)
                 store.move_seats(conn, course["id"], entry["seats"])
                 self._enrolment_event(conn, "offer_made", course, store.get_enrolment(conn, entry["id"]),
-                                      offer_expires_at=_iso(expires))
+                                      offer_expires_at=_iso(expires), expires_at=_iso(expires))
                 continue
             try:
                 store.claim_slots(conn, entry["id"], entry["member_id"], course["id"])
@@ -529,7 +530,7 @@ class EnrolmentService:
             "member_ids": [r["member_id"] for r in result],
             "confirmed_member_ids": [r["member_id"] for r in result if r["outcome"] == domain.CONFIRMED],
             "waitlisted_member_ids": [r["member_id"] for r in result if r["outcome"] == domain.WAITLISTED],
-            "seed": seed}))
+            "seed": seed, "result": "the draw is done; your seat or waitlist place is in your enrolments"}))
         return store.get_lottery(conn, course["id"])
 
     def _lottery_answer(self, row):
@@ -673,7 +674,7 @@ class EnrolmentService:
         self.outbox(conn, "session_moved", _session_event.dump({
             "session_id": session["id"], "course_id": course_id, "course_title": course["title"],
             "member_ids": store.members_with(conn, course_id), "starts_at": _iso(session["starts_at"]),
-            "ends_at": _iso(session["ends_at"]), "state": "room_lost",
+            "ends_at": _iso(session["ends_at"]), "old_starts_at": _iso(session["starts_at"]), "state": "room_lost",
             "reason": payload.get("reason") or "the room is no longer available"}))
         if course["state"] == domain.PUBLISHED:
             self._course_event(conn, "course_updated", course_id)
