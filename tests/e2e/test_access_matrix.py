@@ -6,6 +6,8 @@ Each row names an operation and what each actor gets:
   404  the object exists but is not the caller's to see (hidden, so ids cannot be probed)
 Path parameters name objects made in the `world` fixture: `owner` owns them, `stranger` is
 another member, `unit_admin` runs the owner's unit and `other_unit_admin` another unit."""
+import uuid
+
 import pytest
 
 from tests.e2e.conftest import Client, new_member, new_staff
@@ -78,6 +80,13 @@ MATRIX = [
     # notifications
     ("GET", "/v1/me/notifications", signed_in()),
     ("POST", "/v1/me/notifications/{notification}/read", signed_in(404, owner=OK)),
+    ("GET", "/v1/me/notification-preferences", signed_in()),
+    ("PUT", "/v1/me/notification-preferences", signed_in()),
+    ("GET", "/v1/me/contacts", signed_in()),
+    ("PUT", "/v1/me/contacts", signed_in()),
+    ("GET", "/v1/notify/failed-deliveries", only("admin")),
+    ("POST", "/v1/notify/deliveries/{missing}/replay", only(admin=404)),
+    ("POST", "/v1/notify/preview", only("admin")),
     # operations
     ("GET", "/v1/stats", only("teacher", "venue_manager", "welfare_officer", "admin")),
 ]
@@ -130,7 +139,8 @@ def world(palace, admin):
                "to_cancel": lambda: to_cancel, "certificate": lambda: certificate, "session": lambda: session,
                "lottery": lambda: lottery, "class_request": lambda: class_request,
                "fresh_course": lambda: admin.post("/v1/courses", json={"title": "Matrix dance",
-                                                                        "capacity": 5}).json()["id"]}
+                                                                        "capacity": 5}).json()["id"],
+               "missing": lambda: str(uuid.uuid4())}
     return actors, objects
 
 
