@@ -1,10 +1,13 @@
 # The two commands: `make run` and `make test`. Both set up .venv and check PostgreSQL and RabbitMQ.
 PY := .venv/bin/python
 
-.PHONY: venv run migrate test unit
+.PHONY: venv browser run migrate test unit
 
 venv:
 	@./scripts/bootstrap
+
+browser:
+	@./scripts/browser
 
 run: venv
 	@$(PY) -m ops.preflight
@@ -14,7 +17,7 @@ migrate: venv
 	@$(PY) -m ops.preflight
 	@$(PY) -m ops.migrate
 
-test: venv
+test: venv browser
 	@$(PY) -m ops.preflight --management
 	@$(PY) -m pytest $(PYTEST_ARGS)
 

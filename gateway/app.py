@@ -3,8 +3,10 @@ import re
 import uuid
 
 import falcon
+from swagger_ui_bundle import swagger_ui_path
 
 from gateway import auth, openapi, problems
+from gateway.catalog import Catalog
 from gateway.routes import accounts, enrolment, notify, ops, venues, welfare
 from services.common import config
 from services.common.db import Db
@@ -20,6 +22,7 @@ class Gateway:
                      name="gateway")
         self.db.open()
         self.secret = auth.token_secret(self.db)
+        self.catalog = Catalog(self.db)
         phone, password = config.env("PALACE_ADMIN_PHONE", ""), config.env("PALACE_ADMIN_PASSWORD", "")
         if phone and password:
             auth.ensure_admin(self.db, phone, password)
@@ -55,5 +58,6 @@ def create_app():
         app.add_route(path, resource)
     document = openapi.build(routes)
     app.add_route("/openapi.json", ops.OpenApi(document))
+    app.add_static_route(ops.DOCS_ASSETS, str(swagger_ui_path))
     return app
 

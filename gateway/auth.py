@@ -18,6 +18,8 @@ from services.common.context import Caller
 
 ACCESS_TTL = timedelta(minutes=15)
 REFRESH_TTL = timedelta(days=30)
+RESET_TTL = timedelta(minutes=15)
+RESET_ATTEMPTS = 5
 ROLES = ("member", "teacher", "venue_manager", "welfare_officer", "unit_admin", "admin")
 
 _hasher = PasswordHasher()
@@ -71,6 +73,60 @@ def check_password(conn, phone, password):
     if row is None:
         raise Problem(401, "bad-credentials", "the phone number or the password is wrong")
     return row
+
+
+def change_password(conn, account_id, current, new):
+    row = conn.execute("SELECT password_hash FROM accounts WHERE id = %s AND deleted_at IS NULL FOR UPDATE",
+                       (account_id,)).fetchone()
+    if row is None:
+        raise Problem(401, "account-gone", "this account no longer exists")
+    try:
+        _hasher.verify(row["password_hash"], current)
+    except VerificationError:
+        raise Problem(422, "validation-failed", "the current password is wrong",
+                      {"current_password": ["is wrong"]}) from None
+    set_password(conn, account_id, new)
+
+
+def set_password(conn, account_id, new):
+    """A new password signs the account out everywhere: every refresh token stops working."""
+    conn.execute("UPDATE accounts SET password_hash = %s WHERE id = %s", (_hasher.hash(new), account_id))
+    revoke_refresh_tokens(conn, account_id)
+
+
+def revoke_refresh_tokens(conn, account_id):
+    conn.execute("UPDATE refresh_tokens SET used_at = now() WHERE account_id = %s AND used_at IS NULL",
+                 (account_id,))
+
+
+def new_reset_code(conn, account_id):
+    """A 6-digit code valid for RESET_TTL; earlier live codes of the account stop working."""
+    code = f"{secrets.randbelow(10**6):06d}"
+    conn.execute("UPDATE password_resets SET used_at = now() WHERE account_id = %s AND used_at IS NULL",
+                 (account_id,))
+    row = conn.execute("INSERT INTO password_resets (account_id, code_hash, expires_at) VALUES (%s, %s, %s)"
+                       " RETURNING expires_at", (account_id, _hasher.hash(code),
+                                                 datetime.now(timezone.utc) + RESET_TTL)).fetchone()
+    return {"code": code, "expires_at": row["expires_at"]}
+
+
+def use_reset_code(conn, phone, code, new_password):
+    """Set the password if `code` is the account's live code; a code allows RESET_ATTEMPTS guesses."""
+    row = conn.execute(
+        "SELECT r.id, r.account_id, r.code_hash, r.attempts FROM password_resets r"
+        " JOIN accounts a ON a.id = r.account_id AND a.deleted_at IS NULL"
+        " WHERE a.phone = %s AND r.used_at IS NULL AND r.expires_at > now()"
+        " ORDER BY r.created_at DESC LIMIT 1 FOR UPDATE OF r", (phone,)).fetchone()
+    if row is None or row["attempts"] >= RESET_ATTEMPTS:
+        return False
+    try:
+        _hasher.verify(row["code_hash"], code)
+    except VerificationError:
+        conn.execute("UPDATE password_resets SET attempts = attempts + 1 WHERE id = %s", (row["id"],))
+        return False
+    conn.execute("UPDATE password_resets SET used_at = now() WHERE id = %s", (row["id"],))
+    set_password(conn, row["account_id"], new_password)
+    return True
 
 
 def issue_tokens(conn, secret, account_row):

@@ -51,6 +51,42 @@ class TokenSchema(Schema):
     expires_in = fields.Integer()
 
 
+class PasswordChangeSchema(Schema):
+    current_password = Text(required=True, load_only=True, validate=validate.Length(max=128))
+    new_password = Text(required=True, load_only=True, validate=PASSWORD)
+
+
+class ResetRequestSchema(Schema):
+    phone = fields.String(required=True, validate=PHONE)
+
+
+class ResetConfirmSchema(Schema):
+    phone = fields.String(required=True, validate=PHONE)
+    code = fields.String(required=True, validate=validate.Regexp(r"^\d{6}$", error="must be the 6-digit code"))
+    new_password = Text(required=True, load_only=True, validate=PASSWORD)
+
+
+class ResetCodeSchema(Schema):
+    """A reset code handed to the member by staff at the counter, after checking who they are."""
+    code = fields.String()
+    expires_at = fields.AwareDateTime()
+
+
+class UnitCreateSchema(Schema):
+    name = Text(required=True, validate=validate.Length(min=1, max=200))
+
+
+class UnitSchema(Schema):
+    id = fields.UUID()
+    name = fields.String()
+    members = fields.Integer(metadata={"description": "member accounts in the unit"})
+    created_at = fields.AwareDateTime()
+
+
+class UnitMemberAddSchema(Schema):
+    phone = fields.String(required=True, validate=PHONE)
+
+
 class ProblemSchema(Schema):
     type = fields.String()
     title = fields.String()

@@ -12,7 +12,7 @@ warnings.filterwarnings("ignore", message=r"(?s).*Eventlet is deprecated")  # na
 
 
 def outbox_status(_args):
-    for service in config.SERVICES:
+    for service in config.DATABASES:
         with psycopg.connect(config.db_url(service)) as conn:
             unsent, oldest = conn.execute(
                 "SELECT count(*), min(created_at) FROM outbox WHERE sent_at IS NULL").fetchone()

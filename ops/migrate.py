@@ -21,7 +21,7 @@ log = logging.getLogger("palace.migrate")
 
 def migration_dirs(part):
     if part == "gateway":
-        return [ROOT / "gateway" / "migrations"]
+        return [COMMON, ROOT / "gateway" / "migrations"]
     own = ROOT / "services" / part / "migrations"
     return [COMMON, own] if own.is_dir() else [COMMON]
 

@@ -12,10 +12,12 @@ def service_command(service):
 
 
 GATEWAY = ["gunicorn", "--config", "python:gateway.gunicorn_conf"]
+GATEWAY_FEED = ["nameko", "run", "--config", "config.yaml", "gateway.feed"]
 
 
 def commands():
     """name -> (argv, extra environment), in start order."""
     table = {service: (service_command(service), SERVICE_ENV) for service in SERVICES}
+    table["gateway-feed"] = (GATEWAY_FEED, SERVICE_ENV)
     table["gateway"] = (GATEWAY, {})
     return table

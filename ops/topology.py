@@ -18,6 +18,7 @@ SERVICE_CLASSES = {
     "venues": "services.venues.service:VenuesService",
     "welfare": "services.welfare.service:WelfareService",
     "notify": "services.notify.service:NotifyService",
+    "gateway": "gateway.feed:GatewayFeed",
 }
 
 

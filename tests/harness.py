@@ -116,7 +116,7 @@ class Stack:
             except requests.RequestException:
                 return False
         # a fresh instance must answer itself, not another one: only used right after start
-        return self._ping_db(service)
+        return self._ping_db("gateway" if service == "gateway-feed" else service)
 
     def _ping_db(self, service):
         try:

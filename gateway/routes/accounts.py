@@ -1,21 +1,29 @@
-"""Accounts and tokens (the gateway's own data)."""
-from gateway import auth
+"""Accounts, passwords, tokens and units (the gateway's own data)."""
+from gateway import auth, limits, units
+from gateway.idempotency import run_once
 from gateway.openapi import operation
 from gateway.problems import Problem
-from gateway.routes import load, read_body
-from gateway.schemas import AccountSchema, RegisterSchema, StaffAccountSchema, TokenRequestSchema, TokenSchema
+from gateway.routes import PAGING, load, paging, read_body
+from gateway.schemas import (AccountSchema, PasswordChangeSchema, RegisterSchema, ResetCodeSchema,
+                             ResetConfirmSchema, ResetRequestSchema, StaffAccountSchema, TokenRequestSchema,
+                             TokenSchema, UnitCreateSchema, UnitMemberAddSchema, UnitSchema)
+from services.common.outbox import record
+from services.common.params import object_id
 
 TAG = "accounts"
 _register, _staff, _token_in = RegisterSchema(), StaffAccountSchema(), TokenRequestSchema()
-_account = AccountSchema()
+_account, _accounts = AccountSchema(), AccountSchema(many=True)
+_unit, _units = UnitSchema(), UnitSchema(many=True)
 
 
-class Register:
-    doc = {"post": operation("Register as a member", tag=TAG, body=RegisterSchema, response=AccountSchema,
-                             status=201, auth=False, errors=(400, 409, 422))}
-
+class Resource:
     def __init__(self, gateway):
         self.gateway = gateway
+
+
+class Register(Resource):
+    doc = {"post": operation("Register as a member", tag=TAG, body=RegisterSchema, response=AccountSchema,
+                             status=201, auth=False, errors=(400, 409, 422))}
 
     def on_post(self, req, resp):
         data = load(_register, read_body(req))
@@ -24,56 +32,240 @@ class Register:
         resp.status, resp.media = 201, _account.dump(account)
 
 
-class Token:
-    doc = {"post": operation("Sign in (phone and password) or refresh a token", tag=TAG,
+class Token(Resource):
+    doc = {"post": operation("Sign in (phone and password) or refresh a token. Failed sign-ins are limited"
+                             " per phone and per address (429 with Retry-After).", tag=TAG,
                              body=TokenRequestSchema, response=TokenSchema, auth=False,
-                             errors=(400, 401, 422))}
-
-    def __init__(self, gateway):
-        self.gateway = gateway
+                             errors=(400, 401, 422, 429))}
 
     def on_post(self, req, resp):
         data = load(_token_in, read_body(req))
+        if "refresh_token" in data:
+            with self.gateway.db.transaction() as conn:
+                resp.media = auth.issue_tokens(conn, self.gateway.secret,
+                                               auth.use_refresh_token(conn, data["refresh_token"]))
+            return
+        keys = ((limits.FAILED_SIGN_INS_PER_PHONE, data["phone"]),
+                (limits.FAILED_SIGN_INS_PER_ADDRESS, req.remote_addr))
         with self.gateway.db.transaction() as conn:
-            if "refresh_token" in data:
-                account = auth.use_refresh_token(conn, data["refresh_token"])
-            else:
+            for limit, key in keys:
+                if limits.count(conn, limit, key, add=0) >= limit.hits:
+                    limits.refuse(limit, "failed sign-ins")
+        try:
+            with self.gateway.db.transaction() as conn:
                 account = auth.check_password(conn, data["phone"], data["password"])
-            resp.media = auth.issue_tokens(conn, self.gateway.secret, account)
+                resp.media = auth.issue_tokens(conn, self.gateway.secret, account)
+        except Problem as exc:
+            if exc.slug == "bad-credentials":
+                with self.gateway.db.transaction() as conn:
+                    for limit, key in keys:
+                        limits.count(conn, limit, key)
+            raise
 
 
-class Me:
+class Me(Resource):
     doc = {"get": operation("The signed-in account", tag=TAG, response=AccountSchema, errors=())}
-
-    def __init__(self, gateway):
-        self.gateway = gateway
 
     @auth.require()
     def on_get(self, req, resp):
         with self.gateway.db.transaction() as conn:
-            row = conn.execute("SELECT id, phone, name, roles, unit_id, created_at FROM accounts"
-                               " WHERE id = %s AND deleted_at IS NULL", (req.context.account.id,)).fetchone()
+            row = conn.execute(f"SELECT {units.ACCOUNT_COLUMNS} FROM accounts WHERE id = %s AND deleted_at IS NULL",
+                               (req.context.account.id,)).fetchone()
         if row is None:
             raise Problem(401, "account-gone", "this account no longer exists")
         resp.media = _account.dump(row)
 
 
-class Accounts:
-    doc = {"post": operation("Create a staff account", tag=TAG, body=StaffAccountSchema, response=AccountSchema,
-                             status=201, roles=("admin",), errors=(400, 409, 422))}
+class MyPassword(Resource):
+    doc = {"post": operation("Change my password (signs out my other devices)", tag=TAG,
+                             body=PasswordChangeSchema, status=204)}
 
-    def __init__(self, gateway):
-        self.gateway = gateway
+    @auth.require()
+    def on_post(self, req, resp):
+        data = load(PasswordChangeSchema(), read_body(req))
+        with self.gateway.db.transaction() as conn:
+            auth.change_password(conn, req.context.account.id, data["current_password"], data["new_password"])
+        resp.status = 204
+
+
+class PasswordResets(Resource):
+    doc = {"post": operation("Ask for a password reset code, sent to the account's phone. Always 202, so the"
+                             " answer does not tell whether the phone is registered.", tag=TAG,
+                             body=ResetRequestSchema, status=202, auth=False, errors=(400, 422, 429))}
+
+    def on_post(self, req, resp):
+        phone = load(ResetRequestSchema(), read_body(req))["phone"]
+        with self.gateway.db.transaction() as conn:
+            limits.check(conn, limits.RESETS_PER_PHONE, phone, what="reset requests")
+            account = conn.execute("SELECT id FROM accounts WHERE phone = %s AND deleted_at IS NULL",
+                                   (phone,)).fetchone()
+            if account is not None:
+                code = auth.new_reset_code(conn, account["id"])
+                record(conn, "gateway", "password_reset_requested",
+                       {"member_id": str(account["id"]), "code": code["code"],
+                        "expires_at": code["expires_at"].isoformat(), "urgent": True}, req.context.request_id)
+        resp.status = 202
+
+
+class PasswordResetConfirm(Resource):
+    doc = {"post": operation("Set a new password with a reset code", tag=TAG, body=ResetConfirmSchema,
+                             status=204, auth=False, errors=(400, 422, 429))}
+
+    def on_post(self, req, resp):
+        data = load(ResetConfirmSchema(), read_body(req))
+        with self.gateway.db.transaction() as conn:
+            done = auth.use_reset_code(conn, data["phone"], data["code"], data["new_password"])
+        if not done:
+            raise Problem(422, "bad-reset-code", "the code is wrong, used or expired: ask for a new one",
+                          {"code": ["is wrong, used or expired"]})
+        resp.status = 204
+
+
+class Accounts(Resource):
+    doc = {
+        "post": operation("Create a staff account", tag=TAG, body=StaffAccountSchema, response=AccountSchema,
+                          status=201, roles=("admin",), idempotent=True, errors=(400, 409, 422)),
+        "get": operation("Find accounts", tag=TAG, response=AccountSchema, many=True, roles=("admin",),
+                         query=(*PAGING, ("role", "string"), ("q", "string")), errors=(400,)),
+    }
 
     @auth.require("admin")
     def on_post(self, req, resp):
-        data = load(_staff, read_body(req))
+        body = read_body(req)
+        data = load(_staff, body)
+
+        def create(key):
+            with self.gateway.db.transaction() as conn:
+                return 201, _account.dump(auth.create_account(conn, data["phone"], data["name"], data["password"],
+                                                              data["roles"], data.get("unit_id")))
+
+        run_once(self.gateway.db, req, resp, {k: v for k, v in body.items() if k != "password"}, create)
+
+    @auth.require("admin")
+    def on_get(self, req, resp):
+        role = req.get_param("role")
+        if role is not None and role not in auth.ROLES:
+            raise Problem(400, "bad-request", f"role must be one of {', '.join(auth.ROLES)}")
+        q = (req.get_param("q") or "").replace("\x00", "")
         with self.gateway.db.transaction() as conn:
-            account = auth.create_account(conn, data["phone"], data["name"], data["password"],
-                                          data["roles"], data.get("unit_id"))
-        resp.status, resp.media = 201, _account.dump(account)
+            rows = conn.execute(
+                f"SELECT {units.ACCOUNT_COLUMNS} FROM accounts WHERE deleted_at IS NULL"
+                " AND (%(role)s::text IS NULL OR %(role)s = ANY (roles))"
+                " AND (%(q)s = '' OR name ILIKE '%%' || %(q)s || '%%' OR phone LIKE %(q)s || '%%')"
+                " ORDER BY created_at, id LIMIT %(limit)s OFFSET %(offset)s",
+                {"role": role, "q": q, **paging(req)}).fetchall()
+        resp.media = _accounts.dump(rows)
+
+
+class Account(Resource):
+    doc = {"delete": operation("Close an account: it can no longer sign in or refresh", tag=TAG, status=204,
+                               roles=("admin",), errors=(404,))}
+
+    @auth.require("admin")
+    def on_delete(self, req, resp, account_id):
+        account_id = object_id(account_id, "account")
+        with self.gateway.db.transaction() as conn:
+            done = conn.execute("UPDATE accounts SET deleted_at = now() WHERE id = %s AND deleted_at IS NULL",
+                                (account_id,)).rowcount
+            if not done:
+                raise Problem(404, "not-found", "no such account")
+            auth.revoke_refresh_tokens(conn, account_id)
+        resp.status = 204
+
+
+class AccountResetCode(Resource):
+    doc = {"post": operation("Staff at the counter: make a reset code for a member whose identity was checked",
+                             tag=TAG, response=ResetCodeSchema, status=201, roles=("admin",), errors=(404,))}
+
+    @auth.require("admin")
+    def on_post(self, req, resp, account_id):
+        account_id = object_id(account_id, "account")
+        with self.gateway.db.transaction() as conn:
+            if conn.execute("SELECT 1 FROM accounts WHERE id = %s AND deleted_at IS NULL",
+                            (account_id,)).fetchone() is None:
+                raise Problem(404, "not-found", "no such account")
+            resp.status, resp.media = 201, ResetCodeSchema().dump(auth.new_reset_code(conn, account_id))
+
+
+def _own_unit(req, unit_id):
+    """An admin reaches every unit; a unit administrator only their own (others are 'not found')."""
+    unit_id = object_id(unit_id, "unit")
+    account = req.context.account
+    if not account.has("admin") and account.unit != unit_id:
+        raise Problem(404, "not-found", "no such unit")
+    return unit_id
+
+
+class Units(Resource):
+    doc = {
+        "post": operation("Create a unit (an employer union branch)", tag=TAG, body=UnitCreateSchema,
+                          response=UnitSchema, status=201, roles=("admin",), idempotent=True,
+                          errors=(400, 409, 422)),
+        "get": operation("Units: all for an admin, their own for a unit administrator", tag=TAG,
+                         response=UnitSchema, many=True, roles=("admin", "unit_admin"), query=PAGING, errors=(400,)),
+    }
+
+    @auth.require("admin")
+    def on_post(self, req, resp):
+        body = read_body(req)
+        data = load(UnitCreateSchema(), body)
+
+        def create(key):
+            with self.gateway.db.transaction() as conn:
+                return 201, _unit.dump(units.create(conn, data["name"]))
+
+        run_once(self.gateway.db, req, resp, body, create)
+
+    @auth.require("admin", "unit_admin")
+    def on_get(self, req, resp):
+        account = req.context.account
+        only = None if account.has("admin") else account.unit or "00000000-0000-0000-0000-000000000000"
+        with self.gateway.db.transaction() as conn:
+            resp.media = _units.dump(units.listing(conn, only, **paging(req)))
+
+
+class UnitMembers(Resource):
+    doc = {
+        "get": operation("The unit's members", tag=TAG, response=AccountSchema, many=True,
+                         roles=("admin", "unit_admin"), query=PAGING, errors=(400, 404)),
+        "post": operation("Add a registered member to the unit", tag=TAG, body=UnitMemberAddSchema,
+                          response=AccountSchema, roles=("admin", "unit_admin"), errors=(400, 404, 409, 422)),
+    }
+
+    @auth.require("admin", "unit_admin")
+    def on_get(self, req, resp, unit_id):
+        unit_id = _own_unit(req, unit_id)
+        with self.gateway.db.transaction() as conn:
+            units.get(conn, unit_id)
+            resp.media = _accounts.dump(units.members(conn, unit_id, **paging(req)))
+
+    @auth.require("admin", "unit_admin")
+    def on_post(self, req, resp, unit_id):
+        unit_id = _own_unit(req, unit_id)
+        phone = load(UnitMemberAddSchema(), read_body(req))["phone"]
+        with self.gateway.db.transaction() as conn:
+            units.get(conn, unit_id)
+            resp.media = _account.dump(units.add_member(conn, unit_id, phone))
+
+
+class UnitMember(Resource):
+    doc = {"delete": operation("Take a member out of the unit", tag=TAG, status=204,
+                               roles=("admin", "unit_admin"), errors=(404,))}
+
+    @auth.require("admin", "unit_admin")
+    def on_delete(self, req, resp, unit_id, account_id):
+        unit_id = _own_unit(req, unit_id)
+        with self.gateway.db.transaction() as conn:
+            units.remove_member(conn, unit_id, object_id(account_id, "account"))
+        resp.status = 204
 
 
 def routes(gateway):
     return [("/v1/auth/register", Register(gateway)), ("/v1/auth/token", Token(gateway)),
-            ("/v1/me", Me(gateway)), ("/v1/accounts", Accounts(gateway))]
+            ("/v1/auth/password-resets", PasswordResets(gateway)),
+            ("/v1/auth/password-resets/confirm", PasswordResetConfirm(gateway)),
+            ("/v1/me", Me(gateway)), ("/v1/me/password", MyPassword(gateway)),
+            ("/v1/accounts", Accounts(gateway)), ("/v1/accounts/{account_id}", Account(gateway)),
+            ("/v1/accounts/{account_id}/reset-code", AccountResetCode(gateway)),
+            ("/v1/units", Units(gateway)), ("/v1/units/{unit_id}/members", UnitMembers(gateway)),
+            ("/v1/units/{unit_id}/members/{account_id}", UnitMember(gateway))]

@@ -1,9 +1,12 @@
 """Courses and enrolments: answered by the enrolment service over RPC."""
-from gateway import auth
+import falcon
+
+from gateway import auth, catalog, limits
 from gateway.idempotency import run_once
 from gateway.openapi import operation
 from gateway.routes import PAGING, paging, read_body
 from gateway.rpc import call
+from services.common.params import object_id
 from services.enrolment.schemas import CourseCreateSchema, CourseSchema, EnrolmentSchema
 
 TAG = "classes"
@@ -14,8 +17,10 @@ class Courses:
     doc = {
         "post": operation("Create a course", tag=TAG, body=CourseCreateSchema, response=CourseSchema,
                           status=201, roles=STAFF, idempotent=True),
-        "get": operation("List courses", tag=TAG, response=CourseSchema, many=True, auth=False,
-                         query=PAGING, errors=(400,)),
+        "get": operation("List courses (from the catalog, kept fresh from the enrolment events)", tag=TAG,
+                         response=CourseSchema, many=True, auth=False, errors=(400,),
+                         query=(*PAGING, ("category", "string"), ("site_id", "string"), ("open_seats", "boolean"),
+                                ("q", "string"))),
     }
 
     def __init__(self, gateway):
@@ -28,6 +33,13 @@ class Courses:
             201, call("enrolment", "create_course", body, context=auth.caller(req, key))))
 
     def on_get(self, req, resp):
+        filters = {name: req.get_param(name) for name in req.params if name not in ("limit", "offset")}
+        if set(filters) <= set(catalog.FILTERS):
+            if "open_seats" in filters:
+                filters["open_seats"] = req.get_param_as_bool("open_seats")
+            resp.content_type = falcon.MEDIA_JSON
+            resp.text = self.gateway.catalog.courses(filters, **paging(req))
+            return
         resp.media = call("enrolment", "list_courses", **paging(req), context=auth.caller(req))
 
 
@@ -39,19 +51,27 @@ class Course:
         self.gateway = gateway
 
     def on_get(self, req, resp, course_id):
+        course_id = object_id(course_id, "course")
+        known = self.gateway.catalog.course(course_id)
+        if known is not None:
+            resp.content_type, resp.text = falcon.MEDIA_JSON, known
+            return
+        # not in the read model yet (published a moment ago): ask the service
         resp.media = call("enrolment", "get_course", course_id, context=auth.caller(req))
 
 
 class CourseEnrolments:
     doc = {"post": operation("Enrol in a course: a seat, or a place on the waitlist", tag=TAG,
                              response=EnrolmentSchema, status=201, roles=("member",), idempotent=True,
-                             errors=(404, 409, 422))}
+                             errors=(404, 409, 422, 429))}
 
     def __init__(self, gateway):
         self.gateway = gateway
 
     @auth.require("member")
     def on_post(self, req, resp, course_id):
+        with self.gateway.db.transaction() as conn:
+            limits.check(conn, limits.ENROLMENTS_PER_MEMBER, req.context.account.id, what="enrolment requests")
         run_once(self.gateway.db, req, resp, {}, lambda key: (
             201, call("enrolment", "enrol", course_id, context=auth.caller(req, key))))
 

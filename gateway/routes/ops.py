@@ -1,8 +1,15 @@
 """Liveness, readiness and the API document."""
+import falcon
 from kombu import Connection
+from marshmallow import Schema, fields
 
-from gateway.rpc import ping_all
+from gateway import auth
+from gateway.openapi import operation
+from gateway.rpc import call, ping_all
 from services.common import config
+
+
+STAFF = ("admin", "teacher", "venue_manager", "welfare_officer")
 
 
 class Health:
@@ -20,7 +27,7 @@ class Ready:
         self.gateway = gateway
 
     def on_get(self, req, resp):
-        checks = {"broker": self._broker(), "database": self._database(), **ping_all(config.SERVICES)}
+        checks = {"broker": self._broker(), "database": self._database(), **ping_all(config.NAMEKO_SERVICES)}
         ready = all(v == "ok" for v in checks.values())
         resp.status = 200 if ready else 503
         resp.media = {"status": "ready" if ready else "not ready", "checks": checks}
@@ -40,6 +47,34 @@ class Ready:
             return f"unreachable: {exc}"
 
 
+class StatsSchema(Schema):
+    accounts = fields.Dict(metadata={"description": "members, staff and units"})
+    enrolment = fields.Dict(metadata={"description": "courses, seats, fill rate, trainees, attendance"})
+    venues = fields.Dict(metadata={"description": "bookings, utilisation, no-shows"})
+    welfare = fields.Dict(metadata={"description": "cases, amounts paid, time to decision"})
+    notify = fields.Dict(metadata={"description": "messages sent, failed and retried per channel"})
+
+
+class Stats:
+    """The figures of a palace's yearly report, asked of every service."""
+    doc = {"get": operation("Figures for the yearly report, from every service", tag="operations",
+                            response=StatsSchema, roles=STAFF, errors=())}
+
+    def __init__(self, gateway):
+        self.gateway = gateway
+
+    @auth.require(*STAFF)
+    def on_get(self, req, resp):
+        context = auth.caller(req)
+        figures = {service: call(service, "stats", context=context) for service in config.SERVICES}
+        with self.gateway.db.transaction() as conn:
+            figures["accounts"] = conn.execute(
+                "SELECT count(*) FILTER (WHERE roles = '{member}') AS members,"
+                " count(*) FILTER (WHERE roles <> '{member}') AS staff,"
+                " (SELECT count(*) FROM units) AS units FROM accounts WHERE deleted_at IS NULL").fetchone()
+        resp.media = figures
+
+
 class OpenApi:
     def __init__(self, document):
         self.document = document
@@ -48,5 +83,36 @@ class OpenApi:
         resp.media = self.document
 
 
+# Swagger UI's files come from the swagger-ui-bundle package, so /docs works with no internet
+DOCS_ASSETS = "/docs/assets"
+DOCS_PAGE = f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Workers' Cultural Palace API</title>
+<link rel="stylesheet" href="{DOCS_ASSETS}/swagger-ui.css">
+<link rel="icon" type="image/png" href="{DOCS_ASSETS}/favicon-32x32.png">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="{DOCS_ASSETS}/swagger-ui-bundle.js"></script>
+<script>
+window.ui = SwaggerUIBundle({{url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: true,
+                             persistAuthorization: true}});
+</script>
+</body>
+</html>
+"""
+
+
+class Docs:
+    """The interactive API documentation."""
+
+    def on_get(self, req, resp):
+        resp.content_type, resp.text = falcon.MEDIA_HTML, DOCS_PAGE
+
+
 def routes(gateway):
-    return [("/healthz", Health()), ("/readyz", Ready(gateway))]
+    return [("/healthz", Health()), ("/readyz", Ready(gateway)), ("/docs", Docs()),
+            ("/v1/stats", Stats(gateway))]

@@ -2,6 +2,8 @@
 import os
 
 SERVICES = ("enrolment", "venues", "welfare", "notify")
+# the gateway's feed is a nameko service too (it keeps the catalog read model, relays its outbox)
+NAMEKO_SERVICES = SERVICES + ("gateway",)
 DATABASES = SERVICES + ("gateway",)
 
 

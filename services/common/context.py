@@ -3,6 +3,8 @@ from dataclasses import dataclass
 
 from nameko.extensions import DependencyProvider
 
+from services.common import logs
+
 
 @dataclass(frozen=True)
 class Caller:
@@ -37,5 +39,8 @@ class Caller:
 
 
 class CallerProvider(DependencyProvider):
+    def worker_setup(self, worker_ctx):
+        logs.enter(worker_ctx)
+
     def get_dependency(self, worker_ctx):
         return Caller.from_context(worker_ctx.data)

@@ -1,6 +1,7 @@
 """A service that is down makes /readyz say so and its routes answer 503 promptly, never hang."""
 import time
 
+from ops import processes
 from tests.e2e.conftest import Client, new_member
 
 TIMEOUT = 2
@@ -8,7 +9,7 @@ TIMEOUT = 2
 
 def test_a_stopped_service_is_reported_and_its_routes_answer_503_within_the_timeout(stack):
     stack.env["PALACE_RPC_TIMEOUT"] = str(TIMEOUT)
-    for name in ("enrolment", "venues", "welfare", "notify", "gateway"):
+    for name in processes.commands():
         stack.start(name)
     member = new_member(stack.url)
     assert Client(stack.url).get("/readyz").status_code == 200

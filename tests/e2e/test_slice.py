@@ -121,3 +121,13 @@ def test_a_claim_abandoned_by_a_dead_gateway_does_not_block_the_key_forever(pala
                      (member.id, request_fingerprint("POST", path, {})))
     answer = member.post(path, headers={"Idempotency-Key": "tap-lost"})
     assert answer.status_code == 201 and answer.json()["status"] == "confirmed"
+
+
+def test_the_request_id_reaches_the_service_logs(palace, admin):
+    course = admin.post("/v1/courses", {"title": "Paper cutting", "capacity": 3}).json()
+    member = new_member(palace.url)
+    member.post(f"/v1/courses/{course['id']}/enrolments")
+    twice = member.post(f"/v1/courses/{course['id']}/enrolments", headers={"X-Request-Id": "trace-7f3a9c"})
+    assert twice.status_code == 409 and twice.headers["X-Request-Id"] == "trace-7f3a9c"
+    assert twice.json()["request_id"] == "trace-7f3a9c"
+    eventually(lambda: "[trace-7f3a9c]" in palace.log("enrolment"))

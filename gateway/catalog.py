@@ -1,0 +1,101 @@
+"""The course catalog read model: kept up to date from the enrolment events by the gateway's feed,
+read by the gateway's routes, so a refresh storm during a class launch never reaches enrolment.
+
+Each gateway process also keeps the answers it built for CACHE_SECONDS: during a rush the same
+few pages are asked thousands of times a second, and seats left a quarter of a second old is
+what any read model gives anyway."""
+import threading
+import time
+
+from psycopg.types.json import Jsonb
+
+from services.common import config
+
+CACHE_SECONDS = float(config.env("PALACE_CATALOG_CACHE_SECONDS", "0.25"))
+CACHE_ENTRIES = 4096
+
+# -- writing (the feed) --
+
+
+def put_course(conn, course_id, course):
+    """Store the course as its own event describes it, unless a newer description is stored."""
+    version = int(course.get("version") or 0)
+    conn.execute(
+        "INSERT INTO catalog_courses AS c (id, doc, doc_version, version, seats_left, waitlist_length)"
+        " VALUES (%(id)s, %(doc)s, %(v)s, %(v)s, %(seats)s, %(waiting)s)"
+        " ON CONFLICT (id) DO UPDATE SET"
+        "  doc = CASE WHEN excluded.doc_version >= c.doc_version THEN excluded.doc ELSE c.doc END,"
+        "  doc_version = greatest(c.doc_version, excluded.doc_version),"
+        "  seats_left = CASE WHEN excluded.version > c.version THEN excluded.seats_left ELSE c.seats_left END,"
+        "  waitlist_length = CASE WHEN excluded.version > c.version"
+        "                    THEN excluded.waitlist_length ELSE c.waitlist_length END,"
+        "  version = greatest(c.version, excluded.version), updated_at = now()",
+        {"id": course_id, "doc": Jsonb(course), "v": version, "seats": course.get("seats_left"),
+         "waiting": course.get("waitlist_length")})
+
+
+def put_counts(conn, course_id, version, seats_left, waitlist_length):
+    """Seats and waitlist after an enrolment change; an older change arriving late is ignored."""
+    conn.execute(
+        "INSERT INTO catalog_courses AS c (id, version, seats_left, waitlist_length)"
+        " VALUES (%s, %s, %s, %s)"
+        " ON CONFLICT (id) DO UPDATE SET version = excluded.version, seats_left = excluded.seats_left,"
+        "  waitlist_length = excluded.waitlist_length, updated_at = now()"
+        " WHERE excluded.version > c.version",
+        (course_id, version, seats_left, waitlist_length))
+
+
+# -- reading (the routes) --
+
+_LIST = ("SELECT {doc} FROM catalog_courses WHERE doc IS NOT NULL"
+         " AND (%(category)s::text IS NULL OR doc ->> 'category' = %(category)s)"
+         " AND (%(site_id)s::text IS NULL OR doc ->> 'site_id' = %(site_id)s)"
+         " AND (NOT %(open_seats)s OR seats_left > 0)"
+         " AND (%(q)s::text IS NULL OR doc ->> 'title' ILIKE '%%' || %(q)s || '%%'"
+         "      OR doc ->> 'description' ILIKE '%%' || %(q)s || '%%')"
+         " ORDER BY doc ->> 'opens_at' DESC, id LIMIT %(limit)s OFFSET %(offset)s")
+# the stored description with the latest counts laid over it
+_DOC = ("doc || jsonb_strip_nulls(jsonb_build_object('seats_left', seats_left,"
+        " 'waitlist_length', waitlist_length, 'version', version))")
+# the filters the read model answers; any other query goes to the enrolment service
+FILTERS = ("category", "site_id", "open_seats", "q")
+
+
+class Catalog:
+    def __init__(self, db):
+        self.db = db
+        self._cache = {}
+        self._lock = threading.Lock()
+
+    def course(self, course_id):
+        """The course's JSON text, or None when the read model does not know it (yet)."""
+        return self._cached(("course", course_id), lambda conn: self._one(conn, course_id))
+
+    def courses(self, filters, limit, offset):
+        key = ("list", tuple(sorted(filters.items())), limit, offset)
+        return self._cached(key, lambda conn: self._many(conn, filters, limit, offset))
+
+    def _one(self, conn, course_id):
+        row = conn.execute(f"SELECT {_DOC}::text AS doc FROM catalog_courses WHERE id = %s AND doc IS NOT NULL",
+                           (course_id,)).fetchone()
+        return row["doc"] if row else None
+
+    def _many(self, conn, filters, limit, offset):
+        params = {"category": None, "site_id": None, "open_seats": False, "q": None, **filters,
+                  "limit": limit, "offset": offset}
+        sql = f"SELECT coalesce(json_agg(d), '[]')::text AS docs FROM ({_LIST.format(doc=_DOC + ' AS d')}) page"
+        return conn.execute(sql, params).fetchone()["docs"]
+
+    def _cached(self, key, build):
+        now = time.monotonic()
+        hit = self._cache.get(key)
+        if hit is not None and now - hit[0] < CACHE_SECONDS:
+            return hit[1]
+        with self.db.transaction() as conn:
+            text = build(conn)
+        with self._lock:
+            if len(self._cache) >= CACHE_ENTRIES:
+                self._cache.clear()
+            self._cache[key] = (now, text)
+        return text
+

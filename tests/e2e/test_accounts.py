@@ -1,0 +1,154 @@
+"""Accounts over HTTP: passwords, resets, closing an account, units, and the rate limits."""
+import pytest
+import requests
+
+from tests.e2e.conftest import Client, new_member, new_staff, sign_in
+
+PASSWORD = "member-password"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def day_long_windows(stack):
+    """Limits as in production, but counted per day so no window ends in the middle of a test."""
+    stack.env.update(PALACE_ENROL_LIMIT="10/86400", PALACE_SIGNIN_PHONE_LIMIT="5/86400",
+                     PALACE_SIGNIN_ADDRESS_LIMIT="30/86400")
+
+
+def _token(base, phone, password):
+    return requests.post(f"{base}/v1/auth/token", json={"phone": phone, "password": password}, timeout=15)
+
+
+def _phone(palace, member):
+    return member.get("/v1/me").json()["phone"]
+
+
+def test_changing_the_password_signs_out_other_devices(palace):
+    member = new_member(palace.url)
+    phone = _phone(palace, member)
+    other_device = _token(palace.url, phone, PASSWORD).json()["refresh_token"]
+
+    wrong = member.post("/v1/me/password", json={"current_password": "not-it-at-all", "new_password": "n3w-password"})
+    assert wrong.status_code == 422 and "current_password" in wrong.json()["errors"]
+    assert member.post("/v1/me/password", json={"current_password": PASSWORD,
+                                                "new_password": "n3w-password"}).status_code == 204
+
+    assert _token(palace.url, phone, PASSWORD).status_code == 401
+    assert _token(palace.url, phone, "n3w-password").status_code == 200
+    refreshed = requests.post(f"{palace.url}/v1/auth/token", json={"refresh_token": other_device}, timeout=15)
+    assert refreshed.status_code == 401
+
+
+def test_a_member_resets_a_forgotten_password_with_the_code_sent_to_their_phone(palace):
+    member = new_member(palace.url)
+    phone = _phone(palace, member)
+    asked = requests.post(f"{palace.url}/v1/auth/password-resets", json={"phone": phone}, timeout=15)
+    assert asked.status_code == 202
+    unknown = requests.post(f"{palace.url}/v1/auth/password-resets", json={"phone": "13312345678"}, timeout=15)
+    assert unknown.status_code == 202, "the answer does not reveal who is registered"
+
+    with palace.db("gateway") as conn:
+        rows = conn.execute("SELECT body FROM outbox WHERE event_type = 'password_reset_requested'").fetchall()
+    events = [r["body"]["payload"] for r in rows]
+    sent = [e for e in events if e["member_id"] == member.id]
+    assert len(sent) == 1 and len(events) == 1, "a code goes to the account's member, none for unknown phones"
+
+    confirm = f"{palace.url}/v1/auth/password-resets/confirm"
+    wrong = requests.post(confirm, json={"phone": phone, "code": "000000" if sent[0]["code"] != "000000"
+                                         else "111111", "new_password": "brand-new-pass"}, timeout=15)
+    assert wrong.status_code == 422 and wrong.json()["type"] == "/problems/bad-reset-code"
+    right = requests.post(confirm, json={"phone": phone, "code": sent[0]["code"], "new_password": "brand-new-pass"},
+                          timeout=15)
+    assert right.status_code == 204
+    assert _token(palace.url, phone, "brand-new-pass").status_code == 200
+    again = requests.post(confirm, json={"phone": phone, "code": sent[0]["code"], "new_password": "other-pass-1"},
+                          timeout=15)
+    assert again.status_code == 422, "a code works once"
+
+
+def test_a_reset_code_stops_working_after_five_wrong_guesses(palace, admin):
+    member = new_member(palace.url)
+    phone = _phone(palace, member)
+    code = admin.post(f"/v1/accounts/{member.id}/reset-code").json()["code"]
+    guesses = [f"{(int(code) + n) % 10**6:06d}" for n in range(1, 6)]
+    confirm = f"{palace.url}/v1/auth/password-resets/confirm"
+    for guess in guesses:
+        assert requests.post(confirm, json={"phone": phone, "code": guess, "new_password": "guessed-pass"},
+                             timeout=15).status_code == 422
+    late = requests.post(confirm, json={"phone": phone, "code": code, "new_password": "guessed-pass"}, timeout=15)
+    assert late.status_code == 422
+    assert _token(palace.url, phone, PASSWORD).status_code == 200
+
+
+def test_a_closed_account_can_no_longer_sign_in_or_refresh(palace, admin):
+    member = new_member(palace.url)
+    phone = _phone(palace, member)
+    refresh = _token(palace.url, phone, PASSWORD).json()["refresh_token"]
+    assert admin.delete(f"/v1/accounts/{member.id}").status_code == 204
+    assert admin.delete(f"/v1/accounts/{member.id}").status_code == 404
+    assert _token(palace.url, phone, PASSWORD).status_code == 401
+    assert requests.post(f"{palace.url}/v1/auth/token", json={"refresh_token": refresh},
+                         timeout=15).status_code == 401
+    assert member.get("/v1/me").status_code == 401
+
+
+def test_admins_find_accounts_by_role(palace, admin):
+    teacher = new_staff(palace.url, admin, ["teacher"], name="Teacher Zhou")
+    found = admin.get("/v1/accounts", params={"role": "teacher", "q": "Zhou"}).json()
+    assert teacher.id in [a["id"] for a in found]
+    assert all("teacher" in a["roles"] for a in found)
+    assert teacher.get("/v1/accounts").status_code == 403
+    assert admin.get("/v1/accounts", params={"role": "pope"}).status_code == 400
+
+
+def test_a_unit_administrator_sees_and_manages_only_their_own_unit(palace, admin):
+    ours = admin.post("/v1/units", json={"name": "Shanghai Electric union branch"})
+    theirs = admin.post("/v1/units", json={"name": "Bund Textiles union branch"})
+    assert ours.status_code == 201 and theirs.status_code == 201
+    assert admin.post("/v1/units", json={"name": "Shanghai Electric union branch"}).status_code == 409
+    ours, theirs = ours.json()["id"], theirs.json()["id"]
+    unit_admin = new_staff(palace.url, admin, ["unit_admin"], unit_id=ours)
+    worker = new_member(palace.url, name="Zhang Wei")
+
+    added = unit_admin.post(f"/v1/units/{ours}/members", json={"phone": _phone(palace, worker)})
+    assert added.status_code == 200 and added.json()["unit_id"] == ours
+    members = unit_admin.get(f"/v1/units/{ours}/members").json()
+    assert worker.id in [m["id"] for m in members]
+    assert [u["id"] for u in unit_admin.get("/v1/units").json()] == [ours]
+    assert {ours, theirs} <= {u["id"] for u in admin.get("/v1/units").json()}
+
+    assert unit_admin.get(f"/v1/units/{theirs}/members").status_code == 404
+    assert unit_admin.post(f"/v1/units/{theirs}/members", json={"phone": _phone(palace, worker)}).status_code == 404
+    assert admin.post(f"/v1/units/{theirs}/members", json={"phone": _phone(palace, worker)}).status_code == 409
+    assert worker.get(f"/v1/units/{ours}/members").status_code == 403
+
+    assert unit_admin.delete(f"/v1/units/{ours}/members/{worker.id}").status_code == 204
+    assert worker.id not in [m["id"] for m in unit_admin.get(f"/v1/units/{ours}/members").json()]
+
+
+def test_enrolment_requests_are_limited_per_member(palace, admin):
+    course = admin.post("/v1/courses", json={"title": "Tea art", "capacity": 5}).json()
+    member = new_member(palace.url)
+    answers = [member.post(f"/v1/courses/{course['id']}/enrolments").status_code for _ in range(12)]
+    assert answers[0] == 201 and set(answers[1:10]) == {409}, answers
+    assert answers[10:] == [429, 429]
+    limited = member.post(f"/v1/courses/{course['id']}/enrolments")
+    assert int(limited.headers["Retry-After"]) > 0
+    other = new_member(palace.url)
+    assert other.post(f"/v1/courses/{course['id']}/enrolments").status_code == 201, "others are not held back"
+
+
+def test_failed_sign_ins_are_limited_per_phone_then_per_address(palace):
+    member, other = new_member(palace.url), new_member(palace.url)
+    phone = _phone(palace, member)
+    for _ in range(5):
+        assert _token(palace.url, phone, "wrong-password").status_code == 401
+    blocked = _token(palace.url, phone, PASSWORD)
+    assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) > 0
+    assert blocked.json()["type"] == "/problems/rate-limited"
+
+    # 30 failures from one address, spread over phones, close that address too (kept last: it
+    # blocks this test module's own address)
+    for n in range(25):
+        _token(palace.url, f"1370000{n:04d}", "wrong-password")
+    assert _token(palace.url, _phone(palace, other), PASSWORD).status_code == 429
+    assert Client(palace.url).get("/healthz").status_code == 200

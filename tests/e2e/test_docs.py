@@ -1,0 +1,41 @@
+"""The interactive API docs work in a real headless browser with no internet: Swagger UI's files
+come from a Python package, and the page lists the operations of /openapi.json."""
+import shutil
+import subprocess
+
+import pytest
+
+from tests.e2e.conftest import Client
+
+
+def chromium(*args, timeout=90):
+    browser = shutil.which("chromium")
+    assert browser, "chromium is missing: `make test` installs it with scripts/browser"
+    return subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                           "--no-first-run", "--proxy-server=127.0.0.1:9",  # anything off this machine fails
+                           "--proxy-bypass-list=127.0.0.1", "--virtual-time-budget=20000", *args],
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def docs(palace):
+    return f"{palace.url}/docs"
+
+
+def test_the_docs_page_lists_every_operation(palace, docs):
+    dom = chromium("--dump-dom", docs).stdout
+    document = Client(palace.url).get("/openapi.json").json()
+    summaries = [op["summary"] for item in document["paths"].values() for op in item.values()
+                 if isinstance(op, dict) and "summary" in op]
+    assert summaries, "the API document has operations"
+    shown = [s for s in summaries if s.replace("&", "&amp;") in dom or s in dom]
+    assert len(shown) == len(summaries), f"not shown: {sorted(set(summaries) - set(shown))[:5]}"
+    assert "/v1/courses/{course_id}/enrolments" in dom
+
+
+def test_the_docs_page_renders_a_screenshot(palace, docs, tmp_path):
+    shot = tmp_path / "docs.png"
+    chromium(f"--screenshot={shot}", "--window-size=1280,1600", docs)
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000, "a rendered page, not a blank one"
+    assert Client(palace.url).get("/docs/assets/swagger-ui-bundle.js").status_code == 200
