@@ -367,7 +367,8 @@ def member_enrolment(conn, plan_id, member_id, lock=False):
     """The member's enrolment in the plan and the day cover started (None: no contribution yet)."""
     row = conn.execute(
         """SELECT e.id, e.unit_id, e.member_id, e.enrolled_at,
-                  (greatest(e.enrolled_at, c.recorded_at) AT TIME ZONE 'Asia/Shanghai')::date AS cover_start
+                  CASE WHEN c.recorded_at IS NOT NULL  -- no contribution recorded: no cover
+                    THEN (greatest(e.enrolled_at, c.recorded_at) AT TIME ZONE 'Asia/Shanghai')::date END AS cover_start
            FROM plan_enrolments e
            LEFT JOIN unit_contributions c ON c.plan_id = e.plan_id AND c.unit_id = e.unit_id
            WHERE e.plan_id = %s AND e.member_id = %s ORDER BY e.id LIMIT 1""", (plan_id, member_id)).fetchone()
