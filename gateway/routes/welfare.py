@@ -102,7 +102,7 @@ class Assignment(Resource):
 class Payouts(Resource):
     doc = {"post": operation("Pay an approved application, once (a second payout is a 409)", tag=TAG,
                              response=PayoutSchema, status=201, roles=OFFICERS, idempotent=True,
-                             errors=(403, 404, 409))}
+                             errors=(403, 404, 409, 422))}
 
     @auth.require(*OFFICERS)
     def on_post(self, req, resp, application_id):
@@ -250,7 +250,7 @@ class ClaimDecisions(Resource):
 
 class ClaimPayouts(Resource):
     doc = {"post": operation("Pay an approved claim, once", tag=AID, response=PayoutSchema, status=201,
-                             roles=OFFICERS, idempotent=True, errors=(403, 404, 409))}
+                             roles=OFFICERS, idempotent=True, errors=(403, 404, 409, 422))}
 
     @auth.require(*OFFICERS)
     def on_post(self, req, resp, claim_id):

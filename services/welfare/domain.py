@@ -9,7 +9,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from services.common.errors import Conflict, Forbidden, Invalid
+from nameko.exceptions import deserialize_to_instance
+
+from services.common.errors import Conflict, Forbidden, Invalid, PalaceError
+
+
+@deserialize_to_instance
+class Unavailable(PalaceError):
+    """A service this one depends on (venues) did not answer: a 503, try again later."""
+    status, problem = 503, "service-unavailable"
 
 # ---------------------------------------------------------------- money
 

@@ -5,18 +5,20 @@ import io
 import logging
 from datetime import datetime, timezone
 
+from nameko.exceptions import RpcTimeout, UnknownService
 from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
 from services.common import config
 from services.common.context import CallerProvider
 from services.common.db import Database
-from services.common.errors import EXPECTED, Conflict, Forbidden, Invalid, NotFound
+from services.common.errors import EXPECTED as COMMON_EXPECTED, Conflict, Forbidden, Invalid, NotFound
 from services.common.outbox import Outbox
 from services.common.params import load, object_id, page
 from services.welfare import crypto, domain, schemas, store
 
 log = logging.getLogger(__name__)
+EXPECTED = (*COMMON_EXPECTED, domain.Unavailable)
 
 OFFICERS = ("welfare_officer", "admin")
 IMPORT_BATCH = 5000
@@ -354,8 +356,11 @@ class WelfareService:
         occurrences = [{"starts_at": (data["starts_at"] + domain.weeks(i)).isoformat(),
                         "ends_at": (data["ends_at"] + domain.weeks(i)).isoformat()} for i in range(data["weeks"])]
         holder = {"service": "welfare", "reference": f"{app_id}/{self.caller.idempotency_key or series + 1}"}
-        booked = self.venues.reserve_series(holder, data["room_id"], occurrences,
-                                            f"Counselling {application['reference']}")
+        try:
+            booked = self.venues.reserve_series(holder, data["room_id"], occurrences,
+                                                f"Counselling {application['reference']}")
+        except (UnknownService, RpcTimeout) as exc:
+            raise domain.Unavailable("the rooms service is not answering; try again shortly") from exc
         with self.db.transaction() as conn:
             application = store.get_application(conn, app_id, lock=True)
             for booking in booked["bookings"]:
@@ -406,6 +411,8 @@ class WelfareService:
         actor = self.officer()
         plan_id = object_id(plan_id, "plan")
         data = load(_contribution_in, data)
+        if data["amount"] <= 0:
+            raise Invalid("a contribution is more than nothing", errors={"amount": ["must be more than 0"]})
         with self.db.transaction() as conn:
             store.get_plan(conn, plan_id)
             return _contribution_out.dump(store.record_contribution(conn, plan_id, str(data["unit_id"]),
