@@ -164,3 +164,42 @@ def test_stats_count_cases_payouts_and_time_to_decision(welfare):
         figures = rpc.welfare.stats()
     assert figures["payouts"] >= 1 and figures["cases_total"] >= 3
     assert figures["cases_hardship_relief_paid"] >= 1 and figures["time_to_decision_avg_s"] is not None
+
+
+def test_claims_approved_at_once_never_pass_the_members_yearly_cap_together(welfare):
+    unit, worker = str(uuid.uuid4()), str(uuid.uuid4())
+    with rpc_as(welfare, OFFICER_A, "welfare_officer") as rpc:
+        plan = rpc.welfare.create_plan({"year": 2026, "name": "Cap race", "contribution": "60.00", "rules": {
+            "hospital_daily": "50.00", "hospital_deductible_days": 3, "hospital_max_days": 90, "waiting_days": 90,
+            "critical_illness": "10000.00", "yearly_cap": "15000.00",
+            "accident": {"minor": "500.00", "moderate": "2000.00", "severe": "5000.00", "disability": "10000.00"}}})
+    with welfare.rpc(context=context(str(uuid.uuid4()), "unit_admin", unit=unit)) as rpc:
+        job = rpc.welfare.start_import(plan["id"], f"name,national_id,member_id\nQian Wei,11010519491231002X,{worker}\n")
+        eventually(lambda: rpc.welfare.get_import(job["id"])["status"] == "done")
+    with rpc_as(welfare, OFFICER_A, "welfare_officer") as rpc:
+        rpc.welfare.record_contribution(plan["id"], {"unit_id": unit, "amount": "60.00"})
+    with rpc_as(welfare, worker, "member") as rpc:
+        claims = [rpc.welfare.create_claim({"plan_id": plan["id"], "kind": "accident", "event_date": "2026-12-01",
+                                            "details": {"severity": "disability"}}) for _ in range(6)]
+    assert {c["amount"] for c in claims} == {"10000.00"}, "each alone is within the cap"
+    results, start = [], threading.Barrier(len(claims))
+
+    def approve(claim):
+        with rpc_as(welfare, OFFICER_B, "welfare_officer") as rpc:
+            start.wait()
+            results.append(rpc.welfare.decide_claim(claim["id"], {"decision": "approve"}))
+
+    threads = [threading.Thread(target=approve, args=(c,)) for c in claims]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(r["amount"] for r in results) == sorted(["0.00"] * 4 + ["10000.00", "5000.00"])
+    capped = [r for r in results if r["amount"] == "5000.00"][0]
+    assert sum(domain_fen(line["amount"]) for line in capped["explanation"]) == 500000
+    assert "yearly cap" in capped["explanation"][-1]["text"]
+
+
+def domain_fen(text):
+    from services.welfare.domain import parse_money
+    return -parse_money(text[1:]) if text.startswith("-") else parse_money(text)
