@@ -10,8 +10,8 @@ from gateway.rpc import call
 from services.welfare.schemas import (
     AppointmentCreateSchema, AppointmentSchema, ApplicationCreateSchema, ApplicationSchema, AssignmentSchema,
     AuditSchema, ClaimCreateSchema, ClaimDecisionSchema, ClaimSchema, ContributionCreateSchema, ContributionSchema,
-    DecisionCreateSchema, ImportJobSchema, LedgerSchema, PayoutSchema, PlanCreateSchema, PlanSchema, ProgrammeSchema,
-    ResubmitSchema)
+    DecisionCreateSchema, ImportJobSchema, LedgerSchema, PayoutSchema, PlanCreateSchema, PlanEnrolmentSchema,
+    PlanSchema, ProgrammeSchema, ResubmitSchema)
 
 TAG, AID = "welfare", "mutual aid"
 OFFICERS = ("welfare_officer", "admin")
@@ -79,14 +79,15 @@ class Decisions(Resource):
         _post(self.gateway, req, resp, 201, "decide", application_id)
 
 
-class Resubmission(Resource):
-    doc = {"post": operation("Answer a return with more information: the case is reviewed again", tag=TAG,
+class Submission(Resource):
+    doc = {"post": operation("Submit a draft, or answer a return with more information (a new round of review)",
+                             tag=TAG,
                              body=ResubmitSchema, response=ApplicationSchema, idempotent=True,
                              errors=(400, 403, 404, 409, 422))}
 
     @auth.require()
     def on_post(self, req, resp, application_id):
-        _post(self.gateway, req, resp, 200, "resubmit", application_id)
+        _post(self.gateway, req, resp, 200, "submit", application_id)
 
 
 class Assignment(Resource):
@@ -184,7 +185,14 @@ def _enrolment_upload_doc():
 
 
 class Enrolments(Resource):
-    doc = {"post": _enrolment_upload_doc()}
+    doc = {"post": _enrolment_upload_doc(),
+           "get": operation("The plan's enrolments (a unit administrator: their unit's); ID numbers masked", tag=AID,
+                            response=PlanEnrolmentSchema, many=True, roles=IMPORTERS, query=PAGING,
+                            errors=(400, 404, 422))}
+
+    @auth.require(*IMPORTERS)
+    def on_get(self, req, resp, plan_id):
+        resp.media = call("welfare", "list_enrolments", plan_id, **paging(req), context=auth.caller(req))
 
     @auth.require(*IMPORTERS)
     def on_post(self, req, resp, plan_id):
@@ -264,7 +272,7 @@ def routes(gateway):
         ("/v1/welfare/applications", Applications(gateway)),
         ("/v1/welfare/applications/{application_id}", Application(gateway)),
         ("/v1/welfare/applications/{application_id}/decisions", Decisions(gateway)),
-        ("/v1/welfare/applications/{application_id}/resubmission", Resubmission(gateway)),
+        ("/v1/welfare/applications/{application_id}/submission", Submission(gateway)),
         ("/v1/welfare/applications/{application_id}/assignment", Assignment(gateway)),
         ("/v1/welfare/applications/{application_id}/payouts", Payouts(gateway)),
         ("/v1/welfare/applications/{application_id}/appointments", Appointments(gateway)),

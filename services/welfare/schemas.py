@@ -72,6 +72,7 @@ class ApplicationCreateSchema(Schema):
     national_id = Text(validate=validate.Length(equal=18),
                        metadata={"description": "resident ID number: stored encrypted, only ever shown masked"})
     private = fields.Nested(Private, metadata={"description": "health, income and family circumstances"})
+    draft = fields.Boolean(load_default=False, metadata={"description": "keep it as a draft, submit it later"})
 
     @validates_schema
     def national_id_valid(self, data, **kwargs):
@@ -126,7 +127,8 @@ class DecisionCreateSchema(Schema):
 
 
 class ResubmitSchema(Schema):
-    note = Text(required=True, validate=validate.Length(min=1, max=4000))
+    note = Text(load_default="", validate=validate.Length(max=4000),
+                metadata={"description": "required when answering a return: the information added"})
     documents = fields.List(Text(validate=validate.Length(min=1, max=200)), validate=validate.Length(max=20))
     private = fields.Nested(Private)
 
@@ -271,6 +273,19 @@ class ImportJobSchema(Schema):
     created_at = fields.AwareDateTime()
     started_at = fields.AwareDateTime(allow_none=True)
     finished_at = fields.AwareDateTime(allow_none=True)
+
+
+class PlanEnrolmentSchema(Schema):
+    id = fields.Integer()
+    plan_id = fields.UUID()
+    unit_id = fields.UUID()
+    member_id = fields.UUID(allow_none=True)
+    name = fields.String()
+    phone = fields.String(allow_none=True)
+    national_id = fields.String(metadata={"description": "masked: never in full in a list"})
+    enrolled_at = fields.AwareDateTime()
+    cover_from = fields.AwareDateTime(allow_none=True, metadata={"description": "when the unit's contribution "
+                                                                               "was recorded (null: no cover yet)"})
 
 
 class ClaimCreateSchema(Schema):

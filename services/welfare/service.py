@@ -34,7 +34,7 @@ _appointment_out, _payout_out = schemas.AppointmentSchema(), schemas.PayoutSchem
 _ledger_out, _programme_out = schemas.LedgerSchema(), schemas.ProgrammeSchema()
 _plan_in, _plan_out = schemas.PlanCreateSchema(), schemas.PlanSchema()
 _contribution_in, _contribution_out = schemas.ContributionCreateSchema(), schemas.ContributionSchema()
-_job_out = schemas.ImportJobSchema()
+_job_out, _enrolment_out = schemas.ImportJobSchema(), schemas.PlanEnrolmentSchema(many=False)
 _claim_in, _claim_out, _claim_decision_in = schemas.ClaimCreateSchema(), schemas.ClaimSchema(), schemas.ClaimDecisionSchema()
 EVENTS = {
     "application_submitted": schemas.ApplicationSubmittedSchema(),
@@ -149,21 +149,19 @@ class WelfareService:
             programme = store.get_programme(conn, data["programme"])
             errors = domain.application_problems(store.policy(programme), programme["required_documents"],
                                                  data["amount_requested"], data["documents"])
+            if data["draft"]:  # documents may follow before it is submitted
+                errors.pop("documents", None)
             if errors:
                 raise Invalid("the application does not meet the programme's rules", errors=errors)
             if programme["fixed_parts"]:
                 data["amount_requested"] = sum(p["amount"] for p in programme["fixed_parts"])
             national_id = data.get("national_id")
+            state = domain.DRAFT if data["draft"] else domain.SUBMITTED
             application = store.insert_application(
                 conn, data, member_id, submitted_by, sealer.seal(national_id) if national_id else None,
-                domain.mask_national_id(national_id) if national_id else None, self.caller.idempotency_key)
-            store.record_decision(conn, {**application, "state": domain.DRAFT}, "submit", domain.SUBMITTED,
-                                  submitted_by, None, "", self.facts(application))
-            self.emit(conn, "application_submitted", {
-                "application_id": application["id"], "reference": application["reference"], "member_id": member_id,
-                "programme": programme["code"], "programme_name": programme["name"],
-                "amount_requested": application["amount_requested"],
-                "submitted_at": application["created_at"].isoformat()})
+                domain.mask_national_id(national_id) if national_id else None, self.caller.idempotency_key, state)
+            if state == domain.SUBMITTED:
+                self.submitted(conn, {**application, "state": domain.DRAFT}, submitted_by, "")
             return self.view(conn, application, detail=True)[0]
 
     @rpc(expected_exceptions=EXPECTED)
@@ -250,33 +248,45 @@ class WelfareService:
                                [("committed", -amount), ("available", amount)], actor, application_id=app_id)
             store.set_state(conn, app_id, domain.CLOSED)
 
+    def submitted(self, conn, application, actor, note):
+        """Record the submission in the decision ledger and tell the member it arrived."""
+        store.record_decision(conn, application, "submit", domain.SUBMITTED, actor, None, note,
+                              self.facts(application))
+        self.emit(conn, "application_submitted", {
+            "application_id": application["id"], "reference": application["reference"],
+            "member_id": application["member_id"], "programme": application["programme"],
+            "programme_name": application["programme_name"],
+            "amount_requested": application["amount_requested"], "submitted_at": now_iso()})
+
     @rpc(expected_exceptions=EXPECTED)
-    def resubmit(self, app_id, data):
-        """The applicant answers a return with more information: a new round of review."""
+    def submit(self, app_id, data):
+        """Submit a draft, or answer a return with more information (a new round of review)."""
         actor = self.signed_in()
         app_id = object_id(app_id, "application")
         data = load(_resubmit_in, data)
         with self.db.transaction() as conn:
             application = self.readable_application(conn, app_id, lock=True)
             if actor not in (str(application["member_id"]), str(application["submitted_by"])):
-                raise Forbidden("only the applicant resubmits an application", "not-the-applicant")
+                raise Forbidden("only the applicant submits an application", "not-the-applicant")
             domain.move(application["state"], domain.SUBMITTED)
-            store.record_decision(conn, application, "submit", domain.SUBMITTED, actor, None, data["note"],
-                                  self.facts(application))
-            changes = {"round": application["round"] + 1}
+            returned = application["state"] == domain.RETURNED
+            if returned and not data["note"].strip():
+                raise Invalid("say what information you added", errors={"note": ["is required to answer a return"]})
+            changes = {"round": application["round"] + 1} if returned else {}
             if "documents" in data:
                 changes["documents"] = data["documents"]
-            store.set_state(conn, app_id, domain.SUBMITTED, **changes)
+            programme = store.get_programme(conn, application["programme"])
+            missing = domain.application_problems(store.policy(programme), programme["required_documents"],
+                                                  application["amount_requested"],
+                                                  changes.get("documents", application["documents"]))
+            if missing:
+                raise Invalid("the application does not meet the programme's rules", errors=missing)
             if "private" in data:
                 conn.execute("UPDATE applications SET private = private || %s::jsonb WHERE id = %s",
                              (schemas.Private().dumps(data["private"]), app_id))
-            application = store.get_application(conn, app_id)
-            self.emit(conn, "application_submitted", {
-                "application_id": app_id, "reference": application["reference"],
-                "member_id": application["member_id"], "programme": application["programme"],
-                "programme_name": application["programme_name"],
-                "amount_requested": application["amount_requested"], "submitted_at": now_iso()})
-            return self.view(conn, application, detail=True)[0]
+            store.set_state(conn, app_id, domain.SUBMITTED, **changes)
+            self.submitted(conn, application, actor, data["note"])
+            return self.view(conn, store.get_application(conn, app_id), detail=True)[0]
 
     @rpc(expected_exceptions=EXPECTED)
     def assign(self, app_id, data):
@@ -446,6 +456,21 @@ class WelfareService:
             store.get_plan(conn, plan_id)
             job = store.create_job(conn, plan_id, str(unit), actor, csv_text)
         return _job_out.dump(job)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_enrolments(self, plan_id, limit=50, offset=0):
+        """The plan's enrolments: a unit administrator sees the unit's, officers all; IDs masked."""
+        self.signed_in()
+        plan_id = object_id(plan_id, "plan")
+        if self.is_staff():
+            unit = None
+        elif self.caller.has("unit_admin") and self.caller.unit:
+            unit = self.caller.unit
+        else:
+            raise Forbidden("only the unit's administrator or an officer sees enrolments", "not-a-unit-admin")
+        with self.db.transaction() as conn:
+            store.get_plan(conn, plan_id)
+            return _enrolment_out.dump(store.list_enrolments(conn, plan_id, unit, *page(limit, offset)), many=True)
 
     @rpc(expected_exceptions=EXPECTED)
     def get_import(self, job_id):

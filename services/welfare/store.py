@@ -50,15 +50,15 @@ def find_by_request(conn, submitted_by, key):
         " WHERE a.submitted_by = %s AND a.idempotency_key = %s", (submitted_by, key)).fetchone()
 
 
-def insert_application(conn, data, member_id, submitted_by, cipher, mask, key):
+def insert_application(conn, data, member_id, submitted_by, cipher, mask, key, state="submitted"):
     year = conn.execute("SELECT extract(year FROM now() AT TIME ZONE 'Asia/Shanghai')::int AS y").fetchone()["y"]
     number = conn.execute("SELECT nextval('application_numbers') AS n").fetchone()["n"]
     try:
         app_id = conn.execute(
             """INSERT INTO applications (reference, programme, member_id, submitted_by, state, amount_requested,
                    reason, documents, private, national_id_cipher, national_id_mask, idempotency_key)
-               VALUES (%s, %s, %s, %s, 'submitted', %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
-            (f"WA-{year}-{number:06d}", data["programme"], member_id, submitted_by, data["amount_requested"],
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
+            (f"WA-{year}-{number:06d}", data["programme"], member_id, submitted_by, state, data["amount_requested"],
              data["reason"], data["documents"], Jsonb(data.get("private") or {}), cipher, mask, key),
         ).fetchone()["id"]
     except pg.UniqueViolation as exc:
@@ -361,6 +361,19 @@ def insert_enrolments(conn, plan_id, unit_id, job_id, rows):
     conn.execute("TRUNCATE import_rows")
     return ([r["line"] for r in taken if r["what"] == "taken"],
             [str(r["member_id"]) for r in taken if r["what"] == "added"])
+
+
+def list_enrolments(conn, plan_id, unit_id, limit, offset):
+    where, args = "e.plan_id = %s", [plan_id]
+    if unit_id:
+        where += " AND e.unit_id = %s"
+        args.append(unit_id)
+    return conn.execute(
+        f"""SELECT e.id, e.plan_id, e.unit_id, e.member_id, e.name, e.phone, e.national_id_mask AS national_id,
+                   e.enrolled_at, c.recorded_at AS cover_from
+            FROM plan_enrolments e
+            LEFT JOIN unit_contributions c ON c.plan_id = e.plan_id AND c.unit_id = e.unit_id
+            WHERE {where} ORDER BY e.id LIMIT %s OFFSET %s""", (*args, limit, offset)).fetchall()
 
 
 def member_enrolment(conn, plan_id, member_id, lock=False):

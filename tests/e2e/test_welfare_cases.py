@@ -93,10 +93,23 @@ def test_a_returned_case_comes_back_with_more_information_for_a_new_round(palace
     member = new_member(palace.url)
     application = apply(member)
     assert decide(a, application, "return", note="send last month's payslip")["state"] == "returned"
-    back = member.post(f"/v1/welfare/applications/{application['id']}/resubmission",
+    back = member.post(f"/v1/welfare/applications/{application['id']}/submission",
                        {"note": "payslip attached", "documents": ["income_statement", "payslip"]})
     assert back.status_code == 200, back.text
     assert (back.json()["state"], back.json()["round"]) == ("submitted", 2)
+    assert back.json()["documents"] == ["income_statement", "payslip"]
+
+
+def test_a_draft_is_kept_until_the_member_submits_it(palace, officers):
+    member = new_member(palace.url)
+    draft = apply(member, draft=True)
+    assert draft["state"] == "draft"
+    refused = decide(officers[0], draft, "approve", "10.00", status=409)
+    assert refused["type"] == "/problems/case-not-open"
+    sent = member.post(f"/v1/welfare/applications/{draft['id']}/submission", {})
+    assert sent.status_code == 200 and (sent.json()["state"], sent.json()["round"]) == ("submitted", 1), sent.text
+    again = member.post(f"/v1/welfare/applications/{draft['id']}/submission", {})
+    assert again.status_code == 409 and again.json()["type"] == "/problems/illegal-transition"
 
 
 def test_members_see_only_their_own_cases_and_cannot_decide(palace, officers):
@@ -173,6 +186,9 @@ def test_a_unit_enrols_by_csv_and_a_member_claims_and_is_paid(palace, admin, off
     assert [e["line"] for e in job["errors"]] == [3, 5]
     assert "check digit" in job["errors"][0]["errors"][0] and "line 2" in job["errors"][1]["errors"][0]
     assert member_cannot_upload(palace, plan) == 403
+    listed = unit_admin.get(f"/v1/mutual-aid/plans/{plan['id']}/enrolments").json()
+    assert [(e["name"], e["national_id"], e["cover_from"]) for e in listed] == [
+        ("Sun Li", "1101**********002X", None), ("Zhou Qiang", "4405**********0014", None)]
 
     today = time.strftime("%Y-%m-%d")
     early = worker.post("/v1/mutual-aid/claims", {"plan_id": plan["id"], "kind": "accident", "event_date": today,
