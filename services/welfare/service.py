@@ -35,7 +35,8 @@ _ledger_out, _programme_out = schemas.LedgerSchema(), schemas.ProgrammeSchema()
 _plan_in, _plan_out = schemas.PlanCreateSchema(), schemas.PlanSchema()
 _contribution_in, _contribution_out = schemas.ContributionCreateSchema(), schemas.ContributionSchema()
 _job_out, _enrolment_out = schemas.ImportJobSchema(), schemas.PlanEnrolmentSchema(many=False)
-_claim_in, _claim_out, _claim_decision_in = schemas.ClaimCreateSchema(), schemas.ClaimSchema(), schemas.ClaimDecisionSchema()
+_claim_in, _claim_out = schemas.ClaimCreateSchema(), schemas.ClaimSchema()
+_claim_decision_in = schemas.ClaimDecisionSchema()
 EVENTS = {
     "application_submitted": schemas.ApplicationSubmittedSchema(),
     "application_decided": schemas.ApplicationDecidedSchema(),

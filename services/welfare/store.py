@@ -191,8 +191,8 @@ def post(conn, fund_id, kind, memo, entries, actor_id=None, application_id=None,
     try:
         with conn.transaction():
             for account, amount in sorted(entries, key=lambda e: ACCOUNT_ORDER[e[0]]):
-                conn.execute("INSERT INTO ledger_entries (transaction_id, fund_id, account, amount) VALUES (%s, %s, %s, %s)",
-                             (txn, fund_id, account, amount))
+                conn.execute("INSERT INTO ledger_entries (transaction_id, fund_id, account, amount)"
+                             " VALUES (%s, %s, %s, %s)", (txn, fund_id, account, amount))
     except pg.CheckViolation as exc:
         raise Conflict(f"the {fund_id} fund does not hold enough money for this", "fund-exhausted",
                        {"amount": [f"more than the {fund_id} fund has available"]}) from exc
@@ -261,7 +261,8 @@ def create_plan(conn, data, created_by):
     try:
         with conn.transaction():
             plan_id = conn.execute(
-                "INSERT INTO plans (year, name, contribution, rules, created_by) VALUES (%s, %s, %s, %s, %s) RETURNING id",
+                "INSERT INTO plans (year, name, contribution, rules, created_by)"
+                " VALUES (%s, %s, %s, %s, %s) RETURNING id",
                 (data["year"], data["name"], data["contribution"], Jsonb(data["rules"]), created_by)).fetchone()["id"]
     except pg.UniqueViolation as exc:
         raise Conflict(f"a plan named {data['name']} already exists for {data['year']}", "plan-exists",

@@ -123,8 +123,8 @@ def test_a_case_waiting_past_its_limit_is_escalated_once_as_an_event(welfare):
     with welfare.db("welfare") as conn:
         conn.execute("UPDATE programmes SET sla = interval '1 second' WHERE code = 'legal_aid'")
     try:
-        events = eventually(lambda: [e for e in watch.drain(0.3) if e["payload"]["application_id"] == application["id"]],
-                            timeout=15)
+        events = eventually(lambda: [e for e in watch.drain(0.3)
+                                     if e["payload"]["application_id"] == application["id"]], timeout=15)
     finally:
         with welfare.db("welfare") as conn:
             conn.execute("UPDATE programmes SET sla = interval '2 days' WHERE code = 'legal_aid'")
@@ -174,7 +174,8 @@ def test_claims_approved_at_once_never_pass_the_members_yearly_cap_together(welf
             "critical_illness": "10000.00", "yearly_cap": "15000.00",
             "accident": {"minor": "500.00", "moderate": "2000.00", "severe": "5000.00", "disability": "10000.00"}}})
     with welfare.rpc(context=context(str(uuid.uuid4()), "unit_admin", unit=unit)) as rpc:
-        job = rpc.welfare.start_import(plan["id"], f"name,national_id,member_id\nQian Wei,11010519491231002X,{worker}\n")
+        job = rpc.welfare.start_import(plan["id"],
+                                       f"name,national_id,member_id\nQian Wei,11010519491231002X,{worker}\n")
         eventually(lambda: rpc.welfare.get_import(job["id"])["status"] == "done")
     with rpc_as(welfare, OFFICER_A, "welfare_officer") as rpc:
         rpc.welfare.record_contribution(plan["id"], {"unit_id": unit, "amount": "60.00"})
