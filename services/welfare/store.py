@@ -317,13 +317,16 @@ def get_job(conn, job_id):
     return row
 
 
-def claim_job(conn):
-    """The oldest queued import, marked running (one instance takes it)."""
+def claim_job(conn, stale_after_s=300):
+    """The oldest queued import, marked running (one instance takes it); an import left running
+    by an instance that died is taken up again after a while (its rows are not enrolled twice)."""
     return conn.execute(
         """UPDATE import_jobs SET status = 'running', started_at = now()
-           WHERE id = (SELECT id FROM import_jobs WHERE status = 'queued' ORDER BY created_at
-                       LIMIT 1 FOR UPDATE SKIP LOCKED)
-           RETURNING id, plan_id, unit_id, csv""").fetchone()
+           WHERE id = (SELECT id FROM import_jobs
+                       WHERE status = 'queued'
+                          OR (status = 'running' AND started_at < now() - make_interval(secs => %s))
+                       ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+           RETURNING id, plan_id, unit_id, csv""", (stale_after_s,)).fetchone()
 
 
 def job_progress(conn, job_id, total, processed, enrolled, bad, errors):
@@ -357,6 +360,9 @@ def insert_enrolments(conn, plan_id, unit_id, job_id, rows):
                RETURNING national_id_hash, member_id)
            SELECT 'taken' AS what, r.line, NULL::uuid AS member_id FROM import_rows r
             WHERE NOT EXISTS (SELECT 1 FROM added a WHERE a.national_id_hash = r.national_id_hash)
+              AND NOT EXISTS (SELECT 1 FROM plan_enrolments e  -- enrolled by this very job before a restart
+                              WHERE e.plan_id = %(plan)s AND e.national_id_hash = r.national_id_hash
+                                AND e.job_id = %(job)s)
            UNION ALL SELECT 'added', NULL, member_id FROM added WHERE member_id IS NOT NULL""",
         {"plan": plan_id, "unit": unit_id, "job": job_id}).fetchall()
     conn.execute("TRUNCATE import_rows")
