@@ -9,7 +9,7 @@ from gateway.routes import PAGING, paging, read_body
 from gateway.rpc import call
 from services.welfare.schemas import (
     AppointmentCreateSchema, AppointmentSchema, ApplicationCreateSchema, ApplicationSchema, AssignmentSchema,
-    AuditSchema, ClaimCreateSchema, ClaimDecisionSchema, ClaimSchema, ContributionCreateSchema, ContributionSchema,
+    AuditSchema, BudgetCreateSchema, ClaimCreateSchema, ClaimDecisionSchema, ClaimSchema, ContributionCreateSchema, ContributionSchema,
     DecisionCreateSchema, ImportJobSchema, LedgerSchema, PayoutSchema, PlanCreateSchema, PlanEnrolmentSchema,
     PlanSchema, ProgrammeSchema, ResubmitSchema)
 
@@ -30,6 +30,16 @@ class Resource:
         self.gateway = gateway
 
 
+class Budgets(Resource):
+    doc = {"post": operation("Put a year's budget into a fund", tag=TAG, body=BudgetCreateSchema,
+                             response=LedgerSchema, status=201, roles=("admin",), idempotent=True,
+                             errors=(400, 404, 422))}
+
+    @auth.require("admin")
+    def on_post(self, req, resp, fund_id):
+        _post(self.gateway, req, resp, 201, "add_budget", fund_id)
+
+
 class Programmes(Resource):
     doc = {"get": operation("The welfare programmes, their rules and approval policies", tag=TAG,
                             response=ProgrammeSchema, many=True, auth=False, errors=())}
@@ -45,7 +55,8 @@ class Applications(Resource):
                           idempotent=True, errors=(400, 403, 409, 422)),
         "get": operation("Applications: a member sees their own, officers all (each read is logged)", tag=TAG,
                          response=ApplicationSchema, many=True,
-                         query=(*PAGING, ("programme", "string"), ("state", "string"), ("mine", "boolean")),
+                         query=(*PAGING, ("programme", "string"), ("state", "string"), ("mine", "boolean"),
+                                ("assigned", "boolean")),
                          errors=(400, 422)),
     }
 
@@ -57,7 +68,7 @@ class Applications(Resource):
     def on_get(self, req, resp):
         resp.media = call("welfare", "list_applications", **paging(req), programme=req.get_param("programme"),
                           state=req.get_param("state"), mine=req.get_param_as_bool("mine", default=False),
-                          context=auth.caller(req))
+                          assigned=req.get_param_as_bool("assigned", default=False), context=auth.caller(req))
 
 
 class Application(Resource):
@@ -278,6 +289,7 @@ def routes(gateway):
         ("/v1/welfare/applications/{application_id}/appointments", Appointments(gateway)),
         ("/v1/welfare/applications/{application_id}/reads", Reads(gateway)),
         ("/v1/welfare/funds/{fund_id}/ledger", FundLedger(gateway)),
+        ("/v1/welfare/funds/{fund_id}/budgets", Budgets(gateway)),
         ("/v1/mutual-aid/plans", Plans(gateway)),
         ("/v1/mutual-aid/plans/{plan_id}", Plan(gateway)),
         ("/v1/mutual-aid/plans/{plan_id}/contributions", Contributions(gateway)),

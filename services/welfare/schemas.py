@@ -192,10 +192,22 @@ class BalancesSchema(Schema):
     paid_out = SignedMoney()
 
 
+class BudgetCreateSchema(Schema):
+    year = fields.Integer(required=True, strict=True, validate=validate.Range(min=2000, max=2100))
+    amount = Money(required=True, metadata={"description": f"{MONEY_DOC}: added to the fund's available money"})
+    note = Text(load_default="", validate=validate.Length(max=500))
+
+
+class BudgetSchema(Schema):
+    year = fields.Integer()
+    amount = Money()
+
+
 class LedgerSchema(Schema):
     fund_id = fields.String()
     name = fields.String()
     balances = fields.Nested(BalancesSchema)
+    budgets = fields.List(fields.Nested(BudgetSchema), metadata={"description": "budget put in, per year"})
     total = SignedMoney(metadata={"description": "sum of the balances: always 0.00"})
     entries = fields.List(fields.Nested(LedgerEntrySchema))
 

@@ -32,6 +32,7 @@ _decision_in, _resubmit_in = schemas.DecisionCreateSchema(), schemas.ResubmitSch
 _assign_in, _appointment_in = schemas.AssignmentSchema(), schemas.AppointmentCreateSchema()
 _appointment_out, _payout_out = schemas.AppointmentSchema(), schemas.PayoutSchema()
 _ledger_out, _programme_out = schemas.LedgerSchema(), schemas.ProgrammeSchema()
+_budget_in = schemas.BudgetCreateSchema()
 _plan_in, _plan_out = schemas.PlanCreateSchema(), schemas.PlanSchema()
 _contribution_in, _contribution_out = schemas.ContributionCreateSchema(), schemas.ContributionSchema()
 _job_out, _enrolment_out = schemas.ImportJobSchema(), schemas.PlanEnrolmentSchema(many=False)
@@ -166,12 +167,14 @@ class WelfareService:
             return self.view(conn, application, detail=True)[0]
 
     @rpc(expected_exceptions=EXPECTED)
-    def list_applications(self, limit=50, offset=0, programme=None, state=None, mine=False):
+    def list_applications(self, limit=50, offset=0, programme=None, state=None, mine=False, assigned=False):
+        """A member's own applications; for officers all of them, or (assigned) the cases given to them."""
         reader = self.signed_in()
         limit, offset = page(limit, offset)
         member_filter = reader if (mine or not self.is_staff()) else None
+        officer_filter = reader if (assigned and self.is_staff()) else None
         with self.db.transaction() as conn:
-            rows = store.list_applications(conn, member_filter, programme, state, limit, offset)
+            rows = store.list_applications(conn, member_filter, programme, state, limit, offset, officer_filter)
             staff_reads = [r["id"] for r in rows if str(r["member_id"]) != reader]
             if staff_reads:
                 store.log_reads(conn, staff_reads, reader, [False] * len(staff_reads), self.caller.request_id)
@@ -347,6 +350,25 @@ class WelfareService:
         with self.db.transaction() as conn:
             fund = store.get_fund(conn, fund_id)
             fund["entries"] = store.ledger_entries(conn, fund_id, *page(limit, offset))
+            return _ledger_out.dump(fund)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def add_budget(self, fund_id, data):
+        """The union puts a year's budget into a fund (admin): one balanced ledger transaction."""
+        if not self.caller.has("admin"):
+            raise Forbidden("only an administrator sets budgets", "not-an-admin")
+        data = load(_budget_in, data)
+        if data["amount"] <= 0:
+            raise Invalid("a budget is more than nothing", errors={"amount": ["must be more than 0"]})
+        if not isinstance(fund_id, str) or len(fund_id) > 64:
+            raise NotFound(f"fund {fund_id} does not exist", "fund-not-found")
+        with self.db.transaction() as conn:
+            store.get_fund(conn, fund_id)
+            store.post(conn, fund_id, "budget", data["note"] or f"yearly budget {data['year']}",
+                       [("allocation", -data["amount"]), ("available", data["amount"])], self.caller.id,
+                       year=data["year"])
+            fund = store.get_fund(conn, fund_id)
+            fund["entries"] = store.ledger_entries(conn, fund_id, 10, 0)
             return _ledger_out.dump(fund)
 
     # ------------------------------------------------------------ counselling rooms

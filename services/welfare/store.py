@@ -78,8 +78,11 @@ def get_application(conn, app_id, lock=False):
     return row
 
 
-def list_applications(conn, member_id, programme, state, limit, offset):
+def list_applications(conn, member_id, programme, state, limit, offset, officer_id=None):
     where, args = [], []
+    if officer_id:
+        where.append("a.assigned_officer = %s")
+        args.append(officer_id)
     if member_id:
         where.append("a.member_id = %s")
         args.append(member_id)
@@ -180,14 +183,16 @@ def current_year(conn):
     return conn.execute("SELECT extract(year FROM now() AT TIME ZONE 'Asia/Shanghai')::int AS y").fetchone()["y"]
 
 
-def post(conn, fund_id, kind, memo, entries, actor_id=None, application_id=None, claim_id=None, payout_id=None):
+def post(conn, fund_id, kind, memo, entries, actor_id=None, application_id=None, claim_id=None, payout_id=None,
+         year=None):
     """One balanced ledger transaction. Entries are (account, amount); the accounts' rows are
     locked in one fixed order, so concurrent postings never deadlock. A fund that would go below
     zero is a Conflict and nothing is written."""
     txn = conn.execute(
         """INSERT INTO ledger_transactions (fund_id, kind, year, memo, actor_id, application_id, claim_id, payout_id)
            VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
-        (fund_id, kind, current_year(conn), memo, actor_id, application_id, claim_id, payout_id)).fetchone()["id"]
+        (fund_id, kind, year or current_year(conn), memo, actor_id, application_id, claim_id, payout_id)
+    ).fetchone()["id"]
     try:
         with conn.transaction():
             for account, amount in sorted(entries, key=lambda e: ACCOUNT_ORDER[e[0]]):
@@ -212,13 +217,21 @@ def pay_funds(conn, parts, memo, actor_id, payout_id, application_id=None, claim
              actor_id, application_id, claim_id, payout_id)
 
 
+def budgets(conn, fund_id):
+    return conn.execute(
+        "SELECT t.year, sum(e.amount)::bigint AS amount FROM ledger_transactions t"
+        " JOIN ledger_entries e ON e.transaction_id = t.id AND e.account = 'available'"
+        " WHERE t.fund_id = %s AND t.kind = 'budget' GROUP BY t.year ORDER BY t.year", (fund_id,)).fetchall()
+
+
 def get_fund(conn, fund_id):
     row = conn.execute("SELECT id, name FROM funds WHERE id = %s", (fund_id,)).fetchone()
     if row is None:
         raise NotFound(f"fund {fund_id} does not exist", "fund-not-found")
     balances = {r["kind"]: r["balance"] for r in conn.execute(
         "SELECT kind, balance FROM ledger_accounts WHERE fund_id = %s", (fund_id,)).fetchall()}
-    return {"fund_id": row["id"], "name": row["name"], "balances": balances, "total": sum(balances.values())}
+    return {"fund_id": row["id"], "name": row["name"], "balances": balances, "total": sum(balances.values()),
+            "budgets": budgets(conn, fund_id)}
 
 
 def ledger_entries(conn, fund_id, limit, offset):

@@ -157,6 +157,34 @@ def test_education_support_pays_1000_from_the_province_and_500_from_the_city(pal
             if e["application_id"] == application["id"]]
 
 
+def test_legal_aid_is_triaged_to_an_officer_who_finds_it_in_their_list(palace, officers):
+    a, b = officers
+    member = new_member(palace.url)
+    request = member.post("/v1/welfare/applications", {"programme": "legal_aid", "reason": "three months unpaid wages",
+                                                       "private": {"family": "sole earner"}}).json()
+    assigned = a.post(f"/v1/welfare/applications/{request['id']}/assignment", {"officer_id": b.id,
+                                                                               "priority": "urgent"})
+    assert assigned.status_code == 200, assigned.text
+    assert (assigned.json()["assigned_officer"], assigned.json()["priority"]) == (b.id, "urgent")
+    assert assigned.json()["private"] is None, "triage alone does not open the private file to the triager"
+    mine = b.get("/v1/welfare/applications", params={"assigned": "true"}).json()
+    assert [x["id"] for x in mine] == [request["id"]]
+    assert b.get(f"/v1/welfare/applications/{request['id']}").json()["private"]["family"] == "sole earner"
+    assert decide(b, request, "approve")["state"] == "approved"
+    pay = b.post(f"/v1/welfare/applications/{request['id']}/payouts")
+    assert pay.status_code == 409 and pay.json()["type"] == "/problems/nothing-to-pay"
+    assert decide(b, request, "close", note="settled at arbitration")["state"] == "closed"
+
+
+def test_an_admin_puts_next_years_budget_into_a_fund(palace, admin, officers):
+    answer = admin.post("/v1/welfare/funds/merit_scholarship/budgets", {"year": 2027, "amount": "250000.00"})
+    assert answer.status_code == 201, answer.text
+    assert {"year": 2027, "amount": "250000.00"} in answer.json()["budgets"] and answer.json()["total"] == "0.00"
+    assert officers[0].post("/v1/welfare/funds/merit_scholarship/budgets",
+                            {"year": 2027, "amount": "1.00"}).status_code == 403
+    assert admin.post("/v1/welfare/funds/nowhere/budgets", {"year": 2027, "amount": "1.00"}).status_code == 404
+
+
 PLAN = {"year": 2026, "contribution": "60.00", "rules": {
     "hospital_daily": "50.00", "hospital_deductible_days": 3, "hospital_max_days": 90, "waiting_days": 90,
     "critical_illness": "10000.00", "yearly_cap": "15000.00",
