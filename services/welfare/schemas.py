@@ -351,7 +351,7 @@ class ApplicationSubmittedSchema(Schema):
     reference = fields.String(required=True)
     member_id = fields.UUID(required=True)
     programme = fields.String(required=True)
-    programme_name = fields.String(required=True)
+    programme_title = fields.String(required=True, metadata={"description": "the programme as members know it"})
     amount_requested = Money(required=True)
     submitted_at = fields.String(required=True)
 
@@ -361,7 +361,7 @@ class ApplicationDecidedSchema(Schema):
     reference = fields.String(required=True)
     member_id = fields.UUID(required=True)
     programme = fields.String(required=True)
-    programme_name = fields.String(required=True)
+    programme_title = fields.String(required=True, metadata={"description": "the programme as members know it"})
     decision = fields.String(required=True)
     state = fields.String(required=True)
     amount = Money(allow_none=True)
@@ -373,7 +373,7 @@ class InfoRequestedSchema(Schema):
     application_id = fields.UUID(required=True)
     reference = fields.String(required=True)
     member_id = fields.UUID(required=True)
-    programme_name = fields.String(required=True)
+    programme_title = fields.String(required=True, metadata={"description": "the programme as members know it"})
     note = fields.String(required=True, metadata={"description": "what information is missing"})
     requested_at = fields.String(required=True)
 
@@ -382,7 +382,7 @@ class CaseEscalatedSchema(Schema):
     application_id = fields.UUID(required=True)
     reference = fields.String(required=True)
     member_id = fields.UUID(required=True)
-    programme_name = fields.String(required=True)
+    programme_title = fields.String(required=True, metadata={"description": "the programme as members know it"})
     state = fields.String(required=True)
     waiting_since = fields.String(required=True)
     sla_hours = fields.Integer(required=True)
@@ -396,14 +396,14 @@ class PayoutMadeSchema(Schema):
     amount = Money(required=True)
     application_id = fields.UUID(allow_none=True)
     claim_id = fields.UUID(allow_none=True)
-    programme_name = fields.String(required=True)
+    programme_title = fields.String(required=True, metadata={"description": "the programme as members know it"})
     paid_at = fields.String(required=True)
 
 
 class ClaimDecidedSchema(Schema):
     claim_id = fields.UUID(required=True)
     member_id = fields.UUID(required=True)
-    plan_name = fields.String(required=True)
+    plan_title = fields.String(required=True)
     kind = fields.String(required=True)
     decision = fields.String(required=True)
     amount = Money(required=True)
@@ -414,7 +414,9 @@ class ClaimDecidedSchema(Schema):
 class MutualAidEnrolledSchema(Schema):
     member_ids = fields.List(fields.UUID(), required=True, metadata={"description": "the enrolled with an account"})
     plan_id = fields.UUID(required=True)
-    plan_name = fields.String(required=True)
+    plan_title = fields.String(required=True)
     year = fields.Integer(required=True)
     unit_id = fields.UUID(required=True)
     enrolled = fields.Integer(required=True)
+    covered_from = fields.String(allow_none=True, metadata={
+        "description": "ISO date cover starts; null until the unit's contribution is recorded"})

@@ -224,7 +224,7 @@ class WelfareService:
         app_id, decision = application["id"], data["decision"]
         event = {"application_id": app_id, "reference": application["reference"],
                  "member_id": application["member_id"], "programme": programme["code"],
-                 "programme_name": programme["name"], "decision": decision, "state": outcome.to_state,
+                 "programme_title": programme["name"], "decision": decision, "state": outcome.to_state,
                  "amount": outcome.amount, "note": data["note"], "decided_at": now_iso()}
         if decision == "approve" and not outcome.final:
             if outcome.to_state != application["state"]:
@@ -259,7 +259,7 @@ class WelfareService:
         self.emit(conn, "application_submitted", {
             "application_id": application["id"], "reference": application["reference"],
             "member_id": application["member_id"], "programme": application["programme"],
-            "programme_name": application["programme_name"],
+            "programme_title": application["programme_name"],
             "amount_requested": application["amount_requested"], "submitted_at": now_iso()})
 
     @rpc(expected_exceptions=EXPECTED)
@@ -339,7 +339,7 @@ class WelfareService:
             self.emit(conn, "payout_made", {
                 "payout_id": payout["id"], "reference": payout["reference"], "member_id": application["member_id"],
                 "amount": amount, "application_id": app_id, "claim_id": None,
-                "programme_name": programme["name"], "paid_at": payout["created_at"].isoformat()})
+                "programme_title": programme["name"], "paid_at": payout["created_at"].isoformat()})
             return _payout_out.dump(payout)
 
     @rpc(expected_exceptions=EXPECTED)
@@ -414,7 +414,7 @@ class WelfareService:
                 store.touch(conn, application["id"], escalated_at=datetime.now(timezone.utc))
                 self.emit(conn, "case_escalated", {
                     "application_id": application["id"], "reference": application["reference"],
-                    "member_id": application["member_id"], "programme_name": application["programme_name"],
+                    "member_id": application["member_id"], "programme_title": application["programme_name"],
                     "state": application["state"], "waiting_since": application["state_since"].isoformat(),
                     "sla_hours": application["sla_hours"], "assigned_officer": application["assigned_officer"]})
 
@@ -446,10 +446,17 @@ class WelfareService:
         data = load(_contribution_in, data)
         if data["amount"] <= 0:
             raise Invalid("a contribution is more than nothing", errors={"amount": ["must be more than 0"]})
+        unit_id = str(data["unit_id"])
         with self.db.transaction() as conn:
-            store.get_plan(conn, plan_id)
-            return _contribution_out.dump(store.record_contribution(conn, plan_id, str(data["unit_id"]),
-                                                                    data["amount"], actor))
+            plan = store.get_plan(conn, plan_id)
+            recorded = store.record_contribution(conn, plan_id, unit_id, data["amount"], actor)
+            members = store.unit_member_ids(conn, plan_id, unit_id)
+            if members:  # the unit's members hear that their cover has started
+                self.emit(conn, "mutual_aid_enrolled", {
+                    "member_ids": members, "plan_id": plan_id, "plan_title": plan["name"], "year": plan["year"],
+                    "unit_id": unit_id, "enrolled": len(members),
+                    "covered_from": store.cover_date(conn, plan_id, unit_id)})
+            return _contribution_out.dump(recorded)
 
     # ------------------------------------------------------------ mutual aid: enrolment imports
 
@@ -556,8 +563,9 @@ class WelfareService:
                 store.job_progress(conn, job["id"], total, processed, enrolled, len(errors), errors[:MOST_ERRORS_KEPT])
                 if members:
                     self.emit(conn, "mutual_aid_enrolled", {
-                        "member_ids": members, "plan_id": plan["id"], "plan_name": plan["name"], "year": plan["year"],
-                        "unit_id": job["unit_id"], "enrolled": len(members)})
+                        "member_ids": members, "plan_id": plan["id"], "plan_title": plan["name"], "year": plan["year"],
+                        "unit_id": job["unit_id"], "enrolled": len(members),
+                        "covered_from": store.cover_date(conn, job["plan_id"], job["unit_id"])})
         with self.db.transaction() as conn:
             store.finish_job(conn, job["id"])
 
@@ -627,7 +635,7 @@ class WelfareService:
                                   assessment=assessment)
             claim = store.get_claim(conn, claim_id)
             self.emit(conn, "claim_decided", {
-                "claim_id": claim_id, "member_id": claim["member_id"], "plan_name": plan["name"],
+                "claim_id": claim_id, "member_id": claim["member_id"], "plan_title": plan["name"],
                 "kind": claim["kind"], "decision": data["decision"], "amount": claim["amount"],
                 "note": data["note"], "decided_at": claim["decided_at"].isoformat()})
             return _claim_out.dump(claim)
@@ -655,7 +663,7 @@ class WelfareService:
             self.emit(conn, "payout_made", {
                 "payout_id": payout["id"], "reference": payout["reference"], "member_id": claim["member_id"],
                 "amount": claim["amount"], "application_id": None, "claim_id": claim_id,
-                "programme_name": f"{plan['name']} ({claim['kind'].replace('_', ' ')})",
+                "programme_title": f"{plan['name']} ({claim['kind'].replace('_', ' ')})",
                 "paid_at": payout["created_at"].isoformat()})
             return _payout_out.dump(payout)
 

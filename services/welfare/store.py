@@ -313,6 +313,20 @@ def record_contribution(conn, plan_id, unit_id, amount, recorded_by):
         raise Conflict("this unit's contribution to the plan is already recorded", "contribution-recorded") from exc
 
 
+def cover_date(conn, plan_id, unit_id):
+    """Today (Asia/Shanghai) when the unit's contribution is recorded, else None: cover has not started."""
+    row = conn.execute(
+        "SELECT (greatest(now(), recorded_at) AT TIME ZONE 'Asia/Shanghai')::date AS d FROM unit_contributions"
+        " WHERE plan_id = %s AND unit_id = %s", (plan_id, unit_id)).fetchone()
+    return row["d"].isoformat() if row else None
+
+
+def unit_member_ids(conn, plan_id, unit_id):
+    return [str(r["member_id"]) for r in conn.execute(
+        "SELECT member_id FROM plan_enrolments WHERE plan_id = %s AND unit_id = %s AND member_id IS NOT NULL",
+        (plan_id, unit_id)).fetchall()]
+
+
 def create_job(conn, plan_id, unit_id, uploaded_by, csv_text):
     return conn.execute(
         "INSERT INTO import_jobs (plan_id, unit_id, uploaded_by, csv) VALUES (%s, %s, %s, %s) RETURNING *",

@@ -204,3 +204,20 @@ def test_claims_approved_at_once_never_pass_the_members_yearly_cap_together(welf
 def domain_fen(text):
     from services.welfare.domain import parse_money
     return -parse_money(text[1:]) if text.startswith("-") else parse_money(text)
+
+
+def test_every_step_of_a_case_leaves_through_the_outbox_with_the_member_and_the_facts(welfare):
+    watch = Watch("welfare")
+    application = approved_application(welfare, "250.00")
+    with rpc_as(welfare, OFFICER_B, "welfare_officer") as rpc:
+        payout = rpc.welfare.pay(application["id"])
+    events = eventually(lambda: (lambda got: got if {"welfare.payout_made"} <= {e["event_type"] for e in got}
+                                 else None)([e for e in watch.drain(0.3)
+                                             if e["payload"].get("application_id") == application["id"]]))
+    by_type = {e["event_type"]: e["payload"] for e in events}
+    assert set(by_type) == {"welfare.application_submitted", "welfare.application_decided", "welfare.payout_made"}
+    assert all(p["member_id"] == MEMBER for p in by_type.values())
+    assert by_type["welfare.application_submitted"]["programme_title"] == "Hardship relief"
+    assert by_type["welfare.application_decided"]["amount"] == "250.00"
+    assert by_type["welfare.payout_made"]["reference"] == payout["reference"]
+    assert "private" not in str(by_type) and "1,200" not in str(by_type), "no private data in events"
