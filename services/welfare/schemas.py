@@ -118,6 +118,7 @@ class ApplicationSchema(Schema):
     updated_at = fields.AwareDateTime()
     decisions = fields.List(fields.Nested(DecisionEntrySchema), metadata={"description": "in the detail only"})
     payout = fields.Dict(allow_none=True)
+    appointments = fields.List(fields.Nested("AppointmentSchema"), metadata={"description": "counselling sessions"})
 
 
 class DecisionCreateSchema(Schema):
@@ -160,6 +161,8 @@ class AppointmentSchema(Schema):
     booking_id = fields.String()
     starts_at = fields.AwareDateTime()
     ends_at = fields.AwareDateTime()
+    cancelled_at = fields.AwareDateTime(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
 
 
 class PayoutSchema(Schema):

@@ -13,6 +13,7 @@ from services.common import config
 from services.common.context import CallerProvider
 from services.common.db import Database
 from services.common.errors import EXPECTED as COMMON_EXPECTED, Conflict, Forbidden, Invalid, NotFound
+from services.common.handlers import reliable_handler
 from services.common.outbox import Outbox
 from services.common.params import load, object_id, page
 from services.welfare import crypto, domain, schemas, store
@@ -110,6 +111,7 @@ class WelfareService:
             doc["decisions"] = entries
             payout = store.payout_for(conn, application_id=application["id"])
             doc["payout"] = _payout_out.dump(payout) if payout else None
+            doc["appointments"] = store.appointments(conn, application["id"])
         return _app_out.dump(doc), private_ok
 
     def facts(self, application, **more):
@@ -218,7 +220,12 @@ class WelfareService:
                                   data["note"], self.facts(application, approvals_before=len(approvals),
                                                            signatures_needed=outcome.signatures_needed))
             self.apply_outcome(conn, application, programme, policy, data, outcome, actor)
-            return self.view(conn, store.get_application(conn, app_id), detail=True)[0]
+            answer = self.view(conn, store.get_application(conn, app_id), detail=True)[0]
+            held = {a["holder_reference"] for a in store.appointments(conn, app_id)
+                    if a["holder_reference"] and not a["cancelled_at"]}
+        if outcome.to_state == domain.CLOSED and held:
+            self.release_rooms(app_id, sorted(held))
+        return answer
 
     def apply_outcome(self, conn, application, programme, policy, data, outcome, actor):
         app_id, decision = application["id"], data["decision"]
@@ -385,7 +392,7 @@ class WelfareService:
                 raise Invalid("appointments are for counselling cases", errors={"room_id": ["not a counselling case"]})
             if application["state"] not in (domain.SUBMITTED, domain.UNDER_REVIEW, domain.APPROVED):
                 raise Conflict(f"the case is {application['state']}", "case-not-open")
-            series = len({a["booking_id"] for a in store.appointments(conn, app_id)})
+            series = len({a["holder_reference"] for a in store.appointments(conn, app_id)})
         occurrences = [{"starts_at": (data["starts_at"] + domain.weeks(i)).isoformat(),
                         "ends_at": (data["ends_at"] + domain.weeks(i)).isoformat()} for i in range(data["weeks"])]
         holder = {"service": "welfare", "reference": f"{app_id}/{self.caller.idempotency_key or series + 1}"}
@@ -397,11 +404,36 @@ class WelfareService:
         with self.db.transaction() as conn:
             application = store.get_application(conn, app_id, lock=True)
             for booking in booked["bookings"]:
-                store.add_appointment(conn, app_id, data["room_id"], booking)
+                store.add_appointment(conn, app_id, data["room_id"], booking, holder["reference"])
             store.record_decision(conn, application, "appointment", application["state"], self.caller.id, None,
                                   f"{len(booked['bookings'])} session(s) in room {data['room_id']}",
                                   self.facts(application, bookings=booked["bookings"]))
             return _appointment_out.dump(store.appointments(conn, app_id), many=True)
+
+    @reliable_handler("venues", "booking_cancelled")
+    def on_booking_cancelled(self, conn, event):
+        """A counselling room booking was cancelled by venues (room closed...): the session is off,
+        and the case's ledger says so."""
+        booking = event["payload"]
+        if booking.get("holder_service") != "welfare":
+            return
+        cancelled = store.cancel_appointment(conn, str(booking["booking_id"]), booking.get("reason") or "")
+        if cancelled is not None:
+            application = store.get_application(conn, cancelled["application_id"])
+            store.record_decision(conn, application, "appointment", application["state"], None, None,
+                                  f"session of {cancelled['starts_at'].isoformat()} cancelled by venues: "
+                                  f"{booking.get('reason') or 'no reason given'}", self.facts(application))
+
+    def release_rooms(self, app_id, references):
+        """After a counselling case closes: give back its future room bookings."""
+        for reference in references:
+            try:
+                self.venues.release_series({"service": "welfare", "reference": reference}, "counselling case closed")
+            except (UnknownService, RpcTimeout):
+                log.warning("could not release the rooms of case %s (%s); venues did not answer", app_id, reference)
+                continue
+            with self.db.transaction() as conn:
+                store.release_appointments(conn, reference)
 
     # ------------------------------------------------------------ SLA
 

@@ -162,16 +162,29 @@ def overdue_cases(conn, limit=100):
             ORDER BY a.state_since LIMIT %s FOR UPDATE OF a SKIP LOCKED""", (limit,)).fetchall()
 
 
-def add_appointment(conn, app_id, room_id, booking):
+def add_appointment(conn, app_id, room_id, booking, holder_reference):
     conn.execute(
-        "INSERT INTO appointments (application_id, room_id, booking_id, starts_at, ends_at) VALUES (%s, %s, %s, %s, %s)"
-        " ON CONFLICT (application_id, booking_id) DO NOTHING",
-        (app_id, room_id, str(booking["id"]), booking["starts_at"], booking["ends_at"]))
+        "INSERT INTO appointments (application_id, room_id, booking_id, starts_at, ends_at, holder_reference)"
+        " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (application_id, booking_id) DO NOTHING",
+        (app_id, room_id, str(booking["id"]), booking["starts_at"], booking["ends_at"], holder_reference))
 
 
 def appointments(conn, app_id):
-    return conn.execute("SELECT id, application_id, room_id, booking_id, starts_at, ends_at FROM appointments"
-                        " WHERE application_id = %s ORDER BY starts_at", (app_id,)).fetchall()
+    return conn.execute(
+        "SELECT id, application_id, room_id, booking_id, starts_at, ends_at, holder_reference, cancelled_at,"
+        " cancel_reason FROM appointments WHERE application_id = %s ORDER BY starts_at", (app_id,)).fetchall()
+
+
+def release_appointments(conn, holder_reference):
+    conn.execute("UPDATE appointments SET cancelled_at = now(), cancel_reason = 'case closed'"
+                 " WHERE holder_reference = %s AND cancelled_at IS NULL AND starts_at > now()", (holder_reference,))
+
+
+def cancel_appointment(conn, booking_id, reason):
+    """Venues cancelled the booking: the session is off. The case it belongs to, or None."""
+    return conn.execute(
+        "UPDATE appointments SET cancelled_at = now(), cancel_reason = %s WHERE booking_id = %s"
+        " AND cancelled_at IS NULL RETURNING application_id, starts_at", (reason, booking_id)).fetchone()
 
 
 # ---------------------------------------------------------------- the fund ledger
