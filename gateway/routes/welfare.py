@@ -277,7 +277,30 @@ class ClaimPayouts(Resource):
             201, call("welfare", "pay_claim", claim_id, context=auth.caller(req, key))))
 
 
+PATH_PARAMS = {
+    "application_id": {"type": "string", "format": "uuid"},
+    "plan_id": {"type": "string", "format": "uuid"},
+    "claim_id": {"type": "string", "format": "uuid"},
+    "job_id": {"type": "string", "format": "uuid"},
+    "fund_id": {"type": "string", "pattern": "^[a-z][a-z0-9_]{1,60}$", "maxLength": 61},
+}
+
+
+def _describe_path_params(path, resource):
+    """Say what each id in the path looks like (the generic path parameter is any string)."""
+    names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
+    for op in getattr(resource, "doc", {}).values():
+        params = [p for p in op.get("parameters", []) if p["in"] != "path"]
+        op["parameters"] = [{"name": n, "in": "path", "required": True, "schema": PATH_PARAMS[n]}
+                            for n in names] + params
+    return path, resource
+
+
 def routes(gateway):
+    return [_describe_path_params(path, resource) for path, resource in _routes(gateway)]
+
+
+def _routes(gateway):
     return [
         ("/v1/welfare/programmes", Programmes(gateway)),
         ("/v1/welfare/applications", Applications(gateway)),
