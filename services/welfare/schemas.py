@@ -2,6 +2,9 @@
 
 Money on the wire is a decimal string of yuan with at most two decimals ("1500.00"); inside the
 service and its database it is integer fen. Never a float."""
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.common.fields import Moment, Text
@@ -317,8 +320,11 @@ class ClaimCreateSchema(Schema):
             problem = domain.claim_details_problem(data["kind"], data["details"])
             if problem:
                 raise ValidationError(problem["details"], "details")
-        if "event_date" in data and not 2000 <= data["event_date"].year <= 2100:
-            raise ValidationError("must be between 2000 and 2100", "event_date")
+        if "event_date" in data:
+            today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+            if data["event_date"] > today or data["event_date"].year < 2000:
+                raise ValidationError("must be a day that has happened (not in the future, not before 2000)",
+                                      "event_date")
 
 
 class ExplanationLineSchema(Schema):

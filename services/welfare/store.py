@@ -452,12 +452,21 @@ CLAIM_COLUMNS = ("c.id, c.plan_id, c.enrolment_id, c.member_id, c.submitted_by, 
 
 
 def insert_claim(conn, data, enrolment_id, member_id, submitted_by, assessment):
-    claim_id = conn.execute(
+    try:
+        with conn.transaction():
+            claim_id = _insert_claim(conn, data, enrolment_id, member_id, submitted_by, assessment)
+    except pg.UniqueViolation as exc:
+        raise Conflict(f"a {data['kind'].replace('_', ' ')} claim for {data['event_date'].isoformat()} is already filed",
+                       "duplicate-claim", {"event_date": ["already claimed for this kind of event"]}) from exc
+    return get_claim(conn, claim_id)
+
+
+def _insert_claim(conn, data, enrolment_id, member_id, submitted_by, assessment):
+    return conn.execute(
         """INSERT INTO claims (plan_id, enrolment_id, member_id, submitted_by, kind, event_date, details, amount,
                                explanation) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
         (data["plan_id"], enrolment_id, member_id, submitted_by, data["kind"], data["event_date"],
          Jsonb(data["details"]), assessment.amount, Jsonb(explanation(assessment)))).fetchone()["id"]
-    return get_claim(conn, claim_id)
 
 
 def explanation(assessment):

@@ -1,7 +1,8 @@
 """Welfare over HTTP: applying, N-of-M sign-off, the refusals officers rely on, payouts once,
 education support from two funds, and the mutual-aid plan from CSV enrolment to a paid claim."""
-import time
 import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -218,11 +219,17 @@ def test_a_unit_enrols_by_csv_and_a_member_claims_and_is_paid(palace, admin, off
     assert [(e["name"], e["national_id"], e["cover_from"]) for e in listed] == [
         ("Sun Li", "1101**********002X", None), ("Zhou Qiang", "4405**********0014", None)]
 
-    today = time.strftime("%Y-%m-%d")
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()  # the plan's calendar
     early = worker.post("/v1/mutual-aid/claims", {"plan_id": plan["id"], "kind": "accident", "event_date": today,
                                                    "details": {"severity": "moderate"}})
     assert early.status_code == 201 and early.json()["amount"] == "0.00", early.text
     assert "contribution" in early.json()["explanation"][0]["text"]
+    twice = worker.post("/v1/mutual-aid/claims", {"plan_id": plan["id"], "kind": "accident", "event_date": today,
+                                                   "details": {"severity": "moderate"}})
+    assert twice.status_code == 409 and twice.json()["type"] == "/problems/duplicate-claim"
+    rejected = a.post(f"/v1/mutual-aid/claims/{early.json()['id']}/decisions",
+                      {"decision": "reject", "note": "no cover yet: the unit's contribution has not arrived"})
+    assert rejected.status_code == 200 and rejected.json()["state"] == "rejected"
     assert a.post(f"/v1/mutual-aid/plans/{plan['id']}/contributions",
                   {"unit_id": unit.json()["id"], "amount": "120.00"}).status_code == 201
     claim = worker.post("/v1/mutual-aid/claims", {"plan_id": plan["id"], "kind": "accident", "event_date": today,

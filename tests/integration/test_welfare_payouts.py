@@ -2,6 +2,7 @@
 the fund ledger balances and cannot go below zero, overdue cases are escalated."""
 import threading
 import uuid
+from datetime import date, timedelta
 
 import psycopg
 import pytest
@@ -179,9 +180,18 @@ def test_claims_approved_at_once_never_pass_the_members_yearly_cap_together(welf
         eventually(lambda: rpc.welfare.get_import(job["id"])["status"] == "done")
     with rpc_as(welfare, OFFICER_A, "welfare_officer") as rpc:
         rpc.welfare.record_contribution(plan["id"], {"unit_id": unit, "amount": "60.00"})
+    with welfare.db("welfare") as conn:  # the unit enrolled and paid a month ago
+        conn.execute("UPDATE unit_contributions SET recorded_at = now() - interval '30 days' WHERE unit_id = %s",
+                     (unit,))
+        conn.execute("UPDATE plan_enrolments SET enrolled_at = now() - interval '30 days' WHERE unit_id = %s", (unit,))
+    days = [(date.today() - timedelta(days=n)).isoformat() for n in range(1, 7)]
     with rpc_as(welfare, worker, "member") as rpc:
-        claims = [rpc.welfare.create_claim({"plan_id": plan["id"], "kind": "accident", "event_date": "2026-12-01",
-                                            "details": {"severity": "disability"}}) for _ in range(6)]
+        claims = [rpc.welfare.create_claim({"plan_id": plan["id"], "kind": "accident", "event_date": day,
+                                            "details": {"severity": "disability"}}) for day in days]
+        with pytest.raises(Conflict) as twice:
+            rpc.welfare.create_claim({"plan_id": plan["id"], "kind": "accident", "event_date": days[0],
+                                      "details": {"severity": "minor"}})
+        assert twice.value.problem == "duplicate-claim"
     assert {c["amount"] for c in claims} == {"10000.00"}, "each alone is within the cap"
     results, start = [], threading.Barrier(len(claims))
 
