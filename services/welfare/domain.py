@@ -3,6 +3,8 @@ mutual-aid benefit arithmetic and the enrolment CSV rows.
 
 Money is integer fen everywhere (1 yuan = 100 fen); it becomes a "1234.50" yuan string only on
 the wire."""
+import csv
+import io
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -341,8 +343,8 @@ def check_row(row):
     """(clean row, []) or (None, [reasons]) for one CSV record (a dict of its columns)."""
     reasons = []
     name = (row.get("name") or "").strip()
-    if not 1 <= len(name) <= 100 or "\x00" in name:
-        reasons.append("name: 1 to 100 characters")
+    if not 1 <= len(name) <= 100 or any(ord(c) < 32 for c in name):
+        reasons.append("name: 1 to 100 characters, no control characters or line breaks")
     national_id = (row.get("national_id") or "").strip().upper()
     problem = national_id_problem(national_id)
     if problem:
@@ -383,3 +385,40 @@ def application_problems(policy: Policy, required_documents, amount_requested, d
 def weeks(n):
     """n weeks later (China keeps no daylight saving: a week is always 7 x 24 hours)."""
     return timedelta(weeks=n)
+
+
+def csv_header(text):
+    """The column names on the first line of a CSV text, lower-cased."""
+    try:
+        return [c.strip().lower() for c in next(csv.reader(io.StringIO(text[:10_000])), [])]
+    except csv.Error:
+        return []
+
+
+def read_enrolment_csv(text):
+    """Check every record of an enrolment file: ([(line, clean row)], [{"line", "errors"}]).
+    Lines are numbered as a spreadsheet shows them (the header is line 1; a record with a quoted
+    line break is known by its first line); the same person twice is an error on the later line."""
+    good, errors, seen = [], [], {}
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = [c.strip().lower() for c in next(reader, [])]
+        line = reader.line_num
+        for record in reader:
+            first_line, line = line + 1, reader.line_num
+            if not any(cell.strip() for cell in record):
+                continue
+            if len(record) != len(header):
+                errors.append({"line": first_line, "errors": [f"has {len(record)} fields, the header {len(header)}"]})
+                continue
+            clean, reasons = check_row(dict(zip(header, record)))
+            if clean and clean["national_id"] in seen:
+                reasons = [f"national_id: the same person is on line {seen[clean['national_id']]}"]
+            if reasons:
+                errors.append({"line": first_line, "errors": reasons})
+                continue
+            seen[clean["national_id"]] = first_line
+            good.append((first_line, clean))
+    except csv.Error as exc:  # e.g. an unterminated quote: the rest of the file cannot be read
+        errors.append({"line": reader.line_num, "errors": [f"the file cannot be read from here on: {exc}"]})
+    return good, errors

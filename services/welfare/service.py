@@ -1,7 +1,5 @@
 """The welfare service's nameko entrypoints: relief and other applications as cases, decisions,
 payouts and the fund ledger, the mutual-aid plan (enrolment imports, claims), counselling rooms."""
-import csv
-import io
 import logging
 from datetime import datetime, timezone
 
@@ -510,8 +508,7 @@ class WelfareService:
             raise Invalid("the CSV file is empty", errors={"file": ["is empty"]})
         if len(csv_text) > MOST_CSV_CHARS or "\x00" in csv_text:
             raise Invalid("the file is not a CSV file of at most 40 MB", errors={"file": ["is too big or binary"]})
-        header = [c.strip().lower() for c in next(csv.reader(io.StringIO(csv_text[:10_000])), [])]
-        problem = domain.header_problem(header)
+        problem = domain.header_problem(domain.csv_header(csv_text))
         if problem:
             raise Invalid(problem, errors={"file": [f"line 1: {problem}"]})
         with self.db.transaction() as conn:
@@ -559,27 +556,9 @@ class WelfareService:
 
     def import_enrolments(self, job):
         sealer = self.sealer()
-        rows, errors, seen = [], [], {}
-        reader = csv.reader(io.StringIO(job["csv"]))
-        header = [c.strip().lower() for c in next(reader, [])]
-        line = reader.line_num
-        for record in reader:
-            first_line, line = line + 1, reader.line_num
-            if not any(cell.strip() for cell in record):
-                continue
-            if len(record) != len(header):
-                errors.append({"line": first_line, "errors": [f"has {len(record)} fields, the header {len(header)}"]})
-                continue
-            clean, reasons = domain.check_row(dict(zip(header, record)))
-            if clean and clean["national_id"] in seen:
-                reasons = [f"national_id: the same person is on line {seen[clean['national_id']]}"]
-            if reasons:
-                errors.append({"line": first_line, "errors": reasons})
-                continue
-            seen[clean["national_id"]] = first_line
-            rows.append((first_line, clean["name"], clean["phone"], clean["member_id"],
-                         sealer.digest(clean["national_id"]), sealer.seal(clean["national_id"]),
-                         domain.mask_national_id(clean["national_id"])))
+        good, errors = domain.read_enrolment_csv(job["csv"])
+        rows = [(line, r["name"], r["phone"], r["member_id"], sealer.digest(r["national_id"]),
+                 sealer.seal(r["national_id"]), domain.mask_national_id(r["national_id"])) for line, r in good]
         total, processed, enrolled = len(rows) + len(errors), len(errors), 0
         with self.db.transaction() as conn:
             plan = store.get_plan(conn, job["plan_id"])

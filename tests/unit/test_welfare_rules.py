@@ -241,3 +241,18 @@ def test_the_header_must_name_the_required_columns():
     assert domain.header_problem(["name", "national_id"]) is None
     assert "national_id" in domain.header_problem(["name", "phone"])
     assert "shoe_size" in domain.header_problem(["name", "national_id", "shoe_size"])
+
+
+def test_an_enrolment_file_reports_each_bad_record_by_the_line_a_spreadsheet_shows():
+    text = ("name,national_id,phone\n"
+            "Li Lei,11010519491231002X,13900000000\n"
+            "\n"
+            "\"Han\nMeimei\",110105194912310021,\n"
+            "Zhou Qiang,440524188001010014\n"
+            "Again,11010519491231002x,\n"
+            "Wang Wu,440524188001010014,\n")
+    good, errors = domain.read_enrolment_csv(text)
+    assert [line for line, _ in good] == [2, 8]
+    assert [e["line"] for e in errors] == [4, 6, 7]
+    assert "check digit" in errors[0]["errors"][-1] and "fields" in errors[1]["errors"][0]
+    assert errors[2]["errors"] == ["national_id: the same person is on line 2"]
