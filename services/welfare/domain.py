@@ -292,7 +292,7 @@ def assess_claim(rules: PlanRules, kind, event_date: date, details: dict, cover_
             text += f", at most {rules.hospital_max_days} paid per stay"
         lines.append((f"{text}: {paid_days} x {yuan(rules.hospital_daily)}", paid_days * rules.hospital_daily))
     elif kind == CRITICAL_ILLNESS:
-        lines.append((f"critical illness lump sum ({details.get('diagnosis', 'diagnosed')})", rules.critical_illness))
+        lines.append(("critical illness lump sum", rules.critical_illness))  # the diagnosis stays in the details
     elif kind == ACCIDENT:
         severity = details["severity"]
         lines.append((f"accident benefit, {severity} injury", int(rules.accident.get(severity, 0))))

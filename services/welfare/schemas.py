@@ -338,7 +338,7 @@ class ClaimSchema(Schema):
     member_id = fields.UUID()
     kind = fields.String()
     event_date = fields.Date()
-    details = fields.Dict()
+    details = fields.Dict(allow_none=True, metadata={"description": "health details: left out of staff lists"})
     state = fields.String(metadata={"description": "submitted, approved, rejected or paid"})
     amount = Money()
     explanation = fields.List(fields.Nested(ExplanationLineSchema))

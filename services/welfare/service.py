@@ -605,7 +605,11 @@ class WelfareService:
         with self.db.transaction() as conn:
             rows = store.list_claims(conn, reader if (mine or not self.is_staff()) else None, state,
                                      *page(limit, offset))
-            return _claim_out.dump(rows, many=True)
+            others = [r["id"] for r in rows if str(r["member_id"]) != reader]
+            store.log_reads(conn, others, reader, [False] * len(others), self.caller.request_id, "claim_id")
+        # health details are shown only in a claim's own (logged) read
+        return _claim_out.dump([r if str(r["member_id"]) == reader else {**r, "details": None} for r in rows],
+                               many=True)
 
     @rpc(expected_exceptions=EXPECTED)
     def get_claim(self, claim_id):
@@ -613,8 +617,10 @@ class WelfareService:
         claim_id = object_id(claim_id, "claim")
         with self.db.transaction() as conn:
             claim = store.get_claim(conn, claim_id)
-        if str(claim["member_id"]) != reader and not self.is_staff():
-            raise NotFound(f"claim {claim_id} does not exist", "claim-not-found")
+            if str(claim["member_id"]) != reader:
+                if not self.is_staff():
+                    raise NotFound(f"claim {claim_id} does not exist", "claim-not-found")
+                store.log_reads(conn, [claim_id], reader, [True], self.caller.request_id, "claim_id")
         return _claim_out.dump(claim)
 
     @rpc(expected_exceptions=EXPECTED)

@@ -137,12 +137,12 @@ def decisions(conn, app_id):
         " WHERE application_id = %s ORDER BY id", (app_id,)).fetchall()
 
 
-def log_reads(conn, app_ids, reader_id, saw_private, request_id):
+def log_reads(conn, app_ids, reader_id, saw_private, request_id, column="application_id"):
     if not app_ids:
         return
     with conn.cursor() as cur:
         cur.executemany(
-            "INSERT INTO case_reads (application_id, reader_id, saw_private, request_id) VALUES (%s, %s, %s, %s)",
+            f"INSERT INTO case_reads ({column}, reader_id, saw_private, request_id) VALUES (%s, %s, %s, %s)",
             [(a, reader_id, s, request_id) for a, s in zip(app_ids, saw_private)])
 
 

@@ -249,6 +249,9 @@ def test_a_unit_enrols_by_csv_and_a_member_claims_and_is_paid(palace, admin, off
     assert b.post(f"/v1/mutual-aid/claims/{claim['id']}/payouts").status_code == 409
     assert [c["id"] for c in worker.get("/v1/mutual-aid/claims").json()][:1] in ([illness["id"]], [claim["id"]])
     assert new_member(palace.url).get(f"/v1/mutual-aid/claims/{claim['id']}").status_code == 404
+    listed = {c["id"]: c for c in a.get("/v1/mutual-aid/claims").json()}
+    assert listed[claim["id"]]["details"] is None, "health details are not in staff lists"
+    assert a.get(f"/v1/mutual-aid/claims/{claim['id']}").json()["details"] == {"severity": "moderate"}
 
 
 def member_cannot_upload(palace, plan):
