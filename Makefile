@@ -1,7 +1,7 @@
 # The two commands: `make run` and `make test`. Both set up .venv and check PostgreSQL and RabbitMQ.
 PY := .venv/bin/python
 
-.PHONY: venv browser run migrate test unit
+.PHONY: venv browser run migrate test unit test-faults bench
 
 venv:
 	@./scripts/bootstrap
@@ -19,7 +19,17 @@ migrate: venv
 
 test: venv browser
 	@$(PY) -m ops.preflight --management
-	@$(PY) -m pytest $(PYTEST_ARGS)
+	@$(PY) -m pytest --ignore=tests/faults $(PYTEST_ARGS)
+
+# kills, cuts and slows real processes; restarts the local RabbitMQ and PostgreSQL
+test-faults: venv
+	@$(PY) -m ops.preflight --management
+	@$(PY) -m pytest tests/faults -s -p no:cacheprovider $(PYTEST_ARGS)
+
+bench: venv
+	@$(PY) -m ops.preflight --management
+	@for s in $$($(PY) -c "from bench.__main__ import scenarios; print(*scenarios())"); do \
+		$(PY) -m bench $$s $(BENCH_ARGS) || status=1; done; exit $${status:-0}
 
 unit: venv
 	@$(PY) -m pytest tests/unit $(PYTEST_ARGS)

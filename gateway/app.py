@@ -5,10 +5,10 @@ import uuid
 import falcon
 from swagger_ui_bundle import swagger_ui_path
 
-from gateway import auth, openapi, problems
+from gateway import auth, metrics, openapi, problems
 from gateway.catalog import Catalog
 from gateway.routes import accounts, enrolment, notify, ops, venues, welfare
-from services.common import config
+from services.common import config, logs
 from services.common.db import Db
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
@@ -23,9 +23,26 @@ class Gateway:
         self.db.open()
         self.secret = auth.token_secret(self.db)
         self.catalog = Catalog(self.db)
+        self.closed_accounts = auth.ClosedAccounts(self.db)
         phone, password = config.env("PALACE_ADMIN_PHONE", ""), config.env("PALACE_ADMIN_PASSWORD", "")
         if phone and password:
             auth.ensure_admin(self.db, phone, password)
+
+
+MAX_BODY = 1024 * 1024  # bytes; a route that takes uploads declares its own `max_body`
+
+
+class BodyLimit:
+    """Refuse an oversized body before reading it; a body of unknown length cannot be bounded."""
+
+    def process_resource(self, req, resp, resource, params):
+        if req.method not in ("POST", "PUT", "PATCH"):
+            return
+        limit = getattr(resource, "max_body", MAX_BODY)
+        if req.content_length is None and req.get_header("Transfer-Encoding"):
+            raise problems.Problem(411, "length-required", "send the body with a Content-Length")
+        if (req.content_length or 0) > limit:
+            raise problems.Problem(413, "payload-too-large", f"the body may be at most {limit} bytes")
 
 
 class RequestContext:
@@ -37,6 +54,7 @@ class RequestContext:
     def process_request(self, req, resp):
         given = req.get_header("X-Request-Id") or ""
         req.context.request_id = given if REQUEST_ID.match(given) else uuid.uuid4().hex
+        logs.request_id.set(req.context.request_id)  # each gthread request runs in its own thread
         resp.set_header("X-Request-Id", req.context.request_id)
         req.context.account = None
         header = req.get_header("Authorization")
@@ -44,20 +62,34 @@ class RequestContext:
             scheme, _, token = header.partition(" ")
             if scheme.lower() != "bearer" or not token:
                 raise problems.Problem(401, "bad-token", "use Authorization: Bearer <access token>")
-            req.context.account = auth.read_access_token(self.gateway.secret, token.strip())
+            account = auth.read_access_token(self.gateway.secret, token.strip())
+            if account.id in self.gateway.closed_accounts:
+                raise problems.Problem(401, "account-closed", "this account has been closed",
+                                       headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+            req.context.account = account
+
+
+def route_table(gateway):
+    return [*ops.routes(gateway), *accounts.routes(gateway), *enrolment.routes(gateway),
+            *venues.routes(gateway), *welfare.routes(gateway), *notify.routes(gateway)]
+
+
+def api_document():
+    """The OpenAPI document, built from the routes alone (no database or broker needed)."""
+    return openapi.build(route_table(None))
 
 
 def create_app():
     gateway = Gateway()
-    app = falcon.App(middleware=[RequestContext(gateway)])
+    app = falcon.App(middleware=[metrics.Timing(), RequestContext(gateway), BodyLimit()])
     app.req_options.strip_url_path_trailing_slash = True
     problems.install(app)
-    routes = [*ops.routes(gateway), *accounts.routes(gateway), *enrolment.routes(gateway),
-              *venues.routes(gateway), *welfare.routes(gateway), *notify.routes(gateway)]
+    routes = route_table(gateway)
     for path, resource in routes:
         app.add_route(path, resource)
     document = openapi.build(routes)
     app.add_route("/openapi.json", ops.OpenApi(document))
+    app.add_route("/metrics", metrics.Metrics())
     app.add_static_route(ops.DOCS_ASSETS, str(swagger_ui_path))
     return app
 

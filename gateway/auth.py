@@ -1,9 +1,11 @@
 """Accounts, passwords and tokens. Passwords are argon2 hashes; access tokens are short-lived
 signed JWTs carrying the caller's id, roles and unit; refresh tokens are opaque, stored hashed,
 and rotated on every use."""
+import dataclasses
 import hashlib
 import secrets
-import dataclasses
+import threading
+import time
 from datetime import datetime, timedelta, timezone
 
 import falcon
@@ -129,17 +131,22 @@ def use_reset_code(conn, phone, code, new_password):
     return True
 
 
-def issue_tokens(conn, secret, account_row):
-    now = datetime.now(timezone.utc)
+def access_token(secret, account_row, now=None):
+    now = now or datetime.now(timezone.utc)
     claims = {
         "sub": str(account_row["id"]), "roles": list(account_row["roles"]),
         "unit": str(account_row["unit_id"]) if account_row["unit_id"] else None,
         "iat": now, "exp": now + ACCESS_TTL, "typ": "access",
     }
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def issue_tokens(conn, secret, account_row):
+    now = datetime.now(timezone.utc)
     refresh = secrets.token_urlsafe(32)
     conn.execute("INSERT INTO refresh_tokens (token_hash, account_id, expires_at) VALUES (%s, %s, %s)",
                  (_digest(refresh), account_row["id"], now + REFRESH_TTL))
-    return {"access_token": jwt.encode(claims, secret, algorithm="HS256"), "refresh_token": refresh,
+    return {"access_token": access_token(secret, account_row, now), "refresh_token": refresh,
             "token_type": "Bearer", "expires_in": int(ACCESS_TTL.total_seconds())}
 
 
@@ -166,6 +173,28 @@ def read_access_token(secret, token):
         raise Problem(401, "bad-token", "not an access token")
     return Caller(id=claims["sub"], roles=frozenset(claims.get("roles") or ()), unit=claims.get("unit"),
                   request_id=None, idempotency_key=None)
+
+
+class ClosedAccounts:
+    """Accounts closed while their access tokens may still be unexpired, re-read every REFRESH
+    seconds by each gateway process: a closed account's token stops working within that time."""
+
+    REFRESH = 2.0
+
+    def __init__(self, db):
+        self.db, self._ids, self._read_at = db, frozenset(), float("-inf")
+        self._lock = threading.Lock()
+
+    def __contains__(self, account_id):
+        if time.monotonic() - self._read_at > self.REFRESH and self._lock.acquire(blocking=False):
+            try:
+                with self.db.transaction() as conn:
+                    rows = conn.execute("SELECT id::text FROM accounts WHERE deleted_at > now() - %s",
+                                        (ACCESS_TTL + timedelta(minutes=1),)).fetchall()
+                self._ids, self._read_at = frozenset(r["id"] for r in rows), time.monotonic()
+            finally:
+                self._lock.release()
+        return account_id in self._ids
 
 
 ANONYMOUS = Caller(id=None, roles=frozenset(), unit=None, request_id=None, idempotency_key=None)

@@ -4,6 +4,7 @@ from nameko.rpc import rpc
 
 from gateway import catalog
 from services.common.db import Database
+from services.common.metrics import Metrics
 from services.common.handlers import reliable_handler
 from services.common.outbox import Outbox
 
@@ -12,6 +13,7 @@ class GatewayFeed:
     name = "gateway"
 
     db = Database()
+    metrics = Metrics()
     outbox = Outbox()
 
     @rpc

@@ -1,5 +1,9 @@
 """gunicorn settings for the gateway; the same command runs under `make run` and compose."""
 import os
+import shutil
+import tempfile
+
+from services.common import logs
 
 bind = f"{os.environ.get('PALACE_HTTP_HOST', '127.0.0.1')}:{os.environ.get('PALACE_HTTP_PORT', '8000')}"
 worker_class = "gthread"  # gunicorn has no eventlet worker any more; each thread keeps its own RPC proxy
@@ -9,7 +13,22 @@ wsgi_app = "gateway.app:create_app()"
 timeout = 30
 graceful_timeout = 10
 keepalive = 5
-errorlog = "-"
 loglevel = os.environ.get("PALACE_LOG_LEVEL", "info").lower()
+logconfig_dict = logs.config(loglevel.upper(), os.environ.get("PALACE_LOG_FORMAT", "json"))
 # several gateways may run on one machine (make run, the tests): no shared control socket path
 control_socket_disable = True
+
+# each worker process writes its metrics into this directory; /metrics adds them up
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="palace-gateway-metrics-")
+
+
+def on_exit(server):
+    if os.environ["PROMETHEUS_MULTIPROC_DIR"].startswith(tempfile.gettempdir()):
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

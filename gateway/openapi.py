@@ -21,7 +21,8 @@ def operation(summary, *, tag, body=None, response=None, status=200, many=False,
         schema = {"type": "array", "items": response} if many else response
         ok["content"] = {JSON: {"schema": schema}}
     op["responses"][str(status)] = ok
-    for code in sorted({*errors, *((401, 403) if auth else ()), 503}):
+    sizes = (413,) if body is not None else ()
+    for code in sorted({*errors, *((401, 403) if auth else ()), *sizes, 503}):
         op["responses"][str(code)] = {"$ref": "#/components/responses/Problem"}
     params = [{"name": q, "in": "query", "required": False, "schema": {"type": t}} for q, t in query]
     if idempotent:

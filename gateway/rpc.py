@@ -2,17 +2,21 @@
 
 nameko's standalone proxy is single-threaded and costs ~10 ms to start, so each gateway thread
 keeps one started proxy for its whole life (never one per request, never one shared)."""
+import collections
 import contextlib
 import logging
 import socket
 import threading
+import time
 
 from amqp.exceptions import ConnectionError as AmqpConnectionError
 from kombu.exceptions import OperationalError
 from nameko.exceptions import RpcTimeout, UnknownService
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from gateway.problems import unavailable
+from gateway.metrics import RPC
+from gateway.problems import Problem, unavailable
+from services.common.errors import PalaceError
 from services.common import config
 
 log = logging.getLogger("palace.gateway.rpc")
@@ -43,8 +47,59 @@ def _discard():
             standalone.stop()
 
 
+class Breaker:
+    """Stops calling a service that keeps timing out: after TRIPS timeouts in a row, calls to it
+    answer 503 at once for COOL seconds, so its callers do not hold every gateway thread for a
+    whole timeout while other routes wait. Then one call is let through to try it again."""
+
+    TRIPS = 3
+    COOL = float(config.env("PALACE_BREAKER_SECONDS", "5"))
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.timeouts, self.open_until = 0, 0.0
+
+    def allow(self):
+        with self._lock:
+            now = time.monotonic()
+            if self.open_until > now:
+                return False
+            if self.timeouts >= self.TRIPS:  # half open: this call tries, the others wait for it
+                self.open_until = now + config.rpc_timeout()
+            return True
+
+    def record(self, timed_out):
+        with self._lock:
+            self.timeouts = self.timeouts + 1 if timed_out else 0
+            if self.timeouts >= self.TRIPS:
+                self.open_until = time.monotonic() + self.COOL
+
+
+_breakers = collections.defaultdict(Breaker)
+
+
 def call(service, method, *args, context=None, **kwargs):
     """Call `service.method`; a service that is down, unknown or too slow becomes a 503."""
+    breaker = _breakers[service]
+    if not breaker.allow():
+        raise unavailable(f"the {service} service is not answering; try again shortly", int(Breaker.COOL))
+    started, outcome = time.perf_counter(), "failed"
+    try:
+        result = _call(service, method, *args, context=context, **kwargs)
+        outcome = "ok"
+        return result
+    except PalaceError:
+        outcome = "refused"
+        raise
+    except Problem:
+        outcome = "unavailable"
+        raise
+    finally:
+        breaker.record(timed_out=outcome == "unavailable")
+        RPC.labels(service, method, outcome).observe(time.perf_counter() - started)
+
+
+def _call(service, method, *args, context=None, **kwargs):
     try:
         standalone, proxy = _proxy()
         # the caller and the request id travel as nameko context headers

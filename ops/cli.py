@@ -1,10 +1,13 @@
 """`palace`: the ops command line (more commands arrive with the operations issue)."""
 import argparse
+import getpass
+import os
 import json
 import sys
 import warnings
 
 import psycopg
+import psycopg.rows
 
 from services.common import config
 
@@ -33,6 +36,23 @@ def dead_letters(args):
             print(f"{count:>6}  {queue}")
 
 
+def create_admin(args):
+    """An admin account (or the admin role added to an existing one), from the command line."""
+    from gateway import auth
+
+    password = os.environ.get("PALACE_NEW_ADMIN_PASSWORD") or getpass.getpass("password for the new admin: ")
+    if len(password) < 8:
+        print("the password needs 8 characters or more", file=sys.stderr)
+        return 2
+    with psycopg.connect(config.db_url("gateway"), row_factory=psycopg.rows.dict_row) as conn:
+        row = conn.execute("UPDATE accounts SET roles = array(SELECT DISTINCT unnest(roles || '{admin}'))"
+                           " WHERE phone = %s AND deleted_at IS NULL RETURNING id", (args.phone,)).fetchone()
+        if row is None:
+            row = auth.create_account(conn, args.phone, args.name, password, ["admin"])
+    print(f"admin {args.phone}: {row['id']}")
+    return 0
+
+
 def migrate(_args):
     from ops import migrate as m
 
@@ -48,6 +68,11 @@ def main(argv=None):
     dlq.add_argument("--queue", help="show (or with --replay, replay) only this handler's queue")
     dlq.add_argument("--replay", action="store_true", help="send dead letters back to their queue")
     dlq.set_defaults(run=dead_letters)
+    admin = commands.add_parser("create-admin", help="create an admin account (password asked, or from"
+                                                     " PALACE_NEW_ADMIN_PASSWORD)")
+    admin.add_argument("--phone", required=True)
+    admin.add_argument("--name", default="Administrator")
+    admin.set_defaults(run=create_admin)
     args = parser.parse_args(argv)
     return args.run(args) or 0
 

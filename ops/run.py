@@ -50,6 +50,13 @@ def stop_all(procs):
             proc.wait()
 
 
+def metrics_port(index):
+    """Each service process on this machine serves its metrics on its own port (the gateway on its
+    HTTP port, at /metrics): 9101, 9102... from PALACE_METRICS_BASE (default 9100)."""
+    base = int(os.environ.get("PALACE_METRICS_BASE", "9100"))
+    return {"PALACE_METRICS_PORT": str(base + 1 + index)}
+
+
 def main():
     if subprocess.run(argv_here(processes.MIGRATE), cwd=ROOT).returncode != 0:
         print("migrate failed; nothing started", file=sys.stderr)
@@ -57,7 +64,8 @@ def main():
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())
-    procs = {name: spawn(name, argv, env) for name, (argv, env) in processes.commands().items()}
+    procs = {name: spawn(name, argv, {**env, **metrics_port(i)})
+             for i, (name, (argv, env)) in enumerate(processes.commands().items())}
     port = os.environ.get("PALACE_HTTP_PORT", "8000")
     print(f"palace is starting: gateway on http://127.0.0.1:{port} (Ctrl-C stops everything)", flush=True)
     code = 0

@@ -45,3 +45,27 @@ def test_no_secret_is_committed():
     text = (ROOT / "docker-compose.yml").read_text()
     assert "change-me" not in text and "guest" not in text
     assert ".env" in (ROOT / ".gitignore").read_text().split()
+
+
+def test_every_process_reports_its_health_and_is_bounded():
+    for name in processes.commands():
+        check = SERVICES[name]["healthcheck"]["test"]
+        assert check[:4] == ["CMD", "python", "-m", "ops.health"], name
+        assert SERVICES[name]["deploy"]["resources"]["limits"]["memory"], name
+        assert SERVICES[name]["restart"] == "unless-stopped", name
+    for name in processes.commands():
+        if name != "gateway":  # nameko services serve their metrics where their health check looks
+            assert SERVICES[name]["environment"]["PALACE_METRICS_PORT"] == "9100"
+
+
+def test_the_databases_and_the_broker_keep_their_data_in_named_volumes():
+    assert {"pgdata", "rabbitdata"} <= set(COMPOSE["volumes"])
+    assert "pgdata:/var/lib/postgresql/data" in SERVICES["postgres"]["volumes"]
+    assert "rabbitdata:/var/lib/rabbitmq" in SERVICES["rabbitmq"]["volumes"]
+
+
+def test_the_development_override_only_adds_to_known_services():
+    override = yaml.safe_load((ROOT / "compose.dev.yml").read_text())
+    assert set(override["services"]) <= set(SERVICES)
+    for name in processes.commands():
+        assert name in override["services"], f"{name} has no development settings"

@@ -13,6 +13,8 @@ def read_body(req):
         raise Problem(400, "body-required", "send a JSON object in the request body") from None
     except falcon.MediaMalformedError as exc:
         raise Problem(400, "malformed-json", f"the body is not valid JSON: {exc.description}") from None
+    except RecursionError:
+        raise Problem(400, "malformed-json", "the body nests too deeply") from None
     if not isinstance(media, dict):
         raise invalid({"_schema": ["the body must be a JSON object"]})
     return media

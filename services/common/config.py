@@ -8,7 +8,12 @@ DATABASES = SERVICES + ("gateway",)
 
 
 def env(name, default):
+    """A setting from the environment; `NAME_FILE` names a file holding it (e.g. a docker secret)."""
     value = os.environ.get(name)
+    path = os.environ.get(f"{name}_FILE")
+    if value in (None, "") and path:
+        with open(path, encoding="utf-8") as secret:
+            value = secret.read().strip()
     return value if value not in (None, "") else default
 
 

@@ -14,6 +14,25 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+def config(level="INFO", fmt="json"):
+    """A logging dictConfig like config.yaml's, for the processes that are not nameko services."""
+    formatters = {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "pythonjsonlogger.json.JsonFormatter",
+                 "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+                 "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"}},
+    }
+    return {
+        "version": 1, "disable_existing_loggers": False,
+        "filters": {"request_id": {"()": RequestIdFilter}},
+        "formatters": formatters,
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": fmt, "filters": ["request_id"]}},
+        "root": {"level": level, "handlers": ["console"]},
+        "loggers": {name: {"level": level, "handlers": ["console"], "propagate": False}
+                    for name in ("gunicorn.error", "gunicorn.access")},
+    }
+
+
 def enter(worker_ctx):
     """Called as a worker starts: each green thread has its own context, so workers do not mix."""
     request_id.set(worker_ctx.data.get("request_id") or "-")

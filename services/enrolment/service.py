@@ -3,6 +3,7 @@ from nameko.rpc import rpc
 
 from services.common.context import CallerProvider
 from services.common.db import Database
+from services.common.metrics import Metrics
 from services.common.errors import EXPECTED, Conflict, Forbidden, Invalid, NotFound
 from services.common.outbox import Outbox
 from services.common.params import load, object_id, page
@@ -21,6 +22,7 @@ class EnrolmentService:
     name = "enrolment"
 
     db = Database()
+    metrics = Metrics()
     outbox = Outbox()
     caller = CallerProvider()
 

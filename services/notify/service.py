@@ -3,6 +3,7 @@ from nameko.rpc import rpc
 
 from services.common.context import CallerProvider
 from services.common.db import Database
+from services.common.metrics import Metrics
 from services.common.errors import EXPECTED
 from services.common.handlers import reliable_handler
 from services.common.params import object_id, page
@@ -17,6 +18,7 @@ class NotifyService:
     name = "notify"
 
     db = Database()
+    metrics = Metrics()
     caller = CallerProvider()
 
     @rpc

@@ -89,7 +89,7 @@ class RoomSchema(Schema):
     created_at = fields.AwareDateTime()
 
 
-class ExceptionSchema(Schema):
+class SeriesExceptionSchema(Schema):
     from_ = fields.Date(required=True, data_key="from")
     to = fields.Date(required=True)
     reason = Text(validate=validate.Length(max=200), load_default="")
@@ -104,7 +104,7 @@ class RecurrenceSchema(Schema):
     count = fields.Integer(strict=True, validate=validate.Range(min=1, max=1_000_000),
                            metadata={"description": f"number of dates the rule names (at most "
                                                     f"{domain.MAX_OCCURRENCES} occurrences)"})
-    exceptions = fields.List(fields.Nested(ExceptionSchema), validate=validate.Length(max=100), load_default=list)
+    exceptions = fields.List(fields.Nested(SeriesExceptionSchema), validate=validate.Length(max=100), load_default=list)
     on_holidays = fields.String(validate=validate.OneOf(("skip", "keep")), load_default="skip")
     makeup_days = fields.Boolean(load_default=True, metadata={
         "description": "add the make-up working days (调休) that keep a series weekday's timetable"})

@@ -9,6 +9,7 @@ from nameko.timer import timer
 from services.common.context import CallerProvider
 from services.common.db import Database
 from services.common.errors import EXPECTED, Conflict, Forbidden, Invalid, NotFound
+from services.common.metrics import Metrics
 from services.common.outbox import Outbox
 from services.common.params import load, object_id, page
 from services.venues import domain, ical, schemas, store
@@ -34,6 +35,19 @@ def _rule_error(exc):
     return Invalid(exc.detail, "validation-failed", exc.errors)
 
 
+def _filter(name, value, most=200):
+    """A free-text filter from a query string, refused with a 422 when PostgreSQL cannot take it."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > most or "\x00" in value:
+        raise Invalid(f"bad {name}", "validation-failed", {name: [f"must be text of at most {most} characters"]})
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise Invalid(f"bad {name}", "validation-failed", {name: ["must be valid Unicode text"]}) from None
+    return value
+
+
 def _when(moment):
     return domain.local(moment).strftime("%Y-%m-%d %H:%M")
 
@@ -46,6 +60,7 @@ class VenuesService:
     name = "venues"
 
     db = Database()
+    metrics = Metrics()
     outbox = Outbox()
     caller = CallerProvider()
     calendar = ShippedCalendar()
@@ -81,7 +96,8 @@ class VenuesService:
     @rpc(expected_exceptions=EXPECTED)
     def list_sites(self, limit=50, offset=0, district=None, kind=None):
         with self.db.transaction() as conn:
-            return _site_out.dump(store.list_sites(conn, *page(limit, offset), district, kind), many=True)
+            rows = store.list_sites(conn, *page(limit, offset), _filter("district", district), _filter("kind", kind))
+        return _site_out.dump(rows, many=True)
 
     @rpc(expected_exceptions=EXPECTED)
     def create_room(self, data):
@@ -99,6 +115,9 @@ class VenuesService:
     @rpc(expected_exceptions=EXPECTED)
     def list_rooms(self, limit=50, offset=0, site_id=None, district=None, feature=None, min_capacity=None):
         site_id = object_id(site_id, "site") if site_id else None
+        district, feature = _filter("district", district), _filter("feature", feature)
+        if min_capacity is not None and (not isinstance(min_capacity, int) or not 1 <= min_capacity <= 100_000):
+            raise Invalid("bad min_capacity", "validation-failed", {"min_capacity": ["must be 1 to 100000"]})
         with self.db.transaction() as conn:
             rows = store.list_rooms(conn, *page(limit, offset), site_id, district, feature, min_capacity)
         return _room_out.dump(rows, many=True)
@@ -345,6 +364,8 @@ class VenuesService:
             room = store.room_for_booking(conn, booking["room_id"])
             store.lock_room(conn, room)
             targets = store.series_scope(conn, booking, request["scope"])
+            if "starts_at" not in request and "title" not in request:
+                return _action_out.dump({**booking, "affected": 0})
             shift = request["starts_at"] - booking["starts_at"] if "starts_at" in request else timedelta(0)
             length = (request["ends_at"] - request["starts_at"]) if "starts_at" in request else None
             moved = [domain.Occurrence(t["starts_at"] + shift, t["starts_at"] + shift + (length or (t["ends_at"] - t["starts_at"])))
@@ -502,6 +523,26 @@ class VenuesService:
             room = store.get_room(conn, room_id)
             rows = store.room_feed(conn, room_id, datetime.now(timezone.utc) - timedelta(days=31))
         return ical.feed(f"{room['name']} · {room['site_name']}", rows)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def my_calendar(self):
+        """The calling member's live bookings as an iCalendar feed."""
+        if not self.caller.id:
+            raise Forbidden("sign in first", "not-signed-in")
+        with self.db.transaction() as conn:
+            rows = store.holder_feed(conn, (MEMBERS, self.caller.id), datetime.now(timezone.utc) - timedelta(days=31))
+        return ical.feed("My room bookings", rows)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def holder_calendar(self, holder):
+        """Another service's holder (a course, a counselling slot) as an iCalendar feed."""
+        try:
+            holder = domain.holder_key(holder)
+        except domain.RuleError as exc:
+            raise _rule_error(exc) from None
+        with self.db.transaction() as conn:
+            rows = store.holder_feed(conn, holder, datetime.now(timezone.utc) - timedelta(days=31))
+        return ical.feed(rows[0]["title"] if rows else "Bookings", rows)
 
     @rpc(expected_exceptions=EXPECTED)
     def utilisation(self, site_id=None, days=28):

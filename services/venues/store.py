@@ -369,14 +369,15 @@ def available_rooms(conn, q, roles, manager):
                    AND (r.opening_hours -> %(wd)s ->> 0)::time <= %(t0)s::time
                    AND ((r.opening_hours -> %(wd)s ->> 1)::time >= %(t1)s::time
                         OR (r.opening_hours -> %(wd)s ->> 1)::time < (r.opening_hours -> %(wd)s ->> 0)::time)))
-              AND NOT EXISTS (
+              AND NOT EXISTS (  -- a btree walk: a claim lasts under two days (24 h and the buffer)
                 SELECT 1 FROM wanted w JOIN booking_claims c ON c.room_id = r.id
-                 AND c.blocked && tstzrange(w.s, w.e + make_interval(mins => r.buffer_minutes)))
+                 AND lower(c.blocked) < w.e + make_interval(mins => r.buffer_minutes)
+                 AND lower(c.blocked) > w.s - interval '2 days' AND upper(c.blocked) > w.s)
               AND NOT EXISTS (
                 SELECT 1 FROM wanted w JOIN closures c ON c.site_id = r.site_id AND c.during && tstzrange(w.s, w.e)
                  AND (c.room_id IS NULL OR c.room_id = r.id OR c.room_id = r.parent_id
                       OR c.room_id IN (SELECT p.id FROM rooms p WHERE p.parent_id = r.id)))
-            ORDER BY r.capacity, s.name, r.name, r.id LIMIT %(limit)s OFFSET %(offset)s""",
+            ORDER BY r.capacity, r.id LIMIT %(limit)s OFFSET %(offset)s""",
         {"s": q["starts_at"], "e": q["ends_at"], "weeks": q["weeks"], "capacity": q["capacity"],
          "features": q["features"], "site": q.get("site_id"), "district": q.get("district"), "manager": manager,
          "roles": list(roles), "same_day": same_day, "wd": weekday, "t0": start.time(), "t1": end.time(),
@@ -389,6 +390,13 @@ def room_feed(conn, room_id, since):
     return conn.execute(
         f"SELECT {BOOKING_COLUMNS} FROM {BOOKING_FROM} WHERE b.room_id = %s AND b.status = ANY(%s)"
         " AND b.ends_at >= %s ORDER BY b.starts_at LIMIT 5000", (room_id, LIVE, since)).fetchall()
+
+
+def holder_feed(conn, holder, since):
+    return conn.execute(
+        f"SELECT {BOOKING_COLUMNS} FROM {BOOKING_FROM} WHERE b.holder_service = %s AND b.holder_reference = %s"
+        " AND b.status = ANY(%s) AND b.ends_at >= %s ORDER BY b.starts_at LIMIT 5000",
+        (holder[0], holder[1], LIVE, since)).fetchall()
 
 
 def stats(conn):

@@ -12,6 +12,7 @@ from services.common.context import CallerProvider
 from services.common.db import Database
 from services.common.errors import EXPECTED as COMMON_EXPECTED, Conflict, Forbidden, Invalid, NotFound
 from services.common.handlers import reliable_handler
+from services.common.metrics import Metrics
 from services.common.outbox import Outbox
 from services.common.params import load, object_id, page
 from services.welfare import crypto, domain, schemas, store
@@ -56,6 +57,7 @@ class WelfareService:
     name = "welfare"
 
     db = Database()
+    metrics = Metrics()
     outbox = Outbox()
     caller = CallerProvider()
     venues = RpcProxy("venues")

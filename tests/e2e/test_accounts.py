@@ -2,7 +2,8 @@
 import pytest
 import requests
 
-from tests.e2e.conftest import Client, new_member, new_staff, sign_in
+from tests.e2e.conftest import Client, new_member, new_staff
+from tests.harness import eventually
 
 PASSWORD = "member-password"
 
@@ -89,6 +90,12 @@ def test_a_closed_account_can_no_longer_sign_in_or_refresh(palace, admin):
     assert requests.post(f"{palace.url}/v1/auth/token", json={"refresh_token": refresh},
                          timeout=15).status_code == 401
     assert member.get("/v1/me").status_code == 401
+    # the access token itself stops working within the gateway's refresh of closed accounts
+    def refused():
+        answer = member.get("/v1/me/enrolments")
+        return answer.json() if answer.status_code == 401 else None
+
+    assert eventually(refused, timeout=5)["type"] == "/problems/account-closed"
 
 
 def test_admins_find_accounts_by_role(palace, admin):

@@ -100,3 +100,20 @@ def test_who_may_do_what(palace, course_id):
     assert_problem(Client(palace.url, "not-a-token").get("/v1/me"), 401, "bad-token")
     assert_problem(member.post("/v1/courses", {"title": "Mine", "capacity": 1}), 403, "forbidden")
     assert member.get("/v1/me").json()["roles"] == ["member"]
+
+
+def test_an_oversized_body_is_a_413_before_it_is_read(admin):
+    answer = admin.post("/v1/courses", data=b"{" + b" " * (1024 * 1024 + 1) + b"}",
+                        headers={"Content-Type": "application/json"})
+    assert_problem(answer, 413, "payload-too-large")
+
+
+def test_a_body_of_unknown_length_is_a_411(admin):
+    chunks = iter([b'{"title": "Choir",', b' "capacity": 5}'])
+    answer = admin.post("/v1/courses", data=chunks, headers={"Content-Type": "application/json"})
+    assert_problem(answer, 411, "length-required")
+
+
+def test_deeply_nested_json_is_a_400(admin):
+    answer = admin.post("/v1/courses", data="[" * 200_000, headers={"Content-Type": "application/json"})
+    assert_problem(answer, 400, "malformed-json")

@@ -250,3 +250,150 @@ def test_a_booking_not_checked_in_is_released_and_counts_as_a_strike(venues, sit
                             (booking["id"],)).fetchone()["n"] == 1
         assert conn.execute("SELECT count(*) AS n FROM outbox WHERE event_type = 'booking_released'"
                             " AND body->'payload'->>'booking_id' = %s", (booking["id"],)).fetchone()["n"] == 1
+
+
+def outbox_events(stack, event_type, booking_id):
+    with stack.db("venues") as conn:
+        return [r["body"] for r in conn.execute(
+            "SELECT body FROM outbox WHERE event_type = %s AND (body->'payload'->>'booking_id' = %s"
+            " OR body->'payload'->'booking_ids' ? %s) ORDER BY id", (event_type, booking_id, booking_id))]
+
+
+def test_weekly_quotas_and_advance_limits_refuse_with_the_reason(venues, site):
+    room = new_room(venues, site, max_bookings_per_week=1, max_advance_days=120)
+    start, end = evening(3, weekday=2)
+    member = member_ctx()
+    with venues.rpc(context=member) as rpc:
+        def book(s, e, **extra):
+            return rpc.venues.create_booking({"room_id": room["id"], "title": "Calligraphy", "starts_at": s.isoformat(),
+                                              "ends_at": e.isoformat(), **extra})
+        book(start, end)
+        with pytest.raises(Conflict) as over:
+            book(start + timedelta(days=2), end + timedelta(days=2))
+        assert "at most 1 bookings a week" in over.value.detail
+        # a series Tuesdays and Thursdays with skipping: one a week fits, the rest is reported
+        done = book(start + timedelta(weeks=1), end + timedelta(weeks=1), skip_conflicts=True,
+                    recurrence={"weekdays": [2, 4], "count": 4, "on_holidays": "keep", "makeup_days": False})
+        assert len(done["bookings"]) == 2 and all("quota" in s["reason"] for s in done["skipped"])
+        with pytest.raises(Conflict) as far:
+            book(start + timedelta(weeks=30), end + timedelta(weeks=30))
+        assert "at most 120 days ahead" in far.value.detail
+    with venues.rpc(context=MANAGER) as rpc:  # staff are not held to members' limits
+        rpc.venues.create_booking({"room_id": room["id"], "title": "Repairs", "starts_at": (start + timedelta(days=2)).isoformat(),
+                                   "ends_at": (end + timedelta(days=2)).isoformat()})
+
+
+def test_check_in_inside_the_window_and_not_before(venues, site):
+    room = new_room(venues, site, checkin_minutes=30)
+    member = member_ctx()
+    soon = datetime.now(SH) + timedelta(minutes=5)
+    later = datetime.now(SH) + timedelta(hours=5)
+    with venues.rpc(context=member) as rpc:
+        now_booking = rpc.venues.create_booking({"room_id": room["id"], "title": "Counselling", "starts_at": soon.isoformat(),
+                                                 "ends_at": (soon + timedelta(hours=1)).isoformat()})
+        late_booking = rpc.venues.create_booking({"room_id": room["id"], "title": "Counselling", "starts_at": later.isoformat(),
+                                                  "ends_at": (later + timedelta(hours=1)).isoformat()})
+        assert rpc.venues.act(now_booking["id"], "checkin")["status"] == "checked_in"
+        with pytest.raises(Conflict) as early:
+            rpc.venues.act(late_booking["id"], "checkin")
+        assert "15 minutes before" in early.value.detail
+    with venues.rpc(context=member_ctx()) as rpc:  # not someone else's
+        with pytest.raises(NotFound):
+            rpc.venues.act(late_booking["id"], "checkin")
+
+
+def test_three_no_shows_suspend_a_member_from_booking(venues, site):
+    room = new_room(venues, site)
+    member = member_ctx()
+    with venues.db("venues") as conn:
+        for _ in range(3):
+            b = conn.execute(
+                "INSERT INTO bookings (room_id, site_id, title, status, starts_at, ends_at, blocked, holder_service,"
+                " holder_reference, member_id) VALUES (%s, %s, 'Gym', 'released', now() - interval '3 days',"
+                " now() - interval '2 days', tstzrange(now() - interval '3 days', now() - interval '2 days'),"
+                " 'members', %s, %s) RETURNING id",
+                (room["id"], site["id"], member["caller_id"], member["caller_id"])).fetchone()
+            conn.execute("INSERT INTO strikes (booking_id, holder_service, holder_reference) VALUES (%s, 'members', %s)",
+                         (b["id"], member["caller_id"]))
+    start, end = evening(5)
+    with venues.rpc(context=member) as rpc:
+        with pytest.raises(Forbidden) as suspended:
+            rpc.venues.create_booking({"room_id": room["id"], "title": "Gym", "starts_at": start.isoformat(),
+                                       "ends_at": end.isoformat()})
+        assert suspended.value.problem == "too-many-no-shows"
+
+
+def test_move_this_and_the_following_occurrences_all_or_nothing(venues, site):
+    room = new_room(venues, site)
+    start, end = evening(50, weekday=1)
+    member = member_ctx()
+    with venues.rpc(context=member) as rpc:
+        series = rpc.venues.create_booking({"room_id": room["id"], "title": "Tea art", "starts_at": start.isoformat(),
+                                            "ends_at": end.isoformat(),
+                                            "recurrence": {"count": 4, "on_holidays": "keep", "makeup_days": False}})
+        second = series["bookings"][1]
+        later = datetime.fromisoformat(second["starts_at"]) + timedelta(hours=1)
+        moved = rpc.venues.edit_booking(second["id"], {"starts_at": later.isoformat(),
+                                                       "ends_at": (later + timedelta(hours=2)).isoformat(),
+                                                       "scope": "following"})
+        assert moved["affected"] == 3
+        times = [datetime.fromisoformat(b["starts_at"]) for b in rpc.venues.list_bookings(series_id=series["series_id"])]
+        assert times == [start, start + timedelta(weeks=1, hours=1), start + timedelta(weeks=2, hours=1),
+                         start + timedelta(weeks=3, hours=1)]
+    # another booking in the way of one of them: nothing moves
+    blocker_at = start + timedelta(weeks=3, hours=4)
+    with venues.rpc() as rpc:
+        rpc.venues.reserve_series(holder(), room["id"], [{"starts_at": blocker_at.isoformat(),
+                                                          "ends_at": (blocker_at + timedelta(hours=1)).isoformat()}], "x")
+    with venues.rpc(context=member) as rpc:
+        with pytest.raises(Conflict) as refused:
+            rpc.venues.edit_booking(second["id"], {"starts_at": (later + timedelta(hours=3)).isoformat(),
+                                                   "ends_at": (later + timedelta(hours=5)).isoformat(), "scope": "following"})
+        assert len(refused.value.errors["occurrences"]) == 1
+        times = [datetime.fromisoformat(b["starts_at"]) for b in rpc.venues.list_bookings(series_id=series["series_id"])]
+        assert times[1] == later
+
+
+def test_approval_events_and_a_closure_tell_the_member(venues, site):
+    theatre = new_room(venues, site, requires_approval=True)
+    start, end = evening(52)
+    member = member_ctx()
+    with venues.rpc(context=member) as rpc:
+        pending = rpc.venues.create_booking({"room_id": theatre["id"], "title": "Opera", "starts_at": start.isoformat(),
+                                             "ends_at": end.isoformat()})
+    with venues.rpc(context=MANAGER) as rpc:
+        rpc.venues.act(pending["id"], "approve")
+        closure = rpc.venues.close({"site_id": site["id"], "starts_at": (start - timedelta(hours=1)).isoformat(),
+                                    "ends_at": (end + timedelta(hours=1)).isoformat(), "reason": "power cut"})
+        assert closure["cancelled"] >= 1
+    assert [e["event_type"] for e in outbox_events(venues, "booking_pending", pending["id"])] == ["venues.booking_pending"]
+    [confirmed] = outbox_events(venues, "booking_confirmed", pending["id"])
+    assert confirmed["payload"]["member_id"] == member["caller_id"] and confirmed["payload"]["title"] == "Opera"
+    [cancelled] = outbox_events(venues, "booking_cancelled", pending["id"])
+    assert cancelled["payload"]["reason"] == "closed: power cut"
+    with venues.db("venues") as conn:
+        [closed] = conn.execute("SELECT body FROM outbox WHERE event_type = 'room_closed'"
+                                " AND body->'payload'->>'closure_id' = %s", (closure["id"],)).fetchall()
+    assert member["caller_id"] in closed["body"]["payload"]["member_ids"]
+
+
+def test_an_edited_calendar_day_shapes_the_next_series_and_stats_add_up(venues, site):
+    start, end = evening(60, weekday=5)
+    extra_holiday = (start + timedelta(weeks=1)).date().isoformat()
+    with venues.rpc(context=MANAGER) as rpc:
+        rpc.venues.set_calendar_day({"day": extra_holiday, "kind": "holiday", "name": "Palace anniversary"})
+        got = rpc.venues.expand_series(start.isoformat(), end.isoformat(), {"count": 3})
+        assert [o["skipped"] for o in got] == [None, "public holiday: Palace anniversary", None]
+        figures = rpc.venues.stats()
+    assert figures["rooms"] >= 1 and figures["bookings"] >= figures["bookings_confirmed"] >= 1
+    assert {"no_shows", "utilisation_28d", "bookings_released", "bookings_pending"} <= figures.keys()
+    assert all(isinstance(v, (int, float)) for v in figures.values())
+
+
+def test_a_room_bookable_by_teachers_only_refuses_a_member(venues, site):
+    room = new_room(venues, site, bookable_by=["teacher"])
+    start, end = evening(61)
+    with venues.rpc(context=member_ctx()) as rpc:
+        with pytest.raises(Forbidden):
+            rpc.venues.create_booking({"room_id": room["id"], "title": "x", "starts_at": start.isoformat(),
+                                       "ends_at": end.isoformat()})

@@ -1,0 +1,126 @@
+"""Who may do what: every operation of the API x every role x their own or someone else's object.
+
+Each row names an operation and what each actor gets:
+  OK   the request passes the access checks (2xx, or a 4xx about the request itself: 409, 422...)
+  401  not signed in        403  the role may not use this route
+  404  the object exists but is not the caller's to see (hidden, so ids cannot be probed)
+Path parameters name objects made in the `world` fixture: `owner` owns them, `stranger` is
+another member, `unit_admin` runs the owner's unit and `other_unit_admin` another unit."""
+import pytest
+
+from tests.e2e.conftest import Client, new_member, new_staff
+from tests.harness import eventually
+
+OK = "ok"
+ACTORS = ("anonymous", "owner", "stranger", "teacher", "venue_manager", "welfare_officer", "unit_admin",
+          "other_unit_admin", "admin")
+STAFF = ("teacher", "venue_manager", "welfare_officer", "unit_admin", "other_unit_admin", "admin")
+
+
+def everyone(result=OK, **overrides):
+    return {actor: overrides.get(actor, result) for actor in ACTORS}
+
+
+def signed_in(result=OK, **overrides):
+    return everyone(result, anonymous=401, **overrides)
+
+
+def only(*actors, otherwise=403, **overrides):
+    """The route is for these actors; other signed-in actors get `otherwise`."""
+    return signed_in(otherwise, **{a: OK for a in actors}, **overrides)
+
+
+MEMBERS = ("owner", "stranger")
+
+MATRIX = [
+    # accounts
+    ("POST", "/v1/auth/register", everyone()),
+    ("POST", "/v1/auth/token", everyone()),
+    ("POST", "/v1/auth/password-resets", everyone()),
+    ("POST", "/v1/auth/password-resets/confirm", everyone()),
+    ("GET", "/v1/me", signed_in()),
+    ("POST", "/v1/me/password", signed_in()),
+    ("POST", "/v1/accounts", only("admin")),
+    ("GET", "/v1/accounts", only("admin")),
+    ("DELETE", "/v1/accounts/{fresh_account}", only("admin")),
+    ("POST", "/v1/accounts/{owner}/reset-code", only("admin")),
+    ("POST", "/v1/units", only("admin")),
+    ("GET", "/v1/units", only("admin", "unit_admin", "other_unit_admin")),
+    ("GET", "/v1/units/{unit}/members", only("admin", "unit_admin", other_unit_admin=404)),
+    ("POST", "/v1/units/{unit}/members", only("admin", "unit_admin", other_unit_admin=404)),
+    ("DELETE", "/v1/units/{unit}/members/{fresh_unit_member}", only("admin", "unit_admin", other_unit_admin=404)),
+    # classes
+    ("POST", "/v1/courses", only("admin", "teacher")),
+    ("GET", "/v1/courses", everyone()),
+    ("GET", "/v1/courses/{course}", everyone()),
+    ("POST", "/v1/courses/{course}/enrolments", only(*MEMBERS)),
+    ("GET", "/v1/enrolments/{enrolment}", signed_in(404, owner=OK, teacher=OK, admin=OK)),
+    ("GET", "/v1/me/enrolments", signed_in()),
+    # notifications
+    ("GET", "/v1/me/notifications", signed_in()),
+    ("POST", "/v1/me/notifications/{notification}/read", signed_in(404, owner=OK)),
+    # operations
+    ("GET", "/v1/stats", only("teacher", "venue_manager", "welfare_officer", "admin")),
+]
+
+
+@pytest.fixture(scope="module")
+def world(palace, admin):
+    """The actors, signed in, and the objects the owner owns."""
+    unit = admin.post("/v1/units", json={"name": "Matrix Steelworks branch"}).json()["id"]
+    other_unit = admin.post("/v1/units", json={"name": "Matrix Harbour branch"}).json()["id"]
+    owner = new_member(palace.url, "Owner Chen")
+    actors = {
+        "anonymous": Client(palace.url), "owner": owner, "stranger": new_member(palace.url, "Stranger Wu"),
+        "unit_admin": new_staff(palace.url, admin, ["unit_admin"], unit_id=unit),
+        "other_unit_admin": new_staff(palace.url, admin, ["unit_admin"], unit_id=other_unit),
+        "admin": admin,
+        **{role: new_staff(palace.url, admin, [role]) for role in ("teacher", "venue_manager", "welfare_officer")},
+    }
+    owner_phone = owner.get("/v1/me").json()["phone"]
+    assert admin.post(f"/v1/units/{unit}/members", json={"phone": owner_phone}).status_code == 200
+    course = admin.post("/v1/courses", json={"title": "Matrix choir", "capacity": 30}).json()["id"]
+    enrolment = owner.post(f"/v1/courses/{course}/enrolments").json()["id"]
+    notification = eventually(lambda: owner.get("/v1/me/notifications").json())[0]["id"]
+
+    def fresh_unit_member():
+        member = new_member(palace.url)
+        phone = member.get("/v1/me").json()["phone"]
+        assert admin.post(f"/v1/units/{unit}/members", json={"phone": phone}).status_code == 200
+        return member.id
+
+    objects = {"owner": lambda: owner.id, "unit": lambda: unit, "course": lambda: course,
+               "enrolment": lambda: enrolment, "notification": lambda: notification,
+               "fresh_account": lambda: new_member(palace.url).id, "fresh_unit_member": fresh_unit_member}
+    return actors, objects
+
+
+def _outcome(status):
+    return status if status in (401, 403, 404) else OK
+
+
+@pytest.mark.parametrize("method,path,expected", MATRIX, ids=[f"{m} {p}" for m, p, _ in MATRIX])
+def test_access(world, method, path, expected):
+    actors, objects = world
+    wrong = {}
+    for actor in ACTORS:
+        url = path.format(**{name: make() for name, make in objects.items() if "{" + name + "}" in path})
+        answer = actors[actor].http.request(method, actors[actor].base + url, json={}, timeout=15)
+        assert answer.status_code < 500, f"{actor}: {answer.status_code} {answer.text}"
+        if _outcome(answer.status_code) != expected[actor]:
+            wrong[actor] = (answer.status_code, answer.text[:200])
+    assert not wrong, f"expected {expected}, but: {wrong}"
+
+
+def test_every_operation_of_the_api_is_in_the_matrix(palace):
+    document = Client(palace.url).get("/openapi.json").json()
+    documented = {(method.upper(), path) for path, item in document["paths"].items() for method in item
+                  if method in ("get", "post", "put", "patch", "delete")}
+    in_matrix = {(method, _shape(path)) for method, path, _ in MATRIX}
+    missing = {(m, p) for m, p in documented if (m, _shape(p)) not in in_matrix}
+    assert not missing, f"operations with no row in the access matrix: {sorted(missing)}"
+
+
+def _shape(path):
+    """/v1/courses/{course_id} -> /v1/courses/{}"""
+    return "/".join("{}" if part.startswith("{") else part for part in path.split("/"))

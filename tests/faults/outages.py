@@ -1,0 +1,41 @@
+"""Taking this machine's RabbitMQ and PostgreSQL away and back, for the fault tests."""
+import subprocess
+import time
+from pathlib import Path
+
+import psycopg
+
+from services.common import config
+
+
+def broker_down():
+    subprocess.run(["rabbitmqctl", "stop_app"], check=True, capture_output=True, timeout=60)
+
+
+def broker_up():
+    subprocess.run(["rabbitmqctl", "start_app"], check=True, capture_output=True, timeout=120)
+    subprocess.run(["rabbitmqctl", "await_startup"], check=True, capture_output=True, timeout=120)
+
+
+def database_restart():
+    version = sorted(p.name for p in Path("/etc/postgresql").iterdir())[-1]
+    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart", "-m", "fast"],
+                   check=True, capture_output=True, timeout=120)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            psycopg.connect(f"{config.pg_server()}/postgres", connect_timeout=2).close()
+            return
+        except psycopg.Error:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def outbox_backlog(stack):
+    """Unsent events in every part's outbox."""
+    total = 0
+    for part in config.DATABASES:
+        with stack.db(part) as conn:
+            total += conn.execute("SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL").fetchone()["n"]
+    return total

@@ -1,0 +1,21 @@
+"""Settings come from the environment, or from a file named by NAME_FILE (docker secrets)."""
+from services.common import config
+
+
+def test_a_setting_is_read_from_the_environment(monkeypatch):
+    monkeypatch.setenv("PALACE_TOKEN_SECRET", "from-env")
+    assert config.env("PALACE_TOKEN_SECRET", "default") == "from-env"
+
+
+def test_a_secret_is_read_from_the_file_its_FILE_variable_names(monkeypatch, tmp_path):
+    secret = tmp_path / "token_secret"
+    secret.write_text("from-a-file\n")
+    monkeypatch.delenv("PALACE_TOKEN_SECRET", raising=False)
+    monkeypatch.setenv("PALACE_TOKEN_SECRET_FILE", str(secret))
+    assert config.env("PALACE_TOKEN_SECRET", "default") == "from-a-file"
+
+
+def test_an_unset_setting_takes_its_default(monkeypatch):
+    monkeypatch.delenv("PALACE_RPC_TIMEOUT", raising=False)
+    monkeypatch.delenv("PALACE_RPC_TIMEOUT_FILE", raising=False)
+    assert config.rpc_timeout() == 5.0
