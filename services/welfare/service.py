@@ -502,7 +502,9 @@ class WelfareService:
             unit = self.caller.unit
             if unit_id and str(unit_id) != unit:
                 raise Forbidden("a unit administrator enrols members of their own unit only", "not-your-unit")
-        elif self.caller.has("admin", "welfare_officer") and unit_id:
+        elif self.caller.has("admin", "welfare_officer"):
+            if not unit_id:
+                raise Invalid("name the unit whose members these are", errors={"unit_id": ["is required for officers"]})
             unit = object_id(unit_id, "unit")
         else:
             raise Forbidden("only a unit administrator (for their unit) can enrol members", "not-a-unit-admin")
