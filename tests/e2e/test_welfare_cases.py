@@ -61,6 +61,10 @@ def test_relief_above_the_threshold_needs_two_officers_then_is_paid_exactly_once
         ("commitment", "available", "-4500.00"), ("commitment", "committed", "4500.00"),
         ("payout", "committed", "-4500.00"), ("payout", "paid_out", "4500.00")]
     assert member.get(f"/v1/welfare/applications/{application['id']}").json()["state"] == "paid"
+    told = eventually(lambda: {n["event_type"]: n for n in member.get("/v1/me/notifications").json()}
+                      if len(member.get("/v1/me/notifications").json()) >= 3 else None)
+    assert {"welfare.application_submitted", "welfare.application_decided", "welfare.payout_made"} <= set(told)
+    assert "4,500.00" in told["welfare.payout_made"]["title"] + told["welfare.payout_made"]["body"]
 
 
 def test_nobody_approves_their_own_application_or_one_they_submitted(palace, officers):
