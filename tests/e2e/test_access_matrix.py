@@ -7,6 +7,8 @@ Each row names an operation and what each actor gets:
 Path parameters name objects made in the `world` fixture: `owner` owns them, `stranger` is
 another member, `unit_admin` runs the owner's unit and `other_unit_admin` another unit."""
 import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -33,6 +35,7 @@ def only(*actors, otherwise=403, **overrides):
 
 
 MEMBERS = ("owner", "stranger")
+OFFICERS = ("welfare_officer", "admin")
 
 MATRIX = [
     # accounts
@@ -87,6 +90,34 @@ MATRIX = [
     ("GET", "/v1/notify/failed-deliveries", only("admin")),
     ("POST", "/v1/notify/deliveries/{missing}/replay", only(admin=404)),
     ("POST", "/v1/notify/preview", only("admin")),
+    # welfare and mutual aid (OFFICERS: welfare_officer and admin)
+    ("GET", "/v1/welfare/programmes", everyone()),
+    ("POST", "/v1/welfare/applications", signed_in()),
+    ("GET", "/v1/welfare/applications", signed_in()),
+    ("GET", "/v1/welfare/applications/{application}", signed_in(404, owner=OK, welfare_officer=OK, admin=OK)),
+    ("GET", "/v1/welfare/applications/{application}/reads",
+     signed_in(404, owner=OK, welfare_officer=OK, admin=OK)),
+    ("POST", "/v1/welfare/applications/{application}/submission",
+     signed_in(404, owner=OK, welfare_officer=403, admin=403)),
+    ("POST", "/v1/welfare/applications/{application}/decisions", only(*OFFICERS)),
+    ("POST", "/v1/welfare/applications/{application}/assignment", only(*OFFICERS)),
+    ("POST", "/v1/welfare/applications/{application}/payouts", only(*OFFICERS)),
+    ("POST", "/v1/welfare/applications/{application}/appointments", only(*OFFICERS)),
+    ("GET", "/v1/welfare/funds/{fund}/ledger", only(*OFFICERS)),
+    ("POST", "/v1/welfare/funds/{fund}/budgets", only("admin")),
+    ("POST", "/v1/mutual-aid/plans", only(*OFFICERS)),
+    ("GET", "/v1/mutual-aid/plans", everyone()),
+    ("GET", "/v1/mutual-aid/plans/{plan}", everyone()),
+    ("POST", "/v1/mutual-aid/plans/{plan}/contributions", only(*OFFICERS)),
+    ("POST", "/v1/mutual-aid/plans/{plan}/enrolments", only("unit_admin", "other_unit_admin", *OFFICERS)),
+    ("GET", "/v1/mutual-aid/plans/{plan}/enrolments", only("unit_admin", "other_unit_admin", *OFFICERS)),
+    ("GET", "/v1/mutual-aid/imports/{enrolment_import}",
+     signed_in(404, unit_admin=OK, welfare_officer=OK, admin=OK)),
+    ("POST", "/v1/mutual-aid/claims", signed_in()),
+    ("GET", "/v1/mutual-aid/claims", signed_in()),
+    ("GET", "/v1/mutual-aid/claims/{claim}", signed_in(404, owner=OK, welfare_officer=OK, admin=OK)),
+    ("POST", "/v1/mutual-aid/claims/{claim}/decisions", only(*OFFICERS)),
+    ("POST", "/v1/mutual-aid/claims/{claim}/payouts", only(*OFFICERS)),
     # operations
     ("GET", "/v1/stats", only("teacher", "venue_manager", "welfare_officer", "admin")),
 ]
@@ -141,7 +172,30 @@ def world(palace, admin):
                "fresh_course": lambda: admin.post("/v1/courses", json={"title": "Matrix dance",
                                                                         "capacity": 5}).json()["id"],
                "missing": lambda: str(uuid.uuid4())}
+    objects.update(_welfare_objects(actors, unit))
     return actors, objects
+
+
+def _welfare_objects(actors, unit):
+    """The owner's legal-aid case, a plan the owner's unit enrolled them in, the import, a claim."""
+    owner, admin = actors["owner"], actors["admin"]
+    application = owner.post("/v1/welfare/applications", json={"programme": "legal_aid", "reason": "unpaid wages"})
+    plan = admin.post("/v1/mutual-aid/plans", json={"year": 2026, "name": "Matrix plan", "contribution": "60.00",
+                                                    "rules": {"hospital_daily": "50.00", "hospital_deductible_days": 3,
+                                                              "hospital_max_days": 90, "waiting_days": 90,
+                                                              "critical_illness": "10000.00", "yearly_cap": "15000.00",
+                                                              "accident": {"minor": "500.00", "moderate": "2000.00",
+                                                                           "severe": "5000.00",
+                                                                           "disability": "10000.00"}}}).json()["id"]
+    upload = actors["unit_admin"].post(f"/v1/mutual-aid/plans/{plan}/enrolments",
+                                       data=f"name,national_id,member_id\nOwner Chen,11010519491231002X,{owner.id}\n",
+                                       headers={"Content-Type": "text/csv"}).json()["id"]
+    eventually(lambda: actors["unit_admin"].get(f"/v1/mutual-aid/imports/{upload}").json()["status"] == "done")
+    claim = owner.post("/v1/mutual-aid/claims", json={"plan_id": plan, "kind": "accident", "details": {
+        "severity": "minor"}, "event_date": datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()})
+    assert application.status_code == claim.status_code == 201, (application.text, claim.text)
+    return {"application": lambda: application.json()["id"], "fund": lambda: "hardship_relief",
+            "plan": lambda: plan, "enrolment_import": lambda: upload, "claim": lambda: claim.json()["id"]}
 
 
 def _outcome(status):
