@@ -59,6 +59,27 @@ MATRIX = [
     # notifications
     ("GET", "/v1/me/notifications", signed_in()),
     ("POST", "/v1/me/notifications/{notification}/read", signed_in(404, owner=OK)),
+    # rooms
+    ("POST", "/v1/sites", only("venue_manager", "admin")),
+    ("GET", "/v1/sites", everyone()),
+    ("POST", "/v1/rooms", only("venue_manager", "admin")),
+    ("GET", "/v1/rooms", everyone()),
+    ("GET", "/v1/rooms/availability", everyone()),
+    ("GET", "/v1/rooms/utilisation", only("venue_manager", "admin")),
+    ("GET", "/v1/rooms/{room}", everyone()),
+    ("GET", "/v1/rooms/{room}/calendar.ics", everyone()),
+    ("POST", "/v1/bookings", signed_in()),
+    ("GET", "/v1/bookings", signed_in()),
+    ("GET", "/v1/bookings/calendar.ics", signed_in()),
+    ("GET", "/v1/bookings/{booking}", signed_in(404, owner=OK, venue_manager=OK, admin=OK)),
+    ("PATCH", "/v1/bookings/{booking}", signed_in(404, owner=OK, venue_manager=OK, admin=OK)),
+    ("POST", "/v1/bookings/{booking}/approve", only("venue_manager", "admin")),
+    ("POST", "/v1/bookings/{booking}/reject", only("venue_manager", "admin")),
+    ("POST", "/v1/bookings/{booking}/checkin", signed_in(404, owner=OK, venue_manager=OK, admin=OK)),
+    ("POST", "/v1/bookings/{booking}/cancel", signed_in(404, owner=OK, venue_manager=OK, admin=OK)),
+    ("POST", "/v1/closures", only("venue_manager", "admin")),
+    ("GET", "/v1/calendar/{year}", everyone()),
+    ("POST", "/v1/calendar/days", only("venue_manager", "admin")),
     # operations
     ("GET", "/v1/stats", only("teacher", "venue_manager", "welfare_officer", "admin")),
 ]
@@ -82,6 +103,11 @@ def world(palace, admin):
     course = admin.post("/v1/courses", json={"title": "Matrix choir", "capacity": 30}).json()["id"]
     enrolment = owner.post(f"/v1/courses/{course}/enrolments").json()["id"]
     notification = eventually(lambda: owner.get("/v1/me/notifications").json())[0]["id"]
+    site = admin.post("/v1/sites", json={"name": "Matrix Workers' Home", "kind": "shared"}).json()["id"]
+    room = admin.post("/v1/rooms", json={"site_id": site, "name": "Matrix hall", "capacity": 50}).json()["id"]
+    booking = owner.post("/v1/bookings", json={"room_id": room, "title": "Matrix rehearsal",
+                                               "starts_at": "2030-03-05T19:00:00+08:00",
+                                               "ends_at": "2030-03-05T21:00:00+08:00"}).json()["id"]
 
     def fresh_unit_member():
         member = new_member(palace.url)
@@ -91,6 +117,7 @@ def world(palace, admin):
 
     objects = {"owner": lambda: owner.id, "unit": lambda: unit, "course": lambda: course,
                "enrolment": lambda: enrolment, "notification": lambda: notification,
+               "room": lambda: room, "booking": lambda: booking, "year": lambda: "2026",
                "fresh_account": lambda: new_member(palace.url).id, "fresh_unit_member": fresh_unit_member}
     return actors, objects
 
