@@ -1,16 +1,20 @@
-"""A member's notifications: answered by the notify service over RPC."""
+"""A member's notifications, preferences and contacts; the failed deliveries for ops.
+Answered by the notify service over RPC."""
 from gateway import auth
+from gateway.idempotency import run_once
 from gateway.openapi import operation
-from gateway.routes import PAGING, paging
+from gateway.routes import PAGING, paging, read_body
 from gateway.rpc import call
-from services.notify.schemas import InboxEntrySchema
+from services.notify.schemas import (ContactsSchema, DeliverySchema, InboxEntrySchema, PreferencesSchema,
+                                     PreviewSchema, RenderedSchema)
 
 TAG = "notifications"
 
 
 class MyNotifications:
-    doc = {"get": operation("My notifications, newest first", tag=TAG, response=InboxEntrySchema, many=True,
-                            query=(*PAGING, ("unread", "boolean")), errors=(400,))}
+    doc = {"get": operation("My notifications, newest first; `unread=true` or `read=true` filters them",
+                            tag=TAG, response=InboxEntrySchema, many=True,
+                            query=(*PAGING, ("unread", "boolean"), ("read", "boolean")), errors=(400,))}
 
     def __init__(self, gateway):
         self.gateway = gateway
@@ -18,7 +22,9 @@ class MyNotifications:
     @auth.require()
     def on_get(self, req, resp):
         unread = req.get_param_as_bool("unread", default=False)
-        resp.media = call("notify", "my_inbox", **paging(req), unread_only=unread, context=auth.caller(req))
+        read = req.get_param_as_bool("read", default=False)
+        resp.media = call("notify", "my_inbox", **paging(req), unread_only=unread, read_only=read,
+                          context=auth.caller(req))
 
 
 class ReadNotification:
@@ -32,6 +38,89 @@ class ReadNotification:
         resp.media = call("notify", "mark_read", notification_id, context=auth.caller(req))
 
 
+class MyPreferences:
+    doc = {
+        "get": operation("My notification preferences (the defaults until I change them)", tag=TAG,
+                         response=PreferencesSchema, errors=()),
+        "put": operation("Change my notification preferences: the fields sent replace mine, categories one "
+                         "by one; channels per category are tried in order (the inbox always keeps a copy)",
+                         tag=TAG, body=PreferencesSchema, response=PreferencesSchema, errors=(400, 415, 422)),
+    }
+
+    def __init__(self, gateway):
+        self.gateway = gateway
+
+    @auth.require()
+    def on_get(self, req, resp):
+        resp.media = call("notify", "get_preferences", context=auth.caller(req))
+
+    @auth.require()
+    def on_put(self, req, resp):
+        resp.media = call("notify", "put_preferences", read_body(req), context=auth.caller(req))
+
+
+class MyContacts:
+    doc = {
+        "get": operation("Where I can be reached", tag=TAG, response=ContactsSchema, errors=()),
+        "put": operation("Set where I can be reached: phone, email, WeChat openid (one left out is cleared)",
+                         tag=TAG, body=ContactsSchema, response=ContactsSchema, errors=(400, 415, 422)),
+    }
+
+    def __init__(self, gateway):
+        self.gateway = gateway
+
+    @auth.require()
+    def on_get(self, req, resp):
+        resp.media = call("notify", "get_contacts", context=auth.caller(req))
+
+    @auth.require()
+    def on_put(self, req, resp):
+        resp.media = call("notify", "put_contacts", read_body(req), context=auth.caller(req))
+
+
+class FailedDeliveries:
+    doc = {"get": operation("Deliveries that failed for good, newest first", tag=TAG, response=DeliverySchema,
+                            many=True, roles=("admin",), query=PAGING, errors=(400,))}
+
+    def __init__(self, gateway):
+        self.gateway = gateway
+
+    @auth.require("admin")
+    def on_get(self, req, resp):
+        resp.media = call("notify", "failed_deliveries", **paging(req), context=auth.caller(req))
+
+
+class ReplayDelivery:
+    doc = {"post": operation("Send a failed delivery again, from its first attempt", tag=TAG,
+                             response=DeliverySchema, roles=("admin",), idempotent=True, errors=(404, 409, 422))}
+
+    def __init__(self, gateway):
+        self.gateway = gateway
+
+    @auth.require("admin")
+    def on_post(self, req, resp, delivery_id):
+        run_once(self.gateway.db, req, resp, {}, lambda key: (
+            200, call("notify", "replay_delivery", delivery_id, context=auth.caller(req, key))))
+
+
+class Preview:
+    doc = {"post": operation("Preview the message of an event type in a language, for every channel", tag=TAG,
+                             body=PreviewSchema, response=RenderedSchema, roles=("admin",),
+                             errors=(400, 415, 422))}
+
+    def __init__(self, gateway):
+        self.gateway = gateway
+
+    @auth.require("admin")
+    def on_post(self, req, resp):
+        resp.media = call("notify", "preview", read_body(req), context=auth.caller(req))
+
+
 def routes(gateway):
     return [("/v1/me/notifications", MyNotifications(gateway)),
-            ("/v1/me/notifications/{notification_id}/read", ReadNotification(gateway))]
+            ("/v1/me/notifications/{notification_id}/read", ReadNotification(gateway)),
+            ("/v1/me/notification-preferences", MyPreferences(gateway)),
+            ("/v1/me/contacts", MyContacts(gateway)),
+            ("/v1/notify/failed-deliveries", FailedDeliveries(gateway)),
+            ("/v1/notify/deliveries/{delivery_id}/replay", ReplayDelivery(gateway)),
+            ("/v1/notify/preview", Preview(gateway))]

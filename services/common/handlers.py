@@ -16,7 +16,7 @@ import functools
 import logging
 
 import eventlet
-from kombu import Connection, Queue
+from kombu import Connection, Queue, binding
 from marshmallow import ValidationError
 from nameko.events import EventHandler
 from nameko.messaging import Consumer
@@ -57,10 +57,24 @@ def side_queues(queue_name, delays):
     return retries + [Queue(dead_queue_name(queue_name), durable=True)]
 
 
+def event_types_of(event_type):
+    """The event types a handler takes: one name, or a tuple/list/set of names."""
+    if isinstance(event_type, str):
+        return (event_type,)
+    return tuple(sorted(set(event_type)))
+
+
 def handler_queue(source_service, event_type, service, method_name):
-    """The durable queue of one handler, named as nameko names a service-pool handler's queue."""
-    return Queue(f"evt-{source_service}-{event_type}--{service}.{method_name}",
-                 exchange=exchange(source_service), routing_key=event_type, durable=True, auto_delete=False)
+    """The durable queue of one handler, named as nameko names a service-pool handler's queue.
+
+    A handler of several event types of one source gets one queue bound once per type,
+    named `evt-<source>--<service>.<method>` (a single type keeps nameko's name)."""
+    if isinstance(event_type, str):
+        return Queue(f"evt-{source_service}-{event_type}--{service}.{method_name}",
+                     exchange=exchange(source_service), routing_key=event_type, durable=True, auto_delete=False)
+    source = exchange(source_service)
+    return Queue(f"evt-{source_service}--{service}.{method_name}", durable=True, auto_delete=False,
+                 bindings=[binding(source, routing_key=t) for t in event_types_of(event_type)])
 
 
 class ReliableEventHandler(EventHandler):
@@ -117,7 +131,17 @@ class ReliableEventHandler(EventHandler):
 
 def reliable_handler(source_service, event_type):
     """Decorate `method(self, conn, event)`: it runs once per event, inside a transaction of
-    `self.db` that also records the event as handled. `event` is the validated envelope."""
+    `self.db` that also records the event as handled. `event` is the validated envelope.
+
+    `event_type` is one event type, or several of the same source (a tuple or list): then one
+    queue (with its retry and dead-letter queues) takes them all, and an event of another type
+    arriving there (say, after a binding was removed) is dead-lettered, not handled."""
+    if not isinstance(event_type, str):
+        event_type = event_types_of(event_type)
+        if not event_type:
+            raise ValueError("reliable_handler needs at least one event type")
+    # only a multi-type queue checks the envelope's type: a single-type handler behaves as before
+    accepted = None if isinstance(event_type, str) else {f"{source_service}.{t}" for t in event_type}
 
     def decorate(method):
         consumer = method.__qualname__
@@ -125,6 +149,9 @@ def reliable_handler(source_service, event_type):
         @functools.wraps(method)
         def handle(self, body):
             event = _envelope.load(body)
+            if accepted is not None and event["event_type"] not in accepted:
+                raise Invalid(f"{event['event_type']} is not an event this handler takes",
+                              errors={"event_type": [f"not one of {sorted(accepted)}"]})
             with self.db.transaction() as conn:
                 first = conn.execute(
                     "INSERT INTO processed_events (consumer, event_id) VALUES (%s, %s)"

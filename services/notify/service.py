@@ -3,15 +3,32 @@ from nameko.rpc import rpc
 
 from services.common.context import CallerProvider
 from services.common.db import Database
+from services.common.errors import EXPECTED, Conflict, Forbidden, Invalid, NotFound
 from services.common.metrics import Metrics
-from services.common.errors import EXPECTED
-from services.common.handlers import reliable_handler
-from services.common.params import object_id, page
+from services.common.params import load, object_id, page
 from services.enrolment.schemas import EnrolmentEventSchema
-from services.notify import domain, schemas, store
+from services.notify import domain, fanout, schemas, store, templates
+from services.notify.batching import reliable_batch_handler
+from services.notify.dispatch import Dispatcher
 
 _entry_out = schemas.InboxEntrySchema()
 _enrolment_event = EnrolmentEventSchema()
+_prefs = schemas.PreferencesSchema()
+_contacts = schemas.ContactsSchema()
+_preview = schemas.PreviewSchema()
+_delivery_out = schemas.DeliverySchema()
+
+# the first slice's two handlers keep their own queues; every other event of a source shares one
+FIRST_SLICE = ("enrolment_confirmed", "enrolment_waitlisted")
+ENROLMENT_EVENTS = tuple(t for t in templates.SOURCES["enrolment"] if t not in FIRST_SLICE)
+VENUES_EVENTS = templates.SOURCES["venues"]
+WELFARE_EVENTS = templates.SOURCES["welfare"]
+CHANNEL_NAMES = ("wechat", "sms", "email", "console")
+
+
+def _first_slice_check(event):
+    _enrolment_event.load(event["payload"])  # these two are checked against enrolment's own schema
+    fanout.check(event)
 
 
 class NotifyService:
@@ -20,28 +37,47 @@ class NotifyService:
     db = Database()
     metrics = Metrics()
     caller = CallerProvider()
+    dispatcher = Dispatcher()
 
     @rpc
     def ping(self):
         return {"service": self.name, "database": self.db.ping()}
 
-    @reliable_handler("enrolment", "enrolment_confirmed")
-    def on_enrolment_confirmed(self, conn, event):
-        self._tell_member(conn, event)
+    # events
 
-    @reliable_handler("enrolment", "enrolment_waitlisted")
-    def on_enrolment_waitlisted(self, conn, event):
-        self._tell_member(conn, event)
+    # every handler takes the events waiting on its queue in groups, one transaction each (batching.py)
 
-    def _tell_member(self, conn, event):
-        payload = _enrolment_event.load(event["payload"])
-        message = domain.enrolment_message(event["event_type"], payload)
-        store.add_to_inbox(conn, payload["member_id"], event, message)
+    @reliable_batch_handler("enrolment", "enrolment_confirmed", check=_first_slice_check)
+    def on_enrolment_confirmed(self, conn, events):
+        fanout.tell_many(conn, events)
+
+    @reliable_batch_handler("enrolment", "enrolment_waitlisted", check=_first_slice_check)
+    def on_enrolment_waitlisted(self, conn, events):
+        fanout.tell_many(conn, events)
+
+    @reliable_batch_handler("enrolment", ENROLMENT_EVENTS, check=fanout.check)
+    def on_enrolment(self, conn, events):
+        fanout.tell_many(conn, events)
+
+    @reliable_batch_handler("venues", VENUES_EVENTS, check=fanout.check)
+    def on_venues(self, conn, events):
+        fanout.tell_many(conn, events)
+
+    @reliable_batch_handler("welfare", WELFARE_EVENTS, check=fanout.check)
+    def on_welfare(self, conn, events):
+        fanout.tell_many(conn, events)
+
+    # a member's own
+
+    def _me(self):
+        if not self.caller.id:
+            raise Forbidden("sign in first", "sign-in-required")
+        return self.caller.id
 
     @rpc(expected_exceptions=EXPECTED)
-    def my_inbox(self, limit=50, offset=0, unread_only=False):
+    def my_inbox(self, limit=50, offset=0, unread_only=False, read_only=False):
         with self.db.transaction() as conn:
-            rows = store.inbox(conn, self.caller.id, *page(limit, offset), bool(unread_only))
+            rows = store.inbox(conn, self.caller.id, *page(limit, offset), bool(unread_only), bool(read_only))
         return _entry_out.dump(rows, many=True)
 
     @rpc(expected_exceptions=EXPECTED)
@@ -49,3 +85,99 @@ class NotifyService:
         entry_id = object_id(entry_id, "notification")
         with self.db.transaction() as conn:
             return _entry_out.dump(store.mark_read(conn, self.caller.id, entry_id))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_preferences(self):
+        with self.db.transaction() as conn:
+            return domain.merge_preferences(store.preferences(conn, self._me()), None)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def put_preferences(self, body):
+        """Fields given replace the stored ones (categories one by one); the rest stay."""
+        change = load(_prefs, body)
+        member = self._me()
+        with self.db.transaction() as conn:
+            store.lock_member(conn, member)
+            merged = domain.merge_preferences(store.preferences(conn, member), change)
+            store.put_preferences(conn, member, merged)
+        return merged
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_contacts(self):
+        with self.db.transaction() as conn:
+            return _contacts.dump(store.contacts(conn, self._me()))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def put_contacts(self, body):
+        """The member's phone, email and WeChat openid; one left out (or null) is cleared."""
+        data = load(_contacts, body)
+        with self.db.transaction() as conn:
+            row = store.put_contacts(conn, self._me(), data.get("phone"), data.get("email"), data.get("wechat_openid"))
+        return _contacts.dump(row)
+
+    # staff and ops
+
+    def _ops(self):
+        # the gateway always names its caller; a call with none comes from ops tooling inside
+        if self.caller.id and not self.caller.has("admin"):
+            raise Forbidden("only an admin may do this", "admin-only")
+
+    @rpc(expected_exceptions=EXPECTED)
+    def preview(self, body):
+        """The message an event would give, in one language, for every channel."""
+        data = load(_preview, body)
+        if not templates.known(data["event_type"]):
+            raise Invalid("no template for this event type", errors={"event_type": [
+                f"must be one of {sorted(templates.CATALOGUE)}"]})
+        return templates.render(data["event_type"], data["payload"], data["language"])
+
+    @rpc(expected_exceptions=EXPECTED)
+    def failed_deliveries(self, limit=50, offset=0):
+        self._ops()
+        with self.db.transaction() as conn:
+            return _delivery_out.dump(store.failed(conn, *page(limit, offset)), many=True)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def replay_delivery(self, delivery_id):
+        """Send a failed delivery again from its first attempt."""
+        self._ops()
+        delivery_id = object_id(delivery_id, "delivery")
+        with self.db.transaction() as conn:
+            row = store.replay(conn, delivery_id)
+            if row is None:
+                if store.delivery(conn, delivery_id) is None:
+                    raise NotFound(f"delivery {delivery_id} does not exist", "delivery-not-found")
+                raise Conflict("only a failed delivery can be replayed", "delivery-not-failed")
+        return _delivery_out.dump(row)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def replay_failed(self):
+        self._ops()
+        with self.db.transaction() as conn:
+            return {"replayed": store.replay_all_failed(conn)}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def member_deliveries(self, member_id):
+        self._ops()
+        member_id = object_id(member_id, "member")
+        with self.db.transaction() as conn:
+            return _delivery_out.dump(store.member_deliveries(conn, member_id), many=True)
+
+    @rpc
+    def stats(self):
+        with self.db.transaction() as conn:
+            per_channel, inbox_row, total = store.stats(conn)
+        figures = {"inbox_entries": total["n"], "inbox_unread": total["unread"],
+                   "inbox_latency_p50_ms": _ms(inbox_row["p50"]), "inbox_latency_p99_ms": _ms(inbox_row["p99"])}
+        found = {row["channel"]: row for row in per_channel}
+        for channel in CHANNEL_NAMES:
+            row = found.get(channel, {})
+            for key in ("sent", "failed", "retried", "waiting", "capped"):
+                figures[f"{channel}_{key}"] = int(row.get(key) or 0)
+            figures[f"{channel}_latency_p50_ms"] = _ms(row.get("p50"))
+            figures[f"{channel}_latency_p99_ms"] = _ms(row.get("p99"))
+        return figures
+
+
+def _ms(seconds):
+    return None if seconds is None else round(float(seconds) * 1000, 1)

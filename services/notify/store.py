@@ -1,22 +1,45 @@
 """SQL of the notify database."""
-from services.common.errors import NotFound
+from psycopg import errors as pg_errors
+from psycopg.types.json import Jsonb
+
+from services.common.errors import Invalid, NotFound
 
 ENTRY_COLUMNS = "id, event_type, title, body, created_at, read_at"
+DELIVERY_COLUMNS = ("id, member_id, event_id, event_type, category, urgent, channel, address, language, title, body,"
+                    " rendered, route, state, attempts, next_attempt_at, last_error, failover_of, event_at,"
+                    " created_at, finished_at")
 
 
-def add_to_inbox(conn, member_id, event, message):
+# inbox
+
+
+def add_to_inbox(conn, member_id, event, message, event_at=None):
     conn.execute(
-        "INSERT INTO inbox (member_id, event_id, event_type, title, body) VALUES (%s, %s, %s, %s, %s)"
+        "INSERT INTO inbox (member_id, event_id, event_type, title, body, event_at) VALUES (%s, %s, %s, %s, %s, %s)"
         " ON CONFLICT (member_id, event_id) DO NOTHING",
-        (member_id, event["event_id"], event["event_type"], message.title, message.body),
+        (member_id, event["event_id"], event["event_type"], message.title, message.body,
+         event_at or event.get("occurred_at")),
     )
 
 
-def inbox(conn, member_id, limit, offset, unread_only=False):
+def add_inbox_entries(conn, entries):
+    """Many inbox entries in one statement: (member_id, event_id, event_type, title, body, event_at)."""
+    if not entries:
+        return
+    columns = list(zip(*sorted(entries, key=lambda e: (e[0], e[1]))))
+    conn.execute(
+        "INSERT INTO inbox (member_id, event_id, event_type, title, body, event_at)"
+        " SELECT * FROM unnest(%s::uuid[], %s::uuid[], %s::text[], %s::text[], %s::text[], %s::timestamptz[])"
+        " ON CONFLICT (member_id, event_id) DO NOTHING",
+        [list(c) for c in columns])
+
+
+def inbox(conn, member_id, limit, offset, unread_only=False, read_only=False):
     return conn.execute(
         f"SELECT {ENTRY_COLUMNS} FROM inbox WHERE member_id = %s AND (NOT %s OR read_at IS NULL)"
+        " AND (NOT %s OR read_at IS NOT NULL)"
         " ORDER BY created_at DESC, id LIMIT %s OFFSET %s",
-        (member_id, unread_only, limit, offset),
+        (member_id, unread_only, read_only, limit, offset),
     ).fetchall()
 
 
@@ -29,3 +52,205 @@ def mark_read(conn, member_id, entry_id):
     if row is None:
         raise NotFound(f"notification {entry_id} does not exist", "notification-not-found")
     return row
+
+
+# contacts and preferences
+
+
+def people(conn, member_ids):
+    """{member_id: {settings, phone, email, wechat_openid}} for the members that have any."""
+    rows = conn.execute(
+        "SELECT m.id::text AS member_id, p.settings, c.phone, c.email, c.wechat_openid"
+        " FROM unnest(%s::uuid[]) AS m(id) LEFT JOIN preferences p ON p.member_id = m.id"
+        " LEFT JOIN contacts c ON c.member_id = m.id", (list(member_ids),)).fetchall()
+    return {r["member_id"]: r for r in rows}
+
+
+def contacts(conn, member_id):
+    return conn.execute("SELECT phone, email, wechat_openid FROM contacts WHERE member_id = %s",
+                        (member_id,)).fetchone() or {"phone": None, "email": None, "wechat_openid": None}
+
+
+def put_contacts(conn, member_id, phone, email, wechat_openid):
+    try:
+        with conn.transaction():
+            return _put_contacts(conn, member_id, phone, email, wechat_openid)
+    except pg_errors.CheckViolation as exc:  # the schema checks first; this is the last line
+        field = next((f for f in ("phone", "email", "wechat_openid") if f in str(exc)), "_schema")
+        raise Invalid("a contact PostgreSQL cannot keep", errors={field: ["is not a valid address"]}) from exc
+
+
+def _put_contacts(conn, member_id, phone, email, wechat_openid):
+    return conn.execute(
+        "INSERT INTO contacts (member_id, phone, email, wechat_openid) VALUES (%s, %s, %s, %s)"
+        " ON CONFLICT (member_id) DO UPDATE SET phone = excluded.phone, email = excluded.email,"
+        " wechat_openid = excluded.wechat_openid, updated_at = now()"
+        " RETURNING phone, email, wechat_openid",
+        (member_id, phone, email, wechat_openid),
+    ).fetchone()
+
+
+def preferences(conn, member_id):
+    row = conn.execute("SELECT settings FROM preferences WHERE member_id = %s", (member_id,)).fetchone()
+    return row["settings"] if row else None
+
+
+def put_preferences(conn, member_id, settings):
+    conn.execute(
+        "INSERT INTO preferences (member_id, settings) VALUES (%s, %s)"
+        " ON CONFLICT (member_id) DO UPDATE SET settings = excluded.settings, updated_at = now()",
+        (member_id, Jsonb(settings)),
+    )
+
+
+# deliveries
+
+
+def lock_member(conn, member_id):
+    """Serialise the deliveries of one member (the daily cap is counted under this lock)."""
+    conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 6))", (str(member_id),))
+
+
+def sent_today(conn, member_id, day_start, day_end):
+    """Messages that went (or will go) out to a member in the local day: one per event, failovers
+    and capped ones not counted."""
+    return conn.execute(
+        "SELECT count(DISTINCT event_id) AS n FROM deliveries WHERE member_id = %s AND failover_of IS NULL"
+        " AND state <> 'skipped' AND created_at >= %s AND created_at < %s",
+        (member_id, day_start, day_end),
+    ).fetchone()["n"]
+
+
+def add_delivery(conn, d):
+    """Insert one delivery unless the member already has this event on this channel; returns its id."""
+    row = conn.execute(
+        "INSERT INTO deliveries (member_id, event_id, event_type, category, urgent, channel, address, language,"
+        " title, body, rendered, route, state, next_attempt_at, last_error, failover_of, event_at)"
+        " VALUES (%(member_id)s, %(event_id)s, %(event_type)s, %(category)s, %(urgent)s, %(channel)s, %(address)s,"
+        " %(language)s, %(title)s, %(body)s, %(rendered)s, %(route)s, %(state)s, %(next_attempt_at)s,"
+        " %(last_error)s, %(failover_of)s, %(event_at)s)"
+        " ON CONFLICT (member_id, event_id, channel) DO NOTHING RETURNING id",
+        {**d, "rendered": Jsonb(d["rendered"]), "route": Jsonb(d["route"]),
+         "last_error": d.get("last_error"), "failover_of": d.get("failover_of")},
+    ).fetchone()
+    return row["id"] if row else None
+
+
+def claim_due(conn, limit, lease_seconds):
+    """Claim due deliveries (and those whose claim lapsed, e.g. a dispatcher that died mid-send)."""
+    return conn.execute(
+        f"UPDATE deliveries SET state = 'sending', attempts = attempts + 1,"
+        f" lease_until = now() + make_interval(secs => %s)"
+        f" WHERE id IN (SELECT id FROM deliveries WHERE state IN ('held', 'pending', 'sending')"
+        f"   AND next_attempt_at <= now() AND (state <> 'sending' OR lease_until < now())"
+        f"   ORDER BY next_attempt_at LIMIT %s FOR UPDATE SKIP LOCKED)"
+        f" RETURNING {DELIVERY_COLUMNS}",
+        (lease_seconds, limit),
+    ).fetchall()
+
+
+def mark_sent(conn, delivery_id):
+    conn.execute("UPDATE deliveries SET state = 'sent', finished_at = now(), lease_until = NULL"
+                 " WHERE id = %s", (delivery_id,))
+
+
+def mark_retry(conn, delivery_id, delay, error):
+    conn.execute("UPDATE deliveries SET state = 'pending', lease_until = NULL, last_error = %s,"
+                 " next_attempt_at = now() + make_interval(secs => %s) WHERE id = %s",
+                 (error[:1000], delay, delivery_id))
+
+
+def mark_failed(conn, delivery_id, error):
+    conn.execute("UPDATE deliveries SET state = 'failed', finished_at = now(), lease_until = NULL,"
+                 " last_error = %s WHERE id = %s", (error[:1000], delivery_id))
+
+
+def failed(conn, limit, offset):
+    return conn.execute(
+        f"SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE state = 'failed'"
+        " ORDER BY finished_at DESC, id LIMIT %s OFFSET %s", (limit, offset)).fetchall()
+
+
+def delivery(conn, delivery_id):
+    return conn.execute(f"SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE id = %s", (delivery_id,)).fetchone()
+
+
+def replay(conn, delivery_id):
+    """Send a failed delivery again, from its first attempt."""
+    row = conn.execute(
+        f"UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = now(), finished_at = NULL"
+        f" WHERE id = %s AND state = 'failed' RETURNING {DELIVERY_COLUMNS}", (delivery_id,)).fetchone()
+    return row
+
+
+def replay_all_failed(conn):
+    n = conn.execute("UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = now(),"
+                     " finished_at = NULL WHERE state = 'failed'").rowcount
+    return n
+
+
+def member_deliveries(conn, member_id):
+    return conn.execute(f"SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE member_id = %s ORDER BY created_at, id",
+                        (member_id,)).fetchall()
+
+
+# reminders
+
+
+def add_reminder(conn, member_id, subject, grp, title, place, starts_at, due_at):
+    """A reminder, or the existing one moved to its new time (if not sent yet)."""
+    conn.execute(
+        "INSERT INTO reminders (member_id, subject, grp, title, place, starts_at, due_at)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s)"
+        " ON CONFLICT (member_id, subject) DO UPDATE SET title = excluded.title, place = excluded.place,"
+        " starts_at = excluded.starts_at, due_at = excluded.due_at, grp = excluded.grp,"
+        " state = CASE WHEN reminders.state = 'cancelled' THEN 'due' ELSE reminders.state END"
+        " WHERE reminders.state <> 'sent' OR reminders.starts_at <> excluded.starts_at",
+        (member_id, subject, grp, title, place, starts_at, due_at),
+    )
+
+
+def move_reminders(conn, subject, starts_at, due_at):
+    """A session moved: its reminders (sent or not) are due again before the new time."""
+    conn.execute("UPDATE reminders SET starts_at = %s, due_at = %s, state = 'due', sent_at = NULL"
+                 " WHERE subject = %s AND state <> 'cancelled'", (starts_at, due_at, subject))
+
+
+def cancel_reminders(conn, subject=None, grp=None, member_id=None):
+    conn.execute(
+        "UPDATE reminders SET state = 'cancelled' WHERE state = 'due'"
+        " AND (%(subject)s::text IS NULL OR subject = %(subject)s) AND (%(grp)s::text IS NULL OR grp = %(grp)s)"
+        " AND (%(member)s::uuid IS NULL OR member_id = %(member)s)"
+        " AND (%(subject)s::text IS NOT NULL OR %(grp)s::text IS NOT NULL)",
+        {"subject": subject, "grp": grp, "member": member_id})
+
+
+def claim_due_reminders(conn, limit):
+    return conn.execute(
+        "UPDATE reminders SET state = 'sent', sent_at = now() WHERE id IN (SELECT id FROM reminders"
+        " WHERE state = 'due' AND due_at <= now() ORDER BY due_at LIMIT %s FOR UPDATE SKIP LOCKED)"
+        " RETURNING id, member_id, subject, title, place, starts_at, due_at", (limit,)).fetchall()
+
+
+# figures
+
+
+def stats(conn):
+    per_channel = conn.execute(
+        "SELECT channel, count(*) FILTER (WHERE state = 'sent') AS sent,"
+        " count(*) FILTER (WHERE state = 'failed') AS failed,"
+        " coalesce(sum(greatest(attempts - 1, 0)), 0) AS retried,"
+        " count(*) FILTER (WHERE state IN ('held', 'pending', 'sending')) AS waiting,"
+        " count(*) FILTER (WHERE state = 'skipped') AS capped,"
+        " percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - event_at))"
+        "   FILTER (WHERE state = 'sent') AS p50,"
+        " percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - event_at))"
+        "   FILTER (WHERE state = 'sent') AS p99"
+        " FROM deliveries GROUP BY channel").fetchall()
+    inbox_row = conn.execute(
+        "SELECT count(*) AS n,"
+        " percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM created_at - event_at)) AS p50,"
+        " percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM created_at - event_at)) AS p99"
+        " FROM inbox WHERE event_at IS NOT NULL AND created_at > now() - interval '1 day'").fetchone()
+    total = conn.execute("SELECT count(*) AS n, count(*) FILTER (WHERE read_at IS NULL) AS unread FROM inbox").fetchone()
+    return per_channel, inbox_row, total

@@ -6,6 +6,8 @@ Each row names an operation and what each actor gets:
   404  the object exists but is not the caller's to see (hidden, so ids cannot be probed)
 Path parameters name objects made in the `world` fixture: `owner` owns them, `stranger` is
 another member, `unit_admin` runs the owner's unit and `other_unit_admin` another unit."""
+import uuid
+
 import pytest
 
 from tests.e2e.conftest import Client, new_member, new_staff
@@ -80,6 +82,14 @@ MATRIX = [
     ("POST", "/v1/closures", only("venue_manager", "admin")),
     ("GET", "/v1/calendar/{year}", everyone()),
     ("POST", "/v1/calendar/days", only("venue_manager", "admin")),
+    # notifications, continued
+    ("GET", "/v1/me/notification-preferences", signed_in()),
+    ("PUT", "/v1/me/notification-preferences", signed_in()),
+    ("GET", "/v1/me/contacts", signed_in()),
+    ("PUT", "/v1/me/contacts", signed_in()),
+    ("GET", "/v1/notify/failed-deliveries", only("admin")),
+    ("POST", "/v1/notify/deliveries/{missing}/replay", only(admin=404)),
+    ("POST", "/v1/notify/preview", only("admin")),
     # operations
     ("GET", "/v1/stats", only("teacher", "venue_manager", "welfare_officer", "admin")),
 ]
@@ -118,7 +128,8 @@ def world(palace, admin):
     objects = {"owner": lambda: owner.id, "unit": lambda: unit, "course": lambda: course,
                "enrolment": lambda: enrolment, "notification": lambda: notification,
                "room": lambda: room, "booking": lambda: booking, "year": lambda: "2026",
-               "fresh_account": lambda: new_member(palace.url).id, "fresh_unit_member": fresh_unit_member}
+               "fresh_account": lambda: new_member(palace.url).id, "fresh_unit_member": fresh_unit_member,
+               "missing": lambda: str(uuid.uuid4())}
     return actors, objects
 
 

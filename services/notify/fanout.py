@@ -1,0 +1,162 @@
+"""From an event to inbox entries, scheduled reminders and deliveries, inside the handler's
+transaction (so a redelivered event, skipped by the reliable handler, sends nothing twice)."""
+import uuid
+from datetime import datetime, timedelta, timezone
+
+from services.common.errors import Invalid
+from services.notify import domain, settings, store, templates
+
+REMINDER_TYPE = "notify.reminder"
+REMINDER_IDS = uuid.UUID("6b7c2a5e-2f44-4c8e-9a51-2d0d3c1b7f00")  # namespace of reminder event ids
+
+
+def _moment(value):
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def tell(conn, event, now=None):
+    """Everything one event means for notify (see tell_many)."""
+    return tell_many(conn, [event], now)
+
+
+def check(event):
+    """Refuse, before any work, an event notify cannot handle (it is dead-lettered with the reason)."""
+    event_type = event["event_type"]
+    if not templates.known(event_type):
+        raise Invalid(f"no message for {event_type}", errors={"event_type": ["has no template"]})
+    try:
+        return domain.recipients(event["payload"])
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise Invalid(f"bad member id in {event_type}: {exc}", errors={"member_id": ["not a uuid"]}) from exc
+
+
+def tell_many(conn, events, now=None):
+    """Inbox entries, reminders and deliveries for a group of events, with a handful of statements
+    whatever the group's size. Raises Invalid for an event it has no message for."""
+    now = now or datetime.now(timezone.utc)
+    work = []
+    for event in events:
+        members = check(event)
+        _reminders(conn, event["event_type"], event["payload"], members, now)
+        if event["event_type"] != "enrolment.session_upcoming":  # told by its reminder, `lead` before
+            work.extend((event, member) for member in members)
+    if not work:
+        return 0
+    people = store.people(conn, sorted({member for _, member in work}))
+    entries, deliveries = [], []
+    for event, member in work:
+        person = people.get(member) or {}
+        prefs = domain.merge_preferences(person.get("settings"), None)
+        rendered = templates.render(event["event_type"], event["payload"], prefs["language"])
+        event_at = event.get("occurred_at") or now
+        entries.append((member, str(event["event_id"]), event["event_type"], rendered["title"], rendered["body"],
+                        event_at))
+        channels = domain.route(prefs["categories"].get(rendered["category"], []), person)
+        if channels:
+            deliveries.append((member, event, prefs, rendered, channels, event_at))
+    store.add_inbox_entries(conn, entries)
+    for member, event, prefs, rendered, channels, event_at in sorted(deliveries, key=lambda d: d[0]):
+        _deliver(conn, member, event, prefs, rendered, channels, event_at, now)
+    return len(work)
+
+
+def _deliver(conn, member_id, event, prefs, rendered, channels, event_at, now):
+    """The first delivery of a message outside the app: now, held for the quiet hours, or skipped
+    over the daily cap (counted under a lock of the member, so racing events cannot exceed it)."""
+    urgent = domain.is_urgent(rendered["urgency"], event["payload"], now)
+    store.lock_member(conn, member_id)
+    zone = prefs.get("timezone") or domain.HOME_ZONE
+    day_start, day_end = domain.local_day(now, zone)
+    allowed = domain.within_cap(store.sent_today(conn, member_id, day_start, day_end), prefs.get("daily_cap"), urgent)
+    due = domain.send_at(now, urgent, prefs.get("quiet_hours"), zone)
+    channel, address = channels[0]
+    return store.add_delivery(conn, {
+        "member_id": member_id, "event_id": event["event_id"], "event_type": event["event_type"],
+        "category": rendered["category"], "urgent": urgent, "channel": channel, "address": address,
+        "language": prefs["language"], "title": rendered["title"], "body": rendered["body"],
+        "rendered": rendered, "route": [list(c) for c in channels],
+        "state": "skipped" if not allowed else ("held" if due > now else "pending"),
+        "last_error": None if allowed else "over the member's daily cap",
+        "next_attempt_at": due, "event_at": event_at,
+    })
+
+
+def failover(conn, row):
+    """After a final failure on one channel, the same message on the member's next channel."""
+    route = [tuple(c) for c in row["route"]]
+    nxt = domain.next_channel(route, row["channel"])
+    if nxt is None:
+        return None
+    channel, address = nxt
+    return store.add_delivery(conn, {
+        **{k: row[k] for k in ("member_id", "event_id", "event_type", "category", "urgent", "language",
+                               "title", "body", "rendered", "event_at")},
+        "route": row["route"], "channel": channel, "address": address, "state": "pending",
+        "next_attempt_at": datetime.now(timezone.utc), "failover_of": row["id"],
+    })
+
+
+# reminders
+
+
+def _reminders(conn, event_type, payload, members, now):
+    lead = timedelta(minutes=settings.reminder_lead_minutes())
+    if event_type in ("enrolment.session_upcoming", "venues.booking_confirmed"):
+        starts_at = _moment(payload.get("starts_at"))
+        if starts_at is None:
+            return
+        due = domain.reminder_due(starts_at, lead, now)
+        if due is None:
+            return
+        if event_type == "enrolment.session_upcoming":
+            # a session is known by its id; without one, by its course and start
+            subject = (f"session:{payload['session_id']}" if payload.get("session_id")
+                       else f"session:{payload.get('course_id')}:{starts_at.isoformat()}")
+            grp = f"course:{payload['course_id']}" if payload.get("course_id") else None
+            title = payload.get("course_title") or payload.get("title") or "Class"
+            place = payload.get("room_name") or payload.get("place")
+        else:
+            subject = f"booking:{payload.get('booking_id')}"
+            grp = None
+            title = payload.get("title") or payload.get("room_name") or "Booking"
+            place = payload.get("room_name") or payload.get("site_name")
+        for member in members:
+            store.add_reminder(conn, member, subject, grp, str(title)[:200], place, starts_at, due)
+    elif event_type in ("venues.booking_cancelled", "venues.booking_released", "venues.booking_rejected"):
+        if payload.get("booking_id"):
+            store.cancel_reminders(conn, subject=f"booking:{payload['booking_id']}")
+    elif event_type == "enrolment.session_moved":
+        starts_at = _moment(payload.get("new_starts_at") or payload.get("starts_at"))
+        if payload.get("session_id") and starts_at is not None:
+            due = domain.reminder_due(starts_at, lead, now)
+            if due is not None:
+                store.move_reminders(conn, f"session:{payload['session_id']}", starts_at, due)
+    elif event_type == "enrolment.course_cancelled":
+        if payload.get("course_id"):
+            store.cancel_reminders(conn, grp=f"course:{payload['course_id']}")
+    elif event_type in ("enrolment.enrolment_cancelled", "enrolment.offer_expired"):
+        if payload.get("course_id"):
+            for member in members:
+                store.cancel_reminders(conn, grp=f"course:{payload['course_id']}", member_id=member)
+
+
+def send_due_reminders(conn, now=None, limit=200):
+    """Turn due reminders into messages (category `reminders`), each once."""
+    now = now or datetime.now(timezone.utc)
+    due = store.claim_due_reminders(conn, limit)
+    events = []
+    for r in due:
+        events.append({
+            "event_id": str(uuid.uuid5(REMINDER_IDS, f"{r['id']}:{r['starts_at'].isoformat()}")),
+            "event_type": REMINDER_TYPE, "occurred_at": now,
+            "payload": {"member_id": str(r["member_id"]), "title": r["title"], "place": r["place"],
+                        "starts_at": r["starts_at"].isoformat()},
+        })
+    tell_many(conn, events, now)
+    return len(due)

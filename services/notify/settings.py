@@ -1,0 +1,45 @@
+"""Notify's configuration from the environment (short pauses in tests, real ones in production)."""
+from services.common.config import env
+
+
+def backoff():
+    """(base, ceiling) seconds of the retry backoff of one channel."""
+    base, _, ceiling = env("PALACE_NOTIFY_BACKOFF", "5,900").partition(",")
+    return float(base), float(ceiling or 900)
+
+
+def max_attempts():
+    return int(env("PALACE_NOTIFY_MAX_ATTEMPTS", "6"))
+
+
+def sms_url():
+    return env("PALACE_NOTIFY_SMS_URL", "")
+
+
+def wechat_url():
+    return env("PALACE_NOTIFY_WECHAT_URL", "")
+
+
+def smtp():
+    """host:port of the mail relay, '' for none."""
+    return env("PALACE_NOTIFY_SMTP", "")
+
+
+def mail_from():
+    return env("PALACE_NOTIFY_MAIL_FROM", "palace@localhost")
+
+
+def http_timeout():
+    return float(env("PALACE_NOTIFY_HTTP_TIMEOUT", "5"))
+
+
+def reminder_lead_minutes():
+    return int(env("PALACE_NOTIFY_REMINDER_LEAD_MINUTES", "1440"))
+
+
+def poll_interval():
+    return float(env("PALACE_NOTIFY_POLL", "0.5"))
+
+
+def lease_seconds():
+    return float(env("PALACE_NOTIFY_LEASE", "60"))

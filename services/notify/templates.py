@@ -1,0 +1,268 @@
+"""The message of each event type, per language, as Jinja2 templates; no I/O.
+
+Payloads come from services built separately, so every template renders from whatever fields are
+present: a missing field renders empty (or the template's `or` fallback), never an error.
+SMS templates name the provider's pre-approved template id and its parameters (Chinese SMS
+providers only send approved templates); WeChat template messages likewise carry a template id
+and its data fields."""
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from jinja2 import ChainableUndefined, StrictUndefined
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from services.notify.domain import HOME_ZONE, LANGUAGES, Message
+
+_env = ImmutableSandboxedEnvironment(undefined=ChainableUndefined, autoescape=False, trim_blocks=True)
+_strict = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+
+
+def _when(value, zone=HOME_ZONE):
+    """An ISO time as local wall-clock time ("2026-11-21 19:00"); anything else as it is."""
+    if not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(ZoneInfo(zone))
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def _money(value):
+    if value in (None, ""):
+        return ""
+    try:
+        return f"¥{Decimal(str(value)):,.2f}"
+    except (InvalidOperation, ValueError):
+        return str(value)
+
+
+for _e in (_env, _strict):
+    _e.filters["when"] = _when
+    _e.filters["money"] = _money
+
+COURSE = "course_title or title or 'your class'"
+COURSE_ZH = "course_title or title or '课程'"
+ROOM = "room_name or room_title or title or 'your room'"
+ROOM_ZH = "room_name or room_title or title or '场地'"
+PROGRAMME = "programme_title or programme or 'your application'"
+PROGRAMME_ZH = "programme_title or programme or '申请'"
+
+
+def t(expr):
+    return "{{ " + expr + " }}"
+
+
+# event type -> category, urgency ("always" | "if_soon" | "never"), per language (title, body),
+# the SMS provider's template id with its parameters, the WeChat template id
+CATALOGUE = {
+    # enrolment
+    "enrolment.enrolment_confirmed": dict(
+        category="classes", urgency="never",
+        en=(f"Seat confirmed: {t(COURSE)}", f"Your seat in {t(COURSE)} is confirmed. See you in class."),
+        zh=(f"报名成功：{t(COURSE_ZH)}", f"您在《{t(COURSE_ZH)}》的名额已确认，期待您来上课。"),
+        sms=("SMS_PALACE_ENROL_OK", {"course": COURSE_ZH})),
+    "enrolment.enrolment_waitlisted": dict(
+        category="classes", urgency="never",
+        en=(f"On the waitlist: {t(COURSE)}",
+            f"{t(COURSE)} is full. You are number {t('position')} on the waitlist; "
+            "we will tell you as soon as a seat frees up."),
+        zh=(f"已进入候补：{t(COURSE_ZH)}", f"《{t(COURSE_ZH)}》已满，您是候补第 {t('position')} 位，有空位会第一时间通知您。"),
+        sms=("SMS_PALACE_WAITLIST", {"course": COURSE_ZH, "position": "position"})),
+    "enrolment.enrolment_promoted": dict(
+        category="classes", urgency="never",
+        en=(f"A seat freed up: {t(COURSE)}", f"Good news: you moved from the waitlist into {t(COURSE)}. Your seat is confirmed."),
+        zh=(f"候补转正：{t(COURSE_ZH)}", f"好消息：您已从候补转为《{t(COURSE_ZH)}》的正式学员。"),
+        sms=("SMS_PALACE_PROMOTED", {"course": COURSE_ZH})),
+    "enrolment.offer_made": dict(
+        category="classes", urgency="always",
+        en=(f"A seat is offered to you: {t(COURSE)}",
+            f"A seat in {t(COURSE)} is yours if you accept it before {t('(expires_at or respond_by or deadline) | when')}."),
+        zh=(f"候补名额待确认：{t(COURSE_ZH)}",
+            f"《{t(COURSE_ZH)}》有一个名额给您，请在 {t('(expires_at or respond_by or deadline) | when')} 前确认。"),
+        sms=("SMS_PALACE_OFFER", {"course": COURSE_ZH, "deadline": "(expires_at or respond_by or deadline) | when"})),
+    "enrolment.offer_expired": dict(
+        category="classes", urgency="never",
+        en=(f"Offer expired: {t(COURSE)}", f"The seat offered to you in {t(COURSE)} was not accepted in time and has gone to the next person."),
+        zh=(f"名额已过期：{t(COURSE_ZH)}", f"《{t(COURSE_ZH)}》为您保留的名额已过期，已顺延给下一位。"),
+        sms=("SMS_PALACE_OFFER_EXPIRED", {"course": COURSE_ZH})),
+    "enrolment.enrolment_cancelled": dict(
+        category="classes", urgency="never",
+        en=(f"Enrolment cancelled: {t(COURSE)}", f"Your enrolment in {t(COURSE)} is cancelled.{{% if reason %}} Reason: {t('reason')}.{{% endif %}}"),
+        zh=(f"报名已取消：{t(COURSE_ZH)}", f"您在《{t(COURSE_ZH)}》的报名已取消。{{% if reason %}}原因：{t('reason')}。{{% endif %}}"),
+        sms=("SMS_PALACE_ENROL_CANCELLED", {"course": COURSE_ZH})),
+    "enrolment.lottery_drawn": dict(
+        category="classes", urgency="never",
+        en=(f"Lottery result: {t(COURSE)}",
+            f"The lottery for {t(COURSE)} was drawn: {{% if status == 'confirmed' or won %}}you have a seat."
+            f"{{% elif position %}}you are number {t('position')} on the waitlist.{{% else %}}{t('result or status')}.{{% endif %}}"),
+        zh=(f"抽签结果：{t(COURSE_ZH)}",
+            f"《{t(COURSE_ZH)}》抽签已完成：{{% if status == 'confirmed' or won %}}您已中签。"
+            f"{{% elif position %}}您是候补第 {t('position')} 位。{{% else %}}{t('result or status')}。{{% endif %}}"),
+        sms=("SMS_PALACE_LOTTERY", {"course": COURSE_ZH, "result": "status or result"})),
+    "enrolment.session_upcoming": dict(
+        category="reminders", urgency="if_soon",
+        en=(f"Class soon: {t(COURSE)}", f"{t(COURSE)} meets at {t('starts_at | when')}{{% if room_name %}} in {t('room_name')}{{% endif %}}."),
+        zh=(f"上课提醒：{t(COURSE_ZH)}", f"《{t(COURSE_ZH)}》将于 {t('starts_at | when')} 上课{{% if room_name %}}，地点：{t('room_name')}{{% endif %}}。"),
+        sms=("SMS_PALACE_CLASS_REMINDER", {"course": COURSE_ZH, "time": "starts_at | when"})),
+    "enrolment.session_moved": dict(
+        category="classes", urgency="if_soon",
+        en=(f"Class moved: {t(COURSE)}",
+            f"The {t(COURSE)} session of {t('(old_starts_at or previous_starts_at) | when')} now takes place at "
+            f"{t('(new_starts_at or starts_at) | when')}{{% if room_name %}} in {t('room_name')}{{% endif %}}."),
+        zh=(f"上课时间变更：{t(COURSE_ZH)}",
+            f"《{t(COURSE_ZH)}》原定 {t('(old_starts_at or previous_starts_at) | when')} 的课程改为 "
+            f"{t('(new_starts_at or starts_at) | when')}{{% if room_name %}}，地点：{t('room_name')}{{% endif %}}。"),
+        sms=("SMS_PALACE_SESSION_MOVED", {"course": COURSE_ZH, "time": "(new_starts_at or starts_at) | when"})),
+    "enrolment.course_cancelled": dict(
+        category="classes", urgency="if_soon",
+        en=(f"Class cancelled: {t(COURSE)}", f"{t(COURSE)} is cancelled.{{% if reason %}} Reason: {t('reason')}.{{% endif %}} We are sorry."),
+        zh=(f"课程取消：{t(COURSE_ZH)}", f"《{t(COURSE_ZH)}》已取消。{{% if reason %}}原因：{t('reason')}。{{% endif %}}抱歉给您带来不便。"),
+        sms=("SMS_PALACE_COURSE_CANCELLED", {"course": COURSE_ZH})),
+    "enrolment.certificate_issued": dict(
+        category="classes", urgency="never",
+        en=(f"Certificate ready: {t(COURSE)}", f"Congratulations: your certificate for {t(COURSE)} is ready to download."),
+        zh=(f"结业证书：{t(COURSE_ZH)}", f"恭喜您完成《{t(COURSE_ZH)}》，结业证书已可下载。"),
+        sms=("SMS_PALACE_CERTIFICATE", {"course": COURSE_ZH})),
+    "enrolment.class_request_decided": dict(
+        category="classes", urgency="never",
+        en=(f"Your class request: {t('decision or status')}",
+            f"Your request for a class{{% if title or topic %}} on {t('title or topic')}{{% endif %}} was {t('decision or status')}."
+            f"{{% if note or reason %}} {t('note or reason')}{{% endif %}}"),
+        zh=("开班申请结果", f"您的开班申请{{% if title or topic %}}《{t('title or topic')}》{{% endif %}}结果：{t('decision or status')}。"
+            f"{{% if note or reason %}}{t('note or reason')}{{% endif %}}"),
+        sms=("SMS_PALACE_CLASS_REQUEST", {"result": "decision or status"})),
+    # venues
+    "venues.booking_pending": dict(
+        category="rooms", urgency="never",
+        en=(f"Booking received: {t(ROOM)}", f"Your booking of {t(ROOM)} at {t('starts_at | when')} waits for approval."),
+        zh=(f"预约已提交：{t(ROOM_ZH)}", f"您预约的{t(ROOM_ZH)}（{t('starts_at | when')}）正在等待审批。"),
+        sms=("SMS_PALACE_BOOKING_PENDING", {"room": ROOM_ZH, "time": "starts_at | when"})),
+    "venues.booking_confirmed": dict(
+        category="rooms", urgency="never",
+        en=(f"Booking confirmed: {t(ROOM)}", f"{t(ROOM)} is yours from {t('starts_at | when')} to {t('ends_at | when')}."),
+        zh=(f"预约成功：{t(ROOM_ZH)}", f"{t(ROOM_ZH)}已为您预留：{t('starts_at | when')} 至 {t('ends_at | when')}。"),
+        sms=("SMS_PALACE_BOOKING_OK", {"room": ROOM_ZH, "time": "starts_at | when"})),
+    "venues.booking_rejected": dict(
+        category="rooms", urgency="if_soon",
+        en=(f"Booking declined: {t(ROOM)}", f"Your booking of {t(ROOM)} at {t('starts_at | when')} was declined.{{% if reason %}} Reason: {t('reason')}.{{% endif %}}"),
+        zh=(f"预约未通过：{t(ROOM_ZH)}", f"您预约的{t(ROOM_ZH)}（{t('starts_at | when')}）未通过。{{% if reason %}}原因：{t('reason')}。{{% endif %}}"),
+        sms=("SMS_PALACE_BOOKING_REJECTED", {"room": ROOM_ZH, "time": "starts_at | when"})),
+    "venues.booking_cancelled": dict(
+        category="rooms", urgency="if_soon",
+        en=(f"Booking cancelled: {t(ROOM)}", f"The booking of {t(ROOM)} at {t('starts_at | when')} is cancelled.{{% if reason %}} Reason: {t('reason')}.{{% endif %}}"),
+        zh=(f"预约已取消：{t(ROOM_ZH)}", f"{t(ROOM_ZH)}（{t('starts_at | when')}）的预约已取消。{{% if reason %}}原因：{t('reason')}。{{% endif %}}"),
+        sms=("SMS_PALACE_BOOKING_CANCELLED", {"room": ROOM_ZH, "time": "starts_at | when"})),
+    "venues.booking_released": dict(
+        category="rooms", urgency="if_soon",
+        en=(f"Booking released: {t(ROOM)}", f"The booking of {t(ROOM)} at {t('starts_at | when')} was released.{{% if reason %}} Reason: {t('reason')}.{{% endif %}}"),
+        zh=(f"预约已释放：{t(ROOM_ZH)}", f"{t(ROOM_ZH)}（{t('starts_at | when')}）的预约已释放。{{% if reason %}}原因：{t('reason')}。{{% endif %}}"),
+        sms=("SMS_PALACE_BOOKING_RELEASED", {"room": ROOM_ZH, "time": "starts_at | when"})),
+    "venues.room_closed": dict(
+        category="rooms", urgency="if_soon",
+        en=(f"Room closed: {t(ROOM)}", f"{t(ROOM)} is closed{{% if starts_at %}} from {t('starts_at | when')}{{% endif %}}{{% if ends_at %}} to {t('ends_at | when')}{{% endif %}}.{{% if reason %}} Reason: {t('reason')}.{{% endif %}}"),
+        zh=(f"场地关闭：{t(ROOM_ZH)}", f"{t(ROOM_ZH)}{{% if starts_at %}}自 {t('starts_at | when')}{{% endif %}}{{% if ends_at %}}至 {t('ends_at | when')}{{% endif %}}关闭。{{% if reason %}}原因：{t('reason')}。{{% endif %}}"),
+        sms=("SMS_PALACE_ROOM_CLOSED", {"room": ROOM_ZH, "time": "starts_at | when"})),
+    # welfare
+    "welfare.application_submitted": dict(
+        category="welfare", urgency="never",
+        en=(f"Application received: {t(PROGRAMME)}", f"We received your application{{% if amount_requested %}} for {t('amount_requested | money')}{{% endif %}}. An officer will look at it soon."),
+        zh=(f"申请已受理：{t(PROGRAMME_ZH)}", f"您的申请{{% if amount_requested %}}（{t('amount_requested | money')}）{{% endif %}}已受理，工作人员会尽快处理。"),
+        sms=("SMS_PALACE_APPLICATION_RECEIVED", {"programme": PROGRAMME_ZH})),
+    "welfare.application_decided": dict(
+        category="welfare", urgency="never",
+        en=(f"Decision on your application: {t('decision or status')}",
+            f"Your application ({t(PROGRAMME)}) was {t('decision or status')}{{% if amount %}}: {t('amount | money')}{{% endif %}}.{{% if note or reason %}} {t('note or reason')}{{% endif %}}"),
+        zh=(f"申请结果：{t('decision or status')}",
+            f"您的申请（{t(PROGRAMME_ZH)}）结果：{t('decision or status')}{{% if amount %}}，金额 {t('amount | money')}{{% endif %}}。{{% if note or reason %}}{t('note or reason')}{{% endif %}}"),
+        sms=("SMS_PALACE_APPLICATION_DECIDED", {"programme": PROGRAMME_ZH, "result": "decision or status", "amount": "amount | money"})),
+    "welfare.info_requested": dict(
+        category="welfare", urgency="never",
+        en=("More information needed", f"Your application ({t(PROGRAMME)}) needs more information: {t('note or reason or request')}"),
+        zh=("需要补充材料", f"您的申请（{t(PROGRAMME_ZH)}）需要补充材料：{t('note or reason or request')}"),
+        sms=("SMS_PALACE_INFO_REQUESTED", {"programme": PROGRAMME_ZH})),
+    "welfare.case_escalated": dict(
+        category="welfare", urgency="never",
+        en=("Your case was passed on", f"Your case ({t(PROGRAMME)}) was passed to a senior officer.{{% if reason %}} {t('reason')}{{% endif %}}"),
+        zh=("您的个案已上报", f"您的个案（{t(PROGRAMME_ZH)}）已转交上级处理。{{% if reason %}}{t('reason')}{{% endif %}}"),
+        sms=("SMS_PALACE_CASE_ESCALATED", {"programme": PROGRAMME_ZH})),
+    "welfare.payout_made": dict(
+        category="welfare", urgency="never",
+        en=(f"Payment sent: {t('amount | money')}", f"{t('amount | money')} was paid to you{{% if reference %}} (reference {t('reference')}){{% endif %}}."),
+        zh=(f"款项已发放：{t('amount | money')}", f"{t('amount | money')} 已发放给您{{% if reference %}}（流水号 {t('reference')}）{{% endif %}}。"),
+        sms=("SMS_PALACE_PAYOUT", {"amount": "amount | money", "reference": "reference"})),
+    "welfare.claim_decided": dict(
+        category="welfare", urgency="never",
+        en=(f"Mutual-aid claim: {t('decision or status')}",
+            f"Your mutual-aid claim was {t('decision or status')}{{% if amount %}}: {t('amount | money')}{{% endif %}}.{{% if note or reason %}} {t('note or reason')}{{% endif %}}"),
+        zh=(f"互助理赔结果：{t('decision or status')}",
+            f"您的互助理赔结果：{t('decision or status')}{{% if amount %}}，金额 {t('amount | money')}{{% endif %}}。{{% if note or reason %}}{t('note or reason')}{{% endif %}}"),
+        sms=("SMS_PALACE_CLAIM_DECIDED", {"result": "decision or status", "amount": "amount | money"})),
+    "welfare.mutual_aid_enrolled": dict(
+        category="welfare", urgency="never",
+        en=("You are covered by mutual aid", f"Your unit enrolled you in the mutual-aid plan{{% if plan_title or plan %}} {t('plan_title or plan')}{{% endif %}}{{% if starts_on or covered_from %}} from {t('starts_on or covered_from')}{{% endif %}}."),
+        zh=("您已加入职工互助保障", f"您所在单位已为您办理互助保障{{% if plan_title or plan %}}《{t('plan_title or plan')}》{{% endif %}}{{% if starts_on or covered_from %}}，自 {t('starts_on or covered_from')} 起生效{{% endif %}}。"),
+        sms=("SMS_PALACE_MUTUAL_AID", {"plan": "plan_title or plan"})),
+    # reminders notify makes itself (from session_upcoming and booking events)
+    "notify.reminder": dict(
+        category="reminders", urgency="if_soon",
+        en=(f"Reminder: {t('title')}", f"{t('title')} starts at {t('starts_at | when')}{{% if place %}} in {t('place')}{{% endif %}}."),
+        zh=(f"提醒：{t('title')}", f"{t('title')} 将于 {t('starts_at | when')} 开始{{% if place %}}，地点：{t('place')}{{% endif %}}。"),
+        sms=("SMS_PALACE_REMINDER", {"title": "title", "time": "starts_at | when"})),
+}
+
+SOURCES = {
+    source: tuple(sorted(k.split(".", 1)[1] for k in CATALOGUE if k.startswith(source + ".")))
+    for source in ("enrolment", "venues", "welfare")
+}
+
+
+def _compile():
+    compiled = {}
+    for event_type, spec in CATALOGUE.items():
+        sms_id, sms_params = spec["sms"]
+        compiled[event_type] = {
+            "en": tuple(_env.from_string(x) for x in spec["en"]),
+            "zh-CN": tuple(_env.from_string(x) for x in spec["zh"]),
+            "sms": (sms_id, {name: _env.from_string(t(expr)) for name, expr in sms_params.items()}),
+        }
+    return compiled
+
+
+_COMPILED = _compile()
+
+
+def known(event_type):
+    return event_type in CATALOGUE
+
+
+def spec(event_type):
+    return CATALOGUE[event_type]
+
+
+def _clean(text):
+    return " ".join(text.split())
+
+
+def render(event_type, payload, language="en"):
+    """{title, body, category, urgency, sms: {template_id, params}, wechat: {template_id, data}}.
+    KeyError for an event type without templates."""
+    compiled, meta = _COMPILED[event_type], CATALOGUE[event_type]
+    language = language if language in LANGUAGES else "en"
+    facts = {k: v for k, v in (payload or {}).items() if isinstance(k, str)}
+    title, body = (_clean(tpl.render(facts)) for tpl in compiled[language])
+    sms_id, sms_params = compiled["sms"]
+    params = {name: _clean(tpl.render(facts)) for name, tpl in sms_params.items()}
+    return {
+        "title": title[:200], "body": body[:2000], "category": meta["category"], "urgency": meta["urgency"],
+        "sms": {"template_id": sms_id, "params": params},
+        "wechat": {"template_id": sms_id.replace("SMS_", "WX_"), "data": {"first": title, "remark": body, **params}},
+    }
+
+
+def message(event_type, payload, language="en"):
+    rendered = render(event_type, payload, language)
+    return Message(rendered["title"], rendered["body"])

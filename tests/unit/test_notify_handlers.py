@@ -1,0 +1,42 @@
+"""The reliable handler taking several event types on one queue (used by notify), and the topology
+that declares those queues before any service starts."""
+import pytest
+
+from ops import topology
+from services.common.handlers import handler_queue, reliable_handler, side_queues
+from services.notify import templates
+
+
+def test_a_single_type_keeps_its_queue_name_and_binding():
+    queue = handler_queue("enrolment", "enrolment_confirmed", "notify", "on_enrolment_confirmed")
+    assert queue.name == "evt-enrolment-enrolment_confirmed--notify.on_enrolment_confirmed"
+    assert queue.routing_key == "enrolment_confirmed" and queue.exchange.name == "enrolment.events"
+    assert not queue.bindings
+
+
+def test_several_types_share_one_queue_bound_once_per_type():
+    queue = handler_queue("venues", ("booking_pending", "room_closed", "booking_pending"), "notify", "on_venues")
+    assert queue.name == "evt-venues--notify.on_venues"
+    assert sorted(b.routing_key for b in queue.bindings) == ["booking_pending", "room_closed"]
+    assert {b.exchange.name for b in queue.bindings} == {"venues.events"}
+    assert {b.exchange.arguments["alternate-exchange"] for b in queue.bindings} == {"palace.unrouted"}
+    assert [q.name for q in side_queues(queue.name, [0.2])] == [
+        "evt-venues--notify.on_venues.retry.200ms", "evt-venues--notify.on_venues.dead"]
+
+
+def test_a_handler_needs_at_least_one_type():
+    with pytest.raises(ValueError):
+        reliable_handler("venues", ())
+
+
+def test_the_topology_declares_one_queue_per_source_for_notify_covering_every_template():
+    queues = {q.name: q for q, _ in topology.handler_queues(topology.service_class("notify"))}
+    bound = set()
+    for queue in queues.values():
+        source = queue.name.split("-")[1]
+        keys = [b.routing_key for b in queue.bindings] or [queue.routing_key]
+        bound.update(f"{source}.{k}" for k in keys)
+    assert bound == {t for t in templates.CATALOGUE if not t.startswith("notify.")}
+    assert {"evt-enrolment--notify.on_enrolment", "evt-venues--notify.on_venues",
+            "evt-welfare--notify.on_welfare"} <= set(queues)
+    assert len(queues) == 5, "three shared queues and the first slice's two"
