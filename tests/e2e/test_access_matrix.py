@@ -83,6 +83,28 @@ MATRIX = [
     # notifications
     ("GET", "/v1/me/notifications", signed_in()),
     ("POST", "/v1/me/notifications/{notification}/read", signed_in(404, owner=OK)),
+    # rooms
+    ("POST", "/v1/sites", only("venue_manager", "admin")),
+    ("GET", "/v1/sites", everyone()),
+    ("POST", "/v1/rooms", only("venue_manager", "admin")),
+    ("GET", "/v1/rooms", everyone()),
+    ("GET", "/v1/rooms/availability", everyone()),
+    ("GET", "/v1/rooms/utilisation", only("venue_manager", "admin")),
+    ("GET", "/v1/rooms/{room}", everyone()),
+    ("GET", "/v1/rooms/{room}/calendar.ics", everyone()),
+    ("POST", "/v1/bookings", signed_in()),
+    ("GET", "/v1/bookings", signed_in()),
+    ("GET", "/v1/bookings/calendar.ics", signed_in()),
+    ("GET", "/v1/bookings/{booking}", signed_in(404, owner=OK, venue_manager=OK, admin=OK)),
+    ("PATCH", "/v1/bookings/{booking}", signed_in(404, owner=OK, venue_manager=OK, admin=OK)),
+    ("POST", "/v1/bookings/{booking}/approve", only("venue_manager", "admin")),
+    ("POST", "/v1/bookings/{booking}/reject", only("venue_manager", "admin")),
+    ("POST", "/v1/bookings/{booking}/checkin", signed_in(404, owner=OK, venue_manager=OK, admin=OK)),
+    ("POST", "/v1/bookings/{booking}/cancel", signed_in(404, owner=OK, venue_manager=OK, admin=OK)),
+    ("POST", "/v1/closures", only("venue_manager", "admin")),
+    ("GET", "/v1/calendar/{year}", everyone()),
+    ("POST", "/v1/calendar/days", only("venue_manager", "admin")),
+    # notifications, continued
     ("GET", "/v1/me/notification-preferences", signed_in()),
     ("PUT", "/v1/me/notification-preferences", signed_in()),
     ("GET", "/v1/me/contacts", signed_in()),
@@ -157,6 +179,11 @@ def world(palace, admin):
 
     yoga = admin.post("/v1/courses", json={"title": "Matrix yoga", "capacity": 5}).json()["id"]
     to_cancel = owner.post(f"/v1/courses/{yoga}/enrolments").json()["id"]  # cancelled once, then a 409
+    site = admin.post("/v1/sites", json={"name": "Matrix Workers' Home", "kind": "shared"}).json()["id"]
+    room = admin.post("/v1/rooms", json={"site_id": site, "name": "Matrix hall", "capacity": 50}).json()["id"]
+    booking = owner.post("/v1/bookings", json={"room_id": room, "title": "Matrix rehearsal",
+                                               "starts_at": "2030-03-05T19:00:00+08:00",
+                                               "ends_at": "2030-03-05T21:00:00+08:00"}).json()["id"]
 
     def fresh_unit_member():
         member = new_member(palace.url)
@@ -166,6 +193,7 @@ def world(palace, admin):
 
     objects = {"owner": lambda: owner.id, "unit": lambda: unit, "course": lambda: course,
                "enrolment": lambda: enrolment, "notification": lambda: notification,
+               "room": lambda: room, "booking": lambda: booking, "year": lambda: "2026",
                "fresh_account": lambda: new_member(palace.url).id, "fresh_unit_member": fresh_unit_member,
                "to_cancel": lambda: to_cancel, "certificate": lambda: certificate, "session": lambda: session,
                "lottery": lambda: lottery, "class_request": lambda: class_request,
