@@ -12,7 +12,8 @@ from gateway.routes import PAGING, paging, read_body
 from gateway.rpc import call
 from services.venues.schemas import (ActionResultSchema, ActionSchema, BookingCreateSchema, BookingEditSchema,
                                      BookingResultSchema, BookingSchema, CalendarDaySchema, ClosureCreateSchema,
-                                     ClosureSchema, RoomCreateSchema, RoomSchema, SiteCreateSchema, SiteSchema)
+                                     ClosureSchema, RoomCreateSchema, RoomSchema, SiteCreateSchema, SiteSchema,
+                                     UtilisationSchema)
 
 TAG = "rooms"
 MANAGERS = ("venue_manager", "admin")
@@ -115,6 +116,21 @@ class Availability:
         query = {k: v for k, v in query.items() if v is not None}
         query["features"] = [f for f in features if f]
         resp.media = call("venues", "availability", query, context=auth.caller(req))
+
+
+class Utilisation:
+    doc = {"get": operation("Utilisation per room (and site): hours booked, bookings, no-shows", tag=TAG,
+                            response=UtilisationSchema, many=True, roles=MANAGERS, errors=(400, 404, 422),
+                            query=(("site_id", "string"), ("days", "integer")))}
+
+    def __init__(self, gateway):
+        self.gateway = gateway
+
+    @auth.require(*MANAGERS)
+    def on_get(self, req, resp):
+        resp.media = call("venues", "utilisation", site_id=req.get_param("site_id"),
+                          days=req.get_param_as_int("days", min_value=1, max_value=366, default=28),
+                          context=auth.caller(req))
 
 
 class RoomCalendar:
@@ -256,10 +272,21 @@ class CalendarDays:
         resp.media = call("venues", "set_calendar_day", read_body(req), context=auth.caller(req))
 
 
+def _uri_limit(resources):
+    """gunicorn refuses a request line over 4094 bytes itself (414, text/html) before the API sees
+    it: documented on every operation here, as a long query or path can reach it."""
+    for _, resource in resources:
+        for op in getattr(resource, "doc", {}).values():
+            op["responses"].setdefault("414", {
+                "description": "URI too long: refused by the HTTP server before the API reads it",
+                "content": {"text/html": {"schema": {"type": "string"}}}})
+    return resources
+
+
 def routes(gateway):
-    return [
+    return _uri_limit([
         ("/v1/sites", Sites(gateway)), ("/v1/rooms", Rooms(gateway)),
-        ("/v1/rooms/availability", Availability(gateway)), ("/v1/rooms/{room_id}", Room(gateway)),
+        ("/v1/rooms/availability", Availability(gateway)), ("/v1/rooms/utilisation", Utilisation(gateway)), ("/v1/rooms/{room_id}", Room(gateway)),
         ("/v1/rooms/{room_id}/calendar.ics", RoomCalendar(gateway)),
         ("/v1/bookings", Bookings(gateway)), ("/v1/bookings/calendar.ics", MyCalendar(gateway)),
         ("/v1/bookings/{booking_id}", Booking(gateway)),
@@ -267,4 +294,4 @@ def routes(gateway):
           for action in ("approve", "reject", "cancel", "checkin")],
         ("/v1/closures", Closures(gateway)),
         ("/v1/calendar/{year}", Calendar(gateway)), ("/v1/calendar/days", CalendarDays(gateway)),
-    ]
+    ])

@@ -308,3 +308,14 @@ class BookingFilterSchema(Schema):
     series_id = fields.UUID()
     starts_from = Moment()
     starts_before = Moment()
+
+
+class UtilisationSchema(Schema):
+    room_id = fields.UUID()
+    room_name = fields.String()
+    site_id = fields.UUID()
+    site_name = fields.String()
+    booked_hours = fields.Float(metadata={"description": "hours booked (confirmed or checked in) in the period"})
+    bookings = fields.Integer()
+    no_shows = fields.Integer()
+    share = fields.Float(metadata={"description": "booked hours over a 14-hour day for every day of the period"})

@@ -8,6 +8,7 @@ from nameko.timer import timer
 
 from services.common.context import CallerProvider
 from services.common.db import Database
+from services.common.fields import EARLIEST as fields_min, LATEST as fields_max
 from services.common.errors import EXPECTED, Conflict, Forbidden, Invalid, NotFound
 from services.common.metrics import Metrics
 from services.common.outbox import Outbox
@@ -29,6 +30,7 @@ _closure_in, _closure_out = schemas.ClosureCreateSchema(), schemas.ClosureSchema
 _day_io = schemas.CalendarDaySchema()
 _reserve_in = schemas.ReserveSchema()
 _booking_event, _closed_event = schemas.BookingEventSchema(), schemas.RoomClosedSchema()
+_utilisation_out = schemas.UtilisationSchema()
 
 
 def _rule_error(exc):
@@ -155,15 +157,18 @@ class VenuesService:
                            count=rec.get("count"), on_holidays=rec["on_holidays"], makeup_days=rec["makeup_days"],
                            exceptions=[(e["from_"], e["to"], e["reason"]) for e in rec["exceptions"]])
         first = domain.local(data["starts_at"]).date()
-        horizon = rule.until or first + timedelta(weeks=rule.every_weeks * (rule.count or 1) + 1)
-        if horizon > first + timedelta(days=3660):
-            raise Invalid("a series may span at most ten years", "validation-failed",
-                          {"recurrence": {"until": ["must be within ten years of starts_at"]}})
         try:
+            horizon = rule.until or first + timedelta(weeks=rule.every_weeks * min(rule.count or 1, 10_000) + 1)
+            if horizon > first + timedelta(days=3660):
+                raise Invalid("a series may span at most ten years", "validation-failed",
+                              {"recurrence": {"until": ["must be within ten years of starts_at"]}})
             return domain.expand(data["starts_at"], data["ends_at"], rule,
                                  store.calendar_between(conn, first, horizon + timedelta(days=7)))
         except domain.RuleError as exc:
             raise _rule_error(exc) from None
+        except OverflowError:
+            raise Invalid("the series runs past the year 9999", "validation-failed",
+                          {"recurrence": ["ends after the last date we can store"]}) from None
 
     # bookings
 
@@ -368,8 +373,16 @@ class VenuesService:
                 return _action_out.dump({**booking, "affected": 0})
             shift = request["starts_at"] - booking["starts_at"] if "starts_at" in request else timedelta(0)
             length = (request["ends_at"] - request["starts_at"]) if "starts_at" in request else None
-            moved = [domain.Occurrence(t["starts_at"] + shift, t["starts_at"] + shift + (length or (t["ends_at"] - t["starts_at"])))
-                     for t in targets]
+            try:
+                moved = [domain.Occurrence(t["starts_at"] + shift,
+                                           t["starts_at"] + shift + (length or (t["ends_at"] - t["starts_at"])))
+                         for t in targets]
+            except OverflowError:
+                raise Invalid("the move runs past the year 9999", "validation-failed",
+                              {"starts_at": ["moves an occurrence past the last date we can store"]}) from None
+            if any(not (fields_min <= o.starts_at and o.ends_at <= fields_max) for o in moved):
+                raise Invalid("the move leaves the years we can store", "validation-failed",
+                              {"starts_at": ["moves an occurrence outside 1970 to 9999"]})
             if shift or length:
                 calendar = store.calendar_between(conn, domain.local(moved[0].starts_at).date(),
                                                   domain.local(moved[-1].starts_at).date())
@@ -522,7 +535,7 @@ class VenuesService:
         with self.db.transaction() as conn:
             room = store.get_room(conn, room_id)
             rows = store.room_feed(conn, room_id, datetime.now(timezone.utc) - timedelta(days=31))
-        return ical.feed(f"{room['name']} · {room['site_name']}", rows)
+        return ical.feed(f"{room['name']} · {room['site_name']}", rows, public=True)
 
     @rpc(expected_exceptions=EXPECTED)
     def my_calendar(self):
@@ -546,12 +559,16 @@ class VenuesService:
 
     @rpc(expected_exceptions=EXPECTED)
     def utilisation(self, site_id=None, days=28):
+        """Per room (and so per site): hours booked, bookings and no-shows over the last `days` days."""
+        self._require_manager()
         site_id = object_id(site_id, "site") if site_id else None
+        if not isinstance(days, int) or not 1 <= days <= 366:
+            raise Invalid("bad days", "validation-failed", {"days": ["must be 1 to 366"]})
         with self.db.transaction() as conn:
-            rows = store.utilisation(conn, site_id, int(days))
-        return [{**r, "room_id": str(r["room_id"]), "site_id": str(r["site_id"]),
-                 "booked_hours": round(float(r["booked_hours"]), 2),
-                 "share": round(float(r["booked_hours"]) / (int(days) * 14), 4)} for r in rows]
+            rows = store.utilisation(conn, site_id, days)
+        return _utilisation_out.dump([{**r, "booked_hours": round(float(r["booked_hours"]), 2),
+                                       "share": round(float(r["booked_hours"]) / (days * 14), 4)} for r in rows],
+                                     many=True)
 
     @rpc
     def stats(self):

@@ -224,3 +224,28 @@ def test_members_hear_nothing_twice_and_events_carry_the_member(palace, manager,
     assert event["body"]["event_type"] == "venues.booking_confirmed" and payload["member_id"] == member.id
     assert payload["title"] == "Choir rehearsal 合唱" and payload["starts_at"] == start.isoformat()
     eventually(lambda: Client(palace.url).get("/readyz").status_code == 200)
+
+
+def test_a_member_moves_one_occurrence_and_reads_their_own_feed(palace, manager, palace_site):
+    room = make_room(manager, palace_site)
+    start, end = evening(27)
+    member = new_member(palace.url)
+    series = member.post("/v1/bookings", booking(room, start, end, recurrence={"count": 3, "on_holidays": "keep"}))
+    assert series.status_code == 201, series.text
+    second = series.json()["bookings"][1]
+    later = datetime.fromisoformat(second["starts_at"]) + timedelta(minutes=30)
+    moved = member.patch(f"/v1/bookings/{second['id']}", {"starts_at": later.isoformat(),
+                                                          "ends_at": (later + timedelta(hours=2)).isoformat()})
+    assert moved.status_code == 200 and moved.json()["affected"] == 1, moved.text
+    assert datetime.fromisoformat(moved.json()["starts_at"]) == later
+    feed = member.get("/v1/bookings/calendar.ics")
+    assert feed.status_code == 200
+    assert len(Calendar.from_ical(feed.text).walk("VEVENT")) == 3
+    problem(Client(palace.url).get("/v1/bookings/calendar.ics"), 401)
+
+
+def test_managers_read_utilisation_per_room_and_members_may_not(palace, manager, palace_site):
+    rows = manager.get("/v1/rooms/utilisation", params={"site_id": palace_site["id"], "days": 7})
+    assert rows.status_code == 200, rows.text
+    assert rows.json() and {"room_id", "site_name", "booked_hours", "bookings", "no_shows", "share"} <= rows.json()[0].keys()
+    problem(new_member(palace.url).get("/v1/rooms/utilisation"), 403)
