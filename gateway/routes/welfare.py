@@ -196,7 +196,7 @@ def _enrolment_upload_doc():
 
 
 class Enrolments(Resource):
-    max_body = MOST_CSV_BYTES  # a city's unit uploads tens of thousands of rows at once
+    max_body = MOST_CSV_BYTES  # a city's year of enrolments is ~3 MB; the gateway's default is 1 MB
     doc = {"post": _enrolment_upload_doc(),
            "get": operation("The plan's enrolments (a unit administrator: their unit's); ID numbers masked", tag=AID,
                             response=PlanEnrolmentSchema, many=True, roles=IMPORTERS, query=PAGING,

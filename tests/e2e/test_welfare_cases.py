@@ -268,3 +268,20 @@ def test_welfare_figures_for_the_stats_route(palace):
         figures = rpc.welfare.stats()
     assert figures["payouts"] >= 3 and figures["claims_paid"] == 1 and figures["mutual_aid_enrolments"] == 2
     assert figures["cases_hardship_relief_paid"] == 1 and figures["amount_paid"] == "8000.00"
+
+
+def test_a_unit_file_larger_than_the_gateways_default_body_limit_is_imported(palace, admin, officers):
+    import random
+
+    from bench.csv_import import make_csv
+    unit = admin.post("/v1/units", {"name": f"Yantai Port Group {uuid.uuid4().hex[:6]}"}).json()["id"]
+    unit_admin = new_staff(palace.url, admin, ["unit_admin"], unit_id=unit)
+    plan = officers[0].post("/v1/mutual-aid/plans", {**PLAN, "name": f"Plan {uuid.uuid4().hex[:6]}"}).json()
+    text, bad = make_csv(25_000, random.Random(3))
+    assert len(text.encode()) > 1024 * 1024
+    upload = unit_admin.post(f"/v1/mutual-aid/plans/{plan['id']}/enrolments", data=text.encode(),
+                             headers={"Content-Type": "text/csv"})
+    assert upload.status_code == 202, upload.text
+    job = eventually(lambda: (lambda j: j if j["status"] == "done" else None)(
+        unit_admin.get(f"/v1/mutual-aid/imports/{upload.json()['id']}").json()), timeout=30)
+    assert job["enrolled_rows"] == 25_000 - len(bad) and [e["line"] for e in job["errors"]] == bad
