@@ -1,7 +1,7 @@
 # The two commands: `make run` and `make test`. Both set up .venv and check PostgreSQL and RabbitMQ.
 PY := .venv/bin/python
 
-.PHONY: venv browser run migrate test unit test-faults bench
+.PHONY: venv browser run demo migrate test unit test-faults bench
 
 venv:
 	@./scripts/bootstrap
@@ -12,6 +12,11 @@ browser:
 run: venv
 	@$(PY) -m ops.preflight
 	@$(PY) -m ops.run
+
+# `make run` with a city's palace loaded through the API, and who to sign in as
+demo: venv
+	@$(PY) -m ops.preflight
+	@$(PY) -m ops.run --demo
 
 migrate: venv
 	@$(PY) -m ops.preflight

@@ -57,7 +57,11 @@ def metrics_port(index):
     return {"PALACE_METRICS_PORT": str(base + 1 + index)}
 
 
-def main():
+def main(argv=()):
+    demo = "--demo" in argv
+    if demo:  # the demo's admin, unless one is configured
+        os.environ.setdefault("PALACE_ADMIN_PHONE", "13800000000")
+        os.environ.setdefault("PALACE_ADMIN_PASSWORD", "admin-pass-1")
     if subprocess.run(argv_here(processes.MIGRATE), cwd=ROOT).returncode != 0:
         print("migrate failed; nothing started", file=sys.stderr)
         return 1
@@ -68,6 +72,10 @@ def main():
              for i, (name, (argv, env)) in enumerate(processes.commands().items())}
     port = os.environ.get("PALACE_HTTP_PORT", "8000")
     print(f"palace is starting: gateway on http://127.0.0.1:{port} (Ctrl-C stops everything)", flush=True)
+    if demo:
+        from ops import demo as loader
+
+        threading.Thread(target=loader.main, args=(f"http://127.0.0.1:{port}",), daemon=True).start()
     code = 0
     while not stopping.wait(0.5):
         dead = [name for name, proc in procs.items() if proc.poll() is not None]
@@ -80,4 +88,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
