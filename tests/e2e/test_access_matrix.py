@@ -6,6 +6,8 @@ Each row names an operation and what each actor gets:
   404  the object exists but is not the caller's to see (hidden, so ids cannot be probed)
 Path parameters name objects made in the `world` fixture: `owner` owns them, `stranger` is
 another member, `unit_admin` runs the owner's unit and `other_unit_admin` another unit."""
+import uuid
+
 import pytest
 
 from tests.e2e.conftest import Client, new_member, new_staff
@@ -59,6 +61,14 @@ MATRIX = [
     # notifications
     ("GET", "/v1/me/notifications", signed_in()),
     ("POST", "/v1/me/notifications/{notification}/read", signed_in(404, owner=OK)),
+    ("GET", "/v1/me/notification-preferences", signed_in()),
+    ("PUT", "/v1/me/notification-preferences", signed_in()),
+    ("GET", "/v1/me/contacts", signed_in()),
+    ("PUT", "/v1/me/contacts", signed_in()),
+    ("GET", "/v1/notify/failed-deliveries", only("admin")),
+    # no delivery has failed in this world: the admin passes the role check and meets a 404
+    ("POST", "/v1/notify/deliveries/{delivery}/replay", signed_in(403, admin=404)),
+    ("POST", "/v1/notify/preview", only("admin")),
     # operations
     ("GET", "/v1/stats", only("teacher", "venue_manager", "welfare_officer", "admin")),
 ]
@@ -91,6 +101,7 @@ def world(palace, admin):
 
     objects = {"owner": lambda: owner.id, "unit": lambda: unit, "course": lambda: course,
                "enrolment": lambda: enrolment, "notification": lambda: notification,
+               "delivery": lambda: str(uuid.uuid4()),
                "fresh_account": lambda: new_member(palace.url).id, "fresh_unit_member": fresh_unit_member}
     return actors, objects
 
