@@ -3,7 +3,9 @@ the one JSON line each scenario prints."""
 import json
 import os
 import platform
+import re
 import secrets
+import subprocess
 import tempfile
 
 import requests
@@ -56,3 +58,27 @@ def report(scenario, figures, bars):
                                             f" {platform.python_version()}"}
     print(json.dumps(line, ensure_ascii=False), flush=True)
     return 0 if not missed else 1
+
+
+def wrk(base, paths, connections=64, seconds=10, token=None, threads=2):
+    """Load `paths` (taken in turn) with wrk; returns requests/s, latency percentiles in ms and
+    the count of answers that were not 2xx/3xx."""
+    headers = f'wrk.headers["Authorization"] = "Bearer {token}"\n' if token else ""
+    script = headers + "local paths = {" + ",".join(json.dumps(p) for p in paths) + "}\n" + (
+        "local i = 0\n"
+        "request = function()\n  i = i % #paths + 1\n  return wrk.format('GET', paths[i])\nend\n")
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(script)
+    done = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency",
+                           "-s", f.name, base], capture_output=True, text=True, check=True)
+    return parse_wrk(done.stdout)
+
+
+def parse_wrk(text):
+    figures = {"requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)),
+               "not_ok": int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", text)) else 0,
+               "socket_errors": sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", text))}
+    for pct in ("50", "99"):
+        value, unit = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$", text, re.M).groups()
+        figures[f"p{pct}_ms"] = round(float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit], 2)
+    return figures

@@ -76,7 +76,7 @@ class Catalog:
         return self._cached(key, lambda conn: self._many(conn, filters, limit, offset))
 
     def _one(self, conn, course_id):
-        row = conn.execute(f"SELECT {_DOC}::text AS doc FROM catalog_courses WHERE id = %s AND doc IS NOT NULL",
+        row = conn.execute(f"SELECT ({_DOC})::text AS doc FROM catalog_courses WHERE id = %s AND doc IS NOT NULL",
                            (course_id,)).fetchone()
         return row["doc"] if row else None
 

@@ -12,7 +12,7 @@ threads = int(os.environ.get("PALACE_GATEWAY_THREADS", "16"))
 wsgi_app = "gateway.app:create_app()"
 timeout = 30
 graceful_timeout = 10
-keepalive = 5
+keepalive = 75  # longer than clients idle between taps, shorter than a proxy's upstream keepalive
 loglevel = os.environ.get("PALACE_LOG_LEVEL", "info").lower()
 logconfig_dict = logs.config(loglevel.upper(), os.environ.get("PALACE_LOG_FORMAT", "json"))
 # several gateways may run on one machine (make run, the tests): no shared control socket path

@@ -1,26 +1,116 @@
-"""Courses and enrolments: answered by the enrolment service over RPC."""
+"""Terms, courses, enrolments, lotteries, attendance, certificates and class requests: answered by
+the enrolment service over RPC."""
+import html
+
 import falcon
 
 from gateway import auth, catalog, limits
 from gateway.idempotency import run_once
 from gateway.openapi import operation
+from gateway.problems import invalid
 from gateway.routes import PAGING, paging, read_body
 from gateway.rpc import call
+from services.common.fields import storable
 from services.common.params import object_id
-from services.enrolment.schemas import CourseCreateSchema, CourseSchema, EnrolmentSchema
+from services.enrolment.schemas import (
+    AttendanceRequestSchema, AttendanceResultSchema, CancelSchema, CertificateCheckSchema, ClassRequestCreateSchema,
+    ClassRequestDecisionSchema, ClassRequestSchema, ClearStrikesSchema, CourseCreateSchema, CourseSchema,
+    CourseUpdateSchema, EnrolmentSchema, EnrolRequestSchema, LotterySchema, SessionCodeSchema, StrikesSchema,
+    TermCreateSchema, TermSchema,
+)
 
 TAG = "classes"
 STAFF = ("admin", "teacher")
+COURSE_FILTERS = (("site_id", "string"), ("term_id", "string"), ("category", "string"), ("district", "string"),
+                  ("weekday", "integer"), ("evening", "boolean"), ("open_seats", "boolean"), ("q", "string"),
+                  ("state", "string"), ("allocation", "string"))
+
+
+def optional_body(req):
+    """An optional JSON body: none at all reads as {}."""
+    if not req.content_length:
+        return {}
+    return read_body(req)
+
+
+def _text_param(req, name, most=200):
+    value = req.get_param(name)
+    if value is None:
+        return None
+    try:
+        storable(value)
+    except Exception:
+        raise invalid({name: ["must be valid text"]}) from None
+    if len(value) > most:
+        raise invalid({name: [f"at most {most} characters"]})
+    return value
+
+
+def course_filters(req):
+    filters = {"site_id": req.get_param_as_uuid("site_id"), "term_id": req.get_param_as_uuid("term_id"),
+               "weekday": req.get_param_as_int("weekday", min_value=1, max_value=7),
+               "evening": req.get_param_as_bool("evening"), "open_seats": req.get_param_as_bool("open_seats"),
+               "category": _text_param(req, "category"), "district": _text_param(req, "district"),
+               "q": _text_param(req, "q"), "state": _text_param(req, "state"),
+               "allocation": _text_param(req, "allocation")}
+    for name in ("state", "allocation"):
+        if filters[name] is not None and filters[name] not in BOUNDS[name]["enum"]:
+            raise invalid({name: [f"must be one of {', '.join(BOUNDS[name]['enum'])}"]})
+    return {k: (str(v) if k in ("site_id", "term_id") else v) for k, v in filters.items() if v is not None}
+
+
+BOUNDS = {"limit": {"minimum": 1, "maximum": 200}, "offset": {"minimum": 0, "maximum": 1_000_000},
+          "weekday": {"minimum": 1, "maximum": 7},
+          "status": {"enum": ["confirmed", "waitlisted", "offered", "registered", "cancelled"]},
+          "state": {"enum": ["draft", "published", "cancelled"]},
+          "allocation": {"enum": ["first_come", "lottery"]},
+          "site_id": {"format": "uuid"}, "term_id": {"format": "uuid"},
+          "q": {"maxLength": 200}, "category": {"maxLength": 200}, "district": {"maxLength": 200},
+          "reason": {"maxLength": 500}}
+
+
+def documented(summary, **kw):
+    """operation(), with the bounds of our query parameters declared so clients know them."""
+    op = operation(summary, **kw)
+    for param in op.get("parameters", ()):
+        if param["in"] == "query":
+            param["schema"].update(BOUNDS.get(param["name"], {}))
+    return op
+
+
+def _html_operation(summary, **kw):
+    op = documented(summary, **kw)
+    op["responses"]["200"]["content"] = {"text/html": {"schema": {"type": "string"}}}
+    return op
+
+
+class Terms:
+    doc = {
+        "post": documented("Create a term", tag=TAG, body=TermCreateSchema, response=TermSchema, status=201,
+                          roles=STAFF, idempotent=True, errors=(400, 409, 422)),
+        "get": documented("List terms", tag=TAG, response=TermSchema, many=True, auth=False, query=PAGING),
+    }
+
+    def __init__(self, gateway):
+        self.gateway = gateway
+
+    @auth.require(*STAFF)
+    def on_post(self, req, resp):
+        body = read_body(req)
+        run_once(self.gateway.db, req, resp, body, lambda key: (
+            201, call("enrolment", "create_term", body, context=auth.caller(req, key))))
+
+    def on_get(self, req, resp):
+        resp.media = call("enrolment", "list_terms", **paging(req), context=auth.caller(req))
 
 
 class Courses:
     doc = {
-        "post": operation("Create a course", tag=TAG, body=CourseCreateSchema, response=CourseSchema,
-                          status=201, roles=STAFF, idempotent=True),
-        "get": operation("List courses (from the catalog, kept fresh from the enrolment events)", tag=TAG,
-                         response=CourseSchema, many=True, auth=False, errors=(400,),
-                         query=(*PAGING, ("category", "string"), ("site_id", "string"), ("open_seats", "boolean"),
-                                ("q", "string"))),
+        "post": documented("Create a course (published at once unless publish is false; a room is reserved"
+                          " for every session)", tag=TAG, body=CourseCreateSchema, response=CourseSchema,
+                          status=201, roles=STAFF, idempotent=True, errors=(400, 409, 422)),
+        "get": documented("List and search courses", tag=TAG, response=CourseSchema, many=True, auth=False,
+                         query=PAGING + COURSE_FILTERS, errors=(400, 422)),
     }
 
     def __init__(self, gateway):
@@ -33,19 +123,23 @@ class Courses:
             201, call("enrolment", "create_course", body, context=auth.caller(req, key))))
 
     def on_get(self, req, resp):
-        filters = {name: req.get_param(name) for name in req.params if name not in ("limit", "offset")}
-        if set(filters) <= set(catalog.FILTERS):
-            if "open_seats" in filters:
-                filters["open_seats"] = req.get_param_as_bool("open_seats")
+        filters, page = course_filters(req), paging(req)
+        account = req.context.account
+        if set(filters) <= set(catalog.FILTERS) and not (account and account.has(*STAFF)):
+            # the public catalog, from the gateway's event-fed read model
             resp.content_type = falcon.MEDIA_JSON
-            resp.text = self.gateway.catalog.courses(filters, **paging(req))
+            resp.text = self.gateway.catalog.courses(filters, **page)
             return
-        resp.media = call("enrolment", "list_courses", **paging(req), context=auth.caller(req))
+        resp.media = call("enrolment", "list_courses", **page, filters=filters, context=auth.caller(req))
 
 
 class Course:
-    doc = {"get": operation("A course, with seats left and waitlist length", tag=TAG, response=CourseSchema,
-                            auth=False, errors=(404,))}
+    doc = {
+        "get": documented("A course, with seats left, waitlist length and sessions", tag=TAG, response=CourseSchema,
+                         auth=False, errors=(404,)),
+        "patch": documented("Change a course (course_updated)", tag=TAG, body=CourseUpdateSchema,
+                           response=CourseSchema, roles=STAFF, errors=(400, 404, 409, 422)),
+    }
 
     def __init__(self, gateway):
         self.gateway = gateway
@@ -56,29 +150,93 @@ class Course:
         if known is not None:
             resp.content_type, resp.text = falcon.MEDIA_JSON, known
             return
-        # not in the read model yet (published a moment ago): ask the service
+        # not in the read model (yet, or a draft only staff may see): ask the service
         resp.media = call("enrolment", "get_course", course_id, context=auth.caller(req))
+
+    @auth.require(*STAFF)
+    def on_patch(self, req, resp, course_id):
+        resp.media = call("enrolment", "update_course", course_id, read_body(req), context=auth.caller(req))
+
+
+class CoursePublish:
+    doc = {"post": documented("Publish a draft course, reserving its room for every session (409 on a clash)",
+                             tag=TAG, response=CourseSchema, roles=STAFF, errors=(404, 409, 422))}
+
+    def __init__(self, gateway):
+        self.gateway = gateway
+
+    @auth.require(*STAFF)
+    def on_post(self, req, resp, course_id):
+        resp.media = call("enrolment", "publish_course", course_id, context=auth.caller(req))
+
+
+class CourseCancel:
+    doc = {"post": documented("Cancel a course: entries cancelled, room released, members told", tag=TAG,
+                             body=CancelSchema, response=CourseSchema, roles=STAFF, errors=(400, 404, 409, 422))}
+
+    def __init__(self, gateway):
+        self.gateway = gateway
+
+    @auth.require(*STAFF)
+    def on_post(self, req, resp, course_id):
+        resp.media = call("enrolment", "cancel_course", course_id, optional_body(req), context=auth.caller(req))
 
 
 class CourseEnrolments:
-    doc = {"post": operation("Enrol in a course: a seat, or a place on the waitlist", tag=TAG,
-                             response=EnrolmentSchema, status=201, roles=("member",), idempotent=True,
-                             errors=(404, 409, 422, 429))}
+    doc = {
+        "post": documented("Enrol in a course: a seat, a place on the waitlist, or interest in a lottery", tag=TAG,
+                          body=EnrolRequestSchema, response=EnrolmentSchema, status=201, roles=("member",),
+                          idempotent=True, errors=(400, 404, 409, 422, 429)),
+        "get": documented("The course's roster and waitlist (staff)", tag=TAG, response=EnrolmentSchema, many=True,
+                         roles=STAFF, query=PAGING + (("status", "string"),), errors=(400, 404, 422)),
+    }
 
     def __init__(self, gateway):
         self.gateway = gateway
 
     @auth.require("member")
     def on_post(self, req, resp, course_id):
+        body = optional_body(req)
         with self.gateway.db.transaction() as conn:
             limits.check(conn, limits.ENROLMENTS_PER_MEMBER, req.context.account.id, what="enrolment requests")
-        run_once(self.gateway.db, req, resp, {}, lambda key: (
-            201, call("enrolment", "enrol", course_id, context=auth.caller(req, key))))
+        run_once(self.gateway.db, req, resp, body, lambda key: (
+            201, call("enrolment", "enrol", course_id, body, context=auth.caller(req, key))))
+
+    @auth.require(*STAFF)
+    def on_get(self, req, resp, course_id):
+        status = _text_param(req, "status", 20)
+        if status is not None and status not in BOUNDS["status"]["enum"]:
+            raise invalid({"status": [f"must be one of {', '.join(BOUNDS['status']['enum'])}"]})
+        resp.media = call("enrolment", "course_enrolments", course_id, status,
+                          **paging(req), context=auth.caller(req))
+
+
+class CourseLottery:
+    doc = {
+        "get": documented("The draw's audit: seed, inputs, result, and whether re-running reproduces it", tag=TAG,
+                         response=LotterySchema, auth=False, errors=(404,)),
+        "post": documented("Draw the lottery now (staff)", tag=TAG, response=LotterySchema, roles=STAFF,
+                          errors=(404, 409)),
+    }
+
+    def __init__(self, gateway):
+        self.gateway = gateway
+
+    def on_get(self, req, resp, course_id):
+        resp.media = call("enrolment", "get_lottery", course_id, context=auth.caller(req))
+
+    @auth.require(*STAFF)
+    def on_post(self, req, resp, course_id):
+        resp.media = call("enrolment", "draw_lottery", course_id, context=auth.caller(req))
 
 
 class Enrolment:
-    doc = {"get": operation("One enrolment (its member or staff)", tag=TAG, response=EnrolmentSchema,
-                            errors=(404,))}
+    doc = {
+        "get": documented("One enrolment (its member or staff), with the waitlist position", tag=TAG,
+                         response=EnrolmentSchema, errors=(404,)),
+        "delete": documented("Cancel an enrolment or leave the waitlist; the next in line moves up", tag=TAG,
+                            response=EnrolmentSchema, query=(("reason", "string"),), errors=(404, 409, 422)),
+    }
 
     def __init__(self, gateway):
         self.gateway = gateway
@@ -87,10 +245,60 @@ class Enrolment:
     def on_get(self, req, resp, enrolment_id):
         resp.media = call("enrolment", "get_enrolment", enrolment_id, context=auth.caller(req))
 
+    @auth.require()
+    def on_delete(self, req, resp, enrolment_id):
+        resp.media = call("enrolment", "cancel_enrolment", enrolment_id, _text_param(req, "reason", 500),
+                          context=auth.caller(req))
+
+
+class EnrolmentAccept:
+    doc = {"post": documented("Take up a seat offered from the waitlist", tag=TAG, response=EnrolmentSchema,
+                             roles=("member",), errors=(404, 409))}
+
+    def __init__(self, gateway):
+        self.gateway = gateway
+
+    @auth.require("member")
+    def on_post(self, req, resp, enrolment_id):
+        resp.media = call("enrolment", "accept_offer", enrolment_id, context=auth.caller(req))
+
+
+class EnrolmentCertificate:
+    doc = {"get": _html_operation("The completion certificate (HTML, with its verification code)", tag=TAG,
+                                  errors=(404, 409))}
+
+    def __init__(self, gateway):
+        self.gateway = gateway
+
+    @auth.require()
+    def on_get(self, req, resp, enrolment_id):
+        cert = call("enrolment", "certificate", enrolment_id, context=auth.caller(req))
+        title, code = html.escape(cert["course_title"]), html.escape(cert["code"])
+        resp.content_type = "text/html; charset=utf-8"
+        resp.text = (
+            "<!doctype html><html lang=\"zh\"><head><meta charset=\"utf-8\"><title>Certificate of completion</title>"
+            "</head><body><main><h1>Certificate of completion 结业证书</h1>"
+            f"<p>This certifies completion of the course <strong>{title}</strong>, attending "
+            f"{cert['attended']} of {cert['sessions_count']} sessions.</p>"
+            f"<p>Issued {html.escape(cert['issued_at'])} by the Workers' Cultural Palace.</p>"
+            f"<p>Verification code: <code>{code}</code> (check it at /v1/certificates/{code})</p>"
+            "</main></body></html>")
+
+
+class Certificate:
+    doc = {"get": documented("Check a certificate's verification code (anyone)", tag=TAG,
+                            response=CertificateCheckSchema, auth=False, errors=(404,))}
+
+    def __init__(self, gateway):
+        self.gateway = gateway
+
+    def on_get(self, req, resp, code):
+        resp.media = call("enrolment", "verify_certificate", code, context=auth.caller(req))
+
 
 class MyEnrolments:
-    doc = {"get": operation("My enrolments", tag=TAG, response=EnrolmentSchema, many=True, query=PAGING,
-                            errors=(400,))}
+    doc = {"get": documented("My enrolments, with waitlist positions", tag=TAG, response=EnrolmentSchema, many=True,
+                            query=PAGING, errors=(400,))}
 
     def __init__(self, gateway):
         self.gateway = gateway
@@ -100,7 +308,108 @@ class MyEnrolments:
         resp.media = call("enrolment", "my_enrolments", **paging(req), context=auth.caller(req))
 
 
+class SessionAttendance:
+    doc = {"post": documented("Mark attendance: a teacher's register (marks) or a member's check-in (code)",
+                             tag=TAG, body=AttendanceRequestSchema, response=AttendanceResultSchema,
+                             errors=(400, 404, 409, 422))}
+
+    def __init__(self, gateway):
+        self.gateway = gateway
+
+    @auth.require()
+    def on_post(self, req, resp, session_id):
+        resp.media = call("enrolment", "record_attendance", session_id, read_body(req), context=auth.caller(req))
+
+
+class SessionCode:
+    doc = {"get": documented("A session with its check-in code (staff, shown at the door)", tag=TAG,
+                            response=SessionCodeSchema, roles=STAFF, errors=(404,))}
+
+    def __init__(self, gateway):
+        self.gateway = gateway
+
+    @auth.require(*STAFF)
+    def on_get(self, req, resp, session_id):
+        resp.media = call("enrolment", "session_code", session_id, context=auth.caller(req))
+
+
+class MemberStrikes:
+    doc = {"get": documented("A member's no-show strikes and any block (the member or staff)", tag=TAG,
+                            response=StrikesSchema, errors=(404,))}
+
+    def __init__(self, gateway):
+        self.gateway = gateway
+
+    @auth.require()
+    def on_get(self, req, resp, member_id):
+        resp.media = call("enrolment", "member_strikes", member_id, context=auth.caller(req))
+
+
+class MemberStrikesClear:
+    doc = {"post": documented("Clear a member's strikes, with a reason (staff)", tag=TAG, body=ClearStrikesSchema,
+                             response=StrikesSchema, roles=STAFF, errors=(400, 404, 422))}
+
+    def __init__(self, gateway):
+        self.gateway = gateway
+
+    @auth.require(*STAFF)
+    def on_post(self, req, resp, member_id):
+        resp.media = call("enrolment", "clear_strikes", member_id, read_body(req), context=auth.caller(req))
+
+
+class ClassRequests:
+    doc = {
+        "post": documented("Request a class at the unit's own site (unit_admin)", tag=TAG,
+                          body=ClassRequestCreateSchema, response=ClassRequestSchema, status=201,
+                          roles=("unit_admin",), idempotent=True, errors=(400, 422)),
+        "get": documented("Class requests: the unit's own (unit_admin) or all (admin)", tag=TAG,
+                         response=ClassRequestSchema, many=True, roles=("unit_admin", "admin"), query=PAGING),
+    }
+
+    def __init__(self, gateway):
+        self.gateway = gateway
+
+    @auth.require("unit_admin")
+    def on_post(self, req, resp):
+        body = read_body(req)
+        run_once(self.gateway.db, req, resp, body, lambda key: (
+            201, call("enrolment", "create_class_request", body, context=auth.caller(req, key))))
+
+    @auth.require("unit_admin", "admin")
+    def on_get(self, req, resp):
+        resp.media = call("enrolment", "list_class_requests", **paging(req), context=auth.caller(req))
+
+
+class ClassRequestDecision:
+    doc = {"post": documented("Approve (creates the course) or decline with a reason (admin)", tag=TAG,
+                             body=ClassRequestDecisionSchema, response=ClassRequestSchema, roles=("admin",),
+                             errors=(400, 404, 409, 422))}
+
+    def __init__(self, gateway):
+        self.gateway = gateway
+
+    @auth.require("admin")
+    def on_post(self, req, resp, request_id):
+        resp.media = call("enrolment", "decide_class_request", request_id, read_body(req), context=auth.caller(req))
+
+
 def routes(gateway):
-    return [("/v1/courses", Courses(gateway)), ("/v1/courses/{course_id}", Course(gateway)),
-            ("/v1/courses/{course_id}/enrolments", CourseEnrolments(gateway)),
-            ("/v1/enrolments/{enrolment_id}", Enrolment(gateway)), ("/v1/me/enrolments", MyEnrolments(gateway))]
+    return [
+        ("/v1/terms", Terms(gateway)),
+        ("/v1/courses", Courses(gateway)), ("/v1/courses/{course_id}", Course(gateway)),
+        ("/v1/courses/{course_id}/publish", CoursePublish(gateway)),
+        ("/v1/courses/{course_id}/cancel", CourseCancel(gateway)),
+        ("/v1/courses/{course_id}/enrolments", CourseEnrolments(gateway)),
+        ("/v1/courses/{course_id}/lottery", CourseLottery(gateway)),
+        ("/v1/enrolments/{enrolment_id}", Enrolment(gateway)),
+        ("/v1/enrolments/{enrolment_id}/accept", EnrolmentAccept(gateway)),
+        ("/v1/enrolments/{enrolment_id}/certificate", EnrolmentCertificate(gateway)),
+        ("/v1/certificates/{code}", Certificate(gateway)),
+        ("/v1/me/enrolments", MyEnrolments(gateway)),
+        ("/v1/sessions/{session_id}/attendance", SessionAttendance(gateway)),
+        ("/v1/sessions/{session_id}/code", SessionCode(gateway)),
+        ("/v1/members/{member_id}/strikes", MemberStrikes(gateway)),
+        ("/v1/members/{member_id}/strikes/clear", MemberStrikesClear(gateway)),
+        ("/v1/class-requests", ClassRequests(gateway)),
+        ("/v1/class-requests/{request_id}/decision", ClassRequestDecision(gateway)),
+    ]

@@ -1,5 +1,286 @@
-"""Venues: answered by the venues service over RPC."""
+"""Venues: sites, rooms, availability, bookings and their decisions, closures, the holiday
+calendar and iCal feeds, answered by the venues service over RPC."""
+import re
+
+import falcon
+
+from gateway import auth
+from gateway.idempotency import run_once
+from gateway.openapi import operation
+from gateway.problems import Problem
+from gateway.routes import PAGING, paging, read_body
+from gateway.rpc import call
+from services.venues.schemas import (ActionResultSchema, ActionSchema, BookingCreateSchema, BookingEditSchema,
+                                     BookingResultSchema, BookingSchema, CalendarDaySchema, ClosureCreateSchema,
+                                     ClosureSchema, RoomCreateSchema, RoomSchema, SiteCreateSchema, SiteSchema,
+                                     UtilisationSchema)
+
+TAG = "rooms"
+MANAGERS = ("venue_manager", "admin")
+# a '+' in a query string arrives as a space: give an ISO time its offset sign back
+_SPACED_OFFSET = re.compile(r"^(\d{4}-\d\d-\d\dT[\d:.]+) (\d\d:?\d\d)$")
+
+
+def _param(req, name):
+    value = req.get_param(name)
+    if value is not None and name in ("starts_at", "ends_at", "from", "before"):
+        value = _SPACED_OFFSET.sub(r"\1+\2", value)
+    return value
+
+
+def _optional_body(req):
+    try:
+        media = req.get_media(default_when_empty=None)
+    except falcon.MediaMalformedError as exc:
+        raise Problem(400, "malformed-json", f"the body is not valid JSON: {exc.description}") from None
+    if media is None:
+        return {}
+    if not isinstance(media, dict):
+        raise Problem(422, "validation-failed", "the request has invalid fields",
+                      {"_schema": ["the body must be a JSON object"]})
+    return media
+
+
+class Sites:
+    doc = {
+        "post": operation("Create a site: the palace or a Workers' Home", tag=TAG, body=SiteCreateSchema,
+                          response=SiteSchema, status=201, roles=MANAGERS, idempotent=True),
+        "get": operation("List sites", tag=TAG, response=SiteSchema, many=True, auth=False,
+                         query=(*PAGING, ("district", "string"), ("kind", "string")), errors=(400, 422)),
+    }
+
+    def __init__(self, gateway):
+        self.gateway = gateway
+
+    @auth.require(*MANAGERS)
+    def on_post(self, req, resp):
+        body = read_body(req)
+        run_once(self.gateway.db, req, resp, body, lambda key: (
+            201, call("venues", "create_site", body, context=auth.caller(req, key))))
+
+    def on_get(self, req, resp):
+        resp.media = call("venues", "list_sites", **paging(req), district=req.get_param("district"),
+                          kind=req.get_param("kind"), context=auth.caller(req))
+
+
+class Rooms:
+    doc = {
+        "post": operation("Create a room (a part of a divisible room names its parent_id)", tag=TAG,
+                          body=RoomCreateSchema, response=RoomSchema, status=201, roles=MANAGERS, idempotent=True,
+                          errors=(400, 409, 422)),
+        "get": operation("List rooms", tag=TAG, response=RoomSchema, many=True, auth=False,
+                         query=(*PAGING, ("site_id", "string"), ("district", "string"), ("feature", "string"),
+                                ("min_capacity", "integer")), errors=(400, 404, 422)),
+    }
+
+    def __init__(self, gateway):
+        self.gateway = gateway
+
+    @auth.require(*MANAGERS)
+    def on_post(self, req, resp):
+        body = read_body(req)
+        run_once(self.gateway.db, req, resp, body, lambda key: (
+            201, call("venues", "create_room", body, context=auth.caller(req, key))))
+
+    def on_get(self, req, resp):
+        resp.media = call("venues", "list_rooms", **paging(req), site_id=req.get_param("site_id"),
+                          district=req.get_param("district"), feature=req.get_param("feature"),
+                          min_capacity=req.get_param_as_int("min_capacity", min_value=1, max_value=100_000),
+                          context=auth.caller(req))
+
+
+class Room:
+    doc = {"get": operation("One room", tag=TAG, response=RoomSchema, auth=False, errors=(404,))}
+
+    def __init__(self, gateway):
+        self.gateway = gateway
+
+    def on_get(self, req, resp, room_id):
+        resp.media = call("venues", "get_room", room_id, context=auth.caller(req))
+
+
+class Availability:
+    doc = {"get": operation(
+        "Free rooms: capacity, features, a time (this many weeks running), at a site, in a district or anywhere",
+        tag=TAG, response=RoomSchema, many=True, auth=False, errors=(400, 422),
+        query=(("starts_at", "string"), ("ends_at", "string"), ("capacity", "integer"), ("features", "string"),
+               ("district", "string"), ("site_id", "string"), ("weeks", "integer"), *PAGING))}
+
+    def __init__(self, gateway):
+        self.gateway = gateway
+
+    def on_get(self, req, resp):
+        query = {name: _param(req, name) for name in ("starts_at", "ends_at", "capacity", "district", "site_id",
+                                                      "weeks", "limit", "offset")}
+        features = req.get_param_as_list("features") or []
+        query = {k: v for k, v in query.items() if v is not None}
+        query["features"] = [f for f in features if f]
+        resp.media = call("venues", "availability", query, context=auth.caller(req))
+
+
+class Utilisation:
+    doc = {"get": operation("Utilisation per room (and site): hours booked, bookings, no-shows", tag=TAG,
+                            response=UtilisationSchema, many=True, roles=MANAGERS, errors=(400, 404, 422),
+                            query=(("site_id", "string"), ("days", "integer")))}
+
+    def __init__(self, gateway):
+        self.gateway = gateway
+
+    @auth.require(*MANAGERS)
+    def on_get(self, req, resp):
+        resp.media = call("venues", "utilisation", site_id=req.get_param("site_id"),
+                          days=req.get_param_as_int("days", min_value=1, max_value=366, default=28),
+                          context=auth.caller(req))
+
+
+class RoomCalendar:
+    doc = {"get": operation("A room's bookings as an iCalendar feed (subscribe from a calendar app)", tag=TAG,
+                            auth=False, errors=(404,))}
+    doc["get"]["responses"]["200"]["content"] = {"text/calendar": {"schema": {"type": "string"}}}
+
+    def __init__(self, gateway):
+        self.gateway = gateway
+
+    def on_get(self, req, resp, room_id):
+        resp.content_type = "text/calendar; charset=utf-8"
+        resp.text = call("venues", "room_calendar", room_id, context=auth.caller(req))
+
+
+class MyCalendar:
+    doc = {"get": operation("My bookings as an iCalendar feed", tag=TAG, errors=())}
+    doc["get"]["responses"]["200"]["content"] = {"text/calendar": {"schema": {"type": "string"}}}
+
+    def __init__(self, gateway):
+        self.gateway = gateway
+
+    @auth.require()
+    def on_get(self, req, resp):
+        resp.content_type = "text/calendar; charset=utf-8"
+        resp.text = call("venues", "my_calendar", context=auth.caller(req))
+
+
+class Bookings:
+    doc = {
+        "post": operation("Book a room once or as a series (all of it, or with skip_conflicts the free "
+                          "occurrences and a report of the rest)", tag=TAG, body=BookingCreateSchema,
+                          response=BookingResultSchema, status=201, idempotent=True, errors=(400, 404, 409, 422)),
+        "get": operation("Bookings: staff see all, anyone else their own", tag=TAG, response=BookingSchema,
+                         many=True, errors=(400, 404, 422),
+                         query=(*PAGING, ("room_id", "string"), ("site_id", "string"), ("status", "string"),
+                                ("series_id", "string"), ("from", "string"), ("before", "string"))),
+    }
+
+    def __init__(self, gateway):
+        self.gateway = gateway
+
+    @auth.require()
+    def on_post(self, req, resp):
+        body = read_body(req)
+        run_once(self.gateway.db, req, resp, body, lambda key: (
+            201, call("venues", "create_booking", body, context=auth.caller(req, key))))
+
+    @auth.require()
+    def on_get(self, req, resp):
+        resp.media = call("venues", "list_bookings", **paging(req), room_id=req.get_param("room_id"),
+                          site_id=req.get_param("site_id"), status=req.get_param("status"),
+                          series_id=req.get_param("series_id"), starts_from=_param(req, "from"),
+                          starts_before=_param(req, "before"), context=auth.caller(req))
+
+
+class Booking:
+    doc = {
+        "get": operation("One booking (its member or staff)", tag=TAG, response=BookingSchema, errors=(404,)),
+        "patch": operation("Move or retitle one occurrence, this and the following ones, or the whole series",
+                           tag=TAG, body=BookingEditSchema, response=ActionResultSchema,
+                           errors=(400, 404, 409, 422)),
+    }
+
+    def __init__(self, gateway):
+        self.gateway = gateway
+
+    @auth.require()
+    def on_get(self, req, resp, booking_id):
+        resp.media = call("venues", "get_booking", booking_id, context=auth.caller(req))
+
+    @auth.require()
+    def on_patch(self, req, resp, booking_id):
+        resp.media = call("venues", "edit_booking", booking_id, read_body(req), context=auth.caller(req))
+
+
+class BookingAction:
+    SUMMARIES = {
+        "approve": ("Approve a pending booking", MANAGERS),
+        "reject": ("Reject a pending booking", MANAGERS),
+        "cancel": ("Cancel a booking: this occurrence, this and the following ones, or the series", ()),
+        "checkin": ("Check in to a booking (from 15 minutes before its start until the window closes)", ()),
+    }
+
+    def __init__(self, gateway, action):
+        self.gateway, self.action = gateway, action
+        summary, roles = self.SUMMARIES[action]
+        op = operation(summary, tag=TAG, body=ActionSchema, response=ActionResultSchema, roles=roles,
+                       idempotent=True, errors=(400, 404, 409, 422))
+        op["requestBody"]["required"] = False
+        self.doc = {"post": op}
+
+    @auth.require()
+    def on_post(self, req, resp, booking_id):
+        body = _optional_body(req)
+        if self.action in ("approve", "reject") and not req.context.account.has(*MANAGERS):
+            raise Problem(403, "forbidden", f"this needs one of the roles: {', '.join(MANAGERS)}")
+        run_once(self.gateway.db, req, resp, body, lambda key: (
+            200, call("venues", "act", booking_id, self.action, body, context=auth.caller(req, key))))
+
+
+class Closures:
+    doc = {"post": operation("Close a room or a whole site for a period (its bookings are cancelled)", tag=TAG,
+                             body=ClosureCreateSchema, response=ClosureSchema, status=201, roles=MANAGERS,
+                             idempotent=True, errors=(400, 404, 422))}
+
+    def __init__(self, gateway):
+        self.gateway = gateway
+
+    @auth.require(*MANAGERS)
+    def on_post(self, req, resp):
+        body = read_body(req)
+        run_once(self.gateway.db, req, resp, body, lambda key: (
+            201, call("venues", "close", body, context=auth.caller(req, key))))
+
+
+class Calendar:
+    doc = {"get": operation("Public holidays and make-up working days (调休) of a year", tag=TAG,
+                            response=CalendarDaySchema, many=True, auth=False, errors=(404,))}
+
+    def __init__(self, gateway):
+        self.gateway = gateway
+
+    def on_get(self, req, resp, year):
+        if not re.fullmatch(r"\d{4}", year):
+            raise Problem(404, "not-found", "no such year")
+        resp.media = call("venues", "list_calendar", int(year), context=auth.caller(req))
+
+
+class CalendarDays:
+    doc = {"post": operation("Set a holiday or a make-up working day", tag=TAG, body=CalendarDaySchema,
+                             response=CalendarDaySchema, roles=MANAGERS, errors=(400, 422))}
+
+    def __init__(self, gateway):
+        self.gateway = gateway
+
+    @auth.require(*MANAGERS)
+    def on_post(self, req, resp):
+        resp.media = call("venues", "set_calendar_day", read_body(req), context=auth.caller(req))
 
 
 def routes(gateway):
-    return []
+    return [
+        ("/v1/sites", Sites(gateway)), ("/v1/rooms", Rooms(gateway)),
+        ("/v1/rooms/availability", Availability(gateway)), ("/v1/rooms/utilisation", Utilisation(gateway)), ("/v1/rooms/{room_id}", Room(gateway)),
+        ("/v1/rooms/{room_id}/calendar.ics", RoomCalendar(gateway)),
+        ("/v1/bookings", Bookings(gateway)), ("/v1/bookings/calendar.ics", MyCalendar(gateway)),
+        ("/v1/bookings/{booking_id}", Booking(gateway)),
+        *[(f"/v1/bookings/{{booking_id}}/{action}", BookingAction(gateway, action))
+          for action in ("approve", "reject", "cancel", "checkin")],
+        ("/v1/closures", Closures(gateway)),
+        ("/v1/calendar/{year}", Calendar(gateway)), ("/v1/calendar/days", CalendarDays(gateway)),
+    ]

@@ -19,27 +19,33 @@ from services.common.events import declare_exchange, envelope, exchange
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "outbox"
 BATCH = 200
-HEARTBEAT = 10  # seconds; the relay loop checks it at least every poll_interval
+HEARTBEAT = 10  # seconds; the relay loop checks it between polls
 CONFIRM_TIMEOUT = 10  # seconds to wait for the broker's confirm before giving the batch up
 
 
 def record(conn, service, event_type, payload, request_id=None):
-    """Write an event in the caller's transaction; the relay is woken when it commits."""
+    """Write an event in the caller's transaction; the relay finds it once it is committed.
+
+    No NOTIFY: PostgreSQL serialises the commits of every transaction that notified, cluster
+    wide, each holding a global lock across its WAL flush (measured here: 4,073 commits/s
+    without, 932-2,100 with), which a class launch cannot afford. The relay polls instead."""
     event = envelope(service, event_type, payload)
     conn.execute(
         "INSERT INTO outbox (event_id, event_type, body, request_id) VALUES (%s, %s, %s, %s)",
         (event["event_id"], event_type, json.dumps(event), request_id),
     )
-    conn.execute(f"NOTIFY {CHANNEL}")
     return event
+
+
+def poll_delay(idle_polls):
+    """How long the relay waits after `idle_polls` empty polls in a row: 5 ms, doubling to 50 ms,
+    so a quiet relay costs about 20 small queries a second and adds 50 ms at most to an event."""
+    return min(0.005 * 2 ** idle_polls, 0.05)
 
 
 class Outbox(DependencyProvider):
     """Gives workers `record(conn, event_type, payload)` and runs the relay while the service runs."""
-
-    poll_interval = 1.0  # a missed NOTIFY (e.g. while reconnecting) is caught by this poll
 
     def setup(self):
         self.service = self.container.service_name
@@ -73,19 +79,18 @@ class Outbox(DependencyProvider):
         delay = 0.5
         while self._running:
             try:
-                with psycopg.connect(self.url, autocommit=True) as listen, \
-                        psycopg.connect(self.url) as work, \
+                with psycopg.connect(self.url) as work, \
                         Connection(config.amqp_uri(), heartbeat=HEARTBEAT,
                                    transport_options={"confirm_publish": True}) as amqp:
-                    listen.execute(f"LISTEN {CHANNEL}")
                     producer = amqp.Producer()
                     declare_exchange(producer.channel, self.service)
-                    delay = 0.5
+                    delay, idle = 0.5, 0
                     while self._running:
                         amqp.heartbeat_check()  # a dead broker link fails here instead of hanging
-                        if relay_batch(work, producer, self.exchange) < BATCH:
-                            for _ in listen.notifies(timeout=self.poll_interval, stop_after=1):
-                                pass
+                        sent = relay_batch(work, producer, self.exchange)
+                        if sent < BATCH:
+                            idle = 0 if sent else idle + 1
+                            eventlet.sleep(poll_delay(idle))
             except Exception as exc:  # broker or database away: keep trying, the rows wait
                 log.warning("outbox relay of %s: %s; retrying in %.1fs", self.service, exc, delay)
                 eventlet.sleep(delay)

@@ -1,24 +1,35 @@
 """Enrolment rules, free of I/O."""
+import hashlib
+import random
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 CONFIRMED, WAITLISTED, OFFERED, REGISTERED, CANCELLED = (
     "confirmed", "waitlisted", "offered", "registered", "cancelled")
+LIVE = (CONFIRMED, WAITLISTED, OFFERED, REGISTERED)
+FIRST_COME, LOTTERY = "first_come", "lottery"
+DRAFT, PUBLISHED, CANCELLED_COURSE = "draft", "published", "cancelled"
+
+ZONE = ZoneInfo("Asia/Shanghai")
+EVENING_FROM = time(18, 0)
+MAX_SESSIONS = 400
 
 
 @dataclass(frozen=True)
 class Seats:
     capacity: int
-    confirmed: int
+    confirmed: int  # seats taken: confirmed and offered entries
 
     @property
     def left(self):
         return max(self.capacity - self.confirmed, 0)
 
 
-def allocate(seats: Seats) -> str:
-    """First come, first served: a free seat is confirmed, otherwise the member waits in line."""
-    return CONFIRMED if seats.left > 0 else WAITLISTED
+def allocate(seats: Seats, wanted: int = 1) -> str:
+    """First come, first served: an entry whose seats are all free is confirmed, otherwise it
+    waits in line. A group entry is one entry: all its seats or none."""
+    return CONFIRMED if seats.left >= wanted else WAITLISTED
 
 
 def enrolment_window_problem(now: datetime, opens_at: datetime, closes_at: datetime | None):
@@ -30,4 +41,203 @@ def enrolment_window_problem(now: datetime, opens_at: datetime, closes_at: datet
     return None
 
 
+def course_state_problem(state: str):
+    """Why a course takes no enrolment in this state, or None."""
+    if state == DRAFT:
+        return "the course is not published yet"
+    if state == CANCELLED_COURSE:
+        return "the course is cancelled"
+    return None
+
+
+def entry_status(allocation: str, drawn: bool, seats: Seats, wanted: int = 1) -> str:
+    """A lottery course registers interest until its draw; after it, and in a first-come
+    course, a seat is confirmed while one is free."""
+    if allocation == LOTTERY and not drawn:
+        return REGISTERED
+    return allocate(seats, wanted)
+
+
+def group_problem(seats: int, group_limit: int):
+    if seats < 1:
+        return "must be at least 1"
+    if seats > group_limit:
+        return f"this course takes at most {group_limit} seat(s) per entry"
+    return None
+
+
 EVENT_FOR_STATUS = {CONFIRMED: "enrolment_confirmed", WAITLISTED: "enrolment_waitlisted"}
+
+
+# eligibility
+
+def age_on(birth_date: date, day: date) -> int:
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def eligibility_problem(*, min_age, max_age, unit_ids, birth_date, unit_id, today):
+    """Why a member may not take this course, or None. Age is checked on `today` (Shanghai)."""
+    if unit_ids and (unit_id is None or str(unit_id) not in {str(u) for u in unit_ids}):
+        return "this course is reserved for members of particular union branches"
+    if min_age is not None or max_age is not None:
+        if birth_date is None:
+            return "this course has an age restriction: give birth_date"
+        age = age_on(birth_date, today)
+        if min_age is not None and age < min_age:
+            return f"this course is for ages {min_age} and over"
+        if max_age is not None and age > max_age:
+            return f"this course is for ages {max_age} and under"
+    return None
+
+
+# cancellation, offers and the waitlist
+
+def member_cancel_problem(status: str, now: datetime, cutoff: datetime | None):
+    """A member may leave a waitlist, an offer or a lottery at any time, and give up a seat
+    only before the course's cancel cut-off (staff are not bound by it)."""
+    if status == CANCELLED:
+        return "the enrolment is already cancelled"
+    if status == CONFIRMED and cutoff is not None and now >= cutoff:
+        return f"seats can be given up only before {cutoff.isoformat()}; ask the palace staff"
+    return None
+
+
+def default_cutoff(first_session_start: datetime | None):
+    """Without a cut-off of its own, a course takes cancellations until its first session starts."""
+    return first_session_start
+
+
+def next_in_line(waitlist, free_seats: int):
+    """Entries to move up, head first: `waitlist` is [(id, seats)] in line order. The line is
+    never jumped: it stops at the first entry whose seats do not fit."""
+    chosen = []
+    for entry_id, seats in waitlist:
+        if seats > free_seats:
+            break
+        chosen.append(entry_id)
+        free_seats -= seats
+    return chosen
+
+
+def offer_expiry(now: datetime, offer_hours: int) -> datetime:
+    return now + timedelta(hours=offer_hours)
+
+
+# sessions
+
+def weekly_sessions(starts_on: date, ends_on: date, holidays, weekdays, start: time, minutes: int, zone=ZONE):
+    """Every `weekdays` (ISO, 1 = Monday) from `starts_on` to `ends_on`, skipping holidays, at
+    `start` local time for `minutes`: [(starts_at, ends_at)] in UTC, in order."""
+    if not weekdays:
+        raise ValueError("give at least one weekday")
+    if minutes <= 0:
+        raise ValueError("duration must be positive")
+    skip, days, out = set(holidays or ()), set(weekdays), []
+    day = starts_on
+    while day <= ends_on:
+        if day.isoweekday() in days and day not in skip:
+            begin = datetime.combine(day, start, tzinfo=zone)
+            out.append((begin.astimezone(timezone.utc), (begin + timedelta(minutes=minutes)).astimezone(timezone.utc)))
+            if len(out) > MAX_SESSIONS:
+                raise ValueError(f"more than {MAX_SESSIONS} sessions")
+        day += timedelta(days=1)
+    return out
+
+
+def explicit_sessions_problem(sessions):
+    """Why a list of (starts_at, ends_at) is not a timetable, or None."""
+    if len(sessions) > MAX_SESSIONS:
+        return f"at most {MAX_SESSIONS} sessions"
+    ordered = sorted(sessions)
+    for begin, end in ordered:
+        if end <= begin:
+            return f"the session at {begin.isoformat()} must end after it starts"
+    for first, second in zip(ordered, ordered[1:]):
+        if overlaps(first, second):
+            return f"the sessions at {first[0].isoformat()} and {second[0].isoformat()} overlap"
+    return None
+
+
+def overlaps(a, b) -> bool:
+    """Two (starts_at, ends_at) half-open ranges overlap."""
+    return a[0] < b[1] and b[0] < a[1]
+
+
+# lottery
+
+def lottery_seed(course_id: str, drawn_at: datetime) -> str:
+    """A seed anyone can recompute from the course and the draw time, stored with the draw."""
+    return hashlib.sha256(f"{course_id}|{drawn_at.isoformat()}".encode()).hexdigest()
+
+
+def draw(seed: str, entries, capacity: int):
+    """The lottery. `entries` is [{"enrolment_id", "member_id", "seats", "priority"}]; members with
+    no seat this term have priority. The result depends only on the seed and the entries (their
+    order given does not matter): [{"enrolment_id", "member_id", "rank", "outcome"}] in draw order,
+    outcome confirmed while the seats last and waitlisted after."""
+    rng = random.Random(seed)
+    ordered = sorted(entries, key=lambda e: str(e["enrolment_id"]))
+    first = [e for e in ordered if e["priority"]]
+    rest = [e for e in ordered if not e["priority"]]
+    rng.shuffle(first)
+    rng.shuffle(rest)
+    left, result = capacity, []
+    for rank, entry in enumerate(first + rest, start=1):
+        fits = entry["seats"] <= left
+        if fits:
+            left -= entry["seats"]
+        result.append({"enrolment_id": str(entry["enrolment_id"]), "member_id": str(entry["member_id"]),
+                       "rank": rank, "outcome": CONFIRMED if fits else WAITLISTED})
+    return result
+
+
+# attendance, strikes, certificates
+
+def attendance_rate(attended: int, sessions: int) -> float:
+    return attended / sessions if sessions else 0.0
+
+
+def certificate_problem(status: str, attended: int, sessions: int, threshold: float, remaining: int = 0):
+    """Why no certificate can be issued, or None: counted over the sessions held, once the last
+    one has ended."""
+    if status != CONFIRMED:
+        return "only a confirmed seat earns a certificate"
+    if sessions == 0:
+        return "the course has held no sessions yet"
+    if remaining:
+        return f"the course has {remaining} session(s) still to come"
+    rate = attendance_rate(attended, sessions)
+    if rate < threshold:
+        return (f"attended {attended} of {sessions} sessions ({rate:.0%});"
+                f" a certificate needs {threshold:.0%}")
+    return None
+
+
+def blocked_until(strike_times, now: datetime, limit: int, block_days: int):
+    """N uncleared strikes block new enrolments for `block_days` after the N-th: when the block
+    ends, or None when the member is not blocked."""
+    times = sorted(strike_times)
+    if limit <= 0 or len(times) < limit:
+        return None
+    until = times[-1] + timedelta(days=block_days)
+    return until if now < until else None
+
+
+def attendance_problem(session_starts_at: datetime, now: datetime, source: str):
+    """Members check in only on the day (from an hour before); teachers mark from the start."""
+    if source == "check_in":
+        if now < session_starts_at - timedelta(hours=1):
+            return "check-in opens an hour before the session"
+        if now > session_starts_at + timedelta(hours=12):
+            return "check-in for this session has closed"
+    elif now < session_starts_at - timedelta(hours=1):
+        return "attendance can be marked once the session is about to start"
+    return None
+
+
+# class requests (点单式服务)
+
+def decision_problem(state: str):
+    if state != "pending":
+        return f"the request is already {state}"
+    return None

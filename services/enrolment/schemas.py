@@ -1,37 +1,188 @@
 """The enrolment service's RPC payloads and events."""
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.common.fields import Moment, Text
 
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(9999, 12, 30)
+Day = lambda **kw: fields.Date(validate=validate.Range(min=EARLIEST_DAY, max=LATEST_DAY,  # noqa: E731
+                                                       error="must be between 1900 and 9999"), **kw)
 
-class CourseCreateSchema(Schema):
+
+# terms
+
+class TermCreateSchema(Schema):
+    name = Text(required=True, validate=validate.Length(min=1, max=100))
+    starts_on = Day(required=True)
+    ends_on = Day(required=True)
+    holidays = fields.List(Day(), load_default=list, validate=validate.Length(max=366))
+    class_cap = fields.Integer(strict=True, load_default=3, validate=validate.Range(min=1, max=50),
+                               metadata={"description": "classes a member may hold in this term"})
+
+    @validates_schema
+    def span(self, data, **kwargs):
+        if data["ends_on"] < data["starts_on"]:
+            raise ValidationError("must not be before starts_on", "ends_on")
+        if (data["ends_on"] - data["starts_on"]).days > 400:
+            raise ValidationError("a term lasts at most 400 days", "ends_on")
+
+
+class TermSchema(Schema):
+    id = fields.UUID()
+    name = fields.String()
+    starts_on = fields.Date()
+    ends_on = fields.Date()
+    holidays = fields.List(fields.Date())
+    class_cap = fields.Integer()
+    created_at = fields.AwareDateTime()
+
+
+# sessions
+
+class WeeklySchema(Schema):
+    weekdays = fields.List(fields.Integer(strict=True, validate=validate.Range(min=1, max=7)), required=True,
+                           validate=validate.Length(min=1, max=7),
+                           metadata={"description": "ISO weekdays, 1 = Monday"})
+    start_time = fields.Time(required=True, metadata={"description": "local time in Asia/Shanghai, e.g. 19:00"})
+    duration_minutes = fields.Integer(required=True, strict=True, validate=validate.Range(min=10, max=720))
+    starts_on = Day(metadata={"description": "default: the term's first day"})
+    ends_on = Day(metadata={"description": "default: the term's last day"})
+
+
+class SessionTimeSchema(Schema):
+    starts_at = Moment(required=True)
+    ends_at = Moment(required=True)
+
+    @validates_schema
+    def order(self, data, **kwargs):
+        if data["ends_at"] <= data["starts_at"]:
+            raise ValidationError("must be after starts_at", "ends_at")
+
+
+class ScheduleSchema(Schema):
+    weekly = fields.Nested(WeeklySchema)
+    dates = fields.List(fields.Nested(SessionTimeSchema), validate=validate.Length(min=1, max=400))
+
+    @validates_schema
+    def one_of(self, data, **kwargs):
+        if ("weekly" in data) == ("dates" in data):
+            raise ValidationError("give either weekly or dates", "_schema")
+
+
+class SessionSchema(Schema):
+    id = fields.UUID()
+    course_id = fields.UUID()
+    starts_at = fields.AwareDateTime()
+    ends_at = fields.AwareDateTime()
+    state = fields.String(metadata={"description": "scheduled, room_lost or cancelled"})
+
+
+class SessionCodeSchema(SessionSchema):
+    checkin_code = fields.String(metadata={"description": "shown at the door for members to check in"})
+
+
+# courses
+
+class CourseFieldsSchema(Schema):
+    title = Text(validate=validate.Length(min=1, max=200))
+    capacity = fields.Integer(strict=True, validate=validate.Range(min=1, max=100_000))
+    category = Text(allow_none=True, validate=validate.Length(max=100))
+    description = Text(allow_none=True, validate=validate.Length(max=10_000))
+    teacher = Text(allow_none=True, validate=validate.Length(max=100))
+    site_id = fields.UUID(allow_none=True, metadata={"description": "a venues site"})
+    district = Text(allow_none=True, validate=validate.Length(max=100))
+    room_id = fields.UUID(allow_none=True, metadata={"description": "a venues room, reserved when published"})
+    term_id = fields.UUID(allow_none=True)
+    opens_at = Moment(metadata={"description": "when enrolment opens (default: at once)"})
+    closes_at = Moment(allow_none=True, metadata={"description": "when enrolment closes (default: never)"})
+    draw_at = Moment(allow_none=True, metadata={"description": "lottery courses: when the draw happens"})
+    min_age = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=0, max=150))
+    max_age = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=0, max=150))
+    unit_ids = fields.List(fields.UUID(), allow_none=True, validate=validate.Length(max=500),
+                           metadata={"description": "only members of these union branches may enrol"})
+    group_limit = fields.Integer(strict=True, validate=validate.Range(min=1, max=20),
+                                 metadata={"description": "seats one entry may take (me and my child)"})
+    cancel_cutoff = Moment(allow_none=True,
+                           metadata={"description": "members give up seats before this (default: first session)"})
+    offer_hours = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=24 * 14),
+                                 metadata={"description": "a freed seat is offered for this long instead of"
+                                                          " promoting at once"})
+    attendance_threshold = fields.Float(validate=validate.Range(min=0.01, max=1),
+                                        metadata={"description": "share of sessions for a certificate"})
+    schedule = fields.Nested(ScheduleSchema, allow_none=True)
+
+    @validates_schema
+    def coherent(self, data, **kwargs):
+        if data.get("min_age") is not None and data.get("max_age") is not None and data["max_age"] < data["min_age"]:
+            raise ValidationError("must not be below min_age", "max_age")
+        if data.get("group_limit") and data.get("capacity") and data["group_limit"] > data["capacity"]:
+            raise ValidationError("must not exceed capacity", "group_limit")
+        opens_at = data.get("opens_at")
+        if data.get("closes_at") and opens_at and data["closes_at"] <= opens_at:
+            raise ValidationError("must be after opens_at", "closes_at")
+
+
+class CourseCreateSchema(CourseFieldsSchema):
     title = Text(required=True, validate=validate.Length(min=1, max=200))
     capacity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=100_000))
-    category = Text(validate=validate.Length(max=100))
-    description = Text(validate=validate.Length(max=10_000))
-    opens_at = Moment(metadata={"description": "when enrolment opens (default: at once)"})
-    closes_at = Moment(metadata={"description": "when enrolment closes (default: never)"})
+    allocation = fields.String(load_default="first_come", validate=validate.OneOf(["first_come", "lottery"]))
+    publish = fields.Boolean(load_default=True, metadata={"description": "publish at once (default) or keep a draft"})
 
     @validates_schema
     def window(self, data, **kwargs):
         opens_at = data.get("opens_at") or datetime.now(timezone.utc)
         if data.get("closes_at") and data["closes_at"] <= opens_at:
             raise ValidationError("must be after opens_at (or after now, when opens_at is not given)", "closes_at")
+        if data.get("allocation") == "lottery":
+            if not data.get("draw_at"):
+                raise ValidationError("a lottery course needs draw_at", "draw_at")
+            if data.get("closes_at") and data["draw_at"] < data["closes_at"]:
+                raise ValidationError("must not be before closes_at", "draw_at")
+
+
+class CourseUpdateSchema(CourseFieldsSchema):
+    """Any of the course's fields; a change is published as course_updated."""
 
 
 class CourseSchema(Schema):
     id = fields.UUID()
+    version = fields.Integer()
+    state = fields.String(metadata={"description": "draft, published or cancelled"})
     title = fields.String()
     category = fields.String(allow_none=True)
     description = fields.String(allow_none=True)
+    teacher = fields.String(allow_none=True)
+    site_id = fields.UUID(allow_none=True)
+    district = fields.String(allow_none=True)
+    room_id = fields.UUID(allow_none=True)
+    term_id = fields.UUID(allow_none=True)
+    allocation = fields.String()
     capacity = fields.Integer()
     seats_left = fields.Integer()
     waitlist_length = fields.Integer()
     opens_at = fields.AwareDateTime()
     closes_at = fields.AwareDateTime(allow_none=True)
+    draw_at = fields.AwareDateTime(allow_none=True)
+    drawn_at = fields.AwareDateTime(allow_none=True)
+    min_age = fields.Integer(allow_none=True)
+    max_age = fields.Integer(allow_none=True)
+    unit_ids = fields.List(fields.UUID(), allow_none=True)
+    group_limit = fields.Integer()
+    cancel_cutoff = fields.AwareDateTime(allow_none=True)
+    offer_hours = fields.Integer(allow_none=True)
+    attendance_threshold = fields.Float()
+    sessions = fields.List(fields.Nested(SessionSchema))
     created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+
+
+# enrolments
+
+class EnrolRequestSchema(Schema):
+    seats = fields.Integer(strict=True, load_default=1, validate=validate.Range(min=1, max=20),
+                           metadata={"description": "a group entry (me and my child) is one entry"})
+    birth_date = Day(metadata={"description": "needed when the course has an age restriction"})
 
 
 class EnrolmentSchema(Schema):
@@ -40,20 +191,207 @@ class EnrolmentSchema(Schema):
     member_id = fields.UUID()
     status = fields.String()
     position = fields.Integer(allow_none=True, metadata={"description": "place on the waitlist, 1 is next"})
+    seats = fields.Integer()
+    offer_expires_at = fields.AwareDateTime(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
     created_at = fields.AwareDateTime()
 
 
-class EnrolmentEventSchema(Schema):
-    """Payload of enrolment_confirmed and enrolment_waitlisted."""
-    enrolment_id = fields.UUID(required=True)
+class CancelSchema(Schema):
+    reason = Text(validate=validate.Length(max=500))
+
+
+# attendance, strikes, certificates
+
+class MarkSchema(Schema):
+    member_id = fields.UUID(required=True)
+    present = fields.Boolean(required=True)
+
+
+class AttendanceRequestSchema(Schema):
+    code = Text(validate=validate.Length(min=1, max=20), metadata={"description": "a member checking in"})
+    marks = fields.List(fields.Nested(MarkSchema), validate=validate.Length(min=1, max=1000),
+                        metadata={"description": "a teacher marking the register"})
+
+    @validates_schema
+    def one_of(self, data, **kwargs):
+        if ("code" in data) == ("marks" in data):
+            raise ValidationError("give either code (check-in) or marks (register)", "_schema")
+
+
+class AttendanceSchema(Schema):
+    session_id = fields.UUID()
+    member_id = fields.UUID()
+    present = fields.Boolean()
+    source = fields.String()
+    marked_at = fields.AwareDateTime()
+
+
+class AttendanceResultSchema(Schema):
+    session_id = fields.UUID()
+    marked = fields.List(fields.Nested(AttendanceSchema))
+
+
+class StrikeSchema(Schema):
+    id = fields.UUID()
+    member_id = fields.UUID()
+    session_id = fields.UUID()
+    course_id = fields.UUID()
+    created_at = fields.AwareDateTime()
+    cleared_at = fields.AwareDateTime(allow_none=True)
+    clear_reason = fields.String(allow_none=True)
+
+
+class StrikesSchema(Schema):
+    member_id = fields.UUID()
+    blocked_until = fields.AwareDateTime(allow_none=True)
+    strikes = fields.List(fields.Nested(StrikeSchema))
+
+
+class ClearStrikesSchema(Schema):
+    reason = Text(required=True, validate=validate.Length(min=1, max=500))
+
+
+class CertificateSchema(Schema):
+    code = fields.String()
+    enrolment_id = fields.UUID()
+    course_id = fields.UUID()
+    course_title = fields.String()
+    attended = fields.Integer()
+    sessions_count = fields.Integer()
+    issued_at = fields.AwareDateTime()
+
+
+class CertificateCheckSchema(Schema):
+    valid = fields.Boolean()
+    code = fields.String()
+    course_title = fields.String()
+    attended = fields.Integer()
+    sessions_count = fields.Integer()
+    issued_at = fields.AwareDateTime()
+
+
+# lottery
+
+class LotterySchema(Schema):
+    course_id = fields.UUID()
+    seed = fields.String()
+    inputs = fields.List(fields.Dict(), metadata={"description": "the entries as drawn, with their priority"})
+    result = fields.List(fields.Dict(), metadata={"description": "draw order and outcome"})
+    drawn_at = fields.AwareDateTime()
+    reproduced = fields.Boolean(metadata={"description": "re-running the draw from seed and inputs gives the result"})
+
+
+# class requests
+
+class ClassRequestCreateSchema(Schema):
+    title = Text(required=True, validate=validate.Length(min=1, max=200))
+    category = Text(validate=validate.Length(max=100))
+    description = Text(validate=validate.Length(max=10_000))
+    site_id = fields.UUID(required=True, metadata={"description": "the unit's own site"})
+    capacity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=10_000))
+    note = Text(validate=validate.Length(max=2000))
+
+
+class ClassRequestSchema(Schema):
+    id = fields.UUID()
+    unit_id = fields.UUID()
+    requested_by = fields.UUID()
+    title = fields.String()
+    category = fields.String(allow_none=True)
+    description = fields.String(allow_none=True)
+    site_id = fields.UUID()
+    capacity = fields.Integer()
+    note = fields.String(allow_none=True)
+    state = fields.String()
+    reason = fields.String(allow_none=True)
+    course_id = fields.UUID(allow_none=True)
+    decided_at = fields.AwareDateTime(allow_none=True)
+    created_at = fields.AwareDateTime()
+
+
+class ClassRequestDecisionSchema(Schema):
+    decision = fields.String(required=True, validate=validate.OneOf(["approve", "decline"]))
+    reason = Text(validate=validate.Length(min=1, max=2000))
+    course = fields.Nested(CourseUpdateSchema, metadata={"description": "approve: the course's details"})
+
+    @validates_schema
+    def reasoned(self, data, **kwargs):
+        if data["decision"] == "decline" and not data.get("reason"):
+            raise ValidationError("a decline needs a reason", "reason")
+
+
+# events
+
+class CountsSchema(Schema):
+    """The course's figures after the change; always sent, not required of older events."""
     course_id = fields.UUID(required=True)
+    course_version = fields.Integer()
+    seats_left = fields.Integer()
+    waitlist_length = fields.Integer()
+
+
+class EnrolmentEventSchema(CountsSchema):
+    """enrolment_confirmed, enrolment_waitlisted, enrolment_promoted, enrolment_cancelled,
+    offer_made, offer_expired."""
+    enrolment_id = fields.UUID(required=True)
     course_title = fields.String(required=True)
     member_id = fields.UUID(required=True)
     status = fields.String(required=True)
     position = fields.Integer(allow_none=True)
+    seats = fields.Integer()
+    first_session_at = fields.String(allow_none=True)
+    offer_expires_at = fields.String(allow_none=True)
+    expires_at = fields.String(allow_none=True, metadata={"description": "offer_made: the same as offer_expires_at"})
+    reason = fields.String(allow_none=True)
+
+
+class LotteryDrawnSchema(CountsSchema):
+    course_title = fields.String(required=True)
+    member_ids = fields.List(fields.UUID(), required=True)
+    confirmed_member_ids = fields.List(fields.UUID())
+    waitlisted_member_ids = fields.List(fields.UUID())
+    seed = fields.String()
+    result = fields.String(metadata={"description": "for the message; each member's own outcome comes as"
+                                                    " enrolment_confirmed or enrolment_waitlisted"})
 
 
 class CoursePublishedSchema(Schema):
+    """course_published, course_updated and course_cancelled (this one with member_ids)."""
     course_id = fields.UUID(required=True)
+    course = fields.Dict(required=True)
+    title = fields.String()
+    capacity = fields.Integer()
+    member_ids = fields.List(fields.UUID())
+    reason = fields.String(allow_none=True)
+
+
+class SessionEventSchema(Schema):
+    """session_upcoming and session_moved."""
+    session_id = fields.UUID(required=True)
+    course_id = fields.UUID(required=True)
+    course_title = fields.String(required=True)
+    member_ids = fields.List(fields.UUID(), required=True)
+    starts_at = fields.String(required=True)
+    ends_at = fields.String(required=True)
+    old_starts_at = fields.String(allow_none=True, metadata={"description": "session_moved: when it was"})
+    state = fields.String()
+    reason = fields.String(allow_none=True)
+
+
+class CertificateIssuedSchema(Schema):
+    member_id = fields.UUID(required=True)
+    enrolment_id = fields.UUID(required=True)
+    course_id = fields.UUID(required=True)
+    course_title = fields.String(required=True)
+    code = fields.String(required=True)
+
+
+class ClassRequestDecidedSchema(Schema):
+    member_id = fields.UUID(required=True)
+    request_id = fields.UUID(required=True)
+    unit_id = fields.UUID(required=True)
     title = fields.String(required=True)
-    capacity = fields.Integer(required=True)
+    decision = fields.String(required=True)
+    reason = fields.String(allow_none=True)
+    course_id = fields.UUID(allow_none=True)

@@ -1,21 +1,55 @@
 """The enrolment service's nameko entrypoints: parse, call the rules and the store, answer."""
-from nameko.rpc import rpc
+import logging
+from datetime import datetime, timezone
 
+from nameko.exceptions import MethodNotFound, RpcTimeout, UnknownService
+from nameko.rpc import RpcProxy, rpc
+from nameko.timer import timer
+
+from services.common import config
 from services.common.context import CallerProvider
 from services.common.db import Database
 from services.common.metrics import Metrics
 from services.common.errors import EXPECTED, Conflict, Forbidden, Invalid, NotFound
+from services.common.handlers import reliable_handler
 from services.common.outbox import Outbox
 from services.common.params import load, object_id, page
 from services.enrolment import domain, schemas, store
 
-STAFF = ("admin", "teacher")
+log = logging.getLogger(__name__)
+VENUES_DOWN = (UnknownService, RpcTimeout, MethodNotFound)  # not running, too slow, or not that version yet
 
-_course_in = schemas.CourseCreateSchema()
+STAFF = ("admin", "teacher")
+TICK = float(config.env("PALACE_ENROLMENT_TICK", "30"))  # seconds between timer rounds
+REMIND_HOURS = int(config.env("PALACE_REMIND_HOURS", "24"))
+STRIKE_LIMIT = int(config.env("PALACE_STRIKE_LIMIT", "3"))
+STRIKE_BLOCK_DAYS = int(config.env("PALACE_STRIKE_BLOCK_DAYS", "30"))
+
+_term_in, _term_out = schemas.TermCreateSchema(), schemas.TermSchema()
+_course_in, _course_update = schemas.CourseCreateSchema(), schemas.CourseUpdateSchema()
 _course_out = schemas.CourseSchema()
+_enrol_in = schemas.EnrolRequestSchema()
 _enrolment_out = schemas.EnrolmentSchema()
+_cancel_in = schemas.CancelSchema()
 _enrolment_event = schemas.EnrolmentEventSchema()
-_published_event = schemas.CoursePublishedSchema()
+_course_event = schemas.CoursePublishedSchema()
+_lottery_event, _lottery_out = schemas.LotteryDrawnSchema(), schemas.LotterySchema()
+_session_event, _session_code = schemas.SessionEventSchema(), schemas.SessionCodeSchema()
+_attendance_in, _attendance_out = schemas.AttendanceRequestSchema(), schemas.AttendanceResultSchema()
+_strikes_out, _clear_in = schemas.StrikesSchema(), schemas.ClearStrikesSchema()
+_certificate_out, _certificate_check = schemas.CertificateSchema(), schemas.CertificateCheckSchema()
+_certificate_event = schemas.CertificateIssuedSchema()
+_request_in, _request_out = schemas.ClassRequestCreateSchema(), schemas.ClassRequestSchema()
+_decision_in, _decided_event = schemas.ClassRequestDecisionSchema(), schemas.ClassRequestDecidedSchema()
+
+
+def _moment(value):
+    """A timestamp from PostgreSQL, or its ISO text when it came through json."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _iso(moment):
+    return moment.isoformat() if moment is not None else None
 
 
 class EnrolmentService:
@@ -25,58 +59,422 @@ class EnrolmentService:
     metrics = Metrics()
     outbox = Outbox()
     caller = CallerProvider()
+    venues = RpcProxy("venues")
 
     @rpc
     def ping(self):
         return {"service": self.name, "database": self.db.ping()}
 
+    @rpc
+    def stats(self):
+        with self.db.transaction() as conn:
+            figures = store.stats(conn)
+        figures["fill_rate"] = round(figures["seats_taken"] / figures["seats"], 4) if figures["seats"] else 0.0
+        figures["attendance_rate"] = (round(figures["attendances"] / figures["attendance_marks"], 4)
+                                      if figures["attendance_marks"] else 0.0)
+        return figures
+
+    # who may do what
+
+    def _staff(self, *roles):
+        if not self.caller.has(*(roles or STAFF)):
+            raise Forbidden("this needs a staff role", "forbidden")
+
+    def _member(self):
+        if not self.caller.id:
+            raise Forbidden("only a signed-in member can do this", "not-a-member")
+        return self.caller.id
+
+    # terms
+
+    @rpc(expected_exceptions=EXPECTED)
+    def create_term(self, data):
+        self._staff()
+        term = load(_term_in, data)
+        with self.db.transaction() as conn:
+            return _term_out.dump(store.create_term(conn, term))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_terms(self, limit=50, offset=0):
+        with self.db.transaction() as conn:
+            return _term_out.dump(store.list_terms(conn, *page(limit, offset)), many=True)
+
+    # courses
+
+    def _term(self, conn, term_id):
+        if term_id is None:
+            return None
+        try:
+            return store.get_term(conn, term_id)
+        except NotFound as exc:
+            raise Invalid("the term does not exist", "validation-failed", {"term_id": ["no such term"]}) from exc
+
+    def _session_times(self, schedule, term):
+        """The schedule as [(starts_at, ends_at)]: explicit dates, or a weekly pattern over the term."""
+        if not schedule:
+            return []
+        if "dates" in schedule:
+            times = [(d["starts_at"], d["ends_at"]) for d in schedule["dates"]]
+        else:
+            weekly = schedule["weekly"]
+            starts_on = weekly.get("starts_on") or (term and term["starts_on"])
+            ends_on = weekly.get("ends_on") or (term and term["ends_on"])
+            if not starts_on or not ends_on:
+                raise Invalid("a weekly schedule needs a term or its own dates", errors={
+                    "schedule": ["give term_id, or weekly.starts_on and weekly.ends_on"]})
+            if ends_on < starts_on:
+                raise Invalid("bad schedule", errors={"schedule": ["weekly.ends_on is before starts_on"]})
+            try:
+                times = domain.weekly_sessions(starts_on, ends_on, term["holidays"] if term else (),
+                                               weekly["weekdays"], weekly["start_time"], weekly["duration_minutes"])
+            except ValueError as exc:
+                raise Invalid("bad schedule", errors={"schedule": [str(exc)]}) from None
+        problem = domain.explicit_sessions_problem(times)
+        if problem:
+            raise Invalid(f"bad schedule: {problem}", errors={"schedule": [problem]})
+        return times
+
+    def _check_room(self, room_id):
+        if room_id is None:
+            return None
+        try:
+            return self.venues.get_room(str(room_id))
+        except NotFound:
+            raise Invalid("the room does not exist", errors={"room_id": ["no such room"]}) from None
+        except VENUES_DOWN:
+            raise Conflict("the venues service is not answering; try again shortly", "venues-unavailable") from None
+
+    def _course_event(self, conn, event_type, course_id, **extra):
+        course = _course_out.dump(store.get_course(conn, course_id))
+        self.outbox(conn, event_type, _course_event.dump({
+            "course_id": course_id, "course": course, "title": course["title"], "capacity": course["capacity"],
+            **extra}))
+        return course
+
+    def _publish(self, conn, course_id, reserved):
+        """Reserve the room for every session (all or none), then publish. `reserved` collects the
+        holder whose bookings must be released if this transaction does not commit."""
+        course = store.lock_course(conn, course_id)
+        sessions = [s for s in store.course_sessions(conn, course_id) if s["state"] == "scheduled"]
+        if course["room_id"] is not None and sessions:
+            holder = {"service": "enrolment", "reference": str(course_id)}
+            occurrences = [{"starts_at": _iso(s["starts_at"]), "ends_at": _iso(s["ends_at"])} for s in sessions]
+            try:
+                answer = self.venues.reserve_series(holder, str(course["room_id"]), occurrences, course["title"])
+            except Conflict as exc:
+                dates = (exc.errors or {}).get("occurrences") or []
+                raise Conflict(f"the room is taken on {', '.join(map(str, dates)) or 'some dates'}: {exc.detail}",
+                               "room-clash", {"occurrences": dates}) from None
+            except NotFound:
+                raise Invalid("the room does not exist", errors={"room_id": ["no such room"]}) from None
+            except VENUES_DOWN:
+                raise Conflict("the venues service is not answering; try again shortly",
+                               "venues-unavailable") from None
+            reserved.append(holder)
+            store.set_booking_ids(conn, course_id, answer.get("bookings") or [])
+        store.set_course_state(conn, course_id, domain.PUBLISHED)
+        return self._course_event(conn, "course_published", course_id)
+
+    def _release(self, holders):
+        for holder in holders:
+            try:
+                self.venues.release_series(holder)
+            except Exception:  # the bookings stay; logged for staff to release by hand
+                log.exception("could not release the room bookings of %s", holder)
+
+    def _create(self, conn, course, reserved):
+        publish = course.pop("publish", True)
+        schedule = course.pop("schedule", None)
+        term = self._term(conn, course.get("term_id"))
+        times = self._session_times(schedule, term)
+        room = self._check_room(course.get("room_id"))
+        if room and not course.get("site_id"):
+            course["site_id"] = room.get("site_id")
+        course_id = store.create_course(conn, course, self.caller.id, domain.DRAFT)
+        store.replace_sessions(conn, course_id, times)
+        if publish:
+            return self._publish(conn, course_id, reserved)
+        return _course_out.dump(store.get_course(conn, course_id))
+
     @rpc(expected_exceptions=EXPECTED)
     def create_course(self, data):
+        self._staff()
         course = load(_course_in, data)
+        reserved = []
+        try:
+            with self.db.transaction() as conn:
+                return self._create(conn, course, reserved)
+        except BaseException:
+            self._release(reserved)  # nothing half-reserved: the course did not commit
+            raise
+
+    @rpc(expected_exceptions=EXPECTED)
+    def publish_course(self, course_id):
+        self._staff()
+        course_id = object_id(course_id, "course")
+        reserved = []
+        try:
+            with self.db.transaction() as conn:
+                course = store.lock_course(conn, course_id)
+                if course["state"] != domain.DRAFT:
+                    raise Conflict(f"the course is {course['state']}, not a draft", "not-a-draft")
+                return self._publish(conn, course_id, reserved)
+        except BaseException:
+            self._release(reserved)
+            raise
+
+    @rpc(expected_exceptions=EXPECTED)
+    def update_course(self, course_id, data):
+        self._staff()
+        course_id = object_id(course_id, "course")
+        changes = load(_course_update, data)
         with self.db.transaction() as conn:
-            course_id = store.create_course(conn, course, self.caller.id)
-            row = store.get_course(conn, course_id)
-            self.outbox(conn, "course_published", _published_event.dump(
-                {"course_id": course_id, "title": row["title"], "capacity": row["capacity"]}))
-        return _course_out.dump(row)
+            course = store.lock_course(conn, course_id)
+            if course["state"] == domain.CANCELLED_COURSE:
+                raise Conflict("the course is cancelled", "course-cancelled")
+            booked = course["state"] == domain.PUBLISHED and course["room_id"] is not None
+            if booked and ("schedule" in changes or "room_id" in changes):
+                raise Conflict("the room is reserved for this timetable: cancel the course to change its room"
+                               " or sessions", "room-reserved")
+            if "schedule" in changes:
+                if store.has_takers(conn, course_id):
+                    raise Conflict("members have enrolled: the timetable can no longer change",
+                                   "course-has-members")
+                term_id = changes.get("term_id", course["term_id"])
+                times = self._session_times(changes.pop("schedule"), self._term(conn, term_id))
+                store.replace_sessions(conn, course_id, times)
+            elif "term_id" in changes:
+                self._term(conn, changes["term_id"])
+            if "room_id" in changes:
+                self._check_room(changes["room_id"])
+            merged = {**course, **changes}
+            if merged["closes_at"] is not None and merged["closes_at"] <= merged["opens_at"]:
+                raise Invalid("bad window", errors={"closes_at": ["must be after opens_at"]})
+            ages = merged["min_age"], merged["max_age"]
+            if None not in ages and ages[1] < ages[0]:
+                raise Invalid("bad ages", errors={"max_age": ["must not be below min_age"]})
+            if changes.get("capacity") is not None and changes["capacity"] < course["confirmed_count"]:
+                raise Conflict(f"{course['confirmed_count']} seats are taken: capacity cannot go below that",
+                               "capacity-below-taken", {"capacity": [f"at least {course['confirmed_count']}"]})
+            store.update_course(conn, course_id, changes)
+            if course["state"] == domain.PUBLISHED:
+                self._fill(conn, store.lock_course(conn, course_id))
+                self._course_event(conn, "course_updated", course_id)
+            return _course_out.dump(store.get_course(conn, course_id))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def cancel_course(self, course_id, data=None):
+        """Staff call a course off: every entry is cancelled, its room released, members told."""
+        self._staff()
+        course_id = object_id(course_id, "course")
+        reason = load(_cancel_in, data or {}).get("reason") or "cancelled by the palace"
+        with self.db.transaction() as conn:
+            course = store.lock_course(conn, course_id)
+            if course["state"] == domain.CANCELLED_COURSE:
+                raise Conflict("the course is already cancelled", "course-cancelled")
+            members = store.members_with(conn, course_id, domain.LIVE)
+            for entry in store.course_enrolments(conn, course_id, 100_000, 0):
+                if entry["status"] != domain.CANCELLED:
+                    store.release_slots(conn, entry["id"])
+                    store.give_back_term_place(conn, entry["member_id"], course["term_id"])
+                    store.set_status(conn, entry["id"], domain.CANCELLED, reason=reason, by=self.caller.id)
+            store.move_seats(conn, course_id, -course["confirmed_count"])
+            store.set_course_state(conn, course_id, domain.CANCELLED_COURSE)
+            answer = self._course_event(conn, "course_cancelled", course_id, member_ids=members, reason=reason)
+        if course["room_id"] is not None:
+            self._release([{"service": "enrolment", "reference": str(course_id)}])
+        return answer
 
     @rpc(expected_exceptions=EXPECTED)
     def get_course(self, course_id):
         course_id = object_id(course_id, "course")
         with self.db.transaction() as conn:
-            return _course_out.dump(store.get_course(conn, course_id))
+            course = store.get_course(conn, course_id)
+        if course["state"] == domain.DRAFT and not self.caller.has(*STAFF):
+            raise NotFound(f"course {course_id} does not exist", "course-not-found")
+        return _course_out.dump(course)
 
     @rpc(expected_exceptions=EXPECTED)
-    def list_courses(self, limit=50, offset=0):
+    def list_courses(self, limit=50, offset=0, filters=None):
         with self.db.transaction() as conn:
-            return _course_out.dump(store.list_courses(conn, *page(limit, offset)), many=True)
+            rows = store.list_courses(conn, filters or {}, *page(limit, offset), drafts=self.caller.has(*STAFF))
+        return _course_out.dump(rows, many=True)
 
     @rpc(expected_exceptions=EXPECTED)
-    def enrol(self, course_id):
-        """Enrol the calling member: a seat if one is free, else a place on the waitlist."""
+    def course_enrolments(self, course_id, status=None, limit=50, offset=0):
+        self._staff()
         course_id = object_id(course_id, "course")
-        member_id, key = self.caller.id, self.caller.idempotency_key
-        if not member_id:
-            raise Forbidden("only a signed-in member can enrol", "not-a-member")
         with self.db.transaction() as conn:
+            store.get_course(conn, course_id)
+            return _enrolment_out.dump(store.course_enrolments(conn, course_id, *page(limit, offset), status),
+                                       many=True)
+
+    # enrolment
+
+    def _enrolment_event(self, conn, event_type, course, enrolment, figures=None, **extra):
+        payload = {**(figures or store.counts(conn, course["id"])), "enrolment_id": enrolment["id"],
+                   "course_title": course["title"], "member_id": enrolment["member_id"],
+                   "status": enrolment["status"], "position": enrolment.get("position"),
+                   "seats": enrolment["seats"], "first_session_at": _iso(course.get("first_session_at")), **extra}
+        self.outbox(conn, event_type, _enrolment_event.dump(payload))
+
+    def _block_of(self, conn, member_id, now):
+        return self._blocked(store.standing(conn, member_id, None)["strikes"], now)
+
+    def _blocked(self, strikes_by_term, now):
+        until = [domain.blocked_until([_moment(t) for t in times], now, STRIKE_LIMIT, STRIKE_BLOCK_DAYS)
+                 for times in strikes_by_term]
+        until = [u for u in until if u]
+        return max(until) if until else None
+
+    @rpc(expected_exceptions=EXPECTED)
+    def enrol(self, course_id, data=None):
+        """Enrol the calling member: a seat if one is free, else a place on the waitlist; in a
+        lottery course, interest registered for the draw."""
+        course_id = object_id(course_id, "course")
+        member_id, key = self._member(), self.caller.idempotency_key
+        request = load(_enrol_in, data or {})
+        seats_wanted = request["seats"]
+        with self.db.transaction() as conn:
+            # what concerns only the member is read before the course lock, to hold it briefly
+            # (a clash that slips in meanwhile is still refused by the exclusion constraint)
+            standing = store.standing(conn, member_id, course_id)
             course = store.lock_course(conn, course_id)
             # looked up under the lock: a retry racing its own first attempt finds the seat it got
-            replay = store.find_by_request(conn, member_id, key)
+            replay, live = store.member_entries(conn, course_id, member_id, key)
             if replay is not None:
+                if str(replay["course_id"]) != course_id:
+                    raise Conflict("this Idempotency-Key was used for another course", "idempotency-key-reused")
                 return _enrolment_out.dump(replay)
+            refused = domain.course_state_problem(course["state"])
+            if refused:
+                raise Conflict(refused, "course-not-open", {"course_id": [refused]})
             closed = domain.enrolment_window_problem(course["now"], course["opens_at"], course["closes_at"])
             if closed:
                 raise Invalid(closed, "enrolment-closed", {"course_id": [closed]})
-            if store.live_enrolment(conn, course_id, member_id):
+            problem = domain.group_problem(seats_wanted, course["group_limit"])
+            if problem:
+                raise Invalid(f"seats: {problem}", "validation-failed", {"seats": [problem]})
+            if live:
                 raise Conflict("the member is already enrolled in this course", "already-enrolled")
-            seats = domain.Seats(course["capacity"], course["confirmed_count"])
-            status = domain.allocate(seats)
-            enrolment = store.add_enrolment(conn, course, member_id, status, key)
-            self.outbox(conn, domain.EVENT_FOR_STATUS[status], _enrolment_event.dump({
-                "enrolment_id": enrolment["id"], "course_id": course_id, "course_title": course["title"],
-                "member_id": member_id, "status": status, "position": enrolment["position"],
-            }))
+            problem = domain.eligibility_problem(
+                min_age=course["min_age"], max_age=course["max_age"], unit_ids=course["unit_ids"],
+                birth_date=request.get("birth_date"), unit_id=self.caller.unit,
+                today=course["now"].astimezone(domain.ZONE).date())
+            if problem:
+                raise Forbidden(problem, "not-eligible", {"course_id": [problem]})
+            until = self._blocked(standing["strikes"], course["now"])
+            if until:
+                raise Forbidden(f"missed sessions block new enrolments until {until.isoformat()}",
+                                "enrolment-blocked")
+            clash = standing["clash"]
+            if clash:
+                raise Conflict(f"the session on {clash['starts_at']} overlaps {clash['title']}",
+                               "timetable-clash", {"course_id": ["overlaps a class the member holds"]})
+            if course["term_id"] is not None:
+                store.take_term_place(conn, member_id, store.get_term(conn, course["term_id"]))
+            status = domain.entry_status(course["allocation"], course["drawn_at"] is not None,
+                                         domain.Seats(course["capacity"], course["confirmed_count"]), seats_wanted)
+            enrolment, figures = store.add_enrolment(conn, course, member_id, status, key, seats_wanted,
+                                                     request.get("birth_date"))
+            if status == domain.CONFIRMED:
+                store.claim_slots(conn, enrolment["id"], member_id, course_id, savepoint=False)
+            if status in domain.EVENT_FOR_STATUS:
+                self._enrolment_event(conn, domain.EVENT_FOR_STATUS[status], course, enrolment, figures=figures)
         return _enrolment_out.dump(enrolment)
+
+    def _fill(self, conn, course):
+        """Seats freed under the course lock go to the head of the line, in the same transaction:
+        promoted at once, or offered for `offer_hours` where the course says so. An entry whose
+        sessions now clash with another class of the member's is dropped with the reason."""
+        if course["state"] != domain.PUBLISHED or (course["allocation"] == domain.LOTTERY and not course["drawn_at"]):
+            return
+        while True:
+            free = store.counts(conn, course["id"])["seats_left"]
+            line = store.waitlist(conn, course["id"])
+            chosen = domain.next_in_line([(e["id"], e["seats"]) for e in line], free)
+            if not chosen:
+                return
+            entry = line[0]
+            if course["offer_hours"]:
+                expires = domain.offer_expiry(datetime.now(timezone.utc), course["offer_hours"])
+                store.set_status(conn, entry["id"], domain.OFFERED, offer_expires_at=expires)
+                store.move_seats(conn, course["id"], entry["seats"])
+                self._enrolment_event(conn, "offer_made", course, store.get_enrolment(conn, entry["id"]),
+                                      offer_expires_at=_iso(expires), expires_at=_iso(expires))
+                continue
+            try:
+                store.claim_slots(conn, entry["id"], entry["member_id"], course["id"])
+            except Conflict as exc:
+                self._drop(conn, course, entry["id"], f"not promoted: {exc.detail}")
+                continue
+            store.set_status(conn, entry["id"], domain.CONFIRMED)
+            store.move_seats(conn, course["id"], entry["seats"])
+            self._enrolment_event(conn, "enrolment_promoted", course, store.get_enrolment(conn, entry["id"]))
+
+    def _drop(self, conn, course, enrolment_id, reason, by=None, event="enrolment_cancelled"):
+        """Cancel one entry under the course lock, giving back its seats, time and term place."""
+        entry = store.get_enrolment(conn, enrolment_id)
+        if entry["status"] in (domain.CONFIRMED, domain.OFFERED):
+            store.move_seats(conn, course["id"], -entry["seats"])
+        store.release_slots(conn, enrolment_id)
+        store.give_back_term_place(conn, entry["member_id"], course["term_id"])
+        store.set_status(conn, enrolment_id, domain.CANCELLED, reason=reason, by=by)
+        self._enrolment_event(conn, event, course, store.get_enrolment(conn, enrolment_id), reason=reason)
+        return entry
+
+    @rpc(expected_exceptions=EXPECTED)
+    def cancel_enrolment(self, enrolment_id, reason=None):
+        """The member (a seat before the cut-off; a waitlist place, an offer or a lottery entry at
+        any time) or staff cancel; the freed seats go to the next in line in the same transaction."""
+        enrolment_id = object_id(enrolment_id, "enrolment")
+        reason = load(_cancel_in, {"reason": reason} if reason else {}).get("reason")
+        staff = self.caller.has(*STAFF)
+        with self.db.transaction() as conn:
+            course = store.lock_course(conn, store.enrolment_course(conn, enrolment_id))
+            entry = store.get_enrolment(conn, enrolment_id)
+            if str(entry["member_id"]) != self.caller.id and not staff:
+                raise NotFound(f"enrolment {enrolment_id} does not exist", "enrolment-not-found")
+            cutoff = None if staff else (course["cancel_cutoff"] or domain.default_cutoff(course["first_session_at"]))
+            problem = domain.member_cancel_problem(entry["status"], course["now"], cutoff)
+            if problem:
+                raise Conflict(problem, "cannot-cancel")
+            mine = str(entry["member_id"]) == self.caller.id
+            self._drop(conn, course, enrolment_id,
+                       reason or ("cancelled by the member" if mine else "cancelled by the palace"),
+                       by=self.caller.id)
+            self._fill(conn, course)
+            return _enrolment_out.dump(store.get_enrolment(conn, enrolment_id))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def accept_offer(self, enrolment_id):
+        enrolment_id = object_id(enrolment_id, "enrolment")
+        member_id = self._member()
+        with self.db.transaction() as conn:
+            course = store.lock_course(conn, store.enrolment_course(conn, enrolment_id))
+            entry = store.get_enrolment(conn, enrolment_id)
+            if str(entry["member_id"]) != member_id:
+                raise NotFound(f"enrolment {enrolment_id} does not exist", "enrolment-not-found")
+            if entry["status"] != domain.OFFERED:
+                raise Conflict(f"there is no open offer: the enrolment is {entry['status']}", "no-offer")
+            if entry["offer_expires_at"] <= course["now"]:
+                raise Conflict("the offer has expired", "offer-expired")
+            store.claim_slots(conn, enrolment_id, member_id, course["id"])
+            store.set_status(conn, enrolment_id, domain.CONFIRMED)
+            entry = store.get_enrolment(conn, enrolment_id)
+            self._enrolment_event(conn, "enrolment_confirmed", course, entry)
+            return _enrolment_out.dump(entry)
+
+    @timer(interval=TICK)
+    def expire_offers(self):
+        with self.db.transaction() as conn:
+            due = store.expired_offers(conn)
+        for course_id in due:
+            with self.db.transaction() as conn:
+                course = store.lock_course(conn, course_id)
+                for offer in store.expired_offers_of(conn, course_id):
+                    self._drop(conn, course, offer["id"], "the offer expired", event="offer_expired")
+                self._fill(conn, course)
 
     @rpc(expected_exceptions=EXPECTED)
     def get_enrolment(self, enrolment_id):
@@ -93,3 +491,278 @@ class EnrolmentService:
         with self.db.transaction() as conn:
             rows = store.member_enrolments(conn, self.caller.id, *page(limit, offset))
         return _enrolment_out.dump(rows, many=True)
+
+    # lottery
+
+    def _draw(self, conn, course, by):
+        """Draw a lottery course under its lock: seed and inputs stored, seats by draw order with
+        priority to members who hold no seat this term, the rest waitlisted in draw order."""
+        entries = store.registered(conn, course["id"])
+        inputs = sorted(({"enrolment_id": str(e["enrolment_id"]), "member_id": str(e["member_id"]),
+                          "seats": e["seats"],
+                          "priority": not store.holds_seat_in_term(conn, e["member_id"], course["term_id"],
+                                                                   course["id"])}
+                         for e in entries), key=lambda e: e["enrolment_id"])
+        drawn_at = course["now"]
+        seed = domain.lottery_seed(str(course["id"]), drawn_at)
+        seats = course["capacity"] - course["confirmed_count"]
+        result = domain.draw(seed, inputs, seats)
+        store.save_lottery(conn, course["id"], seed, seats, inputs, result, drawn_at, by)
+        course = {**course, "drawn_at": drawn_at}
+        for outcome in result:
+            if outcome["outcome"] == domain.CONFIRMED:
+                entry = store.get_enrolment(conn, outcome["enrolment_id"])
+                try:
+                    store.claim_slots(conn, entry["id"], entry["member_id"], course["id"])
+                except Conflict as exc:
+                    self._drop(conn, course, entry["id"], f"drawn, but {exc.detail}")
+                    continue
+                store.set_status(conn, entry["id"], domain.CONFIRMED)
+                store.move_seats(conn, course["id"], entry["seats"])
+                self._enrolment_event(conn, "enrolment_confirmed", course, store.get_enrolment(conn, entry["id"]))
+            else:
+                store.waitlist_again(conn, course["id"], outcome["enrolment_id"])
+                self._enrolment_event(conn, "enrolment_waitlisted", course,
+                                      store.get_enrolment(conn, outcome["enrolment_id"]))
+        self._fill(conn, course)
+        self.outbox(conn, "lottery_drawn", _lottery_event.dump({
+            **store.counts(conn, course["id"]), "course_title": course["title"],
+            "member_ids": [r["member_id"] for r in result],
+            "confirmed_member_ids": [r["member_id"] for r in result if r["outcome"] == domain.CONFIRMED],
+            "waitlisted_member_ids": [r["member_id"] for r in result if r["outcome"] == domain.WAITLISTED],
+            "seed": seed, "result": "the draw is done; your seat or waitlist place is in your enrolments"}))
+        return store.get_lottery(conn, course["id"])
+
+    def _lottery_answer(self, row):
+        return _lottery_out.dump({**row, "reproduced": domain.draw(row["seed"], row["inputs"], row["seats"])
+                                  == row["result"]})
+
+    @rpc(expected_exceptions=EXPECTED)
+    def draw_lottery(self, course_id):
+        self._staff()
+        course_id = object_id(course_id, "course")
+        with self.db.transaction() as conn:
+            course = store.lock_course(conn, course_id)
+            if course["allocation"] != domain.LOTTERY:
+                raise Conflict("the course allocates first come, first served", "not-a-lottery")
+            if course["drawn_at"] is not None:
+                raise Conflict("the lottery has been drawn already", "already-drawn")
+            if course["state"] != domain.PUBLISHED:
+                raise Conflict(f"the course is {course['state']}", "course-not-open")
+            return self._lottery_answer(self._draw(conn, course, self.caller.id))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_lottery(self, course_id):
+        """The audit of a draw: seed, inputs, result, and whether re-running it gives the result."""
+        course_id = object_id(course_id, "course")
+        with self.db.transaction() as conn:
+            return self._lottery_answer(store.get_lottery(conn, course_id))
+
+    @timer(interval=TICK)
+    def draw_due_lotteries(self):
+        with self.db.transaction() as conn:
+            due = store.due_lotteries(conn)
+        for course_id in due:
+            with self.db.transaction() as conn:
+                course = store.lock_course(conn, course_id)
+                if course["drawn_at"] is None and course["state"] == domain.PUBLISHED:
+                    self._draw(conn, course, None)
+
+    # sessions, attendance, strikes
+
+    @rpc(expected_exceptions=EXPECTED)
+    def session_code(self, session_id):
+        self._staff()
+        session_id = object_id(session_id, "session")
+        with self.db.transaction() as conn:
+            return _session_code.dump(store.get_session(conn, session_id))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def record_attendance(self, session_id, data):
+        session_id = object_id(session_id, "session")
+        request = load(_attendance_in, data)
+        with self.db.transaction() as conn:
+            session = store.get_session(conn, session_id, lock=True)
+            if session["state"] != "scheduled":
+                raise Conflict(f"the session is {session['state']}", "session-not-held")
+            now = conn.execute("SELECT now() AS now").fetchone()["now"]
+            if "marks" in request:
+                self._staff()
+                problem = domain.attendance_problem(session["starts_at"], now, "teacher")
+                if problem:
+                    raise Conflict(problem, "attendance-not-open")
+                marked, strangers = [], []
+                for item in request["marks"]:
+                    enrolment = store.confirmed_enrolment(conn, session["course_id"], item["member_id"])
+                    if enrolment is None:
+                        strangers.append(str(item["member_id"]))
+                        continue
+                    marked.append(store.mark(conn, session, item["member_id"], enrolment["id"], item["present"],
+                                             "teacher", self.caller.id))
+                if strangers:
+                    raise Invalid("some members hold no seat in this course", errors={
+                        "marks": [f"{m} holds no seat in this course" for m in strangers]})
+            else:
+                member_id = self._member()
+                enrolment = store.confirmed_enrolment(conn, session["course_id"], member_id)
+                if enrolment is None:
+                    raise Forbidden("only members with a seat in the course can check in", "no-seat")
+                problem = domain.attendance_problem(session["starts_at"], now, "check_in")
+                if problem:
+                    raise Conflict(problem, "check-in-closed")
+                if request["code"].strip() != session["checkin_code"]:
+                    raise Invalid("the check-in code is wrong", "wrong-code", {"code": ["does not match"]})
+                marked = [store.mark(conn, session, member_id, enrolment["id"], True, "check_in", member_id)]
+        return _attendance_out.dump({"session_id": session_id, "marked": marked})
+
+    @rpc(expected_exceptions=EXPECTED)
+    def member_strikes(self, member_id):
+        member_id = object_id(member_id, "member")
+        if member_id != self.caller.id and not self.caller.has(*STAFF):
+            raise Forbidden("members see only their own strikes", "forbidden")
+        with self.db.transaction() as conn:
+            now = conn.execute("SELECT now() AS now").fetchone()["now"]
+            return _strikes_out.dump({"member_id": member_id, "blocked_until": self._block_of(conn, member_id, now),
+                                      "strikes": store.strikes(conn, member_id)})
+
+    @rpc(expected_exceptions=EXPECTED)
+    def clear_strikes(self, member_id, data):
+        self._staff()
+        member_id = object_id(member_id, "member")
+        reason = load(_clear_in, data)["reason"]
+        with self.db.transaction() as conn:
+            store.clear_strikes(conn, member_id, self.caller.id, reason)
+            now = conn.execute("SELECT now() AS now").fetchone()["now"]
+            return _strikes_out.dump({"member_id": member_id, "blocked_until": self._block_of(conn, member_id, now),
+                                      "strikes": store.strikes(conn, member_id)})
+
+    @timer(interval=TICK)
+    def announce_sessions(self):
+        """session_upcoming for each session starting within REMIND_HOURS, once."""
+        with self.db.transaction() as conn:
+            for session in store.due_reminders(conn, REMIND_HOURS):
+                members = store.members_with(conn, session["course_id"])
+                if members:
+                    self.outbox(conn, "session_upcoming", _session_event.dump({
+                        "session_id": session["id"], "course_id": session["course_id"],
+                        "course_title": session["course_title"], "member_ids": members,
+                        "starts_at": _iso(session["starts_at"]), "ends_at": _iso(session["ends_at"]),
+                        "state": session["state"]}))
+                store.mark_reminded(conn, session["id"])
+
+    @reliable_handler("venues", "booking_cancelled")
+    def on_booking_cancelled(self, conn, event):
+        """A room booking a course depends on was cancelled by venues: the session is marked and
+        the members with a seat are told."""
+        payload = event["payload"]
+        if payload.get("holder_service") != self.name:
+            return
+        try:
+            course_id = object_id(payload.get("holder_reference"), "course")
+        except NotFound:
+            return
+        if conn.execute("SELECT 1 FROM courses WHERE id = %s", (course_id,)).fetchone() is None:
+            return
+        course = store.lock_course(conn, course_id)
+        if course["state"] == domain.CANCELLED_COURSE:
+            return  # our own release of a cancelled course's room
+        session = store.session_for_booking(conn, course_id, payload.get("booking_id"), payload["starts_at"])
+        if session is None or session["state"] != "scheduled":
+            return
+        store.set_session_state(conn, session["id"], "room_lost")
+        store.bump_version(conn, course_id)
+        self.outbox(conn, "session_moved", _session_event.dump({
+            "session_id": session["id"], "course_id": course_id, "course_title": course["title"],
+            "member_ids": store.members_with(conn, course_id), "starts_at": _iso(session["starts_at"]),
+            "ends_at": _iso(session["ends_at"]), "old_starts_at": _iso(session["starts_at"]), "state": "room_lost",
+            "reason": payload.get("reason") or "the room is no longer available"}))
+        if course["state"] == domain.PUBLISHED:
+            self._course_event(conn, "course_updated", course_id)
+
+    # certificates
+
+    @rpc(expected_exceptions=EXPECTED)
+    def certificate(self, enrolment_id):
+        """The member's completion certificate, issued the first time it is asked for and earned."""
+        enrolment_id = object_id(enrolment_id, "enrolment")
+        with self.db.transaction() as conn:
+            entry = store.get_enrolment(conn, enrolment_id)
+            if str(entry["member_id"]) != self.caller.id and not self.caller.has(*STAFF):
+                raise NotFound(f"enrolment {enrolment_id} does not exist", "enrolment-not-found")
+            issued = store.certificate_of(conn, enrolment_id)
+            if issued is None:
+                course = store.get_course(conn, entry["course_id"])
+                figures = store.attendance_figures(conn, entry)
+                problem = domain.certificate_problem(entry["status"], figures["attended"], figures["held"],
+                                                     course["attendance_threshold"], figures["remaining"])
+                if problem:
+                    raise Conflict(f"no certificate: {problem}", "certificate-not-earned")
+                issued = store.issue_certificate(conn, entry, course["title"], figures["attended"], figures["held"])
+                if issued is None:  # a concurrent request issued it first
+                    issued = store.certificate_of(conn, enrolment_id)
+                else:
+                    self.outbox(conn, "certificate_issued", _certificate_event.dump({
+                        "member_id": entry["member_id"], "enrolment_id": enrolment_id,
+                        "course_id": entry["course_id"], "course_title": course["title"], "code": issued["code"]}))
+            return _certificate_out.dump(issued)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def verify_certificate(self, code):
+        if not isinstance(code, str) or not 1 <= len(code) <= 64 or not code.isalnum():
+            raise NotFound("no certificate has this verification code", "certificate-not-found")
+        with self.db.transaction() as conn:
+            row = store.certificate_by_code(conn, code)
+        return _certificate_check.dump({**row, "valid": True})
+
+    # class requests (点单式服务)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def create_class_request(self, data):
+        if not self.caller.has("unit_admin") or not self.caller.unit:
+            raise Forbidden("only a unit administrator can request a class for the unit", "forbidden")
+        request = load(_request_in, data)
+        with self.db.transaction() as conn:
+            return _request_out.dump(store.create_class_request(conn, request, self.caller.unit, self.caller.id))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_class_requests(self, limit=50, offset=0):
+        if self.caller.has("admin"):
+            unit = None
+        elif self.caller.has("unit_admin") and self.caller.unit:
+            unit = self.caller.unit
+        else:
+            raise Forbidden("class requests are seen by unit administrators and staff", "forbidden")
+        with self.db.transaction() as conn:
+            return _request_out.dump(store.class_requests(conn, unit, *page(limit, offset)), many=True)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def decide_class_request(self, request_id, data):
+        self._staff("admin")
+        request_id = object_id(request_id, "class-request")
+        decision = load(_decision_in, data)
+        reserved = []
+        try:
+            with self.db.transaction() as conn:
+                request = store.lock_class_request(conn, request_id)
+                problem = domain.decision_problem(request["state"])
+                if problem:
+                    raise Conflict(problem, "already-decided")
+                course_id = None
+                if decision["decision"] == "approve":
+                    raw = {"title": request["title"], "capacity": request["capacity"],
+                           "site_id": str(request["site_id"]), "unit_ids": [str(request["unit_id"])],
+                           **{k: request[k] for k in ("category", "description") if request[k]},
+                           **(data.get("course") or {})}
+                    course = load(_course_in, raw)
+                    course_id = self._create(conn, course, reserved)["id"]
+                state = "approved" if decision["decision"] == "approve" else "declined"
+                row = store.decide_class_request(conn, request_id, state, decision.get("reason"), course_id,
+                                                 self.caller.id)
+                self.outbox(conn, "class_request_decided", _decided_event.dump({
+                    "member_id": request["requested_by"], "request_id": request_id, "unit_id": request["unit_id"],
+                    "title": request["title"], "decision": state, "reason": decision.get("reason"),
+                    "course_id": course_id}))
+                return _request_out.dump(row)
+        except BaseException:
+            self._release(reserved)
+            raise

@@ -1,54 +1,157 @@
 """SQL of the enrolment database. Every function takes a connection inside the caller's transaction."""
+import secrets
+
 from psycopg import errors as pg
+from psycopg.types.json import Jsonb
 
 from services.common.errors import Conflict, NotFound
 from services.enrolment import domain
 
+COURSE_FIELDS = (
+    "title", "category", "description", "teacher", "site_id", "district", "room_id", "term_id",
+    "opens_at", "closes_at", "draw_at", "min_age", "max_age", "unit_ids", "group_limit", "cancel_cutoff",
+    "offer_hours", "attendance_threshold", "capacity",
+)
+
 COURSE_COLUMNS = """
-    c.id, c.title, c.category, c.description, c.capacity, c.opens_at, c.closes_at, c.created_at,
+    c.id, c.version, c.state, c.title, c.category, c.description, c.teacher, c.site_id, c.district,
+    c.room_id, c.term_id, c.allocation, c.capacity, c.opens_at, c.closes_at, c.draw_at, c.drawn_at,
+    c.min_age, c.max_age, c.unit_ids, c.group_limit, c.cancel_cutoff, c.offer_hours,
+    c.attendance_threshold::float AS attendance_threshold, c.created_at, c.updated_at,
     c.capacity - c.confirmed_count AS seats_left,
     (SELECT count(*) FROM enrolments w WHERE w.course_id = c.id AND w.status = 'waitlisted') AS waitlist_length
 """
 
+# a waitlisted entry's position is its rank among the live waitlisted rows: always 1, 2, 3...
 ENROLMENT_COLUMNS = """
-    e.id, e.course_id, e.member_id, e.status, e.created_at,
+    e.id, e.course_id, e.member_id, e.status, e.seats, e.offer_expires_at, e.cancel_reason, e.created_at,
+    e.birth_date,
     CASE WHEN e.status = 'waitlisted' THEN (
         SELECT count(*) FROM enrolments w
         WHERE w.course_id = e.course_id AND w.status = 'waitlisted' AND w.waitlist_seq <= e.waitlist_seq
     ) END AS position
 """
 
+SESSION_COLUMNS = "s.id, s.course_id, s.starts_at, s.ends_at, s.state"
 
-def create_course(conn, data, created_by):
+
+# terms
+
+def create_term(conn, data):
+    try:
+        with conn.transaction():
+            return conn.execute(
+                """INSERT INTO terms (name, starts_on, ends_on, holidays, class_cap)
+                   VALUES (%(name)s, %(starts_on)s, %(ends_on)s, %(holidays)s, %(class_cap)s) RETURNING *""",
+                data).fetchone()
+    except pg.UniqueViolation as exc:
+        raise Conflict(f"a term named {data['name']!r} exists already", "term-exists") from exc
+
+
+def get_term(conn, term_id):
+    row = conn.execute("SELECT * FROM terms WHERE id = %s", (term_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"term {term_id} does not exist", "term-not-found", {"term_id": ["no such term"]})
+    return row
+
+
+def list_terms(conn, limit, offset):
+    return conn.execute("SELECT * FROM terms ORDER BY starts_on DESC, id LIMIT %s OFFSET %s",
+                        (limit, offset)).fetchall()
+
+
+# courses
+
+def create_course(conn, data, created_by, state):
+    values = {f: data.get(f) for f in COURSE_FIELDS}
+    values.update(allocation=data.get("allocation", domain.FIRST_COME), state=state, created_by=created_by,
+                  group_limit=data.get("group_limit") or 1,
+                  attendance_threshold=data.get("attendance_threshold") or 0.8)
     return conn.execute(
-        """INSERT INTO courses (title, category, description, capacity, opens_at, closes_at, created_by)
-           VALUES (%(title)s, %(category)s, %(description)s, %(capacity)s,
-                   coalesce(%(opens_at)s, now()), %(closes_at)s, %(created_by)s)
+        """INSERT INTO courses (title, category, description, teacher, site_id, district, room_id, term_id,
+                                capacity, opens_at, closes_at, draw_at, min_age, max_age, unit_ids, group_limit,
+                                cancel_cutoff, offer_hours, attendance_threshold, allocation, state, created_by)
+           VALUES (%(title)s, %(category)s, %(description)s, %(teacher)s, %(site_id)s, %(district)s,
+                   %(room_id)s, %(term_id)s, %(capacity)s, coalesce(%(opens_at)s, now()), %(closes_at)s,
+                   %(draw_at)s, %(min_age)s, %(max_age)s, %(unit_ids)s, %(group_limit)s, %(cancel_cutoff)s,
+                   %(offer_hours)s, %(attendance_threshold)s, %(allocation)s, %(state)s, %(created_by)s)
            RETURNING id""",
-        {"category": None, "description": None, "opens_at": None, "closes_at": None,
-         **data, "created_by": created_by},
+        values,
     ).fetchone()["id"]
+
+
+def update_course(conn, course_id, changes):
+    """Apply changed public fields and bump the version; the CHECKs guard the rest."""
+    columns = [f for f in COURSE_FIELDS if f in changes]
+    sets = ", ".join(f"{c} = %({c})s" for c in columns)
+    sets = f"{sets}, " if sets else ""
+    try:
+        with conn.transaction():
+            conn.execute(f"UPDATE courses SET {sets}version = version + 1, updated_at = now() WHERE id = %(id)s",
+                         {**{c: changes[c] for c in columns}, "id": course_id})
+    except pg.CheckViolation as exc:
+        raise Conflict(f"the change breaks a rule of the course: {exc.diag.constraint_name}",
+                       "course-rule") from exc
+
+
+def set_course_state(conn, course_id, state):
+    conn.execute("UPDATE courses SET state = %s, version = version + 1, updated_at = now() WHERE id = %s",
+                 (state, course_id))
+
+
+def bump_version(conn, course_id):
+    conn.execute("UPDATE courses SET version = version + 1, updated_at = now() WHERE id = %s", (course_id,))
 
 
 def get_course(conn, course_id):
     row = conn.execute(f"SELECT {COURSE_COLUMNS} FROM courses c WHERE c.id = %s", (course_id,)).fetchone()
     if row is None:
         raise NotFound(f"course {course_id} does not exist", "course-not-found")
+    row["sessions"] = course_sessions(conn, course_id)
     return row
 
 
-def list_courses(conn, limit, offset):
-    return conn.execute(
-        f"SELECT {COURSE_COLUMNS} FROM courses c ORDER BY c.created_at DESC, c.id LIMIT %s OFFSET %s",
-        (limit, offset),
-    ).fetchall()
+def list_courses(conn, filters, limit, offset, drafts=False):
+    where, args = [], {}
+    if not drafts:
+        where.append("c.state <> 'draft'")
+    for column in ("site_id", "category", "term_id", "district", "state", "allocation"):
+        if filters.get(column) is not None:
+            where.append(f"c.{column} = %({column})s")
+            args[column] = filters[column]
+    if filters.get("open_seats"):
+        where.append("c.confirmed_count < c.capacity AND c.state = 'published'")
+    if filters.get("q"):
+        where.append("(c.title ILIKE %(q)s OR c.description ILIKE %(q)s OR c.teacher ILIKE %(q)s"
+                     " OR c.category ILIKE %(q)s)")
+        args["q"] = "%" + filters["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    if filters.get("weekday") is not None:
+        where.append("EXISTS (SELECT 1 FROM sessions s WHERE s.course_id = c.id AND s.state <> 'cancelled'"
+                     " AND extract(isodow FROM s.starts_at AT TIME ZONE 'Asia/Shanghai') = %(weekday)s)")
+        args["weekday"] = filters["weekday"]
+    if filters.get("evening") is not None:
+        clause = ("EXISTS (SELECT 1 FROM sessions s WHERE s.course_id = c.id AND s.state <> 'cancelled'"
+                  " AND (s.starts_at AT TIME ZONE 'Asia/Shanghai')::time >= %(evening_from)s)")
+        where.append(clause if filters["evening"] else f"NOT {clause}")
+        args["evening_from"] = domain.EVENING_FROM
+    sql = f"SELECT {COURSE_COLUMNS} FROM courses c"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    rows = conn.execute(sql + " ORDER BY c.created_at DESC, c.id LIMIT %(limit)s OFFSET %(offset)s",
+                        {**args, "limit": limit, "offset": offset}).fetchall()
+    sessions = sessions_of(conn, [r["id"] for r in rows])
+    for row in rows:
+        row["sessions"] = sessions.get(row["id"], [])
+    return rows
 
 
 def lock_course(conn, course_id):
     """Take the course's row lock: enrolments into one course are decided one at a time."""
     row = conn.execute(
-        "SELECT id, title, capacity, confirmed_count, opens_at, closes_at, now() AS now"
-        " FROM courses WHERE id = %s FOR UPDATE",
+        """SELECT c.*, c.attendance_threshold::float AS attendance_threshold, now() AS now,
+                  (SELECT min(starts_at) FROM sessions s WHERE s.course_id = c.id AND s.state <> 'cancelled')
+                  AS first_session_at
+           FROM courses c WHERE c.id = %s FOR UPDATE""",
         (course_id,),
     ).fetchone()
     if row is None:
@@ -56,34 +159,149 @@ def lock_course(conn, course_id):
     return row
 
 
-def find_by_request(conn, member_id, idempotency_key):
-    if not idempotency_key:
-        return None
+def counts(conn, course_id):
+    """The course's figures as of now in this transaction, for the events that change them."""
     return conn.execute(
-        f"SELECT {ENROLMENT_COLUMNS} FROM enrolments e WHERE e.member_id = %s AND e.idempotency_key = %s",
-        (member_id, idempotency_key),
-    ).fetchone()
+        """SELECT c.id AS course_id, c.version AS course_version, c.capacity - c.confirmed_count AS seats_left,
+                  (SELECT count(*) FROM enrolments w WHERE w.course_id = c.id AND w.status = 'waitlisted')
+                  AS waitlist_length
+           FROM courses c WHERE c.id = %s""", (course_id,)).fetchone()
 
 
-def add_enrolment(conn, course, member_id, status, idempotency_key):
-    """Insert the enrolment decided under the course lock and move the course's counters."""
-    if status == domain.CONFIRMED:
-        seq = None
-        conn.execute("UPDATE courses SET confirmed_count = confirmed_count + 1 WHERE id = %s", (course["id"],))
-    else:
-        seq = conn.execute(
-            "UPDATE courses SET waitlist_seq = waitlist_seq + 1 WHERE id = %s RETURNING waitlist_seq",
-            (course["id"],),
-        ).fetchone()["waitlist_seq"]
+def move_seats(conn, course_id, taken_delta):
+    """Seats taken (confirmed and offered) change: the CHECK is the last guard against overbooking."""
+    conn.execute("UPDATE courses SET confirmed_count = confirmed_count + %s, version = version + 1,"
+                 " updated_at = now() WHERE id = %s", (taken_delta, course_id))
+
+
+# sessions
+
+def course_sessions(conn, course_id):
+    return conn.execute(f"SELECT {SESSION_COLUMNS} FROM sessions s WHERE s.course_id = %s ORDER BY s.starts_at",
+                        (course_id,)).fetchall()
+
+
+def sessions_of(conn, course_ids):
+    out = {}
+    if course_ids:
+        for row in conn.execute(f"SELECT {SESSION_COLUMNS} FROM sessions s WHERE s.course_id = ANY(%s)"
+                                " ORDER BY s.starts_at", (course_ids,)):
+            out.setdefault(row["course_id"], []).append(row)
+    return out
+
+
+def replace_sessions(conn, course_id, times):
+    conn.execute("DELETE FROM sessions WHERE course_id = %s", (course_id,))
+    with conn.cursor() as cur:
+        cur.executemany("INSERT INTO sessions (course_id, starts_at, ends_at, checkin_code) VALUES (%s, %s, %s, %s)",
+                        [(course_id, b, e, f"{secrets.randbelow(10**6):06d}") for b, e in times])
+
+
+def has_takers(conn, course_id):
+    return conn.execute("SELECT 1 FROM enrolments WHERE course_id = %s AND status <> 'cancelled' LIMIT 1",
+                        (course_id,)).fetchone() is not None
+
+
+def get_session(conn, session_id, lock=False):
+    row = conn.execute(
+        "SELECT s.*, c.title AS course_title, c.term_id FROM sessions s JOIN courses c ON c.id = s.course_id"
+        f" WHERE s.id = %s{' FOR UPDATE OF s' if lock else ''}", (session_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"session {session_id} does not exist", "session-not-found")
+    return row
+
+
+def set_booking_ids(conn, course_id, bookings):
+    for booking in bookings:
+        conn.execute("UPDATE sessions SET booking_id = %s WHERE course_id = %s AND starts_at = %s::timestamptz",
+                     (booking["id"], course_id, booking["starts_at"]))
+
+
+def session_for_booking(conn, course_id, booking_id, starts_at):
+    return conn.execute(
+        "SELECT s.*, c.title AS course_title FROM sessions s JOIN courses c ON c.id = s.course_id"
+        " WHERE s.course_id = %s AND (s.booking_id = %s OR s.starts_at = %s::timestamptz) FOR UPDATE OF s",
+        (course_id, booking_id, starts_at)).fetchone()
+
+
+def set_session_state(conn, session_id, state):
+    conn.execute("UPDATE sessions SET state = %s WHERE id = %s", (state, session_id))
+    if state != "scheduled":  # a session that will not happen holds nobody's time
+        conn.execute("DELETE FROM member_slots WHERE session_id = %s", (session_id,))
+
+
+def due_reminders(conn, within_hours, limit=200):
+    """Sessions starting soon, with members to tell, not yet announced; claimed so two instances
+    never both send."""
+    return conn.execute(
+        """SELECT s.id, s.course_id, s.starts_at, s.ends_at, s.state, c.title AS course_title
+           FROM sessions s JOIN courses c ON c.id = s.course_id
+           WHERE s.reminded_at IS NULL AND s.state = 'scheduled' AND c.state = 'published'
+             AND s.starts_at > now() AND s.starts_at <= now() + make_interval(hours => %s)
+             AND EXISTS (SELECT 1 FROM enrolments e WHERE e.course_id = s.course_id AND e.status = 'confirmed')
+           ORDER BY s.starts_at LIMIT %s FOR UPDATE OF s SKIP LOCKED""", (within_hours, limit)).fetchall()
+
+
+def mark_reminded(conn, session_id):
+    conn.execute("UPDATE sessions SET reminded_at = now() WHERE id = %s", (session_id,))
+
+
+# enrolments
+
+def member_entries(conn, course_id, member_id, idempotency_key):
+    """In one round trip: the member's entry made with this Idempotency-Key (a replay), and whether
+    the member already holds a live entry in the course."""
+    rows = conn.execute(
+        f"SELECT {ENROLMENT_COLUMNS}, e.idempotency_key FROM enrolments e WHERE e.member_id = %s"
+        " AND ((%s::text IS NOT NULL AND e.idempotency_key = %s) OR (e.course_id = %s AND e.status <> 'cancelled'))",
+        (member_id, idempotency_key, idempotency_key, course_id)).fetchall()
+    replay = next((r for r in rows if idempotency_key and r["idempotency_key"] == idempotency_key), None)
+    live = any(str(r["course_id"]) == str(course_id) and r["status"] != domain.CANCELLED for r in rows)
+    return replay, live
+
+
+def standing(conn, member_id, course_id):
+    """In one round trip: the member's uncleared strike times per term, and the first session of
+    the course that overlaps a class the member holds (or None)."""
+    return conn.execute(
+        """SELECT
+             (SELECT coalesce(json_agg(t.times), '[]') FROM (
+                 SELECT array_agg(created_at) AS times FROM strikes
+                 WHERE member_id = %(m)s AND cleared_at IS NULL GROUP BY term_id) t) AS strikes,
+             (SELECT json_build_object('starts_at', s.starts_at, 'title', o.title) FROM sessions s
+                 JOIN member_slots ms ON ms.member_id = %(m)s AND ms.during && tstzrange(s.starts_at, s.ends_at)
+                 JOIN sessions os ON os.id = ms.session_id JOIN courses o ON o.id = os.course_id
+                 WHERE s.course_id = %(c)s AND s.state = 'scheduled' AND os.course_id <> s.course_id
+                 ORDER BY s.starts_at LIMIT 1) AS clash""",
+        {"m": member_id, "c": course_id}).fetchone()
+
+
+def add_enrolment(conn, course, member_id, status, idempotency_key, seats=1, birth_date=None):
+    """Insert the enrolment decided under the course lock and move the course's counters. Answers
+    the entry (a new waitlisted entry is last in line) and the course's figures after the change."""
+    waiting = "(SELECT count(*) FROM enrolments w WHERE w.course_id = c.id AND w.status = 'waitlisted')"
+    figures = conn.execute(
+        f"""UPDATE courses c SET version = version + 1, updated_at = now(),
+                  confirmed_count = confirmed_count + CASE WHEN %(status)s = 'confirmed' THEN %(seats)s ELSE 0 END,
+                  waitlist_seq = waitlist_seq + CASE WHEN %(status)s = 'waitlisted' THEN 1 ELSE 0 END
+            WHERE id = %(id)s
+            RETURNING c.id AS course_id, c.version AS course_version, c.capacity - c.confirmed_count AS seats_left,
+                      {waiting} + CASE WHEN %(status)s = 'waitlisted' THEN 1 ELSE 0 END AS waitlist_length,
+                      CASE WHEN %(status)s = 'waitlisted' THEN c.waitlist_seq END AS seq""",
+        {"status": status, "seats": seats, "id": course["id"]}).fetchone()
+    seq = figures.pop("seq")
     try:  # the caller's transaction rolls back whole on a duplicate, counters included
-        enrolment_id = conn.execute(
-            """INSERT INTO enrolments (course_id, member_id, status, waitlist_seq, idempotency_key)
-               VALUES (%s, %s, %s, %s, %s) RETURNING id""",
-            (course["id"], member_id, status, seq, idempotency_key),
-        ).fetchone()["id"]
+        row = conn.execute(
+            """INSERT INTO enrolments (course_id, member_id, status, waitlist_seq, idempotency_key, seats, birth_date)
+               VALUES (%s, %s, %s, %s, %s, %s, %s)
+               RETURNING id, course_id, member_id, status, seats, offer_expires_at, cancel_reason, created_at,
+                         birth_date""",
+            (course["id"], member_id, status, seq, idempotency_key, seats, birth_date),
+        ).fetchone()
     except pg.UniqueViolation as exc:
         raise Conflict("the member is already enrolled in this course", "already-enrolled") from exc
-    return get_enrolment(conn, enrolment_id)
+    row["position"] = figures["waitlist_length"] if status == domain.WAITLISTED else None
+    return row, figures
 
 
 def get_enrolment(conn, enrolment_id):
@@ -93,11 +311,11 @@ def get_enrolment(conn, enrolment_id):
     return row
 
 
-def live_enrolment(conn, course_id, member_id):
-    return conn.execute(
-        "SELECT id FROM enrolments WHERE course_id = %s AND member_id = %s AND status <> 'cancelled'",
-        (course_id, member_id),
-    ).fetchone()
+def enrolment_course(conn, enrolment_id):
+    row = conn.execute("SELECT course_id FROM enrolments WHERE id = %s", (enrolment_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"enrolment {enrolment_id} does not exist", "enrolment-not-found")
+    return row["course_id"]
 
 
 def member_enrolments(conn, member_id, limit, offset):
@@ -106,3 +324,259 @@ def member_enrolments(conn, member_id, limit, offset):
         " ORDER BY e.created_at DESC LIMIT %s OFFSET %s",
         (member_id, limit, offset),
     ).fetchall()
+
+
+def course_enrolments(conn, course_id, limit, offset, status=None):
+    return conn.execute(
+        f"SELECT {ENROLMENT_COLUMNS} FROM enrolments e WHERE e.course_id = %s"
+        " AND (%s::text IS NULL OR e.status = %s)"
+        " ORDER BY e.status, e.waitlist_seq NULLS FIRST, e.created_at LIMIT %s OFFSET %s",
+        (course_id, status, status, limit, offset)).fetchall()
+
+
+def members_with(conn, course_id, statuses=(domain.CONFIRMED,)):
+    return [str(r["member_id"]) for r in conn.execute(
+        "SELECT member_id FROM enrolments WHERE course_id = %s AND status = ANY(%s) ORDER BY created_at",
+        (course_id, list(statuses)))]
+
+
+def waitlist(conn, course_id):
+    """The live waitlist in line order."""
+    return conn.execute(
+        "SELECT id, member_id, seats FROM enrolments WHERE course_id = %s AND status = 'waitlisted'"
+        " ORDER BY waitlist_seq", (course_id,)).fetchall()
+
+
+def set_status(conn, enrolment_id, status, *, offer_expires_at=None, reason=None, by=None):
+    conn.execute("UPDATE courses SET version = version + 1, updated_at = now()"
+                 " WHERE id = (SELECT course_id FROM enrolments WHERE id = %s)", (enrolment_id,))
+    conn.execute(
+        """UPDATE enrolments SET status = %s, offer_expires_at = %s, updated_at = now(),
+                  waitlist_seq = CASE WHEN %s = 'waitlisted' THEN waitlist_seq END,
+                  cancel_reason = coalesce(%s, cancel_reason), cancelled_by = coalesce(%s, cancelled_by)
+           WHERE id = %s""",
+        (status, offer_expires_at, status, reason, by, enrolment_id))
+
+
+def waitlist_again(conn, course_id, enrolment_id):
+    """Put an entry at the end of the line (a lottery's losers, in draw order)."""
+    seq = conn.execute("UPDATE courses SET waitlist_seq = waitlist_seq + 1, version = version + 1, updated_at = now()"
+                       " WHERE id = %s RETURNING waitlist_seq", (course_id,)).fetchone()["waitlist_seq"]
+    conn.execute("UPDATE enrolments SET status = 'waitlisted', waitlist_seq = %s, updated_at = now() WHERE id = %s",
+                 (seq, enrolment_id))
+
+
+# the member's timetable: their confirmed sessions never overlap (an exclusion constraint)
+
+def claim_slots(conn, enrolment_id, member_id, course_id, savepoint=True):
+    """Take the member's time for every session of the course; a clash raises Conflict and, with
+    a savepoint, leaves the rest of the transaction usable (without one, it all rolls back)."""
+    sql = """INSERT INTO member_slots (enrolment_id, member_id, session_id, during)
+             SELECT %s, %s, s.id, tstzrange(s.starts_at, s.ends_at) FROM sessions s
+             WHERE s.course_id = %s AND s.state = 'scheduled'"""
+    try:
+        if savepoint:
+            with conn.transaction():
+                conn.execute(sql, (enrolment_id, member_id, course_id))
+        else:
+            conn.execute(sql, (enrolment_id, member_id, course_id))
+    except pg.ExclusionViolation as exc:
+        raise Conflict("the course's sessions overlap another class the member holds", "timetable-clash",
+                       {"course_id": ["overlaps a class the member holds"]}) from exc
+
+
+def release_slots(conn, enrolment_id):
+    conn.execute("DELETE FROM member_slots WHERE enrolment_id = %s", (enrolment_id,))
+
+
+# the per-member cap of classes per term (counted under the member_terms row lock)
+
+def take_term_place(conn, member_id, term):
+    """Count one more class for the member in the term; over the cap, the CHECK refuses it (and
+    the caller's transaction rolls back)."""
+    try:
+        conn.execute(
+            """INSERT INTO member_terms (member_id, term_id, live_count, cap) VALUES (%s, %s, 1, %s)
+               ON CONFLICT (member_id, term_id)
+               DO UPDATE SET live_count = member_terms.live_count + 1, cap = excluded.cap""",
+            (member_id, term["id"], term["class_cap"]))
+    except pg.CheckViolation as exc:
+        raise Conflict(f"a member may take at most {term['class_cap']} classes in {term['name']}",
+                       "term-cap-reached", {"course_id": [f"class cap of {term['class_cap']} reached"]}) from exc
+
+
+def give_back_term_place(conn, member_id, term_id):
+    if term_id is not None:
+        conn.execute("UPDATE member_terms SET live_count = greatest(live_count - 1, 0)"
+                     " WHERE member_id = %s AND term_id = %s", (member_id, term_id))
+
+
+def holds_seat_in_term(conn, member_id, term_id, except_course):
+    if term_id is None:
+        return False
+    return conn.execute(
+        """SELECT 1 FROM enrolments e JOIN courses c ON c.id = e.course_id
+           WHERE e.member_id = %s AND c.term_id = %s AND e.status = 'confirmed' AND c.id <> %s LIMIT 1""",
+        (member_id, term_id, except_course)).fetchone() is not None
+
+
+# offers
+
+def expired_offers(conn, limit=100):
+    return [r["course_id"] for r in conn.execute(
+        "SELECT DISTINCT course_id FROM enrolments WHERE status = 'offered' AND offer_expires_at <= now()"
+        " LIMIT %s", (limit,))]
+
+
+def expired_offers_of(conn, course_id):
+    return conn.execute(
+        "SELECT id, member_id, seats FROM enrolments WHERE course_id = %s AND status = 'offered'"
+        " AND offer_expires_at <= now() ORDER BY offer_expires_at", (course_id,)).fetchall()
+
+
+# lottery
+
+def due_lotteries(conn, limit=20):
+    return [r["id"] for r in conn.execute(
+        "SELECT id FROM courses WHERE allocation = 'lottery' AND drawn_at IS NULL AND state = 'published'"
+        " AND draw_at <= now() ORDER BY draw_at LIMIT %s", (limit,))]
+
+
+def registered(conn, course_id):
+    return conn.execute(
+        "SELECT id AS enrolment_id, member_id, seats FROM enrolments WHERE course_id = %s AND status = 'registered'",
+        (course_id,)).fetchall()
+
+
+def save_lottery(conn, course_id, seed, seats, inputs, result, drawn_at, drawn_by):
+    conn.execute("INSERT INTO lotteries (course_id, seed, seats, inputs, result, drawn_at, drawn_by)"
+                 " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                 (course_id, seed, seats, Jsonb(inputs), Jsonb(result), drawn_at, drawn_by))
+    conn.execute("UPDATE courses SET drawn_at = %s, version = version + 1, updated_at = now() WHERE id = %s",
+                 (drawn_at, course_id))
+
+
+def get_lottery(conn, course_id):
+    row = conn.execute("SELECT * FROM lotteries WHERE course_id = %s", (course_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"course {course_id} has no draw yet", "lottery-not-drawn")
+    return row
+
+
+# attendance and strikes
+
+def mark(conn, session, member_id, enrolment_id, present, source, by):
+    conn.execute(
+        """INSERT INTO attendance (session_id, member_id, enrolment_id, present, source, marked_by)
+           VALUES (%s, %s, %s, %s, %s, %s)
+           ON CONFLICT (session_id, member_id) DO UPDATE
+           SET present = excluded.present, source = excluded.source, marked_by = excluded.marked_by,
+               marked_at = now()""",
+        (session["id"], member_id, enrolment_id, present, source, by))
+    if present:
+        conn.execute("DELETE FROM strikes WHERE session_id = %s AND member_id = %s AND cleared_at IS NULL",
+                     (session["id"], member_id))
+    else:
+        conn.execute("INSERT INTO strikes (member_id, session_id, course_id, term_id) VALUES (%s, %s, %s, %s)"
+                     " ON CONFLICT (session_id, member_id) DO NOTHING",
+                     (member_id, session["id"], session["course_id"], session["term_id"]))
+    return conn.execute("SELECT * FROM attendance WHERE session_id = %s AND member_id = %s",
+                        (session["id"], member_id)).fetchone()
+
+
+def confirmed_enrolment(conn, course_id, member_id):
+    return conn.execute("SELECT id FROM enrolments WHERE course_id = %s AND member_id = %s AND status = 'confirmed'",
+                        (course_id, member_id)).fetchone()
+
+
+def strikes(conn, member_id):
+    return conn.execute("SELECT * FROM strikes WHERE member_id = %s ORDER BY created_at", (member_id,)).fetchall()
+
+
+def clear_strikes(conn, member_id, by, reason):
+    return conn.execute(
+        "UPDATE strikes SET cleared_at = now(), cleared_by = %s, clear_reason = %s"
+        " WHERE member_id = %s AND cleared_at IS NULL", (by, reason, member_id)).rowcount
+
+
+# certificates
+
+def attendance_figures(conn, enrolment):
+    return conn.execute(
+        """SELECT count(*) FILTER (WHERE s.ends_at <= now()) AS held,
+                  count(*) FILTER (WHERE s.ends_at > now()) AS remaining,
+                  count(a.*) FILTER (WHERE a.present AND s.ends_at <= now()) AS attended
+           FROM sessions s
+           LEFT JOIN attendance a ON a.session_id = s.id AND a.member_id = %s
+           WHERE s.course_id = %s AND s.state <> 'cancelled'""",
+        (enrolment["member_id"], enrolment["course_id"])).fetchone()
+
+
+def certificate_of(conn, enrolment_id):
+    return conn.execute("SELECT * FROM certificates WHERE enrolment_id = %s", (enrolment_id,)).fetchone()
+
+
+def issue_certificate(conn, enrolment, course_title, attended, sessions_count):
+    return conn.execute(
+        """INSERT INTO certificates (enrolment_id, code, member_id, course_id, course_title, attended, sessions_count)
+           VALUES (%s, %s, %s, %s, %s, %s, %s)
+           ON CONFLICT (enrolment_id) DO NOTHING RETURNING *""",
+        (enrolment["id"], secrets.token_hex(8).upper(), enrolment["member_id"], enrolment["course_id"],
+         course_title, attended, sessions_count)).fetchone()
+
+
+def certificate_by_code(conn, code):
+    row = conn.execute("SELECT * FROM certificates WHERE code = %s", (code.upper(),)).fetchone()
+    if row is None:
+        raise NotFound("no certificate has this verification code", "certificate-not-found")
+    return row
+
+
+# class requests
+
+def create_class_request(conn, data, unit_id, requested_by):
+    return conn.execute(
+        """INSERT INTO class_requests (unit_id, requested_by, title, category, description, site_id, capacity, note)
+           VALUES (%(unit_id)s, %(by)s, %(title)s, %(category)s, %(description)s, %(site_id)s, %(capacity)s,
+                   %(note)s) RETURNING *""",
+        {"category": None, "description": None, "note": None, **data, "unit_id": unit_id, "by": requested_by},
+    ).fetchone()
+
+
+def class_requests(conn, unit_id, limit, offset):
+    return conn.execute(
+        "SELECT * FROM class_requests WHERE (%s::uuid IS NULL OR unit_id = %s)"
+        " ORDER BY created_at DESC, id LIMIT %s OFFSET %s", (unit_id, unit_id, limit, offset)).fetchall()
+
+
+def lock_class_request(conn, request_id):
+    row = conn.execute("SELECT * FROM class_requests WHERE id = %s FOR UPDATE", (request_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"class request {request_id} does not exist", "class-request-not-found")
+    return row
+
+
+def decide_class_request(conn, request_id, state, reason, course_id, by):
+    return conn.execute(
+        "UPDATE class_requests SET state = %s, reason = %s, course_id = %s, decided_by = %s, decided_at = now()"
+        " WHERE id = %s RETURNING *", (state, reason, course_id, by, request_id)).fetchone()
+
+
+# stats
+
+def stats(conn):
+    row = conn.execute(
+        """SELECT
+             (SELECT count(*) FROM courses WHERE state = 'published') AS courses_run,
+             (SELECT count(*) FROM courses WHERE state = 'cancelled') AS courses_cancelled,
+             (SELECT coalesce(sum(capacity), 0) FROM courses WHERE state = 'published') AS seats,
+             (SELECT coalesce(sum(confirmed_count), 0) FROM courses WHERE state = 'published') AS seats_taken,
+             (SELECT count(DISTINCT member_id) FROM enrolments WHERE status = 'confirmed') AS trainees,
+             (SELECT count(*) FROM enrolments WHERE status = 'confirmed') AS enrolments_confirmed,
+             (SELECT count(*) FROM enrolments WHERE status = 'waitlisted') AS enrolments_waitlisted,
+             (SELECT count(*) FROM sessions WHERE state = 'scheduled') AS sessions,
+             (SELECT count(*) FROM attendance WHERE present) AS attendances,
+             (SELECT count(*) FROM attendance) AS attendance_marks,
+             (SELECT count(*) FROM certificates) AS certificates,
+             (SELECT count(*) FROM class_requests WHERE state = 'pending') AS class_requests_pending""").fetchone()
+    return dict(row)

@@ -4,7 +4,7 @@ Each instance claims due rows with FOR UPDATE SKIP LOCKED (so instances share th
 them `sending` with a lease, sends them concurrently, then records the outcome: sent; retried
 after backoff; or failed, with the member's next channel taking over. A dispatcher that dies
 mid-send leaves a lapsed lease, and the row is sent again (providers get `out_id` to drop it).
-It also turns due reminders into messages. Woken by NOTIFY deliveries, else polls."""
+It also turns due reminders into messages. Polls, faster while there is work."""
 import logging
 import random
 
@@ -49,15 +49,12 @@ class Dispatcher(DependencyProvider):
         delay = 0.5
         while self._running:
             try:
-                with psycopg.connect(self.url, autocommit=True) as listen, \
-                        psycopg.connect(self.url, row_factory=dict_row) as work:
-                    listen.execute("LISTEN deliveries")
-                    delay = 0.5
+                with psycopg.connect(self.url, row_factory=dict_row) as work:
+                    delay, idle = 0.5, 0
                     while self._running:
-                        busy = run_once(work, self.adapters, self.pool)
-                        if not busy:
-                            for _ in listen.notifies(timeout=settings.poll_interval(), stop_after=1):
-                                pass
+                        idle = 0 if run_once(work, self.adapters, self.pool) else idle + 1
+                        if idle:  # polled, not woken by NOTIFY: see services/common/outbox.py
+                            eventlet.sleep(min(0.005 * 2 ** idle, settings.poll_interval()))
             except Exception as exc:  # database away: keep trying, the rows wait
                 log.warning("notify dispatcher: %s; retrying in %.1fs", exc, delay)
                 eventlet.sleep(delay)

@@ -133,8 +133,6 @@ def add_delivery(conn, d):
         {**d, "rendered": Jsonb(d["rendered"]), "route": Jsonb(d["route"]),
          "last_error": d.get("last_error"), "failover_of": d.get("failover_of")},
     ).fetchone()
-    if row and d["state"] in ("pending", "held"):
-        conn.execute("NOTIFY deliveries")
     return row["id"] if row else None
 
 
@@ -182,15 +180,12 @@ def replay(conn, delivery_id):
     row = conn.execute(
         f"UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = now(), finished_at = NULL"
         f" WHERE id = %s AND state = 'failed' RETURNING {DELIVERY_COLUMNS}", (delivery_id,)).fetchone()
-    if row:
-        conn.execute("NOTIFY deliveries")
     return row
 
 
 def replay_all_failed(conn):
     n = conn.execute("UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = now(),"
                      " finished_at = NULL WHERE state = 'failed'").rowcount
-    conn.execute("NOTIFY deliveries")
     return n
 
 

@@ -1,9 +1,61 @@
-"""The venues service: sites, rooms and bookings (issue 5). For now it answers the readiness ping."""
-from nameko.rpc import rpc
+"""The venues service's nameko entrypoints: sites, rooms, the holiday calendar, bookings and
+series, approvals, check-in and release, closures, availability, feeds and figures."""
+import os
+from datetime import datetime, timedelta, timezone
 
+from nameko.rpc import rpc
+from nameko.timer import timer
+
+from services.common.context import CallerProvider
 from services.common.db import Database
+from services.common.fields import EARLIEST as fields_min, LATEST as fields_max
+from services.common.errors import EXPECTED, Conflict, Forbidden, Invalid, NotFound
 from services.common.metrics import Metrics
 from services.common.outbox import Outbox
+from services.common.params import load, object_id, page
+from services.venues import domain, ical, schemas, store
+from services.venues.holidays import ShippedCalendar
+
+SWEEP_SECONDS = float(os.environ.get("PALACE_VENUES_SWEEP_SECONDS", "30"))
+MEMBERS = "members"
+
+_site_in, _site_out = schemas.SiteCreateSchema(), schemas.SiteSchema()
+_room_in, _room_out = schemas.RoomCreateSchema(), schemas.RoomSchema()
+_booking_in, _booking_out = schemas.BookingCreateSchema(), schemas.BookingSchema()
+_result_out = schemas.BookingResultSchema()
+_action_in, _action_out = schemas.ActionSchema(), schemas.ActionResultSchema()
+_edit_in = schemas.BookingEditSchema()
+_avail_in = schemas.AvailabilityQuerySchema()
+_closure_in, _closure_out = schemas.ClosureCreateSchema(), schemas.ClosureSchema()
+_day_io = schemas.CalendarDaySchema()
+_reserve_in = schemas.ReserveSchema()
+_booking_event, _closed_event = schemas.BookingEventSchema(), schemas.RoomClosedSchema()
+_utilisation_out = schemas.UtilisationSchema()
+
+
+def _rule_error(exc):
+    return Invalid(exc.detail, "validation-failed", exc.errors)
+
+
+def _filter(name, value, most=200):
+    """A free-text filter from a query string, refused with a 422 when PostgreSQL cannot take it."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > most or "\x00" in value:
+        raise Invalid(f"bad {name}", "validation-failed", {name: [f"must be text of at most {most} characters"]})
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise Invalid(f"bad {name}", "validation-failed", {name: ["must be valid Unicode text"]}) from None
+    return value
+
+
+def _when(moment):
+    return domain.local(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def _iso(moment):
+    return domain.local(moment).isoformat()
 
 
 class VenuesService:
@@ -12,7 +64,513 @@ class VenuesService:
     db = Database()
     metrics = Metrics()
     outbox = Outbox()
+    caller = CallerProvider()
+    calendar = ShippedCalendar()
 
     @rpc
     def ping(self):
         return {"service": self.name, "database": self.db.ping()}
+
+    # who may do what
+
+    @property
+    def _manager(self):
+        return self.caller.has(*domain.MANAGERS)
+
+    def _require_manager(self):
+        if not self._manager:
+            raise Forbidden("only a venue manager or an admin may do this", "forbidden")
+
+    def _visible(self, booking):
+        if not self._manager and str(booking["member_id"] or "") != (self.caller.id or "-"):
+            # a member may not learn that someone else's booking exists
+            raise NotFound(f"booking {booking['id']} does not exist", "booking-not-found")
+
+    # sites and rooms
+
+    @rpc(expected_exceptions=EXPECTED)
+    def create_site(self, data):
+        self._require_manager()
+        site = load(_site_in, data)
+        with self.db.transaction() as conn:
+            return _site_out.dump(store.create_site(conn, site))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_sites(self, limit=50, offset=0, district=None, kind=None):
+        with self.db.transaction() as conn:
+            rows = store.list_sites(conn, *page(limit, offset), _filter("district", district), _filter("kind", kind))
+        return _site_out.dump(rows, many=True)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def create_room(self, data):
+        self._require_manager()
+        room = load(_room_in, data)
+        with self.db.transaction() as conn:
+            return _room_out.dump(store.create_room(conn, room))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_room(self, room_id):
+        room_id = object_id(room_id, "room")
+        with self.db.transaction() as conn:
+            return _room_out.dump(store.get_room(conn, room_id))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_rooms(self, limit=50, offset=0, site_id=None, district=None, feature=None, min_capacity=None):
+        site_id = object_id(site_id, "site") if site_id else None
+        district, feature = _filter("district", district), _filter("feature", feature)
+        if min_capacity is not None and (not isinstance(min_capacity, int) or not 1 <= min_capacity <= 100_000):
+            raise Invalid("bad min_capacity", "validation-failed", {"min_capacity": ["must be 1 to 100000"]})
+        with self.db.transaction() as conn:
+            rows = store.list_rooms(conn, *page(limit, offset), site_id, district, feature, min_capacity)
+        return _room_out.dump(rows, many=True)
+
+    # the holiday calendar
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_calendar(self, year):
+        with self.db.transaction() as conn:
+            return _day_io.dump(store.list_calendar(conn, int(year)), many=True)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def set_calendar_day(self, data):
+        self._require_manager()
+        day = load(_day_io, data)
+        with self.db.transaction() as conn:
+            store.set_calendar_day(conn, day)
+        return _day_io.dump(day)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def expand_series(self, starts_at, ends_at, recurrence):
+        """The occurrences a rule names, holidays and make-up days applied (for other services)."""
+        data = load(_booking_in, {"room_id": "00000000-0000-0000-0000-000000000000", "title": "x",
+                                  "starts_at": starts_at, "ends_at": ends_at, "recurrence": recurrence})
+        with self.db.transaction() as conn:
+            occurrences = self._expand(conn, data)
+        return [{"starts_at": _iso(o.starts_at), "ends_at": _iso(o.ends_at), "skipped": o.skipped}
+                for o in occurrences]
+
+    def _expand(self, conn, data):
+        rec = data.get("recurrence")
+        if not rec:
+            return [domain.Occurrence(data["starts_at"], data["ends_at"])]
+        rule = domain.Rule(every_weeks=rec["every_weeks"], weekdays=tuple(rec["weekdays"]), until=rec.get("until"),
+                           count=rec.get("count"), on_holidays=rec["on_holidays"], makeup_days=rec["makeup_days"],
+                           exceptions=[(e["from_"], e["to"], e["reason"]) for e in rec["exceptions"]])
+        first = domain.local(data["starts_at"]).date()
+        try:
+            horizon = rule.until or first + timedelta(weeks=rule.every_weeks * min(rule.count or 1, 10_000) + 1)
+            if horizon > first + timedelta(days=3660):
+                raise Invalid("a series may span at most ten years", "validation-failed",
+                              {"recurrence": {"until": ["must be within ten years of starts_at"]}})
+            return domain.expand(data["starts_at"], data["ends_at"], rule,
+                                 store.calendar_between(conn, first, horizon + timedelta(days=7)))
+        except domain.RuleError as exc:
+            raise _rule_error(exc) from None
+        except OverflowError:
+            raise Invalid("the series runs past the year 9999", "validation-failed",
+                          {"recurrence": ["ends after the last date we can store"]}) from None
+
+    # bookings
+
+    @rpc(expected_exceptions=EXPECTED)
+    def create_booking(self, data):
+        """A booking, or a series of them, for the calling member (or club): all of it, or with
+        skip_conflicts the free occurrences and a report of the others."""
+        if not self.caller.id:
+            raise Forbidden("only a signed-in account can book", "not-signed-in")
+        request = load(_booking_in, data)
+        holder = (MEMBERS, self.caller.id)
+        with self.db.transaction() as conn:
+            room = store.room_for_booking(conn, request["room_id"])
+            if not self._manager and not self.caller.roles.intersection(room["bookable_by"]):
+                raise Forbidden(f"{room['name']} can be booked by: {', '.join(room['bookable_by'])}",
+                                "room-not-bookable")
+            occurrences = self._expand(conn, request)
+            if not self._manager:
+                strikes = store.recent_strikes(conn, holder, store.now(conn) - domain.STRIKES_WINDOW)
+                if strikes >= domain.STRIKES_LIMIT:
+                    raise Forbidden(f"{strikes} bookings were not checked in within {domain.STRIKES_WINDOW.days}"
+                                    " days: booking is suspended", "too-many-no-shows")
+            status = domain.initial_status(room["requires_approval"], self._manager, by_service=False)
+            series_id = None
+            if request.get("recurrence"):
+                rule = _booking_in.dump(request)["recurrence"]
+                series_id = store.create_series(conn, room["id"], request["title"], holder, rule)
+            booked, skipped = self._book(
+                conn, room, occurrences, title=request["title"], holder=holder, member_id=self.caller.id,
+                club=request.get("club"), status=status, skip=request["skip_conflicts"], series_id=series_id,
+                member_rules=not self._manager)
+            rows = store.bookings_by_id(conn, booked)
+            self._tell(conn, domain.EVENT_FOR[status], rows)
+        return _result_out.dump({**rows[0], "bookings": rows, "skipped": [
+            {"starts_at": o.starts_at, "ends_at": o.ends_at, "reason": r} for o, r in skipped]})
+
+    def _book(self, conn, room, occurrences, *, title, holder, member_id, club, status, skip, series_id,
+              member_rules, labels=None):
+        """Insert the occurrences; a clash fails the whole request unless `skip`. Returns the new
+        booking ids and the (occurrence, reason) pairs left out."""
+        skipped = [(o, o.skipped) for o in occurrences if o.skipped]
+        candidates = [o for o in occurrences if not o.skipped]
+        if not candidates:
+            raise Invalid("the rule leaves no occurrence to book", "validation-failed",
+                          {"recurrence": ["every occurrence falls on a holiday or an exception"]})
+        calendar = store.calendar_between(conn, domain.local(candidates[0].starts_at).date(),
+                                          domain.local(candidates[-1].starts_at).date())
+        problems = {}
+        for i, occ in enumerate(candidates):
+            why = domain.opening_problem(room["opening_hours"], occ.starts_at, occ.ends_at, calendar)
+            if why:
+                problems[i] = why
+        if member_rules:
+            now = store.now(conn)
+            for i, occ in enumerate(candidates):
+                why = domain.advance_problem(now, occ.starts_at, room["max_advance_days"], room["min_notice_minutes"])
+                if why:
+                    problems.setdefault(i, why)
+            if room["max_hours_per_week"] is not None or room["max_bookings_per_week"] is not None:
+                store.lock_key(conn, f"quota:{room['id']}:{club or member_id}")
+                first, last = candidates[0].starts_at, candidates[-1].starts_at
+                used = store.holder_usage(conn, room["id"], member_id, club, first - timedelta(days=7),
+                                          last + timedelta(days=7))
+                over = domain.quota_problem(used, [o for i, o in enumerate(candidates) if i not in problems],
+                                            room["max_hours_per_week"], room["max_bookings_per_week"])
+                for i, occ in enumerate(candidates):
+                    if occ.starts_at in over:
+                        problems.setdefault(i, over[occ.starts_at])
+        store.lock_room(conn, room)
+        for i, why in store.clashes(conn, room, candidates).items():
+            problems.setdefault(i, why)
+        label = (lambda i: labels[i]) if labels else (lambda i: _iso(candidates[i].starts_at))
+        if problems and not skip:
+            self._refuse(candidates, problems, label)
+        booked = []
+        for i, occ in enumerate(candidates):
+            if i in problems:
+                skipped.append((occ, problems[i]))
+                continue
+            try:
+                booked.append(store.insert_booking(conn, room, occ, status, title, holder, member_id, club,
+                                                   self.caller.id, series_id, i + 1 if series_id else None))
+            except store.Taken:
+                problems[i] = "taken: the room was booked by someone else a moment ago"
+                if not skip:
+                    self._refuse(candidates, problems, label)
+                skipped.append((occ, problems[i]))
+        if not booked:
+            self._refuse(candidates, problems, label)
+        skipped.sort(key=lambda s: s[0].starts_at)
+        return booked, skipped
+
+    @staticmethod
+    def _refuse(candidates, problems, label):
+        clashes = sorted(problems)
+        named = "; ".join(f"{_when(candidates[i].starts_at)} ({problems[i]})" for i in clashes[:20])
+        more = f" and {len(clashes) - 20} more" if len(clashes) > 20 else ""
+        if len(candidates) == 1:
+            detail = f"the room cannot be booked at {named}"
+        else:
+            detail = f"{len(clashes)} of {len(candidates)} occurrences cannot be booked: {named}{more}; nothing was booked"
+        raise Conflict(detail, "booking-conflict", {"occurrences": [label(i) for i in clashes],
+                                                    "reasons": [problems[i] for i in clashes]})
+
+    def _tell(self, conn, event_type, rows, reason=None):
+        """One event for the bookings of one request (a series is one event listing all)."""
+        if not rows:
+            return
+        first = rows[0]
+        self.outbox(conn, event_type, _booking_event.dump({
+            "booking_id": first["id"], "booking_ids": [r["id"] for r in rows], "series_id": first["series_id"],
+            "room_id": first["room_id"], "room_name": first["room_name"], "site_id": first["site_id"],
+            "site_name": first["site_name"], "title": first["title"], "status": first["status"],
+            "starts_at": _iso(first["starts_at"]), "ends_at": _iso(first["ends_at"]), "occurrences": len(rows),
+            "holder_service": first["holder_service"], "holder_reference": first["holder_reference"],
+            "member_id": first["member_id"], "reason": reason if reason is not None else first["reason"]}))
+
+    def _tell_each(self, conn, event_type, rows, reason=None):
+        for row in rows:
+            self._tell(conn, event_type, [row], reason)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_booking(self, booking_id):
+        booking_id = object_id(booking_id, "booking")
+        with self.db.transaction() as conn:
+            booking = store.get_booking(conn, booking_id)
+        self._visible(booking)
+        return _booking_out.dump(booking)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_bookings(self, limit=50, offset=0, room_id=None, site_id=None, status=None, series_id=None,
+                      starts_from=None, starts_before=None):
+        """Staff see every booking; anyone else only their own."""
+        filters = load(schemas.BookingFilterSchema(), {k: v for k, v in {
+            "room_id": room_id, "site_id": site_id, "status": status, "series_id": series_id,
+            "starts_from": starts_from, "starts_before": starts_before}.items() if v is not None})
+        member = None if self._manager else (self.caller.id or "00000000-0000-0000-0000-000000000000")
+        with self.db.transaction() as conn:
+            rows = store.list_bookings(conn, *page(limit, offset), member_id=member, **filters)
+        return _booking_out.dump(rows, many=True)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def act(self, booking_id, action, data=None):
+        """approve / reject (managers), cancel (its member or a manager; scope one, following,
+        series), checkin (its member or a manager, inside the check-in window)."""
+        booking_id = object_id(booking_id, "booking")
+        if action not in ("approve", "reject", "cancel", "checkin"):
+            raise NotFound(f"no action {action}", "not-found")
+        request = load(_action_in, data or {})
+        with self.db.transaction() as conn:
+            booking = store.get_booking(conn, booking_id, lock=True)
+            self._visible(booking)
+            if action in ("approve", "reject"):
+                self._require_manager()
+            room = store.get_room(conn, booking["room_id"])
+            scope = request["scope"] if action == "cancel" else "one"
+            targets = store.series_scope(conn, booking, scope)
+            if booking["id"] not in [t["id"] for t in targets]:
+                targets = [booking, *targets]
+            try:
+                new = domain.transition(action, booking["status"])
+            except domain.RuleError as exc:
+                raise Conflict(exc.detail, "wrong-status", exc.errors) from None
+            if action == "checkin":
+                why = domain.checkin_problem(store.now(conn), booking["starts_at"], booking["ends_at"],
+                                             room["checkin_minutes"])
+                if why:
+                    raise Conflict(why, "check-in-window", {"checked_in_at": [why]})
+            reason = request.get("reason")
+            changed = []
+            for target in targets:
+                if target["status"] not in domain.TRANSITIONS[action][0]:
+                    continue
+                store.set_status(conn, target["id"], new, reason, self.caller.id, checked_in=action == "checkin")
+                changed.append(target["id"])
+            rows = store.bookings_by_id(conn, changed)
+            if new in domain.EVENT_FOR:
+                if new == domain.CANCELLED:
+                    self._tell_each(conn, "booking_cancelled", rows, reason or "cancelled by its holder"
+                                    if str(booking["member_id"] or "") == (self.caller.id or "-")
+                                    else reason or "cancelled by the venue manager")
+                else:
+                    self._tell(conn, domain.EVENT_FOR[new], rows, reason)
+            result = store.get_booking(conn, booking_id)
+        return _action_out.dump({**result, "affected": len(changed)})
+
+    @rpc(expected_exceptions=EXPECTED)
+    def edit_booking(self, booking_id, data):
+        """Move or retitle one occurrence, this and the following ones, or the whole series: a new
+        time shifts every occurrence in scope by the same amount; all of them move or none."""
+        booking_id = object_id(booking_id, "booking")
+        request = load(_edit_in, data)
+        with self.db.transaction() as conn:
+            booking = store.get_booking(conn, booking_id, lock=True)
+            self._visible(booking)
+            if booking["status"] not in domain.LIVE:
+                raise Conflict(f"a {booking['status']} booking cannot be changed", "wrong-status")
+            room = store.room_for_booking(conn, booking["room_id"])
+            store.lock_room(conn, room)
+            targets = store.series_scope(conn, booking, request["scope"])
+            if "starts_at" not in request and "title" not in request:
+                return _action_out.dump({**booking, "affected": 0})
+            shift = request["starts_at"] - booking["starts_at"] if "starts_at" in request else timedelta(0)
+            length = (request["ends_at"] - request["starts_at"]) if "starts_at" in request else None
+            try:
+                moved = [domain.Occurrence(t["starts_at"] + shift,
+                                           t["starts_at"] + shift + (length or (t["ends_at"] - t["starts_at"])))
+                         for t in targets]
+            except OverflowError:
+                raise Invalid("the move runs past the year 9999", "validation-failed",
+                              {"starts_at": ["moves an occurrence past the last date we can store"]}) from None
+            if any(not (fields_min <= o.starts_at and o.ends_at <= fields_max) for o in moved):
+                raise Invalid("the move leaves the years we can store", "validation-failed",
+                              {"starts_at": ["moves an occurrence outside 1970 to 9999"]})
+            if shift or length:
+                calendar = store.calendar_between(conn, domain.local(moved[0].starts_at).date(),
+                                                  domain.local(moved[-1].starts_at).date())
+                problems = {}
+                for i, occ in enumerate(moved):
+                    why = domain.opening_problem(room["opening_hours"], occ.starts_at, occ.ends_at, calendar)
+                    if why:
+                        problems[i] = why
+                # the bookings being moved do not clash with themselves: free them first
+                for t in targets:
+                    store.set_status(conn, t["id"], domain.CANCELLED)
+                for i, why in store.clashes(conn, room, moved).items():
+                    problems.setdefault(i, why)
+                if problems:
+                    self._refuse(moved, problems, lambda i: _iso(moved[i].starts_at))
+                for t in targets:
+                    store.set_status(conn, t["id"], t["status"])
+            for t, occ in zip(targets, moved):
+                try:
+                    store.move_booking(conn, t, room, occ.starts_at, occ.ends_at, request.get("title", t["title"]))
+                except store.Taken:
+                    raise Conflict(f"the room is taken at {_when(occ.starts_at)}", "booking-conflict",
+                                   {"occurrences": [_iso(occ.starts_at)]}) from None
+            rows = store.bookings_by_id(conn, [t["id"] for t in targets])
+            self._tell(conn, "booking_confirmed" if booking["status"] != domain.PENDING else "booking_pending",
+                       rows, "changed")
+            result = store.get_booking(conn, booking_id)
+        return _action_out.dump({**result, "affected": len(targets)})
+
+    # check-in and release
+
+    @timer(interval=SWEEP_SECONDS)
+    def sweep(self):
+        self.release_no_shows()
+
+    @rpc
+    def release_no_shows(self):
+        """Release the members' bookings nobody checked in to in time; each is a strike."""
+        with self.db.transaction() as conn:
+            due = store.due_for_release(conn)
+            for booking in due:
+                store.set_status(conn, booking["id"], domain.RELEASED, "not checked in")
+                store.add_strike(conn, booking)
+            rows = store.bookings_by_id(conn, [b["id"] for b in due])
+            self._tell_each(conn, "booking_released", rows, "not checked in: the room was released")
+        return {"released": len(due)}
+
+    # other services
+
+    @rpc(expected_exceptions=EXPECTED)
+    def reserve_series(self, holder, room_id, occurrences, title):
+        """Book every occurrence, confirmed, for another service's holder; all or nothing. Again for
+        the same holder: its existing bookings."""
+        try:
+            holder = domain.holder_key(holder)
+        except domain.RuleError as exc:
+            raise _rule_error(exc) from None
+        if holder[0] == MEMBERS:
+            raise Invalid("holder service 'members' is reserved", "validation-failed", {"holder": ["bad service"]})
+        request = load(_reserve_in, {"room_id": room_id, "occurrences": occurrences, "title": title})
+        labels = [o["starts_at"] for o in occurrences]
+        order = sorted(range(len(labels)), key=lambda i: request["occurrences"][i]["starts_at"])
+        wanted = []
+        for n, i in enumerate(order):
+            o = request["occurrences"][i]
+            try:
+                domain.check_span(o["starts_at"], o["ends_at"])
+            except domain.RuleError:
+                raise Invalid("an occurrence ends before it starts", "validation-failed",
+                              {"occurrences": {str(i): {"ends_at": ["must be after starts_at"]}}}) from None
+            if n and o["starts_at"] < request["occurrences"][order[n - 1]]["ends_at"]:
+                raise Invalid("two occurrences overlap", "validation-failed",
+                              {"occurrences": {str(i): ["overlaps another occurrence"]}})
+            wanted.append(domain.Occurrence(o["starts_at"], o["ends_at"]))
+        with self.db.transaction() as conn:
+            store.lock_key(conn, f"holder:{holder[0]}:{holder[1]}")
+            existing = store.live_holder_series(conn, holder)
+            if existing:
+                return {"bookings": _booking_out.dump(existing, many=True)}
+            room = store.room_for_booking(conn, request["room_id"])
+            series_id = store.create_series(conn, room["id"], request["title"], holder, None)
+            booked, _ = self._book(conn, room, wanted, title=request["title"], holder=holder, member_id=None,
+                                   club=None, status=domain.CONFIRMED, skip=False, series_id=series_id,
+                                   member_rules=False, labels=[labels[i] for i in order])
+            rows = store.bookings_by_id(conn, booked)
+            self._tell(conn, "booking_confirmed", rows)
+        return {"bookings": _booking_out.dump(rows, many=True)}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def release_series(self, holder, reason=None):
+        """Cancel the holder's future bookings; nothing to cancel is not an error."""
+        try:
+            holder = domain.holder_key(holder)
+        except domain.RuleError as exc:
+            raise _rule_error(exc) from None
+        why = str(reason)[:500] if reason else f"released by {holder[0]}"
+        with self.db.transaction() as conn:
+            store.lock_key(conn, f"holder:{holder[0]}:{holder[1]}")
+            rows = store.release_holder(conn, holder)
+            for row in rows:
+                store.set_status(conn, row["id"], domain.CANCELLED, why)
+            rows = store.bookings_by_id(conn, [r["id"] for r in rows])
+            self._tell_each(conn, "booking_cancelled", rows, why)
+        return {"cancelled": len(rows), "booking_ids": [str(r["id"]) for r in rows]}
+
+    # closures
+
+    @rpc(expected_exceptions=EXPECTED)
+    def close(self, data):
+        """Close a room (its parts and the whole it belongs to with it) or a whole site for a
+        period: its bookings then are cancelled and their holders told."""
+        self._require_manager()
+        request = load(_closure_in, data)
+        with self.db.transaction() as conn:
+            if request.get("room_id"):
+                room = store.room_for_booking(conn, request["room_id"])
+                site_id, room_name = room["site_id"], room["name"]
+                room_ids = [room["id"], *room["parts"], *([room["parent_id"]] if room["parent_id"] else [])]
+            else:
+                site_id, room_name, room_ids = store.get_site(conn, request["site_id"])["id"], None, None
+            site = store.get_site(conn, site_id)
+            closure_id = store.add_closure(conn, request, site_id, self.caller.id)
+            hit = store.bookings_in_closure(conn, site_id, room_ids, request["starts_at"], request["ends_at"])
+            why = f"closed: {request['reason']}"
+            for booking in hit:
+                store.set_status(conn, booking["id"], domain.CANCELLED, why, self.caller.id)
+            rows = store.bookings_by_id(conn, [b["id"] for b in hit])
+            self._tell_each(conn, "booking_cancelled", rows, why)
+            self.outbox(conn, "room_closed", _closed_event.dump({
+                "closure_id": closure_id, "site_id": site_id, "site_name": site["name"],
+                "room_id": request.get("room_id"), "room_name": room_name, "starts_at": _iso(request["starts_at"]),
+                "ends_at": _iso(request["ends_at"]), "reason": request["reason"], "cancelled": len(rows),
+                "member_ids": sorted({r["member_id"] for r in rows if r["member_id"]}, key=str)}))
+        return _closure_out.dump({"id": closure_id, "site_id": site_id, "room_id": request.get("room_id"),
+                                  "starts_at": request["starts_at"], "ends_at": request["ends_at"],
+                                  "reason": request["reason"], "cancelled": len(rows)})
+
+    # search, feeds, figures
+
+    @rpc(expected_exceptions=EXPECTED)
+    def availability(self, query):
+        q = load(_avail_in, query)
+        with self.db.transaction() as conn:
+            rows = store.available_rooms(conn, q, self.caller.roles or {"member"}, self._manager)
+        return _room_out.dump(rows, many=True)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def room_calendar(self, room_id):
+        room_id = object_id(room_id, "room")
+        with self.db.transaction() as conn:
+            room = store.get_room(conn, room_id)
+            rows = store.room_feed(conn, room_id, datetime.now(timezone.utc) - timedelta(days=31))
+        return ical.feed(f"{room['name']} · {room['site_name']}", rows)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def my_calendar(self):
+        """The calling member's live bookings as an iCalendar feed."""
+        if not self.caller.id:
+            raise Forbidden("sign in first", "not-signed-in")
+        with self.db.transaction() as conn:
+            rows = store.holder_feed(conn, (MEMBERS, self.caller.id), datetime.now(timezone.utc) - timedelta(days=31))
+        return ical.feed("My room bookings", rows)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def holder_calendar(self, holder):
+        """Another service's holder (a course, a counselling slot) as an iCalendar feed."""
+        try:
+            holder = domain.holder_key(holder)
+        except domain.RuleError as exc:
+            raise _rule_error(exc) from None
+        with self.db.transaction() as conn:
+            rows = store.holder_feed(conn, holder, datetime.now(timezone.utc) - timedelta(days=31))
+        return ical.feed(rows[0]["title"] if rows else "Bookings", rows)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def utilisation(self, site_id=None, days=28):
+        """Per room (and so per site): hours booked, bookings and no-shows over the last `days` days."""
+        self._require_manager()
+        site_id = object_id(site_id, "site") if site_id else None
+        if not isinstance(days, int) or not 1 <= days <= 366:
+            raise Invalid("bad days", "validation-failed", {"days": ["must be 1 to 366"]})
+        with self.db.transaction() as conn:
+            rows = store.utilisation(conn, site_id, days)
+        return _utilisation_out.dump([{**r, "booked_hours": round(float(r["booked_hours"]), 2),
+                                       "share": round(float(r["booked_hours"]) / (days * 14), 4)} for r in rows],
+                                     many=True)
+
+    @rpc
+    def stats(self):
+        with self.db.transaction() as conn:
+            return store.stats(conn)

@@ -58,6 +58,25 @@ MATRIX = [
     ("POST", "/v1/courses/{course}/enrolments", only(*MEMBERS)),
     ("GET", "/v1/enrolments/{enrolment}", signed_in(404, owner=OK, teacher=OK, admin=OK)),
     ("GET", "/v1/me/enrolments", signed_in()),
+    ("DELETE", "/v1/enrolments/{to_cancel}", signed_in(404, owner=OK, teacher=OK, admin=OK)),
+    ("POST", "/v1/enrolments/{enrolment}/accept", only("owner", stranger=404)),
+    ("GET", "/v1/enrolments/{enrolment}/certificate", signed_in(404, owner=OK, teacher=OK, admin=OK)),
+    ("GET", "/v1/certificates/{certificate}", everyone()),
+    ("POST", "/v1/terms", only("admin", "teacher")),
+    ("GET", "/v1/terms", everyone()),
+    ("PATCH", "/v1/courses/{course}", only("admin", "teacher")),
+    ("POST", "/v1/courses/{course}/publish", only("admin", "teacher")),
+    ("POST", "/v1/courses/{fresh_course}/cancel", only("admin", "teacher")),
+    ("GET", "/v1/courses/{course}/enrolments", only("admin", "teacher")),
+    ("GET", "/v1/courses/{lottery}/lottery", everyone()),
+    ("POST", "/v1/courses/{lottery}/lottery", only("admin", "teacher")),
+    ("POST", "/v1/sessions/{session}/attendance", signed_in()),
+    ("GET", "/v1/sessions/{session}/code", only("admin", "teacher")),
+    ("GET", "/v1/members/{owner}/strikes", signed_in(403, owner=OK, teacher=OK, admin=OK)),
+    ("POST", "/v1/members/{owner}/strikes/clear", only("admin", "teacher")),
+    ("POST", "/v1/class-requests", only("unit_admin", "other_unit_admin")),
+    ("GET", "/v1/class-requests", only("admin", "unit_admin", "other_unit_admin")),
+    ("POST", "/v1/class-requests/{class_request}/decision", only("admin")),
     # notifications
     ("GET", "/v1/me/notifications", signed_in()),
     ("POST", "/v1/me/notifications/{notification}/read", signed_in(404, owner=OK)),
@@ -66,8 +85,7 @@ MATRIX = [
     ("GET", "/v1/me/contacts", signed_in()),
     ("PUT", "/v1/me/contacts", signed_in()),
     ("GET", "/v1/notify/failed-deliveries", only("admin")),
-    # no delivery has failed in this world: the admin passes the role check and meets a 404
-    ("POST", "/v1/notify/deliveries/{delivery}/replay", signed_in(403, admin=404)),
+    ("POST", "/v1/notify/deliveries/{missing}/replay", only(admin=404)),
     ("POST", "/v1/notify/preview", only("admin")),
     # operations
     ("GET", "/v1/stats", only("teacher", "venue_manager", "welfare_officer", "admin")),
@@ -92,6 +110,22 @@ def world(palace, admin):
     course = admin.post("/v1/courses", json={"title": "Matrix choir", "capacity": 30}).json()["id"]
     enrolment = owner.post(f"/v1/courses/{course}/enrolments").json()["id"]
     notification = eventually(lambda: owner.get("/v1/me/notifications").json())[0]["id"]
+    held = admin.post("/v1/courses", json={"title": "Matrix tea art", "capacity": 5, "attendance_threshold": 0.5,
+                                           "schedule": {"dates": [{"starts_at": "2026-01-05T19:00:00+08:00",
+                                                                   "ends_at": "2026-01-05T21:00:00+08:00"}]}}).json()
+    session = held["sessions"][0]["id"]
+    earned = owner.post(f"/v1/courses/{held['id']}/enrolments").json()["id"]
+    assert admin.post(f"/v1/sessions/{session}/attendance",
+                      json={"marks": [{"member_id": owner.id, "present": True}]}).status_code == 200
+    certificate = owner.get(f"/v1/enrolments/{earned}/certificate").text.split("<code>")[1].split("</code>")[0]
+    lottery = admin.post("/v1/courses", json={"title": "Matrix calligraphy", "capacity": 5, "allocation": "lottery",
+                                              "draw_at": "2030-01-01T00:00:00+08:00"}).json()["id"]
+    assert admin.post(f"/v1/courses/{lottery}/lottery").status_code == 200
+    class_request = actors["unit_admin"].post("/v1/class-requests", json={
+        "title": "Matrix first aid", "site_id": "00000000-0000-4000-8000-000000000001", "capacity": 20}).json()["id"]
+
+    yoga = admin.post("/v1/courses", json={"title": "Matrix yoga", "capacity": 5}).json()["id"]
+    to_cancel = owner.post(f"/v1/courses/{yoga}/enrolments").json()["id"]  # cancelled once, then a 409
 
     def fresh_unit_member():
         member = new_member(palace.url)
@@ -101,8 +135,12 @@ def world(palace, admin):
 
     objects = {"owner": lambda: owner.id, "unit": lambda: unit, "course": lambda: course,
                "enrolment": lambda: enrolment, "notification": lambda: notification,
-               "delivery": lambda: str(uuid.uuid4()),
-               "fresh_account": lambda: new_member(palace.url).id, "fresh_unit_member": fresh_unit_member}
+               "fresh_account": lambda: new_member(palace.url).id, "fresh_unit_member": fresh_unit_member,
+               "to_cancel": lambda: to_cancel, "certificate": lambda: certificate, "session": lambda: session,
+               "lottery": lambda: lottery, "class_request": lambda: class_request,
+               "fresh_course": lambda: admin.post("/v1/courses", json={"title": "Matrix dance",
+                                                                        "capacity": 5}).json()["id"],
+               "missing": lambda: str(uuid.uuid4())}
     return actors, objects
 
 

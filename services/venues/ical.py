@@ -1,0 +1,30 @@
+"""iCalendar feeds of bookings (built with the icalendar library; no I/O)."""
+from datetime import datetime, timezone
+
+from icalendar import Calendar, Event
+
+from services.venues import domain
+
+STATUS = {domain.PENDING: "TENTATIVE", domain.CONFIRMED: "CONFIRMED", domain.CHECKED_IN: "CONFIRMED"}
+
+
+def feed(name, bookings, now=None):
+    """A calendar named `name` with one VEVENT per booking; times in UTC, stable UIDs."""
+    cal = Calendar()
+    cal.add("prodid", "-//Workers' Cultural Palace//venues//EN")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", name)
+    cal.add("x-wr-timezone", "Asia/Shanghai")
+    stamp = now or datetime.now(timezone.utc)
+    for b in bookings:
+        event = Event()
+        event.add("uid", f"{b['id']}@venues.palace")
+        event.add("dtstamp", stamp)
+        event.add("dtstart", b["starts_at"].astimezone(timezone.utc))
+        event.add("dtend", b["ends_at"].astimezone(timezone.utc))
+        event.add("summary", b["title"])
+        event.add("location", f"{b['room_name']}, {b['site_name']}")
+        event.add("status", STATUS.get(b["status"], "CONFIRMED"))
+        cal.add_component(event)
+    return cal.to_ical().decode("utf-8")

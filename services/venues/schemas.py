@@ -1,0 +1,321 @@
+"""The venues service's RPC payloads and events."""
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from services.common.fields import Moment, Text
+from services.venues import domain
+
+SITE_KINDS = ("palace", "own_unit", "shared", "mobile")
+ROLES = ("member", "teacher", "venue_manager", "welfare_officer", "unit_admin", "admin")
+FEATURE = Text(validate=validate.Length(min=1, max=50))
+Name = lambda **kw: Text(validate=validate.Length(min=1, max=200), **kw)  # noqa: E731
+
+
+class SiteCreateSchema(Schema):
+    name = Name(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(SITE_KINDS),
+                         metadata={"description": "palace, or a Workers' Home: own_unit, shared, mobile"})
+    district = Text(validate=validate.Length(max=100), allow_none=True)
+    address = Text(validate=validate.Length(max=500), allow_none=True)
+
+
+class SiteSchema(Schema):
+    id = fields.UUID()
+    name = fields.String()
+    kind = fields.String()
+    district = fields.String(allow_none=True)
+    address = fields.String(allow_none=True)
+    rooms = fields.Integer(metadata={"description": "number of rooms"})
+    created_at = fields.AwareDateTime()
+
+
+class RoomCreateSchema(Schema):
+    site_id = fields.UUID(required=True)
+    parent_id = fields.UUID(allow_none=True, metadata={
+        "description": "the divisible room this is a part of (booking the whole blocks its parts and the reverse)"})
+    name = Name(required=True)
+    floor = fields.Integer(strict=True, validate=validate.Range(min=-10, max=200), allow_none=True)
+    capacity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=100_000))
+    features = fields.List(FEATURE, validate=validate.Length(max=30), load_default=list,
+                           metadata={"description": "e.g. piano, mirrors, projector, sprung_floor"})
+    opening_hours = fields.Dict(keys=fields.String(validate=validate.OneOf(domain.WEEKDAYS)),
+                                values=fields.List(fields.String(validate=validate.Regexp(r"^\d\d:\d\d$")),
+                                                   validate=validate.Length(equal=2), allow_none=True),
+                                allow_none=True, metadata={
+                                    "description": "wall-clock Asia/Shanghai hours per weekday, "
+                                                   "{\"tue\": [\"08:00\", \"22:00\"]}; a weekday not named is "
+                                                   "closed; null: always open"})
+    bookable_by = fields.List(fields.String(validate=validate.OneOf(ROLES)), load_default=lambda: ["member"],
+                              validate=validate.Length(max=6))
+    buffer_minutes = fields.Integer(strict=True, validate=validate.Range(min=0, max=240), load_default=0,
+                                    metadata={"description": "cleaning time held after each booking"})
+    requires_approval = fields.Boolean(load_default=False)
+    checkin_minutes = fields.Integer(strict=True, validate=validate.Range(min=1, max=240), allow_none=True,
+                                     metadata={"description": "a member's booking not checked in this long "
+                                                              "after its start is released"})
+    max_advance_days = fields.Integer(strict=True, validate=validate.Range(min=1, max=1000), allow_none=True)
+    min_notice_minutes = fields.Integer(strict=True, validate=validate.Range(min=0, max=100_000), allow_none=True)
+    max_hours_per_week = fields.Float(validate=validate.Range(min=0.25, max=168), allow_none=True,
+                                      metadata={"description": "quota per member or club and week"})
+    max_bookings_per_week = fields.Integer(strict=True, validate=validate.Range(min=1, max=1000), allow_none=True)
+
+    @validates_schema
+    def hours(self, data, **kwargs):
+        if data.get("opening_hours"):
+            try:
+                domain.check_opening_hours(data["opening_hours"])
+            except domain.RuleError as exc:
+                raise ValidationError(exc.errors["opening_hours"], "opening_hours") from None
+
+
+class RoomSchema(Schema):
+    id = fields.UUID()
+    site_id = fields.UUID()
+    site_name = fields.String()
+    district = fields.String(allow_none=True)
+    parent_id = fields.UUID(allow_none=True)
+    name = fields.String()
+    floor = fields.Integer(allow_none=True)
+    capacity = fields.Integer()
+    features = fields.List(fields.String())
+    opening_hours = fields.Dict(allow_none=True)
+    bookable_by = fields.List(fields.String())
+    buffer_minutes = fields.Integer()
+    requires_approval = fields.Boolean()
+    checkin_minutes = fields.Integer(allow_none=True)
+    max_advance_days = fields.Integer(allow_none=True)
+    min_notice_minutes = fields.Integer(allow_none=True)
+    max_hours_per_week = fields.Float(allow_none=True)
+    max_bookings_per_week = fields.Integer(allow_none=True)
+    created_at = fields.AwareDateTime()
+
+
+class SeriesExceptionSchema(Schema):
+    from_ = fields.Date(required=True, data_key="from")
+    to = fields.Date(required=True)
+    reason = Text(validate=validate.Length(max=200), load_default="")
+
+
+class RecurrenceSchema(Schema):
+    every_weeks = fields.Integer(strict=True, validate=validate.Range(min=1, max=52), load_default=1)
+    weekdays = fields.List(fields.Integer(strict=True, validate=validate.Range(min=1, max=7)),
+                           validate=validate.Length(max=7), load_default=list,
+                           metadata={"description": "1 = Monday ... 7 = Sunday; default: the first one's weekday"})
+    until = fields.Date(metadata={"description": "last day (Asia/Shanghai), inclusive"})
+    count = fields.Integer(strict=True, validate=validate.Range(min=1, max=1_000_000),
+                           metadata={"description": f"number of dates the rule names (at most "
+                                                    f"{domain.MAX_OCCURRENCES} occurrences)"})
+    exceptions = fields.List(fields.Nested(SeriesExceptionSchema), validate=validate.Length(max=100), load_default=list)
+    on_holidays = fields.String(validate=validate.OneOf(("skip", "keep")), load_default="skip")
+    makeup_days = fields.Boolean(load_default=True, metadata={
+        "description": "add the make-up working days (调休) that keep a series weekday's timetable"})
+
+    @validates_schema
+    def one_end(self, data, **kwargs):
+        if ("until" in data) == ("count" in data):
+            raise ValidationError("give exactly one of 'until' and 'count'", "until")
+
+
+class BookingCreateSchema(Schema):
+    room_id = fields.UUID(required=True)
+    title = Name(required=True)
+    starts_at = Moment(required=True)
+    ends_at = Moment(required=True)
+    club = Text(validate=validate.Length(min=1, max=200), allow_none=True,
+                metadata={"description": "the club booking (quotas count per club)"})
+    recurrence = fields.Nested(RecurrenceSchema, allow_none=True)
+    skip_conflicts = fields.Boolean(load_default=False, metadata={
+        "description": "book the free occurrences of a series and report the others"})
+
+    @validates_schema
+    def span(self, data, **kwargs):
+        if "starts_at" in data and "ends_at" in data:
+            try:
+                domain.check_span(data["starts_at"], data["ends_at"])
+            except domain.RuleError as exc:
+                raise ValidationError(exc.errors["ends_at"], "ends_at") from None
+
+
+class BookingSchema(Schema):
+    id = fields.UUID()
+    room_id = fields.UUID()
+    room_name = fields.String()
+    site_id = fields.UUID()
+    series_id = fields.UUID(allow_none=True)
+    occurrence = fields.Integer(allow_none=True)
+    title = fields.String()
+    status = fields.String(metadata={"description": "pending, confirmed, checked_in, rejected, cancelled, released"})
+    starts_at = fields.AwareDateTime()
+    ends_at = fields.AwareDateTime()
+    holder_service = fields.String()
+    holder_reference = fields.String()
+    member_id = fields.UUID(allow_none=True)
+    club = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)
+    checked_in_at = fields.AwareDateTime(allow_none=True)
+    created_at = fields.AwareDateTime()
+
+
+class SkippedSchema(Schema):
+    starts_at = fields.AwareDateTime()
+    ends_at = fields.AwareDateTime()
+    reason = fields.String()
+
+
+class BookingResultSchema(BookingSchema):
+    """The first booking made, and for a series every booking and every skipped occurrence."""
+    bookings = fields.List(fields.Nested(BookingSchema))
+    skipped = fields.List(fields.Nested(SkippedSchema))
+
+
+class ActionSchema(Schema):
+    reason = Text(validate=validate.Length(max=500), allow_none=True)
+    scope = fields.String(validate=validate.OneOf(("one", "following", "series")), load_default="one",
+                          metadata={"description": "cancel: this occurrence, this and the following ones, "
+                                                   "or the whole series"})
+
+
+class ActionResultSchema(BookingSchema):
+    affected = fields.Integer(metadata={"description": "bookings changed (more than one for a series scope)"})
+
+
+class BookingEditSchema(Schema):
+    title = Name()
+    starts_at = Moment()
+    ends_at = Moment()
+    scope = fields.String(validate=validate.OneOf(("one", "following", "series")), load_default="one",
+                          metadata={"description": "a new time moves the other occurrences by the same shift"})
+
+    @validates_schema
+    def span(self, data, **kwargs):
+        if ("starts_at" in data) != ("ends_at" in data):
+            raise ValidationError("give starts_at and ends_at together", "ends_at")
+        if "starts_at" in data:
+            try:
+                domain.check_span(data["starts_at"], data["ends_at"])
+            except domain.RuleError as exc:
+                raise ValidationError(exc.errors["ends_at"], "ends_at") from None
+
+
+class AvailabilityQuerySchema(Schema):
+    starts_at = Moment(required=True)
+    ends_at = Moment(required=True)
+    capacity = fields.Integer(validate=validate.Range(min=1, max=100_000), load_default=1)
+    features = fields.List(FEATURE, load_default=list)
+    district = Text(validate=validate.Length(max=100))
+    site_id = fields.UUID()
+    weeks = fields.Integer(validate=validate.Range(min=1, max=52), load_default=1,
+                           metadata={"description": "free at this time this many weeks running"})
+    limit = fields.Integer(validate=validate.Range(min=1, max=200), load_default=50)
+    offset = fields.Integer(validate=validate.Range(min=0, max=1_000_000), load_default=0)
+
+    @validates_schema
+    def span(self, data, **kwargs):
+        if "starts_at" in data and "ends_at" in data:
+            try:
+                domain.check_span(data["starts_at"], data["ends_at"])
+            except domain.RuleError as exc:
+                raise ValidationError(exc.errors["ends_at"], "ends_at") from None
+
+
+class ClosureCreateSchema(Schema):
+    site_id = fields.UUID()
+    room_id = fields.UUID()
+    starts_at = Moment(required=True)
+    ends_at = Moment(required=True)
+    reason = Text(required=True, validate=validate.Length(min=1, max=500))
+
+    @validates_schema
+    def target(self, data, **kwargs):
+        if ("site_id" in data) == ("room_id" in data):
+            raise ValidationError("give exactly one of site_id and room_id", "room_id")
+        if "starts_at" in data and "ends_at" in data and data["ends_at"] <= data["starts_at"]:
+            raise ValidationError("must be after starts_at", "ends_at")
+
+
+class ClosureSchema(Schema):
+    id = fields.UUID()
+    site_id = fields.UUID()
+    room_id = fields.UUID(allow_none=True)
+    starts_at = fields.AwareDateTime()
+    ends_at = fields.AwareDateTime()
+    reason = fields.String()
+    cancelled = fields.Integer(metadata={"description": "bookings cancelled by the closure"})
+
+
+class CalendarDaySchema(Schema):
+    day = fields.Date(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(("holiday", "workday")))
+    name = Text(required=True, validate=validate.Length(min=1, max=200))
+    as_weekday = fields.Integer(strict=True, validate=validate.Range(min=1, max=7), allow_none=True)
+
+    @validates_schema
+    def weekday(self, data, **kwargs):
+        if (data.get("kind") == "workday") != (data.get("as_weekday") is not None):
+            raise ValidationError("a make-up working day (and only one) names as_weekday", "as_weekday")
+
+
+class OccurrenceSchema(Schema):
+    starts_at = Moment(required=True)
+    ends_at = Moment(required=True)
+
+
+class ReserveSchema(Schema):
+    """reserve_series(holder, room_id, occurrences, title), as one object."""
+    room_id = fields.UUID(required=True)
+    title = Name(required=True)
+    occurrences = fields.List(fields.Nested(OccurrenceSchema), required=True,
+                              validate=validate.Length(min=1, max=domain.MAX_OCCURRENCES))
+
+
+class BookingEventSchema(Schema):
+    """booking_pending, booking_confirmed, booking_rejected, booking_cancelled, booking_released.
+    A series booked at once is one event: `booking_ids` lists every booking, starts_at is the first."""
+    booking_id = fields.UUID(required=True)
+    booking_ids = fields.List(fields.UUID(), load_default=list)
+    series_id = fields.UUID(allow_none=True)
+    room_id = fields.UUID(required=True)
+    room_name = fields.String(required=True)
+    site_id = fields.UUID(required=True)
+    site_name = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.String(required=True)
+    starts_at = fields.String(required=True)
+    ends_at = fields.String(required=True)
+    occurrences = fields.Integer(load_default=1)
+    holder_service = fields.String(required=True)
+    holder_reference = fields.String(required=True)
+    member_id = fields.UUID(allow_none=True)
+    reason = fields.String(allow_none=True)
+
+
+class RoomClosedSchema(Schema):
+    closure_id = fields.UUID(required=True)
+    site_id = fields.UUID(required=True)
+    site_name = fields.String(required=True)
+    room_id = fields.UUID(allow_none=True)
+    room_name = fields.String(allow_none=True)
+    starts_at = fields.String(required=True)
+    ends_at = fields.String(required=True)
+    reason = fields.String(required=True)
+    member_ids = fields.List(fields.UUID(), metadata={"description": "members whose bookings it cancelled"})
+    cancelled = fields.Integer()
+
+
+class BookingFilterSchema(Schema):
+    room_id = fields.UUID()
+    site_id = fields.UUID()
+    status = fields.String(validate=validate.OneOf(domain.LIVE + ("rejected", "cancelled", "released")))
+    series_id = fields.UUID()
+    starts_from = Moment()
+    starts_before = Moment()
+
+
+class UtilisationSchema(Schema):
+    room_id = fields.UUID()
+    room_name = fields.String()
+    site_id = fields.UUID()
+    site_name = fields.String()
+    booked_hours = fields.Float(metadata={"description": "hours booked (confirmed or checked in) in the period"})
+    bookings = fields.Integer()
+    no_shows = fields.Integer()
+    share = fields.Float(metadata={"description": "booked hours over a 14-hour day for every day of the period"})

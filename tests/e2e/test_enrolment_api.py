@@ -1,0 +1,123 @@
+"""Enrolment over HTTP through the gateway: what members, teachers and unit administrators do."""
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from tests.e2e.conftest import Client, new_member, new_staff
+from tests.e2e.test_bad_input import assert_problem
+
+
+def iso(moment):
+    return moment.isoformat()
+
+
+@pytest.fixture(scope="module")
+def teacher(palace, admin):
+    return new_staff(palace.url, admin, ["teacher"], name="Zhou Min")
+
+
+def test_a_term_a_weekly_evening_class_and_the_search_that_finds_it(palace, admin):
+    term = admin.post("/v1/terms", {"name": f"2027 autumn {uuid.uuid4().hex[:6]}", "starts_on": "2027-09-01",
+                                    "ends_on": "2027-09-30", "holidays": ["2027-09-15"]})
+    assert term.status_code == 201, term.text
+    site = str(uuid.uuid4())
+    course = admin.post("/v1/courses", {
+        "title": "Flower arranging 插花", "capacity": 12, "term_id": term.json()["id"], "site_id": site,
+        "category": "craft", "schedule": {"weekly": {"weekdays": [3], "start_time": "19:30", "duration_minutes": 90}}})
+    assert course.status_code == 201, course.text
+    assert len(course.json()["sessions"]) == 4, "Wednesdays of September 2027 but the Mid-Autumn holiday"
+    anyone = Client(palace.url)
+    found = anyone.get("/v1/courses", params={"site_id": site, "weekday": 3, "evening": "true", "q": "插花",
+                                              "open_seats": "true"})
+    assert found.status_code == 200 and [c["id"] for c in found.json()] == [course.json()["id"]]
+    assert anyone.get("/v1/courses", params={"site_id": site, "weekday": 2}).json() == []
+    assert_problem(anyone.get("/v1/courses", params={"weekday": 9}), 400, "bad-request")
+    assert_problem(anyone.get("/v1/courses", params={"site_id": "nope"}), 400, "bad-request")
+
+
+def test_a_member_sees_the_line_leaves_it_and_a_cancelled_seat_goes_to_the_next(palace, admin):
+    course_id = admin.post("/v1/courses", {"title": "Posture", "capacity": 1}).json()["id"]
+    first, second, third = (new_member(palace.url) for _ in range(3))
+    seat = first.post(f"/v1/courses/{course_id}/enrolments", {})
+    assert seat.status_code == 201 and seat.json()["status"] == "confirmed"
+    two = second.post(f"/v1/courses/{course_id}/enrolments")
+    three = third.post(f"/v1/courses/{course_id}/enrolments", {"seats": 1})
+    assert (two.json()["position"], three.json()["position"]) == (1, 2)
+
+    left = second.delete(f"/v1/enrolments/{two.json()['id']}")
+    assert left.status_code == 200 and left.json()["status"] == "cancelled"
+    [mine] = third.get("/v1/me/enrolments").json()
+    assert mine["position"] == 1, "the line closes up"
+    assert_problem(second.delete(f"/v1/enrolments/{seat.json()['id']}"), 404, "enrolment-not-found")
+
+    assert first.delete(f"/v1/enrolments/{seat.json()['id']}").status_code == 200
+    assert third.get(f"/v1/enrolments/{three.json()['id']}").json()["status"] == "confirmed"
+    detail = Client(palace.url).get(f"/v1/courses/{course_id}").json()
+    assert (detail["seats_left"], detail["waitlist_length"]) == (0, 0)
+
+
+def test_bad_enrolments_get_a_reason(palace, admin):
+    member = new_member(palace.url)
+    closed = admin.post("/v1/courses", {"title": "Closed", "capacity": 3,
+                                        "opens_at": iso(datetime.now(timezone.utc) - timedelta(days=3)),
+                                        "closes_at": iso(datetime.now(timezone.utc) - timedelta(days=1))})
+    assert_problem(member.post(f"/v1/courses/{closed.json()['id']}/enrolments"), 422, "enrolment-closed")
+    course_id = admin.post("/v1/courses", {"title": "Open", "capacity": 3}).json()["id"]
+    assert_problem(member.post(f"/v1/courses/{course_id}/enrolments", {"seats": 2}), 422, "validation-failed",
+                   "seats")
+    assert_problem(member.post(f"/v1/courses/{course_id}/enrolments", {"birth_date": "soon"}), 422,
+                   "validation-failed", "birth_date")
+    assert member.post(f"/v1/courses/{course_id}/enrolments", headers={"Idempotency-Key": "a"}).status_code == 201
+    assert_problem(member.post(f"/v1/courses/{course_id}/enrolments", headers={"Idempotency-Key": "b"}), 409,
+                   "already-enrolled")
+    assert_problem(admin.post("/v1/courses", {"title": "x", "capacity": 5, "schedule": {"dates": [
+        {"starts_at": "2027-03-01T19:00:00+08:00", "ends_at": "2027-03-01T18:00:00+08:00"}]}}), 422,
+        "validation-failed", "schedule")
+    assert_problem(admin.post("/v1/terms", {"name": "bad", "starts_on": "2027-02-30", "ends_on": "2027-03-01"}),
+                   422, "validation-failed", "starts_on")
+
+
+def test_attendance_a_certificate_page_and_its_public_check(palace, admin, teacher):
+    start = datetime.now(timezone.utc) - timedelta(days=1)
+    course = admin.post("/v1/courses", {"title": "Handicraft 手工", "capacity": 4, "schedule": {"dates": [
+        {"starts_at": iso(start), "ends_at": iso(start + timedelta(hours=2))}]}}).json()
+    member = new_member(palace.url)
+    enrolment = member.post(f"/v1/courses/{course['id']}/enrolments").json()
+    session_id = course["sessions"][0]["id"]
+    assert_problem(member.post(f"/v1/sessions/{session_id}/attendance",
+                               {"marks": [{"member_id": member.id, "present": True}]}), 403, "forbidden")
+    marked = teacher.post(f"/v1/sessions/{session_id}/attendance",
+                          {"marks": [{"member_id": member.id, "present": True}]})
+    assert marked.status_code == 200, marked.text
+    page = member.get(f"/v1/enrolments/{enrolment['id']}/certificate")
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+    assert "Handicraft 手工" in page.text
+    code = page.text.split("<code>")[1].split("</code>")[0]
+    check = Client(palace.url).get(f"/v1/certificates/{code}")
+    assert check.status_code == 200 and check.json()["valid"] is True
+    assert_problem(Client(palace.url).get("/v1/certificates/NOSUCHCODE"), 404, "certificate-not-found")
+
+
+def test_a_unit_orders_a_class_and_staff_decide(palace, admin):
+    with palace.db("gateway") as conn:
+        unit_id = conn.execute("INSERT INTO units (name) VALUES (%s) RETURNING id",
+                               (f"Rail depot branch {uuid.uuid4().hex[:6]}",)).fetchone()["id"]
+    unit_admin = new_staff(palace.url, admin, ["unit_admin"], unit_id=str(unit_id))
+    asked = unit_admin.post("/v1/class-requests", {"title": "Safety at work", "site_id": str(uuid.uuid4()),
+                                                   "capacity": 25, "note": "Friday evenings"})
+    assert asked.status_code == 201, asked.text
+    assert [r["id"] for r in unit_admin.get("/v1/class-requests").json()] == [asked.json()["id"]]
+    assert_problem(new_member(palace.url).get("/v1/class-requests"), 403, "forbidden")
+    decided = admin.post(f"/v1/class-requests/{asked.json()['id']}/decision", {"decision": "approve"})
+    assert decided.status_code == 200, decided.text
+    course = Client(palace.url).get(f"/v1/courses/{decided.json()['course_id']}").json()
+    assert course["title"] == "Safety at work" and course["unit_ids"] == [str(unit_id)]
+
+
+def test_the_api_document_lists_the_enrolment_routes(palace):
+    paths = Client(palace.url).get("/openapi.json").json()["paths"]
+    assert {"/v1/terms", "/v1/enrolments/{enrolment_id}", "/v1/sessions/{session_id}/attendance",
+            "/v1/enrolments/{enrolment_id}/certificate", "/v1/class-requests", "/v1/courses/{course_id}/lottery",
+            "/v1/certificates/{code}"} <= set(paths)
+    assert "delete" in paths["/v1/enrolments/{enrolment_id}"]

@@ -1,0 +1,251 @@
+"""Rooms over HTTP through the gateway: managers set up sites and rooms, members find a free room
+and book it, series with conflicts, approvals, roles, Idempotency-Key, bad input, the iCal feed."""
+import uuid
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from icalendar import Calendar
+
+from tests.e2e.conftest import Client, new_member, new_staff
+from tests.harness import eventually
+
+SH = ZoneInfo("Asia/Shanghai")
+PROBLEM = "application/problem+json"
+
+
+def evening(weeks_ahead, weekday=2, hour=19, hours=2):
+    today = datetime.now(SH).date()
+    monday = today - timedelta(days=today.weekday()) + timedelta(weeks=weeks_ahead)
+    start = datetime(monday.year, monday.month, monday.day, hour, tzinfo=SH) + timedelta(days=weekday - 1)
+    return start, start + timedelta(hours=hours)
+
+
+def problem(answer, status, field=None):
+    assert answer.status_code == status, answer.text
+    assert answer.headers["Content-Type"].startswith(PROBLEM)
+    doc = answer.json()
+    if field:
+        assert field in doc["errors"], doc
+    return doc
+
+
+@pytest.fixture(scope="module")
+def manager(palace, admin):
+    return new_staff(palace.url, admin, ["venue_manager"], name="Zhao Lei")
+
+
+@pytest.fixture(scope="module")
+def palace_site(manager):
+    answer = manager.post("/v1/sites", {"name": "Yantai Workers' Cultural Palace", "kind": "palace",
+                                        "district": "Zhifu", "address": "1 Culture Road"})
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def make_room(manager, site, **extra):
+    answer = manager.post("/v1/rooms", {"site_id": site["id"], "name": f"Room {uuid.uuid4().hex[:6]}",
+                                        "capacity": 40, **extra})
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def booking(room, start, end, **extra):
+    return {"room_id": room["id"], "title": "Choir rehearsal 合唱", "starts_at": start.isoformat(),
+            "ends_at": end.isoformat(), **extra}
+
+
+def test_a_member_finds_a_room_with_a_piano_books_it_and_the_next_member_is_refused(palace, manager, palace_site):
+    room = make_room(manager, palace_site, features=["piano", "mirrors"], floor=3)
+    make_room(manager, palace_site, features=["projector"])
+    start, end = evening(20)
+    anyone = Client(palace.url)
+    found = anyone.get("/v1/rooms/availability", params={
+        "starts_at": start.isoformat(), "ends_at": end.isoformat(), "capacity": 30, "features": "piano",
+        "district": "Zhifu"})
+    assert found.status_code == 200, found.text
+    assert room["id"] in [r["id"] for r in found.json()]
+    assert all("piano" in r["features"] for r in found.json())
+
+    first, second = new_member(palace.url), new_member(palace.url)
+    made = first.post("/v1/bookings", booking(room, start, end), headers={"Idempotency-Key": "b-1"})
+    assert made.status_code == 201, made.text
+    assert made.json()["status"] == "confirmed" and made.json()["member_id"] == first.id
+    again = first.post("/v1/bookings", booking(room, start, end), headers={"Idempotency-Key": "b-1"})
+    assert again.status_code == 201 and again.json()["id"] == made.json()["id"]
+
+    clash = problem(second.post("/v1/bookings", booking(room, start + timedelta(hours=1), end)), 409, "occurrences")
+    assert clash["type"] == "/problems/booking-conflict" and start.strftime("%Y-%m-%d") in clash["detail"]
+
+    gone = anyone.get("/v1/rooms/availability", params={"starts_at": start.isoformat(), "ends_at": end.isoformat(),
+                                                        "features": "piano", "capacity": 30})
+    assert room["id"] not in [r["id"] for r in gone.json()]
+
+    # a member sees only their own bookings; staff see them all
+    assert [b["id"] for b in first.get("/v1/bookings").json()] == [made.json()["id"]]
+    assert second.get("/v1/bookings").json() == []
+    problem(second.get(f"/v1/bookings/{made.json()['id']}"), 404)
+    assert made.json()["id"] in [b["id"] for b in manager.get("/v1/bookings", params={"room_id": room["id"]}).json()]
+
+    # someone else cannot cancel it; its member can, and the slot is free again
+    problem(second.post(f"/v1/bookings/{made.json()['id']}/cancel"), 404)
+    cancelled = first.post(f"/v1/bookings/{made.json()['id']}/cancel", {"reason": "choir on tour"})
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    assert second.post("/v1/bookings", booking(room, start, end)).status_code == 201
+
+
+def test_a_16_week_series_reports_the_taken_evenings_when_skipping_and_books_nothing_otherwise(
+        palace, manager, palace_site):
+    room = make_room(manager, palace_site)
+    start, end = evening(90, weekday=4)
+    other = new_member(palace.url)
+    for k in (1, 5, 9):
+        taken = other.post("/v1/bookings", booking(room, start + timedelta(weeks=k), end + timedelta(weeks=k)))
+        assert taken.status_code == 201, taken.text
+    club = new_member(palace.url)
+    series = booking(room, start, end, club="Dance troupe 舞蹈队", recurrence={"count": 16})
+    refused = problem(club.post("/v1/bookings", series), 409, "occurrences")
+    assert len(refused["errors"]["occurrences"]) == 3 and "nothing was booked" in refused["detail"]
+    assert club.get("/v1/bookings").json() == []
+
+    done = club.post("/v1/bookings", {**series, "skip_conflicts": True})
+    assert done.status_code == 201, done.text
+    assert len(done.json()["bookings"]) == 13
+    assert [s["reason"][:5] for s in done.json()["skipped"]] == ["taken"] * 3
+
+    # cancel this and the following occurrences from the 10th on
+    tenth = done.json()["bookings"][9]  # bookings are in time order; week 9 was skipped
+    assert datetime.fromisoformat(tenth["starts_at"]) == start + timedelta(weeks=12)
+    cut = club.post(f"/v1/bookings/{tenth['id']}/cancel", {"scope": "following"})
+    assert cut.status_code == 200 and cut.json()["affected"] == 4
+    live = club.get("/v1/bookings", params={"status": "confirmed", "limit": 200}).json()
+    assert len(live) == 9
+
+
+def test_an_approval_room_goes_pending_then_a_manager_decides(palace, manager, palace_site):
+    theatre = make_room(manager, palace_site, requires_approval=True, capacity=600)
+    start, end = evening(21, weekday=6, hour=14)
+    member = new_member(palace.url)
+    pending = member.post("/v1/bookings", booking(theatre, start, end))
+    assert pending.status_code == 201 and pending.json()["status"] == "pending"
+    problem(member.post(f"/v1/bookings/{pending.json()['id']}/approve"), 403)
+    problem(new_member(palace.url).post("/v1/bookings", booking(theatre, start, end)), 409)  # the slot is held
+    rejected = manager.post(f"/v1/bookings/{pending.json()['id']}/reject", {"reason": "stage repairs"})
+    assert rejected.status_code == 200 and rejected.json()["status"] == "rejected"
+    problem(manager.post(f"/v1/bookings/{pending.json()['id']}/approve"), 409)
+
+
+def test_only_venue_managers_set_up_sites_and_rooms(palace, palace_site):
+    member = new_member(palace.url)
+    problem(member.post("/v1/sites", {"name": "Home", "kind": "shared"}), 403)
+    problem(member.post("/v1/rooms", {"site_id": palace_site["id"], "name": "x", "capacity": 3}), 403)
+    problem(Client(palace.url).post("/v1/bookings", {}), 401)
+
+
+@pytest.mark.parametrize("change, field", [
+    (lambda b: {**b, "ends_at": b["starts_at"], "starts_at": b["ends_at"]}, "ends_at"),
+    (lambda b: {**b, "starts_at": b["starts_at"][:19]}, "starts_at"),
+    (lambda b: {**b, "recurrence": {"count": 10_000}}, "recurrence"),
+    (lambda b: {**b, "recurrence": {"until": "2040-01-01", "weekdays": [1, 2, 3, 4, 5]}}, "recurrence"),
+    (lambda b: {**b, "recurrence": {"count": 5, "exceptions": [
+        {"from": "2030-01-01", "to": "2030-01-20"}, {"from": "2030-01-10", "to": "2030-01-30"}]}}, "recurrence"),
+    (lambda b: {**b, "recurrence": {"count": 5, "until": "2030-01-01"}}, "recurrence"),
+    (lambda b: {**b, "title": "\u0000"}, "title"),
+])
+def test_bad_bookings_get_a_422_naming_the_field_and_write_nothing(palace, manager, palace_site, change, field):
+    room = make_room(manager, palace_site)
+    start, end = evening(22)
+    member = new_member(palace.url)
+    problem(member.post("/v1/bookings", change(booking(room, start, end))), 422, field)
+    assert member.get("/v1/bookings").json() == []
+
+
+def test_an_unknown_room_is_a_404(palace):
+    start, end = evening(22)
+    member = new_member(palace.url)
+    problem(member.post("/v1/bookings", {"room_id": str(uuid.uuid4()), "title": "x", "starts_at": start.isoformat(),
+                                         "ends_at": end.isoformat()}), 404, "room_id")
+    problem(Client(palace.url).get("/v1/rooms/not-a-room"), 404)
+
+
+def test_a_whole_hall_and_its_halves_over_http(palace, manager, palace_site):
+    hall = make_room(manager, palace_site, capacity=300)
+    half = make_room(manager, palace_site, capacity=150, parent_id=hall["id"])
+    start, end = evening(23)
+    member = new_member(palace.url)
+    assert member.post("/v1/bookings", booking(half, start, end)).status_code == 201
+    problem(member.post("/v1/bookings", booking(hall, start, end)), 409)
+
+
+def test_a_closure_cancels_the_bookings_in_it_and_keeps_the_room_closed(palace, manager, palace_site):
+    room = make_room(manager, palace_site)
+    start, end = evening(24)
+    member = new_member(palace.url)
+    made = member.post("/v1/bookings", booking(room, start, end)).json()
+    closed = manager.post("/v1/closures", {"room_id": room["id"], "starts_at": (start - timedelta(days=1)).isoformat(),
+                                           "ends_at": (end + timedelta(days=1)).isoformat(), "reason": "floor repairs"})
+    assert closed.status_code == 201 and closed.json()["cancelled"] == 1, closed.text
+    assert member.get(f"/v1/bookings/{made['id']}").json()["status"] == "cancelled"
+    refused = problem(member.post("/v1/bookings", booking(room, start, end)), 409)
+    assert "floor repairs" in refused["detail"]
+
+
+def test_the_room_calendar_feed_parses_and_lists_the_bookings(palace, manager, palace_site):
+    room = make_room(manager, palace_site)
+    start, end = evening(25)
+    member = new_member(palace.url)
+    made = member.post("/v1/bookings", booking(room, start, end)).json()
+    feed = Client(palace.url).get(f"/v1/rooms/{room['id']}/calendar.ics")
+    assert feed.status_code == 200 and feed.headers["Content-Type"].startswith("text/calendar")
+    [event] = Calendar.from_ical(feed.text).walk("VEVENT")
+    assert str(event["uid"]) == f"{made['id']}@venues.palace"
+    assert event.decoded("dtstart") == start
+
+
+def test_the_holiday_calendar_is_loaded_and_the_openapi_names_the_venue_paths(palace):
+    days = Client(palace.url).get("/v1/calendar/2026").json()
+    assert {"day": "2026-02-14", "kind": "workday", "as_weekday": 5} == {
+        k: v for k, v in next(d for d in days if d["day"] == "2026-02-14").items() if k != "name"}
+    paths = Client(palace.url).get("/openapi.json").json()["paths"]
+    for path in ("/v1/sites", "/v1/rooms", "/v1/rooms/availability", "/v1/bookings",
+                 "/v1/bookings/{booking_id}/approve", "/v1/rooms/{room_id}/calendar.ics"):
+        assert path in paths
+
+
+def test_members_hear_nothing_twice_and_events_carry_the_member(palace, manager, palace_site):
+    room = make_room(manager, palace_site)
+    start, end = evening(26)
+    member = new_member(palace.url)
+    made = member.post("/v1/bookings", booking(room, start, end)).json()
+    with palace.db("venues") as conn:
+        [event] = conn.execute("SELECT body FROM outbox WHERE body->'payload'->>'booking_id' = %s",
+                               (made["id"],)).fetchall()
+    payload = event["body"]["payload"]
+    assert event["body"]["event_type"] == "venues.booking_confirmed" and payload["member_id"] == member.id
+    assert payload["title"] == "Choir rehearsal 合唱" and payload["starts_at"] == start.isoformat()
+    eventually(lambda: Client(palace.url).get("/readyz").status_code == 200)
+
+
+def test_a_member_moves_one_occurrence_and_reads_their_own_feed(palace, manager, palace_site):
+    room = make_room(manager, palace_site)
+    start, end = evening(27)
+    member = new_member(palace.url)
+    series = member.post("/v1/bookings", booking(room, start, end, recurrence={"count": 3, "on_holidays": "keep"}))
+    assert series.status_code == 201, series.text
+    second = series.json()["bookings"][1]
+    later = datetime.fromisoformat(second["starts_at"]) + timedelta(minutes=30)
+    moved = member.patch(f"/v1/bookings/{second['id']}", {"starts_at": later.isoformat(),
+                                                          "ends_at": (later + timedelta(hours=2)).isoformat()})
+    assert moved.status_code == 200 and moved.json()["affected"] == 1, moved.text
+    assert datetime.fromisoformat(moved.json()["starts_at"]) == later
+    feed = member.get("/v1/bookings/calendar.ics")
+    assert feed.status_code == 200
+    assert len(Calendar.from_ical(feed.text).walk("VEVENT")) == 3
+    problem(Client(palace.url).get("/v1/bookings/calendar.ics"), 401)
+
+
+def test_managers_read_utilisation_per_room_and_members_may_not(palace, manager, palace_site):
+    rows = manager.get("/v1/rooms/utilisation", params={"site_id": palace_site["id"], "days": 7})
+    assert rows.status_code == 200, rows.text
+    assert rows.json() and {"room_id", "site_name", "booked_hours", "bookings", "no_shows", "share"} <= rows.json()[0].keys()
+    problem(new_member(palace.url).get("/v1/rooms/utilisation"), 403)
