@@ -133,7 +133,9 @@ def _reminders(conn, event_type, payload, members, now):
             store.cancel_reminders(conn, subject=f"booking:{payload['booking_id']}")
     elif event_type == "enrolment.session_moved":
         starts_at = _moment(payload.get("new_starts_at") or payload.get("starts_at"))
-        if payload.get("session_id") and starts_at is not None:
+        if payload.get("session_id") and payload.get("state") in ("room_lost", "cancelled"):
+            store.cancel_reminders(conn, subject=f"session:{payload['session_id']}")
+        elif payload.get("session_id") and starts_at is not None:
             due = domain.reminder_due(starts_at, lead, now)
             if due is not None:
                 store.move_reminders(conn, f"session:{payload['session_id']}", starts_at, due)

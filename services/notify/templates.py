@@ -46,8 +46,9 @@ for _e in (_env, _strict):
 
 COURSE = "course_title or title or 'your class'"
 COURSE_ZH = "course_title or title or '课程'"
-ROOM = "room_name or room_title or title or 'your room'"
-ROOM_ZH = "room_name or room_title or title or '场地'"
+ROOM = "room_name or room_title or site_name or title or 'your room'"
+ROOM_ZH = "room_name or room_title or site_name or title or '场地'"
+LOST = "{% if state in ('room_lost', 'cancelled') %}"  # a session that keeps its time but cannot take place
 PROGRAMME = "programme_title or programme or 'your application'"
 PROGRAMME_ZH = "programme_title or programme or '申请'"
 
@@ -62,8 +63,10 @@ CATALOGUE = {
     # enrolment
     "enrolment.enrolment_confirmed": dict(
         category="classes", urgency="never",
-        en=(f"Seat confirmed: {t(COURSE)}", f"Your seat in {t(COURSE)} is confirmed. See you in class."),
-        zh=(f"报名成功：{t(COURSE_ZH)}", f"您在《{t(COURSE_ZH)}》的名额已确认，期待您来上课。"),
+        en=(f"Seat confirmed: {t(COURSE)}", f"Your seat in {t(COURSE)} is confirmed. See you in class."
+            f"{{% if first_session_at %}} The first class is on {t('first_session_at | when')}.{{% endif %}}"),
+        zh=(f"报名成功：{t(COURSE_ZH)}", f"您在《{t(COURSE_ZH)}》的名额已确认，期待您来上课。"
+            f"{{% if first_session_at %}}首次上课时间：{t('first_session_at | when')}。{{% endif %}}"),
         sms=("SMS_PALACE_ENROL_OK", {"course": COURSE_ZH})),
     "enrolment.enrolment_waitlisted": dict(
         category="classes", urgency="never",
@@ -109,13 +112,20 @@ CATALOGUE = {
         zh=(f"上课提醒：{t(COURSE_ZH)}", f"《{t(COURSE_ZH)}》将于 {t('starts_at | when')} 上课{{% if room_name %}}，地点：{t('room_name')}{{% endif %}}。"),
         sms=("SMS_PALACE_CLASS_REMINDER", {"course": COURSE_ZH, "time": "starts_at | when"})),
     "enrolment.session_moved": dict(
+        # state room_lost (or cancelled): the session keeps its time but cannot take place as planned
         category="classes", urgency="if_soon",
-        en=(f"Class moved: {t(COURSE)}",
+        en=(f"{LOST}Class affected{{% else %}}Class moved{{% endif %}}: {t(COURSE)}",
+            f"{LOST}The {t(COURSE)} session of {t('(old_starts_at or starts_at) | when')} cannot take place as "
+            f"planned{{% if reason %}}: {t('reason')}{{% endif %}}. We will tell you what happens next.{{% else %}}"
             f"The {t(COURSE)} session of {t('(old_starts_at or previous_starts_at) | when')} now takes place at "
-            f"{t('(new_starts_at or starts_at) | when')}{{% if room_name %}} in {t('room_name')}{{% endif %}}."),
-        zh=(f"上课时间变更：{t(COURSE_ZH)}",
+            f"{t('(new_starts_at or starts_at) | when')}{{% if room_name %}} in {t('room_name')}{{% endif %}}."
+            f"{{% if reason %}} {t('reason')}{{% endif %}}{{% endif %}}"),
+        zh=(f"{LOST}课程受影响{{% else %}}上课时间变更{{% endif %}}：{t(COURSE_ZH)}",
+            f"{LOST}《{t(COURSE_ZH)}》{t('(old_starts_at or starts_at) | when')} 的课程无法按计划进行"
+            f"{{% if reason %}}（{t('reason')}）{{% endif %}}，后续安排会另行通知。{{% else %}}"
             f"《{t(COURSE_ZH)}》原定 {t('(old_starts_at or previous_starts_at) | when')} 的课程改为 "
-            f"{t('(new_starts_at or starts_at) | when')}{{% if room_name %}}，地点：{t('room_name')}{{% endif %}}。"),
+            f"{t('(new_starts_at or starts_at) | when')}{{% if room_name %}}，地点：{t('room_name')}{{% endif %}}。"
+            f"{{% if reason %}}{t('reason')}{{% endif %}}{{% endif %}}"),
         sms=("SMS_PALACE_SESSION_MOVED", {"course": COURSE_ZH, "time": "(new_starts_at or starts_at) | when"})),
     "enrolment.course_cancelled": dict(
         category="classes", urgency="if_soon",
@@ -124,8 +134,9 @@ CATALOGUE = {
         sms=("SMS_PALACE_COURSE_CANCELLED", {"course": COURSE_ZH})),
     "enrolment.certificate_issued": dict(
         category="classes", urgency="never",
-        en=(f"Certificate ready: {t(COURSE)}", f"Congratulations: your certificate for {t(COURSE)} is ready to download."),
-        zh=(f"结业证书：{t(COURSE_ZH)}", f"恭喜您完成《{t(COURSE_ZH)}》，结业证书已可下载。"),
+        en=(f"Certificate ready: {t(COURSE)}", f"Congratulations: your certificate for {t(COURSE)} is ready to download."
+            f"{{% if code %}} Its check code is {t('code')}.{{% endif %}}"),
+        zh=(f"结业证书：{t(COURSE_ZH)}", f"恭喜您完成《{t(COURSE_ZH)}》，结业证书已可下载。{{% if code %}}验证码：{t('code')}。{{% endif %}}"),
         sms=("SMS_PALACE_CERTIFICATE", {"course": COURSE_ZH})),
     "enrolment.class_request_decided": dict(
         category="classes", urgency="never",

@@ -367,3 +367,32 @@ def test_one_event_failing_in_the_database_fails_alone_and_its_group_is_handled(
     assert inbox(stack, bad) == []
     letters = dead_letters.peek(dead_queue_name(queue), limit=50)
     assert any(letter["attempts"] == 3 and "BAD" in letter["body"] for letter in letters)
+
+
+def test_a_moved_session_is_reminded_at_its_new_time_and_a_cancelled_course_is_not_reminded(world):
+    stack, _, _ = world
+    member = new_member(stack)
+    course, session, gone = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
+    far = (datetime.now(timezone.utc) + timedelta(days=10)).replace(microsecond=0)
+    for sid in (session, gone):
+        publish("enrolment", "session_upcoming", {"member_id": member, "session_id": sid, "course_id":
+                                                  course if sid == session else gone, "course_title": "Erhu",
+                                                  "starts_at": far.isoformat()})
+    moved = far + timedelta(days=3)
+    publish("enrolment", "session_moved", {"member_ids": [member], "session_id": session, "course_id": course,
+                                           "course_title": "Erhu", "old_starts_at": far.isoformat(),
+                                           "new_starts_at": moved.isoformat()})
+    publish("enrolment", "course_cancelled", {"member_ids": [member], "course_id": gone, "course_title": "Erhu",
+                                              "reason": "teacher ill"})
+
+    def reminders():
+        with stack.db("notify") as conn:
+            rows = conn.execute("SELECT subject, state, starts_at, due_at FROM reminders WHERE member_id = %s",
+                                (member,)).fetchall()
+        return {r["subject"]: r for r in rows}
+
+    eventually(lambda: len(inbox(stack, member)) == 2)  # the move and the cancellation, nothing else yet
+    found = eventually(lambda: (r := reminders()) and r[f"session:{gone}"]["state"] == "cancelled" and r)
+    assert found[f"session:{session}"]["starts_at"] == moved
+    assert found[f"session:{session}"]["due_at"] == moved - timedelta(hours=24)
+    assert found[f"session:{session}"]["state"] == "due"

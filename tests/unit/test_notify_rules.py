@@ -204,3 +204,27 @@ def test_times_are_shown_in_shanghai_and_money_in_yuan():
 def test_templates_cannot_reach_python_internals():
     rendered = templates.render("enrolment.enrolment_confirmed", {"course_title": "{{ ''.__class__ }}"}, "en")
     assert rendered["title"] == "Seat confirmed: {{ ''.__class__ }}", "payload text is data, not a template"
+
+
+def test_a_session_that_lost_its_room_is_not_told_as_moved():
+    payload = {"course_title": "Erhu", "starts_at": "2026-11-21T11:00:00+00:00",
+               "old_starts_at": "2026-11-21T11:00:00+00:00", "state": "room_lost", "reason": "burst pipe"}
+    lost = templates.render("enrolment.session_moved", payload, "en")
+    assert lost["title"] == "Class affected: Erhu"
+    assert lost["body"].startswith("The Erhu session of 2026-11-21 19:00 cannot take place as planned: burst pipe.")
+    moved = templates.render("enrolment.session_moved", {**payload, "state": "scheduled", "reason": None,
+                                                         "old_starts_at": "2026-11-20T11:00:00+00:00"}, "zh-CN")
+    assert moved["title"] == "上课时间变更：Erhu" and "改为 2026-11-21 19:00" in moved["body"]
+
+
+def test_the_real_payloads_of_enrolment_and_venues_render_their_facts():
+    course = templates.render("enrolment.course_cancelled", {"course_id": "c", "course": {}, "title": "Yoga",
+                                                             "member_ids": [], "reason": "no teacher"}, "en")
+    assert course["title"] == "Class cancelled: Yoga" and "no teacher" in course["body"]
+    closed = templates.render("venues.room_closed", {"site_name": "Workers' Home 3", "room_name": None,
+                                                     "starts_at": "2026-11-21T11:00:00+00:00", "reason": "repairs"},
+                              "en")
+    assert closed["title"] == "Room closed: Workers' Home 3"
+    offer = templates.render("enrolment.offer_made", {"course_title": "Erhu",
+                                                      "expires_at": "2026-11-21T11:00:00+00:00"}, "en")
+    assert "before 2026-11-21 19:00" in offer["body"]
