@@ -59,7 +59,8 @@ def serialize_error(req, resp, exc):
 
 def handle_palace_error(req, resp, exc, params):
     """A service refused on purpose: its error names the status and the problem."""
-    raise Problem(exc.status, exc.problem, exc.detail, exc.errors)
+    headers = {"Retry-After": "2"} if exc.status == 503 else None
+    raise Problem(exc.status, exc.problem, exc.detail, exc.errors, headers=headers)
 
 
 def handle_unexpected(req, resp, exc, params):

@@ -25,7 +25,12 @@ def outbox_status(_args):
 def dead_letters(args):
     from ops import dead_letters as dl
 
-    if args.replay and args.queue == "palace.unrouted":
+    if args.drop:
+        if not args.queue:
+            print("--drop needs --queue: say which dead letters to drop", file=sys.stderr)
+            return 2
+        print(json.dumps({args.queue: dl.purge(args.queue)}))
+    elif args.replay and args.queue == "palace.unrouted":
         print(json.dumps({"palace.unrouted": dl.replay_unrouted()}, indent=2))
     elif args.replay:
         print(json.dumps(dl.replay(args.queue), indent=2))
@@ -67,6 +72,7 @@ def main(argv=None):
     dlq = commands.add_parser("dead-letters", help="list, show or replay dead-lettered events")
     dlq.add_argument("--queue", help="show (or with --replay, replay) only this handler's queue")
     dlq.add_argument("--replay", action="store_true", help="send dead letters back to their queue")
+    dlq.add_argument("--drop", action="store_true", help="delete the dead letters of --queue for good")
     dlq.set_defaults(run=dead_letters)
     admin = commands.add_parser("create-admin", help="create an admin account (password asked, or from"
                                                      " PALACE_NEW_ADMIN_PASSWORD)")

@@ -90,3 +90,9 @@ def replay_unrouted():
             message.ack()
             replayed += 1
     return replayed
+
+
+def purge(dead):
+    """Drop every letter of one dead-letter queue (after ops decided they are garbage)."""
+    with Connection(config.amqp_uri()) as conn:
+        return Queue(dead, durable=True)(conn.default_channel).purge() or 0

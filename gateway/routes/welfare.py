@@ -1,5 +1,326 @@
-"""Welfare: answered by the welfare service over RPC."""
+"""Welfare and mutual aid: answered by the welfare service over RPC.
+
+Money travels as yuan in decimal strings ("1500.00"), never as JSON numbers."""
+from gateway import auth
+from gateway.idempotency import run_once
+from gateway.openapi import operation
+from gateway.problems import Problem, invalid
+from gateway.routes import PAGING, paging, read_body
+from gateway.rpc import call
+from services.welfare.schemas import (
+    AppointmentCreateSchema, AppointmentSchema, ApplicationCreateSchema, ApplicationSchema, AssignmentSchema,
+    AuditSchema, BudgetCreateSchema, ClaimCreateSchema, ClaimDecisionSchema, ClaimSchema, ContributionCreateSchema, ContributionSchema,
+    DecisionCreateSchema, ImportJobSchema, LedgerSchema, PayoutSchema, PlanCreateSchema, PlanEnrolmentSchema,
+    PlanSchema, ProgrammeSchema, ResubmitSchema)
+
+TAG, AID = "welfare", "mutual aid"
+OFFICERS = ("welfare_officer", "admin")
+IMPORTERS = ("unit_admin", "welfare_officer", "admin")
+MOST_CSV_BYTES = 40 * 1024 * 1024
+
+
+def _post(gateway, req, resp, status, method, *args, body=None):
+    body = read_body(req) if body is None else body
+    run_once(gateway.db, req, resp, body, lambda key: (
+        status, call("welfare", method, *args, body, context=auth.caller(req, key))))
+
+
+class Resource:
+    def __init__(self, gateway):
+        self.gateway = gateway
+
+
+class Budgets(Resource):
+    doc = {"post": operation("Put a year's budget into a fund", tag=TAG, body=BudgetCreateSchema,
+                             response=LedgerSchema, status=201, roles=("admin",), idempotent=True,
+                             errors=(400, 404, 422))}
+
+    @auth.require("admin")
+    def on_post(self, req, resp, fund_id):
+        _post(self.gateway, req, resp, 201, "add_budget", fund_id)
+
+
+class Programmes(Resource):
+    doc = {"get": operation("The welfare programmes, their rules and approval policies", tag=TAG,
+                            response=ProgrammeSchema, many=True, auth=False, errors=())}
+
+    def on_get(self, req, resp):
+        resp.media = call("welfare", "list_programmes", context=auth.caller(req))
+
+
+class Applications(Resource):
+    doc = {
+        "post": operation("Apply to a programme (an officer may add member_id to apply on a member's behalf)",
+                          tag=TAG, body=ApplicationCreateSchema, response=ApplicationSchema, status=201,
+                          idempotent=True, errors=(400, 403, 409, 422)),
+        "get": operation("Applications: a member sees their own, officers all (each read is logged)", tag=TAG,
+                         response=ApplicationSchema, many=True,
+                         query=(*PAGING, ("programme", "string"), ("state", "string"), ("mine", "boolean"),
+                                ("assigned", "boolean")),
+                         errors=(400, 422)),
+    }
+
+    @auth.require()
+    def on_post(self, req, resp):
+        _post(self.gateway, req, resp, 201, "create_application")
+
+    @auth.require()
+    def on_get(self, req, resp):
+        resp.media = call("welfare", "list_applications", **paging(req), programme=req.get_param("programme"),
+                          state=req.get_param("state"), mine=req.get_param_as_bool("mine", default=False),
+                          assigned=req.get_param_as_bool("assigned", default=False), context=auth.caller(req))
+
+
+class Application(Resource):
+    doc = {"get": operation("One application with its decision ledger (private data only for the applicant and "
+                            "the officers on the case)", tag=TAG, response=ApplicationSchema, errors=(404,))}
+
+    @auth.require()
+    def on_get(self, req, resp, application_id):
+        resp.media = call("welfare", "get_application", application_id, context=auth.caller(req))
+
+
+class Decisions(Resource):
+    doc = {"post": operation("Decide: approve (with amount), reject, return for more information, or close",
+                             tag=TAG, body=DecisionCreateSchema, response=ApplicationSchema, status=201,
+                             roles=OFFICERS, idempotent=True, errors=(400, 403, 404, 409, 422))}
+
+    @auth.require(*OFFICERS)
+    def on_post(self, req, resp, application_id):
+        _post(self.gateway, req, resp, 201, "decide", application_id)
+
+
+class Submission(Resource):
+    doc = {"post": operation("Submit a draft, or answer a return with more information (a new round of review)",
+                             tag=TAG,
+                             body=ResubmitSchema, response=ApplicationSchema, idempotent=True,
+                             errors=(400, 403, 404, 409, 422))}
+
+    @auth.require()
+    def on_post(self, req, resp, application_id):
+        _post(self.gateway, req, resp, 200, "submit", application_id)
+
+
+class Assignment(Resource):
+    doc = {"post": operation("Triage: assign the case to an officer with a priority", tag=TAG,
+                             body=AssignmentSchema, response=ApplicationSchema, roles=OFFICERS, idempotent=True,
+                             errors=(400, 404, 409, 422))}
+
+    @auth.require(*OFFICERS)
+    def on_post(self, req, resp, application_id):
+        _post(self.gateway, req, resp, 200, "assign", application_id)
+
+
+class Payouts(Resource):
+    doc = {"post": operation("Pay an approved application, once (a second payout is a 409)", tag=TAG,
+                             response=PayoutSchema, status=201, roles=OFFICERS, idempotent=True,
+                             errors=(403, 404, 409, 422))}
+
+    @auth.require(*OFFICERS)
+    def on_post(self, req, resp, application_id):
+        run_once(self.gateway.db, req, resp, {}, lambda key: (
+            201, call("welfare", "pay", application_id, context=auth.caller(req, key))))
+
+
+class Appointments(Resource):
+    doc = {"post": operation("Book counselling sessions in a private room (through venues)", tag=TAG,
+                             body=AppointmentCreateSchema, response=AppointmentSchema, many=True, status=201,
+                             roles=OFFICERS, idempotent=True, errors=(400, 403, 404, 409, 422))}
+
+    @auth.require(*OFFICERS)
+    def on_post(self, req, resp, application_id):
+        _post(self.gateway, req, resp, 201, "book_appointments", application_id)
+
+
+class Reads(Resource):
+    doc = {"get": operation("Who on the staff read this case", tag=TAG, response=AuditSchema, query=PAGING,
+                            errors=(400, 404, 422))}
+
+    @auth.require()
+    def on_get(self, req, resp, application_id):
+        resp.media = call("welfare", "application_reads", application_id, **paging(req), context=auth.caller(req))
+
+
+class FundLedger(Resource):
+    doc = {"get": operation("A fund's balances (they sum to zero) and its double-entry ledger, newest first",
+                            tag=TAG, response=LedgerSchema, roles=OFFICERS, query=PAGING, errors=(400, 404, 422))}
+
+    @auth.require(*OFFICERS)
+    def on_get(self, req, resp, fund_id):
+        resp.media = call("welfare", "fund_ledger", fund_id, **paging(req), context=auth.caller(req))
+
+
+class Plans(Resource):
+    doc = {
+        "post": operation("Create a mutual-aid plan year with its benefit rules", tag=AID, body=PlanCreateSchema,
+                          response=PlanSchema, status=201, roles=OFFICERS, idempotent=True,
+                          errors=(400, 409, 422)),
+        "get": operation("Mutual-aid plans", tag=AID, response=PlanSchema, many=True, auth=False, query=PAGING,
+                         errors=(400, 422)),
+    }
+
+    @auth.require(*OFFICERS)
+    def on_post(self, req, resp):
+        _post(self.gateway, req, resp, 201, "create_plan")
+
+    def on_get(self, req, resp):
+        resp.media = call("welfare", "list_plans", **paging(req), context=auth.caller(req))
+
+
+class Plan(Resource):
+    doc = {"get": operation("One mutual-aid plan", tag=AID, response=PlanSchema, auth=False, errors=(404,))}
+
+    def on_get(self, req, resp, plan_id):
+        resp.media = call("welfare", "get_plan", plan_id, context=auth.caller(req))
+
+
+class Contributions(Resource):
+    doc = {"post": operation("Record a unit's contribution: its members' cover starts", tag=AID,
+                             body=ContributionCreateSchema, response=ContributionSchema, status=201, roles=OFFICERS,
+                             idempotent=True, errors=(400, 404, 409, 422))}
+
+    @auth.require(*OFFICERS)
+    def on_post(self, req, resp, plan_id):
+        _post(self.gateway, req, resp, 201, "record_contribution", plan_id)
+
+
+def _enrolment_upload_doc():
+    op = operation("Enrol the unit's members: upload a CSV (name,national_id,phone,member_id); the import runs "
+                   "in the background, poll the job", tag=AID, response=ImportJobSchema, status=202,
+                   roles=IMPORTERS, idempotent=True, errors=(400, 403, 404, 413, 422))
+    op["requestBody"] = {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}
+    op["parameters"].append({"name": "unit_id", "in": "query", "required": False, "schema": {"type": "string"},
+                             "description": "officers only: the unit (a unit_admin always enrols their own)"})
+    op["responses"]["202"]["description"] = "Accepted: the import job"
+    return op
+
+
+class Enrolments(Resource):
+    max_body = MOST_CSV_BYTES  # a city's unit uploads tens of thousands of rows at once
+    doc = {"post": _enrolment_upload_doc(),
+           "get": operation("The plan's enrolments (a unit administrator: their unit's); ID numbers masked", tag=AID,
+                            response=PlanEnrolmentSchema, many=True, roles=IMPORTERS, query=PAGING,
+                            errors=(400, 404, 422))}
+
+    @auth.require(*IMPORTERS)
+    def on_get(self, req, resp, plan_id):
+        resp.media = call("welfare", "list_enrolments", plan_id, **paging(req), context=auth.caller(req))
+
+    @auth.require(*IMPORTERS)
+    def on_post(self, req, resp, plan_id):
+        if req.content_length is not None and req.content_length > MOST_CSV_BYTES:
+            raise Problem(413, "payload-too-large", "a CSV file of at most 40 MB")
+        raw = req.bounded_stream.read(MOST_CSV_BYTES + 1)
+        if len(raw) > MOST_CSV_BYTES:
+            raise Problem(413, "payload-too-large", "a CSV file of at most 40 MB")
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise invalid({"file": ["must be UTF-8 text"]}, "the file is not UTF-8 text") from None
+        unit_id = req.get_param("unit_id")
+        run_once(self.gateway.db, req, resp, {"csv": text, "unit_id": unit_id}, lambda key: (
+            202, call("welfare", "start_import", plan_id, text, unit_id, context=auth.caller(req, key))))
+
+
+class Import(Resource):
+    doc = {"get": operation("An enrolment import: progress and bad rows with their line numbers", tag=AID,
+                            response=ImportJobSchema, errors=(404,))}
+
+    @auth.require()
+    def on_get(self, req, resp, job_id):
+        resp.media = call("welfare", "get_import", job_id, context=auth.caller(req))
+
+
+class Claims(Resource):
+    doc = {
+        "post": operation("Claim against the mutual-aid plan: computed by the rules, explained line by line",
+                          tag=AID, body=ClaimCreateSchema, response=ClaimSchema, status=201, idempotent=True,
+                          errors=(400, 403, 404, 422)),
+        "get": operation("Claims: a member sees their own, officers all", tag=AID, response=ClaimSchema, many=True,
+                         query=(*PAGING, ("state", "string"), ("mine", "boolean")), errors=(400, 422)),
+    }
+
+    @auth.require()
+    def on_post(self, req, resp):
+        _post(self.gateway, req, resp, 201, "create_claim")
+
+    @auth.require()
+    def on_get(self, req, resp):
+        resp.media = call("welfare", "list_claims", **paging(req), state=req.get_param("state"),
+                          mine=req.get_param_as_bool("mine", default=False), context=auth.caller(req))
+
+
+class Claim(Resource):
+    doc = {"get": operation("One claim with its explanation", tag=AID, response=ClaimSchema, errors=(404,))}
+
+    @auth.require()
+    def on_get(self, req, resp, claim_id):
+        resp.media = call("welfare", "get_claim", claim_id, context=auth.caller(req))
+
+
+class ClaimDecisions(Resource):
+    doc = {"post": operation("Review a claim: approve (amount recomputed by the rules) or reject", tag=AID,
+                             body=ClaimDecisionSchema, response=ClaimSchema, roles=OFFICERS, idempotent=True,
+                             errors=(400, 403, 404, 409, 422))}
+
+    @auth.require(*OFFICERS)
+    def on_post(self, req, resp, claim_id):
+        _post(self.gateway, req, resp, 200, "decide_claim", claim_id)
+
+
+class ClaimPayouts(Resource):
+    doc = {"post": operation("Pay an approved claim, once", tag=AID, response=PayoutSchema, status=201,
+                             roles=OFFICERS, idempotent=True, errors=(403, 404, 409, 422))}
+
+    @auth.require(*OFFICERS)
+    def on_post(self, req, resp, claim_id):
+        run_once(self.gateway.db, req, resp, {}, lambda key: (
+            201, call("welfare", "pay_claim", claim_id, context=auth.caller(req, key))))
+
+
+PATH_PARAMS = {
+    "application_id": {"type": "string", "format": "uuid"},
+    "plan_id": {"type": "string", "format": "uuid"},
+    "claim_id": {"type": "string", "format": "uuid"},
+    "job_id": {"type": "string", "format": "uuid"},
+    "fund_id": {"type": "string", "pattern": "^[a-z][a-z0-9_]{1,60}$", "maxLength": 61},
+}
+
+
+def _describe_path_params(path, resource):
+    """Say what each id in the path looks like (the generic path parameter is any string)."""
+    names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
+    for op in getattr(resource, "doc", {}).values():
+        params = [p for p in op.get("parameters", []) if p["in"] != "path"]
+        op["parameters"] = [{"name": n, "in": "path", "required": True, "schema": PATH_PARAMS[n]}
+                            for n in names] + params
+    return path, resource
 
 
 def routes(gateway):
-    return []
+    return [_describe_path_params(path, resource) for path, resource in _routes(gateway)]
+
+
+def _routes(gateway):
+    return [
+        ("/v1/welfare/programmes", Programmes(gateway)),
+        ("/v1/welfare/applications", Applications(gateway)),
+        ("/v1/welfare/applications/{application_id}", Application(gateway)),
+        ("/v1/welfare/applications/{application_id}/decisions", Decisions(gateway)),
+        ("/v1/welfare/applications/{application_id}/submission", Submission(gateway)),
+        ("/v1/welfare/applications/{application_id}/assignment", Assignment(gateway)),
+        ("/v1/welfare/applications/{application_id}/payouts", Payouts(gateway)),
+        ("/v1/welfare/applications/{application_id}/appointments", Appointments(gateway)),
+        ("/v1/welfare/applications/{application_id}/reads", Reads(gateway)),
+        ("/v1/welfare/funds/{fund_id}/ledger", FundLedger(gateway)),
+        ("/v1/welfare/funds/{fund_id}/budgets", Budgets(gateway)),
+        ("/v1/mutual-aid/plans", Plans(gateway)),
+        ("/v1/mutual-aid/plans/{plan_id}", Plan(gateway)),
+        ("/v1/mutual-aid/plans/{plan_id}/contributions", Contributions(gateway)),
+        ("/v1/mutual-aid/plans/{plan_id}/enrolments", Enrolments(gateway)),
+        ("/v1/mutual-aid/imports/{job_id}", Import(gateway)),
+        ("/v1/mutual-aid/claims", Claims(gateway)),
+        ("/v1/mutual-aid/claims/{claim_id}", Claim(gateway)),
+        ("/v1/mutual-aid/claims/{claim_id}/decisions", ClaimDecisions(gateway)),
+        ("/v1/mutual-aid/claims/{claim_id}/payouts", ClaimPayouts(gateway)),
+    ]

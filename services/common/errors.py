@@ -35,4 +35,10 @@ class Forbidden(PalaceError):
     status, problem = 403, "forbidden"
 
 
-EXPECTED = (NotFound, Conflict, Invalid, Forbidden)
+@deserialize_to_instance
+class Unavailable(PalaceError):
+    """Something the service needs (its database) is away for now: the caller may retry."""
+    status, problem = 503, "service-unavailable"
+
+
+EXPECTED = (NotFound, Conflict, Invalid, Forbidden, Unavailable)

@@ -535,7 +535,7 @@ class VenuesService:
         with self.db.transaction() as conn:
             room = store.get_room(conn, room_id)
             rows = store.room_feed(conn, room_id, datetime.now(timezone.utc) - timedelta(days=31))
-        return ical.feed(f"{room['name']} · {room['site_name']}", rows)
+        return ical.feed(f"{room['name']} · {room['site_name']}", rows, public=True)
 
     @rpc(expected_exceptions=EXPECTED)
     def my_calendar(self):

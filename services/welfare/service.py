@@ -1,9 +1,56 @@
-"""The welfare service: relief, mutual aid, claims and payouts (issue 7). For now it answers the readiness ping."""
-from nameko.rpc import rpc
+"""The welfare service's nameko entrypoints: relief and other applications as cases, decisions,
+payouts and the fund ledger, the mutual-aid plan (enrolment imports, claims), counselling rooms."""
+import logging
+from datetime import datetime, timezone
 
+from nameko.exceptions import RpcTimeout, UnknownService
+from nameko.rpc import RpcProxy, rpc
+from nameko.timer import timer
+
+from services.common import config
+from services.common.context import CallerProvider
 from services.common.db import Database
+from services.common.errors import EXPECTED as COMMON_EXPECTED, Conflict, Forbidden, Invalid, NotFound
+from services.common.handlers import reliable_handler
 from services.common.metrics import Metrics
 from services.common.outbox import Outbox
+from services.common.params import load, object_id, page
+from services.welfare import crypto, domain, schemas, store
+
+log = logging.getLogger(__name__)
+EXPECTED = (*COMMON_EXPECTED, domain.Unavailable)
+
+OFFICERS = ("welfare_officer", "admin")
+IMPORT_BATCH = 5000
+MOST_ERRORS_KEPT = 10_000
+MOST_CSV_CHARS = 40_000_000
+SLA_CHECK_SECONDS = float(config.env("PALACE_WELFARE_SLA_CHECK", "60"))
+IMPORT_POLL_SECONDS = float(config.env("PALACE_WELFARE_IMPORT_POLL", "0.5"))
+
+_app_in, _app_out = schemas.ApplicationCreateSchema(), schemas.ApplicationSchema()
+_decision_in, _resubmit_in = schemas.DecisionCreateSchema(), schemas.ResubmitSchema()
+_assign_in, _appointment_in = schemas.AssignmentSchema(), schemas.AppointmentCreateSchema()
+_appointment_out, _payout_out = schemas.AppointmentSchema(), schemas.PayoutSchema()
+_ledger_out, _programme_out = schemas.LedgerSchema(), schemas.ProgrammeSchema()
+_budget_in = schemas.BudgetCreateSchema()
+_plan_in, _plan_out = schemas.PlanCreateSchema(), schemas.PlanSchema()
+_contribution_in, _contribution_out = schemas.ContributionCreateSchema(), schemas.ContributionSchema()
+_job_out, _enrolment_out = schemas.ImportJobSchema(), schemas.PlanEnrolmentSchema(many=False)
+_claim_in, _claim_out = schemas.ClaimCreateSchema(), schemas.ClaimSchema()
+_claim_decision_in = schemas.ClaimDecisionSchema()
+EVENTS = {
+    "application_submitted": schemas.ApplicationSubmittedSchema(),
+    "application_decided": schemas.ApplicationDecidedSchema(),
+    "info_requested": schemas.InfoRequestedSchema(),
+    "case_escalated": schemas.CaseEscalatedSchema(),
+    "payout_made": schemas.PayoutMadeSchema(),
+    "claim_decided": schemas.ClaimDecidedSchema(),
+    "mutual_aid_enrolled": schemas.MutualAidEnrolledSchema(),
+}
+
+
+def now_iso():
+    return datetime.now(timezone.utc).isoformat()
 
 
 class WelfareService:
@@ -12,7 +59,638 @@ class WelfareService:
     db = Database()
     metrics = Metrics()
     outbox = Outbox()
+    caller = CallerProvider()
+    venues = RpcProxy("venues")
+
+    _sealer = None
+
+    # ------------------------------------------------------------ helpers
+
+    def emit(self, conn, event_type, payload):
+        self.outbox(conn, event_type, EVENTS[event_type].dump(payload))
+
+    def sealer(self):
+        if WelfareService._sealer is None:
+            key = crypto.key_from_env()
+            if key is None:
+                with self.db.transaction() as conn:
+                    key = crypto.dev_key(conn)
+            WelfareService._sealer = crypto.Sealer(key)
+        return WelfareService._sealer
+
+    def signed_in(self):
+        if not self.caller.id:
+            raise Forbidden("sign in first", "unauthenticated")
+        return self.caller.id
+
+    def officer(self):
+        if not self.caller.id or not self.caller.has(*OFFICERS):
+            raise Forbidden("this needs a welfare officer", "not-an-officer")
+        return self.caller.id
+
+    def is_staff(self):
+        return self.caller.has(*OFFICERS)
+
+    def readable_application(self, conn, app_id, lock=False):
+        application = store.get_application(conn, app_id, lock=lock)
+        if str(application["member_id"]) != self.caller.id and not self.is_staff():
+            raise NotFound(f"application {app_id} does not exist", "application-not-found")
+        return application
+
+    def view(self, conn, application, detail=False):
+        reviewers = store.reviewers(conn, application["id"]) if detail else set()
+        assigned = str(application["assigned_officer"]) if application["assigned_officer"] else None
+        private_ok = detail and domain.may_see_private(self.caller.id, str(application["member_id"]), assigned,
+                                                       reviewers)
+        doc = {**application, "national_id": application["national_id_mask"],
+               "private": application["private"] if private_ok else None}
+        if detail:
+            entries = store.decisions(conn, application["id"])
+            if not private_ok:
+                entries = [{**e, "facts": {k: v for k, v in e["facts"].items() if k != "private"}} for e in entries]
+            doc["decisions"] = entries
+            payout = store.payout_for(conn, application_id=application["id"])
+            doc["payout"] = _payout_out.dump(payout) if payout else None
+            doc["appointments"] = store.appointments(conn, application["id"])
+        return _app_out.dump(doc), private_ok
+
+    def facts(self, application, **more):
+        """What a decision rests on, frozen with it."""
+        return {"programme": application["programme"], "state": application["state"], "round": application["round"],
+                "amount_requested": application["amount_requested"], "amount_approved": application["amount_approved"],
+                "reason": application["reason"], "documents": list(application["documents"]),
+                "national_id": application["national_id_mask"], "private": application["private"],
+                "assigned_officer": str(application["assigned_officer"]) if application["assigned_officer"] else None,
+                **more}
 
     @rpc
     def ping(self):
         return {"service": self.name, "database": self.db.ping()}
+
+    # ------------------------------------------------------------ programmes
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_programmes(self):
+        with self.db.transaction() as conn:
+            return _programme_out.dump(store.list_programmes(conn), many=True)
+
+    # ------------------------------------------------------------ applications
+
+    @rpc(expected_exceptions=EXPECTED)
+    def create_application(self, data):
+        submitted_by = self.signed_in()
+        data = load(_app_in, data)
+        if data.get("member_id") and str(data["member_id"]) != submitted_by:
+            if not self.is_staff():
+                raise Forbidden("only an officer may apply on a member's behalf", "not-an-officer",
+                                {"member_id": ["leave it out to apply for yourself"]})
+        member_id = str(data.get("member_id") or submitted_by)
+        sealer = self.sealer()
+        with self.db.transaction() as conn:
+            replay = store.find_by_request(conn, submitted_by, self.caller.idempotency_key)
+            if replay is not None:
+                return self.view(conn, replay)[0]
+            programme = store.get_programme(conn, data["programme"])
+            errors = domain.application_problems(store.policy(programme), programme["required_documents"],
+                                                 data["amount_requested"], data["documents"])
+            if data["draft"]:  # documents may follow before it is submitted
+                errors.pop("documents", None)
+            if errors:
+                raise Invalid("the application does not meet the programme's rules", errors=errors)
+            if programme["fixed_parts"]:
+                data["amount_requested"] = sum(p["amount"] for p in programme["fixed_parts"])
+            national_id = data.get("national_id")
+            state = domain.DRAFT if data["draft"] else domain.SUBMITTED
+            application = store.insert_application(
+                conn, data, member_id, submitted_by, sealer.seal(national_id) if national_id else None,
+                domain.mask_national_id(national_id) if national_id else None, self.caller.idempotency_key, state)
+            if state == domain.SUBMITTED:
+                self.submitted(conn, {**application, "state": domain.DRAFT}, submitted_by, "")
+            return self.view(conn, application, detail=True)[0]
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_applications(self, limit=50, offset=0, programme=None, state=None, mine=False, assigned=False):
+        """A member's own applications; for officers all of them, or (assigned) the cases given to them."""
+        reader = self.signed_in()
+        limit, offset = page(limit, offset)
+        member_filter = reader if (mine or not self.is_staff()) else None
+        officer_filter = reader if (assigned and self.is_staff()) else None
+        with self.db.transaction() as conn:
+            rows = store.list_applications(conn, member_filter, programme, state, limit, offset, officer_filter)
+            staff_reads = [r["id"] for r in rows if str(r["member_id"]) != reader]
+            if staff_reads:
+                store.log_reads(conn, staff_reads, reader, [False] * len(staff_reads), self.caller.request_id)
+            return [self.view(conn, r)[0] for r in rows]
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_application(self, app_id):
+        reader = self.signed_in()
+        app_id = object_id(app_id, "application")
+        with self.db.transaction() as conn:
+            application = self.readable_application(conn, app_id)
+            doc, saw_private = self.view(conn, application, detail=True)
+            if str(application["member_id"]) != reader:
+                store.log_reads(conn, [app_id], reader, [saw_private], self.caller.request_id)
+            return doc
+
+    @rpc(expected_exceptions=EXPECTED)
+    def application_reads(self, app_id, limit=50, offset=0):
+        """Who on the staff read this case, newest first (officers and the applicant may ask)."""
+        self.signed_in()
+        app_id = object_id(app_id, "application")
+        with self.db.transaction() as conn:
+            self.readable_application(conn, app_id)
+            return {"application_id": app_id, "reads": store.case_reads(conn, app_id, *page(limit, offset))}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def decide(self, app_id, data):
+        actor = self.officer()
+        app_id = object_id(app_id, "application")
+        data = load(_decision_in, data)
+        with self.db.transaction() as conn:
+            application = store.get_application(conn, app_id, lock=True)
+            programme = store.get_programme(conn, application["programme"])
+            policy = store.policy(programme)
+            approvals = store.approvals(conn, app_id, application["round"])
+            case = domain.Case(application["state"], str(application["member_id"]), str(application["submitted_by"]),
+                               application["round"], application["amount_requested"])
+            outcome = domain.decide(policy, case, actor, data["decision"], data.get("amount"), data["note"],
+                                    approvals)
+            store.record_decision(conn, application, data["decision"], outcome.to_state, actor, outcome.amount,
+                                  data["note"], self.facts(application, approvals_before=len(approvals),
+                                                           signatures_needed=outcome.signatures_needed))
+            self.apply_outcome(conn, application, programme, policy, data, outcome, actor)
+            answer = self.view(conn, store.get_application(conn, app_id), detail=True)[0]
+            held = {a["holder_reference"] for a in store.appointments(conn, app_id)
+                    if a["holder_reference"] and not a["cancelled_at"]}
+        if outcome.to_state == domain.CLOSED and held:
+            self.release_rooms(app_id, sorted(held))
+        return answer
+
+    def apply_outcome(self, conn, application, programme, policy, data, outcome, actor):
+        app_id, decision = application["id"], data["decision"]
+        event = {"application_id": app_id, "reference": application["reference"],
+                 "member_id": application["member_id"], "programme": programme["code"],
+                 "programme_title": programme["name"], "decision": decision, "state": outcome.to_state,
+                 "amount": outcome.amount, "note": data["note"], "decided_at": now_iso()}
+        if decision == "approve" and not outcome.final:
+            if outcome.to_state != application["state"]:
+                store.set_state(conn, app_id, outcome.to_state)
+            return
+        if decision == "approve":
+            parts = domain.payment_parts(policy, programme["fund_id"], outcome.amount) if outcome.amount else []
+            store.commit_funds(conn, parts, f"approved {application['reference']}", actor, application_id=app_id)
+            store.set_state(conn, app_id, domain.APPROVED, amount_approved=outcome.amount,
+                            decided_at=application["decided_at"] or datetime.now(timezone.utc))
+            self.emit(conn, "application_decided", event)
+        elif decision == "reject":
+            store.set_state(conn, app_id, domain.REJECTED,
+                            decided_at=application["decided_at"] or datetime.now(timezone.utc))
+            self.emit(conn, "application_decided", event)
+        elif decision == "return":
+            store.set_state(conn, app_id, domain.RETURNED)
+            self.emit(conn, "info_requested", {**event, "requested_at": event["decided_at"]})
+        elif decision == "close":
+            if application["state"] == domain.APPROVED and application["amount_approved"]:
+                # approved but never paid: the promised money goes back to the fund
+                for fund_id, amount, _ in domain.payment_parts(policy, programme["fund_id"],
+                                                               application["amount_approved"]):
+                    store.post(conn, fund_id, "reversal", f"closed unpaid {application['reference']}",
+                               [("committed", -amount), ("available", amount)], actor, application_id=app_id)
+            store.set_state(conn, app_id, domain.CLOSED)
+
+    def submitted(self, conn, application, actor, note):
+        """Record the submission in the decision ledger and tell the member it arrived."""
+        store.record_decision(conn, application, "submit", domain.SUBMITTED, actor, None, note,
+                              self.facts(application))
+        self.emit(conn, "application_submitted", {
+            "application_id": application["id"], "reference": application["reference"],
+            "member_id": application["member_id"], "programme": application["programme"],
+            "programme_title": application["programme_name"],
+            "amount_requested": application["amount_requested"], "submitted_at": now_iso()})
+
+    @rpc(expected_exceptions=EXPECTED)
+    def submit(self, app_id, data):
+        """Submit a draft, or answer a return with more information (a new round of review)."""
+        actor = self.signed_in()
+        app_id = object_id(app_id, "application")
+        data = load(_resubmit_in, data)
+        with self.db.transaction() as conn:
+            application = self.readable_application(conn, app_id, lock=True)
+            if actor not in (str(application["member_id"]), str(application["submitted_by"])):
+                raise Forbidden("only the applicant submits an application", "not-the-applicant")
+            domain.move(application["state"], domain.SUBMITTED)
+            returned = application["state"] == domain.RETURNED
+            if returned and not data["note"].strip():
+                raise Invalid("say what information you added", errors={"note": ["is required to answer a return"]})
+            changes = {"round": application["round"] + 1} if returned else {}
+            if "documents" in data:
+                changes["documents"] = data["documents"]
+            programme = store.get_programme(conn, application["programme"])
+            missing = domain.application_problems(store.policy(programme), programme["required_documents"],
+                                                  application["amount_requested"],
+                                                  changes.get("documents", application["documents"]))
+            if missing:
+                raise Invalid("the application does not meet the programme's rules", errors=missing)
+            if "private" in data:
+                conn.execute("UPDATE applications SET private = private || %s::jsonb WHERE id = %s",
+                             (schemas.Private().dumps(data["private"]), app_id))
+            store.set_state(conn, app_id, domain.SUBMITTED, **changes)
+            self.submitted(conn, application, actor, data["note"])
+            return self.view(conn, store.get_application(conn, app_id), detail=True)[0]
+
+    @rpc(expected_exceptions=EXPECTED)
+    def assign(self, app_id, data):
+        """Triage: give the case to an officer, with a priority (legal aid, counselling, any case)."""
+        actor = self.officer()
+        app_id = object_id(app_id, "application")
+        data = load(_assign_in, data)
+        officer_id = str(data["officer_id"])
+        with self.db.transaction() as conn:
+            application = store.get_application(conn, app_id, lock=True)
+            if officer_id in (str(application["member_id"]), str(application["submitted_by"])):
+                raise Invalid("an officer cannot be assigned their own case",
+                              errors={"officer_id": ["is the applicant of this case"]})
+            if application["state"] in (domain.CLOSED,):
+                raise Conflict("the case is closed", "case-closed")
+            store.record_decision(conn, application, "assign", application["state"], actor, None,
+                                  f"assigned to {officer_id}, priority {data['priority']}",
+                                  self.facts(application, officer_id=officer_id, priority=data["priority"]))
+            store.touch(conn, app_id, assigned_officer=officer_id, priority=data["priority"])
+            return self.view(conn, store.get_application(conn, app_id), detail=True)[0]
+
+    # ------------------------------------------------------------ payouts and the ledger
+
+    @rpc(expected_exceptions=EXPECTED)
+    def pay(self, app_id):
+        """Pay an approved application once: the case row is locked, the payout's application is
+        unique, so concurrent attempts give one payout and the others a Conflict."""
+        actor = self.officer()
+        app_id = object_id(app_id, "application")
+        with self.db.transaction() as conn:
+            application = store.get_application(conn, app_id, lock=True)
+            if actor == str(application["member_id"]):
+                raise Forbidden("an officer may not pay their own application", "own-application")
+            programme = store.get_programme(conn, application["programme"])
+            problem = domain.payout_problem(application["state"], programme["kind"])
+            if problem:
+                raise Conflict(problem[1], problem[0], {"state": [f"is {application['state']}"]})
+            amount = application["amount_approved"]
+            payout = store.insert_payout(conn, application["member_id"], amount, actor, application_id=app_id)
+            parts = domain.payment_parts(store.policy(programme), programme["fund_id"], amount)
+            store.pay_funds(conn, parts, f"payout {payout['reference']} for {application['reference']}", actor,
+                            payout["id"], application_id=app_id)
+            store.record_decision(conn, application, "pay", domain.PAID, actor, amount, payout["reference"],
+                                  self.facts(application, payout=payout["reference"]))
+            store.set_state(conn, app_id, domain.PAID)
+            self.emit(conn, "payout_made", {
+                "payout_id": payout["id"], "reference": payout["reference"], "member_id": application["member_id"],
+                "amount": amount, "application_id": app_id, "claim_id": None,
+                "programme_title": programme["name"], "paid_at": payout["created_at"].isoformat()})
+            return _payout_out.dump(payout)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def fund_ledger(self, fund_id, limit=50, offset=0):
+        self.officer()
+        if not isinstance(fund_id, str) or len(fund_id) > 64:
+            raise NotFound(f"fund {fund_id} does not exist", "fund-not-found")
+        with self.db.transaction() as conn:
+            fund = store.get_fund(conn, fund_id)
+            fund["entries"] = store.ledger_entries(conn, fund_id, *page(limit, offset))
+            return _ledger_out.dump(fund)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def add_budget(self, fund_id, data):
+        """The union puts a year's budget into a fund (admin): one balanced ledger transaction."""
+        if not self.caller.has("admin"):
+            raise Forbidden("only an administrator sets budgets", "not-an-admin")
+        data = load(_budget_in, data)
+        if data["amount"] <= 0:
+            raise Invalid("a budget is more than nothing", errors={"amount": ["must be more than 0"]})
+        if not isinstance(fund_id, str) or len(fund_id) > 64:
+            raise NotFound(f"fund {fund_id} does not exist", "fund-not-found")
+        with self.db.transaction() as conn:
+            store.get_fund(conn, fund_id)
+            store.post(conn, fund_id, "budget", data["note"] or f"yearly budget {data['year']}",
+                       [("allocation", -data["amount"]), ("available", data["amount"])], self.caller.id,
+                       year=data["year"])
+            fund = store.get_fund(conn, fund_id)
+            fund["entries"] = store.ledger_entries(conn, fund_id, 10, 0)
+            return _ledger_out.dump(fund)
+
+    # ------------------------------------------------------------ counselling rooms
+
+    @rpc(expected_exceptions=EXPECTED)
+    def book_appointments(self, app_id, data):
+        """Reserve a private room through venues for a counselling case (the same slot `weeks` weeks running)."""
+        self.officer()
+        app_id = object_id(app_id, "application")
+        data = load(_appointment_in, data)
+        with self.db.transaction() as conn:
+            application = store.get_application(conn, app_id)
+            if application["programme"] != "counselling":
+                raise Invalid("appointments are for counselling cases", errors={"room_id": ["not a counselling case"]})
+            if application["state"] not in (domain.SUBMITTED, domain.UNDER_REVIEW, domain.APPROVED):
+                raise Conflict(f"the case is {application['state']}", "case-not-open")
+            series = len({a["holder_reference"] for a in store.appointments(conn, app_id)})
+        occurrences = [{"starts_at": (data["starts_at"] + domain.weeks(i)).isoformat(),
+                        "ends_at": (data["ends_at"] + domain.weeks(i)).isoformat()} for i in range(data["weeks"])]
+        holder = {"service": "welfare", "reference": f"{app_id}/{self.caller.idempotency_key or series + 1}"}
+        try:
+            booked = self.venues.reserve_series(holder, data["room_id"], occurrences,
+                                                f"Counselling {application['reference']}")
+        except (UnknownService, RpcTimeout) as exc:
+            raise domain.Unavailable("the rooms service is not answering; try again shortly") from exc
+        with self.db.transaction() as conn:
+            application = store.get_application(conn, app_id, lock=True)
+            for booking in booked["bookings"]:
+                store.add_appointment(conn, app_id, data["room_id"], booking, holder["reference"])
+            store.record_decision(conn, application, "appointment", application["state"], self.caller.id, None,
+                                  f"{len(booked['bookings'])} session(s) in room {data['room_id']}",
+                                  self.facts(application, bookings=booked["bookings"]))
+            return _appointment_out.dump(store.appointments(conn, app_id), many=True)
+
+    @reliable_handler("venues", "booking_cancelled")
+    def on_booking_cancelled(self, conn, event):
+        """A counselling room booking was cancelled by venues (room closed...): the session is off,
+        and the case's ledger says so."""
+        booking = event["payload"]
+        if booking.get("holder_service") != "welfare":
+            return
+        cancelled = store.cancel_appointment(conn, str(booking["booking_id"]), booking.get("reason") or "")
+        if cancelled is not None:
+            application = store.get_application(conn, cancelled["application_id"])
+            store.record_decision(conn, application, "appointment", application["state"], None, None,
+                                  f"session of {cancelled['starts_at'].isoformat()} cancelled by venues: "
+                                  f"{booking.get('reason') or 'no reason given'}", self.facts(application))
+
+    def release_rooms(self, app_id, references):
+        """After a counselling case closes: give back its future room bookings."""
+        for reference in references:
+            try:
+                self.venues.release_series({"service": "welfare", "reference": reference}, "counselling case closed")
+            except (UnknownService, RpcTimeout):
+                log.warning("could not release the rooms of case %s (%s); venues did not answer", app_id, reference)
+                continue
+            with self.db.transaction() as conn:
+                store.release_appointments(conn, reference)
+
+    # ------------------------------------------------------------ SLA
+
+    @timer(interval=SLA_CHECK_SECONDS)
+    def escalate_overdue(self):
+        with self.db.transaction() as conn:
+            for application in store.overdue_cases(conn):
+                store.record_decision(conn, application, "escalate", application["state"], None, None,
+                                      f"waiting longer than {application['sla_hours']} hours", self.facts(application))
+                store.touch(conn, application["id"], escalated_at=datetime.now(timezone.utc))
+                self.emit(conn, "case_escalated", {
+                    "application_id": application["id"], "reference": application["reference"],
+                    "member_id": application["member_id"], "programme_title": application["programme_name"],
+                    "state": application["state"], "waiting_since": application["state_since"].isoformat(),
+                    "sla_hours": application["sla_hours"], "assigned_officer": application["assigned_officer"]})
+
+    # ------------------------------------------------------------ mutual aid: plans
+
+    @rpc(expected_exceptions=EXPECTED)
+    def create_plan(self, data):
+        actor = self.officer()
+        data = load(_plan_in, data)
+        with self.db.transaction() as conn:
+            return _plan_out.dump(store.create_plan(conn, data, actor))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_plans(self, limit=50, offset=0):
+        with self.db.transaction() as conn:
+            return _plan_out.dump(store.list_plans(conn, *page(limit, offset)), many=True)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_plan(self, plan_id):
+        plan_id = object_id(plan_id, "plan")
+        with self.db.transaction() as conn:
+            return _plan_out.dump(store.get_plan(conn, plan_id))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def record_contribution(self, plan_id, data):
+        """The unit's contribution has arrived: its members' cover starts now."""
+        actor = self.officer()
+        plan_id = object_id(plan_id, "plan")
+        data = load(_contribution_in, data)
+        if data["amount"] <= 0:
+            raise Invalid("a contribution is more than nothing", errors={"amount": ["must be more than 0"]})
+        unit_id = str(data["unit_id"])
+        with self.db.transaction() as conn:
+            plan = store.get_plan(conn, plan_id)
+            recorded = store.record_contribution(conn, plan_id, unit_id, data["amount"], actor)
+            members = store.unit_member_ids(conn, plan_id, unit_id)
+            if members:  # the unit's members hear that their cover has started
+                self.emit(conn, "mutual_aid_enrolled", {
+                    "member_ids": members, "plan_id": plan_id, "plan_title": plan["name"], "year": plan["year"],
+                    "unit_id": unit_id, "enrolled": len(members),
+                    "covered_from": store.cover_date(conn, plan_id, unit_id)})
+            return _contribution_out.dump(recorded)
+
+    # ------------------------------------------------------------ mutual aid: enrolment imports
+
+    @rpc(expected_exceptions=EXPECTED)
+    def start_import(self, plan_id, csv_text, unit_id=None):
+        """A unit administrator uploads the unit's members as CSV; it is checked and imported in the
+        background, and the job shows the progress and every bad row with its line number."""
+        actor = self.signed_in()
+        plan_id = object_id(plan_id, "plan")
+        if self.caller.has("unit_admin") and self.caller.unit:
+            unit = self.caller.unit
+            if unit_id and str(unit_id) != unit:
+                raise Forbidden("a unit administrator enrols members of their own unit only", "not-your-unit")
+        elif self.caller.has("admin", "welfare_officer"):
+            if not unit_id:
+                raise Invalid("name the unit whose members these are", errors={"unit_id": ["is required for officers"]})
+            unit = object_id(unit_id, "unit")
+        else:
+            raise Forbidden("only a unit administrator (for their unit) can enrol members", "not-a-unit-admin")
+        if not isinstance(csv_text, str) or not csv_text.strip():
+            raise Invalid("the CSV file is empty", errors={"file": ["is empty"]})
+        if len(csv_text) > MOST_CSV_CHARS or "\x00" in csv_text:
+            raise Invalid("the file is not a CSV file of at most 40 MB", errors={"file": ["is too big or binary"]})
+        problem = domain.header_problem(domain.csv_header(csv_text))
+        if problem:
+            raise Invalid(problem, errors={"file": [f"line 1: {problem}"]})
+        with self.db.transaction() as conn:
+            store.get_plan(conn, plan_id)
+            job = store.create_job(conn, plan_id, str(unit), actor, csv_text)
+        return _job_out.dump(job)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_enrolments(self, plan_id, limit=50, offset=0):
+        """The plan's enrolments: a unit administrator sees the unit's, officers all; IDs masked."""
+        self.signed_in()
+        plan_id = object_id(plan_id, "plan")
+        if self.is_staff():
+            unit = None
+        elif self.caller.has("unit_admin") and self.caller.unit:
+            unit = self.caller.unit
+        else:
+            raise Forbidden("only the unit's administrator or an officer sees enrolments", "not-a-unit-admin")
+        with self.db.transaction() as conn:
+            store.get_plan(conn, plan_id)
+            return _enrolment_out.dump(store.list_enrolments(conn, plan_id, unit, *page(limit, offset)), many=True)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_import(self, job_id):
+        self.signed_in()
+        job_id = object_id(job_id, "import")
+        with self.db.transaction() as conn:
+            job = store.get_job(conn, job_id)
+        if not self.is_staff() and self.caller.unit != str(job["unit_id"]):
+            raise NotFound(f"import {job_id} does not exist", "import-not-found")
+        return _job_out.dump(job)
+
+    @timer(interval=IMPORT_POLL_SECONDS)
+    def run_imports(self):
+        with self.db.transaction() as conn:
+            job = store.claim_job(conn)
+        if job is None:
+            return
+        try:
+            self.import_enrolments(job)
+        except Exception as exc:  # the job says what went wrong instead of staying 'running'
+            log.exception("enrolment import %s failed", job["id"])
+            with self.db.transaction() as conn:
+                store.finish_job(conn, job["id"], failure=f"{type(exc).__name__}: {exc}"[:1000])
+
+    def import_enrolments(self, job):
+        sealer = self.sealer()
+        good, errors = domain.read_enrolment_csv(job["csv"])
+        rows = [(line, r["name"], r["phone"], r["member_id"], sealer.digest(r["national_id"]),
+                 sealer.seal(r["national_id"]), domain.mask_national_id(r["national_id"])) for line, r in good]
+        total, processed, enrolled = len(rows) + len(errors), len(errors), 0
+        with self.db.transaction() as conn:
+            plan = store.get_plan(conn, job["plan_id"])
+            store.job_progress(conn, job["id"], total, processed, 0, len(errors), errors[:MOST_ERRORS_KEPT])
+        for start in range(0, len(rows), IMPORT_BATCH):
+            batch = rows[start:start + IMPORT_BATCH]
+            with self.db.transaction() as conn:
+                taken, members = store.insert_enrolments(conn, job["plan_id"], job["unit_id"], job["id"], batch)
+                errors += [{"line": n, "errors": ["national_id: already enrolled in this plan"]} for n in taken]
+                processed += len(batch)
+                enrolled += len(batch) - len(taken)
+                errors.sort(key=lambda e: e["line"])
+                store.job_progress(conn, job["id"], total, processed, enrolled, len(errors), errors[:MOST_ERRORS_KEPT])
+                if members:
+                    self.emit(conn, "mutual_aid_enrolled", {
+                        "member_ids": members, "plan_id": plan["id"], "plan_title": plan["name"], "year": plan["year"],
+                        "unit_id": job["unit_id"], "enrolled": len(members),
+                        "covered_from": store.cover_date(conn, job["plan_id"], job["unit_id"])})
+        with self.db.transaction() as conn:
+            store.finish_job(conn, job["id"])
+
+    # ------------------------------------------------------------ mutual aid: claims
+
+    @rpc(expected_exceptions=EXPECTED)
+    def create_claim(self, data):
+        submitted_by = self.signed_in()
+        data = load(_claim_in, data)
+        if data.get("member_id") and str(data["member_id"]) != submitted_by and not self.is_staff():
+            raise Forbidden("only an officer may claim on a member's behalf", "not-an-officer",
+                            {"member_id": ["leave it out to claim for yourself"]})
+        member_id = str(data.get("member_id") or submitted_by)
+        data["plan_id"] = str(data["plan_id"])
+        with self.db.transaction() as conn:
+            plan = store.get_plan(conn, data["plan_id"])
+            enrolment = store.member_enrolment(conn, data["plan_id"], member_id)
+            assessment = domain.assess_claim(store.rules_of(plan), data["kind"], data["event_date"], data["details"],
+                                             enrolment["cover_start"], store.granted_this_year(conn, enrolment["id"]))
+            return _claim_out.dump(store.insert_claim(conn, data, enrolment["id"], member_id, submitted_by,
+                                                      assessment))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_claims(self, limit=50, offset=0, state=None, mine=False):
+        reader = self.signed_in()
+        with self.db.transaction() as conn:
+            rows = store.list_claims(conn, reader if (mine or not self.is_staff()) else None, state,
+                                     *page(limit, offset))
+            others = [r["id"] for r in rows if str(r["member_id"]) != reader]
+            store.log_reads(conn, others, reader, [False] * len(others), self.caller.request_id, "claim_id")
+        # health details are shown only in a claim's own (logged) read
+        return _claim_out.dump([r if str(r["member_id"]) == reader else {**r, "details": None} for r in rows],
+                               many=True)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_claim(self, claim_id):
+        reader = self.signed_in()
+        claim_id = object_id(claim_id, "claim")
+        with self.db.transaction() as conn:
+            claim = store.get_claim(conn, claim_id)
+            if str(claim["member_id"]) != reader:
+                if not self.is_staff():
+                    raise NotFound(f"claim {claim_id} does not exist", "claim-not-found")
+                store.log_reads(conn, [claim_id], reader, [True], self.caller.request_id, "claim_id")
+        return _claim_out.dump(claim)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def decide_claim(self, claim_id, data):
+        """Review: the amount is computed again under the member's enrolment lock, so two claims
+        approved at once never pass the yearly cap together."""
+        actor = self.officer()
+        claim_id = object_id(claim_id, "claim")
+        data = load(_claim_decision_in, data)
+        with self.db.transaction() as conn:
+            claim = store.get_claim(conn, claim_id, lock=True)
+            if actor in (str(claim["member_id"]), str(claim["submitted_by"])):
+                raise Forbidden("an officer may not decide their own claim", "own-application")
+            if claim["state"] != "submitted":
+                raise Conflict(f"the claim is {claim['state']}: only a submitted claim can be decided",
+                               "claim-decided", {"state": [f"is {claim['state']}"]})
+            plan = store.get_plan(conn, claim["plan_id"])
+            enrolment = store.member_enrolment(conn, str(claim["plan_id"]), str(claim["member_id"]), lock=True)
+            amount, assessment = 0, None
+            if data["decision"] == "approve":
+                assessment = domain.assess_claim(store.rules_of(plan), claim["kind"], claim["event_date"],
+                                                 claim["details"], enrolment["cover_start"],
+                                                 store.granted_this_year(conn, enrolment["id"]))
+                amount = assessment.amount
+                store.commit_funds(conn, [("mutual_aid", amount, "claim")], f"claim {claim_id}", actor,
+                                   claim_id=claim_id)
+            store.set_claim_state(conn, claim_id, "approved" if data["decision"] == "approve" else "rejected",
+                                  decided_by=actor, note=data["note"], amount=amount if assessment else None,
+                                  assessment=assessment)
+            claim = store.get_claim(conn, claim_id)
+            self.emit(conn, "claim_decided", {
+                "claim_id": claim_id, "member_id": claim["member_id"], "plan_title": plan["name"],
+                "kind": claim["kind"], "decision": data["decision"], "amount": claim["amount"],
+                "note": data["note"], "decided_at": claim["decided_at"].isoformat()})
+            return _claim_out.dump(claim)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def pay_claim(self, claim_id):
+        actor = self.officer()
+        claim_id = object_id(claim_id, "claim")
+        with self.db.transaction() as conn:
+            claim = store.get_claim(conn, claim_id, lock=True)
+            if actor == str(claim["member_id"]):
+                raise Forbidden("an officer may not pay their own claim", "own-application")
+            if claim["state"] == "paid":
+                raise Conflict("this claim has already been paid", "already-paid")
+            if claim["state"] != "approved":
+                raise Conflict(f"only an approved claim can be paid; this one is {claim['state']}", "not-approved",
+                               {"state": [f"is {claim['state']}"]})
+            if not claim["amount"]:
+                raise Conflict("the plan pays nothing for this claim", "nothing-to-pay")
+            payout = store.insert_payout(conn, claim["member_id"], claim["amount"], actor, claim_id=claim_id)
+            store.pay_funds(conn, [("mutual_aid", claim["amount"], "claim")], f"payout {payout['reference']}", actor,
+                            payout["id"], claim_id=claim_id)
+            store.set_claim_state(conn, claim_id, "paid")
+            plan = store.get_plan(conn, claim["plan_id"])
+            self.emit(conn, "payout_made", {
+                "payout_id": payout["id"], "reference": payout["reference"], "member_id": claim["member_id"],
+                "amount": claim["amount"], "application_id": None, "claim_id": claim_id,
+                "programme_title": f"{plan['name']} ({claim['kind'].replace('_', ' ')})",
+                "paid_at": payout["created_at"].isoformat()})
+            return _payout_out.dump(payout)
+
+    # ------------------------------------------------------------ stats
+
+    @rpc
+    def stats(self):
+        with self.db.transaction() as conn:
+            return store.stats(conn)

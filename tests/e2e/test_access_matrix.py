@@ -7,6 +7,8 @@ Each row names an operation and what each actor gets:
 Path parameters name objects made in the `world` fixture: `owner` owns them, `stranger` is
 another member, `unit_admin` runs the owner's unit and `other_unit_admin` another unit."""
 import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -33,6 +35,7 @@ def only(*actors, otherwise=403, **overrides):
 
 
 MEMBERS = ("owner", "stranger")
+OFFICERS = ("welfare_officer", "admin")
 
 MATRIX = [
     # accounts
@@ -80,6 +83,28 @@ MATRIX = [
     # notifications
     ("GET", "/v1/me/notifications", signed_in()),
     ("POST", "/v1/me/notifications/{notification}/read", signed_in(404, owner=OK)),
+    # rooms
+    ("POST", "/v1/sites", only("venue_manager", "admin")),
+    ("GET", "/v1/sites", everyone()),
+    ("POST", "/v1/rooms", only("venue_manager", "admin")),
+    ("GET", "/v1/rooms", everyone()),
+    ("GET", "/v1/rooms/availability", everyone()),
+    ("GET", "/v1/rooms/utilisation", only("venue_manager", "admin")),
+    ("GET", "/v1/rooms/{room}", everyone()),
+    ("GET", "/v1/rooms/{room}/calendar.ics", everyone()),
+    ("POST", "/v1/bookings", signed_in()),
+    ("GET", "/v1/bookings", signed_in()),
+    ("GET", "/v1/bookings/calendar.ics", signed_in()),
+    ("GET", "/v1/bookings/{booking}", signed_in(404, owner=OK, venue_manager=OK, admin=OK)),
+    ("PATCH", "/v1/bookings/{booking}", signed_in(404, owner=OK, venue_manager=OK, admin=OK)),
+    ("POST", "/v1/bookings/{booking}/approve", only("venue_manager", "admin")),
+    ("POST", "/v1/bookings/{booking}/reject", only("venue_manager", "admin")),
+    ("POST", "/v1/bookings/{booking}/checkin", signed_in(404, owner=OK, venue_manager=OK, admin=OK)),
+    ("POST", "/v1/bookings/{booking}/cancel", signed_in(404, owner=OK, venue_manager=OK, admin=OK)),
+    ("POST", "/v1/closures", only("venue_manager", "admin")),
+    ("GET", "/v1/calendar/{year}", everyone()),
+    ("POST", "/v1/calendar/days", only("venue_manager", "admin")),
+    # notifications, continued
     ("GET", "/v1/me/notification-preferences", signed_in()),
     ("PUT", "/v1/me/notification-preferences", signed_in()),
     ("GET", "/v1/me/contacts", signed_in()),
@@ -87,6 +112,34 @@ MATRIX = [
     ("GET", "/v1/notify/failed-deliveries", only("admin")),
     ("POST", "/v1/notify/deliveries/{missing}/replay", only(admin=404)),
     ("POST", "/v1/notify/preview", only("admin")),
+    # welfare and mutual aid (OFFICERS: welfare_officer and admin)
+    ("GET", "/v1/welfare/programmes", everyone()),
+    ("POST", "/v1/welfare/applications", signed_in()),
+    ("GET", "/v1/welfare/applications", signed_in()),
+    ("GET", "/v1/welfare/applications/{application}", signed_in(404, owner=OK, welfare_officer=OK, admin=OK)),
+    ("GET", "/v1/welfare/applications/{application}/reads",
+     signed_in(404, owner=OK, welfare_officer=OK, admin=OK)),
+    ("POST", "/v1/welfare/applications/{application}/submission",
+     signed_in(404, owner=OK, welfare_officer=403, admin=403)),
+    ("POST", "/v1/welfare/applications/{application}/decisions", only(*OFFICERS)),
+    ("POST", "/v1/welfare/applications/{application}/assignment", only(*OFFICERS)),
+    ("POST", "/v1/welfare/applications/{application}/payouts", only(*OFFICERS)),
+    ("POST", "/v1/welfare/applications/{application}/appointments", only(*OFFICERS)),
+    ("GET", "/v1/welfare/funds/{fund}/ledger", only(*OFFICERS)),
+    ("POST", "/v1/welfare/funds/{fund}/budgets", only("admin")),
+    ("POST", "/v1/mutual-aid/plans", only(*OFFICERS)),
+    ("GET", "/v1/mutual-aid/plans", everyone()),
+    ("GET", "/v1/mutual-aid/plans/{plan}", everyone()),
+    ("POST", "/v1/mutual-aid/plans/{plan}/contributions", only(*OFFICERS)),
+    ("POST", "/v1/mutual-aid/plans/{plan}/enrolments", only("unit_admin", "other_unit_admin", *OFFICERS)),
+    ("GET", "/v1/mutual-aid/plans/{plan}/enrolments", only("unit_admin", "other_unit_admin", *OFFICERS)),
+    ("GET", "/v1/mutual-aid/imports/{enrolment_import}",
+     signed_in(404, unit_admin=OK, welfare_officer=OK, admin=OK)),
+    ("POST", "/v1/mutual-aid/claims", signed_in()),
+    ("GET", "/v1/mutual-aid/claims", signed_in()),
+    ("GET", "/v1/mutual-aid/claims/{claim}", signed_in(404, owner=OK, welfare_officer=OK, admin=OK)),
+    ("POST", "/v1/mutual-aid/claims/{claim}/decisions", only(*OFFICERS)),
+    ("POST", "/v1/mutual-aid/claims/{claim}/payouts", only(*OFFICERS)),
     # operations
     ("GET", "/v1/stats", only("teacher", "venue_manager", "welfare_officer", "admin")),
 ]
@@ -126,6 +179,11 @@ def world(palace, admin):
 
     yoga = admin.post("/v1/courses", json={"title": "Matrix yoga", "capacity": 5}).json()["id"]
     to_cancel = owner.post(f"/v1/courses/{yoga}/enrolments").json()["id"]  # cancelled once, then a 409
+    site = admin.post("/v1/sites", json={"name": "Matrix Workers' Home", "kind": "shared"}).json()["id"]
+    room = admin.post("/v1/rooms", json={"site_id": site, "name": "Matrix hall", "capacity": 50}).json()["id"]
+    booking = owner.post("/v1/bookings", json={"room_id": room, "title": "Matrix rehearsal",
+                                               "starts_at": "2030-03-05T19:00:00+08:00",
+                                               "ends_at": "2030-03-05T21:00:00+08:00"}).json()["id"]
 
     def fresh_unit_member():
         member = new_member(palace.url)
@@ -135,13 +193,37 @@ def world(palace, admin):
 
     objects = {"owner": lambda: owner.id, "unit": lambda: unit, "course": lambda: course,
                "enrolment": lambda: enrolment, "notification": lambda: notification,
+               "room": lambda: room, "booking": lambda: booking, "year": lambda: "2026",
                "fresh_account": lambda: new_member(palace.url).id, "fresh_unit_member": fresh_unit_member,
                "to_cancel": lambda: to_cancel, "certificate": lambda: certificate, "session": lambda: session,
                "lottery": lambda: lottery, "class_request": lambda: class_request,
                "fresh_course": lambda: admin.post("/v1/courses", json={"title": "Matrix dance",
                                                                         "capacity": 5}).json()["id"],
                "missing": lambda: str(uuid.uuid4())}
+    objects.update(_welfare_objects(actors, unit))
     return actors, objects
+
+
+def _welfare_objects(actors, unit):
+    """The owner's legal-aid case, a plan the owner's unit enrolled them in, the import, a claim."""
+    owner, admin = actors["owner"], actors["admin"]
+    application = owner.post("/v1/welfare/applications", json={"programme": "legal_aid", "reason": "unpaid wages"})
+    plan = admin.post("/v1/mutual-aid/plans", json={"year": 2026, "name": "Matrix plan", "contribution": "60.00",
+                                                    "rules": {"hospital_daily": "50.00", "hospital_deductible_days": 3,
+                                                              "hospital_max_days": 90, "waiting_days": 90,
+                                                              "critical_illness": "10000.00", "yearly_cap": "15000.00",
+                                                              "accident": {"minor": "500.00", "moderate": "2000.00",
+                                                                           "severe": "5000.00",
+                                                                           "disability": "10000.00"}}}).json()["id"]
+    upload = actors["unit_admin"].post(f"/v1/mutual-aid/plans/{plan}/enrolments",
+                                       data=f"name,national_id,member_id\nOwner Chen,11010519491231002X,{owner.id}\n",
+                                       headers={"Content-Type": "text/csv"}).json()["id"]
+    eventually(lambda: actors["unit_admin"].get(f"/v1/mutual-aid/imports/{upload}").json()["status"] == "done")
+    claim = owner.post("/v1/mutual-aid/claims", json={"plan_id": plan, "kind": "accident", "details": {
+        "severity": "minor"}, "event_date": datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()})
+    assert application.status_code == claim.status_code == 201, (application.text, claim.text)
+    return {"application": lambda: application.json()["id"], "fund": lambda: "hardship_relief",
+            "plan": lambda: plan, "enrolment_import": lambda: upload, "claim": lambda: claim.json()["id"]}
 
 
 def _outcome(status):

@@ -156,3 +156,14 @@ def test_the_ical_feed_lists_each_booking_in_utc_with_a_stable_uid():
     text = ical.feed("Hall", [booking])
     assert "UID:b1@venues.palace" in text and "DTSTART:20260303T110000Z" in text
     assert "STATUS:TENTATIVE" in text and "SUMMARY:Choir 合唱团" in text
+
+
+def test_a_public_room_feed_names_a_members_booking_only_by_its_club():
+    mine = {"id": "b2", "title": "Talk with my lawyer", "starts_at": sh(2026, 3, 3, 19), "ends_at": sh(2026, 3, 3, 20),
+            "room_name": "Room 2", "site_name": "Palace", "status": "confirmed", "holder_service": "members",
+            "club": None}
+    club = {**mine, "id": "b3", "title": "Choir", "club": "Choir 合唱团"}
+    course = {**mine, "id": "b4", "title": "Tea art", "holder_service": "enrolment"}
+    text = ical.feed("Room 2", [mine, club, course], public=True)
+    assert "lawyer" not in text and "SUMMARY:Booked\r\n" in text
+    assert "SUMMARY:Booked: Choir 合唱团" in text and "SUMMARY:Tea art" in text

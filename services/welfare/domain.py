@@ -1,0 +1,424 @@
+"""Welfare rules, free of I/O: money, the case state machine, the approval policy, the
+mutual-aid benefit arithmetic and the enrolment CSV rows.
+
+Money is integer fen everywhere (1 yuan = 100 fen); it becomes a "1234.50" yuan string only on
+the wire."""
+import csv
+import io
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from nameko.exceptions import deserialize_to_instance
+
+from services.common.errors import Conflict, Forbidden, Invalid, PalaceError
+
+
+@deserialize_to_instance
+class Unavailable(PalaceError):
+    """A service this one depends on (venues) did not answer: a 503, try again later."""
+    status, problem = 503, "service-unavailable"
+
+# ---------------------------------------------------------------- money
+
+MONEY = re.compile(r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?$")
+
+
+def parse_money(text):
+    """'1234.5' -> 123450 fen; None when the text is not a plain non-negative yuan amount."""
+    if not isinstance(text, str) or not MONEY.match(text):
+        return None
+    try:
+        return int(Decimal(text) * 100)
+    except InvalidOperation:  # pragma: no cover - the pattern already refused it
+        return None
+
+
+def yuan(fen):
+    """123450 -> '1234.50' (negative amounts keep their sign)."""
+    sign, fen = ("-", -fen) if fen < 0 else ("", fen)
+    return f"{sign}{fen // 100}.{fen % 100:02d}"
+
+
+# ---------------------------------------------------------------- the case state machine
+
+DRAFT, SUBMITTED, UNDER_REVIEW, APPROVED, REJECTED, RETURNED, PAID, CLOSED = (
+    "draft", "submitted", "under_review", "approved", "rejected", "returned", "paid", "closed")
+STATES = (DRAFT, SUBMITTED, UNDER_REVIEW, APPROVED, REJECTED, RETURNED, PAID, CLOSED)
+OPEN = (SUBMITTED, UNDER_REVIEW)
+
+# Forward only. The one way back to `submitted` is a member answering a return with more
+# information, and that starts a new round (earlier sign-offs no longer count).
+TRANSITIONS = {
+    DRAFT: {SUBMITTED},
+    SUBMITTED: {UNDER_REVIEW, APPROVED, REJECTED, RETURNED},
+    UNDER_REVIEW: {APPROVED, REJECTED, RETURNED},
+    RETURNED: {SUBMITTED},
+    APPROVED: {PAID, CLOSED},
+    REJECTED: {CLOSED},
+    PAID: {CLOSED},
+    CLOSED: set(),
+}
+RANK = {DRAFT: 0, SUBMITTED: 1, RETURNED: 2, UNDER_REVIEW: 2, APPROVED: 3, REJECTED: 3, PAID: 4, CLOSED: 5}
+NEW_ROUND = {(RETURNED, SUBMITTED)}
+
+
+def can_move(from_state, to_state):
+    return to_state in TRANSITIONS[from_state]
+
+
+def move(from_state, to_state):
+    """The state after a transition, or a Conflict that says why it cannot happen."""
+    if not can_move(from_state, to_state):
+        raise Conflict(f"a case that is {from_state} cannot become {to_state}", "illegal-transition",
+                       {"state": [f"is {from_state}"]})
+    return to_state
+
+
+# ---------------------------------------------------------------- approval policy
+
+@dataclass(frozen=True)
+class Policy:
+    """What a programme asks before money moves."""
+    code: str
+    kind: str                      # 'money' or 'service'
+    approval_threshold: int        # fen; above it, `approvals_required` officers must sign
+    approvals_required: int
+    max_amount: int | None         # fen
+    parts: tuple = ()              # fixed parts ((fund_id, amount, label), ...): education support
+
+    @property
+    def fixed_amount(self):
+        return sum(p[1] for p in self.parts) if self.parts else None
+
+    def signatures_needed(self, amount):
+        return self.approvals_required if amount > self.approval_threshold else 1
+
+
+@dataclass(frozen=True)
+class Case:
+    state: str
+    member_id: str
+    submitted_by: str
+    round: int
+    amount_requested: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    to_state: str
+    amount: int | None
+    signatures: int          # sign-offs in this round, this one included
+    signatures_needed: int
+    final: bool              # the decision closes the review (approved, rejected or returned)
+
+
+DECISIONS = ("approve", "reject", "return", "close")
+
+
+def decide(policy: Policy, case: Case, actor: str, decision: str, amount: int | None, note: str,
+           approvals: list) -> Outcome:
+    """The outcome of an officer's decision, or the reason it is refused.
+
+    `approvals` are this round's earlier sign-offs as (officer_id, amount)."""
+    if decision not in DECISIONS:
+        raise Invalid(f"unknown decision {decision}", errors={"decision": [f"must be one of {', '.join(DECISIONS)}"]})
+    if actor in (case.member_id, case.submitted_by):
+        whose = "their own application" if actor == case.member_id else "an application they submitted"
+        raise Forbidden(f"an officer may not decide {whose}", "own-application",
+                        {"decision": [f"you may not decide {whose}"]})
+    if decision == "close":
+        return Outcome(move(case.state, CLOSED), None, 0, 0, True)
+    if case.state not in OPEN:
+        problem = "case-closed" if case.state in (CLOSED, PAID, REJECTED) else "case-not-open"
+        raise Conflict(f"the case is {case.state}: only a submitted or reviewed case can be decided", problem,
+                       {"state": [f"is {case.state}"]})
+    if decision == "reject":
+        return Outcome(move(case.state, REJECTED), None, 0, 0, True)
+    if decision == "return":
+        if not note.strip():
+            raise Invalid("say what information is missing", errors={"note": ["is required to return a case"]})
+        return Outcome(move(case.state, RETURNED), None, 0, 0, True)
+    # approve
+    if any(officer == actor for officer, _ in approvals):
+        raise Conflict("this officer has already signed off this case; another officer must approve it",
+                       "already-approved", {"decision": ["you already approved this case"]})
+    amount = approved_amount(policy, case, amount, approvals)
+    needed = policy.signatures_needed(amount) if policy.kind == "money" else 1
+    count = len(approvals) + 1
+    final = count >= needed
+    to_state = move(case.state, APPROVED if final else UNDER_REVIEW) if (final or case.state != UNDER_REVIEW) \
+        else UNDER_REVIEW
+    return Outcome(to_state, amount, count, needed, final)
+
+
+def approved_amount(policy: Policy, case: Case, amount, approvals):
+    if policy.kind == "service":
+        if amount not in (None, 0):
+            raise Invalid("this programme pays no money", errors={"amount": ["must be left out for this programme"]})
+        return 0
+    if policy.fixed_amount is not None:
+        if amount not in (None, policy.fixed_amount):
+            raise Invalid(f"this programme pays exactly {yuan(policy.fixed_amount)}",
+                          errors={"amount": [f"must be {yuan(policy.fixed_amount)}"]})
+        amount = policy.fixed_amount
+    if amount is None:
+        if approvals:
+            return approvals[0][1]
+        raise Invalid("an approval needs the amount to pay", errors={"amount": ["is required to approve"]})
+    if amount <= 0:
+        raise Invalid("an approval pays more than nothing", errors={"amount": ["must be more than 0"]})
+    if policy.max_amount is not None and amount > policy.max_amount:
+        raise Invalid(f"this programme pays at most {yuan(policy.max_amount)}",
+                      errors={"amount": [f"must be at most {yuan(policy.max_amount)}"]})
+    if approvals and approvals[0][1] != amount:
+        raise Conflict(f"the first officer approved {yuan(approvals[0][1])}; sign the same amount or return the case",
+                       "amount-differs", {"amount": [f"must be {yuan(approvals[0][1])} like the first sign-off"]})
+    return amount
+
+
+def payment_parts(policy: Policy, fund_id, amount):
+    """[(fund_id, amount, label)] that together pay `amount`, each from its own fund."""
+    if policy.parts:
+        return list(policy.parts)
+    return [(fund_id, amount, policy.code.replace("_", " "))]
+
+
+def payout_problem(state, kind):
+    """Why a case cannot be paid now, or None."""
+    if kind == "service":
+        return ("nothing-to-pay", "this programme gives a service, not money")
+    if state == PAID:
+        return ("already-paid", "this application has already been paid")
+    if state == REJECTED:
+        return ("not-approved", "this application was rejected; a rejected application is never paid")
+    if state != APPROVED:
+        return ("not-approved", f"only an approved application can be paid; this one is {state}")
+    return None
+
+
+def overdue(state, state_since: datetime, sla: timedelta, now: datetime, escalated_at):
+    """A case waiting for officers longer than its programme allows, and not escalated since."""
+    if state not in OPEN or now - state_since <= sla:
+        return False
+    return escalated_at is None or escalated_at < state_since
+
+
+# ---------------------------------------------------------------- privacy
+
+PRIVATE_FIELDS = ("health", "income", "family")
+
+
+def may_see_private(caller_id, member_id, assigned_officer, reviewers):
+    """Health, income and family: the applicant, the assigned officer and the officers who decided."""
+    return caller_id is not None and (
+        caller_id == member_id or caller_id == assigned_officer or caller_id in reviewers)
+
+
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK = "10X98765432"
+NATIONAL_ID = re.compile(r"^[0-9]{17}[0-9X]$")
+
+
+def national_id_problem(value):
+    """Why this is not a resident identity card number (18 characters, valid birth date and check digit)."""
+    if not isinstance(value, str) or not NATIONAL_ID.match(value):
+        return "must be 18 characters: 17 digits and a digit or X"
+    try:
+        date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+    except ValueError:
+        return "has no valid birth date"
+    if ID_CHECK[sum(int(d) * w for d, w in zip(value[:17], ID_WEIGHTS)) % 11] != value[17]:
+        return "has a wrong check digit"
+    return None
+
+
+def national_id_check_digit(first17):
+    return ID_CHECK[sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS)) % 11]
+
+
+def mask_national_id(value):
+    return value[:4] + "*" * (len(value) - 8) + value[-4:]
+
+
+# ---------------------------------------------------------------- the mutual-aid plan
+
+HOSPITAL, CRITICAL_ILLNESS, ACCIDENT = "hospital", "critical_illness", "accident"
+CLAIM_KINDS = (HOSPITAL, CRITICAL_ILLNESS, ACCIDENT)
+SEVERITIES = ("minor", "moderate", "severe", "disability")
+
+
+@dataclass(frozen=True)
+class PlanRules:
+    """The benefit rules of one plan year (amounts in fen)."""
+    hospital_daily: int            # allowance per day in hospital
+    hospital_deductible_days: int  # first days of each stay that are not paid
+    hospital_max_days: int         # most days paid for one stay
+    waiting_days: int              # after cover starts, illness (not accidents) is not covered yet
+    critical_illness: int          # lump sum
+    accident: dict = field(default_factory=dict)   # severity -> amount
+    yearly_cap: int = 0            # most one member receives in the plan year
+
+
+@dataclass(frozen=True)
+class Assessment:
+    amount: int
+    lines: tuple    # ((text, amount), ...) that add up to `amount`
+
+
+def assess_claim(rules: PlanRules, kind, event_date: date, details: dict, cover_start: date | None,
+                 paid_this_year: int) -> Assessment:
+    """What the plan pays for one claim, line by line. `paid_this_year` is what the member has
+    already been granted in this plan year (approved or paid claims)."""
+    if cover_start is None:
+        return Assessment(0, (("no cover: the unit's contribution for this plan has not been recorded", 0),))
+    if event_date < cover_start:
+        return Assessment(0, ((f"no cover on {event_date.isoformat()}: cover starts {cover_start.isoformat()}", 0),))
+    if kind in (HOSPITAL, CRITICAL_ILLNESS) and rules.waiting_days:
+        waiting_ends = cover_start + timedelta(days=rules.waiting_days)
+        if event_date < waiting_ends:
+            return Assessment(0, ((f"within the {rules.waiting_days}-day waiting period for illness"
+                                   f" (covered from {waiting_ends.isoformat()})", 0),))
+    lines = []
+    if kind == HOSPITAL:
+        days = int(details["days"])
+        paid_days = min(max(days - rules.hospital_deductible_days, 0), rules.hospital_max_days)
+        text = f"{days} day(s) in hospital"
+        if rules.hospital_deductible_days:
+            text += f", the first {rules.hospital_deductible_days} not paid"
+        if days - rules.hospital_deductible_days > rules.hospital_max_days:
+            text += f", at most {rules.hospital_max_days} paid per stay"
+        lines.append((f"{text}: {paid_days} x {yuan(rules.hospital_daily)}", paid_days * rules.hospital_daily))
+    elif kind == CRITICAL_ILLNESS:
+        lines.append(("critical illness lump sum", rules.critical_illness))  # the diagnosis stays in the details
+    elif kind == ACCIDENT:
+        severity = details["severity"]
+        lines.append((f"accident benefit, {severity} injury", int(rules.accident.get(severity, 0))))
+    gross = sum(amount for _, amount in lines)
+    room = max(rules.yearly_cap - paid_this_year, 0)
+    if gross > room:
+        lines.append((f"yearly cap {yuan(rules.yearly_cap)}, {yuan(paid_this_year)} already granted this year",
+                       room - gross))
+    return Assessment(sum(amount for _, amount in lines), tuple(lines))
+
+
+def claim_details_problem(kind, details):
+    """{field: [reason]} for the details a claim of this kind needs, or {}."""
+    if not isinstance(details, dict):
+        return {"details": ["must be an object"]}
+    if kind == HOSPITAL:
+        days = details.get("days")
+        if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 366:
+            return {"details": ["days: a whole number of days in hospital, 1 to 366"]}
+    elif kind == ACCIDENT:
+        if details.get("severity") not in SEVERITIES:
+            return {"details": [f"severity: one of {', '.join(SEVERITIES)}"]}
+    elif kind == CRITICAL_ILLNESS:
+        diagnosis = details.get("diagnosis")
+        if not isinstance(diagnosis, str) or not 1 <= len(diagnosis) <= 200:
+            return {"details": ["diagnosis: the diagnosis, 1 to 200 characters"]}
+    return {}
+
+
+# ---------------------------------------------------------------- enrolment CSV rows
+
+CSV_COLUMNS = ("name", "national_id", "phone", "member_id")
+REQUIRED_COLUMNS = ("name", "national_id")
+PHONE = re.compile(r"^1[0-9]{10}$")
+
+
+def header_problem(header):
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    unknown = [c for c in header if c not in CSV_COLUMNS]
+    if missing:
+        return f"the header lacks the column(s) {', '.join(missing)} (columns: {', '.join(CSV_COLUMNS)})"
+    if unknown:
+        return f"unknown column(s) {', '.join(unknown)} (columns: {', '.join(CSV_COLUMNS)})"
+    return None
+
+
+def check_row(row):
+    """(clean row, []) or (None, [reasons]) for one CSV record (a dict of its columns)."""
+    reasons = []
+    name = (row.get("name") or "").strip()
+    if not 1 <= len(name) <= 100 or any(ord(c) < 32 for c in name):
+        reasons.append("name: 1 to 100 characters, no control characters or line breaks")
+    national_id = (row.get("national_id") or "").strip().upper()
+    problem = national_id_problem(national_id)
+    if problem:
+        reasons.append(f"national_id: {problem}")
+    phone = (row.get("phone") or "").strip() or None
+    if phone is not None and not PHONE.match(phone):
+        reasons.append("phone: 11 digits starting with 1")
+    member_id = (row.get("member_id") or "").strip() or None
+    if member_id is not None:
+        try:
+            member_id = str(uuid.UUID(member_id))
+        except ValueError:
+            reasons.append("member_id: a palace account id (uuid)")
+    if reasons:
+        return None, reasons
+    return {"name": name, "national_id": national_id, "phone": phone, "member_id": member_id}, []
+
+
+def application_problems(policy: Policy, required_documents, amount_requested, documents):
+    """{field: [reasons]} an application breaks of its programme's rules, or {}."""
+    errors = {}
+    if policy.kind == "service":
+        if amount_requested:
+            errors["amount_requested"] = ["this programme gives a service, not money: leave it out"]
+    elif policy.fixed_amount is not None:
+        if amount_requested not in (0, policy.fixed_amount):
+            errors["amount_requested"] = [f"this programme pays exactly {yuan(policy.fixed_amount)}"]
+    elif amount_requested <= 0:
+        errors["amount_requested"] = ["must be more than 0"]
+    elif policy.max_amount is not None and amount_requested > policy.max_amount:
+        errors["amount_requested"] = [f"must be at most {yuan(policy.max_amount)}"]
+    missing = [d for d in required_documents if d not in documents]
+    if missing:
+        errors["documents"] = [f"must include {', '.join(missing)}"]
+    return errors
+
+
+def weeks(n):
+    """n weeks later (China keeps no daylight saving: a week is always 7 x 24 hours)."""
+    return timedelta(weeks=n)
+
+
+def csv_header(text):
+    """The column names on the first line of a CSV text, lower-cased."""
+    try:
+        return [c.strip().lower() for c in next(csv.reader(io.StringIO(text[:10_000])), [])]
+    except csv.Error:
+        return []
+
+
+def read_enrolment_csv(text):
+    """Check every record of an enrolment file: ([(line, clean row)], [{"line", "errors"}]).
+    Lines are numbered as a spreadsheet shows them (the header is line 1; a record with a quoted
+    line break is known by its first line); the same person twice is an error on the later line."""
+    good, errors, seen = [], [], {}
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = [c.strip().lower() for c in next(reader, [])]
+        line = reader.line_num
+        for record in reader:
+            first_line, line = line + 1, reader.line_num
+            if not any(cell.strip() for cell in record):
+                continue
+            if len(record) != len(header):
+                errors.append({"line": first_line, "errors": [f"has {len(record)} fields, the header {len(header)}"]})
+                continue
+            clean, reasons = check_row(dict(zip(header, record)))
+            if clean and clean["national_id"] in seen:
+                reasons = [f"national_id: the same person is on line {seen[clean['national_id']]}"]
+            if reasons:
+                errors.append({"line": first_line, "errors": reasons})
+                continue
+            seen[clean["national_id"]] = first_line
+            good.append((first_line, clean))
+    except csv.Error as exc:  # e.g. an unterminated quote: the rest of the file cannot be read
+        errors.append({"line": reader.line_num, "errors": [f"the file cannot be read from here on: {exc}"]})
+    return good, errors

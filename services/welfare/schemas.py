@@ -1,0 +1,431 @@
+"""The welfare service's RPC payloads and events.
+
+Money on the wire is a decimal string of yuan with at most two decimals ("1500.00"); inside the
+service and its database it is integer fen. Never a float."""
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from services.common.fields import Moment, Text
+from services.welfare import domain
+
+PROGRAMMES = ("hardship_relief", "mutual_aid", "education_subsidy", "merit_scholarship", "legal_aid", "counselling")
+MONEY_DOC = "yuan as a decimal string with at most two decimals, e.g. \"1500.00\""
+
+
+class Money(fields.String):
+    """A non-negative yuan amount as a string; loads to integer fen, dumps fen as '1234.50'."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("metadata", {}).setdefault("description", MONEY_DOC)
+        super().__init__(*args, validate=validate.Regexp(domain.MONEY.pattern, error="must be yuan like 1500.00"),
+                         **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise ValidationError("must be a string of yuan like \"1500.00\" (not a number)")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+    def deserialize(self, value, attr=None, data=None, **kwargs):
+        text = super().deserialize(value, attr, data, **kwargs)
+        return None if text is None else domain.parse_money(text)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else domain.yuan(int(value))
+
+
+class SignedMoney(fields.String):
+    """A ledger amount in yuan (negative for money leaving an account), dumped from fen."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else domain.yuan(int(value))
+
+
+class Private(Schema):
+    health = Text(validate=validate.Length(max=4000), allow_none=True)
+    income = Text(validate=validate.Length(max=4000), allow_none=True)
+    family = Text(validate=validate.Length(max=4000), allow_none=True)
+
+
+# ---------------------------------------------------------------- programmes and applications
+
+class ProgrammeSchema(Schema):
+    code = fields.String()
+    name = fields.String()
+    kind = fields.String(metadata={"description": "money (pays) or service (legal aid, counselling)"})
+    fund_id = fields.String(allow_none=True)
+    approval_threshold = Money(metadata={"description": "above this, approvals_required officers must sign"})
+    approvals_required = fields.Integer()
+    max_amount = Money(allow_none=True)
+    sla_hours = fields.Integer()
+    required_documents = fields.List(fields.String())
+    eligibility = fields.String()
+    yearly_budget = Money()
+    fixed_parts = fields.List(fields.Dict(), metadata={"description": "fixed amounts each from its own fund"})
+
+
+class ApplicationCreateSchema(Schema):
+    programme = fields.String(required=True, validate=validate.OneOf(PROGRAMMES))
+    amount_requested = Money(load_default="0", metadata={"description": f"{MONEY_DOC}; 0 for services"})
+    reason = Text(required=True, validate=validate.Length(min=1, max=4000))
+    member_id = fields.UUID(metadata={"description": "an officer applying on a member's behalf"})
+    documents = fields.List(Text(validate=validate.Length(min=1, max=200)), validate=validate.Length(max=20),
+                            load_default=list, metadata={"description": "names of the attached documents"})
+    national_id = Text(validate=validate.Length(equal=18),
+                       metadata={"description": "resident ID number: stored encrypted, only ever shown masked"})
+    private = fields.Nested(Private, metadata={"description": "health, income and family circumstances"})
+    draft = fields.Boolean(load_default=False, metadata={"description": "keep it as a draft, submit it later"})
+
+    @validates_schema
+    def national_id_valid(self, data, **kwargs):
+        if data.get("national_id"):
+            problem = domain.national_id_problem(data["national_id"])
+            if problem:
+                raise ValidationError(problem, "national_id")
+
+
+class DecisionEntrySchema(Schema):
+    action = fields.String()
+    from_state = fields.String()
+    to_state = fields.String()
+    round = fields.Integer()
+    actor_id = fields.UUID(allow_none=True)
+    amount = Money(allow_none=True)
+    note = fields.String()
+    facts = fields.Dict(metadata={"description": "the facts the decision rested on, frozen"})
+    created_at = fields.AwareDateTime()
+
+
+class ApplicationSchema(Schema):
+    id = fields.UUID()
+    reference = fields.String()
+    programme = fields.String()
+    member_id = fields.UUID()
+    submitted_by = fields.UUID()
+    state = fields.String(metadata={"description": ", ".join(domain.STATES)})
+    round = fields.Integer()
+    amount_requested = Money()
+    amount_approved = Money(allow_none=True)
+    reason = fields.String()
+    documents = fields.List(fields.String())
+    national_id = fields.String(allow_none=True, metadata={"description": "masked"})
+    private = fields.Nested(Private, allow_none=True,
+                            metadata={"description": "only for the applicant and the officers on the case"})
+    assigned_officer = fields.UUID(allow_none=True)
+    priority = fields.String()
+    approvals = fields.Integer(metadata={"description": "sign-offs in this round"})
+    escalated_at = fields.AwareDateTime(allow_none=True)
+    decided_at = fields.AwareDateTime(allow_none=True)
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+    decisions = fields.List(fields.Nested(DecisionEntrySchema), metadata={"description": "in the detail only"})
+    payout = fields.Dict(allow_none=True)
+    appointments = fields.List(fields.Nested("AppointmentSchema"), metadata={"description": "counselling sessions"})
+
+
+class DecisionCreateSchema(Schema):
+    decision = fields.String(required=True, validate=validate.OneOf(domain.DECISIONS))
+    amount = Money(allow_none=True, metadata={"description": f"{MONEY_DOC}; required to approve money"})
+    note = Text(load_default="", validate=validate.Length(max=4000))
+
+
+class ResubmitSchema(Schema):
+    note = Text(load_default="", validate=validate.Length(max=4000),
+                metadata={"description": "required when answering a return: the information added"})
+    documents = fields.List(Text(validate=validate.Length(min=1, max=200)), validate=validate.Length(max=20))
+    private = fields.Nested(Private)
+
+
+class AssignmentSchema(Schema):
+    officer_id = fields.UUID(required=True)
+    priority = fields.String(load_default="normal", validate=validate.OneOf(("urgent", "normal", "low")))
+
+
+class AppointmentCreateSchema(Schema):
+    room_id = Text(required=True, validate=validate.Length(min=1, max=100))
+    starts_at = Moment(required=True)
+    ends_at = Moment(required=True)
+    weeks = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1, max=12),
+                           metadata={"description": "the same slot this many weeks in a row"})
+
+    @validates_schema
+    def span(self, data, **kwargs):
+        if "starts_at" in data and "ends_at" in data:
+            length = (data["ends_at"] - data["starts_at"]).total_seconds()
+            if not 0 < length <= 4 * 3600:
+                raise ValidationError("must be after starts_at, at most 4 hours later", "ends_at")
+
+
+class AppointmentSchema(Schema):
+    id = fields.UUID()
+    application_id = fields.UUID()
+    room_id = fields.String()
+    booking_id = fields.String()
+    starts_at = fields.AwareDateTime()
+    ends_at = fields.AwareDateTime()
+    cancelled_at = fields.AwareDateTime(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
+
+
+class PayoutSchema(Schema):
+    id = fields.UUID()
+    reference = fields.String()
+    amount = Money()
+    application_id = fields.UUID(allow_none=True)
+    claim_id = fields.UUID(allow_none=True)
+    member_id = fields.UUID()
+    created_at = fields.AwareDateTime()
+
+
+class LedgerEntrySchema(Schema):
+    transaction_id = fields.Integer()
+    kind = fields.String(metadata={"description": "budget, commitment, payout or reversal"})
+    year = fields.Integer()
+    account = fields.String(metadata={"description": "allocation, available, committed or paid_out"})
+    amount = SignedMoney(metadata={"description": "yuan; negative when money leaves the account"})
+    memo = fields.String()
+    application_id = fields.UUID(allow_none=True)
+    claim_id = fields.UUID(allow_none=True)
+    payout_id = fields.UUID(allow_none=True)
+    created_at = fields.AwareDateTime()
+
+
+class BalancesSchema(Schema):
+    allocation = SignedMoney()
+    available = SignedMoney()
+    committed = SignedMoney()
+    paid_out = SignedMoney()
+
+
+class BudgetCreateSchema(Schema):
+    year = fields.Integer(required=True, strict=True, validate=validate.Range(min=2000, max=2100))
+    amount = Money(required=True, metadata={"description": f"{MONEY_DOC}: added to the fund's available money"})
+    note = Text(load_default="", validate=validate.Length(max=500))
+
+
+class BudgetSchema(Schema):
+    year = fields.Integer()
+    amount = Money()
+
+
+class LedgerSchema(Schema):
+    fund_id = fields.String()
+    name = fields.String()
+    balances = fields.Nested(BalancesSchema)
+    budgets = fields.List(fields.Nested(BudgetSchema), metadata={"description": "budget put in, per year"})
+    total = SignedMoney(metadata={"description": "sum of the balances: always 0.00"})
+    entries = fields.List(fields.Nested(LedgerEntrySchema))
+
+
+class AuditSchema(Schema):
+    application_id = fields.UUID()
+    reads = fields.List(fields.Dict())
+
+
+# ---------------------------------------------------------------- mutual aid
+
+class AccidentRulesSchema(Schema):
+    minor = Money(required=True)
+    moderate = Money(required=True)
+    severe = Money(required=True)
+    disability = Money(required=True)
+
+
+class PlanRulesSchema(Schema):
+    hospital_daily = Money(required=True, metadata={"description": "allowance per day in hospital"})
+    hospital_deductible_days = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=30))
+    hospital_max_days = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=366))
+    waiting_days = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=365),
+                                  metadata={"description": "days after cover starts before illness is covered"})
+    critical_illness = Money(required=True)
+    accident = fields.Nested(AccidentRulesSchema, required=True)
+    yearly_cap = Money(required=True, metadata={"description": "the most one member receives in the plan year"})
+
+
+class PlanCreateSchema(Schema):
+    year = fields.Integer(required=True, strict=True, validate=validate.Range(min=2000, max=2100))
+    name = Text(required=True, validate=validate.Length(min=1, max=200))
+    contribution = Money(required=True, metadata={"description": "per member per year"})
+    rules = fields.Nested(PlanRulesSchema, required=True)
+
+
+class PlanSchema(Schema):
+    id = fields.UUID()
+    year = fields.Integer()
+    name = fields.String()
+    contribution = Money()
+    rules = fields.Nested(PlanRulesSchema)
+    enrolled = fields.Integer()
+    created_at = fields.AwareDateTime()
+
+
+class ContributionCreateSchema(Schema):
+    unit_id = fields.UUID(required=True)
+    amount = Money(required=True)
+
+
+class ContributionSchema(Schema):
+    plan_id = fields.UUID()
+    unit_id = fields.UUID()
+    amount = Money()
+    recorded_at = fields.AwareDateTime()
+
+
+class RowErrorSchema(Schema):
+    line = fields.Integer(metadata={"description": "line number in the file, the header is line 1"})
+    errors = fields.List(fields.String())
+
+
+class ImportJobSchema(Schema):
+    id = fields.UUID()
+    plan_id = fields.UUID()
+    unit_id = fields.UUID()
+    status = fields.String(metadata={"description": "queued, running, done or failed"})
+    total_rows = fields.Integer()
+    processed_rows = fields.Integer()
+    enrolled_rows = fields.Integer()
+    bad_rows = fields.Integer()
+    errors = fields.List(fields.Nested(RowErrorSchema))
+    failure = fields.String(allow_none=True)
+    created_at = fields.AwareDateTime()
+    started_at = fields.AwareDateTime(allow_none=True)
+    finished_at = fields.AwareDateTime(allow_none=True)
+
+
+class PlanEnrolmentSchema(Schema):
+    id = fields.Integer()
+    plan_id = fields.UUID()
+    unit_id = fields.UUID()
+    member_id = fields.UUID(allow_none=True)
+    name = fields.String()
+    phone = fields.String(allow_none=True)
+    national_id = fields.String(metadata={"description": "masked: never in full in a list"})
+    enrolled_at = fields.AwareDateTime()
+    cover_from = fields.AwareDateTime(allow_none=True, metadata={"description": "when the unit's contribution "
+                                                                               "was recorded (null: no cover yet)"})
+
+
+class ClaimCreateSchema(Schema):
+    plan_id = fields.UUID(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(domain.CLAIM_KINDS))
+    event_date = fields.Date(required=True, metadata={"description": "admission, diagnosis or accident date"})
+    details = fields.Dict(required=True, metadata={
+        "description": "hospital: {days}; critical_illness: {diagnosis}; accident: {severity}"})
+    member_id = fields.UUID(metadata={"description": "an officer claiming on a member's behalf"})
+
+    @validates_schema
+    def details_fit(self, data, **kwargs):
+        if "kind" in data and "details" in data:
+            problem = domain.claim_details_problem(data["kind"], data["details"])
+            if problem:
+                raise ValidationError(problem["details"], "details")
+        if "event_date" in data:
+            today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+            if data["event_date"] > today or data["event_date"].year < 2000:
+                raise ValidationError("must be a day that has happened (not in the future, not before 2000)",
+                                      "event_date")
+
+
+class ExplanationLineSchema(Schema):
+    text = fields.String()
+    amount = SignedMoney()
+
+
+class ClaimSchema(Schema):
+    id = fields.UUID()
+    plan_id = fields.UUID()
+    member_id = fields.UUID()
+    kind = fields.String()
+    event_date = fields.Date()
+    details = fields.Dict(allow_none=True, metadata={"description": "health details: left out of staff lists"})
+    state = fields.String(metadata={"description": "submitted, approved, rejected or paid"})
+    amount = Money()
+    explanation = fields.List(fields.Nested(ExplanationLineSchema))
+    note = fields.String()
+    decided_by = fields.UUID(allow_none=True)
+    decided_at = fields.AwareDateTime(allow_none=True)
+    created_at = fields.AwareDateTime()
+
+
+class ClaimDecisionSchema(Schema):
+    decision = fields.String(required=True, validate=validate.OneOf(("approve", "reject")))
+    note = Text(load_default="", validate=validate.Length(max=4000))
+
+
+# ---------------------------------------------------------------- events
+
+class ApplicationSubmittedSchema(Schema):
+    application_id = fields.UUID(required=True)
+    reference = fields.String(required=True)
+    member_id = fields.UUID(required=True)
+    programme = fields.String(required=True)
+    programme_title = fields.String(required=True, metadata={"description": "the programme as members know it"})
+    amount_requested = Money(required=True)
+    submitted_at = fields.String(required=True)
+
+
+class ApplicationDecidedSchema(Schema):
+    application_id = fields.UUID(required=True)
+    reference = fields.String(required=True)
+    member_id = fields.UUID(required=True)
+    programme = fields.String(required=True)
+    programme_title = fields.String(required=True, metadata={"description": "the programme as members know it"})
+    decision = fields.String(required=True)
+    state = fields.String(required=True)
+    amount = Money(allow_none=True)
+    note = fields.String(required=True)
+    decided_at = fields.String(required=True)
+
+
+class InfoRequestedSchema(Schema):
+    application_id = fields.UUID(required=True)
+    reference = fields.String(required=True)
+    member_id = fields.UUID(required=True)
+    programme_title = fields.String(required=True, metadata={"description": "the programme as members know it"})
+    note = fields.String(required=True, metadata={"description": "what information is missing"})
+    requested_at = fields.String(required=True)
+
+
+class CaseEscalatedSchema(Schema):
+    application_id = fields.UUID(required=True)
+    reference = fields.String(required=True)
+    member_id = fields.UUID(required=True)
+    programme_title = fields.String(required=True, metadata={"description": "the programme as members know it"})
+    state = fields.String(required=True)
+    waiting_since = fields.String(required=True)
+    sla_hours = fields.Integer(required=True)
+    assigned_officer = fields.UUID(allow_none=True)
+
+
+class PayoutMadeSchema(Schema):
+    payout_id = fields.UUID(required=True)
+    reference = fields.String(required=True)
+    member_id = fields.UUID(required=True)
+    amount = Money(required=True)
+    application_id = fields.UUID(allow_none=True)
+    claim_id = fields.UUID(allow_none=True)
+    programme_title = fields.String(required=True, metadata={"description": "the programme as members know it"})
+    paid_at = fields.String(required=True)
+
+
+class ClaimDecidedSchema(Schema):
+    claim_id = fields.UUID(required=True)
+    member_id = fields.UUID(required=True)
+    plan_title = fields.String(required=True)
+    kind = fields.String(required=True)
+    decision = fields.String(required=True)
+    amount = Money(required=True)
+    note = fields.String(required=True)
+    decided_at = fields.String(required=True)
+
+
+class MutualAidEnrolledSchema(Schema):
+    member_ids = fields.List(fields.UUID(), required=True, metadata={"description": "the enrolled with an account"})
+    plan_id = fields.UUID(required=True)
+    plan_title = fields.String(required=True)
+    year = fields.Integer(required=True)
+    unit_id = fields.UUID(required=True)
+    enrolled = fields.Integer(required=True)
+    covered_from = fields.String(allow_none=True, metadata={
+        "description": "ISO date cover starts; null until the unit's contribution is recorded"})

@@ -1,0 +1,538 @@
+"""SQL of the welfare database. Every function takes a connection inside the caller's transaction."""
+from psycopg import errors as pg
+from psycopg.types.json import Jsonb
+
+from services.common.errors import Conflict, Invalid, NotFound
+from services.welfare import domain
+
+# ---------------------------------------------------------------- programmes
+
+def get_programme(conn, code):
+    row = conn.execute(
+        "SELECT code, name, kind, fund_id, approval_threshold, approvals_required, max_amount,"
+        " (extract(epoch FROM sla) / 3600)::int AS sla_hours, sla, required_documents, eligibility, yearly_budget"
+        " FROM programmes WHERE code = %s", (code,)).fetchone()
+    if row is None:
+        raise Invalid(f"no programme {code}", "programme-not-found", {"programme": ["is not a programme"]})
+    parts = conn.execute("SELECT fund_id, amount, label FROM programme_parts WHERE programme = %s ORDER BY amount DESC",
+                         (code,)).fetchall()
+    return {**row, "fixed_parts": [dict(p) for p in parts]}
+
+
+def list_programmes(conn):
+    codes = [r["code"] for r in conn.execute("SELECT code FROM programmes ORDER BY code").fetchall()]
+    return [get_programme(conn, code) for code in codes]
+
+
+def policy(programme):
+    return domain.Policy(
+        code=programme["code"], kind=programme["kind"], approval_threshold=programme["approval_threshold"],
+        approvals_required=programme["approvals_required"], max_amount=programme["max_amount"],
+        parts=tuple((p["fund_id"], p["amount"], p["label"]) for p in programme["fixed_parts"]))
+
+
+# ---------------------------------------------------------------- applications
+
+APPLICATION_COLUMNS = """
+    a.id, a.reference, a.programme, p.name AS programme_name, a.member_id, a.submitted_by, a.state, a.round,
+    a.amount_requested, a.amount_approved, a.reason, a.documents, a.private, a.national_id_mask,
+    a.assigned_officer, a.priority, a.escalated_at, a.state_since, a.decided_at, a.created_at, a.updated_at,
+    (SELECT count(*) FROM decisions d WHERE d.application_id = a.id AND d.round = a.round
+       AND d.action = 'approve')::int AS approvals
+"""
+
+
+def find_by_request(conn, submitted_by, key):
+    if not key:
+        return None
+    return conn.execute(
+        f"SELECT {APPLICATION_COLUMNS} FROM applications a JOIN programmes p ON p.code = a.programme"
+        " WHERE a.submitted_by = %s AND a.idempotency_key = %s", (submitted_by, key)).fetchone()
+
+
+def insert_application(conn, data, member_id, submitted_by, cipher, mask, key, state="submitted"):
+    year = conn.execute("SELECT extract(year FROM now() AT TIME ZONE 'Asia/Shanghai')::int AS y").fetchone()["y"]
+    number = conn.execute("SELECT nextval('application_numbers') AS n").fetchone()["n"]
+    try:
+        app_id = conn.execute(
+            """INSERT INTO applications (reference, programme, member_id, submitted_by, state, amount_requested,
+                   reason, documents, private, national_id_cipher, national_id_mask, idempotency_key)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
+            (f"WA-{year}-{number:06d}", data["programme"], member_id, submitted_by, state, data["amount_requested"],
+             data["reason"], data["documents"], Jsonb(data.get("private") or {}), cipher, mask, key),
+        ).fetchone()["id"]
+    except pg.UniqueViolation as exc:
+        raise Conflict("this Idempotency-Key was already used for another application", "duplicate-request") from exc
+    return get_application(conn, app_id)
+
+
+def get_application(conn, app_id, lock=False):
+    row = conn.execute(
+        f"SELECT {APPLICATION_COLUMNS} FROM applications a JOIN programmes p ON p.code = a.programme"
+        " WHERE a.id = %s", (app_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"application {app_id} does not exist", "application-not-found")
+    if lock:
+        conn.execute("SELECT 1 FROM applications WHERE id = %s FOR UPDATE", (app_id,))
+        return get_application(conn, app_id)
+    return row
+
+
+def list_applications(conn, member_id, programme, state, limit, offset, officer_id=None):
+    where, args = [], []
+    if officer_id:
+        where.append("a.assigned_officer = %s")
+        args.append(officer_id)
+    if member_id:
+        where.append("a.member_id = %s")
+        args.append(member_id)
+    if programme:
+        where.append("a.programme = %s")
+        args.append(programme)
+    if state:
+        where.append("a.state = %s")
+        args.append(state)
+    clause = ("WHERE " + " AND ".join(where)) if where else ""
+    return conn.execute(
+        f"SELECT {APPLICATION_COLUMNS} FROM applications a JOIN programmes p ON p.code = a.programme {clause}"
+        " ORDER BY a.created_at DESC, a.id LIMIT %s OFFSET %s", (*args, limit, offset)).fetchall()
+
+
+def set_state(conn, app_id, state, **columns):
+    sets = ["state = %(state)s", "updated_at = now()", "state_since = now()"]
+    sets += [f"{name} = %({name})s" for name in columns]
+    conn.execute(f"UPDATE applications SET {', '.join(sets)} WHERE id = %(id)s",
+                 {"state": state, "id": app_id, **columns})
+
+
+def touch(conn, app_id, **columns):
+    sets = ["updated_at = now()"] + [f"{name} = %({name})s" for name in columns]
+    conn.execute(f"UPDATE applications SET {', '.join(sets)} WHERE id = %(id)s", {"id": app_id, **columns})
+
+
+def record_decision(conn, application, action, to_state, actor_id, amount, note, facts):
+    return conn.execute(
+        """INSERT INTO decisions (application_id, round, action, from_state, to_state, actor_id, amount, note, facts)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id, created_at""",
+        (application["id"], application["round"], action, application["state"], to_state, actor_id, amount,
+         note, Jsonb(facts)),
+    ).fetchone()
+
+
+def approvals(conn, app_id, round_):
+    return [(str(r["actor_id"]), r["amount"]) for r in conn.execute(
+        "SELECT actor_id, amount FROM decisions WHERE application_id = %s AND round = %s AND action = 'approve'"
+        " ORDER BY id", (app_id, round_)).fetchall()]
+
+
+def reviewers(conn, app_id):
+    return {str(r["actor_id"]) for r in conn.execute(
+        "SELECT DISTINCT actor_id FROM decisions WHERE application_id = %s"
+        " AND action IN ('approve', 'reject', 'return') AND actor_id IS NOT NULL", (app_id,)).fetchall()}
+
+
+def decisions(conn, app_id):
+    return conn.execute(
+        "SELECT action, from_state, to_state, round, actor_id, amount, note, facts, created_at FROM decisions"
+        " WHERE application_id = %s ORDER BY id", (app_id,)).fetchall()
+
+
+def log_reads(conn, app_ids, reader_id, saw_private, request_id, column="application_id"):
+    if not app_ids:
+        return
+    with conn.cursor() as cur:
+        cur.executemany(
+            f"INSERT INTO case_reads ({column}, reader_id, saw_private, request_id) VALUES (%s, %s, %s, %s)",
+            [(a, reader_id, s, request_id) for a, s in zip(app_ids, saw_private)])
+
+
+def case_reads(conn, app_id, limit, offset):
+    return conn.execute(
+        "SELECT reader_id::text, saw_private, request_id, read_at::text FROM case_reads WHERE application_id = %s"
+        " ORDER BY id DESC LIMIT %s OFFSET %s", (app_id, limit, offset)).fetchall()
+
+
+def overdue_cases(conn, limit=100):
+    """Open cases waiting longer than their programme allows and not escalated since; locked."""
+    return conn.execute(
+        f"""SELECT {APPLICATION_COLUMNS}, (extract(epoch FROM p.sla) / 3600)::int AS sla_hours
+            FROM applications a JOIN programmes p ON p.code = a.programme
+            WHERE a.state IN ('submitted', 'under_review') AND a.state_since < now() - p.sla
+              AND (a.escalated_at IS NULL OR a.escalated_at < a.state_since)
+            ORDER BY a.state_since LIMIT %s FOR UPDATE OF a SKIP LOCKED""", (limit,)).fetchall()
+
+
+def add_appointment(conn, app_id, room_id, booking, holder_reference):
+    conn.execute(
+        "INSERT INTO appointments (application_id, room_id, booking_id, starts_at, ends_at, holder_reference)"
+        " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (application_id, booking_id) DO NOTHING",
+        (app_id, room_id, str(booking["id"]), booking["starts_at"], booking["ends_at"], holder_reference))
+
+
+def appointments(conn, app_id):
+    return conn.execute(
+        "SELECT id, application_id, room_id, booking_id, starts_at, ends_at, holder_reference, cancelled_at,"
+        " cancel_reason FROM appointments WHERE application_id = %s ORDER BY starts_at", (app_id,)).fetchall()
+
+
+def release_appointments(conn, holder_reference):
+    conn.execute("UPDATE appointments SET cancelled_at = now(), cancel_reason = 'case closed'"
+                 " WHERE holder_reference = %s AND cancelled_at IS NULL AND starts_at > now()", (holder_reference,))
+
+
+def cancel_appointment(conn, booking_id, reason):
+    """Venues cancelled the booking: the session is off. The case it belongs to, or None."""
+    return conn.execute(
+        "UPDATE appointments SET cancelled_at = now(), cancel_reason = %s WHERE booking_id = %s"
+        " AND cancelled_at IS NULL RETURNING application_id, starts_at", (reason, booking_id)).fetchone()
+
+
+# ---------------------------------------------------------------- the fund ledger
+
+ACCOUNT_ORDER = {"allocation": 0, "available": 1, "committed": 2, "paid_out": 3}
+
+
+def current_year(conn):
+    return conn.execute("SELECT extract(year FROM now() AT TIME ZONE 'Asia/Shanghai')::int AS y").fetchone()["y"]
+
+
+def post(conn, fund_id, kind, memo, entries, actor_id=None, application_id=None, claim_id=None, payout_id=None,
+         year=None):
+    """One balanced ledger transaction. Entries are (account, amount); the accounts' rows are
+    locked in one fixed order, so concurrent postings never deadlock. A fund that would go below
+    zero is a Conflict and nothing is written."""
+    txn = conn.execute(
+        """INSERT INTO ledger_transactions (fund_id, kind, year, memo, actor_id, application_id, claim_id, payout_id)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
+        (fund_id, kind, year or current_year(conn), memo, actor_id, application_id, claim_id, payout_id)
+    ).fetchone()["id"]
+    try:
+        with conn.transaction():
+            for account, amount in sorted(entries, key=lambda e: ACCOUNT_ORDER[e[0]]):
+                conn.execute("INSERT INTO ledger_entries (transaction_id, fund_id, account, amount)"
+                             " VALUES (%s, %s, %s, %s)", (txn, fund_id, account, amount))
+    except pg.CheckViolation as exc:
+        raise Conflict(f"the {fund_id} fund does not hold enough money for this", "fund-exhausted",
+                       {"amount": [f"more than the {fund_id} fund has available"]}) from exc
+    return txn
+
+
+def commit_funds(conn, parts, memo, actor_id, application_id=None, claim_id=None):
+    for fund_id, amount, _label in parts:
+        if amount:
+            post(conn, fund_id, "commitment", memo, [("available", -amount), ("committed", amount)],
+                 actor_id, application_id, claim_id)
+
+
+def pay_funds(conn, parts, memo, actor_id, payout_id, application_id=None, claim_id=None):
+    for fund_id, amount, _label in parts:
+        post(conn, fund_id, "payout", memo, [("committed", -amount), ("paid_out", amount)],
+             actor_id, application_id, claim_id, payout_id)
+
+
+def budgets(conn, fund_id):
+    return conn.execute(
+        "SELECT t.year, sum(e.amount)::bigint AS amount FROM ledger_transactions t"
+        " JOIN ledger_entries e ON e.transaction_id = t.id AND e.account = 'available'"
+        " WHERE t.fund_id = %s AND t.kind = 'budget' GROUP BY t.year ORDER BY t.year", (fund_id,)).fetchall()
+
+
+def get_fund(conn, fund_id):
+    row = conn.execute("SELECT id, name FROM funds WHERE id = %s", (fund_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"fund {fund_id} does not exist", "fund-not-found")
+    balances = {r["kind"]: r["balance"] for r in conn.execute(
+        "SELECT kind, balance FROM ledger_accounts WHERE fund_id = %s", (fund_id,)).fetchall()}
+    return {"fund_id": row["id"], "name": row["name"], "balances": balances, "total": sum(balances.values()),
+            "budgets": budgets(conn, fund_id)}
+
+
+def ledger_entries(conn, fund_id, limit, offset):
+    return conn.execute(
+        """SELECT t.id AS transaction_id, t.kind, t.year, t.memo, t.application_id, t.claim_id, t.payout_id,
+                  t.created_at, e.account, e.amount
+           FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id
+           WHERE e.fund_id = %s ORDER BY e.id DESC LIMIT %s OFFSET %s""", (fund_id, limit, offset)).fetchall()
+
+
+# ---------------------------------------------------------------- payouts
+
+def insert_payout(conn, member_id, amount, paid_by, application_id=None, claim_id=None):
+    year = current_year(conn)
+    number = conn.execute("SELECT nextval('payout_numbers') AS n").fetchone()["n"]
+    try:
+        with conn.transaction():
+            return conn.execute(
+                """INSERT INTO payouts (reference, application_id, claim_id, member_id, amount, paid_by)
+                   VALUES (%s, %s, %s, %s, %s, %s)
+                   RETURNING id, reference, application_id, claim_id, member_id, amount, created_at""",
+                (f"PO-{year}-{number:07d}", application_id, claim_id, member_id, amount, paid_by)).fetchone()
+    except pg.UniqueViolation as exc:
+        raise Conflict("this has already been paid", "already-paid") from exc
+
+
+def payout_for(conn, application_id=None, claim_id=None):
+    column, value = ("application_id", application_id) if application_id else ("claim_id", claim_id)
+    return conn.execute(f"SELECT id, reference, application_id, claim_id, member_id, amount, created_at"
+                        f" FROM payouts WHERE {column} = %s", (value,)).fetchone()
+
+
+# ---------------------------------------------------------------- mutual aid: plans and enrolments
+
+PLAN_COLUMNS = """pl.id, pl.year, pl.name, pl.contribution, pl.rules, pl.created_at,
+    (SELECT count(*) FROM plan_enrolments e WHERE e.plan_id = pl.id)::int AS enrolled"""
+
+
+def create_plan(conn, data, created_by):
+    try:
+        with conn.transaction():
+            plan_id = conn.execute(
+                "INSERT INTO plans (year, name, contribution, rules, created_by)"
+                " VALUES (%s, %s, %s, %s, %s) RETURNING id",
+                (data["year"], data["name"], data["contribution"], Jsonb(data["rules"]), created_by)).fetchone()["id"]
+    except pg.UniqueViolation as exc:
+        raise Conflict(f"a plan named {data['name']} already exists for {data['year']}", "plan-exists",
+                       {"name": ["is taken for this year"]}) from exc
+    return get_plan(conn, plan_id)
+
+
+def get_plan(conn, plan_id):
+    row = conn.execute(f"SELECT {PLAN_COLUMNS} FROM plans pl WHERE pl.id = %s", (plan_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"plan {plan_id} does not exist", "plan-not-found")
+    return row
+
+
+def list_plans(conn, limit, offset):
+    return conn.execute(f"SELECT {PLAN_COLUMNS} FROM plans pl ORDER BY pl.year DESC, pl.name LIMIT %s OFFSET %s",
+                        (limit, offset)).fetchall()
+
+
+def rules_of(plan):
+    r = plan["rules"]
+    return domain.PlanRules(
+        hospital_daily=r["hospital_daily"], hospital_deductible_days=r["hospital_deductible_days"],
+        hospital_max_days=r["hospital_max_days"], waiting_days=r["waiting_days"],
+        critical_illness=r["critical_illness"], accident=dict(r["accident"]), yearly_cap=r["yearly_cap"])
+
+
+def record_contribution(conn, plan_id, unit_id, amount, recorded_by):
+    try:
+        with conn.transaction():
+            return conn.execute(
+                "INSERT INTO unit_contributions (plan_id, unit_id, amount, recorded_by) VALUES (%s, %s, %s, %s)"
+                " RETURNING plan_id, unit_id, amount, recorded_at", (plan_id, unit_id, amount, recorded_by)).fetchone()
+    except pg.UniqueViolation as exc:
+        raise Conflict("this unit's contribution to the plan is already recorded", "contribution-recorded") from exc
+
+
+def cover_date(conn, plan_id, unit_id):
+    """Today (Asia/Shanghai) when the unit's contribution is recorded, else None: cover has not started."""
+    row = conn.execute(
+        "SELECT (greatest(now(), recorded_at) AT TIME ZONE 'Asia/Shanghai')::date AS d FROM unit_contributions"
+        " WHERE plan_id = %s AND unit_id = %s", (plan_id, unit_id)).fetchone()
+    return row["d"].isoformat() if row else None
+
+
+def unit_member_ids(conn, plan_id, unit_id):
+    return [str(r["member_id"]) for r in conn.execute(
+        "SELECT member_id FROM plan_enrolments WHERE plan_id = %s AND unit_id = %s AND member_id IS NOT NULL",
+        (plan_id, unit_id)).fetchall()]
+
+
+def create_job(conn, plan_id, unit_id, uploaded_by, csv_text):
+    return conn.execute(
+        "INSERT INTO import_jobs (plan_id, unit_id, uploaded_by, csv) VALUES (%s, %s, %s, %s) RETURNING *",
+        (plan_id, unit_id, uploaded_by, csv_text)).fetchone()
+
+
+JOB_COLUMNS = ("id, plan_id, unit_id, uploaded_by, status, total_rows, processed_rows, enrolled_rows, bad_rows,"
+               " errors, failure, created_at, started_at, finished_at")
+
+
+def get_job(conn, job_id):
+    row = conn.execute(f"SELECT {JOB_COLUMNS} FROM import_jobs WHERE id = %s", (job_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"import {job_id} does not exist", "import-not-found")
+    return row
+
+
+def claim_job(conn, stale_after_s=300):
+    """The oldest queued import, marked running (one instance takes it); an import left running
+    by an instance that died is taken up again after a while (its rows are not enrolled twice)."""
+    return conn.execute(
+        """UPDATE import_jobs SET status = 'running', started_at = now()
+           WHERE id = (SELECT id FROM import_jobs
+                       WHERE status = 'queued'
+                          OR (status = 'running' AND started_at < now() - make_interval(secs => %s))
+                       ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+           RETURNING id, plan_id, unit_id, csv""", (stale_after_s,)).fetchone()
+
+
+def job_progress(conn, job_id, total, processed, enrolled, bad, errors):
+    conn.execute(
+        "UPDATE import_jobs SET total_rows = %s, processed_rows = %s, enrolled_rows = %s, bad_rows = %s,"
+        " errors = %s WHERE id = %s", (total, processed, enrolled, bad, Jsonb(errors), job_id))
+
+
+def finish_job(conn, job_id, failure=None):
+    conn.execute("UPDATE import_jobs SET status = %s, failure = %s, finished_at = now(), csv = NULL WHERE id = %s",
+                 ("failed" if failure else "done", failure, job_id))
+
+
+def insert_enrolments(conn, plan_id, unit_id, job_id, rows):
+    """COPY a batch of checked rows (line, name, phone, member_id, hash, cipher, mask) in; the lines
+    whose person is already enrolled in the plan are returned, nothing of theirs is written."""
+    conn.execute("""CREATE TEMP TABLE IF NOT EXISTS import_rows (
+        line integer, name text, phone text, member_id uuid, national_id_hash text, national_id_cipher bytea,
+        national_id_mask text) ON COMMIT DELETE ROWS""")
+    with conn.cursor().copy("COPY import_rows (line, name, phone, member_id, national_id_hash, national_id_cipher,"
+                            " national_id_mask) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    taken = conn.execute(
+        """WITH added AS (
+               INSERT INTO plan_enrolments (plan_id, unit_id, member_id, name, phone, national_id_hash,
+                                            national_id_cipher, national_id_mask, job_id)
+               SELECT %(plan)s, %(unit)s, member_id, name, phone, national_id_hash, national_id_cipher,
+                      national_id_mask, %(job)s FROM import_rows
+               ON CONFLICT (plan_id, national_id_hash) DO NOTHING
+               RETURNING national_id_hash, member_id)
+           SELECT 'taken' AS what, r.line, NULL::uuid AS member_id FROM import_rows r
+            WHERE NOT EXISTS (SELECT 1 FROM added a WHERE a.national_id_hash = r.national_id_hash)
+              AND NOT EXISTS (SELECT 1 FROM plan_enrolments e  -- enrolled by this very job before a restart
+                              WHERE e.plan_id = %(plan)s AND e.national_id_hash = r.national_id_hash
+                                AND e.job_id = %(job)s)
+           UNION ALL SELECT 'added', NULL, member_id FROM added WHERE member_id IS NOT NULL""",
+        {"plan": plan_id, "unit": unit_id, "job": job_id}).fetchall()
+    conn.execute("TRUNCATE import_rows")
+    return ([r["line"] for r in taken if r["what"] == "taken"],
+            [str(r["member_id"]) for r in taken if r["what"] == "added"])
+
+
+def list_enrolments(conn, plan_id, unit_id, limit, offset):
+    where, args = "e.plan_id = %s", [plan_id]
+    if unit_id:
+        where += " AND e.unit_id = %s"
+        args.append(unit_id)
+    return conn.execute(
+        f"""SELECT e.id, e.plan_id, e.unit_id, e.member_id, e.name, e.phone, e.national_id_mask AS national_id,
+                   e.enrolled_at, c.recorded_at AS cover_from
+            FROM plan_enrolments e
+            LEFT JOIN unit_contributions c ON c.plan_id = e.plan_id AND c.unit_id = e.unit_id
+            WHERE {where} ORDER BY e.id LIMIT %s OFFSET %s""", (*args, limit, offset)).fetchall()
+
+
+def member_enrolment(conn, plan_id, member_id, lock=False):
+    """The member's enrolment in the plan and the day cover started (None: no contribution yet)."""
+    row = conn.execute(
+        """SELECT e.id, e.unit_id, e.member_id, e.enrolled_at,
+                  CASE WHEN c.recorded_at IS NOT NULL  -- no contribution recorded: no cover
+                    THEN (greatest(e.enrolled_at, c.recorded_at) AT TIME ZONE 'Asia/Shanghai')::date END AS cover_start
+           FROM plan_enrolments e
+           LEFT JOIN unit_contributions c ON c.plan_id = e.plan_id AND c.unit_id = e.unit_id
+           WHERE e.plan_id = %s AND e.member_id = %s ORDER BY e.id LIMIT 1""", (plan_id, member_id)).fetchone()
+    if row is None:
+        raise Invalid("the member is not enrolled in this plan", "not-enrolled",
+                      {"plan_id": ["the member is not enrolled in this plan"]})
+    if lock:
+        conn.execute("SELECT 1 FROM plan_enrolments WHERE id = %s FOR UPDATE", (row["id"],))
+    return row
+
+
+def granted_this_year(conn, enrolment_id, except_claim=None):
+    return conn.execute(
+        "SELECT coalesce(sum(amount), 0)::bigint AS s FROM claims WHERE enrolment_id = %s"
+        " AND state IN ('approved', 'paid') AND id IS DISTINCT FROM %s",
+        (enrolment_id, except_claim)).fetchone()["s"]
+
+
+CLAIM_COLUMNS = ("c.id, c.plan_id, c.enrolment_id, c.member_id, c.submitted_by, c.kind, c.event_date, c.details,"
+                 " c.state, c.amount, c.explanation, c.note, c.decided_by, c.decided_at, c.created_at")
+
+
+def insert_claim(conn, data, enrolment_id, member_id, submitted_by, assessment):
+    try:
+        with conn.transaction():
+            claim_id = _insert_claim(conn, data, enrolment_id, member_id, submitted_by, assessment)
+    except pg.UniqueViolation as exc:
+        raise Conflict(f"a {data['kind'].replace('_', ' ')} claim for {data['event_date'].isoformat()} is already filed",
+                       "duplicate-claim", {"event_date": ["already claimed for this kind of event"]}) from exc
+    return get_claim(conn, claim_id)
+
+
+def _insert_claim(conn, data, enrolment_id, member_id, submitted_by, assessment):
+    return conn.execute(
+        """INSERT INTO claims (plan_id, enrolment_id, member_id, submitted_by, kind, event_date, details, amount,
+                               explanation) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
+        (data["plan_id"], enrolment_id, member_id, submitted_by, data["kind"], data["event_date"],
+         Jsonb(data["details"]), assessment.amount, Jsonb(explanation(assessment)))).fetchone()["id"]
+
+
+def explanation(assessment):
+    return [{"text": text, "amount": amount} for text, amount in assessment.lines]
+
+
+def get_claim(conn, claim_id, lock=False):
+    row = conn.execute(f"SELECT {CLAIM_COLUMNS} FROM claims c WHERE c.id = %s {'FOR UPDATE' if lock else ''}",
+                       (claim_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"claim {claim_id} does not exist", "claim-not-found")
+    return row
+
+
+def list_claims(conn, member_id, state, limit, offset):
+    where, args = [], []
+    if member_id:
+        where.append("c.member_id = %s")
+        args.append(member_id)
+    if state:
+        where.append("c.state = %s")
+        args.append(state)
+    clause = ("WHERE " + " AND ".join(where)) if where else ""
+    return conn.execute(f"SELECT {CLAIM_COLUMNS} FROM claims c {clause} ORDER BY c.created_at DESC, c.id"
+                        " LIMIT %s OFFSET %s", (*args, limit, offset)).fetchall()
+
+
+def set_claim_state(conn, claim_id, state, decided_by=None, note=None, amount=None, assessment=None):
+    sets, args = ["state = %s"], [state]
+    if decided_by is not None:
+        sets += ["decided_by = %s", "decided_at = now()"]
+        args.append(decided_by)
+    if note is not None:
+        sets.append("note = %s")
+        args.append(note)
+    if amount is not None:
+        sets.append("amount = %s")
+        args.append(amount)
+    if assessment is not None:
+        sets.append("explanation = %s")
+        args.append(Jsonb(explanation(assessment)))
+    conn.execute(f"UPDATE claims SET {', '.join(sets)} WHERE id = %s", (*args, claim_id))
+
+
+# ---------------------------------------------------------------- stats
+
+def stats(conn):
+    figures = {}
+    for r in conn.execute("SELECT programme, state, count(*)::int AS n FROM applications GROUP BY 1, 2").fetchall():
+        figures[f"cases_{r['programme']}_{r['state']}"] = r["n"]
+    figures["cases_total"] = sum(v for k, v in figures.items() if k.startswith("cases_"))
+    paid = conn.execute("SELECT count(*)::int AS n, coalesce(sum(amount), 0)::bigint AS s,"
+                        " count(*) FILTER (WHERE claim_id IS NOT NULL)::int AS claims FROM payouts").fetchone()
+    figures["payouts"] = paid["n"]
+    figures["amount_paid"] = domain.yuan(paid["s"])
+    figures["claims_paid"] = paid["claims"]
+    timing = conn.execute(
+        "SELECT avg(extract(epoch FROM decided_at - created_at)) AS avg,"
+        " percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM decided_at - created_at)) AS median"
+        " FROM applications WHERE decided_at IS NOT NULL").fetchone()
+    figures["time_to_decision_avg_s"] = round(float(timing["avg"]), 1) if timing["avg"] is not None else None
+    figures["time_to_decision_median_s"] = round(float(timing["median"]), 1) if timing["median"] is not None else None
+    figures["escalated_open"] = conn.execute(
+        "SELECT count(*)::int AS n FROM applications WHERE state IN ('submitted', 'under_review')"
+        " AND escalated_at IS NOT NULL").fetchone()["n"]
+    figures["mutual_aid_enrolments"] = conn.execute("SELECT count(*)::int AS n FROM plan_enrolments").fetchone()["n"]
+    figures["claims_total"] = conn.execute("SELECT count(*)::int AS n FROM claims").fetchone()["n"]
+    return figures
+

@@ -1,0 +1,270 @@
+"""Welfare over HTTP: applying, N-of-M sign-off, the refusals officers rely on, payouts once,
+education support from two funds, and the mutual-aid plan from CSV enrolment to a paid claim."""
+import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.e2e.conftest import new_member, new_staff
+from tests.harness import eventually
+
+
+@pytest.fixture(scope="module")
+def officers(palace, admin):
+    return [new_staff(palace.url, admin, ["welfare_officer", "member"], name=f"Officer {n}") for n in "AB"]
+
+
+def apply(member, **extra):
+    body = {"programme": "hardship_relief", "amount_requested": "5000.00", "reason": "hospital bills after a fall",
+            "documents": ["income_statement"], **extra}
+    answer = member.post("/v1/welfare/applications", body)
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def decide(officer, application, decision, amount=None, note="", status=201):
+    body = {"decision": decision, "note": note, **({"amount": amount} if amount else {})}
+    answer = officer.post(f"/v1/welfare/applications/{application['id']}/decisions", body)
+    assert answer.status_code == status, answer.text
+    return answer.json()
+
+
+def test_relief_above_the_threshold_needs_two_officers_then_is_paid_exactly_once(palace, officers):
+    a, b = officers
+    member = new_member(palace.url, "Zhao Min")
+    application = apply(member, national_id="11010519491231002X", private={"health": "fractured hip"})
+    assert application["state"] == "submitted" and application["amount_requested"] == "5000.00"
+    assert application["national_id"] == "1101**********002X" and application["private"]["health"] == "fractured hip"
+
+    first = decide(a, application, "approve", "4500.00", "two months of rent")
+    assert (first["state"], first["approvals"]) == ("under_review", 1)
+    twice = decide(a, application, "approve", "4500.00", status=409)
+    assert twice["type"] == "/problems/already-approved" and "already" in twice["detail"]
+    second = decide(b, application, "approve", note="agreed")
+    assert (second["state"], second["amount_approved"]) == ("approved", "4500.00")
+    assert [d["action"] for d in second["decisions"]] == ["submit", "approve", "approve"]
+    assert second["decisions"][1]["facts"]["amount_requested"] == 500000
+
+    paid = b.post(f"/v1/welfare/applications/{application['id']}/payouts", headers={"Idempotency-Key": "pay-1"})
+    assert paid.status_code == 201, paid.text
+    assert paid.json()["amount"] == "4500.00" and paid.json()["reference"].startswith("PO-")
+    replay = b.post(f"/v1/welfare/applications/{application['id']}/payouts", headers={"Idempotency-Key": "pay-1"})
+    assert replay.status_code == 201 and replay.json() == paid.json()
+    again = a.post(f"/v1/welfare/applications/{application['id']}/payouts")
+    assert again.status_code == 409 and again.json()["type"] == "/problems/already-paid"
+
+    ledger = a.get("/v1/welfare/funds/hardship_relief/ledger").json()
+    assert ledger["total"] == "0.00"
+    mine = [e for e in ledger["entries"] if e["application_id"] == application["id"]]
+    assert sorted((e["kind"], e["account"], e["amount"]) for e in mine) == [
+        ("commitment", "available", "-4500.00"), ("commitment", "committed", "4500.00"),
+        ("payout", "committed", "-4500.00"), ("payout", "paid_out", "4500.00")]
+    assert member.get(f"/v1/welfare/applications/{application['id']}").json()["state"] == "paid"
+    told = eventually(lambda: {n["event_type"]: n for n in member.get("/v1/me/notifications").json()}
+                      if len(member.get("/v1/me/notifications").json()) >= 3 else None)
+    assert {"welfare.application_submitted", "welfare.application_decided", "welfare.payout_made"} <= set(told)
+    assert "4,500.00" in told["welfare.payout_made"]["title"] + told["welfare.payout_made"]["body"]
+
+
+def test_nobody_approves_their_own_application_or_one_they_submitted(palace, officers):
+    a, b = officers
+    own = apply(a, amount_requested="100.00")
+    refused = decide(a, own, "approve", "100.00", status=403)
+    assert refused["type"] == "/problems/own-application" and "own application" in refused["detail"]
+    member = new_member(palace.url)
+    on_behalf = apply(a, amount_requested="100.00", member_id=member.id)
+    assert on_behalf["member_id"] == member.id and on_behalf["submitted_by"] == a.id
+    refused = decide(a, on_behalf, "approve", "100.00", status=403)
+    assert "submitted" in refused["detail"]
+    assert decide(b, on_behalf, "approve", "100.00")["state"] == "approved"
+
+
+def test_a_closed_case_cannot_be_approved_and_a_rejected_one_is_never_paid(palace, officers):
+    a, b = officers
+    member = new_member(palace.url)
+    application = apply(member)
+    assert decide(a, application, "reject", note="income above the line")["state"] == "rejected"
+    pay = b.post(f"/v1/welfare/applications/{application['id']}/payouts")
+    assert pay.status_code == 409 and pay.json()["type"] == "/problems/not-approved"
+    assert "rejected" in pay.json()["detail"]
+    assert decide(a, application, "close")["state"] == "closed"
+    late = decide(b, application, "approve", "100.00", status=409)
+    assert late["type"] == "/problems/case-closed" and "closed" in late["detail"]
+
+
+def test_a_returned_case_comes_back_with_more_information_for_a_new_round(palace, officers):
+    a, _ = officers
+    member = new_member(palace.url)
+    application = apply(member)
+    assert decide(a, application, "return", note="send last month's payslip")["state"] == "returned"
+    back = member.post(f"/v1/welfare/applications/{application['id']}/submission",
+                       {"note": "payslip attached", "documents": ["income_statement", "payslip"]})
+    assert back.status_code == 200, back.text
+    assert (back.json()["state"], back.json()["round"]) == ("submitted", 2)
+    assert back.json()["documents"] == ["income_statement", "payslip"]
+
+
+def test_a_draft_is_kept_until_the_member_submits_it(palace, officers):
+    member = new_member(palace.url)
+    draft = apply(member, draft=True)
+    assert draft["state"] == "draft"
+    refused = decide(officers[0], draft, "approve", "10.00", status=409)
+    assert refused["type"] == "/problems/case-not-open"
+    sent = member.post(f"/v1/welfare/applications/{draft['id']}/submission", {})
+    assert sent.status_code == 200 and (sent.json()["state"], sent.json()["round"]) == ("submitted", 1), sent.text
+    again = member.post(f"/v1/welfare/applications/{draft['id']}/submission", {})
+    assert again.status_code == 409 and again.json()["type"] == "/problems/illegal-transition"
+
+
+def test_members_see_only_their_own_cases_and_cannot_decide(palace, officers):
+    owner, other = new_member(palace.url), new_member(palace.url)
+    application = apply(owner)
+    assert other.get(f"/v1/welfare/applications/{application['id']}").status_code == 404
+    assert [x["id"] for x in other.get("/v1/welfare/applications").json()] == []
+    assert owner.post(f"/v1/welfare/applications/{application['id']}/decisions",
+                      {"decision": "approve", "amount": "1.00"}).status_code == 403
+    assert other.post("/v1/welfare/applications", {"programme": "hardship_relief", "amount_requested": "1.00",
+                                                   "reason": "x", "documents": ["income_statement"],
+                                                   "member_id": owner.id}).status_code == 403
+    reads = officers[0].get(f"/v1/welfare/applications/{application['id']}/reads").json()
+    assert reads["reads"] == []
+    officers[0].get(f"/v1/welfare/applications/{application['id']}")
+    assert officers[0].get(f"/v1/welfare/applications/{application['id']}/reads").json()["reads"][0]["reader_id"] \
+        == officers[0].id
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"programme": "hardship_relief", "amount_requested": 5000, "reason": "x"}, "amount_requested"),
+    ({"programme": "lottery", "amount_requested": "1.00", "reason": "x"}, "programme"),
+    ({"programme": "hardship_relief", "amount_requested": "1.00", "reason": "x"}, "documents"),
+    ({"programme": "legal_aid", "amount_requested": "1.00", "reason": "x"}, "amount_requested"),
+    ({"programme": "legal_aid", "reason": "x", "national_id": "110105194912310021"}, "national_id"),
+])
+def test_bad_applications_are_refused_naming_the_field(palace, body, field):
+    answer = new_member(palace.url).post("/v1/welfare/applications", body)
+    assert answer.status_code == 422, answer.text
+    assert field in answer.json()["errors"]
+
+
+def test_education_support_pays_1000_from_the_province_and_500_from_the_city(palace, officers):
+    a, b = officers
+    member = new_member(palace.url)
+    application = apply(member, programme="education_subsidy", amount_requested="0",
+                        documents=["enrolment_certificate"])
+    assert application["amount_requested"] == "1500.00"
+    assert decide(a, application, "approve")["amount_approved"] == "1500.00"
+    assert b.post(f"/v1/welfare/applications/{application['id']}/payouts").json()["amount"] == "1500.00"
+    for fund, amount in (("education_province", "1000.00"), ("education_city", "500.00")):
+        ledger = a.get(f"/v1/welfare/funds/{fund}/ledger").json()
+        assert {"kind": "payout", "account": "paid_out", "amount": amount} in [
+            {k: e[k] for k in ("kind", "account", "amount")} for e in ledger["entries"]
+            if e["application_id"] == application["id"]]
+
+
+def test_legal_aid_is_triaged_to_an_officer_who_finds_it_in_their_list(palace, officers):
+    a, b = officers
+    member = new_member(palace.url)
+    request = member.post("/v1/welfare/applications", {"programme": "legal_aid", "reason": "three months unpaid wages",
+                                                       "private": {"family": "sole earner"}}).json()
+    assigned = a.post(f"/v1/welfare/applications/{request['id']}/assignment", {"officer_id": b.id,
+                                                                               "priority": "urgent"})
+    assert assigned.status_code == 200, assigned.text
+    assert (assigned.json()["assigned_officer"], assigned.json()["priority"]) == (b.id, "urgent")
+    assert assigned.json()["private"] is None, "triage alone does not open the private file to the triager"
+    mine = b.get("/v1/welfare/applications", params={"assigned": "true"}).json()
+    assert [x["id"] for x in mine] == [request["id"]]
+    assert b.get(f"/v1/welfare/applications/{request['id']}").json()["private"]["family"] == "sole earner"
+    assert decide(b, request, "approve")["state"] == "approved"
+    pay = b.post(f"/v1/welfare/applications/{request['id']}/payouts")
+    assert pay.status_code == 409 and pay.json()["type"] == "/problems/nothing-to-pay"
+    assert decide(b, request, "close", note="settled at arbitration")["state"] == "closed"
+
+
+def test_an_admin_puts_next_years_budget_into_a_fund(palace, admin, officers):
+    answer = admin.post("/v1/welfare/funds/merit_scholarship/budgets", {"year": 2027, "amount": "250000.00"})
+    assert answer.status_code == 201, answer.text
+    assert {"year": 2027, "amount": "250000.00"} in answer.json()["budgets"] and answer.json()["total"] == "0.00"
+    assert officers[0].post("/v1/welfare/funds/merit_scholarship/budgets",
+                            {"year": 2027, "amount": "1.00"}).status_code == 403
+    assert admin.post("/v1/welfare/funds/nowhere/budgets", {"year": 2027, "amount": "1.00"}).status_code == 404
+
+
+PLAN = {"year": 2026, "contribution": "60.00", "rules": {
+    "hospital_daily": "50.00", "hospital_deductible_days": 3, "hospital_max_days": 90, "waiting_days": 90,
+    "critical_illness": "10000.00", "yearly_cap": "15000.00",
+    "accident": {"minor": "500.00", "moderate": "2000.00", "severe": "5000.00", "disability": "10000.00"}}}
+
+
+def test_a_unit_enrols_by_csv_and_a_member_claims_and_is_paid(palace, admin, officers):
+    a, b = officers
+    unit = admin.post("/v1/units", {"name": f"Huaibei Mining Co. {uuid.uuid4().hex[:6]}"})
+    assert unit.status_code == 201, unit.text
+    unit_admin = new_staff(palace.url, admin, ["unit_admin"], unit_id=unit.json()["id"])
+    plan = a.post("/v1/mutual-aid/plans", {**PLAN, "name": f"Plan {uuid.uuid4().hex[:6]}"})
+    assert plan.status_code == 201, plan.text
+    plan = plan.json()
+    worker = new_member(palace.url, "Sun Li")
+    csv_text = ("name,national_id,phone,member_id\n"
+                f"Sun Li,11010519491231002X,13912345678,{worker.id}\n"
+                "Bad Id,110105194912310021,,\n"
+                "Zhou Qiang,440524188001010014,,\n"
+                "Twice,11010519491231002X,,\n")
+    upload = unit_admin.post(f"/v1/mutual-aid/plans/{plan['id']}/enrolments", data=csv_text.encode(),
+                             headers={"Content-Type": "text/csv"})
+    assert upload.status_code == 202, upload.text
+    job = eventually(lambda: (lambda j: j if j["status"] in ("done", "failed") else None)(
+        unit_admin.get(f"/v1/mutual-aid/imports/{upload.json()['id']}").json()), timeout=20)
+    assert (job["status"], job["enrolled_rows"], job["bad_rows"]) == ("done", 2, 2), job
+    assert [e["line"] for e in job["errors"]] == [3, 5]
+    assert "check digit" in job["errors"][0]["errors"][0] and "line 2" in job["errors"][1]["errors"][0]
+    assert member_cannot_upload(palace, plan) == 403
+    listed = unit_admin.get(f"/v1/mutual-aid/plans/{plan['id']}/enrolments").json()
+    assert [(e["name"], e["national_id"], e["cover_from"]) for e in listed] == [
+        ("Sun Li", "1101**********002X", None), ("Zhou Qiang", "4405**********0014", None)]
+
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()  # the plan's calendar
+    early = worker.post("/v1/mutual-aid/claims", {"plan_id": plan["id"], "kind": "accident", "event_date": today,
+                                                   "details": {"severity": "moderate"}})
+    assert early.status_code == 201 and early.json()["amount"] == "0.00", early.text
+    assert "contribution" in early.json()["explanation"][0]["text"]
+    twice = worker.post("/v1/mutual-aid/claims", {"plan_id": plan["id"], "kind": "accident", "event_date": today,
+                                                   "details": {"severity": "moderate"}})
+    assert twice.status_code == 409 and twice.json()["type"] == "/problems/duplicate-claim"
+    rejected = a.post(f"/v1/mutual-aid/claims/{early.json()['id']}/decisions",
+                      {"decision": "reject", "note": "no cover yet: the unit's contribution has not arrived"})
+    assert rejected.status_code == 200 and rejected.json()["state"] == "rejected"
+    assert a.post(f"/v1/mutual-aid/plans/{plan['id']}/contributions",
+                  {"unit_id": unit.json()["id"], "amount": "120.00"}).status_code == 201
+    claim = worker.post("/v1/mutual-aid/claims", {"plan_id": plan["id"], "kind": "accident", "event_date": today,
+                                                   "details": {"severity": "moderate"}})
+    assert claim.status_code == 201, claim.text
+    claim = claim.json()
+    assert claim["amount"] == "2000.00" and claim["explanation"] == [
+        {"text": "accident benefit, moderate injury", "amount": "2000.00"}]
+    illness = worker.post("/v1/mutual-aid/claims", {"plan_id": plan["id"], "kind": "hospital", "event_date": today,
+                                                     "details": {"days": 5}}).json()
+    assert illness["amount"] == "0.00" and "waiting period" in illness["explanation"][0]["text"]
+
+    decided = a.post(f"/v1/mutual-aid/claims/{claim['id']}/decisions", {"decision": "approve", "note": "ok"})
+    assert decided.status_code == 200 and decided.json()["state"] == "approved", decided.text
+    paid = b.post(f"/v1/mutual-aid/claims/{claim['id']}/payouts")
+    assert paid.status_code == 201 and paid.json()["amount"] == "2000.00", paid.text
+    assert b.post(f"/v1/mutual-aid/claims/{claim['id']}/payouts").status_code == 409
+    assert [c["id"] for c in worker.get("/v1/mutual-aid/claims").json()][:1] in ([illness["id"]], [claim["id"]])
+    assert new_member(palace.url).get(f"/v1/mutual-aid/claims/{claim['id']}").status_code == 404
+    listed = {c["id"]: c for c in a.get("/v1/mutual-aid/claims").json()}
+    assert listed[claim["id"]]["details"] is None, "health details are not in staff lists"
+    assert a.get(f"/v1/mutual-aid/claims/{claim['id']}").json()["details"] == {"severity": "moderate"}
+
+
+def member_cannot_upload(palace, plan):
+    return new_member(palace.url).post(f"/v1/mutual-aid/plans/{plan['id']}/enrolments", data=b"name,national_id\n",
+                                       headers={"Content-Type": "text/csv"}).status_code
+
+
+def test_welfare_figures_for_the_stats_route(palace):
+    with palace.rpc() as rpc:
+        figures = rpc.welfare.stats()
+    assert figures["payouts"] >= 3 and figures["claims_paid"] == 1 and figures["mutual_aid_enrolments"] == 2
+    assert figures["cases_hardship_relief_paid"] == 1 and figures["amount_paid"] == "8000.00"

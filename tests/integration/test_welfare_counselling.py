@@ -1,0 +1,101 @@
+"""Counselling sessions in a private room, booked through the real venues service."""
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from services.common.context import Caller
+from services.common.errors import Conflict
+from tests.harness import eventually
+
+MEMBER, OFFICER, MANAGER = (str(uuid.uuid4()) for _ in range(3))
+
+
+def context(caller_id, *roles):
+    return Caller(caller_id, frozenset(roles), None, None, None).to_context()
+
+
+@pytest.fixture(scope="module")
+def palace(stack):
+    stack.start("venues")
+    stack.start("welfare")
+    yield stack
+    stack.stop("welfare")
+    stack.stop("venues")
+
+
+@pytest.fixture(scope="module")
+def room(palace):
+    with palace.rpc(context=context(MANAGER, "admin")) as rpc:
+        site = rpc.venues.create_site({"name": "Heart station 心灵驿站", "kind": "palace"})
+        return rpc.venues.create_room({"site_id": site["id"], "name": "Quiet room 2", "capacity": 2,
+                                       "features": ["private"], "bookable_by": ["admin"]})
+
+
+def counselling_case(palace):
+    with palace.rpc(context=context(MEMBER, "member")) as rpc:
+        return rpc.welfare.create_application({"programme": "counselling", "reason": "sleepless since the layoff",
+                                               "private": {"health": "insomnia"}})
+
+
+def next_week_at(hour):
+    start = (datetime.now(timezone.utc) + timedelta(days=7)).replace(hour=hour, minute=0, second=0, microsecond=0)
+    return start, start + timedelta(minutes=50)
+
+
+def test_a_counselling_case_reserves_a_weekly_private_slot_and_a_clash_names_the_dates(palace, room):
+    case = counselling_case(palace)
+    starts, ends = next_week_at(6)
+    with palace.rpc(context=context(OFFICER, "welfare_officer")) as rpc:
+        sessions = rpc.welfare.book_appointments(case["id"], {"room_id": room["id"], "starts_at": starts.isoformat(),
+                                                              "ends_at": ends.isoformat(), "weeks": 3})
+        assert len(sessions) == 3 and all(s["room_id"] == room["id"] for s in sessions)
+        assert [datetime.fromisoformat(s["starts_at"]) for s in sessions] == [
+            starts + timedelta(weeks=n) for n in range(3)]
+        other = counselling_case(palace)
+        clash_start = starts + timedelta(weeks=1)
+        with pytest.raises(Conflict) as clash:
+            rpc.welfare.book_appointments(other["id"], {
+                "room_id": room["id"], "starts_at": clash_start.isoformat(),
+                "ends_at": (clash_start + timedelta(minutes=50)).isoformat()})
+        assert clash.value.errors["occurrences"], clash.value.detail
+    with palace.db("venues") as conn:
+        held = conn.execute("SELECT count(*) AS n FROM bookings WHERE holder_service = 'welfare'"
+                            " AND holder_reference LIKE %s AND status = 'confirmed'", (f"{case['id']}%",)).fetchone()
+    assert held["n"] == 3
+
+
+def test_closing_the_case_gives_the_rooms_back(palace, room):
+    case = counselling_case(palace)
+    starts, ends = next_week_at(3)
+    with palace.rpc(context=context(OFFICER, "welfare_officer")) as rpc:
+        rpc.welfare.book_appointments(case["id"], {"room_id": room["id"], "starts_at": starts.isoformat(),
+                                                   "ends_at": ends.isoformat(), "weeks": 2})
+        rpc.welfare.decide(case["id"], {"decision": "approve"})
+        assert rpc.welfare.decide(case["id"], {"decision": "close", "note": "done"})["state"] == "closed"
+
+    def live_bookings():
+        with palace.db("venues") as conn:
+            return conn.execute("SELECT count(*) AS n FROM bookings WHERE holder_reference LIKE %s"
+                                " AND status = 'confirmed'", (f"{case['id']}%",)).fetchone()["n"]
+
+    eventually(lambda: live_bookings() == 0)
+
+
+def test_a_session_cancelled_by_venues_is_marked_off_on_the_case(palace, room):
+    case = counselling_case(palace)
+    starts, ends = next_week_at(9)
+    with palace.rpc(context=context(OFFICER, "welfare_officer")) as rpc:
+        rpc.welfare.book_appointments(case["id"], {"room_id": room["id"], "starts_at": starts.isoformat(),
+                                                   "ends_at": ends.isoformat(), "weeks": 2})
+    with palace.rpc(context=context(MANAGER, "admin")) as rpc:
+        rpc.venues.close({"room_id": room["id"], "starts_at": starts.isoformat(), "ends_at": ends.isoformat(),
+                          "reason": "burst pipe"})
+
+    def sessions():
+        with palace.rpc(context=context(MEMBER, "member")) as rpc:
+            return rpc.welfare.get_application(case["id"])["appointments"]
+
+    off = eventually(lambda: [s for s in sessions() if s["cancelled_at"]])
+    assert len(off) == 1 and "burst pipe" in off[0]["cancel_reason"]
+    assert len(sessions()) == 2

@@ -1,0 +1,233 @@
+"""The welfare service on real PostgreSQL and RabbitMQ: payouts happen once under a real race,
+the fund ledger balances and cannot go below zero, overdue cases are escalated."""
+import threading
+import uuid
+from datetime import date, timedelta
+
+import psycopg
+import pytest
+
+from services.common.context import Caller
+from services.common.errors import Conflict
+from tests.broker import Watch
+from tests.harness import eventually
+
+MEMBER, OFFICER_A, OFFICER_B = (str(uuid.uuid4()) for _ in range(3))
+
+
+def context(caller_id, *roles, unit=None):
+    return Caller(caller_id, frozenset(roles), unit, None, None).to_context()
+
+
+@pytest.fixture(scope="module")
+def welfare(stack):
+    stack.start("welfare", extra_env={"PALACE_WELFARE_SLA_CHECK": "0.3"})
+    yield stack
+    stack.stop("welfare")
+
+
+def rpc_as(stack, caller_id, *roles):
+    return stack.rpc(context=context(caller_id, *roles))
+
+
+def approved_application(stack, amount="800.00", member=MEMBER):
+    with rpc_as(stack, member, "member") as rpc:
+        application = rpc.welfare.create_application({
+            "programme": "hardship_relief", "amount_requested": amount, "reason": "flooded home",
+            "documents": ["income_statement"], "national_id": "11010519491231002X",
+            "private": {"income": "1,200 a month", "family": "two children"}})
+    with rpc_as(stack, OFFICER_A, "welfare_officer") as rpc:
+        decided = rpc.welfare.decide(application["id"], {"decision": "approve", "amount": amount, "note": "ok"})
+    assert decided["state"] == "approved", decided
+    return application
+
+
+def balances(stack, fund="hardship_relief"):
+    with stack.db("welfare") as conn:
+        return {r["kind"]: r["balance"] for r in conn.execute(
+            "SELECT kind, balance FROM ledger_accounts WHERE fund_id = %s", (fund,)).fetchall()}
+
+
+def test_fifty_concurrent_payouts_of_one_application_pay_exactly_once(welfare):
+    application = approved_application(welfare)
+    before = balances(welfare)
+    results, start = [], threading.Barrier(50)
+
+    def pay():
+        with rpc_as(welfare, OFFICER_B, "welfare_officer") as rpc:
+            start.wait()
+            try:
+                results.append(rpc.welfare.pay(application["id"]))
+            except Conflict as exc:
+                results.append(exc.problem)
+
+    threads = [threading.Thread(target=pay) for _ in range(50)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    payouts = [r for r in results if isinstance(r, dict)]
+    assert len(payouts) == 1 and payouts[0]["amount"] == "800.00" and payouts[0]["reference"].startswith("PO-")
+    assert sorted(set(r for r in results if not isinstance(r, dict))) == ["already-paid"]
+    assert len(results) == 50
+    with welfare.db("welfare") as conn:
+        assert conn.execute("SELECT count(*) AS n FROM payouts WHERE application_id = %s",
+                            (application["id"],)).fetchone()["n"] == 1
+        [txn] = conn.execute("SELECT id FROM ledger_transactions WHERE application_id = %s AND kind = 'payout'",
+                             (application["id"],)).fetchall()
+        entries = conn.execute("SELECT account, amount FROM ledger_entries WHERE transaction_id = %s ORDER BY amount",
+                               (txn["id"],)).fetchall()
+        assert [(e["account"], e["amount"]) for e in entries] == [("committed", -80000), ("paid_out", 80000)]
+        assert conn.execute("SELECT sum(balance) AS s FROM ledger_accounts").fetchone()["s"] == 0
+    after = balances(welfare)
+    assert after["paid_out"] - before["paid_out"] == 80000 and after["committed"] - before["committed"] == -80000
+
+
+def test_the_ledger_is_insert_only_and_every_transaction_balances(welfare):
+    with welfare.db("welfare") as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("UPDATE ledger_entries SET amount = amount + 1")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("DELETE FROM decisions")
+        with pytest.raises(psycopg.errors.CheckViolation, match="does not balance"):
+            with conn.transaction():
+                txn = conn.execute("INSERT INTO ledger_transactions (fund_id, kind, year, memo)"
+                                   " VALUES ('hardship_relief', 'reversal', 2026, 'lopsided') RETURNING id").fetchone()
+                conn.execute("INSERT INTO ledger_entries (transaction_id, fund_id, account, amount)"
+                             " VALUES (%s, 'hardship_relief', 'available', 100)", (txn["id"],))
+
+
+def test_a_fund_cannot_go_below_zero(welfare):
+    with rpc_as(welfare, MEMBER, "member") as rpc:
+        application = rpc.welfare.create_application({
+            "programme": "merit_scholarship", "amount_requested": "5000.00", "reason": "model worker's daughter",
+            "documents": ["award_certificate"]})
+    available = balances(welfare, "merit_scholarship")["available"]
+    with welfare.db("welfare") as conn, conn.transaction():  # someone else's commitments drain the fund
+        txn = conn.execute("INSERT INTO ledger_transactions (fund_id, kind, year, memo)"
+                           " VALUES ('merit_scholarship', 'commitment', 2026, 'drain') RETURNING id").fetchone()["id"]
+        conn.execute("INSERT INTO ledger_entries (transaction_id, fund_id, account, amount) VALUES"
+                     " (%s, 'merit_scholarship', 'available', %s), (%s, 'merit_scholarship', 'committed', %s)",
+                     (txn, -(available - 100), txn, available - 100))
+    with rpc_as(welfare, OFFICER_A, "welfare_officer") as rpc:
+        with pytest.raises(Conflict) as refused:
+            rpc.welfare.decide(application["id"], {"decision": "approve", "amount": "5000.00"})
+        assert refused.value.problem == "fund-exhausted"
+        assert rpc.welfare.get_application(application["id"])["state"] == "submitted", "nothing written"
+    assert balances(welfare, "merit_scholarship")["available"] == 100
+
+
+def test_a_case_waiting_past_its_limit_is_escalated_once_as_an_event(welfare):
+    watch = Watch("welfare", "case_escalated")
+    with rpc_as(welfare, MEMBER, "member") as rpc:
+        application = rpc.welfare.create_application({"programme": "legal_aid", "reason": "unpaid wages"})
+    with welfare.db("welfare") as conn:
+        conn.execute("UPDATE programmes SET sla = interval '1 second' WHERE code = 'legal_aid'")
+    try:
+        events = eventually(lambda: [e for e in watch.drain(0.3)
+                                     if e["payload"]["application_id"] == application["id"]], timeout=15)
+    finally:
+        with welfare.db("welfare") as conn:
+            conn.execute("UPDATE programmes SET sla = interval '2 days' WHERE code = 'legal_aid'")
+    assert events[0]["event_type"] == "welfare.case_escalated"
+    assert events[0]["payload"]["member_id"] == MEMBER and events[0]["payload"]["reference"].startswith("WA-")
+    with welfare.db("welfare") as conn:
+        assert conn.execute("SELECT count(*) AS n FROM decisions WHERE application_id = %s AND action = 'escalate'",
+                            (application["id"],)).fetchone()["n"] == 1
+
+
+def test_staff_reads_are_logged_and_private_data_is_for_the_case_officers_only(welfare):
+    application = approved_application(welfare, "300.00")
+    with rpc_as(welfare, MEMBER, "member") as rpc:
+        mine = rpc.welfare.get_application(application["id"])
+        assert mine["private"]["income"] == "1,200 a month" and mine["national_id"] == "1101**********002X"
+    outsider = str(uuid.uuid4())
+    with rpc_as(welfare, outsider, "welfare_officer") as rpc:
+        seen = rpc.welfare.get_application(application["id"])
+        assert seen["private"] is None and "private" not in seen["decisions"][0]["facts"]
+        listed = rpc.welfare.list_applications(limit=200)
+        assert all(a["private"] is None and (a["national_id"] or "*").count("*") for a in listed)
+    with rpc_as(welfare, OFFICER_A, "welfare_officer") as rpc:
+        assert rpc.welfare.get_application(application["id"])["private"]["family"] == "two children", "reviewer"
+    with welfare.db("welfare") as conn:
+        reads = conn.execute("SELECT reader_id::text, saw_private FROM case_reads WHERE application_id = %s"
+                             " ORDER BY id", (application["id"],)).fetchall()
+        sealed = conn.execute("SELECT national_id_cipher FROM applications WHERE id = %s",
+                              (application["id"],)).fetchone()["national_id_cipher"]
+    assert (outsider, False) in [(r["reader_id"], r["saw_private"]) for r in reads]
+    assert (OFFICER_A, True) in [(r["reader_id"], r["saw_private"]) for r in reads]
+    assert MEMBER not in [r["reader_id"] for r in reads], "the applicant's own reads are not staff reads"
+    assert b"11010519491231002X" not in bytes(sealed)
+
+
+def test_stats_count_cases_payouts_and_time_to_decision(welfare):
+    with welfare.rpc() as rpc:
+        figures = rpc.welfare.stats()
+    assert figures["payouts"] >= 1 and figures["cases_total"] >= 3
+    assert figures["cases_hardship_relief_paid"] >= 1 and figures["time_to_decision_avg_s"] is not None
+
+
+def test_claims_approved_at_once_never_pass_the_members_yearly_cap_together(welfare):
+    unit, worker = str(uuid.uuid4()), str(uuid.uuid4())
+    with rpc_as(welfare, OFFICER_A, "welfare_officer") as rpc:
+        plan = rpc.welfare.create_plan({"year": 2026, "name": "Cap race", "contribution": "60.00", "rules": {
+            "hospital_daily": "50.00", "hospital_deductible_days": 3, "hospital_max_days": 90, "waiting_days": 90,
+            "critical_illness": "10000.00", "yearly_cap": "15000.00",
+            "accident": {"minor": "500.00", "moderate": "2000.00", "severe": "5000.00", "disability": "10000.00"}}})
+    with welfare.rpc(context=context(str(uuid.uuid4()), "unit_admin", unit=unit)) as rpc:
+        job = rpc.welfare.start_import(plan["id"],
+                                       f"name,national_id,member_id\nQian Wei,11010519491231002X,{worker}\n")
+        eventually(lambda: rpc.welfare.get_import(job["id"])["status"] == "done")
+    with rpc_as(welfare, OFFICER_A, "welfare_officer") as rpc:
+        rpc.welfare.record_contribution(plan["id"], {"unit_id": unit, "amount": "60.00"})
+    with welfare.db("welfare") as conn:  # the unit enrolled and paid a month ago
+        conn.execute("UPDATE unit_contributions SET recorded_at = now() - interval '30 days' WHERE unit_id = %s",
+                     (unit,))
+        conn.execute("UPDATE plan_enrolments SET enrolled_at = now() - interval '30 days' WHERE unit_id = %s", (unit,))
+    days = [(date.today() - timedelta(days=n)).isoformat() for n in range(1, 7)]
+    with rpc_as(welfare, worker, "member") as rpc:
+        claims = [rpc.welfare.create_claim({"plan_id": plan["id"], "kind": "accident", "event_date": day,
+                                            "details": {"severity": "disability"}}) for day in days]
+        with pytest.raises(Conflict) as twice:
+            rpc.welfare.create_claim({"plan_id": plan["id"], "kind": "accident", "event_date": days[0],
+                                      "details": {"severity": "minor"}})
+        assert twice.value.problem == "duplicate-claim"
+    assert {c["amount"] for c in claims} == {"10000.00"}, "each alone is within the cap"
+    results, start = [], threading.Barrier(len(claims))
+
+    def approve(claim):
+        with rpc_as(welfare, OFFICER_B, "welfare_officer") as rpc:
+            start.wait()
+            results.append(rpc.welfare.decide_claim(claim["id"], {"decision": "approve"}))
+
+    threads = [threading.Thread(target=approve, args=(c,)) for c in claims]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(r["amount"] for r in results) == sorted(["0.00"] * 4 + ["10000.00", "5000.00"])
+    capped = [r for r in results if r["amount"] == "5000.00"][0]
+    assert sum(domain_fen(line["amount"]) for line in capped["explanation"]) == 500000
+    assert "yearly cap" in capped["explanation"][-1]["text"]
+
+
+def domain_fen(text):
+    from services.welfare.domain import parse_money
+    return -parse_money(text[1:]) if text.startswith("-") else parse_money(text)
+
+
+def test_every_step_of_a_case_leaves_through_the_outbox_with_the_member_and_the_facts(welfare):
+    watch = Watch("welfare")
+    application = approved_application(welfare, "250.00")
+    with rpc_as(welfare, OFFICER_B, "welfare_officer") as rpc:
+        payout = rpc.welfare.pay(application["id"])
+    events = eventually(lambda: (lambda got: got if {"welfare.payout_made"} <= {e["event_type"] for e in got}
+                                 else None)([e for e in watch.drain(0.3)
+                                             if e["payload"].get("application_id") == application["id"]]))
+    by_type = {e["event_type"]: e["payload"] for e in events}
+    assert set(by_type) == {"welfare.application_submitted", "welfare.application_decided", "welfare.payout_made"}
+    assert all(p["member_id"] == MEMBER for p in by_type.values())
+    assert by_type["welfare.application_submitted"]["programme_title"] == "Hardship relief"
+    assert by_type["welfare.application_decided"]["amount"] == "250.00"
+    assert by_type["welfare.payout_made"]["reference"] == payout["reference"]
+    assert "private" not in str(by_type) and "1,200" not in str(by_type), "no private data in events"

@@ -1,0 +1,258 @@
+"""Welfare rules alone: money, the case state machine, the approval policy, the benefit arithmetic."""
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from services.common.errors import Conflict, Forbidden, Invalid
+from services.welfare import domain
+from services.welfare.domain import Case, Policy, PlanRules
+
+RELIEF = Policy("hardship_relief", "money", approval_threshold=300000, approvals_required=2, max_amount=2000000)
+EDUCATION = Policy("education_subsidy", "money", 150000, 1, 150000,
+                   parts=(("education_province", 100000, "province"), ("education_city", 50000, "city")))
+LEGAL = Policy("legal_aid", "service", 0, 1, None)
+MEMBER, CLERK, A, B = "member", "clerk", "officer-a", "officer-b"
+
+
+def case(state="submitted", member=MEMBER, submitted_by=MEMBER):
+    return Case(state, member, submitted_by, 1, 100000)
+
+
+# ---------------------------------------------------------------- money
+
+@given(st.integers(min_value=0, max_value=10**13))
+def test_fen_round_trip_through_yuan_strings(fen):
+    assert domain.parse_money(domain.yuan(fen)) == fen
+
+
+@pytest.mark.parametrize("text", ["1.234", "-1", "1e3", "01", " 1", "", "1,000", "NaN"])
+def test_money_that_is_not_plain_yuan_is_refused(text):
+    assert domain.parse_money(text) is None
+
+
+def test_yuan_strings_keep_their_fen():
+    assert domain.yuan(150050) == "1500.50" and domain.yuan(-5) == "-0.05" and domain.parse_money("0.1") == 10
+
+
+# ---------------------------------------------------------------- state machine
+
+def test_states_only_move_forward_except_a_resubmission_which_opens_a_new_round():
+    for source, targets in domain.TRANSITIONS.items():
+        for target in targets:
+            assert domain.RANK[target] >= domain.RANK[source] or (source, target) in domain.NEW_ROUND
+    assert domain.TRANSITIONS[domain.CLOSED] == set()
+    with pytest.raises(Conflict):
+        domain.move(domain.PAID, domain.APPROVED)
+    with pytest.raises(Conflict):
+        domain.move(domain.REJECTED, domain.APPROVED)
+
+
+@given(st.lists(st.sampled_from(domain.STATES), max_size=12))
+def test_no_path_returns_to_an_earlier_state_within_a_round(path):
+    state, highest = domain.DRAFT, 0
+    for target in path:
+        if domain.can_move(state, target):
+            if (state, target) in domain.NEW_ROUND:
+                highest = domain.RANK[target]
+            assert domain.RANK[target] >= highest
+            state, highest = target, domain.RANK[target]
+
+
+# ---------------------------------------------------------------- approval policy
+
+def test_a_small_amount_needs_one_officer():
+    outcome = domain.decide(RELIEF, case(), A, "approve", 50000, "", [])
+    assert (outcome.to_state, outcome.amount, outcome.final) == ("approved", 50000, True)
+
+
+def test_above_the_threshold_two_distinct_officers_must_sign():
+    first = domain.decide(RELIEF, case(), A, "approve", 500000, "", [])
+    assert (first.to_state, first.final, first.signatures_needed) == ("under_review", False, 2)
+    with pytest.raises(Conflict) as again:
+        domain.decide(RELIEF, case("under_review"), A, "approve", 500000, "", [(A, 500000)])
+    assert again.value.problem == "already-approved"
+    second = domain.decide(RELIEF, case("under_review"), B, "approve", None, "", [(A, 500000)])
+    assert (second.to_state, second.amount, second.final) == ("approved", 500000, True)
+
+
+def test_the_second_signature_must_be_for_the_same_amount():
+    with pytest.raises(Conflict) as differs:
+        domain.decide(RELIEF, case("under_review"), B, "approve", 600000, "", [(A, 500000)])
+    assert differs.value.problem == "amount-differs"
+
+
+@pytest.mark.parametrize("member, submitted_by", [(A, A), (MEMBER, A)])
+def test_nobody_decides_their_own_application_or_one_they_submitted(member, submitted_by):
+    for decision in ("approve", "reject", "return"):
+        with pytest.raises(Forbidden) as refused:
+            domain.decide(RELIEF, case(member=member, submitted_by=submitted_by), A, decision, 100, "why", [])
+        assert refused.value.problem == "own-application"
+
+
+@pytest.mark.parametrize("state", ["closed", "paid", "rejected", "approved", "returned"])
+def test_only_an_open_case_can_be_approved(state):
+    with pytest.raises(Conflict) as refused:
+        domain.decide(RELIEF, case(state), A, "approve", 100, "", [])
+    assert refused.value.problem in ("case-closed", "case-not-open")
+
+
+def test_an_approval_names_an_amount_within_the_programme_limit():
+    with pytest.raises(Invalid):
+        domain.decide(RELIEF, case(), A, "approve", None, "", [])
+    with pytest.raises(Invalid):
+        domain.decide(RELIEF, case(), A, "approve", 2000001, "", [])
+    with pytest.raises(Invalid):
+        domain.decide(RELIEF, case(), A, "approve", 0, "", [])
+
+
+def test_a_return_says_what_is_missing():
+    with pytest.raises(Invalid):
+        domain.decide(RELIEF, case(), A, "return", None, " ", [])
+    assert domain.decide(RELIEF, case(), A, "return", None, "send the payslip", []).to_state == "returned"
+
+
+def test_education_support_pays_province_1000_and_city_500_each_from_its_own_fund():
+    outcome = domain.decide(EDUCATION, case(), A, "approve", None, "", [])
+    assert outcome.amount == 150000
+    assert domain.payment_parts(EDUCATION, None, outcome.amount) == [
+        ("education_province", 100000, "province"), ("education_city", 50000, "city")]
+    with pytest.raises(Invalid):
+        domain.decide(EDUCATION, case(), A, "approve", 200000, "", [])
+
+
+def test_services_move_no_money_and_cannot_be_paid():
+    assert domain.decide(LEGAL, case(), A, "approve", None, "", []).amount == 0
+    assert domain.payout_problem("approved", "service")[0] == "nothing-to-pay"
+
+
+def test_only_an_approved_case_is_paid_and_only_once():
+    assert domain.payout_problem("approved", "money") is None
+    assert domain.payout_problem("rejected", "money")[0] == "not-approved"
+    assert domain.payout_problem("paid", "money")[0] == "already-paid"
+    assert domain.payout_problem("submitted", "money")[0] == "not-approved"
+
+
+def test_an_application_meets_its_programme_rules():
+    assert domain.application_problems(RELIEF, ["income_statement"], 100, []) == {
+        "documents": ["must include income_statement"]}
+    assert "amount_requested" in domain.application_problems(LEGAL, [], 100, [])
+    assert "amount_requested" in domain.application_problems(RELIEF, [], 0, [])
+    assert domain.application_problems(EDUCATION, [], 0, []) == {}
+
+
+def test_a_case_is_overdue_once_past_its_limit_and_escalated_once_per_wait():
+    since = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    sla = timedelta(days=2)
+    assert not domain.overdue("submitted", since, sla, since + timedelta(days=1), None)
+    assert domain.overdue("submitted", since, sla, since + timedelta(days=3), None)
+    assert not domain.overdue("submitted", since, sla, since + timedelta(days=3), since + timedelta(days=2, hours=1))
+    assert not domain.overdue("approved", since, sla, since + timedelta(days=3), None)
+
+
+# ---------------------------------------------------------------- privacy
+
+def test_private_data_is_for_the_applicant_the_assigned_and_the_reviewing_officers():
+    assert domain.may_see_private(MEMBER, MEMBER, None, set())
+    assert domain.may_see_private(A, MEMBER, A, set())
+    assert domain.may_see_private(B, MEMBER, A, {B})
+    assert not domain.may_see_private("someone", MEMBER, A, {B})
+    assert not domain.may_see_private(None, MEMBER, None, set())
+
+
+def test_national_ids_are_checked_and_masked():
+    assert domain.national_id_problem("11010519491231002X") is None
+    assert "check digit" in domain.national_id_problem("110105194912310021")
+    assert "birth date" in domain.national_id_problem("110105194913310021")
+    assert domain.mask_national_id("11010519491231002X") == "1101**********002X"
+
+
+# ---------------------------------------------------------------- the benefit rules
+
+RULES = PlanRules(hospital_daily=5000, hospital_deductible_days=3, hospital_max_days=90, waiting_days=90,
+                  critical_illness=1000000, accident={"minor": 50000, "moderate": 200000, "severe": 500000,
+                                                      "disability": 1000000}, yearly_cap=1500000)
+COVER = date(2026, 1, 10)
+
+rules = st.builds(
+    PlanRules, hospital_daily=st.integers(0, 100000), hospital_deductible_days=st.integers(0, 30),
+    hospital_max_days=st.integers(1, 366), waiting_days=st.integers(0, 365), critical_illness=st.integers(0, 10**8),
+    accident=st.fixed_dictionaries({s: st.integers(0, 10**7) for s in domain.SEVERITIES}),
+    yearly_cap=st.integers(0, 10**8))
+claims = st.one_of(
+    st.tuples(st.just("hospital"), st.builds(lambda d: {"days": d}, st.integers(1, 366))),
+    st.tuples(st.just("critical_illness"), st.just({"diagnosis": "stroke"})),
+    st.tuples(st.just("accident"), st.builds(lambda s: {"severity": s}, st.sampled_from(domain.SEVERITIES))))
+
+
+@settings(max_examples=400)
+@given(rules, claims, st.dates(date(2025, 1, 1), date(2027, 12, 31)),
+       st.one_of(st.none(), st.dates(date(2025, 1, 1), date(2027, 12, 31))), st.integers(0, 10**8))
+def test_no_claim_passes_the_yearly_cap_and_the_lines_add_up(plan, claim, when, cover, granted):
+    kind, details = claim
+    result = domain.assess_claim(plan, kind, when, details, cover, granted)
+    assert result.amount == sum(amount for _, amount in result.lines)
+    assert 0 <= result.amount <= max(plan.yearly_cap - granted, 0)
+    assert all(text for text, _ in result.lines)
+
+
+@given(rules, claims, st.integers(0, 400), st.integers(0, 10**6))
+def test_waiting_periods_hold(plan, claim, days_after_cover, granted):
+    kind, details = claim
+    when = COVER + timedelta(days=days_after_cover)
+    result = domain.assess_claim(plan, kind, when, details, COVER, granted)
+    if kind != "accident" and days_after_cover < plan.waiting_days:
+        assert result.amount == 0 and "waiting period" in result.lines[0][0]
+
+
+@given(rules, claims, st.integers(1, 400))
+def test_nothing_is_paid_before_cover_starts_or_without_a_contribution(plan, claim, days_before):
+    kind, details = claim
+    assert domain.assess_claim(plan, kind, COVER - timedelta(days=days_before), details, COVER, 0).amount == 0
+    assert domain.assess_claim(plan, kind, COVER, details, None, 0).amount == 0
+
+
+def test_a_hospital_stay_is_explained_line_by_line():
+    result = domain.assess_claim(RULES, "hospital", date(2026, 6, 1), {"days": 10}, COVER, 0)
+    assert result.amount == 7 * 5000
+    assert result.lines == (("10 day(s) in hospital, the first 3 not paid: 7 x 50.00", 35000),)
+
+
+def test_the_cap_line_takes_off_what_the_year_has_already_granted():
+    result = domain.assess_claim(RULES, "critical_illness", date(2026, 6, 1), {"diagnosis": "cancer"}, COVER, 1000000)
+    assert result.amount == 500000
+    assert result.lines[-1] == ("yearly cap 15000.00, 10000.00 already granted this year", -500000)
+
+
+def test_accidents_have_no_waiting_period():
+    assert domain.assess_claim(RULES, "accident", COVER, {"severity": "severe"}, COVER, 0).amount == 500000
+
+
+# ---------------------------------------------------------------- enrolment rows
+
+def test_a_good_row_is_cleaned_and_a_bad_row_says_every_reason():
+    clean, reasons = domain.check_row({"name": " Li Lei ", "national_id": "11010519491231002x", "phone": ""})
+    assert reasons == [] and clean["national_id"] == "11010519491231002X" and clean["phone"] is None
+    clean, reasons = domain.check_row({"name": "", "national_id": "123", "phone": "12", "member_id": "x"})
+    assert clean is None and len(reasons) == 4
+
+
+def test_the_header_must_name_the_required_columns():
+    assert domain.header_problem(["name", "national_id"]) is None
+    assert "national_id" in domain.header_problem(["name", "phone"])
+    assert "shoe_size" in domain.header_problem(["name", "national_id", "shoe_size"])
+
+
+def test_an_enrolment_file_reports_each_bad_record_by_the_line_a_spreadsheet_shows():
+    text = ("name,national_id,phone\n"
+            "Li Lei,11010519491231002X,13900000000\n"
+            "\n"
+            "\"Han\nMeimei\",110105194912310021,\n"
+            "Zhou Qiang,440524188001010014\n"
+            "Again,11010519491231002x,\n"
+            "Wang Wu,440524188001010014,\n")
+    good, errors = domain.read_enrolment_csv(text)
+    assert [line for line, _ in good] == [2, 8]
+    assert [e["line"] for e in errors] == [4, 6, 7]
+    assert "check digit" in errors[0]["errors"][-1] and "fields" in errors[1]["errors"][0]
+    assert errors[2]["errors"] == ["national_id: the same person is on line 2"]
