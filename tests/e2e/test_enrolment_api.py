@@ -54,7 +54,7 @@ def test_a_member_sees_the_line_leaves_it_and_a_cancelled_seat_goes_to_the_next(
 
     assert first.delete(f"/v1/enrolments/{seat.json()['id']}").status_code == 200
     assert third.get(f"/v1/enrolments/{three.json()['id']}").json()["status"] == "confirmed"
-    # the public course page comes from the event-fed read model: right within moments, not at once
+    # the catalog is a read model fed by the events: it catches up within moments
     eventually(lambda: (lambda d: (d["seats_left"], d["waitlist_length"]) == (0, 0))(
         Client(palace.url).get(f"/v1/courses/{course_id}").json()))
 
