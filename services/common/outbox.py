@@ -6,6 +6,7 @@ published by one of them, and a row is marked sent only after the broker confirm
 between the publish and the mark means the event goes out again: consumers are idempotent."""
 import json
 import logging
+import socket
 import time
 
 import amqp
@@ -36,6 +37,15 @@ def record(conn, service, event_type, payload, request_id=None):
         (event["event_id"], event_type, json.dumps(event), request_id),
     )
     return event
+
+
+def wait_reading(amqp, seconds):
+    """Wait between polls reading the broker's frames: an idle relay that never read its socket
+    took the broker's heartbeats for missed ones and reconnected every 20 s."""
+    try:
+        amqp.drain_events(timeout=seconds)
+    except socket.timeout:
+        pass
 
 
 def poll_delay(idle_polls):
@@ -90,7 +100,7 @@ class Outbox(DependencyProvider):
                         sent = relay_batch(work, producer, self.exchange)
                         if sent < BATCH:
                             idle = 0 if sent else idle + 1
-                            eventlet.sleep(poll_delay(idle))
+                            wait_reading(amqp, poll_delay(idle))
             except Exception as exc:  # broker or database away: keep trying, the rows wait
                 log.warning("outbox relay of %s: %s; retrying in %.1fs", self.service, exc, delay)
                 eventlet.sleep(delay)

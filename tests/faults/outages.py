@@ -12,9 +12,15 @@ def broker_down():
     subprocess.run(["rabbitmqctl", "stop_app"], check=True, capture_output=True, timeout=60)
 
 
-def broker_up():
-    subprocess.run(["rabbitmqctl", "start_app"], check=True, capture_output=True, timeout=120)
-    subprocess.run(["rabbitmqctl", "await_startup"], check=True, capture_output=True, timeout=120)
+def broker_up(tries=10):
+    """Start the broker's app again; right after a stop, start_app sometimes fails once."""
+    for attempt in range(tries):
+        started = subprocess.run(["rabbitmqctl", "start_app"], capture_output=True, timeout=120)
+        if started.returncode == 0 and subprocess.run(["rabbitmqctl", "await_startup"], capture_output=True,
+                                                      timeout=120).returncode == 0:
+            return
+        time.sleep(1 + attempt)
+    raise RuntimeError(f"RabbitMQ did not start again: {started.stderr.decode()[-300:]}")
 
 
 def database_restart():
