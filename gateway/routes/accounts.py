@@ -102,7 +102,7 @@ class PasswordResets(Resource):
             if account is not None:
                 code = auth.new_reset_code(conn, account["id"])
                 record(conn, "gateway", "password_reset_requested",
-                       {"member_id": str(account["id"]), "code": code["code"],
+                       {"member_id": str(account["id"]), "phone": phone, "code": code["code"],
                         "expires_at": code["expires_at"].isoformat(), "urgent": True}, req.context.request_id)
         resp.status = 202
 

@@ -87,6 +87,22 @@ def _deliver(conn, member_id, event, prefs, rendered, channels, event_at, now):
     })
 
 
+def send_code(conn, event, now=None):
+    """A password reset code goes by SMS to the phone the account signs in with, at once, and
+    nowhere else: not the inbox (whoever needs the code cannot sign in), not another channel."""
+    payload = event["payload"]
+    if not isinstance(payload.get("phone"), str) or not isinstance(payload.get("code"), str):
+        raise Invalid("a reset code event needs the phone and the code", errors={"payload": ["phone, code"]})
+    rendered = templates.render(event["event_type"], payload, "zh-CN")
+    return store.add_delivery(conn, {
+        "member_id": check(event)[0], "event_id": event["event_id"], "event_type": event["event_type"],
+        "category": rendered["category"], "urgent": True, "channel": "sms", "address": payload["phone"],
+        "language": "zh-CN", "title": rendered["title"], "body": rendered["body"], "rendered": rendered,
+        "route": [["sms", payload["phone"]]], "state": "pending", "last_error": None,
+        "next_attempt_at": now or datetime.now(timezone.utc), "event_at": event.get("occurred_at") or now,
+    })
+
+
 def failover(conn, row):
     """After a final failure on one channel, the same message on the member's next channel."""
     route = [tuple(c) for c in row["route"]]

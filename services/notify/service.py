@@ -8,6 +8,7 @@ from services.common.metrics import Metrics
 from services.common.params import load, object_id, page
 from services.enrolment.schemas import EnrolmentEventSchema
 from services.notify import domain, fanout, schemas, store, templates
+from services.common.handlers import reliable_handler
 from services.notify.batching import reliable_batch_handler
 from services.notify.dispatch import Dispatcher
 
@@ -66,6 +67,10 @@ class NotifyService:
     @reliable_batch_handler("welfare", WELFARE_EVENTS, check=fanout.check)
     def on_welfare(self, conn, events):
         fanout.tell_many(conn, events)
+
+    @reliable_handler("gateway", "password_reset_requested")
+    def on_password_reset(self, conn, event):
+        fanout.send_code(conn, event)
 
     # a member's own
 

@@ -146,6 +146,14 @@ CATALOGUE = {
         zh=("开班申请结果", f"您的开班申请{{% if title or topic %}}《{t('title or topic')}》{{% endif %}}结果：{t('decision or status')}。"
             f"{{% if note or reason %}}{t('note or reason')}{{% endif %}}"),
         sms=("SMS_PALACE_CLASS_REQUEST", {"result": "decision or status"})),
+    # accounts (the gateway)
+    "gateway.password_reset_requested": dict(
+        category="account", urgency="always",
+        en=("Your password reset code", f"Your Workers' Cultural Palace reset code is {t('code')}. "
+            f"It works once, until {t('expires_at | when')}. Nobody from the union will ask you for it."),
+        zh=("密码重置验证码", f"您的工人文化宫密码重置验证码为 {t('code')}，{t('expires_at | when')} 前有效，仅可使用一次。"
+            "工会工作人员不会向您索要验证码。"),
+        sms=("SMS_PALACE_RESET_CODE", {"code": "code"})),
     # venues
     "venues.booking_pending": dict(
         category="rooms", urgency="never",

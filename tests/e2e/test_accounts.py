@@ -53,6 +53,16 @@ def test_a_member_resets_a_forgotten_password_with_the_code_sent_to_their_phone(
     sent = [e for e in events if e["member_id"] == member.id]
     assert len(sent) == 1 and len(events) == 1, "a code goes to the account's member, none for unknown phones"
 
+    def texted():  # notify sends it by SMS to the account's phone, and to nowhere else
+        with palace.db("notify") as conn:
+            return conn.execute("SELECT channel, address, body, urgent FROM deliveries WHERE member_id = %s",
+                                (member.id,)).fetchall()
+
+    [sms] = eventually(texted)
+    assert (sms["channel"], sms["address"], sms["urgent"]) == ("sms", phone, True) and sent[0]["code"] in sms["body"]
+    with palace.db("notify") as conn:
+        assert not conn.execute("SELECT 1 FROM inbox WHERE member_id = %s", (member.id,)).fetchall()
+
     confirm = f"{palace.url}/v1/auth/password-resets/confirm"
     wrong = requests.post(confirm, json={"phone": phone, "code": "000000" if sent[0]["code"] != "000000"
                                          else "111111", "new_password": "brand-new-pass"}, timeout=15)
