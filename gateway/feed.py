@@ -1,12 +1,11 @@
 """The gateway's own nameko service: it keeps the catalog read model fed from the enrolment
 events, and relays the gateway's outbox (e.g. password reset codes for notify to send)."""
-from nameko.rpc import rpc
-
 from gateway import catalog
 from services.common.db import Database
-from services.common.metrics import Metrics
 from services.common.handlers import reliable_handler
+from services.common.metrics import Metrics
 from services.common.outbox import Outbox
+from services.common.rpc import rpc
 
 
 class GatewayFeed:

@@ -3,17 +3,18 @@ import logging
 from datetime import datetime, timezone
 
 from nameko.exceptions import MethodNotFound, RpcTimeout, UnknownService
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
 from services.common import config
 from services.common.context import CallerProvider
 from services.common.db import Database
-from services.common.metrics import Metrics
 from services.common.errors import EXPECTED, Conflict, Forbidden, Invalid, NotFound
 from services.common.handlers import reliable_handler
+from services.common.metrics import Metrics
 from services.common.outbox import Outbox
 from services.common.params import load, object_id, page
+from services.common.rpc import rpc
 from services.enrolment import domain, schemas, store
 
 log = logging.getLogger(__name__)

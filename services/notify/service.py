@@ -1,14 +1,13 @@
 """The notify service's nameko entrypoints."""
-from nameko.rpc import rpc
-
 from services.common.context import CallerProvider
 from services.common.db import Database
 from services.common.errors import EXPECTED, Conflict, Forbidden, Invalid, NotFound
+from services.common.handlers import reliable_handler
 from services.common.metrics import Metrics
 from services.common.params import load, object_id, page
+from services.common.rpc import rpc
 from services.enrolment.schemas import EnrolmentEventSchema
 from services.notify import domain, fanout, schemas, store, templates
-from services.common.handlers import reliable_handler
 from services.notify.batching import reliable_batch_handler
 from services.notify.dispatch import Dispatcher
 

@@ -3,16 +3,17 @@ series, approvals, check-in and release, closures, availability, feeds and figur
 import os
 from datetime import datetime, timedelta, timezone
 
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from services.common.context import CallerProvider
 from services.common.db import Database
-from services.common.fields import EARLIEST as fields_min, LATEST as fields_max
 from services.common.errors import EXPECTED, Conflict, Forbidden, Invalid, NotFound
+from services.common.fields import EARLIEST as fields_min
+from services.common.fields import LATEST as fields_max
 from services.common.metrics import Metrics
 from services.common.outbox import Outbox
 from services.common.params import load, object_id, page
+from services.common.rpc import rpc
 from services.venues import domain, ical, schemas, store
 from services.venues.holidays import ShippedCalendar
 
