@@ -1,4 +1,5 @@
 """Accounts over HTTP: passwords, resets, closing an account, units, and the rate limits."""
+import jwt
 import pytest
 import requests
 
@@ -169,3 +170,21 @@ def test_failed_sign_ins_are_limited_per_phone_then_per_address(palace):
         _token(palace.url, f"1370000{n:04d}", "wrong-password")
     assert _token(palace.url, _phone(palace, other), PASSWORD).status_code == 429
     assert Client(palace.url).get("/healthz").status_code == 200
+
+
+def test_expired_tampered_and_foreign_tokens_are_refused(palace):
+    member = new_member(palace.url)
+    with palace.db("gateway") as conn:
+        secret = conn.execute("SELECT value FROM settings WHERE name = 'token_secret'").fetchone()["value"]
+    good = member.http.headers["Authorization"].split()[1]
+    claims = jwt.decode(good, secret, algorithms=["HS256"])
+    expired = jwt.encode({**claims, "exp": claims["iat"] - 60}, secret, algorithm="HS256")
+    foreign = jwt.encode(claims, "another palace's key, long enough for HS256", algorithm="HS256")
+    head, body, signature = good.split(".")
+    tampered = ".".join((head, jwt.utils.base64url_encode(
+        jwt.utils.base64url_decode(body).replace(b'"member"', b'"admin"')).decode(), signature))
+    for token in (expired, foreign, tampered):
+        answer = Client(palace.url, token).get("/v1/me/enrolments")
+        assert answer.status_code == 401 and answer.json()["type"] == "/problems/bad-token", answer.text
+    assert Client(palace.url, tampered).get("/v1/accounts").status_code == 401, "no admin by editing the token"
+    assert Client(palace.url, good).get("/v1/me/enrolments").status_code == 200
