@@ -5,6 +5,13 @@ from marshmallow import ValidationError
 from gateway.problems import Problem, invalid
 
 
+class Resource:
+    """A route's resource: what it needs of the gateway (its database, catalog, key)."""
+
+    def __init__(self, gateway):
+        self.gateway = gateway
+
+
 def read_body(req):
     """The JSON object in the request body, or a 400/415/422 that says what is wrong with it."""
     try:

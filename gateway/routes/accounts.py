@@ -3,7 +3,7 @@ from gateway import auth, limits, units
 from gateway.idempotency import run_once
 from gateway.openapi import operation
 from gateway.problems import Problem
-from gateway.routes import PAGING, load, paging, read_body
+from gateway.routes import PAGING, Resource, load, paging, read_body
 from gateway.schemas import (AccountSchema, PasswordChangeSchema, RegisterSchema, ResetCodeSchema,
                              ResetConfirmSchema, ResetRequestSchema, StaffAccountSchema, TokenRequestSchema,
                              TokenSchema, UnitCreateSchema, UnitMemberAddSchema, UnitSchema)
@@ -14,11 +14,6 @@ TAG = "accounts"
 _register, _staff, _token_in = RegisterSchema(), StaffAccountSchema(), TokenRequestSchema()
 _account, _accounts = AccountSchema(), AccountSchema(many=True)
 _unit, _units = UnitSchema(), UnitSchema(many=True)
-
-
-class Resource:
-    def __init__(self, gateway):
-        self.gateway = gateway
 
 
 class Register(Resource):

@@ -8,7 +8,7 @@ from gateway import auth, catalog, limits
 from gateway.idempotency import run_once
 from gateway.openapi import operation
 from gateway.problems import invalid
-from gateway.routes import PAGING, paging, read_body
+from gateway.routes import PAGING, Resource, paging, read_body
 from gateway.rpc import call
 from services.common.fields import storable
 from services.common.params import object_id
@@ -84,15 +84,13 @@ def _html_operation(summary, **kw):
     return op
 
 
-class Terms:
+class Terms(Resource):
     doc = {
         "post": documented("Create a term", tag=TAG, body=TermCreateSchema, response=TermSchema, status=201,
                           roles=STAFF, idempotent=True, errors=(400, 409, 422)),
         "get": documented("List terms", tag=TAG, response=TermSchema, many=True, auth=False, query=PAGING),
     }
 
-    def __init__(self, gateway):
-        self.gateway = gateway
 
     @auth.require(*STAFF)
     def on_post(self, req, resp):
@@ -104,7 +102,7 @@ class Terms:
         resp.media = call("enrolment", "list_terms", **paging(req), context=auth.caller(req))
 
 
-class Courses:
+class Courses(Resource):
     doc = {
         "post": documented("Create a course (published at once unless publish is false; a room is reserved"
                           " for every session)", tag=TAG, body=CourseCreateSchema, response=CourseSchema,
@@ -113,8 +111,6 @@ class Courses:
                          query=PAGING + COURSE_FILTERS, errors=(400, 422)),
     }
 
-    def __init__(self, gateway):
-        self.gateway = gateway
 
     @auth.require(*STAFF)
     def on_post(self, req, resp):
@@ -133,7 +129,7 @@ class Courses:
         resp.media = call("enrolment", "list_courses", **page, filters=filters, context=auth.caller(req))
 
 
-class Course:
+class Course(Resource):
     doc = {
         "get": documented("A course, with seats left, waitlist length and sessions", tag=TAG, response=CourseSchema,
                          auth=False, errors=(404,)),
@@ -141,8 +137,6 @@ class Course:
                            response=CourseSchema, roles=STAFF, errors=(400, 404, 409, 422)),
     }
 
-    def __init__(self, gateway):
-        self.gateway = gateway
 
     def on_get(self, req, resp, course_id):
         course_id = object_id(course_id, "course")
@@ -158,31 +152,27 @@ class Course:
         resp.media = call("enrolment", "update_course", course_id, read_body(req), context=auth.caller(req))
 
 
-class CoursePublish:
+class CoursePublish(Resource):
     doc = {"post": documented("Publish a draft course, reserving its room for every session (409 on a clash)",
                              tag=TAG, response=CourseSchema, roles=STAFF, errors=(404, 409, 422))}
 
-    def __init__(self, gateway):
-        self.gateway = gateway
 
     @auth.require(*STAFF)
     def on_post(self, req, resp, course_id):
         resp.media = call("enrolment", "publish_course", course_id, context=auth.caller(req))
 
 
-class CourseCancel:
+class CourseCancel(Resource):
     doc = {"post": documented("Cancel a course: entries cancelled, room released, members told", tag=TAG,
                              body=CancelSchema, response=CourseSchema, roles=STAFF, errors=(400, 404, 409, 422))}
 
-    def __init__(self, gateway):
-        self.gateway = gateway
 
     @auth.require(*STAFF)
     def on_post(self, req, resp, course_id):
         resp.media = call("enrolment", "cancel_course", course_id, optional_body(req), context=auth.caller(req))
 
 
-class CourseEnrolments:
+class CourseEnrolments(Resource):
     doc = {
         "post": documented("Enrol in a course: a seat, a place on the waitlist, or interest in a lottery", tag=TAG,
                           body=EnrolRequestSchema, response=EnrolmentSchema, status=201, roles=("member",),
@@ -191,8 +181,6 @@ class CourseEnrolments:
                          roles=STAFF, query=PAGING + (("status", "string"),), errors=(400, 404, 422)),
     }
 
-    def __init__(self, gateway):
-        self.gateway = gateway
 
     @auth.require("member")
     def on_post(self, req, resp, course_id):
@@ -211,7 +199,7 @@ class CourseEnrolments:
                           **paging(req), context=auth.caller(req))
 
 
-class CourseLottery:
+class CourseLottery(Resource):
     doc = {
         "get": documented("The draw's audit: seed, inputs, result, and whether re-running reproduces it", tag=TAG,
                          response=LotterySchema, auth=False, errors=(404,)),
@@ -219,8 +207,6 @@ class CourseLottery:
                           errors=(404, 409)),
     }
 
-    def __init__(self, gateway):
-        self.gateway = gateway
 
     def on_get(self, req, resp, course_id):
         resp.media = call("enrolment", "get_lottery", course_id, context=auth.caller(req))
@@ -230,7 +216,7 @@ class CourseLottery:
         resp.media = call("enrolment", "draw_lottery", course_id, context=auth.caller(req))
 
 
-class Enrolment:
+class Enrolment(Resource):
     doc = {
         "get": documented("One enrolment (its member or staff), with the waitlist position", tag=TAG,
                          response=EnrolmentSchema, errors=(404,)),
@@ -238,8 +224,6 @@ class Enrolment:
                             response=EnrolmentSchema, query=(("reason", "string"),), errors=(404, 409, 422)),
     }
 
-    def __init__(self, gateway):
-        self.gateway = gateway
 
     @auth.require()
     def on_get(self, req, resp, enrolment_id):
@@ -251,24 +235,20 @@ class Enrolment:
                           context=auth.caller(req))
 
 
-class EnrolmentAccept:
+class EnrolmentAccept(Resource):
     doc = {"post": documented("Take up a seat offered from the waitlist", tag=TAG, response=EnrolmentSchema,
                              roles=("member",), errors=(404, 409))}
 
-    def __init__(self, gateway):
-        self.gateway = gateway
 
     @auth.require("member")
     def on_post(self, req, resp, enrolment_id):
         resp.media = call("enrolment", "accept_offer", enrolment_id, context=auth.caller(req))
 
 
-class EnrolmentCertificate:
+class EnrolmentCertificate(Resource):
     doc = {"get": _html_operation("The completion certificate (HTML, with its verification code)", tag=TAG,
                                   errors=(404, 409))}
 
-    def __init__(self, gateway):
-        self.gateway = gateway
 
     @auth.require()
     def on_get(self, req, resp, enrolment_id):
@@ -285,79 +265,67 @@ class EnrolmentCertificate:
             "</main></body></html>")
 
 
-class Certificate:
+class Certificate(Resource):
     doc = {"get": documented("Check a certificate's verification code (anyone)", tag=TAG,
                             response=CertificateCheckSchema, auth=False, errors=(404,))}
 
-    def __init__(self, gateway):
-        self.gateway = gateway
 
     def on_get(self, req, resp, code):
         resp.media = call("enrolment", "verify_certificate", code, context=auth.caller(req))
 
 
-class MyEnrolments:
+class MyEnrolments(Resource):
     doc = {"get": documented("My enrolments, with waitlist positions", tag=TAG, response=EnrolmentSchema, many=True,
                             query=PAGING, errors=(400,))}
 
-    def __init__(self, gateway):
-        self.gateway = gateway
 
     @auth.require()
     def on_get(self, req, resp):
         resp.media = call("enrolment", "my_enrolments", **paging(req), context=auth.caller(req))
 
 
-class SessionAttendance:
+class SessionAttendance(Resource):
     doc = {"post": documented("Mark attendance: a teacher's register (marks) or a member's check-in (code)",
                              tag=TAG, body=AttendanceRequestSchema, response=AttendanceResultSchema,
                              errors=(400, 404, 409, 422))}
 
-    def __init__(self, gateway):
-        self.gateway = gateway
 
     @auth.require()
     def on_post(self, req, resp, session_id):
         resp.media = call("enrolment", "record_attendance", session_id, read_body(req), context=auth.caller(req))
 
 
-class SessionCode:
+class SessionCode(Resource):
     doc = {"get": documented("A session with its check-in code (staff, shown at the door)", tag=TAG,
                             response=SessionCodeSchema, roles=STAFF, errors=(404,))}
 
-    def __init__(self, gateway):
-        self.gateway = gateway
 
     @auth.require(*STAFF)
     def on_get(self, req, resp, session_id):
         resp.media = call("enrolment", "session_code", session_id, context=auth.caller(req))
 
 
-class MemberStrikes:
+class MemberStrikes(Resource):
     doc = {"get": documented("A member's no-show strikes and any block (the member or staff)", tag=TAG,
                             response=StrikesSchema, errors=(404,))}
 
-    def __init__(self, gateway):
-        self.gateway = gateway
 
     @auth.require()
     def on_get(self, req, resp, member_id):
         resp.media = call("enrolment", "member_strikes", member_id, context=auth.caller(req))
 
 
-class MemberStrikesClear:
+class MemberStrikesClear(Resource):
     doc = {"post": documented("Clear a member's strikes, with a reason (staff)", tag=TAG, body=ClearStrikesSchema,
                              response=StrikesSchema, roles=STAFF, errors=(400, 404, 422))}
 
-    def __init__(self, gateway):
-        self.gateway = gateway
 
     @auth.require(*STAFF)
     def on_post(self, req, resp, member_id):
         resp.media = call("enrolment", "clear_strikes", member_id, read_body(req), context=auth.caller(req))
 
 
-class ClassRequests:
+class ClassRequests(Resource):
     doc = {
         "post": documented("Request a class at the unit's own site (unit_admin)", tag=TAG,
                           body=ClassRequestCreateSchema, response=ClassRequestSchema, status=201,
@@ -366,8 +334,6 @@ class ClassRequests:
                          response=ClassRequestSchema, many=True, roles=("unit_admin", "admin"), query=PAGING),
     }
 
-    def __init__(self, gateway):
-        self.gateway = gateway
 
     @auth.require("unit_admin")
     def on_post(self, req, resp):
@@ -380,13 +346,11 @@ class ClassRequests:
         resp.media = call("enrolment", "list_class_requests", **paging(req), context=auth.caller(req))
 
 
-class ClassRequestDecision:
+class ClassRequestDecision(Resource):
     doc = {"post": documented("Approve (creates the course) or decline with a reason (admin)", tag=TAG,
                              body=ClassRequestDecisionSchema, response=ClassRequestSchema, roles=("admin",),
                              errors=(400, 404, 409, 422))}
 
-    def __init__(self, gateway):
-        self.gateway = gateway
 
     @auth.require("admin")
     def on_post(self, req, resp, request_id):

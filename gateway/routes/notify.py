@@ -3,7 +3,7 @@ Answered by the notify service over RPC."""
 from gateway import auth
 from gateway.idempotency import run_once
 from gateway.openapi import operation
-from gateway.routes import PAGING, paging, read_body
+from gateway.routes import PAGING, Resource, paging, read_body
 from gateway.rpc import call
 from services.notify.schemas import (ContactsSchema, DeliverySchema, InboxEntrySchema, PreferencesSchema,
                                      PreviewSchema, RenderedSchema)
@@ -11,13 +11,11 @@ from services.notify.schemas import (ContactsSchema, DeliverySchema, InboxEntryS
 TAG = "notifications"
 
 
-class MyNotifications:
+class MyNotifications(Resource):
     doc = {"get": operation("My notifications, newest first; `unread=true` or `read=true` filters them",
                             tag=TAG, response=InboxEntrySchema, many=True,
                             query=(*PAGING, ("unread", "boolean"), ("read", "boolean")), errors=(400,))}
 
-    def __init__(self, gateway):
-        self.gateway = gateway
 
     @auth.require()
     def on_get(self, req, resp):
@@ -27,18 +25,16 @@ class MyNotifications:
                           context=auth.caller(req))
 
 
-class ReadNotification:
+class ReadNotification(Resource):
     doc = {"post": operation("Mark a notification read", tag=TAG, response=InboxEntrySchema, errors=(404,))}
 
-    def __init__(self, gateway):
-        self.gateway = gateway
 
     @auth.require()
     def on_post(self, req, resp, notification_id):
         resp.media = call("notify", "mark_read", notification_id, context=auth.caller(req))
 
 
-class MyPreferences:
+class MyPreferences(Resource):
     doc = {
         "get": operation("My notification preferences (the defaults until I change them)", tag=TAG,
                          response=PreferencesSchema, errors=()),
@@ -47,8 +43,6 @@ class MyPreferences:
                          tag=TAG, body=PreferencesSchema, response=PreferencesSchema, errors=(400, 415, 422)),
     }
 
-    def __init__(self, gateway):
-        self.gateway = gateway
 
     @auth.require()
     def on_get(self, req, resp):
@@ -59,15 +53,13 @@ class MyPreferences:
         resp.media = call("notify", "put_preferences", read_body(req), context=auth.caller(req))
 
 
-class MyContacts:
+class MyContacts(Resource):
     doc = {
         "get": operation("Where I can be reached", tag=TAG, response=ContactsSchema, errors=()),
         "put": operation("Set where I can be reached: phone, email, WeChat openid (one left out is cleared)",
                          tag=TAG, body=ContactsSchema, response=ContactsSchema, errors=(400, 415, 422)),
     }
 
-    def __init__(self, gateway):
-        self.gateway = gateway
 
     @auth.require()
     def on_get(self, req, resp):
@@ -78,24 +70,20 @@ class MyContacts:
         resp.media = call("notify", "put_contacts", read_body(req), context=auth.caller(req))
 
 
-class FailedDeliveries:
+class FailedDeliveries(Resource):
     doc = {"get": operation("Deliveries that failed for good, newest first", tag=TAG, response=DeliverySchema,
                             many=True, roles=("admin",), query=PAGING, errors=(400,))}
 
-    def __init__(self, gateway):
-        self.gateway = gateway
 
     @auth.require("admin")
     def on_get(self, req, resp):
         resp.media = call("notify", "failed_deliveries", **paging(req), context=auth.caller(req))
 
 
-class ReplayDelivery:
+class ReplayDelivery(Resource):
     doc = {"post": operation("Send a failed delivery again, from its first attempt", tag=TAG,
                              response=DeliverySchema, roles=("admin",), idempotent=True, errors=(404, 409, 422))}
 
-    def __init__(self, gateway):
-        self.gateway = gateway
 
     @auth.require("admin")
     def on_post(self, req, resp, delivery_id):
@@ -103,13 +91,11 @@ class ReplayDelivery:
             200, call("notify", "replay_delivery", delivery_id, context=auth.caller(req, key))))
 
 
-class Preview:
+class Preview(Resource):
     doc = {"post": operation("Preview the message of an event type in a language, for every channel", tag=TAG,
                              body=PreviewSchema, response=RenderedSchema, roles=("admin",),
                              errors=(400, 415, 422))}
 
-    def __init__(self, gateway):
-        self.gateway = gateway
 
     @auth.require("admin")
     def on_post(self, req, resp):

@@ -5,6 +5,7 @@ from marshmallow import Schema, fields
 
 from gateway import auth
 from gateway.openapi import operation
+from gateway.routes import Resource
 from gateway.rpc import call, ping_all
 from services.common import config
 
@@ -19,12 +20,10 @@ class Health:
         resp.media = {"status": "ok"}
 
 
-class Ready:
+class Ready(Resource):
     """Ready to serve: the broker answers, the gateway's database answers, and every service
     answers a ping RPC (which checks that service's own database)."""
 
-    def __init__(self, gateway):
-        self.gateway = gateway
 
     def on_get(self, req, resp):
         checks = {"broker": self._broker(), "database": self._database(), **ping_all(config.NAMEKO_SERVICES)}
@@ -55,13 +54,11 @@ class StatsSchema(Schema):
     notify = fields.Dict(metadata={"description": "messages sent, failed and retried per channel"})
 
 
-class Stats:
+class Stats(Resource):
     """The figures of a palace's yearly report, asked of every service."""
     doc = {"get": operation("Figures for the yearly report, from every service", tag="operations",
                             response=StatsSchema, roles=STAFF, errors=())}
 
-    def __init__(self, gateway):
-        self.gateway = gateway
 
     @auth.require(*STAFF)
     def on_get(self, req, resp):

@@ -8,7 +8,7 @@ from gateway import auth
 from gateway.idempotency import run_once
 from gateway.openapi import operation
 from gateway.problems import Problem
-from gateway.routes import PAGING, paging, read_body
+from gateway.routes import PAGING, Resource, paging, read_body
 from gateway.rpc import call
 from services.venues.schemas import (ActionResultSchema, ActionSchema, BookingCreateSchema, BookingEditSchema,
                                      BookingResultSchema, BookingSchema, CalendarDaySchema, ClosureCreateSchema,
@@ -41,7 +41,7 @@ def _optional_body(req):
     return media
 
 
-class Sites:
+class Sites(Resource):
     doc = {
         "post": operation("Create a site: the palace or a Workers' Home", tag=TAG, body=SiteCreateSchema,
                           response=SiteSchema, status=201, roles=MANAGERS, idempotent=True),
@@ -49,8 +49,6 @@ class Sites:
                          query=(*PAGING, ("district", "string"), ("kind", "string")), errors=(400, 422)),
     }
 
-    def __init__(self, gateway):
-        self.gateway = gateway
 
     @auth.require(*MANAGERS)
     def on_post(self, req, resp):
@@ -63,7 +61,7 @@ class Sites:
                           kind=req.get_param("kind"), context=auth.caller(req))
 
 
-class Rooms:
+class Rooms(Resource):
     doc = {
         "post": operation("Create a room (a part of a divisible room names its parent_id)", tag=TAG,
                           body=RoomCreateSchema, response=RoomSchema, status=201, roles=MANAGERS, idempotent=True,
@@ -73,8 +71,6 @@ class Rooms:
                                 ("min_capacity", "integer")), errors=(400, 404, 422)),
     }
 
-    def __init__(self, gateway):
-        self.gateway = gateway
 
     @auth.require(*MANAGERS)
     def on_post(self, req, resp):
@@ -89,25 +85,21 @@ class Rooms:
                           context=auth.caller(req))
 
 
-class Room:
+class Room(Resource):
     doc = {"get": operation("One room", tag=TAG, response=RoomSchema, auth=False, errors=(404,))}
 
-    def __init__(self, gateway):
-        self.gateway = gateway
 
     def on_get(self, req, resp, room_id):
         resp.media = call("venues", "get_room", room_id, context=auth.caller(req))
 
 
-class Availability:
+class Availability(Resource):
     doc = {"get": operation(
         "Free rooms: capacity, features, a time (this many weeks running), at a site, in a district or anywhere",
         tag=TAG, response=RoomSchema, many=True, auth=False, errors=(400, 422),
         query=(("starts_at", "string"), ("ends_at", "string"), ("capacity", "integer"), ("features", "string"),
                ("district", "string"), ("site_id", "string"), ("weeks", "integer"), *PAGING))}
 
-    def __init__(self, gateway):
-        self.gateway = gateway
 
     def on_get(self, req, resp):
         query = {name: _param(req, name) for name in ("starts_at", "ends_at", "capacity", "district", "site_id",
@@ -118,13 +110,11 @@ class Availability:
         resp.media = call("venues", "availability", query, context=auth.caller(req))
 
 
-class Utilisation:
+class Utilisation(Resource):
     doc = {"get": operation("Utilisation per room (and site): hours booked, bookings, no-shows", tag=TAG,
                             response=UtilisationSchema, many=True, roles=MANAGERS, errors=(400, 404, 422),
                             query=(("site_id", "string"), ("days", "integer")))}
 
-    def __init__(self, gateway):
-        self.gateway = gateway
 
     @auth.require(*MANAGERS)
     def on_get(self, req, resp):
@@ -133,25 +123,21 @@ class Utilisation:
                           context=auth.caller(req))
 
 
-class RoomCalendar:
+class RoomCalendar(Resource):
     doc = {"get": operation("A room's bookings as an iCalendar feed (subscribe from a calendar app)", tag=TAG,
                             auth=False, errors=(404,))}
     doc["get"]["responses"]["200"]["content"] = {"text/calendar": {"schema": {"type": "string"}}}
 
-    def __init__(self, gateway):
-        self.gateway = gateway
 
     def on_get(self, req, resp, room_id):
         resp.content_type = "text/calendar; charset=utf-8"
         resp.text = call("venues", "room_calendar", room_id, context=auth.caller(req))
 
 
-class MyCalendar:
+class MyCalendar(Resource):
     doc = {"get": operation("My bookings as an iCalendar feed", tag=TAG, errors=())}
     doc["get"]["responses"]["200"]["content"] = {"text/calendar": {"schema": {"type": "string"}}}
 
-    def __init__(self, gateway):
-        self.gateway = gateway
 
     @auth.require()
     def on_get(self, req, resp):
@@ -159,7 +145,7 @@ class MyCalendar:
         resp.text = call("venues", "my_calendar", context=auth.caller(req))
 
 
-class Bookings:
+class Bookings(Resource):
     doc = {
         "post": operation("Book a room once or as a series (all of it, or with skip_conflicts the free "
                           "occurrences and a report of the rest)", tag=TAG, body=BookingCreateSchema,
@@ -170,8 +156,6 @@ class Bookings:
                                 ("series_id", "string"), ("from", "string"), ("before", "string"))),
     }
 
-    def __init__(self, gateway):
-        self.gateway = gateway
 
     @auth.require()
     def on_post(self, req, resp):
@@ -187,7 +171,7 @@ class Bookings:
                           starts_before=_param(req, "before"), context=auth.caller(req))
 
 
-class Booking:
+class Booking(Resource):
     doc = {
         "get": operation("One booking (its member or staff)", tag=TAG, response=BookingSchema, errors=(404,)),
         "patch": operation("Move or retitle one occurrence, this and the following ones, or the whole series",
@@ -195,8 +179,6 @@ class Booking:
                            errors=(400, 404, 409, 422)),
     }
 
-    def __init__(self, gateway):
-        self.gateway = gateway
 
     @auth.require()
     def on_get(self, req, resp, booking_id):
@@ -232,13 +214,11 @@ class BookingAction:
             200, call("venues", "act", booking_id, self.action, body, context=auth.caller(req, key))))
 
 
-class Closures:
+class Closures(Resource):
     doc = {"post": operation("Close a room or a whole site for a period (its bookings are cancelled)", tag=TAG,
                              body=ClosureCreateSchema, response=ClosureSchema, status=201, roles=MANAGERS,
                              idempotent=True, errors=(400, 404, 422))}
 
-    def __init__(self, gateway):
-        self.gateway = gateway
 
     @auth.require(*MANAGERS)
     def on_post(self, req, resp):
@@ -247,12 +227,10 @@ class Closures:
             201, call("venues", "close", body, context=auth.caller(req, key))))
 
 
-class Calendar:
+class Calendar(Resource):
     doc = {"get": operation("Public holidays and make-up working days (调休) of a year", tag=TAG,
                             response=CalendarDaySchema, many=True, auth=False, errors=(404,))}
 
-    def __init__(self, gateway):
-        self.gateway = gateway
 
     def on_get(self, req, resp, year):
         if not re.fullmatch(r"\d{4}", year):
@@ -260,12 +238,10 @@ class Calendar:
         resp.media = call("venues", "list_calendar", int(year), context=auth.caller(req))
 
 
-class CalendarDays:
+class CalendarDays(Resource):
     doc = {"post": operation("Set a holiday or a make-up working day", tag=TAG, body=CalendarDaySchema,
                              response=CalendarDaySchema, roles=MANAGERS, errors=(400, 422))}
 
-    def __init__(self, gateway):
-        self.gateway = gateway
 
     @auth.require(*MANAGERS)
     def on_post(self, req, resp):

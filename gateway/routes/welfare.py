@@ -5,7 +5,7 @@ from gateway import auth
 from gateway.idempotency import run_once
 from gateway.openapi import operation
 from gateway.problems import Problem, invalid
-from gateway.routes import PAGING, paging, read_body
+from gateway.routes import PAGING, Resource, paging, read_body
 from gateway.rpc import call
 from services.welfare.schemas import (
     AppointmentCreateSchema, AppointmentSchema, ApplicationCreateSchema, ApplicationSchema, AssignmentSchema,
@@ -23,11 +23,6 @@ def _post(gateway, req, resp, status, method, *args, body=None):
     body = read_body(req) if body is None else body
     run_once(gateway.db, req, resp, body, lambda key: (
         status, call("welfare", method, *args, body, context=auth.caller(req, key))))
-
-
-class Resource:
-    def __init__(self, gateway):
-        self.gateway = gateway
 
 
 class Budgets(Resource):

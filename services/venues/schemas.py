@@ -10,6 +10,18 @@ FEATURE = Text(validate=validate.Length(min=1, max=50))
 Name = lambda **kw: Text(validate=validate.Length(min=1, max=200), **kw)  # noqa: E731
 
 
+class SpanChecked(Schema):
+    """A request with starts_at and ends_at: the end comes after the start, within the limits."""
+
+    @validates_schema
+    def span(self, data, **kwargs):
+        if "starts_at" in data and "ends_at" in data:
+            try:
+                domain.check_span(data["starts_at"], data["ends_at"])
+            except domain.RuleError as exc:
+                raise ValidationError(exc.errors["ends_at"], "ends_at") from None
+
+
 class SiteCreateSchema(Schema):
     name = Name(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(SITE_KINDS),
@@ -115,7 +127,7 @@ class RecurrenceSchema(Schema):
             raise ValidationError("give exactly one of 'until' and 'count'", "until")
 
 
-class BookingCreateSchema(Schema):
+class BookingCreateSchema(SpanChecked):
     room_id = fields.UUID(required=True)
     title = Name(required=True)
     starts_at = Moment(required=True)
@@ -125,14 +137,6 @@ class BookingCreateSchema(Schema):
     recurrence = fields.Nested(RecurrenceSchema, allow_none=True)
     skip_conflicts = fields.Boolean(load_default=False, metadata={
         "description": "book the free occurrences of a series and report the others"})
-
-    @validates_schema
-    def span(self, data, **kwargs):
-        if "starts_at" in data and "ends_at" in data:
-            try:
-                domain.check_span(data["starts_at"], data["ends_at"])
-            except domain.RuleError as exc:
-                raise ValidationError(exc.errors["ends_at"], "ends_at") from None
 
 
 class BookingSchema(Schema):
@@ -196,7 +200,7 @@ class BookingEditSchema(Schema):
                 raise ValidationError(exc.errors["ends_at"], "ends_at") from None
 
 
-class AvailabilityQuerySchema(Schema):
+class AvailabilityQuerySchema(SpanChecked):
     starts_at = Moment(required=True)
     ends_at = Moment(required=True)
     capacity = fields.Integer(validate=validate.Range(min=1, max=100_000), load_default=1)
@@ -207,14 +211,6 @@ class AvailabilityQuerySchema(Schema):
                            metadata={"description": "free at this time this many weeks running"})
     limit = fields.Integer(validate=validate.Range(min=1, max=200), load_default=50)
     offset = fields.Integer(validate=validate.Range(min=0, max=1_000_000), load_default=0)
-
-    @validates_schema
-    def span(self, data, **kwargs):
-        if "starts_at" in data and "ends_at" in data:
-            try:
-                domain.check_span(data["starts_at"], data["ends_at"])
-            except domain.RuleError as exc:
-                raise ValidationError(exc.errors["ends_at"], "ends_at") from None
 
 
 class ClosureCreateSchema(Schema):
