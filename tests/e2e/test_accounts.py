@@ -155,23 +155,6 @@ def test_enrolment_requests_are_limited_per_member(palace, admin):
     assert other.post(f"/v1/courses/{course['id']}/enrolments").status_code == 201, "others are not held back"
 
 
-def test_failed_sign_ins_are_limited_per_phone_then_per_address(palace):
-    member, other = new_member(palace.url), new_member(palace.url)
-    phone = _phone(palace, member)
-    for _ in range(5):
-        assert _token(palace.url, phone, "wrong-password").status_code == 401
-    blocked = _token(palace.url, phone, PASSWORD)
-    assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) > 0
-    assert blocked.json()["type"] == "/problems/rate-limited"
-
-    # 30 failures from one address, spread over phones, close that address too (kept last: it
-    # blocks this test module's own address)
-    for n in range(25):
-        _token(palace.url, f"1370000{n:04d}", "wrong-password")
-    assert _token(palace.url, _phone(palace, other), PASSWORD).status_code == 429
-    assert Client(palace.url).get("/healthz").status_code == 200
-
-
 def test_expired_tampered_and_foreign_tokens_are_refused(palace):
     member = new_member(palace.url)
     with palace.db("gateway") as conn:
@@ -188,3 +171,21 @@ def test_expired_tampered_and_foreign_tokens_are_refused(palace):
         assert answer.status_code == 401 and answer.json()["type"] == "/problems/bad-token", answer.text
     assert Client(palace.url, tampered).get("/v1/accounts").status_code == 401, "no admin by editing the token"
     assert Client(palace.url, good).get("/v1/me/enrolments").status_code == 200
+
+
+def test_failed_sign_ins_are_limited_per_phone_then_per_address(palace):
+    member, other = new_member(palace.url), new_member(palace.url)
+    phone = _phone(palace, member)
+    for _ in range(5):
+        assert _token(palace.url, phone, "wrong-password").status_code == 401
+    blocked = _token(palace.url, phone, PASSWORD)
+    assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) > 0
+    assert blocked.json()["type"] == "/problems/rate-limited"
+
+    # 30 failures from one address, spread over phones, close that address too (kept last: it
+    # blocks this test module's own address)
+    for n in range(25):
+        _token(palace.url, f"1370000{n:04d}", "wrong-password")
+    assert _token(palace.url, _phone(palace, other), PASSWORD).status_code == 429
+    assert Client(palace.url).get("/healthz").status_code == 200
+
