@@ -1,5 +1,6 @@
 """SQL of the enrolment database. Every function takes a connection inside the caller's transaction."""
 import secrets
+import uuid
 
 from psycopg import errors as pg
 from psycopg.types.json import Jsonb
@@ -260,6 +261,11 @@ def member_entries(conn, course_id, member_id, idempotency_key):
     return replay, live
 
 
+class RequestDone(Exception):
+    """The member already holds an entry in the course, which may be the one made with this
+    Idempotency-Key by another attempt meanwhile (a retry racing its own first try)."""
+
+
 def standing(conn, member_id, course_id):
     """In one round trip: the member's uncleared strike times per term, and the first session of
     the course that overlaps a class the member holds (or None)."""
@@ -277,29 +283,41 @@ def standing(conn, member_id, course_id):
 
 
 def add_enrolment(conn, course, member_id, status, idempotency_key, seats=1, birth_date=None):
-    """Insert the enrolment decided under the course lock and move the course's counters. Answers
-    the entry (a new waitlisted entry is last in line) and the course's figures after the change."""
+    """Insert the enrolment decided under the course lock, move the course's counters and, for a
+    seat, take the member's time for every session: the statements go together in one round trip
+    (a pipeline), the lock being held meanwhile. Answers the entry (a new waitlisted entry is last
+    in line) and the course's figures after the change."""
     waiting = "(SELECT count(*) FROM enrolments w WHERE w.course_id = c.id AND w.status = 'waitlisted')"
-    figures = conn.execute(
-        f"""UPDATE courses c SET version = version + 1, updated_at = now(),
-                  confirmed_count = confirmed_count + CASE WHEN %(status)s = 'confirmed' THEN %(seats)s ELSE 0 END,
-                  waitlist_seq = waitlist_seq + CASE WHEN %(status)s = 'waitlisted' THEN 1 ELSE 0 END
-            WHERE id = %(id)s
-            RETURNING c.id AS course_id, c.version AS course_version, c.capacity - c.confirmed_count AS seats_left,
-                      {waiting} + CASE WHEN %(status)s = 'waitlisted' THEN 1 ELSE 0 END AS waitlist_length,
-                      CASE WHEN %(status)s = 'waitlisted' THEN c.waitlist_seq END AS seq""",
-        {"status": status, "seats": seats, "id": course["id"]}).fetchone()
-    seq = figures.pop("seq")
-    try:  # the caller's transaction rolls back whole on a duplicate, counters included
-        row = conn.execute(
-            """INSERT INTO enrolments (course_id, member_id, status, waitlist_seq, idempotency_key, seats, birth_date)
-               VALUES (%s, %s, %s, %s, %s, %s, %s)
-               RETURNING id, course_id, member_id, status, seats, offer_expires_at, cancel_reason, created_at,
-                         birth_date""",
-            (course["id"], member_id, status, seq, idempotency_key, seats, birth_date),
-        ).fetchone()
+    enrolment_id = uuid.uuid4()
+    try:  # the caller's transaction rolls back whole on a refusal, counters included
+        with conn.pipeline():  # its end waits for every result, and raises the first error
+            counted = conn.execute(
+                f"""UPDATE courses c SET version = version + 1, updated_at = now(),
+                      confirmed_count = confirmed_count + CASE WHEN %(status)s = 'confirmed' THEN %(seats)s ELSE 0 END,
+                      waitlist_seq = waitlist_seq + CASE WHEN %(status)s = 'waitlisted' THEN 1 ELSE 0 END
+                    WHERE id = %(id)s
+                    RETURNING c.id AS course_id, c.version AS course_version, c.capacity - c.confirmed_count AS seats_left,
+                              {waiting} + CASE WHEN %(status)s = 'waitlisted' THEN 1 ELSE 0 END AS waitlist_length""",
+                {"status": status, "seats": seats, "id": course["id"]})
+            added = conn.execute(
+                """INSERT INTO enrolments (id, course_id, member_id, status, waitlist_seq, idempotency_key, seats,
+                                           birth_date)
+                   VALUES (%(e)s, %(c)s, %(m)s, %(status)s,
+                           CASE WHEN %(status)s = 'waitlisted' THEN (SELECT waitlist_seq FROM courses WHERE id = %(c)s) END,
+                           %(key)s, %(seats)s, %(birth)s)
+                   RETURNING id, course_id, member_id, status, seats, offer_expires_at, cancel_reason, created_at,
+                             birth_date""",
+                {"e": enrolment_id, "c": course["id"], "m": member_id, "status": status, "key": idempotency_key,
+                 "seats": seats, "birth": birth_date})
+            if status == domain.CONFIRMED:
+                conn.execute(TAKE_SLOTS, (enrolment_id, member_id, course["id"]))
     except pg.UniqueViolation as exc:
+        if idempotency_key:  # perhaps this request's own entry, made meanwhile: the caller looks
+            raise RequestDone() from exc
         raise Conflict("the member is already enrolled in this course", "already-enrolled") from exc
+    except pg.ExclusionViolation as exc:
+        raise _clash() from exc
+    figures, row = counted.fetchone(), added.fetchone()
     row["position"] = figures["waitlist_length"] if status == domain.WAITLISTED else None
     return row, figures
 
@@ -368,21 +386,27 @@ def waitlist_again(conn, course_id, enrolment_id):
 
 # the member's timetable: their confirmed sessions never overlap (an exclusion constraint)
 
+TAKE_SLOTS = """INSERT INTO member_slots (enrolment_id, member_id, session_id, during)
+                SELECT %s, %s, s.id, tstzrange(s.starts_at, s.ends_at) FROM sessions s
+                WHERE s.course_id = %s AND s.state = 'scheduled'"""
+
+
+def _clash():
+    return Conflict("the course's sessions overlap another class the member holds", "timetable-clash",
+                    {"course_id": ["overlaps a class the member holds"]})
+
+
 def claim_slots(conn, enrolment_id, member_id, course_id, savepoint=True):
     """Take the member's time for every session of the course; a clash raises Conflict and, with
     a savepoint, leaves the rest of the transaction usable (without one, it all rolls back)."""
-    sql = """INSERT INTO member_slots (enrolment_id, member_id, session_id, during)
-             SELECT %s, %s, s.id, tstzrange(s.starts_at, s.ends_at) FROM sessions s
-             WHERE s.course_id = %s AND s.state = 'scheduled'"""
     try:
         if savepoint:
             with conn.transaction():
-                conn.execute(sql, (enrolment_id, member_id, course_id))
+                conn.execute(TAKE_SLOTS, (enrolment_id, member_id, course_id))
         else:
-            conn.execute(sql, (enrolment_id, member_id, course_id))
+            conn.execute(TAKE_SLOTS, (enrolment_id, member_id, course_id))
     except pg.ExclusionViolation as exc:
-        raise Conflict("the course's sessions overlap another class the member holds", "timetable-clash",
-                       {"course_id": ["overlaps a class the member holds"]}) from exc
+        raise _clash() from exc
 
 
 def release_slots(conn, enrolment_id):
@@ -398,8 +422,9 @@ def take_term_place(conn, member_id, term):
         conn.execute(
             """INSERT INTO member_terms (member_id, term_id, live_count, cap) VALUES (%s, %s, 1, %s)
                ON CONFLICT (member_id, term_id)
-               DO UPDATE SET live_count = member_terms.live_count + 1, cap = excluded.cap""",
-            (member_id, term["id"], term["class_cap"]))
+               DO UPDATE SET live_count = member_terms.live_count + 1, cap = excluded.cap
+               RETURNING live_count""",  # fetched, so that a refusal is raised here even in a pipeline
+            (member_id, term["id"], term["class_cap"])).fetchone()
     except pg.CheckViolation as exc:
         raise Conflict(f"a member may take at most {term['class_cap']} classes in {term['name']}",
                        "term-cap-reached", {"course_id": [f"class cap of {term['class_cap']} reached"]}) from exc
