@@ -1,4 +1,5 @@
 """The notify service's nameko entrypoints."""
+from services.common.batching import reliable_batch_handler
 from services.common.context import CallerProvider
 from services.common.db import Database
 from services.common.errors import EXPECTED, Conflict, Forbidden, Invalid, NotFound
@@ -8,7 +9,6 @@ from services.common.params import load, object_id, page
 from services.common.rpc import rpc
 from services.enrolment.schemas import EnrolmentEventSchema
 from services.notify import domain, fanout, schemas, store, templates
-from services.notify.batching import reliable_batch_handler
 from services.notify.dispatch import Dispatcher
 
 _entry_out = schemas.InboxEntrySchema()

@@ -1,8 +1,8 @@
 """The reliable handler, taking the messages waiting on its queue in groups.
 
 At 1,000 events/s, one nameko worker and one transaction per event (seven round trips to
-PostgreSQL) is more than notify's share of a 2-core machine. `BatchEventHandler` is a
-`ReliableEventHandler` (same queue, bindings, retry and dead-letter queues, so `ops/topology.py`
+PostgreSQL) is more than a consumer's share of a 2-core machine (notify's inbox, the gateway's
+catalog). `BatchEventHandler` is a `ReliableEventHandler` (same queue, bindings, retry and dead-letter queues, so `ops/topology.py`
 declares it and `palace dead-letters` replays it), but it consumes its queue itself: it takes every
 message waiting (up to MAX_BATCH), runs one nameko worker for the group, which handles the events
 in one transaction that also records each `(consumer, event_id)` in processed_events exactly as
