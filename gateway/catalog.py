@@ -34,15 +34,25 @@ def put_course(conn, course_id, course):
          "waiting": course.get("waitlist_length")})
 
 
-def put_counts(conn, course_id, version, seats_left, waitlist_length):
-    """Seats and waitlist after an enrolment change; an older change arriving late is ignored."""
+def put_counts_many(conn, changes):
+    """Seats and waitlists after enrolment changes (dicts with course_id, course_version, seats_left,
+    waitlist_length): the newest change of each course is stored, one arriving late is ignored."""
+    newest = {}
+    for change in changes:
+        known = newest.get(change["course_id"])
+        if known is None or change["course_version"] > known["course_version"]:
+            newest[change["course_id"]] = change
+    if not newest:
+        return
+    rows = list(newest.values())
     conn.execute(
         "INSERT INTO catalog_courses AS c (id, version, seats_left, waitlist_length)"
-        " VALUES (%s, %s, %s, %s)"
+        " SELECT * FROM unnest(%s::uuid[], %s::int[], %s::int[], %s::int[])"
         " ON CONFLICT (id) DO UPDATE SET version = excluded.version, seats_left = excluded.seats_left,"
         "  waitlist_length = excluded.waitlist_length, updated_at = now()"
         " WHERE excluded.version > c.version",
-        (course_id, version, seats_left, waitlist_length))
+        ([r["course_id"] for r in rows], [r["course_version"] for r in rows],
+         [r.get("seats_left") for r in rows], [r.get("waitlist_length") for r in rows]))
 
 
 # -- reading (the routes) --

@@ -1,11 +1,15 @@
 """The gateway's own nameko service: it keeps the catalog read model fed from the enrolment
 events, and relays the gateway's outbox (e.g. password reset codes for notify to send)."""
 from gateway import catalog
+from services.common.batching import reliable_batch_handler
 from services.common.db import Database
 from services.common.handlers import reliable_handler
 from services.common.metrics import Metrics
 from services.common.outbox import Outbox
 from services.common.rpc import rpc
+
+COUNT_EVENTS = ("enrolment_confirmed", "enrolment_waitlisted", "enrolment_promoted", "enrolment_cancelled",
+                "offer_made", "offer_expired", "lottery_drawn")
 
 
 class GatewayFeed:
@@ -33,43 +37,14 @@ class GatewayFeed:
     def on_course_cancelled(self, conn, event):
         self._course(conn, event["payload"])
 
-    # events that move a course's seats and waitlist
+    # events that move a course's seats and waitlist: taken in groups, in a class launch a
+    # thousand arrive in a few seconds and only the latest figures of each course matter
 
-    @reliable_handler("enrolment", "enrolment_confirmed")
-    def on_enrolment_confirmed(self, conn, event):
-        self._counts(conn, event["payload"])
-
-    @reliable_handler("enrolment", "enrolment_waitlisted")
-    def on_enrolment_waitlisted(self, conn, event):
-        self._counts(conn, event["payload"])
-
-    @reliable_handler("enrolment", "enrolment_promoted")
-    def on_enrolment_promoted(self, conn, event):
-        self._counts(conn, event["payload"])
-
-    @reliable_handler("enrolment", "enrolment_cancelled")
-    def on_enrolment_cancelled(self, conn, event):
-        self._counts(conn, event["payload"])
-
-    @reliable_handler("enrolment", "offer_made")
-    def on_offer_made(self, conn, event):
-        self._counts(conn, event["payload"])
-
-    @reliable_handler("enrolment", "offer_expired")
-    def on_offer_expired(self, conn, event):
-        self._counts(conn, event["payload"])
-
-    @reliable_handler("enrolment", "lottery_drawn")
-    def on_lottery_drawn(self, conn, event):
-        self._counts(conn, event["payload"])
+    @reliable_batch_handler("enrolment", COUNT_EVENTS)
+    def on_counts(self, conn, events):
+        catalog.put_counts_many(conn, [e["payload"] for e in events if "course_version" in e["payload"]])
 
     @staticmethod
     def _course(conn, payload):
         if isinstance(payload.get("course"), dict):
             catalog.put_course(conn, payload["course_id"], payload["course"])
-
-    @staticmethod
-    def _counts(conn, payload):
-        if "course_version" in payload:
-            catalog.put_counts(conn, payload["course_id"], payload["course_version"], payload.get("seats_left"),
-                               payload.get("waitlist_length"))
