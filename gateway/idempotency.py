@@ -16,10 +16,14 @@ def request_fingerprint(method, path, body):
     return hashlib.sha256(json.dumps([method, path, body], sort_keys=True, default=str).encode()).hexdigest()
 
 
-def run_once(db, req, resp, body, create):
-    """Answer `create(key) -> (status, document)` once per (caller, Idempotency-Key)."""
+def run_once(db, req, resp, body, create, first=None):
+    """Answer `create(key) -> (status, document)` once per (caller, Idempotency-Key). `first(conn)`
+    (a rate limit) runs in the transaction that claims the key: one transaction fewer per request."""
     key = req.get_header("Idempotency-Key")
     if key is None:
+        if first is not None:
+            with db.transaction() as conn:
+                first(conn)
         resp.status, resp.media = create(None)
         return
     if not 1 <= len(key) <= 255:
@@ -28,6 +32,8 @@ def run_once(db, req, resp, body, create):
     account_id = req.context.account.id
     fingerprint = request_fingerprint(req.method, req.path, body)
     with db.transaction() as conn:
+        if first is not None:
+            first(conn)
         # a claim left unanswered for long (its gateway died mid-request) may be taken over
         claimed = conn.execute(
             "INSERT INTO idempotency_keys (account_id, key, request_hash) VALUES (%s, %s, %s)"
@@ -47,10 +53,10 @@ def run_once(db, req, resp, body, create):
         with db.transaction() as conn:  # nothing was answered: let a retry run it again
             conn.execute("DELETE FROM idempotency_keys WHERE account_id = %s AND key = %s", (account_id, key))
         raise
-    with db.transaction() as conn:
+    with db.transaction() as conn, conn.pipeline():  # BEGIN and the UPDATE ride with the COMMIT
         conn.execute("UPDATE idempotency_keys SET status = %s, body = %s WHERE account_id = %s AND key = %s",
-                     (status, Jsonb(document),
-                      account_id, key))
+                     (status, Jsonb(document), account_id, key))
+        conn.commit()
     resp.status, resp.media = status, document
 
 

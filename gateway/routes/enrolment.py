@@ -185,10 +185,10 @@ class CourseEnrolments(Resource):
     @auth.require("member")
     def on_post(self, req, resp, course_id):
         body = optional_body(req)
-        with self.gateway.db.transaction() as conn:
-            limits.check(conn, limits.ENROLMENTS_PER_MEMBER, req.context.account.id, what="enrolment requests")
         run_once(self.gateway.db, req, resp, body, lambda key: (
-            201, call("enrolment", "enrol", course_id, body, context=auth.caller(req, key))))
+            201, call("enrolment", "enrol", course_id, body, context=auth.caller(req, key))),
+            first=lambda conn: limits.check(conn, limits.ENROLMENTS_PER_MEMBER, req.context.account.id,
+                                            what="enrolment requests"))
 
     @auth.require(*STAFF)
     def on_get(self, req, resp, course_id):

@@ -155,6 +155,18 @@ def test_enrolment_requests_are_limited_per_member(palace, admin):
     assert other.post(f"/v1/courses/{course['id']}/enrolments").status_code == 201, "others are not held back"
 
 
+def test_the_enrolment_limit_holds_for_requests_with_keys_and_a_refused_key_stays_free(palace, admin):
+    course = admin.post("/v1/courses", json={"title": "Calligraphy", "capacity": 5}).json()
+    member = new_member(palace.url)
+    path = f"/v1/courses/{course['id']}/enrolments"
+    answers = [member.post(path, headers={"Idempotency-Key": f"tap-{n}"}).status_code for n in range(12)]
+    assert answers[0] == 201 and set(answers[1:10]) == {409} and answers[10:] == [429, 429], answers
+    with palace.db("gateway") as conn:
+        kept = {r["key"] for r in conn.execute("SELECT key FROM idempotency_keys WHERE account_id = %s",
+                                                 (member.id,)).fetchall()}
+    assert kept == {"tap-0"}, "a refused request claims no key, and a 409 none either"
+
+
 def test_expired_tampered_and_foreign_tokens_are_refused(palace):
     member = new_member(palace.url)
     with palace.db("gateway") as conn:
