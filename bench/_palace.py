@@ -4,6 +4,7 @@ import json
 import os
 import platform
 import re
+import resource
 import secrets
 import subprocess
 import tempfile
@@ -29,6 +30,40 @@ def palace(extra_env=None, instances=None, names=None):
         stack.destroy()
         raise
     return stack
+
+
+def cpu_seconds(stack):
+    """CPU seconds (user + system) spent so far by each process of the palace, its children (the
+    gateway's workers) included, by this client and by PostgreSQL (all of the machine's backends:
+    run benchmarks on a quiet machine); read from /proc (Linux)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    stats = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    name, rest = f.read().rsplit(")", 1)
+            except OSError:
+                continue
+            fields = rest.split()
+            stats[int(entry)] = (name.split("(", 1)[1], int(fields[1]), (int(fields[11]) + int(fields[12])) / ticks)
+    children = {}
+    for pid, (_, parent, _) in stats.items():
+        children.setdefault(parent, []).append(pid)
+
+    def tree(pid):
+        return stats.get(pid, ("", 0, 0.0))[2] + sum(tree(child) for child in children.get(pid, ()))
+
+    spent = {name: tree(proc.pid) for name, proc in stack.procs.items()}
+    spent["postgres"] = sum(seconds for name, _, seconds in stats.values() if name.startswith("postgres"))
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    spent["client"] = own.ru_utime + own.ru_stime
+    return spent
+
+
+def cpu_per(before, after, count):
+    """Milliseconds of CPU per unit of work, per process, between two `cpu_seconds` readings."""
+    return {name: round(1000 * (after[name] - before.get(name, 0.0)) / count, 2) for name in after}
 
 
 def session(token=None):

@@ -8,7 +8,7 @@ exactly once within 10 s of the last answer. `--instances 2` runs two enrolment 
 import argparse
 import time
 
-from bench._palace import admin, palace, percentile, report
+from bench._palace import admin, cpu_per, cpu_seconds, palace, percentile, report
 from tests.crowd import enrol_crowd
 from tests.harness import bulk_members
 
@@ -37,7 +37,7 @@ def run(size, instances):
         people = bulk_members(stack, size["members"])
         member_ids = [m for m, _ in people]
 
-        started = time.monotonic()
+        cpu_before, started = cpu_seconds(stack), time.monotonic()
         answers = enrol_crowd(stack.url, course_id, people, size["clients"], tries=3)
         last = time.monotonic()
         took = last - started
@@ -46,6 +46,8 @@ def run(size, instances):
             time.sleep(0.05)
         told_after = time.monotonic() - last
         entries, told = inbox_counts(stack, member_ids)
+        # where the machine's two cores went: CPU milliseconds per enrolment, per process
+        cpu = cpu_per(cpu_before, cpu_seconds(stack), len(people))
 
         with stack.db("enrolment") as conn:
             counts = conn.execute(
@@ -53,7 +55,7 @@ def run(size, instances):
                 " count(*) FILTER (WHERE status = 'waitlisted') AS waitlisted,"
                 " count(*) - count(DISTINCT member_id) AS duplicates"
                 " FROM enrolments WHERE course_id = %s AND status <> 'cancelled'", (course_id,)).fetchone()
-        return answers, took, told_after, entries, told, counts
+        return answers, took, told_after, entries, told, counts, cpu
     finally:
         stack.destroy()
 
@@ -64,7 +66,7 @@ def main(argv):
     parser.add_argument("--instances", type=int, default=1, help="copies of the enrolment service")
     args = parser.parse_args(argv)
     size = SIZES["quick" if args.quick else "full"]
-    answers, took, told_after, entries, told, counts = run(size, args.instances)
+    answers, took, told_after, entries, told, counts, cpu = run(size, args.instances)
 
     seconds = [a["seconds"] for a in answers]
     positions = sorted(a["body"]["position"] for a in answers
@@ -80,6 +82,7 @@ def main(argv):
         "p50_ms": round(percentile(seconds, 50) * 1000, 1), "p95_ms": round(percentile(seconds, 95) * 1000, 1),
         "p99_ms": round(percentile(seconds, 99) * 1000, 1),
         "inbox_entries": entries, "members_told": told, "all_told_after_s": round(told_after, 2),
+        "cpu_ms_per_enrolment": {**cpu, "all": round(sum(cpu.values()), 2)},
     }
     bars = {
         "exact_seats": counts["confirmed"] == size["seats"] and counts["waitlisted"] == waiting,
