@@ -7,6 +7,7 @@ between the publish and the mark means the event goes out again: consumers are i
 import json
 import logging
 import socket
+import threading
 import time
 
 import amqp
@@ -49,9 +50,10 @@ def wait_reading(amqp, seconds):
 
 
 def poll_delay(idle_polls):
-    """How long the relay waits after `idle_polls` empty polls in a row: 5 ms, doubling to 50 ms,
-    so a quiet relay costs about 20 small queries a second and adds 50 ms at most to an event."""
-    return min(0.005 * 2 ** idle_polls, 0.05)
+    """How long the relay waits after `idle_polls` empty polls in a row: 5 ms, doubling to 1 s.
+    A worker of its own process that wrote an event wakes it at once; the polls find the rest
+    (rows of another instance's crashed relay, of a process without a relay)."""
+    return min(0.005 * 2 ** idle_polls, 1.0)
 
 
 class Outbox(DependencyProvider):
@@ -63,6 +65,8 @@ class Outbox(DependencyProvider):
         self.exchange = exchange(self.service)
         self._running = False
         self._thread = None
+        self._wake = threading.Event()  # green under nameko's eventlet
+        self._writers = set()
 
     def start(self):
         self._running = True
@@ -79,9 +83,16 @@ class Outbox(DependencyProvider):
         request_id = worker_ctx.data.get("request_id") or None
 
         def add(conn, event_type, payload):
+            self._writers.add(id(worker_ctx))
             return record(conn, self.service, event_type, payload, request_id)
 
         return add
+
+    def worker_teardown(self, worker_ctx):
+        """The worker's transactions are over: what it wrote is committed (or rolled back)."""
+        if id(worker_ctx) in self._writers:
+            self._writers.discard(id(worker_ctx))
+            self._wake.set()
 
     # the relay
 
@@ -97,10 +108,12 @@ class Outbox(DependencyProvider):
                     delay, idle = 0.5, 0
                     while self._running:
                         amqp.heartbeat_check()  # a dead broker link fails here instead of hanging
+                        self._wake.clear()
                         sent = relay_batch(work, producer, self.exchange)
                         if sent < BATCH:
                             idle = 0 if sent else idle + 1
-                            wait_reading(amqp, poll_delay(idle))
+                            self._wake.wait(poll_delay(idle))
+                            wait_reading(amqp, 0)
             except Exception as exc:  # broker or database away: keep trying, the rows wait
                 log.warning("outbox relay of %s: %s; retrying in %.1fs", self.service, exc, delay)
                 eventlet.sleep(delay)
