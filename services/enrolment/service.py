@@ -352,16 +352,13 @@ class EnrolmentService:
 
     def _enrol(self, course_id, member_id, key, request):
         seats_wanted = request["seats"]
-        # a pipeline: statements whose answers are not needed at once ride with the next round trip
-        # (the rush profile: ten round trips per enrolment, most of them under the course lock)
-        with self.db.transaction() as conn, conn.pipeline():
-            # what concerns only the member is read before the course lock, to hold it briefly: a
-            # clash that slips in meanwhile is still refused by the exclusion constraint, and a
-            # duplicate by the unique indexes (a retry racing its own first attempt: RequestDone)
-            standing = store.standing(conn, member_id, course_id)
-            replay, live = store.member_entries(conn, course_id, member_id, key)
-            if replay is not None:
-                return self._replay(replay, course_id)
+        with self.db.transaction() as conn:
+            # what concerns only the member is read in one statement before the course lock, to
+            # hold it briefly: a clash that slips in meanwhile is still refused by the exclusion
+            # constraint, a duplicate by the unique indexes (a retry racing its first try: RequestDone)
+            standing = store.standing(conn, member_id, course_id, key)
+            if standing["replay_id"] is not None:
+                return self._replay(store.get_enrolment(conn, standing["replay_id"]), course_id)
             course = store.lock_course(conn, course_id)
             refused = domain.course_state_problem(course["state"])
             if refused:
@@ -372,7 +369,7 @@ class EnrolmentService:
             problem = domain.group_problem(seats_wanted, course["group_limit"])
             if problem:
                 raise Invalid(f"seats: {problem}", "validation-failed", {"seats": [problem]})
-            if live:
+            if standing["live"]:
                 raise Conflict("the member is already enrolled in this course", "already-enrolled")
             problem = domain.eligibility_problem(
                 min_age=course["min_age"], max_age=course["max_age"], unit_ids=course["unit_ids"],
@@ -396,7 +393,6 @@ class EnrolmentService:
                                                      request.get("birth_date"))
             if status in domain.EVENT_FOR_STATUS:
                 self._enrolment_event(conn, domain.EVENT_FOR_STATUS[status], course, enrolment, figures=figures)
-            conn.commit()  # with the outbox row, in one round trip: the course lock ends here
         return _enrolment_out.dump(enrolment)
 
     def _fill(self, conn, course):

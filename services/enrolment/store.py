@@ -1,6 +1,5 @@
 """SQL of the enrolment database. Every function takes a connection inside the caller's transaction."""
 import secrets
-import uuid
 
 from psycopg import errors as pg
 from psycopg.types.json import Jsonb
@@ -22,6 +21,8 @@ COURSE_COLUMNS = """
     c.capacity - c.confirmed_count AS seats_left,
     (SELECT count(*) FROM enrolments w WHERE w.course_id = c.id AND w.status = 'waitlisted') AS waitlist_length
 """
+
+WAITING = "(SELECT count(*) FROM enrolments w WHERE w.course_id = c.id AND w.status = 'waitlisted')"
 
 # a waitlisted entry's position is its rank among the live waitlisted rows: always 1, 2, 3...
 ENROLMENT_COLUMNS = """
@@ -266,11 +267,15 @@ class RequestDone(Exception):
     Idempotency-Key by another attempt meanwhile (a retry racing its own first try)."""
 
 
-def standing(conn, member_id, course_id):
-    """In one round trip: the member's uncleared strike times per term, and the first session of
-    the course that overlaps a class the member holds (or None)."""
+def standing(conn, member_id, course_id, idempotency_key=None):
+    """In one round trip: the member's uncleared strike times per term, the first session of the
+    course that overlaps a class the member holds (or None), the id of the member's entry made with
+    this Idempotency-Key (a replay, or None) and whether the member holds a live entry in the course."""
     return conn.execute(
         """SELECT
+             (SELECT e.id FROM enrolments e WHERE e.member_id = %(m)s AND e.idempotency_key = %(k)s) AS replay_id,
+             EXISTS (SELECT 1 FROM enrolments e WHERE e.course_id = %(c)s AND e.member_id = %(m)s
+                     AND e.status <> 'cancelled') AS live,
              (SELECT coalesce(json_agg(t.times), '[]') FROM (
                  SELECT array_agg(created_at) AS times FROM strikes
                  WHERE member_id = %(m)s AND cleared_at IS NULL GROUP BY term_id) t) AS strikes,
@@ -279,45 +284,45 @@ def standing(conn, member_id, course_id):
                  JOIN sessions os ON os.id = ms.session_id JOIN courses o ON o.id = os.course_id
                  WHERE s.course_id = %(c)s AND s.state = 'scheduled' AND os.course_id <> s.course_id
                  ORDER BY s.starts_at LIMIT 1) AS clash""",
-        {"m": member_id, "c": course_id}).fetchone()
+        {"m": member_id, "c": course_id, "k": idempotency_key}).fetchone()
 
 
 def add_enrolment(conn, course, member_id, status, idempotency_key, seats=1, birth_date=None):
     """Insert the enrolment decided under the course lock, move the course's counters and, for a
-    seat, take the member's time for every session: the statements go together in one round trip
-    (a pipeline), the lock being held meanwhile. Answers the entry (a new waitlisted entry is last
-    in line) and the course's figures after the change."""
-    waiting = "(SELECT count(*) FROM enrolments w WHERE w.course_id = c.id AND w.status = 'waitlisted')"
-    enrolment_id = uuid.uuid4()
+    seat, take the member's time for every session: one statement, one round trip while the lock
+    is held. Answers the entry (a new waitlisted entry is last in line) and the course's figures."""
     try:  # the caller's transaction rolls back whole on a refusal, counters included
-        with conn.pipeline():  # its end waits for every result, and raises the first error
-            counted = conn.execute(
-                f"""UPDATE courses c SET version = version + 1, updated_at = now(),
-                      confirmed_count = confirmed_count + CASE WHEN %(status)s = 'confirmed' THEN %(seats)s ELSE 0 END,
-                      waitlist_seq = waitlist_seq + CASE WHEN %(status)s = 'waitlisted' THEN 1 ELSE 0 END
-                    WHERE id = %(id)s
-                    RETURNING c.id AS course_id, c.version AS course_version, c.capacity - c.confirmed_count AS seats_left,
-                              {waiting} + CASE WHEN %(status)s = 'waitlisted' THEN 1 ELSE 0 END AS waitlist_length""",
-                {"status": status, "seats": seats, "id": course["id"]})
-            added = conn.execute(
-                """INSERT INTO enrolments (id, course_id, member_id, status, waitlist_seq, idempotency_key, seats,
-                                           birth_date)
-                   VALUES (%(e)s, %(c)s, %(m)s, %(status)s,
-                           CASE WHEN %(status)s = 'waitlisted' THEN (SELECT waitlist_seq FROM courses WHERE id = %(c)s) END,
-                           %(key)s, %(seats)s, %(birth)s)
-                   RETURNING id, course_id, member_id, status, seats, offer_expires_at, cancel_reason, created_at,
-                             birth_date""",
-                {"e": enrolment_id, "c": course["id"], "m": member_id, "status": status, "key": idempotency_key,
-                 "seats": seats, "birth": birth_date})
-            if status == domain.CONFIRMED:
-                conn.execute(TAKE_SLOTS, (enrolment_id, member_id, course["id"]))
+        row = conn.execute(
+            f"""WITH counted AS (
+                    UPDATE courses c SET version = version + 1, updated_at = now(),
+                           confirmed_count = confirmed_count + CASE WHEN %(status)s = 'confirmed' THEN %(seats)s ELSE 0 END,
+                           waitlist_seq = waitlist_seq + CASE WHEN %(status)s = 'waitlisted' THEN 1 ELSE 0 END
+                    WHERE id = %(course)s
+                    RETURNING c.id, c.version, c.capacity - c.confirmed_count AS seats_left, c.waitlist_seq,
+                              {WAITING} + CASE WHEN %(status)s = 'waitlisted' THEN 1 ELSE 0 END AS waitlist_length),
+                added AS (
+                    INSERT INTO enrolments (course_id, member_id, status, waitlist_seq, idempotency_key, seats, birth_date)
+                    SELECT id, %(member)s, %(status)s, CASE WHEN %(status)s = 'waitlisted' THEN waitlist_seq END,
+                           %(key)s, %(seats)s, %(birth)s FROM counted
+                    RETURNING id, course_id, member_id, status, seats, offer_expires_at, cancel_reason, created_at,
+                              birth_date),
+                taken AS (
+                    INSERT INTO member_slots (enrolment_id, member_id, session_id, during)
+                    SELECT a.id, a.member_id, s.id, tstzrange(s.starts_at, s.ends_at) FROM added a
+                    JOIN sessions s ON s.course_id = a.course_id AND s.state = 'scheduled'
+                    WHERE a.status = 'confirmed')
+                SELECT a.*, c.id AS figures_course_id, c.version AS course_version, c.seats_left, c.waitlist_length
+                FROM added a, counted c""",
+            {"status": status, "seats": seats, "course": course["id"], "member": member_id, "key": idempotency_key,
+             "birth": birth_date}).fetchone()
     except pg.UniqueViolation as exc:
         if idempotency_key:  # perhaps this request's own entry, made meanwhile: the caller looks
             raise RequestDone() from exc
         raise Conflict("the member is already enrolled in this course", "already-enrolled") from exc
     except pg.ExclusionViolation as exc:
         raise _clash() from exc
-    figures, row = counted.fetchone(), added.fetchone()
+    figures = {"course_id": row.pop("figures_course_id"), "course_version": row.pop("course_version"),
+               "seats_left": row.pop("seats_left"), "waitlist_length": row.pop("waitlist_length")}
     row["position"] = figures["waitlist_length"] if status == domain.WAITLISTED else None
     return row, figures
 
@@ -422,9 +427,8 @@ def take_term_place(conn, member_id, term):
         conn.execute(
             """INSERT INTO member_terms (member_id, term_id, live_count, cap) VALUES (%s, %s, 1, %s)
                ON CONFLICT (member_id, term_id)
-               DO UPDATE SET live_count = member_terms.live_count + 1, cap = excluded.cap
-               RETURNING live_count""",  # fetched, so that a refusal is raised here even in a pipeline
-            (member_id, term["id"], term["class_cap"])).fetchone()
+               DO UPDATE SET live_count = member_terms.live_count + 1, cap = excluded.cap""",
+            (member_id, term["id"], term["class_cap"]))
     except pg.CheckViolation as exc:
         raise Conflict(f"a member may take at most {term['class_cap']} classes in {term['name']}",
                        "term-cap-reached", {"course_id": [f"class cap of {term['class_cap']} reached"]}) from exc
