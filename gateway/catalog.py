@@ -101,7 +101,7 @@ class Catalog:
         hit = self._cache.get(key)
         if hit is not None and now - hit[0] < CACHE_SECONDS:
             return hit[1]
-        with self.db.transaction() as conn:
+        with self.db.autocommit() as conn:
             text = build(conn)
         with self._lock:
             if len(self._cache) >= CACHE_ENTRIES:

@@ -50,13 +50,12 @@ def run_once(db, req, resp, body, create, first=None):
     try:
         status, document = create(key)
     except BaseException:
-        with db.transaction() as conn:  # nothing was answered: let a retry run it again
+        with db.autocommit() as conn:  # nothing was answered: let a retry run it again
             conn.execute("DELETE FROM idempotency_keys WHERE account_id = %s AND key = %s", (account_id, key))
         raise
-    with db.transaction() as conn, conn.pipeline():  # BEGIN and the UPDATE ride with the COMMIT
+    with db.autocommit() as conn:
         conn.execute("UPDATE idempotency_keys SET status = %s, body = %s WHERE account_id = %s AND key = %s",
                      (status, Jsonb(document), account_id, key))
-        conn.commit()
     resp.status, resp.media = status, document
 
 

@@ -23,20 +23,20 @@ class Direct:
 
 class Courses(Direct):
     def on_get(self, req, resp):
-        with self.db.transaction() as conn:
+        with self.db.autocommit() as conn:
             resp.media = self.course.dump(self.store.list_courses(conn, {}, **paging(req)), many=True)
 
 
 class Course(Direct):
     def on_get(self, req, resp, course_id):
-        with self.db.transaction() as conn:
+        with self.db.autocommit() as conn:
             resp.media = self.course.dump(self.store.get_course(conn, object_id(course_id, "course")))
 
 
 class Enrolment(Direct):
     @auth.require()
     def on_get(self, req, resp, enrolment_id):
-        with self.db.transaction() as conn:
+        with self.db.autocommit() as conn:
             row = self.store.get_enrolment(conn, object_id(enrolment_id, "enrolment"))
         if str(row["member_id"]) != req.context.account.id:
             raise Problem(404, "not-found", "no such enrolment")

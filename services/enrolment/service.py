@@ -491,7 +491,7 @@ class EnrolmentService:
     @rpc(expected_exceptions=EXPECTED)
     def get_enrolment(self, enrolment_id):
         enrolment_id = object_id(enrolment_id, "enrolment")
-        with self.db.transaction() as conn:
+        with self.db.autocommit() as conn:
             enrolment = store.get_enrolment(conn, enrolment_id)
         if str(enrolment["member_id"]) != self.caller.id and not self.caller.has(*STAFF):
             # a member may not learn that someone else's enrolment exists
