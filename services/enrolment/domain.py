@@ -66,7 +66,8 @@ def group_problem(seats: int, group_limit: int):
     return None
 
 
-EVENT_FOR_STATUS = {CONFIRMED: "enrolment_confirmed", WAITLISTED: "enrolment_waitlisted"}
+EVENT_FOR_STATUS = {CONFIRMED: "enrolment_confirmed", WAITLISTED: "enrolment_waitlisted",
+                    REGISTERED: "lottery_interest_registered"}
 
 
 # eligibility

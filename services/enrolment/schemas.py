@@ -344,6 +344,7 @@ class EnrolmentEventSchema(CountsSchema):
     offer_expires_at = fields.String(allow_none=True)
     expires_at = fields.String(allow_none=True, metadata={"description": "offer_made: the same as offer_expires_at"})
     reason = fields.String(allow_none=True)
+    draw_at = fields.String(allow_none=True, metadata={"description": "lottery_interest_registered: the draw"})
 
 
 class LotteryDrawnSchema(CountsSchema):

@@ -381,7 +381,9 @@ class EnrolmentService:
             if status == domain.CONFIRMED:
                 store.claim_slots(conn, enrolment["id"], member_id, course_id, savepoint=False)
             if status in domain.EVENT_FOR_STATUS:
-                self._enrolment_event(conn, domain.EVENT_FOR_STATUS[status], course, enrolment, figures=figures)
+                extra = {"draw_at": _iso(course["draw_at"])} if status == domain.REGISTERED else {}
+                self._enrolment_event(conn, domain.EVENT_FOR_STATUS[status], course, enrolment, figures=figures,
+                                      **extra)
         return _enrolment_out.dump(enrolment)
 
     def _fill(self, conn, course):

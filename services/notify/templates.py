@@ -97,6 +97,16 @@ CATALOGUE = {
         en=(f"Enrolment cancelled: {t(COURSE)}", f"Your enrolment in {t(COURSE)} is cancelled.{{% if reason %}} Reason: {t('reason')}.{{% endif %}}"),
         zh=(f"报名已取消：{t(COURSE_ZH)}", f"您在《{t(COURSE_ZH)}》的报名已取消。{{% if reason %}}原因：{t('reason')}。{{% endif %}}"),
         sms=("SMS_PALACE_ENROL_CANCELLED", {"course": COURSE_ZH})),
+    "enrolment.lottery_interest_registered": dict(
+        category="classes", urgency="never",
+        en=(f"Entered in the lottery: {t(COURSE)}",
+            f"You are entered in the lottery for {t(COURSE)}."
+            f"{{% if draw_at %}} The draw is on {t('draw_at | when')};{{% else %}} After the draw{{% endif %}}"
+            " we will tell you whether you have a seat."),
+        zh=(f"已登记抽签：{t(COURSE_ZH)}",
+            f"您已登记参加《{t(COURSE_ZH)}》的抽签。"
+            f"{{% if draw_at %}}抽签时间：{t('draw_at | when')}，{{% endif %}}抽签后我们会告诉您结果。"),
+        sms=("SMS_PALACE_LOTTERY_ENTERED", {"course": COURSE_ZH, "time": "draw_at | when"})),
     "enrolment.lottery_drawn": dict(
         category="classes", urgency="never",
         en=(f"Lottery result: {t(COURSE)}",

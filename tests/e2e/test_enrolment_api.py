@@ -59,6 +59,17 @@ def test_a_member_sees_the_line_leaves_it_and_a_cancelled_seat_goes_to_the_next(
         Client(palace.url).get(f"/v1/courses/{course_id}").json()))
 
 
+def test_a_lottery_entry_is_confirmed_to_the_member(palace, admin):
+    draw_at = datetime.now(timezone.utc) + timedelta(days=3)
+    course_id = admin.post("/v1/courses", {"title": "Guqin 古琴", "capacity": 3, "allocation": "lottery",
+                                           "draw_at": iso(draw_at)}).json()["id"]
+    member = new_member(palace.url)
+    assert member.post(f"/v1/courses/{course_id}/enrolments").json()["status"] == "registered"
+    [note] = eventually(lambda: member.get("/v1/me/notifications").json(), timeout=15)
+    assert note["event_type"] == "enrolment.lottery_interest_registered"
+    assert note["title"] == "Entered in the lottery: Guqin 古琴" and "The draw is on" in note["body"]
+
+
 def test_bad_enrolments_get_a_reason(palace, admin):
     member = new_member(palace.url)
     closed = admin.post("/v1/courses", {"title": "Closed", "capacity": 3,

@@ -228,3 +228,12 @@ def test_the_real_payloads_of_enrolment_and_venues_render_their_facts():
     offer = templates.render("enrolment.offer_made", {"course_title": "Erhu",
                                                       "expires_at": "2026-11-21T11:00:00+00:00"}, "en")
     assert "before 2026-11-21 19:00" in offer["body"]
+
+
+def test_a_lottery_entry_is_confirmed_with_the_draw_time():
+    entered = {"course_title": "Erhu", "status": "registered", "draw_at": "2026-11-21T11:00:00+00:00"}
+    assert templates.render("enrolment.lottery_interest_registered", entered, "en")["body"] == (
+        "You are entered in the lottery for Erhu. The draw is on 2026-11-21 19:00; we will tell you whether you"
+        " have a seat.")
+    assert "抽签时间：2026-11-21 19:00" in templates.render("enrolment.lottery_interest_registered", entered,
+                                                        "zh-CN")["body"]
