@@ -367,6 +367,21 @@ class CoursePublishedSchema(Schema):
     reason = fields.String(allow_none=True)
 
 
+class CourseRescheduledSchema(Schema):
+    """course_rescheduled: a published course got its timetable or room, or changed them."""
+    course_id = fields.UUID(required=True)
+    course_title = fields.String(required=True)
+    member_ids = fields.List(fields.UUID(), required=True)
+    announced = fields.Boolean(metadata={"description": "the course had no timetable to come before"})
+    first_session_at = fields.String(allow_none=True)
+    sessions = fields.Integer(metadata={"description": "sessions still to come"})
+    room_id = fields.UUID(allow_none=True)
+    room_name = fields.String(allow_none=True)
+    site_name = fields.String(allow_none=True)
+    dropped_member_ids = fields.List(fields.UUID(), metadata={
+        "description": "members whose seat was given up because the new times overlap another class of theirs"})
+
+
 class SessionEventSchema(Schema):
     """session_upcoming and session_moved."""
     session_id = fields.UUID(required=True)

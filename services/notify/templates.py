@@ -137,6 +137,20 @@ CATALOGUE = {
             f"{t('(new_starts_at or starts_at) | when')}{{% if room_name %}}，地点：{t('room_name')}{{% endif %}}。"
             f"{{% if reason %}}{t('reason')}{{% endif %}}{{% endif %}}"),
         sms=("SMS_PALACE_SESSION_MOVED", {"course": COURSE_ZH, "time": "(new_starts_at or starts_at) | when"})),
+    "enrolment.course_rescheduled": dict(
+        category="classes", urgency="if_soon",
+        en=(f"{{% if announced %}}Timetable out{{% else %}}Timetable changed{{% endif %}}: {t(COURSE)}",
+            f"{{% if announced %}}The timetable of {t(COURSE)} is out{{% else %}}The timetable of {t(COURSE)} has"
+            f" changed{{% endif %}}{{% if first_session_at %}}: the next class is on {t('first_session_at | when')}"
+            f"{{% endif %}}{{% if room_name %}} in {t('room_name')}{{% if site_name %}}, {t('site_name')}{{% endif %}}"
+            f"{{% endif %}}.{{% if sessions %}} Classes to come: {t('sessions')}.{{% endif %}}"
+            " Your enrolments page shows every date."),
+        zh=(f"{{% if announced %}}课表已公布{{% else %}}课表调整{{% endif %}}：{t(COURSE_ZH)}",
+            f"《{t(COURSE_ZH)}》{{% if announced %}}课表已公布{{% else %}}课表已调整{{% endif %}}"
+            f"{{% if first_session_at %}}，下次上课：{t('first_session_at | when')}{{% endif %}}"
+            f"{{% if room_name %}}，地点：{{% if site_name %}}{t('site_name')} {{% endif %}}{t('room_name')}{{% endif %}}。"
+            f"{{% if sessions %}}待上课次：{t('sessions')}。{{% endif %}}全部日期请在“我的报名”中查看。"),
+        sms=("SMS_PALACE_COURSE_RESCHEDULED", {"course": COURSE_ZH, "time": "first_session_at | when"})),
     "enrolment.course_cancelled": dict(
         category="classes", urgency="if_soon",
         en=(f"Class cancelled: {t(COURSE)}", f"{t(COURSE)} is cancelled.{{% if reason %}} Reason: {t('reason')}.{{% endif %}} We are sorry."),

@@ -237,3 +237,13 @@ def test_a_lottery_entry_is_confirmed_with_the_draw_time():
         " have a seat.")
     assert "抽签时间：2026-11-21 19:00" in templates.render("enrolment.lottery_interest_registered", entered,
                                                         "zh-CN")["body"]
+
+
+def test_a_timetable_given_later_or_changed_is_told_with_the_next_class_and_room():
+    timetable = {"course_title": "Erhu", "announced": True, "first_session_at": "2026-11-24T11:00:00+00:00",
+                 "sessions": 8, "room_name": "Room 2", "site_name": "Palace"}
+    out = templates.render("enrolment.course_rescheduled", timetable, "en")
+    assert out["title"] == "Timetable out: Erhu"
+    assert "next class is on 2026-11-24 19:00 in Room 2, Palace. Classes to come: 8." in out["body"]
+    changed = templates.render("enrolment.course_rescheduled", {**timetable, "announced": False}, "zh-CN")
+    assert changed["title"] == "课表调整：Erhu" and "地点：Palace Room 2" in changed["body"]
