@@ -76,6 +76,8 @@ class SessionSchema(Schema):
     starts_at = fields.AwareDateTime()
     ends_at = fields.AwareDateTime()
     state = fields.String(metadata={"description": "scheduled, room_lost or cancelled"})
+    room_id = fields.UUID(allow_none=True, metadata={"description": "rebooked in another room (default: the"
+                                                                    " course's room)"})
 
 
 class SessionCodeSchema(SessionSchema):
@@ -383,7 +385,7 @@ class CourseRescheduledSchema(Schema):
 
 
 class SessionEventSchema(Schema):
-    """session_upcoming and session_moved."""
+    """session_upcoming, session_moved (to another room) and session_cancelled."""
     session_id = fields.UUID(required=True)
     course_id = fields.UUID(required=True)
     course_title = fields.String(required=True)
@@ -393,6 +395,9 @@ class SessionEventSchema(Schema):
     old_starts_at = fields.String(allow_none=True, metadata={"description": "session_moved: when it was"})
     state = fields.String()
     reason = fields.String(allow_none=True)
+    room_id = fields.UUID(allow_none=True, metadata={"description": "session_moved: the room it moved to"})
+    room_name = fields.String(allow_none=True)
+    old_room_name = fields.String(allow_none=True)
 
 
 class CertificateIssuedSchema(Schema):

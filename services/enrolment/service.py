@@ -1,5 +1,6 @@
 """The enrolment service's nameko entrypoints: parse, call the rules and the store, answer."""
 import logging
+import uuid
 from datetime import datetime, timezone
 
 from nameko.exceptions import MethodNotFound, RpcTimeout, UnknownService
@@ -762,10 +763,19 @@ class EnrolmentService:
 
     @reliable_handler("venues", "booking_cancelled")
     def on_booking_cancelled(self, conn, event):
-        """A room booking a course depends on was cancelled by venues: the session is marked and
-        the members with a seat are told. (Cancellations we caused, of a series replaced or
-        released, serve no session any more and are passed over.)"""
-        payload = event["payload"]
+        """A room booking a session depends on was cancelled by venues: the session moves, at its
+        time, to another free room of the same site, or, with none free, is cancelled; the members
+        with a seat are told which. (Cancellations we caused, of a series replaced or released,
+        serve no session any more and are passed over.)"""
+        self._room_lost(conn, event["payload"], released=False)
+
+    @reliable_handler("venues", "booking_released")
+    def on_booking_released(self, conn, event):
+        """Venues released a booking nobody checked in to, once its time had begun: too late to
+        move the session, which is marked room_lost for staff."""
+        self._room_lost(conn, event["payload"], released=True)
+
+    def _room_lost(self, conn, payload, released):
         if payload.get("holder_service") != self.name or payload.get("reason") in OUR_RELEASES:
             return
         reference = str(payload.get("holder_reference") or "")
@@ -776,21 +786,56 @@ class EnrolmentService:
         if conn.execute("SELECT 1 FROM courses WHERE id = %s", (course_id,)).fetchone() is None:
             return
         course = store.lock_course(conn, course_id)
-        if course["state"] == domain.CANCELLED_COURSE:
-            return  # our own release of a cancelled course's room
+        if course["state"] != domain.PUBLISHED:
+            return  # among them our own release of a cancelled course's room
         current = reference == _holder(course_id, course["room_series"])["reference"]
         session = store.session_for_booking(conn, course_id, payload.get("booking_id"), payload["starts_at"], current)
         if session is None or session["state"] != "scheduled":
             return
-        store.set_session_state(conn, session["id"], "room_lost")
-        store.bump_version(conn, course_id)
-        self.outbox(conn, "session_moved", _session_event.dump({
-            "session_id": session["id"], "course_id": course_id, "course_title": course["title"],
-            "member_ids": store.members_with(conn, course_id), "starts_at": _iso(session["starts_at"]),
-            "ends_at": _iso(session["ends_at"]), "old_starts_at": _iso(session["starts_at"]), "state": "room_lost",
-            "reason": payload.get("reason") or "the room is no longer available"}))
-        if course["state"] == domain.PUBLISHED:
+        if released:
+            log.warning("venues released the room of session %s of course %s", session["id"], course_id)
+            store.set_session_state(conn, session["id"], "room_lost")
+            store.bump_version(conn, course_id)
+            return
+        reserved = []
+        try:
+            room = self._rebook(conn, course, session, payload, reserved)
+            told = {"session_id": session["id"], "course_id": course_id, "course_title": course["title"],
+                    "member_ids": store.members_with(conn, course_id), "starts_at": _iso(session["starts_at"]),
+                    "ends_at": _iso(session["ends_at"]), "old_starts_at": _iso(session["starts_at"]),
+                    "old_room_name": payload.get("room_name"),
+                    "reason": payload.get("reason") or "the room is no longer available"}
+            if room:
+                self.outbox(conn, "session_moved", _session_event.dump({
+                    **told, "state": "scheduled", "room_id": room["id"], "room_name": room.get("name")}))
+            else:
+                store.set_session_state(conn, session["id"], "cancelled")
+                self.outbox(conn, "session_cancelled", _session_event.dump({**told, "state": "cancelled"}))
+            store.bump_version(conn, course_id)
             self._course_event(conn, "course_updated", course_id)
+        except BaseException:
+            self._release(reserved)  # the move did not commit: nor does its booking
+            raise
+
+    def _rebook(self, conn, course, session, payload, reserved):
+        """Another room of the same site, free at the session's time, booked for it alone; or None."""
+        if not payload.get("site_id"):
+            return None
+        occurrence = {"starts_at": _iso(session["starts_at"]), "ends_at": _iso(session["ends_at"])}
+        rooms = self.venues.availability({**occurrence, "site_id": str(payload["site_id"]),
+                                          "capacity": max(course["confirmed_count"], 1), "limit": 20})
+        for room in rooms:
+            if str(room["id"]) == str(payload.get("room_id")):
+                continue  # the room just lost, perhaps free but not for us
+            holder = {"service": self.name, "reference": f"{course['id']}/session/{uuid.uuid4().hex[:12]}"}
+            try:
+                answer = self.venues.reserve_series(holder, str(room["id"]), [occurrence], course["title"])
+            except (Conflict, Invalid, NotFound):
+                continue  # taken a moment ago, or not open then: the next one
+            reserved.append(holder)
+            store.rebook_session(conn, session["id"], room["id"], answer["bookings"][0]["id"], holder["reference"])
+            return room
+        return None
 
     # certificates
 

@@ -137,6 +137,16 @@ CATALOGUE = {
             f"{t('(new_starts_at or starts_at) | when')}{{% if room_name %}}，地点：{t('room_name')}{{% endif %}}。"
             f"{{% if reason %}}{t('reason')}{{% endif %}}{{% endif %}}"),
         sms=("SMS_PALACE_SESSION_MOVED", {"course": COURSE_ZH, "time": "(new_starts_at or starts_at) | when"})),
+    "enrolment.session_cancelled": dict(
+        # venues took the room and no other room of the site was free at that time
+        category="classes", urgency="if_soon",
+        en=(f"Class cancelled: {t(COURSE)} on {t('starts_at | when')}",
+            f"The {t(COURSE)} session of {t('starts_at | when')} is cancelled: its room is no longer available"
+            f"{{% if reason %}} ({t('reason')}){{% endif %}} and no other room was free. The other sessions go ahead."),
+        zh=(f"课程停课：{t(COURSE_ZH)} {t('starts_at | when')}",
+            f"《{t(COURSE_ZH)}》{t('starts_at | when')} 的课程取消：原场地无法使用"
+            f"{{% if reason %}}（{t('reason')}）{{% endif %}}，且没有其他空闲场地。其余课程照常进行。"),
+        sms=("SMS_PALACE_SESSION_CANCELLED", {"course": COURSE_ZH, "time": "starts_at | when"})),
     "enrolment.course_rescheduled": dict(
         category="classes", urgency="if_soon",
         en=(f"{{% if announced %}}Timetable out{{% else %}}Timetable changed{{% endif %}}: {t(COURSE)}",

@@ -1,7 +1,7 @@
 """Publishing a course reserves its room through the real venues service: all sessions or none, a
 clash names its dates; a course gets or changes its timetable and room the same way, its old
-bookings released only with the new ones; when venues cancels a booking the session is marked and
-members are told."""
+bookings released only with the new ones; when venues cancels a booking the session moves to
+another free room of the site, or is cancelled, and members are told."""
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -73,7 +73,7 @@ def test_publishing_reserves_every_session_and_a_clash_fails_whole_with_its_date
     assert call(palace, "enrolment", "get_course", draft["id"])["state"] == "draft"
 
 
-def test_a_booking_cancelled_by_venues_marks_the_session_and_tells_the_members(palace, room):
+def test_a_booking_cancelled_by_venues_with_no_other_room_cancels_the_session_and_tells_the_members(palace, room):
     first = datetime(2030, 6, 4, 11, 0, tzinfo=timezone.utc)
     course = call(palace, "enrolment", "create_course", {"title": "Yoga", "capacity": 5, "room_id": room["id"],
                                                          "schedule": weekly(first, 2)})
@@ -82,15 +82,17 @@ def test_a_booking_cancelled_by_venues_marks_the_session_and_tells_the_members(p
     booking = [b for b in bookings(palace, room["id"]) if b["starts_at"].startswith("2030-06-04")][0]
     call(palace, "venues", "act", booking["id"], "cancel", {"reason": "burst pipe"})
 
-    [moved] = eventually(lambda: outbox(palace, "session_moved", course["id"]), timeout=15)
-    assert moved["member_ids"] == [member] and moved["reason"] == "burst pipe" and moved["state"] == "room_lost"
+    [gone] = eventually(lambda: outbox(palace, "session_cancelled", course["id"]), timeout=15)
+    assert gone["member_ids"] == [member] and gone["reason"] == "burst pipe" and gone["state"] == "cancelled"
+    assert gone["starts_at"] == gone["old_starts_at"] and not outbox(palace, "session_moved", course["id"])
     sessions = call(palace, "enrolment", "get_course", course["id"])["sessions"]
-    assert [s["state"] for s in sessions] == ["room_lost", "scheduled"]
+    assert [s["state"] for s in sessions] == ["cancelled", "scheduled"]
 
     call(palace, "enrolment", "cancel_course", course["id"], {"reason": "teacher moved away"})
     eventually(lambda: not [b for b in bookings(palace, room["id"]) if b["starts_at"].startswith("2030-06")])
     [told] = outbox(palace, "course_cancelled", course["id"])
     assert told["member_ids"] == [member] and told["course"]["state"] == "cancelled"
+
 
 def site_with(stack, *names):
     site = call(stack, "venues", "create_site", {"name": f"Workers' Home {uuid.uuid4().hex[:6]}", "kind": "shared"})
@@ -212,6 +214,50 @@ def test_a_new_timetable_that_overlaps_a_members_other_class_gives_up_that_seat_
     assert exc.value.errors["schedule"]
 
 
+def test_a_lost_room_is_rebooked_at_the_same_time_in_another_free_room_of_the_site(palace):
+    lost, spare = site_with(palace, "Studio A", "Studio B")
+    first = datetime(2031, 5, 5, 11, 0, tzinfo=timezone.utc)
+    course = call(palace, "enrolment", "create_course", {"title": "Ballet", "capacity": 5, "room_id": lost["id"],
+                                                         "schedule": weekly(first, 2)})
+    dancer = member()
+    call(palace, "enrolment", "enrol", course["id"], context=dancer)
+    # the spare studio is taken for the second week: that session has nowhere to go
+    call(palace, "enrolment", "create_course", {"title": "Tap", "capacity": 5, "room_id": spare["id"],
+                                                "schedule": weekly(first + timedelta(weeks=1), 1)})
+    for booking in bookings(palace, lost["id"]):
+        call(palace, "venues", "act", booking["id"], "cancel", {"reason": "floor repairs"})
+
+    [moved] = eventually(lambda: outbox(palace, "session_moved", course["id"]), timeout=15)
+    assert moved["room_id"] == spare["id"] and moved["room_name"] == "Studio B" and moved["state"] == "scheduled"
+    assert moved["starts_at"] == moved["old_starts_at"] and moved["old_room_name"] == "Studio A"
+    assert moved["member_ids"] == [dancer["caller_id"]] and moved["reason"] == "floor repairs"
+    [gone] = eventually(lambda: outbox(palace, "session_cancelled", course["id"]), timeout=15)
+    assert datetime.fromisoformat(gone["starts_at"]) == first + timedelta(weeks=1)
+    sessions = call(palace, "enrolment", "get_course", course["id"])["sessions"]
+    assert [(s["state"], s["room_id"]) for s in sessions] == [("scheduled", spare["id"]), ("cancelled", None)]
+    assert starts(palace, spare["id"]) == [first, first + timedelta(weeks=1)]
+
+    # the course's cancellation releases the session rebooked alone too
+    call(palace, "enrolment", "cancel_course", course["id"])
+    eventually(lambda: len(bookings(palace, spare["id"])) == 1, timeout=10)
+
+
+def test_a_booking_venues_released_marks_the_session_without_moving_it(palace, room):
+    from services.common.outbox import record
+    first = datetime(2031, 7, 7, 11, 0, tzinfo=timezone.utc)
+    course = call(palace, "enrolment", "create_course", {"title": "Yangqin", "capacity": 5, "room_id": room["id"],
+                                                         "schedule": weekly(first, 1)})
+    [booking] = [b for b in bookings(palace, room["id"]) if at(b["starts_at"]) == [first]]
+    with palace.db("venues") as conn:  # venues releases only members' bookings today: as if it released ours
+        record(conn, "venues", "booking_released", {**{k: booking.get(k) for k in (
+            "room_id", "room_name", "site_id", "title", "starts_at", "ends_at", "holder_service",
+            "holder_reference")}, "site_name": room["site_name"], "booking_id": booking["id"], "status": "released",
+            "reason": "not checked in"})
+    eventually(lambda: call(palace, "enrolment", "get_course", course["id"])["sessions"][0]["state"] == "room_lost",
+               timeout=15)
+    assert not outbox(palace, "session_moved", course["id"]) and not outbox(palace, "session_cancelled", course["id"])
+
+
 def test_a_change_refused_after_venues_swapped_the_bookings_books_the_old_room_back(palace):
     old_room, new_room = site_with(palace, "Room A", "Room B")
     first = datetime(2031, 9, 1, 11, 0, tzinfo=timezone.utc)
@@ -225,6 +271,11 @@ def test_a_change_refused_after_venues_swapped_the_bookings_books_the_old_room_b
     after = call(palace, "enrolment", "get_course", course["id"])
     assert after["room_id"] == old_room["id"] and after["version"] == course["version"]
 
+    # the bookings given back are the sessions' own: venues taking one moves or cancels that session
+    [booking] = [b for b in bookings(palace, old_room["id"]) if at(b["starts_at"]) == [first]]
+    call(palace, "venues", "act", booking["id"], "cancel", {"reason": "leak"})
+    [moved] = eventually(lambda: outbox(palace, "session_moved", course["id"]), timeout=15)
+    assert moved["room_id"] == new_room["id"]
 
 
 def test_two_staff_moving_a_course_at_once_leave_it_in_one_room_with_one_set_of_bookings(palace):

@@ -247,3 +247,13 @@ def test_a_timetable_given_later_or_changed_is_told_with_the_next_class_and_room
     assert "next class is on 2026-11-24 19:00 in Room 2, Palace. Classes to come: 8." in out["body"]
     changed = templates.render("enrolment.course_rescheduled", {**timetable, "announced": False}, "zh-CN")
     assert changed["title"] == "课表调整：Erhu" and "地点：Palace Room 2" in changed["body"]
+
+
+def test_a_session_moved_to_another_room_or_cancelled_says_which():
+    gone = templates.render("enrolment.session_cancelled", {"course_title": "Erhu", "reason": "burst pipe",
+                                                             "starts_at": "2026-11-21T11:00:00+00:00"}, "en")
+    assert gone["title"] == "Class cancelled: Erhu on 2026-11-21 19:00" and "(burst pipe)" in gone["body"]
+    moved = templates.render("enrolment.session_moved", {
+        "course_title": "Erhu", "state": "scheduled", "room_name": "Room 5", "starts_at": "2026-11-21T11:00:00+00:00",
+        "old_starts_at": "2026-11-21T11:00:00+00:00"}, "en")
+    assert moved["title"] == "Class moved: Erhu" and "now takes place at 2026-11-21 19:00 in Room 5" in moved["body"]
