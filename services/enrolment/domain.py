@@ -159,6 +159,15 @@ def explicit_sessions_problem(sessions):
     return None
 
 
+def retimed_sessions_problem(sessions, now: datetime):
+    """Why a published course's new timetable cannot be taken, or None: it replaces only the
+    sessions still to come, so each of its sessions must start after `now`."""
+    begun = sorted(begin for begin, _ in sessions if begin <= now)
+    if begun:
+        return f"{begun[0].isoformat()} has begun or passed: give sessions from now on (weekly.starts_on, or dates)"
+    return None
+
+
 def overlaps(a, b) -> bool:
     """Two (starts_at, ends_at) half-open ranges overlap."""
     return a[0] < b[1] and b[0] < a[1]

@@ -304,11 +304,10 @@ class EnrolmentService:
         if retimed:
             term = self._term(conn, changes.get("term_id", course["term_id"]))
             times = self._session_times(changes.pop("schedule"), term)
-            begun = [b for b, _ in times if b <= now]
-            if begun:
-                raise Invalid("a published course's new sessions must be still to come", errors={"schedule": [
-                    f"{begun[0].isoformat()} has begun or passed: give sessions from now on"
-                    " (weekly.starts_on, or dates)"]})
+            problem = domain.retimed_sessions_problem(times, now)
+            if problem:
+                raise Invalid("a published course's new sessions must be still to come",
+                              errors={"schedule": [problem]})
             store.replace_upcoming_sessions(conn, course_id, times, now)
         elif "term_id" in changes:
             self._term(conn, changes["term_id"])
