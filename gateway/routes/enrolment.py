@@ -133,7 +133,9 @@ class Course(Resource):
     doc = {
         "get": documented("A course, with seats left, waitlist length and sessions", tag=TAG, response=CourseSchema,
                          auth=False, errors=(404,)),
-        "patch": documented("Change a course (course_updated)", tag=TAG, body=CourseUpdateSchema,
+        "patch": documented("Change a course (course_updated). A published course's new timetable or room is"
+                           " reserved before anything changes (409 room-clash names the dates); its members are"
+                           " told (course_rescheduled)", tag=TAG, body=CourseUpdateSchema,
                            response=CourseSchema, roles=STAFF, errors=(400, 404, 409, 422)),
     }
 

@@ -66,7 +66,8 @@ def group_problem(seats: int, group_limit: int):
     return None
 
 
-EVENT_FOR_STATUS = {CONFIRMED: "enrolment_confirmed", WAITLISTED: "enrolment_waitlisted"}
+EVENT_FOR_STATUS = {CONFIRMED: "enrolment_confirmed", WAITLISTED: "enrolment_waitlisted",
+                    REGISTERED: "lottery_interest_registered"}
 
 
 # eligibility
@@ -155,6 +156,15 @@ def explicit_sessions_problem(sessions):
     for first, second in zip(ordered, ordered[1:]):
         if overlaps(first, second):
             return f"the sessions at {first[0].isoformat()} and {second[0].isoformat()} overlap"
+    return None
+
+
+def retimed_sessions_problem(sessions, now: datetime):
+    """Why a published course's new timetable cannot be taken, or None: it replaces only the
+    sessions still to come, so each of its sessions must start after `now`."""
+    begun = sorted(begin for begin, _ in sessions if begin <= now)
+    if begun:
+        return f"{begun[0].isoformat()} has begun or passed: give sessions from now on (weekly.starts_on, or dates)"
     return None
 
 

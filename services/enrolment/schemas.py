@@ -76,6 +76,8 @@ class SessionSchema(Schema):
     starts_at = fields.AwareDateTime()
     ends_at = fields.AwareDateTime()
     state = fields.String(metadata={"description": "scheduled, room_lost or cancelled"})
+    room_id = fields.UUID(allow_none=True, metadata={"description": "rebooked in another room (default: the"
+                                                                    " course's room)"})
 
 
 class SessionCodeSchema(SessionSchema):
@@ -344,6 +346,7 @@ class EnrolmentEventSchema(CountsSchema):
     offer_expires_at = fields.String(allow_none=True)
     expires_at = fields.String(allow_none=True, metadata={"description": "offer_made: the same as offer_expires_at"})
     reason = fields.String(allow_none=True)
+    draw_at = fields.String(allow_none=True, metadata={"description": "lottery_interest_registered: the draw"})
 
 
 class LotteryDrawnSchema(CountsSchema):
@@ -366,8 +369,23 @@ class CoursePublishedSchema(Schema):
     reason = fields.String(allow_none=True)
 
 
+class CourseRescheduledSchema(Schema):
+    """course_rescheduled: a published course got its timetable or room, or changed them."""
+    course_id = fields.UUID(required=True)
+    course_title = fields.String(required=True)
+    member_ids = fields.List(fields.UUID(), required=True)
+    announced = fields.Boolean(metadata={"description": "the course had no timetable to come before"})
+    first_session_at = fields.String(allow_none=True)
+    sessions = fields.Integer(metadata={"description": "sessions still to come"})
+    room_id = fields.UUID(allow_none=True)
+    room_name = fields.String(allow_none=True)
+    site_name = fields.String(allow_none=True)
+    dropped_member_ids = fields.List(fields.UUID(), metadata={
+        "description": "members whose seat was given up because the new times overlap another class of theirs"})
+
+
 class SessionEventSchema(Schema):
-    """session_upcoming and session_moved."""
+    """session_upcoming, session_moved (to another room) and session_cancelled."""
     session_id = fields.UUID(required=True)
     course_id = fields.UUID(required=True)
     course_title = fields.String(required=True)
@@ -377,6 +395,9 @@ class SessionEventSchema(Schema):
     old_starts_at = fields.String(allow_none=True, metadata={"description": "session_moved: when it was"})
     state = fields.String()
     reason = fields.String(allow_none=True)
+    room_id = fields.UUID(allow_none=True, metadata={"description": "session_moved: the room it moved to"})
+    room_name = fields.String(allow_none=True)
+    old_room_name = fields.String(allow_none=True)
 
 
 class CertificateIssuedSchema(Schema):

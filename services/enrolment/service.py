@@ -1,5 +1,6 @@
 """The enrolment service's nameko entrypoints: parse, call the rules and the store, answer."""
 import logging
+import uuid
 from datetime import datetime, timezone
 
 from nameko.exceptions import MethodNotFound, RpcTimeout, UnknownService
@@ -34,6 +35,7 @@ _enrolment_out = schemas.EnrolmentSchema()
 _cancel_in = schemas.CancelSchema()
 _enrolment_event = schemas.EnrolmentEventSchema()
 _course_event = schemas.CoursePublishedSchema()
+_rescheduled_event = schemas.CourseRescheduledSchema()
 _lottery_event, _lottery_out = schemas.LotteryDrawnSchema(), schemas.LotterySchema()
 _session_event, _session_code = schemas.SessionEventSchema(), schemas.SessionCodeSchema()
 _attendance_in, _attendance_out = schemas.AttendanceRequestSchema(), schemas.AttendanceResultSchema()
@@ -51,6 +53,15 @@ def _moment(value):
 
 def _iso(moment):
     return moment.isoformat() if moment is not None else None
+
+
+def _holder(course_id, series=0):
+    """The venues holder of a course's room series: a new one for each change of timetable or room."""
+    return {"service": "enrolment", "reference": f"{course_id}/{series}" if series else str(course_id)}
+
+
+# venues' reasons for the bookings we gave up ourselves: a series replaced, or released
+OUR_RELEASES = ("replaced by enrolment", "released by enrolment")
 
 
 class EnrolmentService:
@@ -158,23 +169,29 @@ class EnrolmentService:
         course = store.lock_course(conn, course_id)
         sessions = [s for s in store.course_sessions(conn, course_id) if s["state"] == "scheduled"]
         if course["room_id"] is not None and sessions:
-            holder = {"service": "enrolment", "reference": str(course_id)}
-            occurrences = [{"starts_at": _iso(s["starts_at"]), "ends_at": _iso(s["ends_at"])} for s in sessions]
-            try:
-                answer = self.venues.reserve_series(holder, str(course["room_id"]), occurrences, course["title"])
-            except Conflict as exc:
-                dates = (exc.errors or {}).get("occurrences") or []
-                raise Conflict(f"the room is taken on {', '.join(map(str, dates)) or 'some dates'}: {exc.detail}",
-                               "room-clash", {"occurrences": dates}) from None
-            except NotFound:
-                raise Invalid("the room does not exist", errors={"room_id": ["no such room"]}) from None
-            except VENUES_DOWN:
-                raise Conflict("the venues service is not answering; try again shortly",
-                               "venues-unavailable") from None
+            holder = _holder(course_id, course["room_series"])
+            answer = self._reserve(holder, course["room_id"], sessions, course["title"])
             reserved.append(holder)
             store.set_booking_ids(conn, course_id, answer.get("bookings") or [])
         store.set_course_state(conn, course_id, domain.PUBLISHED)
         return self._course_event(conn, "course_published", course_id)
+
+    def _reserve(self, holder, room_id, sessions, title, replaces=None):
+        """The room for every session, all or nothing, in one call to venues; `replaces` (holders)
+        are released in the same venues transaction, so their times may be taken again."""
+        occurrences = [{"starts_at": _iso(s["starts_at"]), "ends_at": _iso(s["ends_at"])} for s in sessions]
+        try:
+            if replaces:
+                return self.venues.reserve_series(holder, str(room_id), occurrences, title, replaces)
+            return self.venues.reserve_series(holder, str(room_id), occurrences, title)
+        except Conflict as exc:
+            dates = (exc.errors or {}).get("occurrences") or []
+            raise Conflict(f"the room is taken on {', '.join(map(str, dates)) or 'some dates'}: {exc.detail}",
+                           "room-clash", {"occurrences": dates}) from None
+        except NotFound:
+            raise Invalid("the room does not exist", errors={"room_id": ["no such room"]}) from None
+        except VENUES_DOWN:
+            raise Conflict("the venues service is not answering; try again shortly", "venues-unavailable") from None
 
     def _release(self, holders):
         for holder in holders:
@@ -226,42 +243,130 @@ class EnrolmentService:
 
     @rpc(expected_exceptions=EXPECTED)
     def update_course(self, course_id, data):
+        """Change a course. A published course may get its timetable or room later (a schedule to be
+        announced) or change them: see _reschedule."""
         self._staff()
         course_id = object_id(course_id, "course")
         changes = load(_course_update, data)
-        with self.db.transaction() as conn:
-            course = store.lock_course(conn, course_id)
-            if course["state"] == domain.CANCELLED_COURSE:
-                raise Conflict("the course is cancelled", "course-cancelled")
-            booked = course["state"] == domain.PUBLISHED and course["room_id"] is not None
-            if booked and ("schedule" in changes or "room_id" in changes):
-                raise Conflict("the room is reserved for this timetable: cancel the course to change its room"
-                               " or sessions", "room-reserved")
-            if "schedule" in changes:
-                if store.has_takers(conn, course_id):
-                    raise Conflict("members have enrolled: the timetable can no longer change",
-                                   "course-has-members")
-                term_id = changes.get("term_id", course["term_id"])
-                times = self._session_times(changes.pop("schedule"), self._term(conn, term_id))
-                store.replace_sessions(conn, course_id, times)
-            elif "term_id" in changes:
-                self._term(conn, changes["term_id"])
-            if "room_id" in changes:
-                self._check_room(changes["room_id"])
-            merged = {**course, **changes}
-            if merged["closes_at"] is not None and merged["closes_at"] <= merged["opens_at"]:
-                raise Invalid("bad window", errors={"closes_at": ["must be after opens_at"]})
-            ages = merged["min_age"], merged["max_age"]
-            if None not in ages and ages[1] < ages[0]:
-                raise Invalid("bad ages", errors={"max_age": ["must not be below min_age"]})
-            if changes.get("capacity") is not None and changes["capacity"] < course["confirmed_count"]:
-                raise Conflict(f"{course['confirmed_count']} seats are taken: capacity cannot go below that",
-                               "capacity-below-taken", {"capacity": [f"at least {course['confirmed_count']}"]})
-            store.update_course(conn, course_id, changes)
-            if course["state"] == domain.PUBLISHED:
-                self._fill(conn, store.lock_course(conn, course_id))
-                self._course_event(conn, "course_updated", course_id)
-            return _course_out.dump(store.get_course(conn, course_id))
+        swapped, releases = [], []
+        try:
+            with self.db.transaction() as conn:
+                course = store.lock_course(conn, course_id)
+                if course["state"] == domain.CANCELLED_COURSE:
+                    raise Conflict("the course is cancelled", "course-cancelled")
+                self._check_changes(course, changes)
+                if course["state"] == domain.PUBLISHED and ("schedule" in changes or "room_id" in changes):
+                    self._reschedule(conn, course, changes, swapped, releases)
+                else:
+                    if "schedule" in changes:  # a draft: nothing is reserved yet
+                        term_id = changes.get("term_id", course["term_id"])
+                        times = self._session_times(changes.pop("schedule"), self._term(conn, term_id))
+                        store.replace_sessions(conn, course_id, times)
+                    elif "term_id" in changes:
+                        self._term(conn, changes["term_id"])
+                    if "room_id" in changes:
+                        self._check_room(changes["room_id"])
+                store.update_course(conn, course_id, changes)
+                if course["state"] == domain.PUBLISHED:
+                    self._fill(conn, store.lock_course(conn, course_id))
+                    self._course_event(conn, "course_updated", course_id)
+                answer = _course_out.dump(store.get_course(conn, course_id))
+        except BaseException:
+            self._restore(swapped)
+            raise
+        self._release(releases)
+        return answer
+
+    @staticmethod
+    def _check_changes(course, changes):
+        merged = {**course, **changes}
+        if merged["closes_at"] is not None and merged["closes_at"] <= merged["opens_at"]:
+            raise Invalid("bad window", errors={"closes_at": ["must be after opens_at"]})
+        ages = merged["min_age"], merged["max_age"]
+        if None not in ages and ages[1] < ages[0]:
+            raise Invalid("bad ages", errors={"max_age": ["must not be below min_age"]})
+        if changes.get("capacity") is not None and changes["capacity"] < course["confirmed_count"]:
+            raise Conflict(f"{course['confirmed_count']} seats are taken: capacity cannot go below that",
+                           "capacity-below-taken", {"capacity": [f"at least {course['confirmed_count']}"]})
+
+    def _reschedule(self, conn, course, changes, swapped, releases):
+        """A published course's sessions to come get a new timetable and/or room. The new room is
+        reserved for them under a new holder that replaces the old bookings in one venues
+        transaction: a clash answers 409 with its dates and changes nothing, here or in venues.
+        Sessions already begun stay as they were. A member whose seat would now overlap another
+        class of theirs loses this seat (the overlap rule holds) and is told why; the freed seats
+        go down the waitlist. Everyone with an entry is told of the new timetable."""
+        course_id, now = course["id"], course["now"]
+        upcoming = lambda: [s for s in store.course_sessions(conn, course_id)  # noqa: E731
+                            if s["starts_at"] > now and s["state"] == "scheduled"]
+        before = upcoming()
+        retimed = "schedule" in changes
+        if retimed:
+            term = self._term(conn, changes.get("term_id", course["term_id"]))
+            times = self._session_times(changes.pop("schedule"), term)
+            problem = domain.retimed_sessions_problem(times, now)
+            if problem:
+                raise Invalid("a published course's new sessions must be still to come",
+                              errors={"schedule": [problem]})
+            store.replace_upcoming_sessions(conn, course_id, times, now)
+        elif "term_id" in changes:
+            self._term(conn, changes["term_id"])
+        room_id = changes.get("room_id", course["room_id"])
+        room = self._check_room(room_id)
+        if room and not (changes.get("site_id") or course["site_id"]):
+            changes["site_id"] = room.get("site_id")
+        sessions = upcoming()
+        old = []
+        if course["room_id"] is not None:  # the series, and sessions rebooked alone, from now on
+            old = [_holder(course_id, course["room_series"]),
+                   *({"service": self.name, "reference": r} for r in store.session_holders(conn, course_id, now))]
+        if room and sessions:
+            series = course["room_series"] + 1
+            holder = _holder(course_id, series)
+            answer = self._reserve(holder, room_id, sessions, course["title"], replaces=old)
+            swapped.append({"course_id": course_id, "holder": holder, "old": old[:1], "room_id": course["room_id"],
+                            "sessions": before, "title": course["title"]})
+            store.set_booking_ids(conn, course_id, answer.get("bookings") or [])
+            store.set_room_series(conn, course_id, series)
+        else:  # no room or nothing to come: the old bookings go once this commits
+            store.clear_bookings(conn, course_id, now)
+            if old:  # their cancellations then concern no current series
+                store.set_room_series(conn, course_id, course["room_series"] + 1)
+            releases.extend(old)
+        store.announce_again(conn, course_id, now)
+        course = store.lock_course(conn, course_id)
+        dropped = []
+        if retimed:
+            for entry in store.confirmed_entries(conn, course_id):
+                store.release_slots(conn, entry["id"])
+                try:
+                    store.claim_slots(conn, entry["id"], entry["member_id"], course_id)
+                except Conflict:
+                    self._drop(conn, course, entry["id"], "the new timetable overlaps another class you hold")
+                    dropped.append(entry["member_id"])
+        members = store.members_with(conn, course_id, domain.LIVE)
+        if members or dropped:
+            self.outbox(conn, "course_rescheduled", _rescheduled_event.dump({
+                "course_id": course_id, "course_title": course["title"], "member_ids": members,
+                "announced": not before and bool(sessions), "sessions": len(sessions),
+                "first_session_at": _iso(sessions[0]["starts_at"]) if sessions else None,
+                "room_id": room_id, "room_name": room and room.get("name"), "site_name": room and room.get("site_name"),
+                "dropped_member_ids": dropped}))
+
+    def _restore(self, swapped):
+        """This course change did not commit after venues swapped its bookings: the old series is
+        booked back in place of the new one (best effort; logged for staff when it cannot be)."""
+        for swap in swapped:
+            try:
+                if swap["room_id"] is not None and swap["sessions"] and swap["old"]:
+                    answer = self._reserve(swap["old"][0], swap["room_id"], swap["sessions"], swap["title"],
+                                           replaces=[swap["holder"]])
+                    with self.db.transaction() as conn:  # the sessions know their bookings again
+                        store.set_booking_ids(conn, swap["course_id"], answer.get("bookings") or [])
+                else:
+                    self.venues.release_series(swap["holder"])
+            except Exception:
+                log.exception("could not restore the room bookings of %s: staff must rebook them", swap["old"])
 
     @rpc(expected_exceptions=EXPECTED)
     def cancel_course(self, course_id, data=None):
@@ -273,6 +378,8 @@ class EnrolmentService:
             course = store.lock_course(conn, course_id)
             if course["state"] == domain.CANCELLED_COURSE:
                 raise Conflict("the course is already cancelled", "course-cancelled")
+            holders = [_holder(course_id, course["room_series"]),
+                       *({"service": self.name, "reference": r} for r in store.session_holders(conn, course_id))]
             members = store.members_with(conn, course_id, domain.LIVE)
             for entry in store.course_enrolments(conn, course_id, 100_000, 0):
                 if entry["status"] != domain.CANCELLED:
@@ -283,7 +390,7 @@ class EnrolmentService:
             store.set_course_state(conn, course_id, domain.CANCELLED_COURSE)
             answer = self._course_event(conn, "course_cancelled", course_id, member_ids=members, reason=reason)
         if course["room_id"] is not None:
-            self._release([{"service": "enrolment", "reference": str(course_id)}])
+            self._release(holders)
         return answer
 
     @rpc(expected_exceptions=EXPECTED)
@@ -392,7 +499,9 @@ class EnrolmentService:
             enrolment, figures = store.add_enrolment(conn, course, member_id, status, key, seats_wanted,
                                                      request.get("birth_date"))
             if status in domain.EVENT_FOR_STATUS:
-                self._enrolment_event(conn, domain.EVENT_FOR_STATUS[status], course, enrolment, figures=figures)
+                extra = {"draw_at": _iso(course["draw_at"])} if status == domain.REGISTERED else {}
+                self._enrolment_event(conn, domain.EVENT_FOR_STATUS[status], course, enrolment, figures=figures,
+                                      **extra)
         return _enrolment_out.dump(enrolment)
 
     def _fill(self, conn, course):
@@ -664,32 +773,79 @@ class EnrolmentService:
 
     @reliable_handler("venues", "booking_cancelled")
     def on_booking_cancelled(self, conn, event):
-        """A room booking a course depends on was cancelled by venues: the session is marked and
-        the members with a seat are told."""
-        payload = event["payload"]
-        if payload.get("holder_service") != self.name:
+        """A room booking a session depends on was cancelled by venues: the session moves, at its
+        time, to another free room of the same site, or, with none free, is cancelled; the members
+        with a seat are told which. (Cancellations we caused, of a series replaced or released,
+        serve no session any more and are passed over.)"""
+        self._room_lost(conn, event["payload"], released=False)
+
+    @reliable_handler("venues", "booking_released")
+    def on_booking_released(self, conn, event):
+        """Venues released a booking nobody checked in to, once its time had begun: too late to
+        move the session, which is marked room_lost for staff."""
+        self._room_lost(conn, event["payload"], released=True)
+
+    def _room_lost(self, conn, payload, released):
+        if payload.get("holder_service") != self.name or payload.get("reason") in OUR_RELEASES:
             return
+        reference = str(payload.get("holder_reference") or "")
         try:
-            course_id = object_id(payload.get("holder_reference"), "course")
+            course_id = object_id(reference.split("/")[0], "course")
         except NotFound:
             return
         if conn.execute("SELECT 1 FROM courses WHERE id = %s", (course_id,)).fetchone() is None:
             return
         course = store.lock_course(conn, course_id)
-        if course["state"] == domain.CANCELLED_COURSE:
-            return  # our own release of a cancelled course's room
-        session = store.session_for_booking(conn, course_id, payload.get("booking_id"), payload["starts_at"])
+        if course["state"] != domain.PUBLISHED:
+            return  # among them our own release of a cancelled course's room
+        current = reference == _holder(course_id, course["room_series"])["reference"]
+        session = store.session_for_booking(conn, course_id, payload.get("booking_id"), payload["starts_at"], current)
         if session is None or session["state"] != "scheduled":
             return
-        store.set_session_state(conn, session["id"], "room_lost")
-        store.bump_version(conn, course_id)
-        self.outbox(conn, "session_moved", _session_event.dump({
-            "session_id": session["id"], "course_id": course_id, "course_title": course["title"],
-            "member_ids": store.members_with(conn, course_id), "starts_at": _iso(session["starts_at"]),
-            "ends_at": _iso(session["ends_at"]), "old_starts_at": _iso(session["starts_at"]), "state": "room_lost",
-            "reason": payload.get("reason") or "the room is no longer available"}))
-        if course["state"] == domain.PUBLISHED:
+        if released:
+            log.warning("venues released the room of session %s of course %s", session["id"], course_id)
+            store.set_session_state(conn, session["id"], "room_lost")
+            store.bump_version(conn, course_id)
+            return
+        reserved = []
+        try:
+            room = self._rebook(conn, course, session, payload, reserved)
+            told = {"session_id": session["id"], "course_id": course_id, "course_title": course["title"],
+                    "member_ids": store.members_with(conn, course_id), "starts_at": _iso(session["starts_at"]),
+                    "ends_at": _iso(session["ends_at"]), "old_starts_at": _iso(session["starts_at"]),
+                    "old_room_name": payload.get("room_name"),
+                    "reason": payload.get("reason") or "the room is no longer available"}
+            if room:
+                self.outbox(conn, "session_moved", _session_event.dump({
+                    **told, "state": "scheduled", "room_id": room["id"], "room_name": room.get("name")}))
+            else:
+                store.set_session_state(conn, session["id"], "cancelled")
+                self.outbox(conn, "session_cancelled", _session_event.dump({**told, "state": "cancelled"}))
+            store.bump_version(conn, course_id)
             self._course_event(conn, "course_updated", course_id)
+        except BaseException:
+            self._release(reserved)  # the move did not commit: nor does its booking
+            raise
+
+    def _rebook(self, conn, course, session, payload, reserved):
+        """Another room of the same site, free at the session's time, booked for it alone; or None."""
+        if not payload.get("site_id"):
+            return None
+        occurrence = {"starts_at": _iso(session["starts_at"]), "ends_at": _iso(session["ends_at"])}
+        rooms = self.venues.availability({**occurrence, "site_id": str(payload["site_id"]),
+                                          "capacity": max(course["confirmed_count"], 1), "limit": 20})
+        for room in rooms:
+            if str(room["id"]) == str(payload.get("room_id")):
+                continue  # the room just lost, perhaps free but not for us
+            holder = {"service": self.name, "reference": f"{course['id']}/session/{uuid.uuid4().hex[:12]}"}
+            try:
+                answer = self.venues.reserve_series(holder, str(room["id"]), [occurrence], course["title"])
+            except (Conflict, Invalid, NotFound):
+                continue  # taken a moment ago, or not open then: the next one
+            reserved.append(holder)
+            store.rebook_session(conn, session["id"], room["id"], answer["bookings"][0]["id"], holder["reference"])
+            return room
+        return None
 
     # certificates
 

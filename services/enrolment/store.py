@@ -34,7 +34,7 @@ ENROLMENT_COLUMNS = """
     ) END AS position
 """
 
-SESSION_COLUMNS = "s.id, s.course_id, s.starts_at, s.ends_at, s.state"
+SESSION_COLUMNS = "s.id, s.course_id, s.starts_at, s.ends_at, s.state, s.room_id, s.booking_id, s.holder_reference"
 
 
 # terms
@@ -199,6 +199,45 @@ def replace_sessions(conn, course_id, times):
                         [(course_id, b, e, f"{secrets.randbelow(10**6):06d}") for b, e in times])
 
 
+def replace_upcoming_sessions(conn, course_id, times, now):
+    """A new timetable from now on: the sessions not yet started give way to `times`; those held
+    or under way stay, with their attendance. Answers the ids of the sessions replaced."""
+    gone = [r["id"] for r in conn.execute(
+        "SELECT id FROM sessions WHERE course_id = %s AND starts_at > %s FOR UPDATE", (course_id, now))]
+    marked = conn.execute("SELECT min(s.starts_at) AS at FROM attendance a JOIN sessions s ON s.id = a.session_id"
+                          " WHERE a.session_id = ANY(%s)", (gone,)).fetchone()["at"]
+    if marked is not None:
+        raise Conflict(f"attendance is marked for the session at {marked.isoformat()}: it cannot be replaced",
+                       "session-attended", {"schedule": ["keeps the sessions already marked"]})
+    conn.execute("DELETE FROM member_slots WHERE session_id = ANY(%s)", (gone,))
+    conn.execute("DELETE FROM sessions WHERE id = ANY(%s)", (gone,))
+    with conn.cursor() as cur:
+        cur.executemany("INSERT INTO sessions (course_id, starts_at, ends_at, checkin_code) VALUES (%s, %s, %s, %s)",
+                        [(course_id, b, e, f"{secrets.randbelow(10**6):06d}") for b, e in times])
+    return gone
+
+
+def set_room_series(conn, course_id, number):
+    conn.execute("UPDATE courses SET room_series = %s WHERE id = %s", (number, course_id))
+
+
+def session_holders(conn, course_id, after=None):
+    """The venues holders of the sessions rebooked alone (those starting after `after`, if given)."""
+    return [r["holder_reference"] for r in conn.execute(
+        "SELECT holder_reference FROM sessions WHERE course_id = %s AND holder_reference IS NOT NULL"
+        " AND (%s::timestamptz IS NULL OR starts_at > %s)", (course_id, after, after))]
+
+
+def rebook_session(conn, session_id, room_id, booking_id, holder_reference):
+    conn.execute("UPDATE sessions SET room_id = %s, booking_id = %s, holder_reference = %s WHERE id = %s",
+                 (room_id, booking_id, holder_reference, session_id))
+
+
+def confirmed_entries(conn, course_id):
+    return conn.execute("SELECT id, member_id FROM enrolments WHERE course_id = %s AND status = 'confirmed'"
+                        " ORDER BY created_at", (course_id,)).fetchall()
+
+
 def has_takers(conn, course_id):
     return conn.execute("SELECT 1 FROM enrolments WHERE course_id = %s AND status <> 'cancelled' LIMIT 1",
                         (course_id,)).fetchone() is not None
@@ -214,16 +253,32 @@ def get_session(conn, session_id, lock=False):
 
 
 def set_booking_ids(conn, course_id, bookings):
+    """The sessions booked in the course's series: their own rooms and holders, if any, are gone."""
     for booking in bookings:
-        conn.execute("UPDATE sessions SET booking_id = %s WHERE course_id = %s AND starts_at = %s::timestamptz",
+        conn.execute("UPDATE sessions SET booking_id = %s, room_id = NULL, holder_reference = NULL"
+                     " WHERE course_id = %s AND starts_at = %s::timestamptz",
                      (booking["id"], course_id, booking["starts_at"]))
 
 
-def session_for_booking(conn, course_id, booking_id, starts_at):
+def announce_again(conn, course_id, after):
+    """The sessions to come are announced afresh (session_upcoming) with their new time or room."""
+    conn.execute("UPDATE sessions SET reminded_at = NULL WHERE course_id = %s AND starts_at > %s", (course_id, after))
+
+
+def clear_bookings(conn, course_id, after):
+    """The sessions to come lose their room bookings (the course has no room, or nothing to book)."""
+    conn.execute("UPDATE sessions SET booking_id = NULL, room_id = NULL, holder_reference = NULL"
+                 " WHERE course_id = %s AND starts_at > %s", (course_id, after))
+
+
+def session_for_booking(conn, course_id, booking_id, starts_at, current_series):
+    """The session a venues booking serves today. A booking of an old series (the course moved)
+    serves none; a session booked before booking ids were kept is known by its start."""
     return conn.execute(
         "SELECT s.*, c.title AS course_title FROM sessions s JOIN courses c ON c.id = s.course_id"
-        " WHERE s.course_id = %s AND (s.booking_id = %s OR s.starts_at = %s::timestamptz) FOR UPDATE OF s",
-        (course_id, booking_id, starts_at)).fetchone()
+        " WHERE s.course_id = %s AND (s.booking_id = %s OR (%s AND s.booking_id IS NULL"
+        " AND s.holder_reference IS NULL AND s.starts_at = %s::timestamptz)) FOR UPDATE OF s",
+        (course_id, booking_id, current_series, starts_at)).fetchone()
 
 
 def set_session_state(conn, session_id, state):

@@ -155,7 +155,11 @@ def _reminders(conn, event_type, payload, members, now):
             due = domain.reminder_due(starts_at, lead, now)
             if due is not None:
                 store.move_reminders(conn, f"session:{payload['session_id']}", starts_at, due)
-    elif event_type == "enrolment.course_cancelled":
+    elif event_type == "enrolment.session_cancelled":
+        if payload.get("session_id"):
+            store.cancel_reminders(conn, subject=f"session:{payload['session_id']}")
+    elif event_type in ("enrolment.course_cancelled", "enrolment.course_rescheduled"):
+        # a new timetable is announced afresh (session_upcoming) for the sessions it keeps or makes
         if payload.get("course_id"):
             store.cancel_reminders(conn, grp=f"course:{payload['course_id']}")
     elif event_type in ("enrolment.enrolment_cancelled", "enrolment.offer_expired"):

@@ -97,6 +97,16 @@ CATALOGUE = {
         en=(f"Enrolment cancelled: {t(COURSE)}", f"Your enrolment in {t(COURSE)} is cancelled.{{% if reason %}} Reason: {t('reason')}.{{% endif %}}"),
         zh=(f"报名已取消：{t(COURSE_ZH)}", f"您在《{t(COURSE_ZH)}》的报名已取消。{{% if reason %}}原因：{t('reason')}。{{% endif %}}"),
         sms=("SMS_PALACE_ENROL_CANCELLED", {"course": COURSE_ZH})),
+    "enrolment.lottery_interest_registered": dict(
+        category="classes", urgency="never",
+        en=(f"Entered in the lottery: {t(COURSE)}",
+            f"You are entered in the lottery for {t(COURSE)}."
+            f"{{% if draw_at %}} The draw is on {t('draw_at | when')};{{% else %}} After the draw{{% endif %}}"
+            " we will tell you whether you have a seat."),
+        zh=(f"已登记抽签：{t(COURSE_ZH)}",
+            f"您已登记参加《{t(COURSE_ZH)}》的抽签。"
+            f"{{% if draw_at %}}抽签时间：{t('draw_at | when')}，{{% endif %}}抽签后我们会告诉您结果。"),
+        sms=("SMS_PALACE_LOTTERY_ENTERED", {"course": COURSE_ZH, "time": "draw_at | when"})),
     "enrolment.lottery_drawn": dict(
         category="classes", urgency="never",
         en=(f"Lottery result: {t(COURSE)}",
@@ -127,6 +137,30 @@ CATALOGUE = {
             f"{t('(new_starts_at or starts_at) | when')}{{% if room_name %}}，地点：{t('room_name')}{{% endif %}}。"
             f"{{% if reason %}}{t('reason')}{{% endif %}}{{% endif %}}"),
         sms=("SMS_PALACE_SESSION_MOVED", {"course": COURSE_ZH, "time": "(new_starts_at or starts_at) | when"})),
+    "enrolment.session_cancelled": dict(
+        # venues took the room and no other room of the site was free at that time
+        category="classes", urgency="if_soon",
+        en=(f"Class cancelled: {t(COURSE)} on {t('starts_at | when')}",
+            f"The {t(COURSE)} session of {t('starts_at | when')} is cancelled: its room is no longer available"
+            f"{{% if reason %}} ({t('reason')}){{% endif %}} and no other room was free. The other sessions go ahead."),
+        zh=(f"课程停课：{t(COURSE_ZH)} {t('starts_at | when')}",
+            f"《{t(COURSE_ZH)}》{t('starts_at | when')} 的课程取消：原场地无法使用"
+            f"{{% if reason %}}（{t('reason')}）{{% endif %}}，且没有其他空闲场地。其余课程照常进行。"),
+        sms=("SMS_PALACE_SESSION_CANCELLED", {"course": COURSE_ZH, "time": "starts_at | when"})),
+    "enrolment.course_rescheduled": dict(
+        category="classes", urgency="if_soon",
+        en=(f"{{% if announced %}}Timetable out{{% else %}}Timetable changed{{% endif %}}: {t(COURSE)}",
+            f"{{% if announced %}}The timetable of {t(COURSE)} is out{{% else %}}The timetable of {t(COURSE)} has"
+            f" changed{{% endif %}}{{% if first_session_at %}}: the next class is on {t('first_session_at | when')}"
+            f"{{% endif %}}{{% if room_name %}} in {t('room_name')}{{% if site_name %}}, {t('site_name')}{{% endif %}}"
+            f"{{% endif %}}.{{% if sessions %}} Classes to come: {t('sessions')}.{{% endif %}}"
+            " Your enrolments page shows every date."),
+        zh=(f"{{% if announced %}}课表已公布{{% else %}}课表调整{{% endif %}}：{t(COURSE_ZH)}",
+            f"《{t(COURSE_ZH)}》{{% if announced %}}课表已公布{{% else %}}课表已调整{{% endif %}}"
+            f"{{% if first_session_at %}}，下次上课：{t('first_session_at | when')}{{% endif %}}"
+            f"{{% if room_name %}}，地点：{{% if site_name %}}{t('site_name')} {{% endif %}}{t('room_name')}{{% endif %}}。"
+            f"{{% if sessions %}}待上课次：{t('sessions')}。{{% endif %}}全部日期请在“我的报名”中查看。"),
+        sms=("SMS_PALACE_COURSE_RESCHEDULED", {"course": COURSE_ZH, "time": "first_session_at | when"})),
     "enrolment.course_cancelled": dict(
         category="classes", urgency="if_soon",
         en=(f"Class cancelled: {t(COURSE)}", f"{t(COURSE)} is cancelled.{{% if reason %}} Reason: {t('reason')}.{{% endif %}} We are sorry."),

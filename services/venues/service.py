@@ -434,15 +434,26 @@ class VenuesService:
     # other services
 
     @rpc(expected_exceptions=EXPECTED)
-    def reserve_series(self, holder, room_id, occurrences, title):
+    def reserve_series(self, holder, room_id, occurrences, title, replaces=None):
         """Book every occurrence, confirmed, for another service's holder; all or nothing. Again for
-        the same holder: its existing bookings."""
+        the same holder: its existing bookings.
+
+        `replaces` (a holder, or a list of them, of the same service): their future bookings are
+        released in the same transaction, so a course moving to a new timetable or room may take
+        times its old bookings hold; a clash refuses it all and the old bookings stand."""
         try:
             holder = domain.holder_key(holder)
+            if replaces is None:
+                replaces = []
+            old = [domain.holder_key(h) for h in (replaces if isinstance(replaces, list) else [replaces])]
         except domain.RuleError as exc:
             raise _rule_error(exc) from None
         if holder[0] == MEMBERS:
             raise Invalid("holder service 'members' is reserved", "validation-failed", {"holder": ["bad service"]})
+        if any(h[0] != holder[0] for h in old):
+            raise Invalid("a holder replaces only holders of its own service", "validation-failed",
+                          {"replaces": ["must name holders of the same service"]})
+        old = [h for h in old if h != holder]
         request = load(_reserve_in, {"room_id": room_id, "occurrences": occurrences, "title": title})
         labels = [o["starts_at"] for o in occurrences]
         order = sorted(range(len(labels)), key=lambda i: request["occurrences"][i]["starts_at"])
@@ -459,18 +470,25 @@ class VenuesService:
                               {"occurrences": {str(i): ["overlaps another occurrence"]}})
             wanted.append(domain.Occurrence(o["starts_at"], o["ends_at"]))
         with self.db.transaction() as conn:
-            store.lock_key(conn, f"holder:{holder[0]}:{holder[1]}")
+            for key in sorted({holder, *old}):  # one order, so two swaps never wait on each other
+                store.lock_key(conn, f"holder:{key[0]}:{key[1]}")
             existing = store.live_holder_series(conn, holder)
             if existing:
                 return {"bookings": _booking_out.dump(existing, many=True)}
             room = store.room_for_booking(conn, request["room_id"])
+            why = f"replaced by {holder[0]}"
+            released = [r for h in old for r in store.release_holder(conn, h)]
+            for row in released:  # freed first: the new series may take their times
+                store.set_status(conn, row["id"], domain.CANCELLED, why)
             series_id = store.create_series(conn, room["id"], request["title"], holder, None)
             booked, _ = self._book(conn, room, wanted, title=request["title"], holder=holder, member_id=None,
                                    club=None, status=domain.CONFIRMED, skip=False, series_id=series_id,
                                    member_rules=False, labels=[labels[i] for i in order])
             rows = store.bookings_by_id(conn, booked)
             self._tell(conn, "booking_confirmed", rows)
-        return {"bookings": _booking_out.dump(rows, many=True)}
+            self._tell_each(conn, "booking_cancelled", store.bookings_by_id(conn, [r["id"] for r in released]), why)
+        return {"bookings": _booking_out.dump(rows, many=True),
+                "released": [str(r["id"]) for r in released]}
 
     @rpc(expected_exceptions=EXPECTED)
     def release_series(self, holder, reason=None):

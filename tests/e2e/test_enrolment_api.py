@@ -59,6 +59,46 @@ def test_a_member_sees_the_line_leaves_it_and_a_cancelled_seat_goes_to_the_next(
         Client(palace.url).get(f"/v1/courses/{course_id}").json()))
 
 
+def test_a_class_to_be_announced_gets_its_room_later_and_its_members_are_told(palace, admin):
+    site = admin.post("/v1/sites", {"name": f"Workers' Home {uuid.uuid4().hex[:6]}", "kind": "shared"}).json()
+    room = admin.post("/v1/rooms", {"site_id": site["id"], "name": "Classroom 2", "capacity": 30}).json()
+    course_id = admin.post("/v1/courses", {"title": "Woodcut 版画", "capacity": 10}).json()["id"]
+    member = new_member(palace.url)
+    assert member.post(f"/v1/courses/{course_id}/enrolments").json()["status"] == "confirmed"
+    first = datetime(2032, 3, 2, 11, 0, tzinfo=timezone.utc)
+    dates = [{"starts_at": iso(first + timedelta(weeks=w)), "ends_at": iso(first + timedelta(weeks=w, hours=2))}
+             for w in range(3)]
+    taken = admin.post("/v1/courses", {"title": "Paper cutting", "capacity": 5, "room_id": room["id"],
+                                       "schedule": {"dates": dates[1:2]}})
+    assert taken.status_code == 201, taken.text
+
+    clash = admin.patch(f"/v1/courses/{course_id}", {"room_id": room["id"], "schedule": {"dates": dates}})
+    doc = assert_problem(clash, 409, "room-clash", "occurrences")
+    assert [datetime.fromisoformat(d) for d in doc["errors"]["occurrences"]] == [first + timedelta(weeks=1)]
+    assert admin.get(f"/v1/courses/{course_id}").json()["sessions"] == []
+
+    done = admin.patch(f"/v1/courses/{course_id}", {"room_id": room["id"], "schedule": {"dates": dates[::2]}})
+    assert done.status_code == 200, done.text
+    assert done.json()["room_id"] == room["id"] and len(done.json()["sessions"]) == 2
+
+    def told():
+        return [n for n in member.get("/v1/me/notifications").json()
+                if n["event_type"] == "enrolment.course_rescheduled"]
+    [note] = eventually(told, timeout=15)
+    assert note["title"] == "Timetable out: Woodcut 版画" and "2032-03-02 19:00 in Classroom 2" in note["body"]
+
+
+def test_a_lottery_entry_is_confirmed_to_the_member(palace, admin):
+    draw_at = datetime.now(timezone.utc) + timedelta(days=3)
+    course_id = admin.post("/v1/courses", {"title": "Guqin 古琴", "capacity": 3, "allocation": "lottery",
+                                           "draw_at": iso(draw_at)}).json()["id"]
+    member = new_member(palace.url)
+    assert member.post(f"/v1/courses/{course_id}/enrolments").json()["status"] == "registered"
+    [note] = eventually(lambda: member.get("/v1/me/notifications").json(), timeout=15)
+    assert note["event_type"] == "enrolment.lottery_interest_registered"
+    assert note["title"] == "Entered in the lottery: Guqin 古琴" and "The draw is on" in note["body"]
+
+
 def test_bad_enrolments_get_a_reason(palace, admin):
     member = new_member(palace.url)
     closed = admin.post("/v1/courses", {"title": "Closed", "capacity": 3,

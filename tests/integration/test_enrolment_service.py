@@ -153,6 +153,9 @@ def test_the_lottery_draws_at_its_time_reproducibly_with_priority(svc):
         call(svc, m, "enrol", other["id"])
     entries = [call(svc, m, "enrol", course["id"]) for m in members]
     assert {e["status"] for e in entries} == {"registered"}
+    entered = events(svc, "lottery_interest_registered", course_id=course["id"])
+    assert sorted(e["member_id"] for e in entered) == sorted(m["caller_id"] for m in members)
+    assert {e["status"] for e in entered} == {"registered"} and {datetime.fromisoformat(e["draw_at"]) for e in entered} == {closes}
     with pytest.raises(NotFound):
         call(svc, member(), "get_lottery", course["id"])
 
@@ -174,8 +177,8 @@ def test_the_lottery_draws_at_its_time_reproducibly_with_priority(svc):
             "SELECT (body->'payload'->>'course_version')::int AS v FROM outbox"
             " WHERE body->'payload'->>'course_id' = %s AND body->'payload' ? 'course_version' ORDER BY id",
             (course["id"],))]
-    *each, drawn_version = versions  # twelve members told, then the draw as a whole
-    assert len(each) == 12 and each == sorted(set(each)) and drawn_version == each[-1]
+    *each, drawn_version = versions  # twelve entries, twelve members told, then the draw as a whole
+    assert len(each) == 24 and each == sorted(set(each)) and drawn_version == each[-1]
     assert versions[-1] == call(svc, member(), "get_course", course["id"])["version"]
 
 

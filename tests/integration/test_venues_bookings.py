@@ -83,6 +83,7 @@ def test_reserve_series_books_all_confirmed_replays_and_release_frees_them(venue
         assert rpc.venues.release_series(course)["cancelled"] == 0
         # the slot is free again
         assert len(rpc.venues.reserve_series(holder(), room["id"], clash, "Choir")["bookings"]) == 2
+
     with venues.db("venues") as conn:
         events = conn.execute("SELECT body FROM outbox WHERE event_type = 'booking_cancelled'"
                               " AND body->'payload'->>'holder_reference' = %s", (course["reference"],)).fetchall()
@@ -90,6 +91,32 @@ def test_reserve_series_books_all_confirmed_replays_and_release_frees_them(venue
     payload = events[0]["body"]["payload"]
     assert {"booking_id", "room_id", "site_id", "starts_at", "ends_at", "holder_service", "holder_reference",
             "reason"} <= payload.keys()
+
+
+def test_a_series_replacing_another_may_take_its_times_and_a_clash_leaves_the_old_one_standing(venues, site):
+    room, other = new_room(venues, site), new_room(venues, site)
+    start, end = evening(70)
+    weeks = [{"starts_at": (start + timedelta(weeks=k)).isoformat(),
+              "ends_at": (end + timedelta(weeks=k)).isoformat()} for k in range(3)]
+    half_past = [{"starts_at": (start + timedelta(weeks=k, minutes=30)).isoformat(),
+                  "ends_at": (end + timedelta(weeks=k, minutes=30)).isoformat()} for k in range(3)]
+    old, new = holder(), holder()
+    with venues.rpc() as rpc:
+        first = rpc.venues.reserve_series(old, room["id"], weeks, "Erhu")
+        rpc.venues.reserve_series(holder(), other["id"], weeks[1:2], "Chess")
+        with pytest.raises(Conflict) as refused:  # the other room is taken the second week: nothing moves
+            rpc.venues.reserve_series(new, other["id"], weeks, "Erhu", old)
+        assert refused.value.errors["occurrences"] == [weeks[1]["starts_at"]]
+        with venues.db("venues") as conn:
+            statuses = [r["status"] for r in conn.execute(
+                "SELECT status FROM bookings WHERE id = ANY(%s)", ([b["id"] for b in first["bookings"]],))]
+        assert statuses == ["confirmed"] * 3
+
+        # half an hour later in the same room: the new series overlaps the old one it replaces
+        moved = rpc.venues.reserve_series(new, room["id"], half_past, "Erhu", [old])
+        assert len(moved["bookings"]) == 3 and sorted(moved["released"]) == sorted(b["id"] for b in first["bookings"])
+        with pytest.raises(Invalid):
+            rpc.venues.reserve_series(holder(), room["id"], weeks, "Erhu", {"service": "welfare", "reference": "x"})
 
 
 def test_reserve_series_refuses_bad_input_without_writing(venues, site):

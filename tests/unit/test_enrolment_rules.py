@@ -219,3 +219,12 @@ def test_a_certificate_needs_a_seat_the_course_finished_and_enough_attendance():
 def test_a_class_request_is_decided_once():
     assert domain.decision_problem("pending") is None
     assert "already approved" in domain.decision_problem("approved")
+
+
+def test_a_new_timetable_for_a_published_course_starts_after_now():
+    hour = timedelta(hours=1)
+    assert domain.retimed_sessions_problem([(NOW + hour, NOW + 2 * hour)], NOW) is None
+    assert domain.retimed_sessions_problem([], NOW) is None
+    problem = domain.retimed_sessions_problem([(NOW + hour, NOW + 2 * hour), (NOW, NOW + hour),
+                                               (NOW - 9 * hour, NOW - 8 * hour)], NOW)
+    assert problem.startswith((NOW - 9 * hour).isoformat()) and "from now on" in problem

@@ -228,3 +228,32 @@ def test_the_real_payloads_of_enrolment_and_venues_render_their_facts():
     offer = templates.render("enrolment.offer_made", {"course_title": "Erhu",
                                                       "expires_at": "2026-11-21T11:00:00+00:00"}, "en")
     assert "before 2026-11-21 19:00" in offer["body"]
+
+
+def test_a_lottery_entry_is_confirmed_with_the_draw_time():
+    entered = {"course_title": "Erhu", "status": "registered", "draw_at": "2026-11-21T11:00:00+00:00"}
+    assert templates.render("enrolment.lottery_interest_registered", entered, "en")["body"] == (
+        "You are entered in the lottery for Erhu. The draw is on 2026-11-21 19:00; we will tell you whether you"
+        " have a seat.")
+    assert "抽签时间：2026-11-21 19:00" in templates.render("enrolment.lottery_interest_registered", entered,
+                                                        "zh-CN")["body"]
+
+
+def test_a_timetable_given_later_or_changed_is_told_with_the_next_class_and_room():
+    timetable = {"course_title": "Erhu", "announced": True, "first_session_at": "2026-11-24T11:00:00+00:00",
+                 "sessions": 8, "room_name": "Room 2", "site_name": "Palace"}
+    out = templates.render("enrolment.course_rescheduled", timetable, "en")
+    assert out["title"] == "Timetable out: Erhu"
+    assert "next class is on 2026-11-24 19:00 in Room 2, Palace. Classes to come: 8." in out["body"]
+    changed = templates.render("enrolment.course_rescheduled", {**timetable, "announced": False}, "zh-CN")
+    assert changed["title"] == "课表调整：Erhu" and "地点：Palace Room 2" in changed["body"]
+
+
+def test_a_session_moved_to_another_room_or_cancelled_says_which():
+    gone = templates.render("enrolment.session_cancelled", {"course_title": "Erhu", "reason": "burst pipe",
+                                                             "starts_at": "2026-11-21T11:00:00+00:00"}, "en")
+    assert gone["title"] == "Class cancelled: Erhu on 2026-11-21 19:00" and "(burst pipe)" in gone["body"]
+    moved = templates.render("enrolment.session_moved", {
+        "course_title": "Erhu", "state": "scheduled", "room_name": "Room 5", "starts_at": "2026-11-21T11:00:00+00:00",
+        "old_starts_at": "2026-11-21T11:00:00+00:00"}, "en")
+    assert moved["title"] == "Class moved: Erhu" and "now takes place at 2026-11-21 19:00 in Room 5" in moved["body"]
