@@ -11,7 +11,8 @@ from gateway.problems import Problem
 from gateway.routes import PAGING, Resource, paging, read_body
 from gateway.rpc import call
 from services.venues.schemas import (ActionResultSchema, ActionSchema, BookingCreateSchema, BookingEditSchema,
-                                     BookingResultSchema, BookingSchema, CalendarDaySchema, ClosureCreateSchema,
+                                     BookingResultSchema, BookingSchema, CalendarDaySchema, CalendarFeedSchema,
+                                     ClosureCreateSchema,
                                      ClosureSchema, RoomCreateSchema, RoomSchema, SiteCreateSchema, SiteSchema,
                                      UtilisationSchema)
 
@@ -145,6 +146,37 @@ class MyCalendar(Resource):
         resp.text = call("venues", "my_calendar", context=auth.caller(req))
 
 
+class MyCalendarFeed(Resource):
+    doc = {
+        "get": operation("Whether I have a secret calendar feed address, and since when", tag=TAG,
+                         response=CalendarFeedSchema, errors=()),
+        "post": operation("A new secret address of my bookings' feed, for calendar apps that cannot sign in "
+                          "(shown once; the address before stops working)", tag=TAG, response=CalendarFeedSchema,
+                          status=201, errors=()),
+    }
+
+    @auth.require()
+    def on_get(self, req, resp):
+        resp.media = call("venues", "calendar_feed_status", context=auth.caller(req))
+
+    @auth.require()
+    def on_post(self, req, resp):
+        feed = call("venues", "issue_calendar_feed", context=auth.caller(req))
+        feed["url"] = f"{req.prefix}/v1/calendar-feeds/{feed['token']}/calendar.ics"
+        resp.status, resp.media = 201, feed
+
+
+class CalendarFeed(Resource):
+    doc = {"get": operation("A member's bookings as an iCalendar feed, by the secret address they were given "
+                            "(no sign-in: calendar apps cannot send one)", tag=TAG, auth=False, errors=(404,))}
+    doc["get"]["responses"]["200"]["content"] = {"text/calendar": {"schema": {"type": "string"}}}
+
+    def on_get(self, req, resp, token):
+        resp.content_type = "text/calendar; charset=utf-8"
+        resp.cache_control = ["private", "no-store"]
+        resp.text = call("venues", "feed_calendar", token, context=auth.caller(req))
+
+
 class Bookings(Resource):
     doc = {
         "post": operation("Book a room once or as a series (all of it, or with skip_conflicts the free "
@@ -265,6 +297,8 @@ def routes(gateway):
         ("/v1/rooms/availability", Availability(gateway)), ("/v1/rooms/utilisation", Utilisation(gateway)), ("/v1/rooms/{room_id}", Room(gateway)),
         ("/v1/rooms/{room_id}/calendar.ics", RoomCalendar(gateway)),
         ("/v1/bookings", Bookings(gateway)), ("/v1/bookings/calendar.ics", MyCalendar(gateway)),
+        ("/v1/me/calendar-feed", MyCalendarFeed(gateway)),
+        ("/v1/calendar-feeds/{token}/calendar.ics", CalendarFeed(gateway)),
         ("/v1/bookings/{booking_id}", Booking(gateway)),
         *[(f"/v1/bookings/{{booking_id}}/{action}", BookingAction(gateway, action))
           for action in ("approve", "reject", "cancel", "checkin")],

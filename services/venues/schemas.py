@@ -315,3 +315,12 @@ class UtilisationSchema(Schema):
     bookings = fields.Integer()
     no_shows = fields.Integer()
     share = fields.Float(metadata={"description": "booked hours over a 14-hour day for every day of the period"})
+
+
+class CalendarFeedSchema(Schema):
+    active = fields.Boolean(metadata={"description": "the member has a live feed address"})
+    token = fields.String(allow_none=True, metadata={
+        "description": "the secret in the address; only given when a new address is made (only its hash is kept)"})
+    url = fields.String(allow_none=True, metadata={
+        "description": "subscribe to this from a calendar app; only given when a new address is made"})
+    created_at = fields.AwareDateTime(allow_none=True)

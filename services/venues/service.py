@@ -1,6 +1,9 @@
 """The venues service's nameko entrypoints: sites, rooms, the holiday calendar, bookings and
 series, approvals, check-in and release, closures, availability, feeds and figures."""
+import hashlib
 import os
+import re
+import secrets
 from datetime import datetime, timedelta, timezone
 
 from nameko.timer import timer
@@ -17,6 +20,7 @@ from services.common.rpc import rpc
 from services.venues import domain, ical, schemas, store
 from services.venues.holidays import ShippedCalendar
 
+FEED_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32)
 SWEEP_SECONDS = float(os.environ.get("PALACE_VENUES_SWEEP_SECONDS", "30"))
 MEMBERS = "members"
 
@@ -32,6 +36,7 @@ _day_io = schemas.CalendarDaySchema()
 _reserve_in = schemas.ReserveSchema()
 _booking_event, _closed_event = schemas.BookingEventSchema(), schemas.RoomClosedSchema()
 _utilisation_out = schemas.UtilisationSchema()
+_feed_out = schemas.CalendarFeedSchema()
 
 
 def _rule_error(exc):
@@ -49,6 +54,10 @@ def _filter(name, value, most=200):
     except UnicodeEncodeError:
         raise Invalid(f"bad {name}", "validation-failed", {name: ["must be valid Unicode text"]}) from None
     return value
+
+
+def _digest(token):
+    return hashlib.sha256(token.encode()).digest()
 
 
 def _when(moment):
@@ -545,6 +554,36 @@ class VenuesService:
             raise Forbidden("sign in first", "not-signed-in")
         with self.db.transaction() as conn:
             rows = store.holder_feed(conn, (MEMBERS, self.caller.id), datetime.now(timezone.utc) - timedelta(days=31))
+        return ical.feed("My room bookings", rows)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def issue_calendar_feed(self):
+        """A new secret feed address for the caller's bookings; the one before stops working."""
+        if not self.caller.id:
+            raise Forbidden("sign in first", "not-signed-in")
+        token = secrets.token_urlsafe(32)
+        with self.db.transaction() as conn:
+            created = store.set_feed_token(conn, (MEMBERS, self.caller.id), _digest(token))
+        return _feed_out.dump({"active": True, "token": token, "url": None, "created_at": created})
+
+    @rpc(expected_exceptions=EXPECTED)
+    def calendar_feed_status(self):
+        """Whether the caller has a feed address, and since when (the address itself is not kept)."""
+        if not self.caller.id:
+            raise Forbidden("sign in first", "not-signed-in")
+        with self.db.transaction() as conn:
+            row = store.feed_of(conn, (MEMBERS, self.caller.id))
+        return _feed_out.dump({"active": row is not None, "token": None, "url": None,
+                               "created_at": row["created_at"] if row else None})
+
+    @rpc(expected_exceptions=EXPECTED)
+    def feed_calendar(self, token):
+        """The bookings of the holder a feed token belongs to; an unknown or replaced token is a 404."""
+        if not isinstance(token, str) or not FEED_TOKEN.fullmatch(token):
+            raise NotFound("no such calendar feed", "feed-not-found")
+        with self.db.transaction() as conn:
+            holder = store.feed_holder(conn, _digest(token))
+            rows = store.holder_feed(conn, holder, datetime.now(timezone.utc) - timedelta(days=31))
         return ical.feed("My room bookings", rows)
 
     @rpc(expected_exceptions=EXPECTED)

@@ -402,6 +402,27 @@ def holder_feed(conn, holder, since):
         (holder[0], holder[1], LIVE, since)).fetchall()
 
 
+def set_feed_token(conn, holder, digest):
+    """The holder's one feed token (its digest), replacing the one before."""
+    return conn.execute(
+        "INSERT INTO calendar_feeds (holder_service, holder_reference, token_sha256) VALUES (%s, %s, %s)"
+        " ON CONFLICT (holder_service, holder_reference) DO UPDATE SET token_sha256 = excluded.token_sha256,"
+        " created_at = now() RETURNING created_at", (holder[0], holder[1], digest)).fetchone()["created_at"]
+
+
+def feed_holder(conn, digest):
+    row = conn.execute("SELECT holder_service, holder_reference FROM calendar_feeds WHERE token_sha256 = %s",
+                       (digest,)).fetchone()
+    if row is None:
+        raise NotFound("no such calendar feed", "feed-not-found")
+    return row["holder_service"], row["holder_reference"]
+
+
+def feed_of(conn, holder):
+    return conn.execute("SELECT created_at FROM calendar_feeds WHERE holder_service = %s AND holder_reference = %s",
+                        holder).fetchone()
+
+
 def stats(conn):
     row = conn.execute(
         """SELECT (SELECT count(*) FROM sites) AS sites, (SELECT count(*) FROM rooms) AS rooms,

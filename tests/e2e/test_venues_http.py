@@ -249,3 +249,43 @@ def test_managers_read_utilisation_per_room_and_members_may_not(palace, manager,
     assert rows.status_code == 200, rows.text
     assert rows.json() and {"room_id", "site_name", "booked_hours", "bookings", "no_shows", "share"} <= rows.json()[0].keys()
     problem(new_member(palace.url).get("/v1/rooms/utilisation"), 403)
+
+
+def test_a_member_subscribes_by_a_secret_address_that_a_new_one_kills(palace, manager, palace_site):
+    room = make_room(manager, palace_site)
+    start, end = evening(28)
+    member, other = new_member(palace.url), new_member(palace.url)
+    mine = member.post("/v1/bookings", booking(room, start, end)).json()
+    theirs = other.post("/v1/bookings", booking(room, start + timedelta(days=1), end + timedelta(days=1))).json()
+    assert member.get("/v1/me/calendar-feed").json() == {"active": False, "token": None, "url": None,
+                                                         "created_at": None}
+
+    issued = member.post("/v1/me/calendar-feed")
+    assert issued.status_code == 201, issued.text
+    url = issued.json()["url"]
+    assert url.startswith(palace.url) and issued.json()["token"] in url
+    with palace.db("venues") as conn:  # only the token's hash is kept
+        [kept] = conn.execute("SELECT token_sha256 FROM calendar_feeds WHERE holder_reference = %s",
+                              (member.id,)).fetchall()
+    assert issued.json()["token"].encode() not in bytes(kept["token_sha256"])
+    status = member.get("/v1/me/calendar-feed").json()
+    assert status["active"] and status["url"] is None and status["token"] is None
+
+    calendar_app = Client(palace.url)  # sends no Authorization header
+    feed = calendar_app.get(url.removeprefix(palace.url))
+    assert feed.status_code == 200 and feed.headers["Content-Type"].startswith("text/calendar")
+    assert [str(e["uid"]) for e in Calendar.from_ical(feed.text).walk("VEVENT")] == [f"{mine['id']}@venues.palace"]
+
+    # the other member's own address shows their booking and never this member's
+    their_url = other.post("/v1/me/calendar-feed").json()["url"]
+    their_feed = calendar_app.get(their_url.removeprefix(palace.url))
+    assert [str(e["uid"]) for e in Calendar.from_ical(their_feed.text).walk("VEVENT")] == [
+        f"{theirs['id']}@venues.palace"]
+
+    rotated = member.post("/v1/me/calendar-feed").json()["url"]
+    assert rotated != url
+    problem(calendar_app.get(url.removeprefix(palace.url)), 404)
+    assert calendar_app.get(rotated.removeprefix(palace.url)).status_code == 200
+    problem(calendar_app.get("/v1/calendar-feeds/" + "A" * 43 + "/calendar.ics"), 404)
+    problem(calendar_app.get("/v1/calendar-feeds/short/calendar.ics"), 404)
+    problem(calendar_app.post("/v1/me/calendar-feed"), 401)
