@@ -1,18 +1,19 @@
-"""Venues: sites, rooms, availability, bookings and their decisions, closures, the holiday
+"""Venues: sites, rooms, clubs, availability, bookings and their decisions, closures, the holiday
 calendar and iCal feeds, answered by the venues service over RPC."""
 import re
+import uuid
 
 import falcon
 
 from gateway import auth
 from gateway.idempotency import run_once
 from gateway.openapi import operation
-from gateway.problems import Problem
+from gateway.problems import Problem, invalid
 from gateway.routes import PAGING, Resource, paging, read_body
 from gateway.rpc import call
 from services.venues.schemas import (ActionResultSchema, ActionSchema, BookingCreateSchema, BookingEditSchema,
                                      BookingResultSchema, BookingSchema, CalendarDaySchema, CalendarFeedSchema,
-                                     ClosureCreateSchema,
+                                     ClosureCreateSchema, ClubCreateSchema, ClubEditSchema, ClubSchema,
                                      ClosureSchema, RoomCreateSchema, RoomSchema, SiteCreateSchema, SiteSchema,
                                      UtilisationSchema)
 
@@ -84,6 +85,53 @@ class Rooms(Resource):
                           district=req.get_param("district"), feature=req.get_param("feature"),
                           min_capacity=req.get_param_as_int("min_capacity", min_value=1, max_value=100_000),
                           context=auth.caller(req))
+
+
+def _known_leader(gateway, body):
+    """A club's leader is a member with an account here (the venues service cannot tell)."""
+    leader = body.get("leader_id")
+    try:
+        leader = uuid.UUID(leader) if isinstance(leader, str) else None
+    except ValueError:
+        return  # the service names the malformed field
+    if leader is None:
+        return
+    with gateway.db.transaction() as conn:
+        if conn.execute("SELECT 1 FROM accounts WHERE id = %s AND deleted_at IS NULL", (leader,)).fetchone() is None:
+            raise invalid({"leader_id": ["is not a known account"]})
+
+
+class Clubs(Resource):
+    doc = {
+        "post": operation("Set up a club (the choir, a dance troupe...) with the member who leads it and books "
+                          "for it", tag=TAG, body=ClubCreateSchema, response=ClubSchema, status=201, roles=MANAGERS,
+                          idempotent=True, errors=(400, 409, 422)),
+        "get": operation("List clubs", tag=TAG, response=ClubSchema, many=True, errors=(400, 404, 422),
+                         query=(*PAGING, ("site_id", "string"), ("leader_id", "string"))),
+    }
+
+    @auth.require(*MANAGERS)
+    def on_post(self, req, resp):
+        body = read_body(req)
+        _known_leader(self.gateway, body)
+        run_once(self.gateway.db, req, resp, body, lambda key: (
+            201, call("venues", "create_club", body, context=auth.caller(req, key))))
+
+    @auth.require()
+    def on_get(self, req, resp):
+        resp.media = call("venues", "list_clubs", **paging(req), site_id=req.get_param("site_id"),
+                          leader_id=req.get_param("leader_id"), context=auth.caller(req))
+
+
+class Club(Resource):
+    doc = {"patch": operation("Rename a club, or hand it to a new leader or site", tag=TAG, body=ClubEditSchema,
+                              response=ClubSchema, roles=MANAGERS, errors=(400, 404, 409, 422))}
+
+    @auth.require(*MANAGERS)
+    def on_patch(self, req, resp, club_id):
+        body = read_body(req)
+        _known_leader(self.gateway, body)
+        resp.media = call("venues", "edit_club", club_id, body, context=auth.caller(req))
 
 
 class Room(Resource):
@@ -302,6 +350,7 @@ def routes(gateway):
         ("/v1/bookings/{booking_id}", Booking(gateway)),
         *[(f"/v1/bookings/{{booking_id}}/{action}", BookingAction(gateway, action))
           for action in ("approve", "reject", "cancel", "checkin")],
+        ("/v1/clubs", Clubs(gateway)), ("/v1/clubs/{club_id}", Club(gateway)),
         ("/v1/closures", Closures(gateway)),
         ("/v1/calendar/{year}", Calendar(gateway)), ("/v1/calendar/days", CalendarDays(gateway)),
     ])

@@ -132,8 +132,8 @@ class BookingCreateSchema(SpanChecked):
     title = Name(required=True)
     starts_at = Moment(required=True)
     ends_at = Moment(required=True)
-    club = Text(validate=validate.Length(min=1, max=200), allow_none=True,
-                metadata={"description": "the club booking (quotas count per club)"})
+    club_id = fields.UUID(allow_none=True, metadata={
+        "description": "the club booking, if its leader (or staff) books for it; quotas count per club"})
     recurrence = fields.Nested(RecurrenceSchema, allow_none=True)
     skip_conflicts = fields.Boolean(load_default=False, metadata={
         "description": "book the free occurrences of a series and report the others"})
@@ -153,7 +153,8 @@ class BookingSchema(Schema):
     holder_service = fields.String()
     holder_reference = fields.String()
     member_id = fields.UUID(allow_none=True)
-    club = fields.String(allow_none=True)
+    club_id = fields.UUID(allow_none=True)
+    club = fields.String(allow_none=True, metadata={"description": "the club's name"})
     reason = fields.String(allow_none=True)
     checked_in_at = fields.AwareDateTime(allow_none=True)
     created_at = fields.AwareDateTime()
@@ -324,3 +325,24 @@ class CalendarFeedSchema(Schema):
     url = fields.String(allow_none=True, metadata={
         "description": "subscribe to this from a calendar app; only given when a new address is made"})
     created_at = fields.AwareDateTime(allow_none=True)
+
+
+class ClubCreateSchema(Schema):
+    name = Name(required=True)
+    leader_id = fields.UUID(required=True, metadata={"description": "the member who books for the club"})
+    site_id = fields.UUID(allow_none=True, metadata={"description": "the Workers' Home it belongs to, if any"})
+
+
+class ClubEditSchema(Schema):
+    name = Name()
+    leader_id = fields.UUID()
+    site_id = fields.UUID(allow_none=True)
+
+
+class ClubSchema(Schema):
+    id = fields.UUID()
+    name = fields.String()
+    leader_id = fields.UUID()
+    site_id = fields.UUID(allow_none=True)
+    site_name = fields.String(allow_none=True)
+    created_at = fields.AwareDateTime()

@@ -33,6 +33,7 @@ _edit_in = schemas.BookingEditSchema()
 _avail_in = schemas.AvailabilityQuerySchema()
 _closure_in, _closure_out = schemas.ClosureCreateSchema(), schemas.ClosureSchema()
 _day_io = schemas.CalendarDaySchema()
+_club_in, _club_edit, _club_out = schemas.ClubCreateSchema(), schemas.ClubEditSchema(), schemas.ClubSchema()
 _reserve_in = schemas.ReserveSchema()
 _booking_event, _closed_event = schemas.BookingEventSchema(), schemas.RoomClosedSchema()
 _utilisation_out = schemas.UtilisationSchema()
@@ -92,7 +93,9 @@ class VenuesService:
             raise Forbidden("only a venue manager or an admin may do this", "forbidden")
 
     def _visible(self, booking):
-        if not self._manager and str(booking["member_id"] or "") != (self.caller.id or "-"):
+        """Staff see every booking; a member their own and their club's (when they lead it)."""
+        mine = {str(booking["member_id"] or ""), str(booking["club_leader_id"] or "")}
+        if not self._manager and (self.caller.id or "-") not in mine:
             # a member may not learn that someone else's booking exists
             raise NotFound(f"booking {booking['id']} does not exist", "booking-not-found")
 
@@ -133,6 +136,41 @@ class VenuesService:
         with self.db.transaction() as conn:
             rows = store.list_rooms(conn, *page(limit, offset), site_id, district, feature, min_capacity)
         return _room_out.dump(rows, many=True)
+
+    # clubs
+
+    @rpc(expected_exceptions=EXPECTED)
+    def create_club(self, data):
+        self._require_manager()
+        club = load(_club_in, data)
+        with self.db.transaction() as conn:
+            return _club_out.dump(store.create_club(conn, club, self.caller.id))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def edit_club(self, club_id, data):
+        """A new name, leader or site; the club's bookings stay the club's."""
+        self._require_manager()
+        club_id = object_id(club_id, "club")
+        change = load(_club_edit, data)
+        with self.db.transaction() as conn:
+            return _club_out.dump(store.edit_club(conn, club_id, change))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_clubs(self, limit=50, offset=0, site_id=None, leader_id=None):
+        site_id = object_id(site_id, "site") if site_id else None
+        leader_id = object_id(leader_id, "leader") if leader_id else None
+        with self.db.transaction() as conn:
+            return _club_out.dump(store.list_clubs(conn, *page(limit, offset), site_id, leader_id), many=True)
+
+    def _club_for(self, conn, club_id):
+        """The club a booking is made for: its leader and staff may book for it, nobody else."""
+        if club_id is None:
+            return None
+        club = store.get_club(conn, club_id, field="club_id")
+        if not self._manager and str(club["leader_id"]) != self.caller.id:
+            raise Forbidden(f"only the leader of {club['name']} or a venue manager may book for it",
+                            "not-club-leader", {"club_id": ["you do not lead this club"]})
+        return club["id"]
 
     # the holiday calendar
 
@@ -184,7 +222,7 @@ class VenuesService:
 
     @rpc(expected_exceptions=EXPECTED)
     def create_booking(self, data):
-        """A booking, or a series of them, for the calling member (or club): all of it, or with
+        """A booking, or a series of them, for the calling member (or the club they lead): all of it, or with
         skip_conflicts the free occurrences and a report of the others."""
         if not self.caller.id:
             raise Forbidden("only a signed-in account can book", "not-signed-in")
@@ -195,6 +233,7 @@ class VenuesService:
             if not self._manager and not self.caller.roles.intersection(room["bookable_by"]):
                 raise Forbidden(f"{room['name']} can be booked by: {', '.join(room['bookable_by'])}",
                                 "room-not-bookable")
+            club_id = self._club_for(conn, request.get("club_id"))
             occurrences = self._expand(conn, request)
             if not self._manager:
                 strikes = store.recent_strikes(conn, holder, store.now(conn) - domain.STRIKES_WINDOW)
@@ -208,14 +247,14 @@ class VenuesService:
                 series_id = store.create_series(conn, room["id"], request["title"], holder, rule)
             booked, skipped = self._book(
                 conn, room, occurrences, title=request["title"], holder=holder, member_id=self.caller.id,
-                club=request.get("club"), status=status, skip=request["skip_conflicts"], series_id=series_id,
+                club_id=club_id, status=status, skip=request["skip_conflicts"], series_id=series_id,
                 member_rules=not self._manager)
             rows = store.bookings_by_id(conn, booked)
             self._tell(conn, domain.EVENT_FOR[status], rows)
         return _result_out.dump({**rows[0], "bookings": rows, "skipped": [
             {"starts_at": o.starts_at, "ends_at": o.ends_at, "reason": r} for o, r in skipped]})
 
-    def _book(self, conn, room, occurrences, *, title, holder, member_id, club, status, skip, series_id,
+    def _book(self, conn, room, occurrences, *, title, holder, member_id, club_id, status, skip, series_id,
               member_rules, labels=None):
         """Insert the occurrences; a clash fails the whole request unless `skip`. Returns the new
         booking ids and the (occurrence, reason) pairs left out."""
@@ -238,9 +277,9 @@ class VenuesService:
                 if why:
                     problems.setdefault(i, why)
             if room["max_hours_per_week"] is not None or room["max_bookings_per_week"] is not None:
-                store.lock_key(conn, f"quota:{room['id']}:{club or member_id}")
+                store.lock_key(conn, f"quota:{room['id']}:{club_id or member_id}")
                 first, last = candidates[0].starts_at, candidates[-1].starts_at
-                used = store.holder_usage(conn, room["id"], member_id, club, first - timedelta(days=7),
+                used = store.holder_usage(conn, room["id"], member_id, club_id, first - timedelta(days=7),
                                           last + timedelta(days=7))
                 over = domain.quota_problem(used, [o for i, o in enumerate(candidates) if i not in problems],
                                             room["max_hours_per_week"], room["max_bookings_per_week"])
@@ -259,7 +298,7 @@ class VenuesService:
                 skipped.append((occ, problems[i]))
                 continue
             try:
-                booked.append(store.insert_booking(conn, room, occ, status, title, holder, member_id, club,
+                booked.append(store.insert_booking(conn, room, occ, status, title, holder, member_id, club_id,
                                                    self.caller.id, series_id, i + 1 if series_id else None))
             except store.Taken:
                 problems[i] = "taken: the room was booked by someone else a moment ago"
@@ -475,7 +514,7 @@ class VenuesService:
             room = store.room_for_booking(conn, request["room_id"])
             series_id = store.create_series(conn, room["id"], request["title"], holder, None)
             booked, _ = self._book(conn, room, wanted, title=request["title"], holder=holder, member_id=None,
-                                   club=None, status=domain.CONFIRMED, skip=False, series_id=series_id,
+                                   club_id=None, status=domain.CONFIRMED, skip=False, series_id=series_id,
                                    member_rules=False, labels=[labels[i] for i in order])
             rows = store.bookings_by_id(conn, booked)
             self._tell(conn, "booking_confirmed", rows)

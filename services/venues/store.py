@@ -18,8 +18,12 @@ ROOM_COLUMNS = """r.id, r.site_id, s.name AS site_name, s.district, r.parent_id,
     r.max_bookings_per_week, r.created_at"""
 BOOKING_COLUMNS = """b.id, b.room_id, r.name AS room_name, b.site_id, s.name AS site_name, b.series_id,
     b.occurrence, b.title, b.status, b.starts_at, b.ends_at, b.holder_service, b.holder_reference,
-    b.member_id, b.club, b.reason, b.checked_in_at, b.created_at"""
-BOOKING_FROM = "bookings b JOIN rooms r ON r.id = b.room_id JOIN sites s ON s.id = b.site_id"
+    b.member_id, b.club_id, cl.name AS club, cl.leader_id AS club_leader_id, b.reason, b.checked_in_at,
+    b.created_at"""
+BOOKING_FROM = "bookings b JOIN rooms r ON r.id = b.room_id JOIN sites s ON s.id = b.site_id" \
+               " LEFT JOIN clubs cl ON cl.id = b.club_id"
+CLUB_COLUMNS = "c.id, c.name, c.leader_id, c.site_id, s.name AS site_name, c.created_at"
+CLUB_FROM = "clubs c LEFT JOIN sites s ON s.id = c.site_id"
 
 
 # sites and rooms
@@ -108,6 +112,57 @@ def list_rooms(conn, limit, offset, site_id=None, district=None, feature=None, m
             ORDER BY s.created_at, s.id, r.name LIMIT %(limit)s OFFSET %(offset)s""",
         {"site": site_id, "district": district, "feature": feature, "cap": min_capacity,
          "limit": limit, "offset": offset}, prepare=False).fetchall()
+
+
+# clubs
+
+def _club_values(conn, data):
+    if data.get("site_id") and conn.execute("SELECT 1 FROM sites WHERE id = %s", (data["site_id"],)).fetchone() is None:
+        raise Invalid("no such site", "validation-failed", {"site_id": ["is not a known site"]})
+
+
+def create_club(conn, data, created_by):
+    _club_values(conn, data)
+    try:
+        with conn.transaction():
+            row = conn.execute("INSERT INTO clubs (name, leader_id, site_id, created_by) VALUES (%s, %s, %s, %s)"
+                               " RETURNING id", (data["name"], data["leader_id"], data.get("site_id"),
+                                                 created_by)).fetchone()
+    except pg.UniqueViolation:
+        raise Conflict("there is already a club of that name here", "club-name-taken",
+                       {"name": ["is taken at this site"]}) from None
+    return get_club(conn, row["id"])
+
+
+def edit_club(conn, club_id, data):
+    get_club(conn, club_id, lock=True)
+    _club_values(conn, data)
+    sets = [f"{name} = %({name})s" for name in ("name", "leader_id", "site_id") if name in data]
+    try:
+        with conn.transaction():
+            conn.execute(f"UPDATE clubs SET {', '.join(sets + ['updated_at = now()'])} WHERE id = %(id)s",
+                         {**data, "id": club_id})
+    except pg.UniqueViolation:
+        raise Conflict("there is already a club of that name here", "club-name-taken",
+                       {"name": ["is taken at this site"]}) from None
+    return get_club(conn, club_id)
+
+
+def get_club(conn, club_id, lock=False, field=None):
+    row = conn.execute(f"SELECT {CLUB_COLUMNS} FROM {CLUB_FROM} WHERE c.id = %s" + (" FOR UPDATE OF c" if lock else ""),
+                       (club_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"club {club_id} does not exist", "club-not-found",
+                       {field: ["is not a known club"]} if field else None)
+    return row
+
+
+def list_clubs(conn, limit, offset, site_id=None, leader_id=None):
+    return conn.execute(
+        f"""SELECT {CLUB_COLUMNS} FROM {CLUB_FROM}
+            WHERE (%(site)s::uuid IS NULL OR c.site_id = %(site)s) AND (%(leader)s::uuid IS NULL OR c.leader_id = %(leader)s)
+            ORDER BY c.name, c.id LIMIT %(limit)s OFFSET %(offset)s""",
+        {"site": site_id, "leader": leader_id, "limit": limit, "offset": offset}, prepare=False).fetchall()
 
 
 # calendar
@@ -203,16 +258,17 @@ class Taken(Exception):
     """The exclusion constraint refused a booking: someone holds the room at that time."""
 
 
-def insert_booking(conn, room, occ, status, title, holder, member_id, club, created_by, series_id=None, number=None):
+def insert_booking(conn, room, occ, status, title, holder, member_id, club_id, created_by, series_id=None,
+                   number=None):
     blocked = Range(occ.starts_at, occ.ends_at + timedelta(minutes=room["buffer_minutes"]), "[)")
     try:
         with conn.transaction():  # a savepoint: a refused occurrence leaves the others standing
             return conn.execute(
                 """INSERT INTO bookings (room_id, site_id, series_id, occurrence, title, status, starts_at, ends_at,
-                       blocked, holder_service, holder_reference, member_id, club, created_by)
+                       blocked, holder_service, holder_reference, member_id, club_id, created_by)
                    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
                 (room["id"], room["site_id"], series_id, number, title, status, occ.starts_at, occ.ends_at, blocked,
-                 holder[0], holder[1], member_id, club, created_by)).fetchone()["id"]
+                 holder[0], holder[1], member_id, club_id, created_by)).fetchone()["id"]
     except pg.ExclusionViolation:
         raise Taken() from None
 
@@ -234,7 +290,7 @@ def list_bookings(conn, limit, offset, member_id=None, room_id=None, site_id=Non
                   series_id=None, starts_from=None, starts_before=None, holder_service=None, holder_reference=None):
     return conn.execute(
         f"""SELECT {BOOKING_COLUMNS} FROM {BOOKING_FROM}
-            WHERE (%(member)s::uuid IS NULL OR b.member_id = %(member)s)
+            WHERE (%(member)s::uuid IS NULL OR b.member_id = %(member)s OR cl.leader_id = %(member)s)
               AND (%(room)s::uuid IS NULL OR b.room_id = %(room)s)
               AND (%(site)s::uuid IS NULL OR b.site_id = %(site)s)
               AND (%(status)s::text IS NULL OR b.status = %(status)s)
@@ -294,15 +350,15 @@ def move_booking(conn, booking, room, starts_at, ends_at, title):
         raise Taken() from None
 
 
-def holder_usage(conn, room_id, member_id, club, first, last):
-    """{monday: (hours, bookings)} the member (or club) holds in this room in those weeks."""
+def holder_usage(conn, room_id, member_id, club_id, first, last):
+    """{monday: (hours, bookings)} the member (or club, whoever booked for it) holds in this room in those weeks."""
     rows = conn.execute(
         """SELECT date_trunc('week', b.starts_at AT TIME ZONE 'Asia/Shanghai')::date AS week,
                   sum(extract(epoch FROM b.ends_at - b.starts_at)) / 3600.0 AS hours, count(*) AS n
            FROM bookings b WHERE b.room_id = %s AND b.status = ANY(%s)
-             AND CASE WHEN %s::text IS NULL THEN b.member_id = %s AND b.club IS NULL ELSE b.club = %s END
+             AND CASE WHEN %s::uuid IS NULL THEN b.member_id = %s AND b.club_id IS NULL ELSE b.club_id = %s END
              AND b.starts_at >= %s AND b.starts_at < %s GROUP BY 1""",
-        (room_id, LIVE, club, member_id, club, first, last)).fetchall()
+        (room_id, LIVE, club_id, member_id, club_id, first, last)).fetchall()
     return {r["week"]: (float(r["hours"]), r["n"]) for r in rows}
 
 

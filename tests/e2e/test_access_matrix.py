@@ -105,6 +105,9 @@ MATRIX = [
     ("POST", "/v1/bookings/{booking}/checkin", signed_in(404, owner=OK, venue_manager=OK, admin=OK)),
     ("POST", "/v1/bookings/{booking}/cancel", signed_in(404, owner=OK, venue_manager=OK, admin=OK)),
     ("POST", "/v1/closures", only("venue_manager", "admin")),
+    ("POST", "/v1/clubs", only("venue_manager", "admin")),
+    ("GET", "/v1/clubs", signed_in()),
+    ("PATCH", "/v1/clubs/{club}", only("venue_manager", "admin")),
     ("GET", "/v1/calendar/{year}", everyone()),
     ("POST", "/v1/calendar/days", only("venue_manager", "admin")),
     # notifications, continued
@@ -184,6 +187,7 @@ def world(palace, admin):
     to_cancel = owner.post(f"/v1/courses/{yoga}/enrolments").json()["id"]  # cancelled once, then a 409
     site = admin.post("/v1/sites", json={"name": "Matrix Workers' Home", "kind": "shared"}).json()["id"]
     room = admin.post("/v1/rooms", json={"site_id": site, "name": "Matrix hall", "capacity": 50}).json()["id"]
+    club = admin.post("/v1/clubs", json={"name": "Matrix choir", "leader_id": owner.id}).json()["id"]
     booking = owner.post("/v1/bookings", json={"room_id": room, "title": "Matrix rehearsal",
                                                "starts_at": "2030-03-05T19:00:00+08:00",
                                                "ends_at": "2030-03-05T21:00:00+08:00"}).json()["id"]
@@ -196,7 +200,7 @@ def world(palace, admin):
 
     objects = {"owner": lambda: owner.id, "unit": lambda: unit, "course": lambda: course,
                "enrolment": lambda: enrolment, "notification": lambda: notification,
-               "room": lambda: room, "booking": lambda: booking, "year": lambda: "2026",
+               "room": lambda: room, "booking": lambda: booking, "year": lambda: "2026", "club": lambda: club,
                "feed_token": lambda: owner.post("/v1/me/calendar-feed").json()["token"],
                "fresh_account": lambda: new_member(palace.url).id, "fresh_unit_member": fresh_unit_member,
                "to_cancel": lambda: to_cancel, "certificate": lambda: certificate, "session": lambda: session,

@@ -103,7 +103,9 @@ def test_a_16_week_series_reports_the_taken_evenings_when_skipping_and_books_not
         taken = other.post("/v1/bookings", booking(room, start + timedelta(weeks=k), end + timedelta(weeks=k)))
         assert taken.status_code == 201, taken.text
     club = new_member(palace.url)
-    series = booking(room, start, end, club="Dance troupe 舞蹈队", recurrence={"count": 16})
+    troupe = manager.post("/v1/clubs", {"name": f"Dance troupe 舞蹈队 {uuid.uuid4().hex[:4]}", "leader_id": club.id})
+    assert troupe.status_code == 201, troupe.text
+    series = booking(room, start, end, club_id=troupe.json()["id"], recurrence={"count": 16})
     refused = problem(club.post("/v1/bookings", series), 409, "occurrences")
     assert len(refused["errors"]["occurrences"]) == 3 and "nothing was booked" in refused["detail"]
     assert club.get("/v1/bookings").json() == []
@@ -289,3 +291,49 @@ def test_a_member_subscribes_by_a_secret_address_that_a_new_one_kills(palace, ma
     problem(calendar_app.get("/v1/calendar-feeds/" + "A" * 43 + "/calendar.ics"), 404)
     problem(calendar_app.get("/v1/calendar-feeds/short/calendar.ics"), 404)
     problem(calendar_app.post("/v1/me/calendar-feed"), 401)
+
+
+def test_a_club_is_booked_for_by_its_leader_and_staff_and_nobody_else(palace, manager, palace_site):
+    room = make_room(manager, palace_site, max_bookings_per_week=2)
+    start, end = evening(29, weekday=6, hour=14)
+    leader, member = new_member(palace.url), new_member(palace.url)
+    problem(manager.post("/v1/clubs", {"name": "Ghost club", "leader_id": str(uuid.uuid4())}), 422, "leader_id")
+    problem(member.post("/v1/clubs", {"name": "My club", "leader_id": member.id}), 403)
+    made = manager.post("/v1/clubs", {"name": "Workers' Choir 职工合唱团", "leader_id": leader.id,
+                                      "site_id": palace_site["id"]})
+    assert made.status_code == 201, made.text
+    choir = made.json()
+    assert choir["site_name"] == palace_site["name"] and choir["leader_id"] == leader.id
+    problem(manager.post("/v1/clubs", {"name": "workers' choir 职工合唱团", "leader_id": member.id,
+                                       "site_id": palace_site["id"]}), 409, "name")
+    assert choir["id"] in [c["id"] for c in member.get("/v1/clubs", params={"site_id": palace_site["id"]}).json()]
+
+    rehearsal = leader.post("/v1/bookings", booking(room, start, end, club_id=choir["id"]))
+    assert rehearsal.status_code == 201, rehearsal.text
+    assert rehearsal.json()["club_id"] == choir["id"] and rehearsal.json()["club"] == choir["name"]
+    refused = problem(member.post("/v1/bookings", booking(room, start + timedelta(hours=3), end + timedelta(hours=3),
+                                                          club_id=choir["id"])), 403, "club_id")
+    assert refused["type"] == "/problems/not-club-leader"
+    problem(leader.post("/v1/bookings", booking(room, start, end, club_id=str(uuid.uuid4()))), 404, "club_id")
+    problem(leader.post("/v1/bookings", booking(room, start, end, club="Workers' Choir 职工合唱团")), 422, "club")
+
+    # staff book for the club too: the leader sees it, may cancel it, and it counts in the club's quota
+    by_staff = manager.post("/v1/bookings", booking(room, start + timedelta(days=-1), end + timedelta(days=-1),
+                                                    club_id=choir["id"]))
+    assert by_staff.status_code == 201, by_staff.text
+    assert {b["id"] for b in leader.get("/v1/bookings").json()} == {rehearsal.json()["id"], by_staff.json()["id"]}
+    over = problem(leader.post("/v1/bookings", booking(room, start + timedelta(hours=3), end + timedelta(hours=3),
+                                                       club_id=choir["id"])), 409)
+    assert "at most 2 bookings a week" in over["detail"]
+    # the leader's own bookings are counted apart from the club's
+    assert leader.post("/v1/bookings", booking(room, start + timedelta(hours=3),
+                                               end + timedelta(hours=3))).status_code == 201
+    problem(member.get(f"/v1/bookings/{by_staff.json()['id']}"), 404)
+    assert leader.post(f"/v1/bookings/{by_staff.json()['id']}/cancel").status_code == 200
+
+    # a new leader takes over: the old one may no longer book for it
+    handed = manager.patch(f"/v1/clubs/{choir['id']}", {"leader_id": member.id})
+    assert handed.status_code == 200 and handed.json()["leader_id"] == member.id, handed.text
+    problem(leader.post("/v1/bookings", booking(room, start + timedelta(weeks=1), end + timedelta(weeks=1),
+                                                club_id=choir["id"])), 403, "club_id")
+    problem(manager.patch(f"/v1/clubs/{uuid.uuid4()}", {"name": "x"}), 404)
