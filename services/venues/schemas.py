@@ -315,7 +315,10 @@ class UtilisationSchema(Schema):
     booked_hours = fields.Float(metadata={"description": "hours booked (confirmed or checked in) in the period"})
     bookings = fields.Integer()
     no_shows = fields.Integer()
-    share = fields.Float(metadata={"description": "booked hours over a 14-hour day for every day of the period"})
+    open_hours = fields.Float(metadata={"description": "hours the room stood open in the period: its opening "
+                                                       "hours per weekday (all day if none are set), less closures"})
+    share = fields.Float(allow_none=True, metadata={"description": "booked hours over open hours; null if the room "
+                                                                   "never opened in the period"})
 
 
 class CalendarFeedSchema(Schema):

@@ -57,6 +57,13 @@ def _filter(name, value, most=200):
     return value
 
 
+def _share(row, open_hours):
+    """A room's booked hours over the hours it stood open (none: it never opened in the period)."""
+    booked = float(row["booked_hours"])
+    return {**row, "booked_hours": round(booked, 2), "open_hours": round(open_hours, 2),
+            "share": round(booked / open_hours, 4) if open_hours else None}
+
+
 def _digest(token):
     return hashlib.sha256(token.encode()).digest()
 
@@ -638,16 +645,17 @@ class VenuesService:
 
     @rpc(expected_exceptions=EXPECTED)
     def utilisation(self, site_id=None, days=28):
-        """Per room (and so per site): hours booked, bookings and no-shows over the last `days` days."""
+        """Per room (and so per site): hours booked, bookings and no-shows over the last `days` days, and
+        the share of the room's own open hours (opening hours, make-up days, closures) that was booked."""
         self._require_manager()
         site_id = object_id(site_id, "site") if site_id else None
         if not isinstance(days, int) or not 1 <= days <= 366:
             raise Invalid("bad days", "validation-failed", {"days": ["must be 1 to 366"]})
         with self.db.transaction() as conn:
             rows = store.utilisation(conn, site_id, days)
-        return _utilisation_out.dump([{**r, "booked_hours": round(float(r["booked_hours"]), 2),
-                                       "share": round(float(r["booked_hours"]) / (days * 14), 4)} for r in rows],
-                                     many=True)
+            now = store.now(conn)
+            open_hours = store.open_hours_by_room(conn, now - timedelta(days=days), now, site_id)
+        return _utilisation_out.dump([_share(r, open_hours.get(r["room_id"], 0.0)) for r in rows], many=True)
 
     @rpc
     def stats(self):

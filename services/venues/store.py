@@ -496,20 +496,68 @@ def stats(conn):
                               AND starts_at < now()), 0) / 3600.0 AS booked_hours_28d
            FROM bookings""").fetchone()
     stats = {k: (float(v) if k == "booked_hours_28d" else int(v)) for k, v in row.items()}
-    # utilisation: booked hours over the hours the rooms stood open (14 a day when no hours are set)
-    open_hours = stats["rooms"] * 28 * 14
+    # utilisation: booked hours over the hours the rooms stood open
+    window = conn.execute("SELECT now() - interval '28 days' AS s, now() AS e").fetchone()
+    open_hours = sum(open_hours_by_room(conn, window["s"], window["e"]).values())
     stats["utilisation_28d"] = round(stats["booked_hours_28d"] / open_hours, 4) if open_hours else 0.0
     stats["booked_hours_28d"] = round(stats["booked_hours_28d"], 2)
     return stats
 
 
+def open_hours_by_room(conn, start, end, site_id=None):
+    """{room id: hours it stood open in [start, end)}: its opening hours per Asia/Shanghai weekday (a
+    make-up working day opens as the weekday it stands for; no hours set: all day), less the closures
+    of the room, of the whole or the parts it belongs with, or of its site."""
+    # the planner guesses a thousand days a room and compiles the query: 1.3 of its 1.7 s on 3,200 rooms
+    conn.execute("SET LOCAL jit = off")
+    rows = conn.execute(
+        """WITH hours AS (  -- each room's hours per weekday (1 = Monday), read from its JSON once
+                SELECT r.id AS room_id, r.site_id, r.parent_id, n AS weekday, r.opening_hours IS NULL AS always,
+                       (r.opening_hours -> (ARRAY['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'])[n] ->> 0)::time AS opens,
+                       (r.opening_hours -> (ARRAY['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'])[n] ->> 1)::time AS closes
+                FROM rooms r CROSS JOIN generate_series(1, 7) AS n
+                WHERE %(site)s::uuid IS NULL OR r.site_id = %(site)s),
+            days AS (
+                SELECT h.room_id, h.site_id, h.parent_id, g.day::date AS day, h.always,
+                       g.day::date + h.opens AS opens, g.day::date + h.closes AS closes
+                FROM generate_series(%(first)s::date, %(last)s::date, interval '1 day') AS g(day)
+                LEFT JOIN calendar_days k ON k.day = g.day::date AND k.kind = 'workday'
+                JOIN hours h ON h.weekday = coalesce(k.as_weekday, extract(isodow FROM g.day)::int)
+                WHERE h.always OR (h.opens IS NOT NULL AND h.closes IS NOT NULL)),
+            spans AS (  -- one a day; a day's span ends before the next one's starts, so they add up
+                SELECT room_id, site_id, parent_id,
+                       greatest(CASE WHEN always THEN day::timestamp ELSE opens END AT TIME ZONE 'Asia/Shanghai',
+                                %(s)s) AS s,
+                       least(CASE WHEN always THEN (day + 1)::timestamp WHEN closes > opens THEN closes
+                                  ELSE closes + interval '1 day' END AT TIME ZONE 'Asia/Shanghai', %(e)s) AS e
+                FROM days),
+            shut AS (SELECT site_id, room_id, during FROM closures WHERE during && tstzrange(%(s)s, %(e)s)),
+            hit AS (  -- each span some closure reaches, and all the closures reaching it
+                SELECT sp.room_id, tstzrange(sp.s, sp.e) AS span, range_agg(c.during) AS closed
+                FROM spans sp JOIN shut c ON c.site_id = sp.site_id AND c.during && tstzrange(sp.s, sp.e)
+                 AND (c.room_id IS NULL OR c.room_id = sp.room_id OR c.room_id = sp.parent_id
+                      OR c.room_id IN (SELECT p.id FROM rooms p WHERE p.parent_id = sp.room_id))
+                WHERE sp.s < sp.e GROUP BY sp.room_id, sp.s, sp.e),
+            lost AS (  -- what the closures took of those spans (closures may overlap each other)
+                SELECT room_id, sum((SELECT sum(extract(epoch FROM upper(x) - lower(x)))
+                                     FROM unnest(tstzmultirange(span) * closed) x)) AS seconds
+                FROM hit GROUP BY room_id)
+           SELECT o.room_id, (o.seconds - coalesce(l.seconds, 0)) / 3600.0 AS hours
+           FROM (SELECT room_id, sum(extract(epoch FROM e - s)) AS seconds FROM spans WHERE s < e GROUP BY room_id) o
+           LEFT JOIN lost l USING (room_id)""",
+        {"s": start, "e": end, "first": domain.local(start).date() - timedelta(days=1),
+         "last": domain.local(end).date(), "site": site_id}).fetchall()
+    return {r["room_id"]: float(r["hours"]) for r in rows}
+
+
 def utilisation(conn, site_id=None, days=28):
-    """Booked hours and share of a 14-hour day, per room, over the last `days` days."""
+    """Booked hours, bookings and no-shows per room over the last `days` days."""
     return conn.execute(
         """SELECT r.id AS room_id, r.name AS room_name, r.site_id, s.name AS site_name,
+                  -- least and greatest skip NULLs: a room with no booking would count the whole period
                   coalesce(sum(extract(epoch FROM least(b.ends_at, now())
-                                       - greatest(b.starts_at, now() - make_interval(days => %(days)s)))), 0)
-                      / 3600.0 AS booked_hours,
+                                       - greatest(b.starts_at, now() - make_interval(days => %(days)s))))
+                           FILTER (WHERE b.id IS NOT NULL), 0) / 3600.0 AS booked_hours,
                   count(b.id) AS bookings,
                   (SELECT count(*) FROM strikes k JOIN bookings x ON x.id = k.booking_id WHERE x.room_id = r.id) AS no_shows
            FROM rooms r JOIN sites s ON s.id = r.site_id

@@ -397,3 +397,34 @@ def test_a_room_bookable_by_teachers_only_refuses_a_member(venues, site):
         with pytest.raises(Forbidden):
             rpc.venues.create_booking({"room_id": room["id"], "title": "x", "starts_at": start.isoformat(),
                                        "ends_at": end.isoformat()})
+
+
+def test_utilisation_counts_the_hours_each_room_stands_open(venues):
+    with venues.rpc(context=MANAGER) as rpc:
+        home = rpc.venues.create_site({"name": f"Evening Home {uuid.uuid4().hex[:6]}", "kind": "shared"})
+    evenings = new_room(venues, home, opening_hours={d: ["18:00", "22:00"] for d in
+                                                      ("mon", "tue", "wed", "thu", "fri", "sat", "sun")})
+    mondays = new_room(venues, home, opening_hours={"mon": ["18:00", "22:00"]})
+    always = new_room(venues, home)
+    with venues.db("venues") as conn:
+        conn.execute(
+            "INSERT INTO bookings (room_id, site_id, title, status, starts_at, ends_at, blocked, holder_service,"
+            " holder_reference) VALUES (%s, %s, 'Choir', 'confirmed', now() - interval '50 hours',"
+            " now() - interval '48 hours', tstzrange(now() - interval '50 hours', now() - interval '48 hours'),"
+            " 'members', 'x')", (evenings["id"], home["id"]))
+    with venues.rpc(context=MANAGER) as rpc:
+        rows = {r["room_id"]: r for r in rpc.venues.utilisation(site_id=home["id"], days=7)}
+        # any 7 x 24 hours hold seven 18:00-22:00 evenings and one Monday evening
+        assert rows[evenings["id"]]["open_hours"] == 28 and rows[evenings["id"]]["share"] == round(2 / 28, 4)
+        assert rows[mondays["id"]]["open_hours"] == 4 and rows[mondays["id"]]["share"] == 0
+        assert rows[always["id"]]["open_hours"] == 7 * 24
+        # a day's closure takes its evening away; a room closed all the period has no share
+        now = datetime.now(SH)
+        rpc.venues.close({"room_id": evenings["id"], "starts_at": (now - timedelta(hours=30)).isoformat(),
+                          "ends_at": (now - timedelta(hours=6)).isoformat(), "reason": "boiler"})
+        rpc.venues.close({"room_id": mondays["id"], "starts_at": (now - timedelta(days=8)).isoformat(),
+                          "ends_at": (now + timedelta(days=1)).isoformat(), "reason": "repainting"})
+        rows = {r["room_id"]: r for r in rpc.venues.utilisation(site_id=home["id"], days=7)}
+        assert rows[evenings["id"]]["open_hours"] == 24
+        assert rows[mondays["id"]]["open_hours"] == 0 and rows[mondays["id"]]["share"] is None
+        assert rpc.venues.stats()["utilisation_28d"] > 0
