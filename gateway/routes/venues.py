@@ -328,6 +328,16 @@ class CalendarDays(Resource):
         resp.media = call("venues", "set_calendar_day", read_body(req), context=auth.caller(req))
 
 
+class CalendarDay(Resource):
+    doc = {"delete": operation("Take a holiday or make-up working day out of the calendar (series already "
+                               "booked keep their dates)", tag=TAG, status=204, roles=MANAGERS, errors=(404,))}
+
+    @auth.require(*MANAGERS)
+    def on_delete(self, req, resp, day):
+        call("venues", "delete_calendar_day", day, context=auth.caller(req))
+        resp.status = 204
+
+
 def _uri_limit(resources):
     """gunicorn refuses a request line over 4094 bytes itself (414, text/html) before the API sees
     it: documented on every operation here, as a long query or path can reach it."""
@@ -353,4 +363,5 @@ def routes(gateway):
         ("/v1/clubs", Clubs(gateway)), ("/v1/clubs/{club_id}", Club(gateway)),
         ("/v1/closures", Closures(gateway)),
         ("/v1/calendar/{year}", Calendar(gateway)), ("/v1/calendar/days", CalendarDays(gateway)),
+        ("/v1/calendar/days/{day}", CalendarDay(gateway)),
     ])

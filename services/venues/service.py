@@ -4,7 +4,7 @@ import hashlib
 import os
 import re
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from nameko.timer import timer
 
@@ -193,6 +193,19 @@ class VenuesService:
         with self.db.transaction() as conn:
             store.set_calendar_day(conn, day)
         return _day_io.dump(day)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def delete_calendar_day(self, day):
+        """Take a holiday or make-up working day out of the calendar (series booked before keep their dates)."""
+        self._require_manager()
+        try:
+            day = date.fromisoformat(day) if isinstance(day, str) and len(day) == 10 else None
+        except ValueError:
+            day = None
+        with self.db.transaction() as conn:
+            if day is None or not store.delete_calendar_day(conn, day):
+                raise NotFound("no such day in the calendar", "calendar-day-not-found")
+        return {"day": day.isoformat(), "deleted": True}
 
     @rpc(expected_exceptions=EXPECTED)
     def expand_series(self, starts_at, ends_at, recurrence):

@@ -7,7 +7,7 @@ Each row names an operation and what each actor gets:
 Path parameters name objects made in the `world` fixture: `owner` owns them, `stranger` is
 another member, `unit_admin` runs the owner's unit and `other_unit_admin` another unit."""
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -110,6 +110,7 @@ MATRIX = [
     ("PATCH", "/v1/clubs/{club}", only("venue_manager", "admin")),
     ("GET", "/v1/calendar/{year}", everyone()),
     ("POST", "/v1/calendar/days", only("venue_manager", "admin")),
+    ("DELETE", "/v1/calendar/days/{calendar_day}", only("venue_manager", "admin")),
     # notifications, continued
     ("GET", "/v1/me/notification-preferences", signed_in()),
     ("PUT", "/v1/me/notification-preferences", signed_in()),
@@ -149,6 +150,9 @@ MATRIX = [
     # operations
     ("GET", "/v1/stats", only("teacher", "venue_manager", "welfare_officer", "admin")),
 ]
+
+
+_days = (datetime(2031, 1, 1) + timedelta(days=k) for k in range(365))
 
 
 @pytest.fixture(scope="module")
@@ -202,6 +206,8 @@ def world(palace, admin):
                "enrolment": lambda: enrolment, "notification": lambda: notification,
                "room": lambda: room, "booking": lambda: booking, "year": lambda: "2026", "club": lambda: club,
                "feed_token": lambda: owner.post("/v1/me/calendar-feed").json()["token"],
+               "calendar_day": lambda: admin.post("/v1/calendar/days", json={
+                   "day": f"2031-{next(_days):%m-%d}", "kind": "holiday", "name": "Matrix day"}).json()["day"],
                "fresh_account": lambda: new_member(palace.url).id, "fresh_unit_member": fresh_unit_member,
                "to_cancel": lambda: to_cancel, "certificate": lambda: certificate, "session": lambda: session,
                "lottery": lambda: lottery, "class_request": lambda: class_request,

@@ -337,3 +337,16 @@ def test_a_club_is_booked_for_by_its_leader_and_staff_and_nobody_else(palace, ma
     problem(leader.post("/v1/bookings", booking(room, start + timedelta(weeks=1), end + timedelta(weeks=1),
                                                 club_id=choir["id"])), 403, "club_id")
     problem(manager.patch(f"/v1/clubs/{uuid.uuid4()}", {"name": "x"}), 404)
+
+
+def test_a_venue_manager_takes_a_day_out_of_the_calendar_and_members_may_not(palace, manager):
+    day = {"day": "2029-06-11", "kind": "holiday", "name": "Palace anniversary 宫庆", "as_weekday": None}
+    assert manager.post("/v1/calendar/days", day).status_code == 200
+    assert day in Client(palace.url).get("/v1/calendar/2029").json()
+    problem(new_member(palace.url).delete("/v1/calendar/days/2029-06-11"), 403)
+    problem(Client(palace.url).delete("/v1/calendar/days/2029-06-11"), 401)
+    gone = manager.delete("/v1/calendar/days/2029-06-11")
+    assert gone.status_code == 204, gone.text
+    assert "2029-06-11" not in [d["day"] for d in Client(palace.url).get("/v1/calendar/2029").json()]
+    problem(manager.delete("/v1/calendar/days/2029-06-11"), 404)
+    problem(manager.delete("/v1/calendar/days/2029-13-40"), 404)
