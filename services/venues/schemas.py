@@ -69,6 +69,15 @@ class RoomCreateSchema(Schema):
     max_hours_per_week = fields.Float(validate=validate.Range(min=0.25, max=168), allow_none=True,
                                       metadata={"description": "quota per member or club and week"})
     max_bookings_per_week = fields.Integer(strict=True, validate=validate.Range(min=1, max=1000), allow_none=True)
+    checkin_opens_minutes = fields.Integer(strict=True, validate=validate.Range(min=0, max=240),
+                                           load_default=domain.CHECKIN_OPENS_MINUTES,
+                                           metadata={"description": "check-in opens this long before the start"})
+    no_show_limit = fields.Integer(strict=True, validate=validate.Range(min=1, max=100),
+                                   load_default=domain.STRIKES_LIMIT, metadata={
+                                       "description": "no-shows (in any room) within no_show_days that stop a "
+                                                      "member from booking this room"})
+    no_show_days = fields.Integer(strict=True, validate=validate.Range(min=1, max=366),
+                                  load_default=domain.STRIKES_WINDOW.days)
 
     @validates_schema
     def hours(self, data, **kwargs):
@@ -98,6 +107,9 @@ class RoomSchema(Schema):
     min_notice_minutes = fields.Integer(allow_none=True)
     max_hours_per_week = fields.Float(allow_none=True)
     max_bookings_per_week = fields.Integer(allow_none=True)
+    checkin_opens_minutes = fields.Integer()
+    no_show_limit = fields.Integer()
+    no_show_days = fields.Integer()
     created_at = fields.AwareDateTime()
 
 

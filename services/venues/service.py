@@ -256,10 +256,12 @@ class VenuesService:
             club_id = self._club_for(conn, request.get("club_id"))
             occurrences = self._expand(conn, request)
             if not self._manager:
-                strikes = store.recent_strikes(conn, holder, store.now(conn) - domain.STRIKES_WINDOW)
-                if strikes >= domain.STRIKES_LIMIT:
-                    raise Forbidden(f"{strikes} bookings were not checked in within {domain.STRIKES_WINDOW.days}"
-                                    " days: booking is suspended", "too-many-no-shows")
+                # the room's own limit, over the holder's no-shows in any room
+                days = room["no_show_days"]
+                strikes = store.recent_strikes(conn, holder, store.now(conn) - timedelta(days=days))
+                if strikes >= room["no_show_limit"]:
+                    raise Forbidden(f"{strikes} bookings were not checked in within {days} days: booking "
+                                    f"{room['name']} is suspended", "too-many-no-shows")
             status = domain.initial_status(room["requires_approval"], self._manager, by_service=False)
             series_id = None
             if request.get("recurrence"):
@@ -403,7 +405,7 @@ class VenuesService:
                 raise Conflict(exc.detail, "wrong-status", exc.errors) from None
             if action == "checkin":
                 why = domain.checkin_problem(store.now(conn), booking["starts_at"], booking["ends_at"],
-                                             room["checkin_minutes"])
+                                             room["checkin_minutes"], room["checkin_opens_minutes"])
                 if why:
                     raise Conflict(why, "check-in-window", {"checked_in_at": [why]})
             reason = request.get("reason")

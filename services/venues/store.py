@@ -15,7 +15,7 @@ SITE_COLUMNS = "s.id, s.name, s.kind, s.district, s.address, s.created_at," \
 ROOM_COLUMNS = """r.id, r.site_id, s.name AS site_name, s.district, r.parent_id, r.name, r.floor, r.capacity,
     r.features, r.opening_hours, r.bookable_by, r.buffer_minutes, r.requires_approval, r.checkin_minutes,
     r.max_advance_days, r.min_notice_minutes, r.max_hours_per_week::float8 AS max_hours_per_week,
-    r.max_bookings_per_week, r.created_at"""
+    r.max_bookings_per_week, r.checkin_opens_minutes, r.no_show_limit, r.no_show_days, r.created_at"""
 BOOKING_COLUMNS = """b.id, b.room_id, r.name AS room_name, b.site_id, s.name AS site_name, b.series_id,
     b.occurrence, b.title, b.status, b.starts_at, b.ends_at, b.holder_service, b.holder_reference,
     b.member_id, b.club_id, cl.name AS club, cl.leader_id AS club_leader_id, b.reason, b.checked_in_at,
@@ -64,18 +64,19 @@ def create_room(conn, data):
                           {"parent_id": ["is itself a part of a room"]})
     values = {"parent_id": None, "floor": None, "opening_hours": None, "checkin_minutes": None,
               "max_advance_days": None, "min_notice_minutes": None, "max_hours_per_week": None,
-              "max_bookings_per_week": None, **data}
+              "max_bookings_per_week": None, "checkin_opens_minutes": domain.CHECKIN_OPENS_MINUTES,
+              "no_show_limit": domain.STRIKES_LIMIT, "no_show_days": domain.STRIKES_WINDOW.days, **data}
     values["opening_hours"] = Jsonb(values["opening_hours"]) if values["opening_hours"] is not None else None
     try:
         with conn.transaction():
             row = conn.execute(
                 """INSERT INTO rooms (site_id, parent_id, name, floor, capacity, features, opening_hours, bookable_by,
                        buffer_minutes, requires_approval, checkin_minutes, max_advance_days, min_notice_minutes,
-                       max_hours_per_week, max_bookings_per_week)
+                       max_hours_per_week, max_bookings_per_week, checkin_opens_minutes, no_show_limit, no_show_days)
                    VALUES (%(site_id)s, %(parent_id)s, %(name)s, %(floor)s, %(capacity)s, %(features)s,
                        %(opening_hours)s, %(bookable_by)s, %(buffer_minutes)s, %(requires_approval)s,
                        %(checkin_minutes)s, %(max_advance_days)s, %(min_notice_minutes)s, %(max_hours_per_week)s,
-                       %(max_bookings_per_week)s)
+                       %(max_bookings_per_week)s, %(checkin_opens_minutes)s, %(no_show_limit)s, %(no_show_days)s)
                    RETURNING id""", values).fetchone()
     except pg.UniqueViolation:
         raise Conflict("this site already has a room of that name", "room-name-taken",

@@ -428,3 +428,37 @@ def test_utilisation_counts_the_hours_each_room_stands_open(venues):
         assert rows[evenings["id"]]["open_hours"] == 24
         assert rows[mondays["id"]]["open_hours"] == 0 and rows[mondays["id"]]["share"] is None
         assert rpc.venues.stats()["utilisation_28d"] > 0
+
+
+def test_a_room_sets_its_own_no_show_limit_and_how_early_check_in_opens(venues, site):
+    strict = new_room(venues, site, no_show_limit=1, no_show_days=30, checkin_opens_minutes=60)
+    lenient = new_room(venues, site)
+    assert (strict["no_show_limit"], strict["no_show_days"], strict["checkin_opens_minutes"]) == (1, 30, 60)
+    assert (lenient["no_show_limit"], lenient["no_show_days"], lenient["checkin_opens_minutes"]) == (3, 90, 15)
+    member = member_ctx()
+    with venues.db("venues") as conn:  # one no-show, in another room, 10 days ago
+        b = conn.execute(
+            "INSERT INTO bookings (room_id, site_id, title, status, starts_at, ends_at, blocked, holder_service,"
+            " holder_reference, member_id) VALUES (%s, %s, 'Gym', 'released', now() - interval '10 days',"
+            " now() - interval '10 days' + interval '1 hour', tstzrange(now() - interval '10 days',"
+            " now() - interval '10 days' + interval '1 hour'), 'members', %s, %s) RETURNING id",
+            (lenient["id"], site["id"], member["caller_id"], member["caller_id"])).fetchone()
+        conn.execute("INSERT INTO strikes (booking_id, holder_service, holder_reference, created_at)"
+                     " VALUES (%s, 'members', %s, now() - interval '10 days')", (b["id"], member["caller_id"]))
+    soon = datetime.now(SH) + timedelta(minutes=45)
+    with venues.rpc(context=member) as rpc:
+        with pytest.raises(Forbidden) as suspended:
+            rpc.venues.create_booking({"room_id": strict["id"], "title": "Gym", "starts_at": soon.isoformat(),
+                                       "ends_at": (soon + timedelta(hours=1)).isoformat()})
+        assert suspended.value.problem == "too-many-no-shows"
+        made = rpc.venues.create_booking({"room_id": lenient["id"], "title": "Gym", "starts_at": soon.isoformat(),
+                                          "ends_at": (soon + timedelta(hours=1)).isoformat()})
+        with pytest.raises(Conflict) as early:  # 45 minutes ahead: the lenient room opens check-in at 15
+            rpc.venues.act(made["id"], "checkin")
+        assert "15 minutes before" in early.value.detail
+    with venues.rpc(context=MANAGER) as rpc:
+        with pytest.raises(Invalid):
+            rpc.venues.create_room({"site_id": site["id"], "name": "x", "capacity": 3, "no_show_limit": 0})
+        staff = rpc.venues.create_booking({"room_id": strict["id"], "title": "Gym", "starts_at": soon.isoformat(),
+                                           "ends_at": (soon + timedelta(hours=1)).isoformat()})
+        assert rpc.venues.act(staff["id"], "checkin")["status"] == "checked_in"  # the strict room opens at 60
