@@ -13,8 +13,8 @@ from gateway.routes import PAGING, Resource, paging, read_body
 from gateway.rpc import call
 from services.venues.schemas import (ActionResultSchema, ActionSchema, BookingCreateSchema, BookingEditSchema,
                                      BookingResultSchema, BookingSchema, CalendarDaySchema, CalendarFeedSchema,
-                                     ClosureCreateSchema, ClubCreateSchema, ClubEditSchema, ClubSchema,
-                                     ClosureSchema, RoomCreateSchema, RoomSchema, SiteCreateSchema, SiteSchema,
+                                     ClosureCreateSchema, ClosureSchema, ClubCreateSchema, ClubEditSchema, ClubSchema,
+                                     RoomCreateSchema, RoomEditSchema, RoomSchema, SiteCreateSchema, SiteSchema,
                                      UtilisationSchema)
 
 TAG = "rooms"
@@ -135,8 +135,16 @@ class Club(Resource):
 
 
 class Room(Resource):
-    doc = {"get": operation("One room", tag=TAG, response=RoomSchema, auth=False, errors=(404,))}
+    doc = {
+        "get": operation("One room", tag=TAG, response=RoomSchema, auth=False, errors=(404,)),
+        "patch": operation("Change a room's settings: opening hours, check-in, no-show limits, quotas... (bookings "
+                           "already made stay)", tag=TAG, body=RoomEditSchema, response=RoomSchema, roles=MANAGERS,
+                           errors=(400, 404, 409, 422)),
+    }
 
+    @auth.require(*MANAGERS)
+    def on_patch(self, req, resp, room_id):
+        resp.media = call("venues", "edit_room", room_id, read_body(req), context=auth.caller(req))
 
     def on_get(self, req, resp, room_id):
         resp.media = call("venues", "get_room", room_id, context=auth.caller(req))

@@ -1,5 +1,7 @@
 """The venues service's RPC payloads and events."""
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+import copy
+
+from marshmallow import Schema, ValidationError, fields, missing, validate, validates_schema
 
 from services.common.fields import Moment, Text
 from services.venues import domain
@@ -86,6 +88,23 @@ class RoomCreateSchema(Schema):
                 domain.check_opening_hours(data["opening_hours"])
             except domain.RuleError as exc:
                 raise ValidationError(exc.errors["opening_hours"], "opening_hours") from None
+
+
+def _optional(field):
+    field = copy.deepcopy(field)
+    field.required, field.load_default = False, missing
+    return field
+
+
+# what a venue manager may change of a room; its site, parent and cleaning buffer stay (bookings hold them)
+ROOM_SETTINGS = ("name", "floor", "capacity", "features", "opening_hours", "bookable_by", "requires_approval",
+                 "checkin_minutes", "checkin_opens_minutes", "no_show_limit", "no_show_days", "max_advance_days",
+                 "min_notice_minutes", "max_hours_per_week", "max_bookings_per_week")
+
+
+class RoomEditSchema(Schema.from_dict({name: _optional(RoomCreateSchema._declared_fields[name])
+                                       for name in ROOM_SETTINGS})):
+    hours = RoomCreateSchema.hours
 
 
 class RoomSchema(Schema):

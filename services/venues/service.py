@@ -25,7 +25,7 @@ SWEEP_SECONDS = float(os.environ.get("PALACE_VENUES_SWEEP_SECONDS", "30"))
 MEMBERS = "members"
 
 _site_in, _site_out = schemas.SiteCreateSchema(), schemas.SiteSchema()
-_room_in, _room_out = schemas.RoomCreateSchema(), schemas.RoomSchema()
+_room_in, _room_out, _room_edit = schemas.RoomCreateSchema(), schemas.RoomSchema(), schemas.RoomEditSchema()
 _booking_in, _booking_out = schemas.BookingCreateSchema(), schemas.BookingSchema()
 _result_out = schemas.BookingResultSchema()
 _action_in, _action_out = schemas.ActionSchema(), schemas.ActionResultSchema()
@@ -127,6 +127,15 @@ class VenuesService:
         room = load(_room_in, data)
         with self.db.transaction() as conn:
             return _room_out.dump(store.create_room(conn, room))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def edit_room(self, room_id, data):
+        """New settings (opening hours, check-in, no-show limits, quotas...) for the bookings to come."""
+        self._require_manager()
+        room_id = object_id(room_id, "room")
+        change = load(_room_edit, data)
+        with self.db.transaction() as conn:
+            return _room_out.dump(store.edit_room(conn, room_id, change))
 
     @rpc(expected_exceptions=EXPECTED)
     def get_room(self, room_id):

@@ -84,6 +84,23 @@ def create_room(conn, data):
     return get_room(conn, row["id"])
 
 
+def edit_room(conn, room_id, data):
+    """Change a room's settings; bookings already made stay as they are."""
+    get_room(conn, room_id)
+    values = {**data, "id": room_id}
+    if "opening_hours" in values and values["opening_hours"] is not None:
+        values["opening_hours"] = Jsonb(values["opening_hours"])
+    sets = ", ".join(f"{name} = %({name})s" for name in data)
+    if sets:
+        try:
+            with conn.transaction():
+                conn.execute(f"UPDATE rooms SET {sets} WHERE id = %(id)s", values)
+        except pg.UniqueViolation:
+            raise Conflict("this site already has a room of that name", "room-name-taken",
+                           {"name": ["is taken at this site"]}) from None
+    return get_room(conn, room_id)
+
+
 def get_room(conn, room_id):
     row = conn.execute(f"SELECT {ROOM_COLUMNS} FROM rooms r JOIN sites s ON s.id = r.site_id WHERE r.id = %s",
                        (room_id,)).fetchone()

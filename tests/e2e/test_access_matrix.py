@@ -91,6 +91,7 @@ MATRIX = [
     ("GET", "/v1/rooms/availability", everyone()),
     ("GET", "/v1/rooms/utilisation", only("venue_manager", "admin")),
     ("GET", "/v1/rooms/{room}", everyone()),
+    ("PATCH", "/v1/rooms/{room}", only("venue_manager", "admin")),
     ("GET", "/v1/rooms/{room}/calendar.ics", everyone()),
     ("POST", "/v1/bookings", signed_in()),
     ("GET", "/v1/bookings", signed_in()),

@@ -350,3 +350,23 @@ def test_a_venue_manager_takes_a_day_out_of_the_calendar_and_members_may_not(pal
     assert "2029-06-11" not in [d["day"] for d in Client(palace.url).get("/v1/calendar/2029").json()]
     problem(manager.delete("/v1/calendar/days/2029-06-11"), 404)
     problem(manager.delete("/v1/calendar/days/2029-13-40"), 404)
+
+
+def test_a_venue_manager_changes_a_rooms_settings_for_the_bookings_to_come(palace, manager, palace_site):
+    room = make_room(manager, palace_site)
+    start, end = evening(30, weekday=3)
+    member = new_member(palace.url)
+    kept = member.post("/v1/bookings", booking(room, start, end)).json()
+    changed = manager.patch(f"/v1/rooms/{room['id']}", {"opening_hours": {"wed": ["08:00", "18:00"]},
+                                                        "no_show_limit": 1, "checkin_opens_minutes": 30})
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["no_show_limit"], changed.json()["checkin_opens_minutes"]) == (1, 30)
+    assert changed.json()["capacity"] == room["capacity"] and changed.json()["buffer_minutes"] == 0
+    assert member.get(f"/v1/bookings/{kept['id']}").json()["status"] == "confirmed"
+    refused = problem(member.post("/v1/bookings", booking(room, start + timedelta(weeks=1), end + timedelta(weeks=1))),
+                      409)
+    assert "open 08:00-18:00" in refused["detail"]
+    problem(manager.patch(f"/v1/rooms/{room['id']}", {"no_show_limit": 0}), 422, "no_show_limit")
+    problem(manager.patch(f"/v1/rooms/{room['id']}", {"buffer_minutes": 30}), 422, "buffer_minutes")
+    problem(manager.patch(f"/v1/rooms/{uuid.uuid4()}", {"capacity": 3}), 404)
+    problem(member.patch(f"/v1/rooms/{room['id']}", {"capacity": 3}), 403)
