@@ -83,7 +83,7 @@ def load(base, admin_login=ADMIN):
     members = members_of(base, admin, unit_id)
     for member, course in zip(members[:8], classes, strict=False):
         member.post(f"/v1/courses/{course}/enrolments", {}, ok=(201, 409, 422))
-    club_bookings(members[0], rooms)
+    club_bookings(venues, members[0], rooms, palace)
     welfare_cases(base, members, unit_id)
     return {"sites": 1 + len(HOMES), "rooms": len(rooms), "classes": len(classes), "members": len(members)}
 
@@ -154,10 +154,13 @@ def members_of(base, admin, unit_id):
     return members
 
 
-def club_bookings(member, rooms):
+def club_bookings(venues, member, rooms, palace):
+    """The venue manager sets up the choir with the demo member as its leader, who books its rehearsals."""
+    choir = venues.post("/v1/clubs", {"name": "Workers' Choir 职工合唱团", "leader_id": member.get("/v1/me")["id"],
+                                      "site_id": palace})
     start = next_monday(date.today() + timedelta(days=7)) + timedelta(days=5)  # Saturdays
     member.post("/v1/bookings", {"room_id": rooms["hall"], "title": "Choir club rehearsal 合唱团排练",
-                                 "club": "Workers' Choir 职工合唱团",
+                                 "club_id": choir["id"],
                                  "starts_at": f"{start.isoformat()}T14:00:00+08:00",
                                  "ends_at": f"{start.isoformat()}T16:00:00+08:00",
                                  "recurrence": {"weekdays": [6], "count": 8}, "skip_conflicts": True})

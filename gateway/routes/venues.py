@@ -1,18 +1,20 @@
-"""Venues: sites, rooms, availability, bookings and their decisions, closures, the holiday
+"""Venues: sites, rooms, clubs, availability, bookings and their decisions, closures, the holiday
 calendar and iCal feeds, answered by the venues service over RPC."""
 import re
+import uuid
 
 import falcon
 
 from gateway import auth
 from gateway.idempotency import run_once
 from gateway.openapi import operation
-from gateway.problems import Problem
+from gateway.problems import Problem, invalid
 from gateway.routes import PAGING, Resource, paging, read_body
 from gateway.rpc import call
 from services.venues.schemas import (ActionResultSchema, ActionSchema, BookingCreateSchema, BookingEditSchema,
-                                     BookingResultSchema, BookingSchema, CalendarDaySchema, ClosureCreateSchema,
-                                     ClosureSchema, RoomCreateSchema, RoomSchema, SiteCreateSchema, SiteSchema,
+                                     BookingResultSchema, BookingSchema, CalendarDaySchema, CalendarFeedSchema,
+                                     ClosureCreateSchema, ClosureSchema, ClubCreateSchema, ClubEditSchema, ClubSchema,
+                                     RoomCreateSchema, RoomEditSchema, RoomSchema, SiteCreateSchema, SiteSchema,
                                      UtilisationSchema)
 
 TAG = "rooms"
@@ -85,9 +87,64 @@ class Rooms(Resource):
                           context=auth.caller(req))
 
 
-class Room(Resource):
-    doc = {"get": operation("One room", tag=TAG, response=RoomSchema, auth=False, errors=(404,))}
+def _known_leader(gateway, body):
+    """A club's leader is a member with an account here (the venues service cannot tell)."""
+    leader = body.get("leader_id")
+    try:
+        leader = uuid.UUID(leader) if isinstance(leader, str) else None
+    except ValueError:
+        return  # the service names the malformed field
+    if leader is None:
+        return
+    with gateway.db.transaction() as conn:
+        if conn.execute("SELECT 1 FROM accounts WHERE id = %s AND deleted_at IS NULL", (leader,)).fetchone() is None:
+            raise invalid({"leader_id": ["is not a known account"]})
 
+
+class Clubs(Resource):
+    doc = {
+        "post": operation("Set up a club (the choir, a dance troupe...) with the member who leads it and books "
+                          "for it", tag=TAG, body=ClubCreateSchema, response=ClubSchema, status=201, roles=MANAGERS,
+                          idempotent=True, errors=(400, 409, 422)),
+        "get": operation("List clubs", tag=TAG, response=ClubSchema, many=True, errors=(400, 404, 422),
+                         query=(*PAGING, ("site_id", "string"), ("leader_id", "string"))),
+    }
+
+    @auth.require(*MANAGERS)
+    def on_post(self, req, resp):
+        body = read_body(req)
+        _known_leader(self.gateway, body)
+        run_once(self.gateway.db, req, resp, body, lambda key: (
+            201, call("venues", "create_club", body, context=auth.caller(req, key))))
+
+    @auth.require()
+    def on_get(self, req, resp):
+        resp.media = call("venues", "list_clubs", **paging(req), site_id=req.get_param("site_id"),
+                          leader_id=req.get_param("leader_id"), context=auth.caller(req))
+
+
+class Club(Resource):
+    doc = {"patch": operation("Rename a club, or hand it to a new leader or site", tag=TAG, body=ClubEditSchema,
+                              response=ClubSchema, roles=MANAGERS, errors=(400, 404, 409, 422))}
+
+    @auth.require(*MANAGERS)
+    def on_patch(self, req, resp, club_id):
+        body = read_body(req)
+        _known_leader(self.gateway, body)
+        resp.media = call("venues", "edit_club", club_id, body, context=auth.caller(req))
+
+
+class Room(Resource):
+    doc = {
+        "get": operation("One room", tag=TAG, response=RoomSchema, auth=False, errors=(404,)),
+        "patch": operation("Change a room's settings: opening hours, check-in, no-show limits, quotas... (bookings "
+                           "already made stay)", tag=TAG, body=RoomEditSchema, response=RoomSchema, roles=MANAGERS,
+                           errors=(400, 404, 409, 422)),
+    }
+
+    @auth.require(*MANAGERS)
+    def on_patch(self, req, resp, room_id):
+        resp.media = call("venues", "edit_room", room_id, read_body(req), context=auth.caller(req))
 
     def on_get(self, req, resp, room_id):
         resp.media = call("venues", "get_room", room_id, context=auth.caller(req))
@@ -143,6 +200,37 @@ class MyCalendar(Resource):
     def on_get(self, req, resp):
         resp.content_type = "text/calendar; charset=utf-8"
         resp.text = call("venues", "my_calendar", context=auth.caller(req))
+
+
+class MyCalendarFeed(Resource):
+    doc = {
+        "get": operation("Whether I have a secret calendar feed address, and since when", tag=TAG,
+                         response=CalendarFeedSchema, errors=()),
+        "post": operation("A new secret address of my bookings' feed, for calendar apps that cannot sign in "
+                          "(shown once; the address before stops working)", tag=TAG, response=CalendarFeedSchema,
+                          status=201, errors=()),
+    }
+
+    @auth.require()
+    def on_get(self, req, resp):
+        resp.media = call("venues", "calendar_feed_status", context=auth.caller(req))
+
+    @auth.require()
+    def on_post(self, req, resp):
+        feed = call("venues", "issue_calendar_feed", context=auth.caller(req))
+        feed["url"] = f"{req.prefix}/v1/calendar-feeds/{feed['token']}/calendar.ics"
+        resp.status, resp.media = 201, feed
+
+
+class CalendarFeed(Resource):
+    doc = {"get": operation("A member's bookings as an iCalendar feed, by the secret address they were given "
+                            "(no sign-in: calendar apps cannot send one)", tag=TAG, auth=False, errors=(404,))}
+    doc["get"]["responses"]["200"]["content"] = {"text/calendar": {"schema": {"type": "string"}}}
+
+    def on_get(self, req, resp, token):
+        resp.content_type = "text/calendar; charset=utf-8"
+        resp.cache_control = ["private", "no-store"]
+        resp.text = call("venues", "feed_calendar", token, context=auth.caller(req))
 
 
 class Bookings(Resource):
@@ -248,6 +336,16 @@ class CalendarDays(Resource):
         resp.media = call("venues", "set_calendar_day", read_body(req), context=auth.caller(req))
 
 
+class CalendarDay(Resource):
+    doc = {"delete": operation("Take a holiday or make-up working day out of the calendar (series already "
+                               "booked keep their dates)", tag=TAG, status=204, roles=MANAGERS, errors=(404,))}
+
+    @auth.require(*MANAGERS)
+    def on_delete(self, req, resp, day):
+        call("venues", "delete_calendar_day", day, context=auth.caller(req))
+        resp.status = 204
+
+
 def _uri_limit(resources):
     """gunicorn refuses a request line over 4094 bytes itself (414, text/html) before the API sees
     it: documented on every operation here, as a long query or path can reach it."""
@@ -265,9 +363,13 @@ def routes(gateway):
         ("/v1/rooms/availability", Availability(gateway)), ("/v1/rooms/utilisation", Utilisation(gateway)), ("/v1/rooms/{room_id}", Room(gateway)),
         ("/v1/rooms/{room_id}/calendar.ics", RoomCalendar(gateway)),
         ("/v1/bookings", Bookings(gateway)), ("/v1/bookings/calendar.ics", MyCalendar(gateway)),
+        ("/v1/me/calendar-feed", MyCalendarFeed(gateway)),
+        ("/v1/calendar-feeds/{token}/calendar.ics", CalendarFeed(gateway)),
         ("/v1/bookings/{booking_id}", Booking(gateway)),
         *[(f"/v1/bookings/{{booking_id}}/{action}", BookingAction(gateway, action))
           for action in ("approve", "reject", "cancel", "checkin")],
+        ("/v1/clubs", Clubs(gateway)), ("/v1/clubs/{club_id}", Club(gateway)),
         ("/v1/closures", Closures(gateway)),
         ("/v1/calendar/{year}", Calendar(gateway)), ("/v1/calendar/days", CalendarDays(gateway)),
+        ("/v1/calendar/days/{day}", CalendarDay(gateway)),
     ])

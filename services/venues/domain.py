@@ -13,8 +13,9 @@ PENDING, CONFIRMED, CHECKED_IN, REJECTED, CANCELLED, RELEASED = (
     "pending", "confirmed", "checked_in", "rejected", "cancelled", "released")
 LIVE = (PENDING, CONFIRMED, CHECKED_IN)
 MANAGERS = ("venue_manager", "admin")
-STRIKES_LIMIT = 3              # no-shows within STRIKES_WINDOW that stop a holder from booking
+STRIKES_LIMIT = 3              # no-shows within STRIKES_WINDOW that stop a holder from booking (a room's default)
 STRIKES_WINDOW = timedelta(days=90)
+CHECKIN_OPENS_MINUTES = 15     # check-in opens this long before the start (a room's default)
 
 
 class RuleError(ValueError):
@@ -248,10 +249,11 @@ def transition(action: str, status: str) -> str:
     return target
 
 
-def checkin_problem(now: datetime, starts_at: datetime, ends_at: datetime, window_minutes):
-    """Check-in opens 15 minutes before the start and closes `window_minutes` after it."""
-    if now < starts_at - timedelta(minutes=15):
-        return "check-in opens 15 minutes before the start"
+def checkin_problem(now: datetime, starts_at: datetime, ends_at: datetime, window_minutes,
+                    opens_minutes=CHECKIN_OPENS_MINUTES):
+    """Check-in opens `opens_minutes` before the start and closes `window_minutes` after it."""
+    if now < starts_at - timedelta(minutes=opens_minutes):
+        return f"check-in opens {opens_minutes} minutes before the start"
     limit = starts_at + timedelta(minutes=window_minutes) if window_minutes else ends_at
     if now > limit:
         return "the check-in window has closed"

@@ -1,5 +1,7 @@
 """The venues service's RPC payloads and events."""
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+import copy
+
+from marshmallow import Schema, ValidationError, fields, missing, validate, validates_schema
 
 from services.common.fields import Moment, Text
 from services.venues import domain
@@ -69,6 +71,15 @@ class RoomCreateSchema(Schema):
     max_hours_per_week = fields.Float(validate=validate.Range(min=0.25, max=168), allow_none=True,
                                       metadata={"description": "quota per member or club and week"})
     max_bookings_per_week = fields.Integer(strict=True, validate=validate.Range(min=1, max=1000), allow_none=True)
+    checkin_opens_minutes = fields.Integer(strict=True, validate=validate.Range(min=0, max=240),
+                                           load_default=domain.CHECKIN_OPENS_MINUTES,
+                                           metadata={"description": "check-in opens this long before the start"})
+    no_show_limit = fields.Integer(strict=True, validate=validate.Range(min=1, max=100),
+                                   load_default=domain.STRIKES_LIMIT, metadata={
+                                       "description": "no-shows (in any room) within no_show_days that stop a "
+                                                      "member from booking this room"})
+    no_show_days = fields.Integer(strict=True, validate=validate.Range(min=1, max=366),
+                                  load_default=domain.STRIKES_WINDOW.days)
 
     @validates_schema
     def hours(self, data, **kwargs):
@@ -77,6 +88,23 @@ class RoomCreateSchema(Schema):
                 domain.check_opening_hours(data["opening_hours"])
             except domain.RuleError as exc:
                 raise ValidationError(exc.errors["opening_hours"], "opening_hours") from None
+
+
+def _optional(field):
+    field = copy.deepcopy(field)
+    field.required, field.load_default = False, missing
+    return field
+
+
+# what a venue manager may change of a room; its site, parent and cleaning buffer stay (bookings hold them)
+ROOM_SETTINGS = ("name", "floor", "capacity", "features", "opening_hours", "bookable_by", "requires_approval",
+                 "checkin_minutes", "checkin_opens_minutes", "no_show_limit", "no_show_days", "max_advance_days",
+                 "min_notice_minutes", "max_hours_per_week", "max_bookings_per_week")
+
+
+class RoomEditSchema(Schema.from_dict({name: _optional(RoomCreateSchema._declared_fields[name])
+                                       for name in ROOM_SETTINGS})):
+    hours = RoomCreateSchema.hours
 
 
 class RoomSchema(Schema):
@@ -98,6 +126,9 @@ class RoomSchema(Schema):
     min_notice_minutes = fields.Integer(allow_none=True)
     max_hours_per_week = fields.Float(allow_none=True)
     max_bookings_per_week = fields.Integer(allow_none=True)
+    checkin_opens_minutes = fields.Integer()
+    no_show_limit = fields.Integer()
+    no_show_days = fields.Integer()
     created_at = fields.AwareDateTime()
 
 
@@ -132,8 +163,8 @@ class BookingCreateSchema(SpanChecked):
     title = Name(required=True)
     starts_at = Moment(required=True)
     ends_at = Moment(required=True)
-    club = Text(validate=validate.Length(min=1, max=200), allow_none=True,
-                metadata={"description": "the club booking (quotas count per club)"})
+    club_id = fields.UUID(allow_none=True, metadata={
+        "description": "the club booking, if its leader (or staff) books for it; quotas count per club"})
     recurrence = fields.Nested(RecurrenceSchema, allow_none=True)
     skip_conflicts = fields.Boolean(load_default=False, metadata={
         "description": "book the free occurrences of a series and report the others"})
@@ -153,7 +184,8 @@ class BookingSchema(Schema):
     holder_service = fields.String()
     holder_reference = fields.String()
     member_id = fields.UUID(allow_none=True)
-    club = fields.String(allow_none=True)
+    club_id = fields.UUID(allow_none=True)
+    club = fields.String(allow_none=True, metadata={"description": "the club's name"})
     reason = fields.String(allow_none=True)
     checked_in_at = fields.AwareDateTime(allow_none=True)
     created_at = fields.AwareDateTime()
@@ -314,4 +346,37 @@ class UtilisationSchema(Schema):
     booked_hours = fields.Float(metadata={"description": "hours booked (confirmed or checked in) in the period"})
     bookings = fields.Integer()
     no_shows = fields.Integer()
-    share = fields.Float(metadata={"description": "booked hours over a 14-hour day for every day of the period"})
+    open_hours = fields.Float(metadata={"description": "hours the room stood open in the period: its opening "
+                                                       "hours per weekday (all day if none are set), less closures"})
+    share = fields.Float(allow_none=True, metadata={"description": "booked hours over open hours; null if the room "
+                                                                   "never opened in the period"})
+
+
+class CalendarFeedSchema(Schema):
+    active = fields.Boolean(metadata={"description": "the member has a live feed address"})
+    token = fields.String(allow_none=True, metadata={
+        "description": "the secret in the address; only given when a new address is made (only its hash is kept)"})
+    url = fields.String(allow_none=True, metadata={
+        "description": "subscribe to this from a calendar app; only given when a new address is made"})
+    created_at = fields.AwareDateTime(allow_none=True)
+
+
+class ClubCreateSchema(Schema):
+    name = Name(required=True)
+    leader_id = fields.UUID(required=True, metadata={"description": "the member who books for the club"})
+    site_id = fields.UUID(allow_none=True, metadata={"description": "the Workers' Home it belongs to, if any"})
+
+
+class ClubEditSchema(Schema):
+    name = Name()
+    leader_id = fields.UUID()
+    site_id = fields.UUID(allow_none=True)
+
+
+class ClubSchema(Schema):
+    id = fields.UUID()
+    name = fields.String()
+    leader_id = fields.UUID()
+    site_id = fields.UUID(allow_none=True)
+    site_name = fields.String(allow_none=True)
+    created_at = fields.AwareDateTime()

@@ -1,7 +1,10 @@
 """The venues service's nameko entrypoints: sites, rooms, the holiday calendar, bookings and
 series, approvals, check-in and release, closures, availability, feeds and figures."""
+import hashlib
 import os
-from datetime import datetime, timedelta, timezone
+import re
+import secrets
+from datetime import date, datetime, timedelta, timezone
 
 from nameko.timer import timer
 
@@ -17,11 +20,12 @@ from services.common.rpc import rpc
 from services.venues import domain, ical, schemas, store
 from services.venues.holidays import ShippedCalendar
 
+FEED_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32)
 SWEEP_SECONDS = float(os.environ.get("PALACE_VENUES_SWEEP_SECONDS", "30"))
 MEMBERS = "members"
 
 _site_in, _site_out = schemas.SiteCreateSchema(), schemas.SiteSchema()
-_room_in, _room_out = schemas.RoomCreateSchema(), schemas.RoomSchema()
+_room_in, _room_out, _room_edit = schemas.RoomCreateSchema(), schemas.RoomSchema(), schemas.RoomEditSchema()
 _booking_in, _booking_out = schemas.BookingCreateSchema(), schemas.BookingSchema()
 _result_out = schemas.BookingResultSchema()
 _action_in, _action_out = schemas.ActionSchema(), schemas.ActionResultSchema()
@@ -29,9 +33,11 @@ _edit_in = schemas.BookingEditSchema()
 _avail_in = schemas.AvailabilityQuerySchema()
 _closure_in, _closure_out = schemas.ClosureCreateSchema(), schemas.ClosureSchema()
 _day_io = schemas.CalendarDaySchema()
+_club_in, _club_edit, _club_out = schemas.ClubCreateSchema(), schemas.ClubEditSchema(), schemas.ClubSchema()
 _reserve_in = schemas.ReserveSchema()
 _booking_event, _closed_event = schemas.BookingEventSchema(), schemas.RoomClosedSchema()
 _utilisation_out = schemas.UtilisationSchema()
+_feed_out = schemas.CalendarFeedSchema()
 
 
 def _rule_error(exc):
@@ -49,6 +55,17 @@ def _filter(name, value, most=200):
     except UnicodeEncodeError:
         raise Invalid(f"bad {name}", "validation-failed", {name: ["must be valid Unicode text"]}) from None
     return value
+
+
+def _share(row, open_hours):
+    """A room's booked hours over the hours it stood open (none: it never opened in the period)."""
+    booked = float(row["booked_hours"])
+    return {**row, "booked_hours": round(booked, 2), "open_hours": round(open_hours, 2),
+            "share": round(booked / open_hours, 4) if open_hours else None}
+
+
+def _digest(token):
+    return hashlib.sha256(token.encode()).digest()
 
 
 def _when(moment):
@@ -83,7 +100,9 @@ class VenuesService:
             raise Forbidden("only a venue manager or an admin may do this", "forbidden")
 
     def _visible(self, booking):
-        if not self._manager and str(booking["member_id"] or "") != (self.caller.id or "-"):
+        """Staff see every booking; a member their own and their club's (when they lead it)."""
+        mine = {str(booking["member_id"] or ""), str(booking["club_leader_id"] or "")}
+        if not self._manager and (self.caller.id or "-") not in mine:
             # a member may not learn that someone else's booking exists
             raise NotFound(f"booking {booking['id']} does not exist", "booking-not-found")
 
@@ -110,6 +129,15 @@ class VenuesService:
             return _room_out.dump(store.create_room(conn, room))
 
     @rpc(expected_exceptions=EXPECTED)
+    def edit_room(self, room_id, data):
+        """New settings (opening hours, check-in, no-show limits, quotas...) for the bookings to come."""
+        self._require_manager()
+        room_id = object_id(room_id, "room")
+        change = load(_room_edit, data)
+        with self.db.transaction() as conn:
+            return _room_out.dump(store.edit_room(conn, room_id, change))
+
+    @rpc(expected_exceptions=EXPECTED)
     def get_room(self, room_id):
         room_id = object_id(room_id, "room")
         with self.db.transaction() as conn:
@@ -125,6 +153,41 @@ class VenuesService:
             rows = store.list_rooms(conn, *page(limit, offset), site_id, district, feature, min_capacity)
         return _room_out.dump(rows, many=True)
 
+    # clubs
+
+    @rpc(expected_exceptions=EXPECTED)
+    def create_club(self, data):
+        self._require_manager()
+        club = load(_club_in, data)
+        with self.db.transaction() as conn:
+            return _club_out.dump(store.create_club(conn, club, self.caller.id))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def edit_club(self, club_id, data):
+        """A new name, leader or site; the club's bookings stay the club's."""
+        self._require_manager()
+        club_id = object_id(club_id, "club")
+        change = load(_club_edit, data)
+        with self.db.transaction() as conn:
+            return _club_out.dump(store.edit_club(conn, club_id, change))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_clubs(self, limit=50, offset=0, site_id=None, leader_id=None):
+        site_id = object_id(site_id, "site") if site_id else None
+        leader_id = object_id(leader_id, "leader") if leader_id else None
+        with self.db.transaction() as conn:
+            return _club_out.dump(store.list_clubs(conn, *page(limit, offset), site_id, leader_id), many=True)
+
+    def _club_for(self, conn, club_id):
+        """The club a booking is made for: its leader and staff may book for it, nobody else."""
+        if club_id is None:
+            return None
+        club = store.get_club(conn, club_id, field="club_id")
+        if not self._manager and str(club["leader_id"]) != self.caller.id:
+            raise Forbidden(f"only the leader of {club['name']} or a venue manager may book for it",
+                            "not-club-leader", {"club_id": ["you do not lead this club"]})
+        return club["id"]
+
     # the holiday calendar
 
     @rpc(expected_exceptions=EXPECTED)
@@ -139,6 +202,19 @@ class VenuesService:
         with self.db.transaction() as conn:
             store.set_calendar_day(conn, day)
         return _day_io.dump(day)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def delete_calendar_day(self, day):
+        """Take a holiday or make-up working day out of the calendar (series booked before keep their dates)."""
+        self._require_manager()
+        try:
+            day = date.fromisoformat(day) if isinstance(day, str) and len(day) == 10 else None
+        except ValueError:
+            day = None
+        with self.db.transaction() as conn:
+            if day is None or not store.delete_calendar_day(conn, day):
+                raise NotFound("no such day in the calendar", "calendar-day-not-found")
+        return {"day": day.isoformat(), "deleted": True}
 
     @rpc(expected_exceptions=EXPECTED)
     def expand_series(self, starts_at, ends_at, recurrence):
@@ -175,7 +251,7 @@ class VenuesService:
 
     @rpc(expected_exceptions=EXPECTED)
     def create_booking(self, data):
-        """A booking, or a series of them, for the calling member (or club): all of it, or with
+        """A booking, or a series of them, for the calling member (or the club they lead): all of it, or with
         skip_conflicts the free occurrences and a report of the others."""
         if not self.caller.id:
             raise Forbidden("only a signed-in account can book", "not-signed-in")
@@ -186,12 +262,15 @@ class VenuesService:
             if not self._manager and not self.caller.roles.intersection(room["bookable_by"]):
                 raise Forbidden(f"{room['name']} can be booked by: {', '.join(room['bookable_by'])}",
                                 "room-not-bookable")
+            club_id = self._club_for(conn, request.get("club_id"))
             occurrences = self._expand(conn, request)
             if not self._manager:
-                strikes = store.recent_strikes(conn, holder, store.now(conn) - domain.STRIKES_WINDOW)
-                if strikes >= domain.STRIKES_LIMIT:
-                    raise Forbidden(f"{strikes} bookings were not checked in within {domain.STRIKES_WINDOW.days}"
-                                    " days: booking is suspended", "too-many-no-shows")
+                # the room's own limit, over the holder's no-shows in any room
+                days = room["no_show_days"]
+                strikes = store.recent_strikes(conn, holder, store.now(conn) - timedelta(days=days))
+                if strikes >= room["no_show_limit"]:
+                    raise Forbidden(f"{strikes} bookings were not checked in within {days} days: booking "
+                                    f"{room['name']} is suspended", "too-many-no-shows")
             status = domain.initial_status(room["requires_approval"], self._manager, by_service=False)
             series_id = None
             if request.get("recurrence"):
@@ -199,14 +278,14 @@ class VenuesService:
                 series_id = store.create_series(conn, room["id"], request["title"], holder, rule)
             booked, skipped = self._book(
                 conn, room, occurrences, title=request["title"], holder=holder, member_id=self.caller.id,
-                club=request.get("club"), status=status, skip=request["skip_conflicts"], series_id=series_id,
+                club_id=club_id, status=status, skip=request["skip_conflicts"], series_id=series_id,
                 member_rules=not self._manager)
             rows = store.bookings_by_id(conn, booked)
             self._tell(conn, domain.EVENT_FOR[status], rows)
         return _result_out.dump({**rows[0], "bookings": rows, "skipped": [
             {"starts_at": o.starts_at, "ends_at": o.ends_at, "reason": r} for o, r in skipped]})
 
-    def _book(self, conn, room, occurrences, *, title, holder, member_id, club, status, skip, series_id,
+    def _book(self, conn, room, occurrences, *, title, holder, member_id, club_id, status, skip, series_id,
               member_rules, labels=None):
         """Insert the occurrences; a clash fails the whole request unless `skip`. Returns the new
         booking ids and the (occurrence, reason) pairs left out."""
@@ -229,9 +308,9 @@ class VenuesService:
                 if why:
                     problems.setdefault(i, why)
             if room["max_hours_per_week"] is not None or room["max_bookings_per_week"] is not None:
-                store.lock_key(conn, f"quota:{room['id']}:{club or member_id}")
+                store.lock_key(conn, f"quota:{room['id']}:{club_id or member_id}")
                 first, last = candidates[0].starts_at, candidates[-1].starts_at
-                used = store.holder_usage(conn, room["id"], member_id, club, first - timedelta(days=7),
+                used = store.holder_usage(conn, room["id"], member_id, club_id, first - timedelta(days=7),
                                           last + timedelta(days=7))
                 over = domain.quota_problem(used, [o for i, o in enumerate(candidates) if i not in problems],
                                             room["max_hours_per_week"], room["max_bookings_per_week"])
@@ -250,7 +329,7 @@ class VenuesService:
                 skipped.append((occ, problems[i]))
                 continue
             try:
-                booked.append(store.insert_booking(conn, room, occ, status, title, holder, member_id, club,
+                booked.append(store.insert_booking(conn, room, occ, status, title, holder, member_id, club_id,
                                                    self.caller.id, series_id, i + 1 if series_id else None))
             except store.Taken:
                 problems[i] = "taken: the room was booked by someone else a moment ago"
@@ -335,7 +414,7 @@ class VenuesService:
                 raise Conflict(exc.detail, "wrong-status", exc.errors) from None
             if action == "checkin":
                 why = domain.checkin_problem(store.now(conn), booking["starts_at"], booking["ends_at"],
-                                             room["checkin_minutes"])
+                                             room["checkin_minutes"], room["checkin_opens_minutes"])
                 if why:
                     raise Conflict(why, "check-in-window", {"checked_in_at": [why]})
             reason = request.get("reason")
@@ -482,7 +561,7 @@ class VenuesService:
                 store.set_status(conn, row["id"], domain.CANCELLED, why)
             series_id = store.create_series(conn, room["id"], request["title"], holder, None)
             booked, _ = self._book(conn, room, wanted, title=request["title"], holder=holder, member_id=None,
-                                   club=None, status=domain.CONFIRMED, skip=False, series_id=series_id,
+                                   club_id=None, status=domain.CONFIRMED, skip=False, series_id=series_id,
                                    member_rules=False, labels=[labels[i] for i in order])
             rows = store.bookings_by_id(conn, booked)
             self._tell(conn, "booking_confirmed", rows)
@@ -566,6 +645,36 @@ class VenuesService:
         return ical.feed("My room bookings", rows)
 
     @rpc(expected_exceptions=EXPECTED)
+    def issue_calendar_feed(self):
+        """A new secret feed address for the caller's bookings; the one before stops working."""
+        if not self.caller.id:
+            raise Forbidden("sign in first", "not-signed-in")
+        token = secrets.token_urlsafe(32)
+        with self.db.transaction() as conn:
+            created = store.set_feed_token(conn, (MEMBERS, self.caller.id), _digest(token))
+        return _feed_out.dump({"active": True, "token": token, "url": None, "created_at": created})
+
+    @rpc(expected_exceptions=EXPECTED)
+    def calendar_feed_status(self):
+        """Whether the caller has a feed address, and since when (the address itself is not kept)."""
+        if not self.caller.id:
+            raise Forbidden("sign in first", "not-signed-in")
+        with self.db.transaction() as conn:
+            row = store.feed_of(conn, (MEMBERS, self.caller.id))
+        return _feed_out.dump({"active": row is not None, "token": None, "url": None,
+                               "created_at": row["created_at"] if row else None})
+
+    @rpc(expected_exceptions=EXPECTED)
+    def feed_calendar(self, token):
+        """The bookings of the holder a feed token belongs to; an unknown or replaced token is a 404."""
+        if not isinstance(token, str) or not FEED_TOKEN.fullmatch(token):
+            raise NotFound("no such calendar feed", "feed-not-found")
+        with self.db.transaction() as conn:
+            holder = store.feed_holder(conn, _digest(token))
+            rows = store.holder_feed(conn, holder, datetime.now(timezone.utc) - timedelta(days=31))
+        return ical.feed("My room bookings", rows)
+
+    @rpc(expected_exceptions=EXPECTED)
     def holder_calendar(self, holder):
         """Another service's holder (a course, a counselling slot) as an iCalendar feed."""
         try:
@@ -578,16 +687,17 @@ class VenuesService:
 
     @rpc(expected_exceptions=EXPECTED)
     def utilisation(self, site_id=None, days=28):
-        """Per room (and so per site): hours booked, bookings and no-shows over the last `days` days."""
+        """Per room (and so per site): hours booked, bookings and no-shows over the last `days` days, and
+        the share of the room's own open hours (opening hours, make-up days, closures) that was booked."""
         self._require_manager()
         site_id = object_id(site_id, "site") if site_id else None
         if not isinstance(days, int) or not 1 <= days <= 366:
             raise Invalid("bad days", "validation-failed", {"days": ["must be 1 to 366"]})
         with self.db.transaction() as conn:
             rows = store.utilisation(conn, site_id, days)
-        return _utilisation_out.dump([{**r, "booked_hours": round(float(r["booked_hours"]), 2),
-                                       "share": round(float(r["booked_hours"]) / (days * 14), 4)} for r in rows],
-                                     many=True)
+            now = store.now(conn)
+            open_hours = store.open_hours_by_room(conn, now - timedelta(days=days), now, site_id)
+        return _utilisation_out.dump([_share(r, open_hours.get(r["room_id"], 0.0)) for r in rows], many=True)
 
     @rpc
     def stats(self):

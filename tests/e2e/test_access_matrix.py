@@ -7,7 +7,7 @@ Each row names an operation and what each actor gets:
 Path parameters name objects made in the `world` fixture: `owner` owns them, `stranger` is
 another member, `unit_admin` runs the owner's unit and `other_unit_admin` another unit."""
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -91,10 +91,14 @@ MATRIX = [
     ("GET", "/v1/rooms/availability", everyone()),
     ("GET", "/v1/rooms/utilisation", only("venue_manager", "admin")),
     ("GET", "/v1/rooms/{room}", everyone()),
+    ("PATCH", "/v1/rooms/{room}", only("venue_manager", "admin")),
     ("GET", "/v1/rooms/{room}/calendar.ics", everyone()),
     ("POST", "/v1/bookings", signed_in()),
     ("GET", "/v1/bookings", signed_in()),
     ("GET", "/v1/bookings/calendar.ics", signed_in()),
+    ("GET", "/v1/me/calendar-feed", signed_in()),
+    ("POST", "/v1/me/calendar-feed", signed_in()),
+    ("GET", "/v1/calendar-feeds/{feed_token}/calendar.ics", everyone()),
     ("GET", "/v1/bookings/{booking}", signed_in(404, owner=OK, venue_manager=OK, admin=OK)),
     ("PATCH", "/v1/bookings/{booking}", signed_in(404, owner=OK, venue_manager=OK, admin=OK)),
     ("POST", "/v1/bookings/{booking}/approve", only("venue_manager", "admin")),
@@ -102,8 +106,12 @@ MATRIX = [
     ("POST", "/v1/bookings/{booking}/checkin", signed_in(404, owner=OK, venue_manager=OK, admin=OK)),
     ("POST", "/v1/bookings/{booking}/cancel", signed_in(404, owner=OK, venue_manager=OK, admin=OK)),
     ("POST", "/v1/closures", only("venue_manager", "admin")),
+    ("POST", "/v1/clubs", only("venue_manager", "admin")),
+    ("GET", "/v1/clubs", signed_in()),
+    ("PATCH", "/v1/clubs/{club}", only("venue_manager", "admin")),
     ("GET", "/v1/calendar/{year}", everyone()),
     ("POST", "/v1/calendar/days", only("venue_manager", "admin")),
+    ("DELETE", "/v1/calendar/days/{calendar_day}", only("venue_manager", "admin")),
     # notifications, continued
     ("GET", "/v1/me/notification-preferences", signed_in()),
     ("PUT", "/v1/me/notification-preferences", signed_in()),
@@ -145,6 +153,9 @@ MATRIX = [
 ]
 
 
+_days = (datetime(2031, 1, 1) + timedelta(days=k) for k in range(365))
+
+
 @pytest.fixture(scope="module")
 def world(palace, admin):
     """The actors, signed in, and the objects the owner owns."""
@@ -181,6 +192,7 @@ def world(palace, admin):
     to_cancel = owner.post(f"/v1/courses/{yoga}/enrolments").json()["id"]  # cancelled once, then a 409
     site = admin.post("/v1/sites", json={"name": "Matrix Workers' Home", "kind": "shared"}).json()["id"]
     room = admin.post("/v1/rooms", json={"site_id": site, "name": "Matrix hall", "capacity": 50}).json()["id"]
+    club = admin.post("/v1/clubs", json={"name": "Matrix choir", "leader_id": owner.id}).json()["id"]
     booking = owner.post("/v1/bookings", json={"room_id": room, "title": "Matrix rehearsal",
                                                "starts_at": "2030-03-05T19:00:00+08:00",
                                                "ends_at": "2030-03-05T21:00:00+08:00"}).json()["id"]
@@ -193,7 +205,10 @@ def world(palace, admin):
 
     objects = {"owner": lambda: owner.id, "unit": lambda: unit, "course": lambda: course,
                "enrolment": lambda: enrolment, "notification": lambda: notification,
-               "room": lambda: room, "booking": lambda: booking, "year": lambda: "2026",
+               "room": lambda: room, "booking": lambda: booking, "year": lambda: "2026", "club": lambda: club,
+               "feed_token": lambda: owner.post("/v1/me/calendar-feed").json()["token"],
+               "calendar_day": lambda: admin.post("/v1/calendar/days", json={
+                   "day": f"2031-{next(_days):%m-%d}", "kind": "holiday", "name": "Matrix day"}).json()["day"],
                "fresh_account": lambda: new_member(palace.url).id, "fresh_unit_member": fresh_unit_member,
                "to_cancel": lambda: to_cancel, "certificate": lambda: certificate, "session": lambda: session,
                "lottery": lambda: lottery, "class_request": lambda: class_request,

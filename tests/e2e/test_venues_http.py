@@ -103,7 +103,9 @@ def test_a_16_week_series_reports_the_taken_evenings_when_skipping_and_books_not
         taken = other.post("/v1/bookings", booking(room, start + timedelta(weeks=k), end + timedelta(weeks=k)))
         assert taken.status_code == 201, taken.text
     club = new_member(palace.url)
-    series = booking(room, start, end, club="Dance troupe 舞蹈队", recurrence={"count": 16})
+    troupe = manager.post("/v1/clubs", {"name": f"Dance troupe 舞蹈队 {uuid.uuid4().hex[:4]}", "leader_id": club.id})
+    assert troupe.status_code == 201, troupe.text
+    series = booking(room, start, end, club_id=troupe.json()["id"], recurrence={"count": 16})
     refused = problem(club.post("/v1/bookings", series), 409, "occurrences")
     assert len(refused["errors"]["occurrences"]) == 3 and "nothing was booked" in refused["detail"]
     assert club.get("/v1/bookings").json() == []
@@ -249,3 +251,122 @@ def test_managers_read_utilisation_per_room_and_members_may_not(palace, manager,
     assert rows.status_code == 200, rows.text
     assert rows.json() and {"room_id", "site_name", "booked_hours", "bookings", "no_shows", "share"} <= rows.json()[0].keys()
     problem(new_member(palace.url).get("/v1/rooms/utilisation"), 403)
+
+
+def test_a_member_subscribes_by_a_secret_address_that_a_new_one_kills(palace, manager, palace_site):
+    room = make_room(manager, palace_site)
+    start, end = evening(28)
+    member, other = new_member(palace.url), new_member(palace.url)
+    mine = member.post("/v1/bookings", booking(room, start, end)).json()
+    theirs = other.post("/v1/bookings", booking(room, start + timedelta(days=1), end + timedelta(days=1))).json()
+    assert member.get("/v1/me/calendar-feed").json() == {"active": False, "token": None, "url": None,
+                                                         "created_at": None}
+
+    issued = member.post("/v1/me/calendar-feed")
+    assert issued.status_code == 201, issued.text
+    url = issued.json()["url"]
+    assert url.startswith(palace.url) and issued.json()["token"] in url
+    with palace.db("venues") as conn:  # only the token's hash is kept
+        [kept] = conn.execute("SELECT token_sha256 FROM calendar_feeds WHERE holder_reference = %s",
+                              (member.id,)).fetchall()
+    assert issued.json()["token"].encode() not in bytes(kept["token_sha256"])
+    status = member.get("/v1/me/calendar-feed").json()
+    assert status["active"] and status["url"] is None and status["token"] is None
+
+    calendar_app = Client(palace.url)  # sends no Authorization header
+    feed = calendar_app.get(url.removeprefix(palace.url))
+    assert feed.status_code == 200 and feed.headers["Content-Type"].startswith("text/calendar")
+    assert [str(e["uid"]) for e in Calendar.from_ical(feed.text).walk("VEVENT")] == [f"{mine['id']}@venues.palace"]
+
+    # the other member's own address shows their booking and never this member's
+    their_url = other.post("/v1/me/calendar-feed").json()["url"]
+    their_feed = calendar_app.get(their_url.removeprefix(palace.url))
+    assert [str(e["uid"]) for e in Calendar.from_ical(their_feed.text).walk("VEVENT")] == [
+        f"{theirs['id']}@venues.palace"]
+
+    rotated = member.post("/v1/me/calendar-feed").json()["url"]
+    assert rotated != url
+    problem(calendar_app.get(url.removeprefix(palace.url)), 404)
+    assert calendar_app.get(rotated.removeprefix(palace.url)).status_code == 200
+    problem(calendar_app.get("/v1/calendar-feeds/" + "A" * 43 + "/calendar.ics"), 404)
+    problem(calendar_app.get("/v1/calendar-feeds/short/calendar.ics"), 404)
+    problem(calendar_app.post("/v1/me/calendar-feed"), 401)
+
+
+def test_a_club_is_booked_for_by_its_leader_and_staff_and_nobody_else(palace, manager, palace_site):
+    room = make_room(manager, palace_site, max_bookings_per_week=2)
+    start, end = evening(29, weekday=6, hour=14)
+    leader, member = new_member(palace.url), new_member(palace.url)
+    problem(manager.post("/v1/clubs", {"name": "Ghost club", "leader_id": str(uuid.uuid4())}), 422, "leader_id")
+    problem(member.post("/v1/clubs", {"name": "My club", "leader_id": member.id}), 403)
+    made = manager.post("/v1/clubs", {"name": "Workers' Choir 职工合唱团", "leader_id": leader.id,
+                                      "site_id": palace_site["id"]})
+    assert made.status_code == 201, made.text
+    choir = made.json()
+    assert choir["site_name"] == palace_site["name"] and choir["leader_id"] == leader.id
+    problem(manager.post("/v1/clubs", {"name": "workers' choir 职工合唱团", "leader_id": member.id,
+                                       "site_id": palace_site["id"]}), 409, "name")
+    assert choir["id"] in [c["id"] for c in member.get("/v1/clubs", params={"site_id": palace_site["id"]}).json()]
+
+    rehearsal = leader.post("/v1/bookings", booking(room, start, end, club_id=choir["id"]))
+    assert rehearsal.status_code == 201, rehearsal.text
+    assert rehearsal.json()["club_id"] == choir["id"] and rehearsal.json()["club"] == choir["name"]
+    refused = problem(member.post("/v1/bookings", booking(room, start + timedelta(hours=3), end + timedelta(hours=3),
+                                                          club_id=choir["id"])), 403, "club_id")
+    assert refused["type"] == "/problems/not-club-leader"
+    problem(leader.post("/v1/bookings", booking(room, start, end, club_id=str(uuid.uuid4()))), 404, "club_id")
+    problem(leader.post("/v1/bookings", booking(room, start, end, club="Workers' Choir 职工合唱团")), 422, "club")
+
+    # staff book for the club too: the leader sees it, may cancel it, and it counts in the club's quota
+    by_staff = manager.post("/v1/bookings", booking(room, start + timedelta(days=-1), end + timedelta(days=-1),
+                                                    club_id=choir["id"]))
+    assert by_staff.status_code == 201, by_staff.text
+    assert {b["id"] for b in leader.get("/v1/bookings").json()} == {rehearsal.json()["id"], by_staff.json()["id"]}
+    over = problem(leader.post("/v1/bookings", booking(room, start + timedelta(hours=3), end + timedelta(hours=3),
+                                                       club_id=choir["id"])), 409)
+    assert "at most 2 bookings a week" in over["detail"]
+    # the leader's own bookings are counted apart from the club's
+    assert leader.post("/v1/bookings", booking(room, start + timedelta(hours=3),
+                                               end + timedelta(hours=3))).status_code == 201
+    problem(member.get(f"/v1/bookings/{by_staff.json()['id']}"), 404)
+    assert leader.post(f"/v1/bookings/{by_staff.json()['id']}/cancel").status_code == 200
+
+    # a new leader takes over: the old one may no longer book for it
+    handed = manager.patch(f"/v1/clubs/{choir['id']}", {"leader_id": member.id})
+    assert handed.status_code == 200 and handed.json()["leader_id"] == member.id, handed.text
+    problem(leader.post("/v1/bookings", booking(room, start + timedelta(weeks=1), end + timedelta(weeks=1),
+                                                club_id=choir["id"])), 403, "club_id")
+    problem(manager.patch(f"/v1/clubs/{uuid.uuid4()}", {"name": "x"}), 404)
+
+
+def test_a_venue_manager_takes_a_day_out_of_the_calendar_and_members_may_not(palace, manager):
+    day = {"day": "2029-06-11", "kind": "holiday", "name": "Palace anniversary 宫庆", "as_weekday": None}
+    assert manager.post("/v1/calendar/days", day).status_code == 200
+    assert day in Client(palace.url).get("/v1/calendar/2029").json()
+    problem(new_member(palace.url).delete("/v1/calendar/days/2029-06-11"), 403)
+    problem(Client(palace.url).delete("/v1/calendar/days/2029-06-11"), 401)
+    gone = manager.delete("/v1/calendar/days/2029-06-11")
+    assert gone.status_code == 204, gone.text
+    assert "2029-06-11" not in [d["day"] for d in Client(palace.url).get("/v1/calendar/2029").json()]
+    problem(manager.delete("/v1/calendar/days/2029-06-11"), 404)
+    problem(manager.delete("/v1/calendar/days/2029-13-40"), 404)
+
+
+def test_a_venue_manager_changes_a_rooms_settings_for_the_bookings_to_come(palace, manager, palace_site):
+    room = make_room(manager, palace_site)
+    start, end = evening(30, weekday=3)
+    member = new_member(palace.url)
+    kept = member.post("/v1/bookings", booking(room, start, end)).json()
+    changed = manager.patch(f"/v1/rooms/{room['id']}", {"opening_hours": {"wed": ["08:00", "18:00"]},
+                                                        "no_show_limit": 1, "checkin_opens_minutes": 30})
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["no_show_limit"], changed.json()["checkin_opens_minutes"]) == (1, 30)
+    assert changed.json()["capacity"] == room["capacity"] and changed.json()["buffer_minutes"] == 0
+    assert member.get(f"/v1/bookings/{kept['id']}").json()["status"] == "confirmed"
+    refused = problem(member.post("/v1/bookings", booking(room, start + timedelta(weeks=1), end + timedelta(weeks=1))),
+                      409)
+    assert "open 08:00-18:00" in refused["detail"]
+    problem(manager.patch(f"/v1/rooms/{room['id']}", {"no_show_limit": 0}), 422, "no_show_limit")
+    problem(manager.patch(f"/v1/rooms/{room['id']}", {"buffer_minutes": 30}), 422, "buffer_minutes")
+    problem(manager.patch(f"/v1/rooms/{uuid.uuid4()}", {"capacity": 3}), 404)
+    problem(member.patch(f"/v1/rooms/{room['id']}", {"capacity": 3}), 403)

@@ -424,3 +424,68 @@ def test_a_room_bookable_by_teachers_only_refuses_a_member(venues, site):
         with pytest.raises(Forbidden):
             rpc.venues.create_booking({"room_id": room["id"], "title": "x", "starts_at": start.isoformat(),
                                        "ends_at": end.isoformat()})
+
+
+def test_utilisation_counts_the_hours_each_room_stands_open(venues):
+    with venues.rpc(context=MANAGER) as rpc:
+        home = rpc.venues.create_site({"name": f"Evening Home {uuid.uuid4().hex[:6]}", "kind": "shared"})
+    evenings = new_room(venues, home, opening_hours={d: ["18:00", "22:00"] for d in
+                                                      ("mon", "tue", "wed", "thu", "fri", "sat", "sun")})
+    mondays = new_room(venues, home, opening_hours={"mon": ["18:00", "22:00"]})
+    always = new_room(venues, home)
+    with venues.db("venues") as conn:
+        conn.execute(
+            "INSERT INTO bookings (room_id, site_id, title, status, starts_at, ends_at, blocked, holder_service,"
+            " holder_reference) VALUES (%s, %s, 'Choir', 'confirmed', now() - interval '50 hours',"
+            " now() - interval '48 hours', tstzrange(now() - interval '50 hours', now() - interval '48 hours'),"
+            " 'members', 'x')", (evenings["id"], home["id"]))
+    with venues.rpc(context=MANAGER) as rpc:
+        rows = {r["room_id"]: r for r in rpc.venues.utilisation(site_id=home["id"], days=7)}
+        # any 7 x 24 hours hold seven 18:00-22:00 evenings and one Monday evening
+        assert rows[evenings["id"]]["open_hours"] == 28 and rows[evenings["id"]]["share"] == round(2 / 28, 4)
+        assert rows[mondays["id"]]["open_hours"] == 4 and rows[mondays["id"]]["share"] == 0
+        assert rows[always["id"]]["open_hours"] == 7 * 24
+        # a day's closure takes its evening away; a room closed all the period has no share
+        now = datetime.now(SH)
+        rpc.venues.close({"room_id": evenings["id"], "starts_at": (now - timedelta(hours=30)).isoformat(),
+                          "ends_at": (now - timedelta(hours=6)).isoformat(), "reason": "boiler"})
+        rpc.venues.close({"room_id": mondays["id"], "starts_at": (now - timedelta(days=8)).isoformat(),
+                          "ends_at": (now + timedelta(days=1)).isoformat(), "reason": "repainting"})
+        rows = {r["room_id"]: r for r in rpc.venues.utilisation(site_id=home["id"], days=7)}
+        assert rows[evenings["id"]]["open_hours"] == 24
+        assert rows[mondays["id"]]["open_hours"] == 0 and rows[mondays["id"]]["share"] is None
+        assert rpc.venues.stats()["utilisation_28d"] > 0
+
+
+def test_a_room_sets_its_own_no_show_limit_and_how_early_check_in_opens(venues, site):
+    strict = new_room(venues, site, no_show_limit=1, no_show_days=30, checkin_opens_minutes=60)
+    lenient = new_room(venues, site)
+    assert (strict["no_show_limit"], strict["no_show_days"], strict["checkin_opens_minutes"]) == (1, 30, 60)
+    assert (lenient["no_show_limit"], lenient["no_show_days"], lenient["checkin_opens_minutes"]) == (3, 90, 15)
+    member = member_ctx()
+    with venues.db("venues") as conn:  # one no-show, in another room, 10 days ago
+        b = conn.execute(
+            "INSERT INTO bookings (room_id, site_id, title, status, starts_at, ends_at, blocked, holder_service,"
+            " holder_reference, member_id) VALUES (%s, %s, 'Gym', 'released', now() - interval '10 days',"
+            " now() - interval '10 days' + interval '1 hour', tstzrange(now() - interval '10 days',"
+            " now() - interval '10 days' + interval '1 hour'), 'members', %s, %s) RETURNING id",
+            (lenient["id"], site["id"], member["caller_id"], member["caller_id"])).fetchone()
+        conn.execute("INSERT INTO strikes (booking_id, holder_service, holder_reference, created_at)"
+                     " VALUES (%s, 'members', %s, now() - interval '10 days')", (b["id"], member["caller_id"]))
+    soon = datetime.now(SH) + timedelta(minutes=45)
+    with venues.rpc(context=member) as rpc:
+        with pytest.raises(Forbidden) as suspended:
+            rpc.venues.create_booking({"room_id": strict["id"], "title": "Gym", "starts_at": soon.isoformat(),
+                                       "ends_at": (soon + timedelta(hours=1)).isoformat()})
+        assert suspended.value.problem == "too-many-no-shows"
+        made = rpc.venues.create_booking({"room_id": lenient["id"], "title": "Gym", "starts_at": soon.isoformat(),
+                                          "ends_at": (soon + timedelta(hours=1)).isoformat()})
+        with pytest.raises(Conflict) as early:  # 45 minutes ahead: the lenient room opens check-in at 15
+            rpc.venues.act(made["id"], "checkin")
+        assert "15 minutes before" in early.value.detail
+    with venues.rpc(context=MANAGER) as rpc:
+        with pytest.raises(Invalid):
+            rpc.venues.create_room({"site_id": site["id"], "name": "x", "capacity": 3, "no_show_limit": 0})
+        staff = rpc.venues.create_booking({"room_id": strict["id"], "title": "Gym", "starts_at": soon.isoformat(),
+                                           "ends_at": (soon + timedelta(hours=1)).isoformat()})
+        assert rpc.venues.act(staff["id"], "checkin")["status"] == "checked_in"  # the strict room opens at 60

@@ -141,6 +141,9 @@ def test_the_check_in_window():
     assert domain.checkin_problem(start - timedelta(minutes=20), start, start + timedelta(hours=2), 15)
     assert domain.checkin_problem(start + timedelta(minutes=10), start, start + timedelta(hours=2), 15) is None
     assert "closed" in domain.checkin_problem(start + timedelta(minutes=16), start, start + timedelta(hours=2), 15)
+    # a room that opens check-in an hour ahead
+    assert domain.checkin_problem(start - timedelta(minutes=50), start, start + timedelta(hours=2), 15, 60) is None
+    assert "60 minutes before" in domain.checkin_problem(start - timedelta(minutes=61), start, start, 15, 60)
 
 
 def test_a_holder_names_a_service_and_a_reference():
