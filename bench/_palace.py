@@ -34,8 +34,8 @@ def palace(extra_env=None, instances=None, names=None):
 
 def cpu_seconds(stack):
     """CPU seconds (user + system) spent so far by each process of the palace, its children (the
-    gateway's workers) included, by this client and by PostgreSQL (all of the machine's backends:
-    run benchmarks on a quiet machine); read from /proc (Linux)."""
+    gateway's workers) included, by this client, and by PostgreSQL and RabbitMQ (the machine's
+    whole servers: run benchmarks on a quiet machine); read from /proc (Linux)."""
     ticks = os.sysconf("SC_CLK_TCK")
     stats = {}
     for entry in os.listdir("/proc"):
@@ -56,6 +56,7 @@ def cpu_seconds(stack):
 
     spent = {name: tree(proc.pid) for name, proc in stack.procs.items()}
     spent["postgres"] = sum(seconds for name, _, seconds in stats.values() if name.startswith("postgres"))
+    spent["rabbitmq"] = sum(seconds for name, _, seconds in stats.values() if name.startswith("beam"))
     own = resource.getrusage(resource.RUSAGE_SELF)
     spent["client"] = own.ru_utime + own.ru_stime
     return spent

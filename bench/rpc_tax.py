@@ -5,10 +5,18 @@ Bar (DESIGN.md): the RPC path does at least half the direct path's requests/s.
 Full: 10 s per side; quick (--quick): 4 s."""
 import argparse
 
-from bench._palace import admin, palace, report, wrk
+from bench._palace import admin, cpu_per, cpu_seconds, palace, report, wrk
 from tests.harness import bulk_members
 
 BAR_RATIO = 0.5
+
+
+def measured(stack, path, seconds, token):
+    """wrk's figures for one path, and the CPU milliseconds each process spent per request."""
+    before = cpu_seconds(stack)
+    figures = wrk(stack.url, [path], seconds=seconds, token=token)
+    spent = cpu_per(before, cpu_seconds(stack), max(1.0, figures["requests_per_s"] * seconds))
+    return figures, {name: ms for name, ms in spent.items() if name != "client"}
 
 
 def main(argv):
@@ -26,12 +34,13 @@ def main(argv):
         via_rpc, direct = f"/v1/enrolments/{enrolment['id']}", f"/bench/direct/enrolments/{enrolment['id']}"
         wrk(stack.url, [via_rpc], seconds=2, token=token)
         wrk(stack.url, [direct], seconds=2, token=token)
-        rpc = wrk(stack.url, [via_rpc], seconds=seconds, token=token)
-        db = wrk(stack.url, [direct], seconds=seconds, token=token)
+        rpc, rpc_cpu = measured(stack, via_rpc, seconds, token)
+        db, db_cpu = measured(stack, direct, seconds, token)
     finally:
         stack.destroy()
     ratio = rpc["requests_per_s"] / db["requests_per_s"]
     figures = {"size": "quick" if args.quick else "full", "connections": 64, "seconds": seconds,
-               "through_rpc": rpc, "direct_db": db, "ratio": round(ratio, 2)}
+               "through_rpc": rpc, "direct_db": db, "ratio": round(ratio, 2),
+               "cpu_ms_per_read": {"through_rpc": rpc_cpu, "direct_db": db_cpu}}
     bars = {f"ratio>={BAR_RATIO}": ratio >= BAR_RATIO, "all_ok": rpc["not_ok"] == db["not_ok"] == 0}
     return report("rpc_tax", figures, bars)
