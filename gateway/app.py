@@ -45,6 +45,7 @@ class BodyLimit:
             raise problems.Problem(413, "payload-too-large", f"the body may be at most {limit} bytes")
 
 
+
 class RequestContext:
     """Gives every request an id (kept from X-Request-Id when sane) and reads its bearer token."""
 
@@ -83,6 +84,8 @@ def create_app():
     gateway = Gateway()
     app = falcon.App(middleware=[metrics.Timing(), RequestContext(gateway), BodyLimit()])
     app.req_options.strip_url_path_trailing_slash = True
+    # JSON bodies only (falcon would also parse forms, and a form's strings would meet our schemas)
+    app.req_options.media_handlers = falcon.media.Handlers({falcon.MEDIA_JSON: falcon.media.JSONHandler()})
     problems.install(app)
     routes = route_table(gateway)
     for path, resource in routes:
