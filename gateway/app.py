@@ -44,6 +44,12 @@ class BodyLimit:
         if (req.content_length or 0) > limit:
             raise problems.Problem(413, "payload-too-large", f"the body may be at most {limit} bytes")
 
+    def process_response(self, req, resp, resource, req_succeeded):
+        """Read what is left of a body the answer did not need (a 401, a 404...): gunicorn drains only
+        64 KiB and then drops the kept-alive connection, so the client's next request on it would fail.
+        A body over the limit is not read: that connection closes, as HTTP allows after a 413."""
+        if 0 < (req.content_length or 0) <= getattr(resource, "max_body", MAX_BODY):
+            req.bounded_stream.exhaust()
 
 
 class RequestContext:
