@@ -5,6 +5,7 @@ lists never show another's objects whatever the filters say, and the ids handed 
 (version 4) UUIDs that share nothing guessable."""
 import uuid
 from collections import Counter
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -136,6 +137,28 @@ def test_the_ids_handed_out_are_random_uuids(palace, admin, world):  # noqa: F81
     figures("enumeration-ids", ids=len(parsed), version=4, mean_bits_differing=round(sum(distances) / len(distances), 1),
             least_bits_differing=min(distances), certificate_code_bits=len(certificate) * 4,
             checkin_code_digits=6)
+
+
+def test_a_check_in_code_cannot_be_guessed_by_trying(palace, admin):  # noqa: F811
+    """Six digits, open 13 hours: without a limit a member could try them all and attend from home."""
+    starts = datetime.now(timezone.utc) + timedelta(minutes=30)
+    course = admin.post("/v1/courses", {"title": "Probe choir", "capacity": 5, "schedule": {"dates": [
+        {"starts_at": starts.isoformat(), "ends_at": (starts + timedelta(hours=1)).isoformat()}]}}).json()
+    session = course["sessions"][0]["id"]
+    member, other = new_member(palace.url), new_member(palace.url)
+    for m in (member, other):
+        assert m.post(f"/v1/courses/{course['id']}/enrolments").status_code == 201
+    code = admin.get(f"/v1/sessions/{session}/code").json()["checkin_code"]
+    wrong = [f"{(int(code) + n) % 10**6:06d}" for n in range(1, 6)]
+    answers = [member.post(f"/v1/sessions/{session}/attendance", {"code": guess}).status_code for guess in wrong]
+    limited = member.post(f"/v1/sessions/{session}/attendance", {"code": code})
+    assert answers == [422] * 5 and limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0, \
+        (answers, limited.text)
+    assert other.post(f"/v1/sessions/{session}/attendance", {"code": code}).status_code == 200, "others unaffected"
+    register = admin.post(f"/v1/sessions/{session}/attendance", {"marks": [{"member_id": member.id, "present": True}]})
+    assert register.status_code == 200, register.text
+    figures("enumeration-checkin-code", wrong_tries_allowed=5, then=429, window_seconds=900,
+            tries_to_sweep_half_the_codes=500_000)
 
 
 def _certificate_code(palace, admin, owner):  # noqa: F811
