@@ -44,6 +44,23 @@ class BodyLimit:
         if (req.content_length or 0) > limit:
             raise problems.Problem(413, "payload-too-large", f"the body may be at most {limit} bytes")
 
+    def process_response(self, req, resp, resource, req_succeeded):
+        """Read what is left of a body the answer did not need (a 401, a 404...): gunicorn drains only
+        64 KiB and then drops the kept-alive connection, so the client's next request on it would fail.
+        A body over the limit is not read: that connection closes, as HTTP allows after a 413."""
+        if 0 < (req.content_length or 0) <= getattr(resource, "max_body", MAX_BODY):
+            req.bounded_stream.exhaust()
+
+
+class QueryText:
+    """A query parameter with a NUL in it is refused: PostgreSQL's text cannot hold one, and a route
+    passing the parameter on as a filter (welfare's state) answered with a 500."""
+
+    def process_request(self, req, resp):
+        for name, value in req.params.items():
+            if any("\x00" in v for v in (value if isinstance(value, list) else [value])):
+                raise problems.Problem(400, "bad-request", f"the query parameter {name} holds a NUL character")
+
 
 class RequestContext:
     """Gives every request an id (kept from X-Request-Id when sane) and reads its bearer token."""
@@ -81,8 +98,10 @@ def api_document():
 
 def create_app():
     gateway = Gateway()
-    app = falcon.App(middleware=[metrics.Timing(), RequestContext(gateway), BodyLimit()])
+    app = falcon.App(middleware=[metrics.Timing(), RequestContext(gateway), QueryText(), BodyLimit()])
     app.req_options.strip_url_path_trailing_slash = True
+    # JSON bodies only (falcon would also parse forms, and a form's strings would meet our schemas)
+    app.req_options.media_handlers = falcon.media.Handlers({falcon.MEDIA_JSON: falcon.media.JSONHandler()})
     problems.install(app)
     routes = route_table(gateway)
     for path, resource in routes:

@@ -10,6 +10,7 @@ import time
 from psycopg.types.json import Jsonb
 
 from services.common import config
+from services.common.db import like_literal
 
 CACHE_SECONDS = float(config.env("PALACE_CATALOG_CACHE_SECONDS", "0.25"))
 CACHE_ENTRIES = 4096
@@ -61,8 +62,7 @@ _LIST = ("SELECT {doc} FROM catalog_courses WHERE doc IS NOT NULL"
          " AND (%(category)s::text IS NULL OR doc ->> 'category' = %(category)s)"
          " AND (%(site_id)s::text IS NULL OR doc ->> 'site_id' = %(site_id)s)"
          " AND (NOT %(open_seats)s OR seats_left > 0)"
-         " AND (%(q)s::text IS NULL OR doc ->> 'title' ILIKE '%%' || %(q)s || '%%'"
-         "      OR doc ->> 'description' ILIKE '%%' || %(q)s || '%%')"
+         " AND (%(q)s::text IS NULL OR doc ->> 'title' ILIKE %(q)s OR doc ->> 'description' ILIKE %(q)s)"
          " ORDER BY doc ->> 'opens_at' DESC, id LIMIT %(limit)s OFFSET %(offset)s")
 # the stored description with the latest counts laid over it
 _DOC = ("doc || jsonb_strip_nulls(jsonb_build_object('seats_left', seats_left,"
@@ -91,7 +91,8 @@ class Catalog:
         return row["doc"] if row else None
 
     def _many(self, conn, filters, limit, offset):
-        params = {"category": None, "site_id": None, "open_seats": False, "q": None, **filters,
+        params = {"category": None, "site_id": None, "open_seats": False, **filters,
+                  "q": "%" + like_literal(filters["q"]) + "%" if filters.get("q") is not None else None,
                   "limit": limit, "offset": offset}
         sql = f"SELECT coalesce(json_agg(d), '[]')::text AS docs FROM ({_LIST.format(doc=_DOC + ' AS d')}) page"
         return conn.execute(sql, params).fetchone()["docs"]

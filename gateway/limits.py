@@ -30,6 +30,8 @@ FAILED_SIGN_INS_PER_PHONE = Limit.from_env("sign-in-phone", "PALACE_SIGNIN_PHONE
 FAILED_SIGN_INS_PER_ADDRESS = Limit.from_env("sign-in-address", "PALACE_SIGNIN_ADDRESS_LIMIT", "30/900")
 ENROLMENTS_PER_MEMBER = Limit.from_env("enrol", "PALACE_ENROL_LIMIT", "10/60")
 RESETS_PER_PHONE = Limit.from_env("reset-phone", "PALACE_RESET_PHONE_LIMIT", "3/3600")
+# a check-in code has 6 digits and stays open 13 hours: unlimited tries would find it
+WRONG_CHECKIN_CODES = Limit.from_env("checkin-code", "PALACE_CHECKIN_CODE_LIMIT", "5/900")
 
 
 def count(conn, limit, key, add=1):

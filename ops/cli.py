@@ -1,14 +1,17 @@
-"""`palace`: the ops command line (more commands arrive with the operations issue)."""
+"""`palace`: the ops command line. Long work shows a progress bar on a terminal, plain lines elsewhere."""
 import argparse
 import getpass
 import os
 import json
 import sys
+import uuid
 import warnings
+from functools import partial
 
 import psycopg
 import psycopg.rows
 
+from ops.progress import progress
 from services.common import config
 
 warnings.filterwarnings("ignore", message=r"(?s).*Eventlet is deprecated")  # nameko imports it; not news to ops
@@ -33,7 +36,7 @@ def dead_letters(args):
     elif args.replay and args.queue == "palace.unrouted":
         print(json.dumps({"palace.unrouted": dl.replay_unrouted()}, indent=2))
     elif args.replay:
-        print(json.dumps(dl.replay(args.queue), indent=2))
+        print(json.dumps(dl.replay(args.queue, partial(progress, what="replaying dead letters")), indent=2))
     elif args.queue:
         print(json.dumps(dl.peek(args.queue), indent=2, ensure_ascii=False))
     else:
@@ -61,7 +64,62 @@ def create_admin(args):
 def migrate(_args):
     from ops import migrate as m
 
-    return m.main()
+    return m.main(partial(progress, what="migrating"))
+
+
+def holidays_import(args):
+    """A year's holiday calendar (or several) into venues, every file checked before anything is written."""
+    from services.venues import holidays
+
+    try:
+        with progress(len(args.files), "importing holiday calendars") as step:
+            loaded = holidays.load(args.files, replace=args.replace, progress=step)
+    except holidays.CalendarFileError as exc:
+        print(f"refused, nothing imported: {exc}", file=sys.stderr)
+        return 2
+    for year in loaded:
+        print(json.dumps(year))
+    if not all(year["loaded"] for year in loaded):
+        print("a year loaded before is kept (it may have been edited since): --replace to load it again",
+              file=sys.stderr)
+    return 0
+
+
+def lottery_rerun(args):
+    """Audit a draw: recompute its seed from the course and draw time, re-run it from the stored seed
+    and inputs, and compare with the recorded result. Reads enrolment's database, not the service."""
+    from services.enrolment import domain
+
+    try:
+        course_id = uuid.UUID(args.course_id)
+    except ValueError:
+        print(f"{args.course_id!r} is not a course id", file=sys.stderr)
+        return 2
+    with psycopg.connect(config.db_url("enrolment"), row_factory=psycopg.rows.dict_row) as conn:
+        draw = conn.execute("SELECT seed, seats, inputs, result, drawn_at FROM lotteries WHERE course_id = %s",
+                            (course_id,)).fetchone()
+    if draw is None:
+        print(f"course {course_id} has no recorded draw", file=sys.stderr)
+        return 2
+    print(f"course {course_id}: drawn {draw['drawn_at'].isoformat()}, {len(draw['inputs'])} entries"
+          f" for {draw['seats']} seats, seed {draw['seed']}")
+    problems = []
+    if domain.lottery_seed(str(course_id), draw["drawn_at"]) != draw["seed"]:
+        problems.append("the seed is not the one the course and the draw time give")
+    again = domain.draw(draw["seed"], draw["inputs"], draw["seats"])
+    for rank, (recorded, rerun) in enumerate(zip(draw["result"], again), start=1):
+        if recorded != rerun:
+            problems.append(f"rank {rank}: recorded {recorded.get('enrolment_id')} {recorded.get('outcome')},"
+                            f" the re-run gives {rerun['enrolment_id']} {rerun['outcome']}")
+    if len(draw["result"]) != len(again):
+        problems.append(f"recorded {len(draw['result'])} outcomes, the re-run gives {len(again)}")
+    if problems:
+        print("MISMATCH: the re-run does not give the recorded result", *problems, sep="\n  ")
+        return 1
+    confirmed = sum(r["outcome"] == domain.CONFIRMED for r in again)
+    print(f"match: the re-run gives the recorded result ({confirmed} confirmed,"
+          f" {len(again) - confirmed} waitlisted)")
+    return 0
 
 
 def main(argv=None):
@@ -79,6 +137,17 @@ def main(argv=None):
     admin.add_argument("--phone", required=True)
     admin.add_argument("--name", default="Administrator")
     admin.set_defaults(run=create_admin)
+    holidays = commands.add_parser("holidays", help="the holiday calendar").add_subparsers(dest="action",
+                                                                                             required=True)
+    load = holidays.add_parser("import", help="load year files (services/venues/calendar/YYYY.json format)")
+    load.add_argument("files", nargs="+", metavar="FILE")
+    load.add_argument("--replace", action="store_true", help="replace a year loaded before, with its edits")
+    load.set_defaults(run=holidays_import)
+    lottery = commands.add_parser("lottery", help="lottery audits").add_subparsers(dest="action", required=True)
+    rerun = lottery.add_parser("rerun", help="re-run a course's draw from its stored seed and inputs;"
+                                             " exit 1 if it does not give the recorded result")
+    rerun.add_argument("course_id")
+    rerun.set_defaults(run=lottery_rerun)
     args = parser.parse_args(argv)
     return args.run(args) or 0
 

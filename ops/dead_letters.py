@@ -1,6 +1,7 @@
 """Dead letters: the events a handler gave up on, with the reason, and their replay after a fix;
 and the events no queue was bound for."""
 import json
+from contextlib import contextmanager
 
 from kombu import Connection, Queue
 
@@ -48,28 +49,37 @@ def _text(body):
     return body.decode("utf-8", "replace") if isinstance(body, bytes) else body
 
 
-def replay(only=None):
-    """Send every dead letter back to the queue it came from, with its attempts reset."""
+def replay(only=None, progress=None):
+    """Send every dead letter back to the queue it came from, with its attempts reset.
+    `progress(total)` is a context giving a step per message (see ops/progress.py)."""
     replayed = {}
     with Connection(config.amqp_uri(), transport_options={"confirm_publish": True}) as conn:
         channel = conn.default_channel
         producer = conn.Producer(channel)
-        for origin, dead in dead_queues():
-            if only and only not in (origin, dead):
-                continue
-            queue = Queue(dead, durable=True)(channel)
-            waiting = queue.queue_declare(passive=True).message_count
-            for _ in range(waiting):  # only what was there: a replay that fails again waits for the next run
-                message = queue.get(no_ack=False)
-                if message is None:
-                    break
-                headers = {k: v for k, v in (message.headers or {}).items() if k not in (ATTEMPT, REASON, ORIGIN)}
-                producer.publish(message.body, exchange="", routing_key=origin, headers=headers,
-                                 content_type=message.content_type, content_encoding=message.content_encoding,
-                                 delivery_mode=2, mandatory=True)
-                message.ack()
-                replayed[dead] = replayed.get(dead, 0) + 1
+        chosen = [(origin, Queue(dead, durable=True)(channel)) for origin, dead in dead_queues()
+                  if not only or only in (origin, dead)]
+        # only what was there: a replay that fails again waits for the next run
+        waiting = [(origin, queue, queue.queue_declare(passive=True).message_count) for origin, queue in chosen]
+        with (progress or _quiet)(sum(n for _, _, n in waiting)) as step:
+            for origin, queue, count in waiting:
+                for _ in range(count):
+                    message = queue.get(no_ack=False)
+                    if message is None:
+                        break
+                    headers = {k: v for k, v in (message.headers or {}).items()
+                               if k not in (ATTEMPT, REASON, ORIGIN)}
+                    producer.publish(message.body, exchange="", routing_key=origin, headers=headers,
+                                     content_type=message.content_type,
+                                     content_encoding=message.content_encoding, delivery_mode=2, mandatory=True)
+                    message.ack()
+                    replayed[queue.name] = replayed.get(queue.name, 0) + 1
+                    step()
     return replayed
+
+
+@contextmanager
+def _quiet(_total):
+    yield lambda n=1: None
 
 
 def replay_unrouted():

@@ -4,6 +4,7 @@ Creates each part's database if missing, applies its yoyo migrations, and declar
 topology. Safe to run again; several runners at once are serialised by yoyo's lock."""
 import logging
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -46,15 +47,24 @@ def apply_migrations(part):
     return len(pending)
 
 
-def main():
+def main(progress=None):
+    """`progress(total)`: a context giving a step per part (the bar of `palace migrate`)."""
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
-    create_databases()
-    for part in config.DATABASES:
-        applied = apply_migrations(part)
-        log.info("%s: %d migration(s) applied", config.db_name(part), applied)
-    queues = topology.declare_all()
-    log.info("broker: %d queue(s) declared", len(queues))
+    with (progress or _quiet)(len(config.DATABASES) + 1) as step:
+        create_databases()
+        for part in config.DATABASES:
+            applied = apply_migrations(part)
+            log.info("%s: %d migration(s) applied", config.db_name(part), applied)
+            step()
+        queues = topology.declare_all()
+        log.info("broker: %d queue(s) declared", len(queues))
+        step()
     return 0
+
+
+@contextmanager
+def _quiet(_total):
+    yield lambda n=1: None
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from gateway.routes import PAGING, Resource, load, paging, read_body
 from gateway.schemas import (AccountSchema, PasswordChangeSchema, RegisterSchema, ResetCodeSchema,
                              ResetConfirmSchema, ResetRequestSchema, StaffAccountSchema, TokenRequestSchema,
                              TokenSchema, UnitCreateSchema, UnitMemberAddSchema, UnitSchema)
+from services.common.db import like_literal
 from services.common.outbox import record
 from services.common.params import object_id
 
@@ -141,7 +142,7 @@ class Accounts(Resource):
         role = req.get_param("role")
         if role is not None and role not in auth.ROLES:
             raise Problem(400, "bad-request", f"role must be one of {', '.join(auth.ROLES)}")
-        q = (req.get_param("q") or "").replace("\x00", "")
+        q = like_literal((req.get_param("q") or "").replace("\x00", ""))
         with self.gateway.db.transaction() as conn:
             rows = conn.execute(
                 f"SELECT {units.ACCOUNT_COLUMNS} FROM accounts WHERE deleted_at IS NULL"

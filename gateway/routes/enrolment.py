@@ -10,6 +10,7 @@ from gateway.openapi import operation
 from gateway.problems import invalid
 from gateway.routes import PAGING, Resource, paging, read_body
 from gateway.rpc import call
+from services.common.errors import Invalid
 from services.common.fields import storable
 from services.common.params import object_id
 from services.enrolment.schemas import (
@@ -287,14 +288,30 @@ class MyEnrolments(Resource):
 
 
 class SessionAttendance(Resource):
-    doc = {"post": documented("Mark attendance: a teacher's register (marks) or a member's check-in (code)",
+    doc = {"post": documented("Mark attendance: a teacher's register (marks) or a member's check-in (code;"
+                              " 5 wrong codes per session and 15 minutes, then 429 with Retry-After)",
                              tag=TAG, body=AttendanceRequestSchema, response=AttendanceResultSchema,
-                             errors=(400, 404, 409, 422))}
+                             errors=(400, 404, 409, 422, 429))}
 
 
     @auth.require()
     def on_post(self, req, resp, session_id):
-        resp.media = call("enrolment", "record_attendance", session_id, read_body(req), context=auth.caller(req))
+        body = read_body(req)
+        if "code" not in body:  # a teacher's register
+            resp.media = call("enrolment", "record_attendance", session_id, body, context=auth.caller(req))
+            return
+        key = f"{req.context.account.id}:{session_id}"
+        limit = limits.WRONG_CHECKIN_CODES
+        with self.gateway.db.transaction() as conn:
+            if limits.count(conn, limit, key, add=0) >= limit.hits:
+                limits.refuse(limit, "wrong check-in codes")
+        try:
+            resp.media = call("enrolment", "record_attendance", session_id, body, context=auth.caller(req))
+        except Invalid as exc:
+            if exc.problem == "wrong-code":
+                with self.gateway.db.transaction() as conn:
+                    limits.count(conn, limit, key)
+            raise
 
 
 class SessionCode(Resource):

@@ -19,6 +19,12 @@ from services.common.errors import Unavailable
 log = logging.getLogger(__name__)
 
 
+def like_literal(text):
+    """`text` for a LIKE pattern, its %, _ and \\ meaning themselves: a search for "100%" or "a_b"
+    finds those, not everything."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 class Db:
     """A pool of connections to one database; every block is one transaction."""
 

@@ -1,6 +1,7 @@
 """Prometheus metrics of a nameko service, served over HTTP on PALACE_METRICS_PORT (unset: none).
 
-Counted as they happen: every RPC and event worker (by entrypoint and outcome, with its time).
+Counted as they happen: every RPC and event worker (by entrypoint and outcome, with its time),
+and notify's deliveries (by channel: sent, retried, failed).
 Read when scraped: the outbox backlog and its age, and the depth of the service's handler and
 dead-letter queues."""
 import logging
@@ -9,7 +10,7 @@ import time
 import psycopg
 from kombu import Connection
 from nameko.extensions import DependencyProvider
-from prometheus_client import REGISTRY, Histogram, start_http_server
+from prometheus_client import REGISTRY, Counter, Histogram, start_http_server
 from prometheus_client.core import GaugeMetricFamily
 
 from services.common import config
@@ -21,6 +22,10 @@ log = logging.getLogger(__name__)
 WORKERS = Histogram("palace_worker_seconds", "Time an RPC or event worker took, by outcome",
                     ["service", "entrypoint", "outcome"],
                     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+
+DELIVERIES = Counter("palace_notify_deliveries", "Notification deliveries by channel and outcome: sent, retried"
+                     " (failed, another attempt after backoff) or failed (for good; the next channel takes over)",
+                     ["channel", "outcome"])
 
 
 def port():

@@ -4,6 +4,7 @@ import secrets
 from psycopg import errors as pg
 from psycopg.types.json import Jsonb
 
+from services.common.db import like_literal
 from services.common.errors import Conflict, NotFound
 from services.enrolment import domain
 
@@ -126,7 +127,7 @@ def list_courses(conn, filters, limit, offset, drafts=False):
     if filters.get("q"):
         where.append("(c.title ILIKE %(q)s OR c.description ILIKE %(q)s OR c.teacher ILIKE %(q)s"
                      " OR c.category ILIKE %(q)s)")
-        args["q"] = "%" + filters["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        args["q"] = "%" + like_literal(filters["q"]) + "%"
     if filters.get("weekday") is not None:
         where.append("EXISTS (SELECT 1 FROM sessions s WHERE s.course_id = c.id AND s.state <> 'cancelled'"
                      " AND extract(isodow FROM s.starts_at AT TIME ZONE 'Asia/Shanghai') = %(weekday)s)")

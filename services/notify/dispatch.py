@@ -15,6 +15,7 @@ from nameko.extensions import DependencyProvider
 from psycopg.rows import dict_row
 
 from services.common import config
+from services.common.metrics import DELIVERIES
 from services.notify import channels, domain, fanout, settings, store
 
 log = logging.getLogger(__name__)
@@ -69,8 +70,9 @@ def run_once(conn, adapters, pool):
         batch = store.claim_due(conn, BATCH, settings.lease_seconds())
     results = list(pool.imap(lambda d: (d, attempt(adapters, d)), batch))
     with conn.transaction():
-        for d, failure in results:
-            record(conn, d, failure)
+        outcomes = [(d["channel"], record(conn, d, failure)) for d, failure in results]
+    for channel, outcome in outcomes:  # counted once recorded: a rolled-back round is sent again
+        DELIVERIES.labels(channel, outcome).inc()
     return reminded + len(batch)
 
 
@@ -87,9 +89,10 @@ def attempt(adapters, d):
 
 
 def record(conn, d, failure):
+    """Record a delivery's outcome: sent, retried or failed."""
     if failure is None:
         store.mark_sent(conn, d["id"])
-        return
+        return "sent"
     base, ceiling = settings.backoff()
     outcome, pause = domain.after_failure(d["attempts"], settings.max_attempts(), failure.retryable,
                                           base, ceiling, random.random())
@@ -97,8 +100,9 @@ def record(conn, d, failure):
         log.warning("delivery %s on %s failed (attempt %d), again in %.2fs: %s",
                     d["id"], d["channel"], d["attempts"], pause, failure.reason)
         store.mark_retry(conn, d["id"], pause, failure.reason)
-    else:
-        log.error("delivery %s on %s failed for good after %d attempts: %s",
-                  d["id"], d["channel"], d["attempts"], failure.reason)
-        store.mark_failed(conn, d["id"], failure.reason)
-        fanout.failover(conn, d)
+        return "retried"
+    log.error("delivery %s on %s failed for good after %d attempts: %s",
+              d["id"], d["channel"], d["attempts"], failure.reason)
+    store.mark_failed(conn, d["id"], failure.reason)
+    fanout.failover(conn, d)
+    return "failed"

@@ -21,39 +21,73 @@ class CalendarFileError(ValueError):
     pass
 
 
-def parse(document) -> tuple[int, str, list[Day]]:
-    """(year, source, days) of one year's file; refuses anything ambiguous."""
+def _field(entry, where, key, convert, default=None):
+    """One field of an entry, or an error that names it (`holidays[2].from`) and says what it needs."""
     try:
-        year, source = int(document["year"]), str(document.get("source", ""))
-        days = {}
-        for entry in document.get("holidays", []):
-            start, end = date.fromisoformat(entry["from"]), date.fromisoformat(entry.get("to", entry["from"]))
-            if end < start:
-                raise CalendarFileError(f"holiday {entry['name']}: 'to' before 'from'")
-            d = start
-            while d <= end:
-                if d in days:
-                    raise CalendarFileError(f"{d} is named twice")
-                days[d] = Day(d, "holiday", entry["name"])
-                d += timedelta(days=1)
-        for entry in document.get("workdays", []):
-            d, weekday = date.fromisoformat(entry["date"]), int(entry["as_weekday"])
+        value = entry[key] if default is None or key in entry else default
+        return convert(value)
+    except KeyError:
+        raise CalendarFileError(f"{where}.{key}: missing") from None
+    except (TypeError, ValueError):
+        raise CalendarFileError(f"{where}.{key}: {entry.get(key)!r} is not {_NEEDS[convert]}") from None
+
+
+_NEEDS = {date.fromisoformat: "a date (YYYY-MM-DD)", int: "a whole number", str: "text"}
+
+
+def parse(document) -> tuple[int, str, list[Day]]:
+    """(year, source, days) of one year's file; refuses anything ambiguous, naming the field."""
+    if not isinstance(document, dict):
+        raise CalendarFileError("the file must hold one JSON object with year, holidays and workdays")
+    year, source = _field(document, "file", "year", int), str(document.get("source", ""))
+    days = {}
+    for i, entry in enumerate(_entries(document, "holidays")):
+        where = f"holidays[{i}]"
+        name = _field(entry, where, "name", str)
+        start = _field(entry, where, "from", date.fromisoformat)
+        end = _field(entry, where, "to", date.fromisoformat, default=entry.get("from"))
+        if end < start:
+            raise CalendarFileError(f"{where}.to: holiday {name}: 'to' before 'from'")
+        d = start
+        while d <= end:
             if d in days:
-                raise CalendarFileError(f"{d} is named twice")
-            if not 1 <= weekday <= 7:
-                raise CalendarFileError(f"{d}: as_weekday must be 1 (Monday) to 7 (Sunday)")
-            days[d] = Day(d, "workday", entry["name"], weekday)
-    except (KeyError, TypeError, ValueError) as exc:
-        if isinstance(exc, CalendarFileError):
-            raise
-        raise CalendarFileError(f"malformed calendar file: {exc!r}") from exc
-    if any(d.year != year for d in days):
-        raise CalendarFileError(f"a day outside {year}")
+                raise CalendarFileError(f"{where}: {d} is named twice")
+            days[d] = Day(d, "holiday", name)
+            d += timedelta(days=1)
+    for i, entry in enumerate(_entries(document, "workdays")):
+        where = f"workdays[{i}]"
+        name = _field(entry, where, "name", str)
+        d, weekday = _field(entry, where, "date", date.fromisoformat), _field(entry, where, "as_weekday", int)
+        if d in days:
+            raise CalendarFileError(f"{where}.date: {d} is named twice")
+        if not 1 <= weekday <= 7:
+            raise CalendarFileError(f"{where}.as_weekday: must be 1 (Monday) to 7 (Sunday), not {weekday}")
+        days[d] = Day(d, "workday", name, weekday)
+    outside = sorted(d for d in days if d.year != year)
+    if outside:
+        raise CalendarFileError(f"year: {outside[0]} is outside {year}")
     return year, source, sorted(days.values(), key=lambda x: x.day)
 
 
+def _entries(document, key):
+    entries = document.get(key, [])
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise CalendarFileError(f"{key}: must be a list of objects")
+    return entries
+
+
 def read(path) -> tuple[int, str, list[Day]]:
-    return parse(json.loads(Path(path).read_text(encoding="utf-8")))
+    """One year's file; a broken one is refused with its line and column, or the field at fault."""
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise CalendarFileError(f"{path}: line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CalendarFileError(f"{path}: {exc}") from None
+    try:
+        return parse(document)
+    except CalendarFileError as exc:
+        raise CalendarFileError(f"{path}: {exc}") from None
 
 
 def shipped():
@@ -61,23 +95,43 @@ def shipped():
     return [read(p) for p in sorted(DIRECTORY.glob("*.json"))]
 
 
-def main(argv):
-    if len(argv) < 2 or argv[0] != "load":
-        print("usage: python -m services.venues.holidays load FILE [--replace]", file=sys.stderr)
-        return 2
+def load(files, replace=False, progress=None):
+    """Load year files into the venues database, each year in its own transaction, after every
+    file has been checked (a broken one stops the import before anything is written).
+    Returns [{"year", "days", "loaded"}]; a year loaded before is left alone unless `replace`."""
     from services.common import config
     from services.common.db import Db
     from services.venues import store
 
-    year, source, days = read(argv[1])
+    years = [read(f) for f in files]
+    seen = [year for year, _, _ in years]
+    if len(set(seen)) < len(seen):
+        raise CalendarFileError(f"two files for the same year: {sorted(seen)}")
     db = Db(config.db_url("venues"), max_size=2)
     db.open()
+    done = []
     try:
-        with db.transaction() as conn:
-            loaded = store.load_calendar_year(conn, year, source, days, replace="--replace" in argv)
+        for year, source, days in years:
+            with db.transaction() as conn:
+                loaded = store.load_calendar_year(conn, year, source, days, replace=replace)
+            done.append({"year": year, "days": len(days), "loaded": loaded})
+            if progress:
+                progress()
     finally:
         db.close()
-    print(json.dumps({"year": year, "days": len(days), "loaded": loaded}))
+    return done
+
+
+def main(argv):
+    if len(argv) < 2 or argv[0] != "load":
+        print("usage: python -m services.venues.holidays load FILE [--replace]", file=sys.stderr)
+        return 2
+    try:
+        [result] = load([argv[1]], replace="--replace" in argv)
+    except CalendarFileError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(json.dumps(result))
     return 0
 
 

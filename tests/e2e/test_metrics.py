@@ -5,8 +5,13 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from ops import processes
-from tests.e2e.conftest import Client, new_member
-from tests.harness import eventually, free_port
+from tests.e2e.conftest import Client, new_member, sign_in
+from tests.harness import ADMIN_PASSWORD, ADMIN_PHONE, eventually, free_port
+
+
+# notify's SMS provider is away (nothing listens there): a delivery is retried, fails, and goes by email
+NOTIFY = {"PALACE_NOTIFY_SMS_URL": f"http://127.0.0.1:{free_port()}/sms", "PALACE_NOTIFY_MAX_ATTEMPTS": "2",
+          "PALACE_NOTIFY_BACKOFF": "0.05,0.1", "PALACE_NOTIFY_POLL": "0.1"}
 
 
 @pytest.fixture(scope="module")
@@ -14,8 +19,13 @@ def ports(stack):
     ports = {}
     for name in processes.commands():
         ports[name] = free_port()
-        stack.start(name, extra_env={"PALACE_METRICS_PORT": str(ports[name])})
+        stack.start(name, extra_env={"PALACE_METRICS_PORT": str(ports[name]), **(NOTIFY if name == "notify" else {})})
     return ports
+
+
+@pytest.fixture(scope="module")
+def admin(stack, ports):
+    return sign_in(stack.url, ADMIN_PHONE, ADMIN_PASSWORD)
 
 
 def samples(url):
@@ -53,3 +63,22 @@ def test_the_gateway_reports_requests_by_route_and_its_rpc_calls(stack, ports):
 
     assert eventually(counted) >= (3, 3)
     assert Client(stack.url).get("/metrics").headers["Content-Type"].startswith("text/plain")
+
+
+def test_notify_counts_deliveries_sent_retried_and_failed_by_channel(stack, ports, admin):
+    member = new_member(stack.url)
+    assert member.put("/v1/me/contacts", {"phone": "13900002222", "email": "li@example.org"}).status_code == 200
+    assert member.put("/v1/me/notification-preferences", {"categories": {"classes": ["sms", "email"]},
+                                                          "quiet_hours": {"start": "00:00", "end": "00:00"}}
+                      ).status_code == 200
+    course = admin.post("/v1/courses", {"title": "Choir 合唱", "capacity": 5}).json()["id"]
+    assert member.post(f"/v1/courses/{course}/enrolments").status_code == 201
+
+    def counted():
+        found = {(s.labels["channel"], s.labels["outcome"]): s.value
+                 for s in samples(f"http://127.0.0.1:{ports['notify']}/metrics")
+                 if s.name == "palace_notify_deliveries_total"}
+        return found.get(("email", "sent")) and found
+
+    found = eventually(counted, timeout=30)
+    assert found[("sms", "retried")] >= 1 and found[("sms", "failed")] >= 1 and found[("email", "sent")] >= 1, found
