@@ -429,3 +429,13 @@ class MutualAidEnrolledSchema(Schema):
     enrolled = fields.Integer(required=True)
     covered_from = fields.String(allow_none=True, metadata={
         "description": "ISO date cover starts; null until the unit's contribution is recorded"})
+
+
+class CounsellingCancelledSchema(Schema):
+    application_id = fields.UUID(required=True)
+    reference = fields.String(required=True)
+    member_id = fields.UUID(required=True)
+    programme_title = fields.String(required=True, metadata={"description": "the programme as members know it"})
+    starts_at = fields.String(required=True, metadata={"description": "the session that will not take place"})
+    ends_at = fields.String(required=True)
+    reason = fields.String(required=True, metadata={"description": "why venues cancelled it (may be empty)"})

@@ -48,6 +48,7 @@ EVENTS = {
     "payout_made": schemas.PayoutMadeSchema(),
     "claim_decided": schemas.ClaimDecidedSchema(),
     "mutual_aid_enrolled": schemas.MutualAidEnrolledSchema(),
+    "counselling_cancelled": schemas.CounsellingCancelledSchema(),
 }
 
 
@@ -415,16 +416,23 @@ class WelfareService:
     @reliable_handler("venues", "booking_cancelled")
     def on_booking_cancelled(self, conn, event):
         """A counselling room booking was cancelled by venues (room closed...): the session is off,
-        and the case's ledger says so."""
+        the case's ledger says so, and the member is told."""
         booking = event["payload"]
         if booking.get("holder_service") != "welfare":
             return
-        cancelled = store.cancel_appointment(conn, str(booking["booking_id"]), booking.get("reason") or "")
+        reason = booking.get("reason") or ""
+        cancelled = store.cancel_appointment(conn, str(booking["booking_id"]), reason)
         if cancelled is not None:
             application = store.get_application(conn, cancelled["application_id"])
             store.record_decision(conn, application, "appointment", application["state"], None, None,
                                   f"session of {cancelled['starts_at'].isoformat()} cancelled by venues: "
-                                  f"{booking.get('reason') or 'no reason given'}", self.facts(application))
+                                  f"{reason or 'no reason given'}", self.facts(application))
+            if cancelled["starts_at"] > datetime.now(timezone.utc):  # a session already held needs no message
+                self.emit(conn, "counselling_cancelled", {
+                    "application_id": application["id"], "reference": application["reference"],
+                    "member_id": application["member_id"], "programme_title": application["programme_name"],
+                    "starts_at": cancelled["starts_at"].isoformat(), "ends_at": cancelled["ends_at"].isoformat(),
+                    "reason": reason})
 
     def release_rooms(self, app_id, references):
         """After a counselling case closes: give back its future room bookings."""

@@ -184,7 +184,7 @@ def cancel_appointment(conn, booking_id, reason):
     """Venues cancelled the booking: the session is off. The case it belongs to, or None."""
     return conn.execute(
         "UPDATE appointments SET cancelled_at = now(), cancel_reason = %s WHERE booking_id = %s"
-        " AND cancelled_at IS NULL RETURNING application_id, starts_at", (reason, booking_id)).fetchone()
+        " AND cancelled_at IS NULL RETURNING application_id, starts_at, ends_at", (reason, booking_id)).fetchone()
 
 
 # ---------------------------------------------------------------- the fund ledger
