@@ -21,6 +21,16 @@ class Unavailable(PalaceError):
     """A service this one depends on (venues) did not answer: a 503, try again later."""
     status, problem = 503, "service-unavailable"
 
+@deserialize_to_instance
+class TooLarge(PalaceError):
+    status, problem = 413, "payload-too-large"
+
+
+@deserialize_to_instance
+class Unsupported(PalaceError):
+    status, problem = 415, "unsupported-media-type"
+
+
 # ---------------------------------------------------------------- money
 
 MONEY = re.compile(r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?$")
@@ -378,8 +388,46 @@ def application_problems(policy: Policy, required_documents, amount_requested, d
         errors["amount_requested"] = [f"must be at most {yuan(policy.max_amount)}"]
     missing = [d for d in required_documents if d not in documents]
     if missing:
-        errors["documents"] = [f"must include {', '.join(missing)}"]
+        errors["documents"] = [f"upload {', '.join(missing)} first (attach the files to a draft, then submit it)"]
     return errors
+
+
+# ---------------------------------------------------------------- documents
+
+MOST_DOCUMENT_BYTES = 10 * 1024 * 1024
+# What the first bytes of a file say it is; the Content-Type a client sends is not believed.
+# Three formats with fixed signatures: a lookup, not a job for libmagic.
+SIGNATURES = ((b"%PDF-", "application/pdf"), (b"\xff\xd8\xff", "image/jpeg"),
+              (b"\x89PNG\r\n\x1a\n", "image/png"))
+EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+DOCUMENT_KIND = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
+
+
+def sniff(content: bytes):
+    """'application/pdf', 'image/jpeg' or 'image/png' as the bytes show it, else None."""
+    return next((kind for magic, kind in SIGNATURES if content.startswith(magic)), None)
+
+
+def check_document(content: bytes, kind):
+    """The type of a file that may be attached as document `kind`, or why it may not."""
+    if not isinstance(kind, str) or not DOCUMENT_KIND.match(kind):
+        raise Invalid("name the document", errors={"kind": ["a document name like income_statement (a-z, 0-9, _)"]})
+    if not content:
+        raise Invalid("the file is empty", errors={"file": ["is empty"]})
+    if len(content) > MOST_DOCUMENT_BYTES:
+        raise TooLarge(f"a document may be at most {MOST_DOCUMENT_BYTES} bytes",
+                       errors={"file": [f"is larger than {MOST_DOCUMENT_BYTES // (1024 * 1024)} MiB"]})
+    content_type = sniff(content)
+    if content_type is None:
+        raise Unsupported("a document is a PDF, JPEG or PNG file", errors={"file": ["must be a PDF, JPEG or PNG file"]})
+    return content_type
+
+
+def clean_filename(name, kind, content_type):
+    """The name to show and download a file under: no folders, no control characters."""
+    name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if c.isprintable() and c not in '"<>|:*?').strip().strip(".")[:200]
+    return name or f"{kind}.{EXTENSIONS[content_type]}"
 
 
 def weeks(n):

@@ -70,12 +70,12 @@ class ApplicationCreateSchema(Schema):
     amount_requested = Money(load_default="0", metadata={"description": f"{MONEY_DOC}; 0 for services"})
     reason = Text(required=True, validate=validate.Length(min=1, max=4000))
     member_id = fields.UUID(metadata={"description": "an officer applying on a member's behalf"})
-    documents = fields.List(Text(validate=validate.Length(min=1, max=200)), validate=validate.Length(max=20),
-                            load_default=list, metadata={"description": "names of the attached documents"})
     national_id = Text(validate=validate.Length(equal=18),
                        metadata={"description": "resident ID number: stored encrypted, only ever shown masked"})
     private = fields.Nested(Private, metadata={"description": "health, income and family circumstances"})
-    draft = fields.Boolean(load_default=False, metadata={"description": "keep it as a draft, submit it later"})
+    draft = fields.Boolean(load_default=False, metadata={
+        "description": "keep it as a draft, attach its documents, then submit it (needed when the programme "
+                       "requires documents)"})
 
     @validates_schema
     def national_id_valid(self, data, **kwargs):
@@ -97,6 +97,19 @@ class DecisionEntrySchema(Schema):
     created_at = fields.AwareDateTime()
 
 
+class DocumentSchema(Schema):
+    id = fields.UUID()
+    application_id = fields.UUID()
+    kind = fields.String(metadata={"description": "which document it is, e.g. income_statement"})
+    filename = fields.String()
+    content_type = fields.String(metadata={"description": "application/pdf, image/jpeg or image/png, "
+                                                          "read from the file's bytes"})
+    size = fields.Integer(metadata={"description": "bytes"})
+    sha256 = fields.String()
+    uploaded_by = fields.UUID()
+    uploaded_at = fields.AwareDateTime()
+
+
 class ApplicationSchema(Schema):
     id = fields.UUID()
     reference = fields.String()
@@ -108,7 +121,7 @@ class ApplicationSchema(Schema):
     amount_requested = Money()
     amount_approved = Money(allow_none=True)
     reason = fields.String()
-    documents = fields.List(fields.String())
+    documents = fields.List(fields.Nested(DocumentSchema), metadata={"description": "the attached files (detail only)"})
     national_id = fields.String(allow_none=True, metadata={"description": "masked"})
     private = fields.Nested(Private, allow_none=True,
                             metadata={"description": "only for the applicant and the officers on the case"})
@@ -133,7 +146,6 @@ class DecisionCreateSchema(Schema):
 class ResubmitSchema(Schema):
     note = Text(load_default="", validate=validate.Length(max=4000),
                 metadata={"description": "required when answering a return: the information added"})
-    documents = fields.List(Text(validate=validate.Length(min=1, max=200)), validate=validate.Length(max=20))
     private = fields.Nested(Private)
 
 

@@ -1,5 +1,8 @@
 """The welfare service's nameko entrypoints: relief and other applications as cases, decisions,
 payouts and the fund ledger, the mutual-aid plan (enrolment imports, claims), counselling rooms."""
+import base64
+import binascii
+import hashlib
 import logging
 from datetime import datetime, timezone
 
@@ -20,7 +23,7 @@ from services.common.rpc import rpc
 from services.welfare import crypto, domain, schemas, store
 
 log = logging.getLogger(__name__)
-EXPECTED = (*COMMON_EXPECTED, domain.Unavailable)
+EXPECTED = (*COMMON_EXPECTED, domain.Unavailable, domain.TooLarge, domain.Unsupported)
 
 OFFICERS = ("welfare_officer", "admin")
 IMPORT_BATCH = 5000
@@ -38,6 +41,7 @@ _budget_in = schemas.BudgetCreateSchema()
 _plan_in, _plan_out = schemas.PlanCreateSchema(), schemas.PlanSchema()
 _contribution_in, _contribution_out = schemas.ContributionCreateSchema(), schemas.ContributionSchema()
 _job_out, _enrolment_out = schemas.ImportJobSchema(), schemas.PlanEnrolmentSchema(many=False)
+_document_out = schemas.DocumentSchema()
 _claim_in, _claim_out = schemas.ClaimCreateSchema(), schemas.ClaimSchema()
 _claim_decision_in = schemas.ClaimDecisionSchema()
 EVENTS = {
@@ -100,11 +104,14 @@ class WelfareService:
             raise NotFound(f"application {app_id} does not exist", "application-not-found")
         return application
 
-    def view(self, conn, application, detail=False):
-        reviewers = store.reviewers(conn, application["id"]) if detail else set()
+    def on_case(self, conn, application):
+        """The applicant and the officers on the case: they see its private data and its files."""
         assigned = str(application["assigned_officer"]) if application["assigned_officer"] else None
-        private_ok = detail and domain.may_see_private(self.caller.id, str(application["member_id"]), assigned,
-                                                       reviewers)
+        return domain.may_see_private(self.caller.id, str(application["member_id"]), assigned,
+                                      store.reviewers(conn, application["id"]))
+
+    def view(self, conn, application, detail=False):
+        private_ok = detail and self.on_case(conn, application)
         doc = {**application, "national_id": application["national_id_mask"],
                "private": application["private"] if private_ok else None}
         if detail:
@@ -115,13 +122,16 @@ class WelfareService:
             payout = store.payout_for(conn, application_id=application["id"])
             doc["payout"] = _payout_out.dump(payout) if payout else None
             doc["appointments"] = store.appointments(conn, application["id"])
+            doc["documents"] = store.documents(conn, application["id"])
         return _app_out.dump(doc), private_ok
 
-    def facts(self, application, **more):
-        """What a decision rests on, frozen with it."""
+    def facts(self, conn, application, **more):
+        """What a decision rests on, frozen with it (the files by their hashes)."""
+        files = [{"id": str(d["id"]), "kind": d["kind"], "sha256": d["sha256"]}
+                 for d in store.documents(conn, application["id"])]
         return {"programme": application["programme"], "state": application["state"], "round": application["round"],
                 "amount_requested": application["amount_requested"], "amount_approved": application["amount_approved"],
-                "reason": application["reason"], "documents": list(application["documents"]),
+                "reason": application["reason"], "documents": files,
                 "national_id": application["national_id_mask"], "private": application["private"],
                 "assigned_officer": str(application["assigned_officer"]) if application["assigned_officer"] else None,
                 **more}
@@ -155,8 +165,8 @@ class WelfareService:
                 return self.view(conn, replay)[0]
             programme = store.get_programme(conn, data["programme"])
             errors = domain.application_problems(store.policy(programme), programme["required_documents"],
-                                                 data["amount_requested"], data["documents"])
-            if data["draft"]:  # documents may follow before it is submitted
+                                                 data["amount_requested"], [])
+            if data["draft"]:  # the files are attached to the draft, then it is submitted
                 errors.pop("documents", None)
             if errors:
                 raise Invalid("the application does not meet the programme's rules", errors=errors)
@@ -220,7 +230,7 @@ class WelfareService:
             outcome = domain.decide(policy, case, actor, data["decision"], data.get("amount"), data["note"],
                                     approvals)
             store.record_decision(conn, application, data["decision"], outcome.to_state, actor, outcome.amount,
-                                  data["note"], self.facts(application, approvals_before=len(approvals),
+                                  data["note"], self.facts(conn, application, approvals_before=len(approvals),
                                                            signatures_needed=outcome.signatures_needed))
             self.apply_outcome(conn, application, programme, policy, data, outcome, actor)
             answer = self.view(conn, store.get_application(conn, app_id), detail=True)[0]
@@ -265,7 +275,7 @@ class WelfareService:
     def submitted(self, conn, application, actor, note):
         """Record the submission in the decision ledger and tell the member it arrived."""
         store.record_decision(conn, application, "submit", domain.SUBMITTED, actor, None, note,
-                              self.facts(application))
+                              self.facts(conn, application))
         self.emit(conn, "application_submitted", {
             "application_id": application["id"], "reference": application["reference"],
             "member_id": application["member_id"], "programme": application["programme"],
@@ -287,12 +297,10 @@ class WelfareService:
             if returned and not data["note"].strip():
                 raise Invalid("say what information you added", errors={"note": ["is required to answer a return"]})
             changes = {"round": application["round"] + 1} if returned else {}
-            if "documents" in data:
-                changes["documents"] = data["documents"]
             programme = store.get_programme(conn, application["programme"])
             missing = domain.application_problems(store.policy(programme), programme["required_documents"],
                                                   application["amount_requested"],
-                                                  changes.get("documents", application["documents"]))
+                                                  {d["kind"] for d in store.documents(conn, app_id)})
             if missing:
                 raise Invalid("the application does not meet the programme's rules", errors=missing)
             if "private" in data:
@@ -301,6 +309,48 @@ class WelfareService:
             store.set_state(conn, app_id, domain.SUBMITTED, **changes)
             self.submitted(conn, application, actor, data["note"])
             return self.view(conn, store.get_application(conn, app_id), detail=True)[0]
+
+    # ------------------------------------------------------------ documents
+
+    def case_for_files(self, conn, app_id, lock=False):
+        """The case, if the caller is its applicant, the officer who applied for them, or an officer on it."""
+        application = self.readable_application(conn, app_id, lock=lock)
+        if self.caller.id != str(application["submitted_by"]) and not self.on_case(conn, application):
+            raise Forbidden("only the applicant and the officers on the case handle its documents", "not-on-the-case")
+        return application
+
+    @rpc(expected_exceptions=EXPECTED)
+    def attach_document(self, app_id, kind, filename, content_b64):
+        """Attach a file (PDF, JPEG or PNG; its type read from its bytes) to a case still being decided."""
+        actor = self.signed_in()
+        app_id = object_id(app_id, "application")
+        try:
+            content = base64.b64decode(content_b64 or "", validate=True)
+        except (binascii.Error, TypeError, ValueError):
+            raise Invalid("the file did not arrive whole", errors={"file": ["is not base64"]}) from None
+        with self.db.transaction() as conn:
+            application = self.case_for_files(conn, app_id, lock=True)
+            if application["state"] not in (domain.DRAFT, domain.SUBMITTED, domain.UNDER_REVIEW, domain.RETURNED):
+                raise Conflict(f"the case is {application['state']}: its documents are settled", "case-decided",
+                               {"state": [f"is {application['state']}"]})
+            content_type = domain.check_document(content, kind)
+            digest = hashlib.sha256(content).hexdigest()
+            return _document_out.dump(store.add_document(
+                conn, app_id, kind, domain.clean_filename(filename, kind, content_type), content_type, digest,
+                content, actor))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_document(self, app_id, document_id):
+        """One attached file, base64; a staff download is logged as a read of the case."""
+        reader = self.signed_in()
+        app_id = object_id(app_id, "application")
+        document_id = object_id(document_id, "document")
+        with self.db.transaction() as conn:
+            application = self.case_for_files(conn, app_id)
+            document = store.document_content(conn, app_id, document_id)
+            if reader != str(application["member_id"]):
+                store.log_document_read(conn, app_id, document_id, reader, self.caller.request_id)
+        return {**_document_out.dump(document), "content": base64.b64encode(document["content"]).decode()}
 
     @rpc(expected_exceptions=EXPECTED)
     def assign(self, app_id, data):
@@ -318,7 +368,7 @@ class WelfareService:
                 raise Conflict("the case is closed", "case-closed")
             store.record_decision(conn, application, "assign", application["state"], actor, None,
                                   f"assigned to {officer_id}, priority {data['priority']}",
-                                  self.facts(application, officer_id=officer_id, priority=data["priority"]))
+                                  self.facts(conn, application, officer_id=officer_id, priority=data["priority"]))
             store.touch(conn, app_id, assigned_officer=officer_id, priority=data["priority"])
             return self.view(conn, store.get_application(conn, app_id), detail=True)[0]
 
@@ -344,7 +394,7 @@ class WelfareService:
             store.pay_funds(conn, parts, f"payout {payout['reference']} for {application['reference']}", actor,
                             payout["id"], application_id=app_id)
             store.record_decision(conn, application, "pay", domain.PAID, actor, amount, payout["reference"],
-                                  self.facts(application, payout=payout["reference"]))
+                                  self.facts(conn, application, payout=payout["reference"]))
             store.set_state(conn, app_id, domain.PAID)
             self.emit(conn, "payout_made", {
                 "payout_id": payout["id"], "reference": payout["reference"], "member_id": application["member_id"],
@@ -410,7 +460,7 @@ class WelfareService:
                 store.add_appointment(conn, app_id, data["room_id"], booking, holder["reference"])
             store.record_decision(conn, application, "appointment", application["state"], self.caller.id, None,
                                   f"{len(booked['bookings'])} session(s) in room {data['room_id']}",
-                                  self.facts(application, bookings=booked["bookings"]))
+                                  self.facts(conn, application, bookings=booked["bookings"]))
             return _appointment_out.dump(store.appointments(conn, app_id), many=True)
 
     @reliable_handler("venues", "booking_cancelled")
@@ -426,7 +476,7 @@ class WelfareService:
             application = store.get_application(conn, cancelled["application_id"])
             store.record_decision(conn, application, "appointment", application["state"], None, None,
                                   f"session of {cancelled['starts_at'].isoformat()} cancelled by venues: "
-                                  f"{reason or 'no reason given'}", self.facts(application))
+                                  f"{reason or 'no reason given'}", self.facts(conn, application))
             if cancelled["starts_at"] > datetime.now(timezone.utc):  # a session already held needs no message
                 self.emit(conn, "counselling_cancelled", {
                     "application_id": application["id"], "reference": application["reference"],
@@ -452,7 +502,7 @@ class WelfareService:
         with self.db.transaction() as conn:
             for application in store.overdue_cases(conn):
                 store.record_decision(conn, application, "escalate", application["state"], None, None,
-                                      f"waiting longer than {application['sla_hours']} hours", self.facts(application))
+                                      f"waiting longer than {application['sla_hours']} hours", self.facts(conn, application))
                 store.touch(conn, application["id"], escalated_at=datetime.now(timezone.utc))
                 self.emit(conn, "case_escalated", {
                     "application_id": application["id"], "reference": application["reference"],

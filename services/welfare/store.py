@@ -35,7 +35,7 @@ def policy(programme):
 
 APPLICATION_COLUMNS = """
     a.id, a.reference, a.programme, p.name AS programme_name, a.member_id, a.submitted_by, a.state, a.round,
-    a.amount_requested, a.amount_approved, a.reason, a.documents, a.private, a.national_id_mask,
+    a.amount_requested, a.amount_approved, a.reason, a.private, a.national_id_mask,
     a.assigned_officer, a.priority, a.escalated_at, a.state_since, a.decided_at, a.created_at, a.updated_at,
     (SELECT count(*) FROM decisions d WHERE d.application_id = a.id AND d.round = a.round
        AND d.action = 'approve')::int AS approvals
@@ -56,10 +56,10 @@ def insert_application(conn, data, member_id, submitted_by, cipher, mask, key, s
     try:
         app_id = conn.execute(
             """INSERT INTO applications (reference, programme, member_id, submitted_by, state, amount_requested,
-                   reason, documents, private, national_id_cipher, national_id_mask, idempotency_key)
-               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
+                   reason, private, national_id_cipher, national_id_mask, idempotency_key)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
             (f"WA-{year}-{number:06d}", data["programme"], member_id, submitted_by, state, data["amount_requested"],
-             data["reason"], data["documents"], Jsonb(data.get("private") or {}), cipher, mask, key),
+             data["reason"], Jsonb(data.get("private") or {}), cipher, mask, key),
         ).fetchone()["id"]
     except pg.UniqueViolation as exc:
         raise Conflict("this Idempotency-Key was already used for another application", "duplicate-request") from exc
@@ -148,7 +148,8 @@ def log_reads(conn, app_ids, reader_id, saw_private, request_id, column="applica
 
 def case_reads(conn, app_id, limit, offset):
     return conn.execute(
-        "SELECT reader_id::text, saw_private, request_id, read_at::text FROM case_reads WHERE application_id = %s"
+        "SELECT reader_id::text, saw_private, document_id::text, request_id, read_at::text FROM case_reads"
+        " WHERE application_id = %s"
         " ORDER BY id DESC LIMIT %s OFFSET %s", (app_id, limit, offset)).fetchall()
 
 
@@ -185,6 +186,41 @@ def cancel_appointment(conn, booking_id, reason):
     return conn.execute(
         "UPDATE appointments SET cancelled_at = now(), cancel_reason = %s WHERE booking_id = %s"
         " AND cancelled_at IS NULL RETURNING application_id, starts_at, ends_at", (reason, booking_id)).fetchone()
+
+
+# ---------------------------------------------------------------- documents
+
+DOCUMENT_COLUMNS = "id, application_id, kind, filename, content_type, size, sha256, uploaded_by, uploaded_at"
+
+
+def add_document(conn, app_id, kind, filename, content_type, sha256, content, uploaded_by):
+    """Attach a file to a case; the same file sent again is the attachment made the first time."""
+    row = conn.execute(
+        f"""INSERT INTO application_documents (application_id, kind, filename, content_type, size, sha256, content,
+                                                uploaded_by) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+            ON CONFLICT (application_id, kind, sha256) DO NOTHING RETURNING {DOCUMENT_COLUMNS}""",
+        (app_id, kind, filename, content_type, len(content), sha256, content, uploaded_by)).fetchone()
+    return row or conn.execute(f"SELECT {DOCUMENT_COLUMNS} FROM application_documents"
+                               " WHERE application_id = %s AND kind = %s AND sha256 = %s",
+                               (app_id, kind, sha256)).fetchone()
+
+
+def documents(conn, app_id):
+    return conn.execute(f"SELECT {DOCUMENT_COLUMNS} FROM application_documents WHERE application_id = %s"
+                        " ORDER BY uploaded_at, id", (app_id,)).fetchall()
+
+
+def document_content(conn, app_id, document_id):
+    row = conn.execute(f"SELECT {DOCUMENT_COLUMNS}, content FROM application_documents"
+                       " WHERE application_id = %s AND id = %s", (app_id, document_id)).fetchone()
+    if row is None:
+        raise NotFound(f"document {document_id} does not exist", "document-not-found")
+    return row
+
+
+def log_document_read(conn, app_id, document_id, reader_id, request_id):
+    conn.execute("INSERT INTO case_reads (application_id, document_id, reader_id, saw_private, request_id)"
+                 " VALUES (%s, %s, %s, true, %s)", (app_id, document_id, reader_id, request_id))
 
 
 # ---------------------------------------------------------------- the fund ledger

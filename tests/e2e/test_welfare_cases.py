@@ -1,5 +1,6 @@
 """Welfare over HTTP: applying, N-of-M sign-off, the refusals officers rely on, payouts once,
 education support from two funds, and the mutual-aid plan from CSV enrolment to a paid claim."""
+import hashlib
 import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -15,12 +16,33 @@ def officers(palace, admin):
     return [new_staff(palace.url, admin, ["welfare_officer", "member"], name=f"Officer {n}") for n in "AB"]
 
 
-def apply(member, **extra):
+def pdf(text="income statement"):
+    return b"%PDF-1.4\n% " + text.encode() + b"\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(32)
+
+
+def attach(client, application, kind, content=None, content_type="application/pdf", status=201, **params):
+    answer = client.post(f"/v1/welfare/applications/{application['id']}/documents", data=content or pdf(kind),
+                         params={"kind": kind, **params}, headers={"Content-Type": content_type})
+    assert answer.status_code == status, answer.text
+    return answer.json()
+
+
+def apply(member, documents=("income_statement",), draft=False, **extra):
+    """Apply as a member does: a draft, its documents uploaded, then submitted (unless kept a draft)."""
     body = {"programme": "hardship_relief", "amount_requested": "5000.00", "reason": "hospital bills after a fall",
-            "documents": ["income_statement"], **extra}
+            **extra, "draft": True}
     answer = member.post("/v1/welfare/applications", body)
     assert answer.status_code == 201, answer.text
-    return answer.json()
+    for kind in documents:
+        attach(member, answer.json(), kind)
+    if draft:
+        return member.get(f"/v1/welfare/applications/{answer.json()['id']}").json()
+    sent = member.post(f"/v1/welfare/applications/{answer.json()['id']}/submission", {})
+    assert sent.status_code == 200, sent.text
+    return sent.json()
 
 
 def decide(officer, application, decision, amount=None, note="", status=201):
@@ -98,11 +120,51 @@ def test_a_returned_case_comes_back_with_more_information_for_a_new_round(palace
     member = new_member(palace.url)
     application = apply(member)
     assert decide(a, application, "return", note="send last month's payslip")["state"] == "returned"
-    back = member.post(f"/v1/welfare/applications/{application['id']}/submission",
-                       {"note": "payslip attached", "documents": ["income_statement", "payslip"]})
+    attach(member, application, "payslip", PNG, filename="payslip.png")
+    back = member.post(f"/v1/welfare/applications/{application['id']}/submission", {"note": "payslip attached"})
     assert back.status_code == 200, back.text
     assert (back.json()["state"], back.json()["round"]) == ("submitted", 2)
-    assert back.json()["documents"] == ["income_statement", "payslip"]
+    assert [(d["kind"], d["content_type"]) for d in back.json()["documents"]] == [
+        ("income_statement", "application/pdf"), ("payslip", "image/png")]
+    assert back.json()["decisions"][-1]["facts"]["documents"][1]["sha256"] == hashlib.sha256(PNG).hexdigest()
+
+
+def test_documents_are_files_kept_with_the_case_and_opened_only_by_those_on_it(palace, admin, officers):
+    a, b = officers[0], new_staff(palace.url, admin, ["welfare_officer"], name="Officer C")
+    member, stranger = new_member(palace.url, "Qian Yu"), new_member(palace.url)
+    draft = apply(member, documents=(), draft=True)
+    refused = member.post(f"/v1/welfare/applications/{draft['id']}/submission", {})
+    assert refused.status_code == 422 and "income_statement" in refused.json()["errors"]["documents"][0]
+    fake = attach(member, draft, "income_statement", b"GIF89a not a pdf", "application/pdf", status=415)
+    assert fake["type"] == "/problems/unsupported-media-type" and "file" in fake["errors"]
+    big = attach(member, draft, "income_statement", b"%PDF-" + bytes(10 * 1024 * 1024), status=413)
+    assert big["type"] == "/problems/payload-too-large"
+    assert attach(member, draft, "Income Statement", status=422)["errors"]["kind"]
+    photo = attach(member, draft, "id_card_photo", PNG, "application/pdf", filename="../../etc/id card.png")
+    assert (photo["content_type"], photo["filename"], photo["size"]) == ("image/png", "id card.png", len(PNG))
+    statement = attach(member, draft, "income_statement", pdf("March"), filename="收入证明.pdf")
+    assert attach(member, draft, "income_statement", pdf("March"))["id"] == statement["id"], "a retry is one file"
+    assert statement["sha256"] == hashlib.sha256(pdf("March")).hexdigest()
+    sent = member.post(f"/v1/welfare/applications/{draft['id']}/submission", {})
+    assert sent.status_code == 200 and [d["id"] for d in sent.json()["documents"]] == [photo["id"], statement["id"]]
+    assert sent.json()["decisions"][-1]["facts"]["documents"][1]["sha256"] == statement["sha256"]
+
+    url = f"/v1/welfare/applications/{draft['id']}/documents/{statement['id']}"
+    own = member.get(url)
+    assert own.status_code == 200 and own.content == pdf("March") and own.headers["Content-Type"] == "application/pdf"
+    assert own.headers["X-Content-Type-Options"] == "nosniff" and "attachment" in own.headers["Content-Disposition"]
+    assert stranger.get(url).status_code == 404
+    assert a.get(url).status_code == 403, "an officer not on the case does not open its files"
+    assert attach(a, draft, "other", status=403)["type"] == "/problems/not-on-the-case"
+    assert len(a.get(f"/v1/welfare/applications/{draft['id']}").json()["documents"]) == 2, "listed, not opened"
+    assert a.post(f"/v1/welfare/applications/{draft['id']}/assignment", {"officer_id": b.id}).status_code == 200
+    assert b.get(url).content == pdf("March")
+    reads = member.get(f"/v1/welfare/applications/{draft['id']}/reads").json()["reads"]
+    assert [(r["reader_id"], r["document_id"], r["saw_private"]) for r in reads if r["document_id"]] == [
+        (b.id, statement["id"], True)], "the officer's download is logged, the member's own is not"
+    decide(b, sent.json(), "reject", note="income above the line")
+    late = attach(member, draft, "payslip", status=409)
+    assert late["type"] == "/problems/case-decided"
 
 
 def test_a_draft_is_kept_until_the_member_submits_it(palace, officers):
@@ -125,8 +187,7 @@ def test_members_see_only_their_own_cases_and_cannot_decide(palace, officers):
     assert owner.post(f"/v1/welfare/applications/{application['id']}/decisions",
                       {"decision": "approve", "amount": "1.00"}).status_code == 403
     assert other.post("/v1/welfare/applications", {"programme": "hardship_relief", "amount_requested": "1.00",
-                                                   "reason": "x", "documents": ["income_statement"],
-                                                   "member_id": owner.id}).status_code == 403
+                                                   "reason": "x", "member_id": owner.id}).status_code == 403
     reads = officers[0].get(f"/v1/welfare/applications/{application['id']}/reads").json()
     assert reads["reads"] == []
     officers[0].get(f"/v1/welfare/applications/{application['id']}")

@@ -1,5 +1,6 @@
 """The welfare service on real PostgreSQL and RabbitMQ: payouts happen once under a real race,
 the fund ledger balances and cannot go below zero, overdue cases are escalated."""
+import base64
 import threading
 import uuid
 from datetime import date, timedelta
@@ -30,12 +31,22 @@ def rpc_as(stack, caller_id, *roles):
     return stack.rpc(context=context(caller_id, *roles))
 
 
+PDF = base64.b64encode(b"%PDF-1.4\n%%EOF\n").decode()
+
+
+def applied(rpc, body, document):
+    """A draft with the programme's document attached, submitted."""
+    draft = rpc.welfare.create_application({**body, "draft": True})
+    rpc.welfare.attach_document(draft["id"], document, f"{document}.pdf", PDF)
+    return rpc.welfare.submit(draft["id"], {})
+
+
 def approved_application(stack, amount="800.00", member=MEMBER):
     with rpc_as(stack, member, "member") as rpc:
-        application = rpc.welfare.create_application({
+        application = applied(rpc, {
             "programme": "hardship_relief", "amount_requested": amount, "reason": "flooded home",
-            "documents": ["income_statement"], "national_id": "11010519491231002X",
-            "private": {"income": "1,200 a month", "family": "two children"}})
+            "national_id": "11010519491231002X",
+            "private": {"income": "1,200 a month", "family": "two children"}}, "income_statement")
     with rpc_as(stack, OFFICER_A, "welfare_officer") as rpc:
         decided = rpc.welfare.decide(application["id"], {"decision": "approve", "amount": amount, "note": "ok"})
     assert decided["state"] == "approved", decided
@@ -99,9 +110,9 @@ def test_the_ledger_is_insert_only_and_every_transaction_balances(welfare):
 
 def test_a_fund_cannot_go_below_zero(welfare):
     with rpc_as(welfare, MEMBER, "member") as rpc:
-        application = rpc.welfare.create_application({
-            "programme": "merit_scholarship", "amount_requested": "5000.00", "reason": "model worker's daughter",
-            "documents": ["award_certificate"]})
+        application = applied(rpc, {
+            "programme": "merit_scholarship", "amount_requested": "5000.00", "reason": "model worker's daughter"},
+            "award_certificate")
     available = balances(welfare, "merit_scholarship")["available"]
     with welfare.db("welfare") as conn, conn.transaction():  # someone else's commitments drain the fund
         txn = conn.execute("INSERT INTO ledger_transactions (fund_id, kind, year, memo)"

@@ -135,7 +135,8 @@ def test_only_an_approved_case_is_paid_and_only_once():
 
 def test_an_application_meets_its_programme_rules():
     assert domain.application_problems(RELIEF, ["income_statement"], 100, []) == {
-        "documents": ["must include income_statement"]}
+        "documents": ["upload income_statement first (attach the files to a draft, then submit it)"]}
+    assert domain.application_problems(RELIEF, ["income_statement"], 100, {"income_statement", "payslip"}) == {}
     assert "amount_requested" in domain.application_problems(LEGAL, [], 100, [])
     assert "amount_requested" in domain.application_problems(RELIEF, [], 0, [])
     assert domain.application_problems(EDUCATION, [], 0, []) == {}
@@ -256,3 +257,31 @@ def test_an_enrolment_file_reports_each_bad_record_by_the_line_a_spreadsheet_sho
     assert [e["line"] for e in errors] == [4, 6, 7]
     assert "check digit" in errors[0]["errors"][-1] and "fields" in errors[1]["errors"][0]
     assert errors[2]["errors"] == ["national_id: the same person is on line 2"]
+
+
+def test_a_document_is_known_by_its_bytes_not_by_what_it_claims():
+    assert domain.check_document(b"%PDF-1.7 ...", "income_statement") == "application/pdf"
+    assert domain.check_document(b"\xff\xd8\xff\xe0 jfif", "id_card") == "image/jpeg"
+    assert domain.check_document(b"\x89PNG\r\n\x1a\n....", "payslip") == "image/png"
+    for content in (b"GIF89a", b"<html>%PDF-", b"PK\x03\x04 a zip", b" %PDF-"):
+        with pytest.raises(domain.Unsupported):
+            domain.check_document(content, "income_statement")
+    with pytest.raises(Invalid) as empty:
+        domain.check_document(b"", "income_statement")
+    assert "file" in empty.value.errors
+    with pytest.raises(domain.TooLarge):
+        domain.check_document(b"%PDF-" + bytes(domain.MOST_DOCUMENT_BYTES), "income_statement")
+    assert domain.check_document(b"%PDF-" + bytes(domain.MOST_DOCUMENT_BYTES - 5), "x") == "application/pdf"
+    for kind in ("", "Income", "1st", "a" * 61, "income statement", None):
+        with pytest.raises(Invalid) as bad:
+            domain.check_document(b"%PDF-", kind)
+        assert "kind" in bad.value.errors
+
+
+def test_a_document_keeps_a_plain_file_name():
+    assert domain.clean_filename("C:\\Users\\wang\\收入证明.pdf", "x", "application/pdf") == "收入证明.pdf"
+    assert domain.clean_filename("../../etc/passwd", "x", "application/pdf") == "passwd"
+    assert domain.clean_filename('a"\r\nb.png', "x", "image/png") == "ab.png"
+    assert domain.clean_filename("", "payslip", "image/jpeg") == "payslip.jpg"
+    assert domain.clean_filename("...", "payslip", "image/png") == "payslip.png"
+    assert len(domain.clean_filename("a" * 500, "x", "image/png")) == 200
