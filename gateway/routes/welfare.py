@@ -12,7 +12,7 @@ from gateway.routes import PAGING, Resource, paging, read_body
 from gateway.rpc import call
 from services.welfare.schemas import (
     AppointmentCreateSchema, AppointmentSchema, ApplicationCreateSchema, ApplicationSchema, AssignmentSchema,
-    AuditSchema, BudgetCreateSchema, DocumentSchema, ClaimCreateSchema, ClaimDecisionSchema, ClaimSchema, ContributionCreateSchema, ContributionSchema,
+    AuditSchema, BudgetCreateSchema, DocumentSchema, ClaimAssignmentSchema, ClaimCreateSchema, ClaimDecisionSchema, ClaimSchema, ContributionCreateSchema, ContributionSchema,
     DecisionCreateSchema, ImportJobSchema, LedgerSchema, PayoutSchema, PlanCreateSchema, PlanEnrolmentSchema,
     PlanSchema, ProgrammeSchema, ResubmitSchema)
 from services.welfare.domain import MOST_DOCUMENT_BYTES
@@ -293,8 +293,10 @@ class Claims(Resource):
         "post": operation("Claim against the mutual-aid plan: computed by the rules, explained line by line",
                           tag=AID, body=ClaimCreateSchema, response=ClaimSchema, status=201, idempotent=True,
                           errors=(400, 403, 404, 422)),
-        "get": operation("Claims: a member sees their own, officers all", tag=AID, response=ClaimSchema, many=True,
-                         query=(*PAGING, ("state", "string"), ("mine", "boolean")), errors=(400, 422)),
+        "get": operation("Claims: a member sees their own, officers all (without health details)", tag=AID,
+                         response=ClaimSchema, many=True,
+                         query=(*PAGING, ("state", "string"), ("mine", "boolean"), ("assigned", "boolean")),
+                         errors=(400, 422)),
     }
 
     @auth.require()
@@ -304,15 +306,28 @@ class Claims(Resource):
     @auth.require()
     def on_get(self, req, resp):
         resp.media = call("welfare", "list_claims", **paging(req), state=req.get_param("state"),
-                          mine=req.get_param_as_bool("mine", default=False), context=auth.caller(req))
+                          mine=req.get_param_as_bool("mine", default=False),
+                          assigned=req.get_param_as_bool("assigned", default=False), context=auth.caller(req))
 
 
 class Claim(Resource):
-    doc = {"get": operation("One claim with its explanation", tag=AID, response=ClaimSchema, errors=(404,))}
+    doc = {"get": operation("One claim with its explanation (health details for the member, the assigned and the "
+                            "deciding officer; each staff read is logged)", tag=AID, response=ClaimSchema,
+                            errors=(404,))}
 
     @auth.require()
     def on_get(self, req, resp, claim_id):
         resp.media = call("welfare", "get_claim", claim_id, context=auth.caller(req))
+
+
+class ClaimAssignment(Resource):
+    doc = {"post": operation("Triage: assign a submitted claim to the officer who reviews it", tag=AID,
+                             body=ClaimAssignmentSchema, response=ClaimSchema, roles=OFFICERS, idempotent=True,
+                             errors=(400, 404, 409, 422))}
+
+    @auth.require(*OFFICERS)
+    def on_post(self, req, resp, claim_id):
+        _post(self.gateway, req, resp, 200, "assign_claim", claim_id)
 
 
 class ClaimDecisions(Resource):
@@ -381,6 +396,7 @@ def _routes(gateway):
         ("/v1/mutual-aid/imports/{job_id}", Import(gateway)),
         ("/v1/mutual-aid/claims", Claims(gateway)),
         ("/v1/mutual-aid/claims/{claim_id}", Claim(gateway)),
+        ("/v1/mutual-aid/claims/{claim_id}/assignment", ClaimAssignment(gateway)),
         ("/v1/mutual-aid/claims/{claim_id}/decisions", ClaimDecisions(gateway)),
         ("/v1/mutual-aid/claims/{claim_id}/payouts", ClaimPayouts(gateway)),
     ]

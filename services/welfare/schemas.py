@@ -350,14 +350,22 @@ class ClaimSchema(Schema):
     member_id = fields.UUID()
     kind = fields.String()
     event_date = fields.Date()
-    details = fields.Dict(allow_none=True, metadata={"description": "health details: left out of staff lists"})
+    details = fields.Dict(allow_none=True, metadata={
+        "description": "health details: for the member, the assigned officer and the officer who decided it; "
+                       "never in staff lists"})
     state = fields.String(metadata={"description": "submitted, approved, rejected or paid"})
     amount = Money()
     explanation = fields.List(fields.Nested(ExplanationLineSchema))
     note = fields.String()
     decided_by = fields.UUID(allow_none=True)
     decided_at = fields.AwareDateTime(allow_none=True)
+    assigned_officer = fields.UUID(allow_none=True, metadata={"description": "the officer triage gave it to"})
+    assigned_at = fields.AwareDateTime(allow_none=True)
     created_at = fields.AwareDateTime()
+
+
+class ClaimAssignmentSchema(Schema):
+    officer_id = fields.UUID(required=True, metadata={"description": "the officer who reviews the claim"})
 
 
 class ClaimDecisionSchema(Schema):

@@ -43,7 +43,7 @@ _contribution_in, _contribution_out = schemas.ContributionCreateSchema(), schema
 _job_out, _enrolment_out = schemas.ImportJobSchema(), schemas.PlanEnrolmentSchema(many=False)
 _document_out = schemas.DocumentSchema()
 _claim_in, _claim_out = schemas.ClaimCreateSchema(), schemas.ClaimSchema()
-_claim_decision_in = schemas.ClaimDecisionSchema()
+_claim_decision_in, _claim_assign_in = schemas.ClaimDecisionSchema(), schemas.ClaimAssignmentSchema()
 EVENTS = {
     "application_submitted": schemas.ApplicationSubmittedSchema(),
     "application_decided": schemas.ApplicationDecidedSchema(),
@@ -663,12 +663,21 @@ class WelfareService:
             return _claim_out.dump(store.insert_claim(conn, data, enrolment["id"], member_id, submitted_by,
                                                       assessment))
 
+    def claim_view(self, claim):
+        """A claim as the caller may see it: the health details only for the member, the officer
+        the claim is assigned to and the officer who decided it."""
+        assigned = str(claim["assigned_officer"]) if claim["assigned_officer"] else None
+        on_it = domain.may_see_private(self.caller.id, str(claim["member_id"]), assigned,
+                                       {str(claim["decided_by"])} if claim["decided_by"] else set())
+        return (claim if on_it else {**claim, "details": None}), on_it
+
     @rpc(expected_exceptions=EXPECTED)
-    def list_claims(self, limit=50, offset=0, state=None, mine=False):
+    def list_claims(self, limit=50, offset=0, state=None, mine=False, assigned=False):
+        """A member's own claims; for officers all of them, or (assigned) those given to them."""
         reader = self.signed_in()
         with self.db.transaction() as conn:
             rows = store.list_claims(conn, reader if (mine or not self.is_staff()) else None, state,
-                                     *page(limit, offset))
+                                     *page(limit, offset), officer_id=reader if (assigned and self.is_staff()) else None)
             others = [r["id"] for r in rows if str(r["member_id"]) != reader]
             store.log_reads(conn, others, reader, [False] * len(others), self.caller.request_id, "claim_id")
         # health details are shown only in a claim's own (logged) read
@@ -681,11 +690,30 @@ class WelfareService:
         claim_id = object_id(claim_id, "claim")
         with self.db.transaction() as conn:
             claim = store.get_claim(conn, claim_id)
+            shown, saw_details = self.claim_view(claim)
             if str(claim["member_id"]) != reader:
                 if not self.is_staff():
                     raise NotFound(f"claim {claim_id} does not exist", "claim-not-found")
-                store.log_reads(conn, [claim_id], reader, [True], self.caller.request_id, "claim_id")
-        return _claim_out.dump(claim)
+                store.log_reads(conn, [claim_id], reader, [saw_details], self.caller.request_id, "claim_id")
+        return _claim_out.dump(shown)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def assign_claim(self, claim_id, data):
+        """Triage: give a submitted claim to the officer who reviews it (and so sees its health details)."""
+        actor = self.officer()
+        claim_id = object_id(claim_id, "claim")
+        data = load(_claim_assign_in, data)
+        officer_id = str(data["officer_id"])
+        with self.db.transaction() as conn:
+            claim = store.get_claim(conn, claim_id, lock=True)
+            if officer_id in (str(claim["member_id"]), str(claim["submitted_by"])):
+                raise Invalid("an officer cannot be assigned their own claim",
+                              errors={"officer_id": ["is the claimant or filed this claim"]})
+            if claim["state"] != "submitted":
+                raise Conflict(f"the claim is {claim['state']}: only a submitted claim is triaged", "claim-decided",
+                               {"state": [f"is {claim['state']}"]})
+            store.assign_claim(conn, claim_id, officer_id, actor)
+            return _claim_out.dump(self.claim_view(store.get_claim(conn, claim_id))[0])
 
     @rpc(expected_exceptions=EXPECTED)
     def decide_claim(self, claim_id, data):
@@ -714,7 +742,7 @@ class WelfareService:
             store.set_claim_state(conn, claim_id, "approved" if data["decision"] == "approve" else "rejected",
                                   decided_by=actor, note=data["note"], amount=amount if assessment else None,
                                   assessment=assessment)
-            claim = store.get_claim(conn, claim_id)
+            claim = store.get_claim(conn, claim_id)  # the deciding officer has reviewed it: details shown
             self.emit(conn, "claim_decided", {
                 "claim_id": claim_id, "member_id": claim["member_id"], "plan_title": plan["name"],
                 "kind": claim["kind"], "decision": data["decision"], "amount": claim["amount"],

@@ -484,7 +484,8 @@ def granted_this_year(conn, enrolment_id, except_claim=None):
 
 
 CLAIM_COLUMNS = ("c.id, c.plan_id, c.enrolment_id, c.member_id, c.submitted_by, c.kind, c.event_date, c.details,"
-                 " c.state, c.amount, c.explanation, c.note, c.decided_by, c.decided_at, c.created_at")
+                 " c.state, c.amount, c.explanation, c.note, c.decided_by, c.decided_at, c.created_at,"
+                 " c.assigned_officer, c.assigned_at")
 
 
 def insert_claim(conn, data, enrolment_id, member_id, submitted_by, assessment):
@@ -517,8 +518,11 @@ def get_claim(conn, claim_id, lock=False):
     return row
 
 
-def list_claims(conn, member_id, state, limit, offset):
+def list_claims(conn, member_id, state, limit, offset, officer_id=None):
     where, args = [], []
+    if officer_id:
+        where.append("c.assigned_officer = %s")
+        args.append(officer_id)
     if member_id:
         where.append("c.member_id = %s")
         args.append(member_id)
@@ -528,6 +532,11 @@ def list_claims(conn, member_id, state, limit, offset):
     clause = ("WHERE " + " AND ".join(where)) if where else ""
     return conn.execute(f"SELECT {CLAIM_COLUMNS} FROM claims c {clause} ORDER BY c.created_at DESC, c.id"
                         " LIMIT %s OFFSET %s", (*args, limit, offset)).fetchall()
+
+
+def assign_claim(conn, claim_id, officer_id, assigned_by):
+    conn.execute("UPDATE claims SET assigned_officer = %s, assigned_by = %s, assigned_at = now() WHERE id = %s",
+                 (officer_id, assigned_by, claim_id))
 
 
 def set_claim_state(conn, claim_id, state, decided_by=None, note=None, amount=None, assessment=None):

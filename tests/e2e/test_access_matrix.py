@@ -142,6 +142,7 @@ MATRIX = [
     ("POST", "/v1/mutual-aid/claims", signed_in()),
     ("GET", "/v1/mutual-aid/claims", signed_in()),
     ("GET", "/v1/mutual-aid/claims/{claim}", signed_in(404, owner=OK, welfare_officer=OK, admin=OK)),
+    ("POST", "/v1/mutual-aid/claims/{claim}/assignment", only(*OFFICERS)),
     ("POST", "/v1/mutual-aid/claims/{claim}/decisions", only(*OFFICERS)),
     ("POST", "/v1/mutual-aid/claims/{claim}/payouts", only(*OFFICERS)),
     # operations

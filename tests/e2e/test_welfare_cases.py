@@ -307,6 +307,11 @@ def test_a_unit_enrols_by_csv_and_a_member_claims_and_is_paid(palace, admin, off
                                                      "details": {"days": 5}}).json()
     assert illness["amount"] == "0.00" and "waiting period" in illness["explanation"][0]["text"]
 
+    assert a.get(f"/v1/mutual-aid/claims/{claim['id']}").json()["details"] is None, "a is not on the claim yet"
+    given = a.post(f"/v1/mutual-aid/claims/{claim['id']}/assignment", {"officer_id": b.id})
+    assert given.status_code == 200 and given.json()["assigned_officer"] == b.id, given.text
+    assert b.get(f"/v1/mutual-aid/claims/{claim['id']}").json()["details"] == {"severity": "moderate"}
+    assert [c["id"] for c in b.get("/v1/mutual-aid/claims", params={"assigned": "true"}).json()] == [claim["id"]]
     decided = a.post(f"/v1/mutual-aid/claims/{claim['id']}/decisions", {"decision": "approve", "note": "ok"})
     assert decided.status_code == 200 and decided.json()["state"] == "approved", decided.text
     paid = b.post(f"/v1/mutual-aid/claims/{claim['id']}/payouts")
@@ -316,7 +321,7 @@ def test_a_unit_enrols_by_csv_and_a_member_claims_and_is_paid(palace, admin, off
     assert new_member(palace.url).get(f"/v1/mutual-aid/claims/{claim['id']}").status_code == 404
     listed = {c["id"]: c for c in a.get("/v1/mutual-aid/claims").json()}
     assert listed[claim["id"]]["details"] is None, "health details are not in staff lists"
-    assert a.get(f"/v1/mutual-aid/claims/{claim['id']}").json()["details"] == {"severity": "moderate"}
+    assert a.get(f"/v1/mutual-aid/claims/{claim['id']}").json()["details"] == {"severity": "moderate"}, "decided it"
 
 
 def member_cannot_upload(palace, plan):

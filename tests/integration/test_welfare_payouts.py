@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from services.common.context import Caller
-from services.common.errors import Conflict
+from services.common.errors import Conflict, Invalid, NotFound
 from tests.broker import Watch
 from tests.harness import eventually
 
@@ -220,6 +220,65 @@ def test_claims_approved_at_once_never_pass_the_members_yearly_cap_together(welf
     capped = [r for r in results if r["amount"] == "5000.00"][0]
     assert sum(domain_fen(line["amount"]) for line in capped["explanation"]) == 500000
     assert "yearly cap" in capped["explanation"][-1]["text"]
+
+
+def enrolled_worker(stack, plan_name):
+    """A plan, a worker its unit enrolled a month ago (cover started then), and the worker's id."""
+    unit, worker = str(uuid.uuid4()), str(uuid.uuid4())
+    with rpc_as(stack, OFFICER_A, "welfare_officer") as rpc:
+        plan = rpc.welfare.create_plan({"year": 2026, "name": plan_name, "contribution": "60.00", "rules": {
+            "hospital_daily": "50.00", "hospital_deductible_days": 3, "hospital_max_days": 90, "waiting_days": 0,
+            "critical_illness": "10000.00", "yearly_cap": "15000.00",
+            "accident": {"minor": "500.00", "moderate": "2000.00", "severe": "5000.00", "disability": "10000.00"}}})
+    with stack.rpc(context=context(str(uuid.uuid4()), "unit_admin", unit=unit)) as rpc:
+        job = rpc.welfare.start_import(plan["id"], f"name,national_id,member_id\nSun Li,11010519491231002X,{worker}\n")
+        eventually(lambda: rpc.welfare.get_import(job["id"])["status"] == "done")
+    with rpc_as(stack, OFFICER_A, "welfare_officer") as rpc:
+        rpc.welfare.record_contribution(plan["id"], {"unit_id": unit, "amount": "60.00"})
+    with stack.db("welfare") as conn:
+        conn.execute("UPDATE unit_contributions SET recorded_at = now() - interval '30 days' WHERE unit_id = %s",
+                     (unit,))
+        conn.execute("UPDATE plan_enrolments SET enrolled_at = now() - interval '30 days' WHERE unit_id = %s", (unit,))
+    return plan, worker
+
+
+def test_a_claims_health_details_are_for_the_member_the_assigned_and_the_deciding_officer(welfare):
+    plan, worker = enrolled_worker(welfare, "Claim privacy")
+    triager, assigned, outsider = OFFICER_A, OFFICER_B, str(uuid.uuid4())
+    with rpc_as(welfare, worker, "member") as rpc:
+        claim = rpc.welfare.create_claim({"plan_id": plan["id"], "kind": "critical_illness",
+                                          "event_date": (date.today() - timedelta(days=2)).isoformat(),
+                                          "details": {"diagnosis": "acute leukaemia"}})
+        assert rpc.welfare.get_claim(claim["id"])["details"] == {"diagnosis": "acute leukaemia"}
+    with rpc_as(welfare, triager, "welfare_officer") as rpc:
+        before = rpc.welfare.get_claim(claim["id"])
+        assert before["details"] is None and before["explanation"], "an officer not on the claim sees no diagnosis"
+        with pytest.raises(Invalid) as own:
+            rpc.welfare.assign_claim(claim["id"], {"officer_id": worker})
+        assert "officer_id" in own.value.errors
+        given = rpc.welfare.assign_claim(claim["id"], {"officer_id": assigned})
+        assert given["assigned_officer"] == assigned and given["details"] is None, "triage opens nothing"
+        assert [c["id"] for c in rpc.welfare.list_claims(assigned=True)] == [], "not the triager's list"
+    with rpc_as(welfare, assigned, "welfare_officer") as rpc:
+        assert rpc.welfare.get_claim(claim["id"])["details"] == {"diagnosis": "acute leukaemia"}
+        mine = rpc.welfare.list_claims(assigned=True)
+        assert [c["id"] for c in mine] == [claim["id"]] and mine[0]["details"] is None, "lists never show it"
+    with rpc_as(welfare, outsider, "welfare_officer") as rpc:
+        assert rpc.welfare.get_claim(claim["id"])["details"] is None
+        decided = rpc.welfare.decide_claim(claim["id"], {"decision": "approve", "note": "diagnosis certified"})
+        assert decided["details"] == {"diagnosis": "acute leukaemia"}, "the deciding officer reviewed it"
+        with pytest.raises(Conflict) as late:
+            rpc.welfare.assign_claim(claim["id"], {"officer_id": triager})
+        assert late.value.problem == "claim-decided"
+    with rpc_as(welfare, str(uuid.uuid4()), "member") as rpc:
+        with pytest.raises(NotFound):
+            rpc.welfare.get_claim(claim["id"])
+    with welfare.db("welfare") as conn:
+        reads = [(r["reader_id"], r["saw_private"]) for r in conn.execute(
+            "SELECT reader_id::text, saw_private FROM case_reads WHERE claim_id = %s ORDER BY id",
+            (claim["id"],)).fetchall()]
+    assert (triager, False) in reads and (assigned, True) in reads and (outsider, False) in reads
+    assert worker not in [r for r, _ in reads]
 
 
 def domain_fen(text):
