@@ -166,7 +166,8 @@ def club_bookings(member, rooms):
 def welfare_cases(base, members, unit_id):
     officer = Api(base, *STAFF["welfare_officer"][:2])
     apply_with(members[1], {"programme": "hardship_relief", "amount_requested": "800.00",
-                            "reason": "Hospital bills after a workplace injury 工伤住院费用"}, "income_statement")
+                            "reason": "Hospital bills after a workplace injury 工伤住院费用",
+                            "private": {"household_income": "2600.00", "household_size": 3}}, "income_statement")
     apply_with(members[2], {"programme": "education_subsidy", "amount_requested": "1500.00",
                             "reason": "Enrolled in a part-time degree 在职学历提升"}, "enrolment_certificate")
     members[3].post("/v1/welfare/applications", {"programme": "legal_aid", "reason": "Unpaid wages 欠薪"})

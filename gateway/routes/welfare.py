@@ -3,6 +3,7 @@
 Money travels as yuan in decimal strings ("1500.00"), never as JSON numbers."""
 import base64
 import hashlib
+import uuid
 
 from gateway import auth
 from gateway.idempotency import run_once
@@ -47,6 +48,19 @@ class Programmes(Resource):
         resp.media = call("welfare", "list_programmes", context=auth.caller(req))
 
 
+def _applicant(gateway, member_id):
+    """What the accounts know of the member a case is for, for the programmes' eligibility rules:
+    since when they are a member (the day their account was opened, in Shanghai) and their unit."""
+    try:
+        member_id = str(uuid.UUID(str(member_id)))
+    except ValueError:
+        return {}  # the service refuses the body, naming member_id
+    with gateway.db.transaction() as conn:
+        row = conn.execute("SELECT (created_at AT TIME ZONE 'Asia/Shanghai')::date::text AS since, unit_id::text"
+                           " FROM accounts WHERE id = %s AND deleted_at IS NULL", (member_id,)).fetchone()
+    return {"member_since": row["since"], "unit_id": row["unit_id"]} if row else {}
+
+
 class Applications(Resource):
     doc = {
         "post": operation("Apply to a programme (an officer may add member_id to apply on a member's behalf)",
@@ -61,7 +75,10 @@ class Applications(Resource):
 
     @auth.require()
     def on_post(self, req, resp):
-        _post(self.gateway, req, resp, 201, "create_application")
+        body = read_body(req)
+        applicant = _applicant(self.gateway, body.get("member_id") or req.context.account.id)
+        run_once(self.gateway.db, req, resp, body, lambda key: (
+            201, call("welfare", "create_application", body, applicant, context=auth.caller(req, key))))
 
     @auth.require()
     def on_get(self, req, resp):

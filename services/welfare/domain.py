@@ -392,6 +392,75 @@ def application_problems(policy: Policy, required_documents, amount_requested, d
     return errors
 
 
+# ---------------------------------------------------------------- eligibility
+
+@dataclass(frozen=True)
+class Applicant:
+    """What a programme's eligibility rules look at, as known when the case is submitted."""
+    membership_months: int | None   # whole months a member; None: not known
+    household_income: int | None    # fen a month, the whole household
+    household_size: int | None
+    unit_in_plan: bool              # their unit takes part in this year's mutual-aid plan
+    earlier_this_year: int          # their other applications to the programme this year, not turned down
+
+
+def months_between(start: date, end: date):
+    """Whole months from `start` to `end` (31 Jan -> 28 Feb is 0, -> 1 Mar is 1)."""
+    months = (end.year - start.year) * 12 + end.month - start.month
+    return months - 1 if end.day < start.day else months
+
+
+def _membership(rule, who):
+    months = rule.get("months", 0)
+    if who.membership_months is None:
+        return f"since when the member belongs to the union is not known; the programme asks {months} months"
+    if who.membership_months < months:
+        return f"a member for {who.membership_months} month(s); the programme asks at least {months}"
+    return None
+
+
+def _income(rule, who):
+    line = rule.get("amount", 0)
+    if who.household_income is None or not who.household_size:
+        return ("give the household's monthly income and the number of people in it "
+                "(private.household_income, private.household_size)")
+    if who.household_income >= line * who.household_size:  # per person, without rounding
+        return (f"{yuan(who.household_income // who.household_size)} a month per person; "
+                f"the programme is for households below {yuan(line)}")
+    return None
+
+
+def _unit_in_plan(rule, who):
+    return None if who.unit_in_plan else "the member's unit does not take part in this year's mutual-aid plan"
+
+
+def _once_a_year(rule, who):
+    return "the member already applied to this programme this year" if who.earlier_this_year else None
+
+
+RULES = {"min_membership_months": _membership, "income_per_person_below": _income,
+         "unit_in_plan": _unit_in_plan, "one_per_year": _once_a_year}
+
+
+def unmet_rules(rules, who: Applicant):
+    """[(rule, reason)] for every eligibility rule of a programme the applicant does not meet; a
+    rule this code does not know is unmet (never waved through)."""
+    unmet = []
+    for rule in rules:
+        check = RULES.get(rule.get("rule"))
+        reason = check(rule, who) if check else "this rule is not known to the welfare service"
+        if reason:
+            unmet.append((rule.get("rule"), reason))
+    return unmet
+
+
+def refuse_unmet(unmet):
+    """A 422 naming every rule not met, if any."""
+    if unmet:
+        raise Invalid(f"the programme's eligibility rule(s) {', '.join(name for name, _ in unmet)} are not met",
+                      "not-eligible", {"eligibility": [f"{name}: {reason}" for name, reason in unmet]})
+
+
 # ---------------------------------------------------------------- documents
 
 MOST_DOCUMENT_BYTES = 10 * 1024 * 1024

@@ -5,7 +5,7 @@ service and its database it is integer fen. Never a float."""
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, missing, validate, validates_schema
 
 from services.common.fields import Moment, Text
 from services.welfare import domain
@@ -29,6 +29,8 @@ class Money(fields.String):
 
     def deserialize(self, value, attr=None, data=None, **kwargs):
         text = super().deserialize(value, attr, data, **kwargs)
+        if text is missing:  # left out stays left out (a partial update keeps the stored figure)
+            return text
         return None if text is None else domain.parse_money(text)
 
     def _serialize(self, value, attr, obj, **kwargs):
@@ -46,6 +48,10 @@ class Private(Schema):
     health = Text(validate=validate.Length(max=4000), allow_none=True)
     income = Text(validate=validate.Length(max=4000), allow_none=True)
     family = Text(validate=validate.Length(max=4000), allow_none=True)
+    household_income = Money(allow_none=True, metadata={
+        "description": f"the whole household's income a month ({MONEY_DOC}); checked by income rules"})
+    household_size = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=30),
+                                    metadata={"description": "people living on that income"})
 
 
 # ---------------------------------------------------------------- programmes and applications
@@ -60,7 +66,15 @@ class ProgrammeSchema(Schema):
     max_amount = Money(allow_none=True)
     sla_hours = fields.Integer()
     required_documents = fields.List(fields.String())
-    eligibility = fields.String()
+    eligibility = fields.String(metadata={"description": "who the programme is for, in words"})
+    eligibility_rules = fields.Method("rules_out", metadata={
+        "type": "array", "items": {"type": "object"},
+        "description": "the rules checked when a case is submitted: min_membership_months {months}, "
+                       "income_per_person_below {amount: yuan a month per person}, unit_in_plan, one_per_year"})
+
+    def rules_out(self, programme):
+        return [{**r, "amount": domain.yuan(r["amount"])} if isinstance(r.get("amount"), int) else r
+                for r in programme.get("eligibility_rules") or []]
     yearly_budget = Money()
     fixed_parts = fields.List(fields.Dict(), metadata={"description": "fixed amounts each from its own fund"})
 

@@ -4,7 +4,8 @@ import base64
 import binascii
 import hashlib
 import logging
-from datetime import datetime, timezone
+import uuid
+from datetime import date, datetime, timezone
 
 from nameko.exceptions import RpcTimeout, UnknownService
 from nameko.rpc import RpcProxy
@@ -149,8 +150,37 @@ class WelfareService:
 
     # ------------------------------------------------------------ applications
 
+    def eligibility(self, conn, application, programme):
+        """The applicant as the programme's rules see them, the rules they do not meet, and what of
+        it is frozen with a decision (the household figures stay in the private part)."""
+        private, since = application["private"] or {}, application["member_since"]
+        who = domain.Applicant(
+            membership_months=domain.months_between(since, store.today(conn)) if since else None,
+            household_income=private.get("household_income"), household_size=private.get("household_size"),
+            unit_in_plan=store.unit_in_plan(conn, application["member_unit"], application["member_id"]),
+            earlier_this_year=store.earlier_this_year(conn, application))
+        unmet = domain.unmet_rules(programme["eligibility_rules"], who)
+        return unmet, {"rules": programme["eligibility_rules"], "membership_months": who.membership_months,
+                       "unit_in_plan": who.unit_in_plan, "earlier_this_year": who.earlier_this_year,
+                       "unmet": [name for name, _ in unmet]}
+
+    @staticmethod
+    def applicant_facts(applicant):
+        """(member_since, unit) the gateway knows of the applicant's account; nothing if unreadable."""
+        applicant = applicant if isinstance(applicant, dict) else {}
+        try:
+            since = date.fromisoformat(applicant["member_since"]) if applicant.get("member_since") else None
+        except (TypeError, ValueError):
+            since = None
+        try:
+            unit = str(uuid.UUID(str(applicant["unit_id"]))) if applicant.get("unit_id") else None
+        except ValueError:
+            unit = None
+        return since, unit
+
     @rpc(expected_exceptions=EXPECTED)
-    def create_application(self, data):
+    def create_application(self, data, applicant=None):
+        """`applicant`: what the gateway knows of the member's account ({member_since, unit_id})."""
         submitted_by = self.signed_in()
         data = load(_app_in, data)
         if data.get("member_id") and str(data["member_id"]) != submitted_by:
@@ -176,7 +206,8 @@ class WelfareService:
             state = domain.DRAFT if data["draft"] else domain.SUBMITTED
             application = store.insert_application(
                 conn, data, member_id, submitted_by, sealer.seal(national_id) if national_id else None,
-                domain.mask_national_id(national_id) if national_id else None, self.caller.idempotency_key, state)
+                domain.mask_national_id(national_id) if national_id else None, self.caller.idempotency_key, state,
+                *self.applicant_facts(applicant))
             if state == domain.SUBMITTED:
                 self.submitted(conn, {**application, "state": domain.DRAFT}, submitted_by, "")
             return self.view(conn, application, detail=True)[0]
@@ -229,9 +260,11 @@ class WelfareService:
                                application["round"], application["amount_requested"])
             outcome = domain.decide(policy, case, actor, data["decision"], data.get("amount"), data["note"],
                                     approvals)
+            eligibility = self.eligibility(conn, application, programme)[1]
             store.record_decision(conn, application, data["decision"], outcome.to_state, actor, outcome.amount,
                                   data["note"], self.facts(conn, application, approvals_before=len(approvals),
-                                                           signatures_needed=outcome.signatures_needed))
+                                                           signatures_needed=outcome.signatures_needed,
+                                                           eligibility=eligibility))
             self.apply_outcome(conn, application, programme, policy, data, outcome, actor)
             answer = self.view(conn, store.get_application(conn, app_id), detail=True)[0]
             held = {a["holder_reference"] for a in store.appointments(conn, app_id)
@@ -273,9 +306,13 @@ class WelfareService:
             store.set_state(conn, app_id, domain.CLOSED)
 
     def submitted(self, conn, application, actor, note):
-        """Record the submission in the decision ledger and tell the member it arrived."""
+        """Check the programme's eligibility rules (a 422 naming each rule not met, and nothing is
+        written), record the submission with the facts it rested on, tell the member it arrived."""
+        current = store.get_application(conn, application["id"])
+        unmet, eligibility = self.eligibility(conn, current, store.get_programme(conn, application["programme"]))
+        domain.refuse_unmet(unmet)
         store.record_decision(conn, application, "submit", domain.SUBMITTED, actor, None, note,
-                              self.facts(conn, application))
+                              self.facts(conn, {**application, "private": current["private"]}, eligibility=eligibility))
         self.emit(conn, "application_submitted", {
             "application_id": application["id"], "reference": application["reference"],
             "member_id": application["member_id"], "programme": application["programme"],
@@ -304,8 +341,7 @@ class WelfareService:
             if missing:
                 raise Invalid("the application does not meet the programme's rules", errors=missing)
             if "private" in data:
-                conn.execute("UPDATE applications SET private = private || %s::jsonb WHERE id = %s",
-                             (schemas.Private().dumps(data["private"]), app_id))
+                store.merge_private(conn, app_id, data["private"])
             store.set_state(conn, app_id, domain.SUBMITTED, **changes)
             self.submitted(conn, application, actor, data["note"])
             return self.view(conn, store.get_application(conn, app_id), detail=True)[0]

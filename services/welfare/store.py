@@ -10,7 +10,8 @@ from services.welfare import domain
 def get_programme(conn, code):
     row = conn.execute(
         "SELECT code, name, kind, fund_id, approval_threshold, approvals_required, max_amount,"
-        " (extract(epoch FROM sla) / 3600)::int AS sla_hours, sla, required_documents, eligibility, yearly_budget"
+        " (extract(epoch FROM sla) / 3600)::int AS sla_hours, sla, required_documents, eligibility, eligibility_rules,"
+        " yearly_budget"
         " FROM programmes WHERE code = %s", (code,)).fetchone()
     if row is None:
         raise Invalid(f"no programme {code}", "programme-not-found", {"programme": ["is not a programme"]})
@@ -37,6 +38,7 @@ APPLICATION_COLUMNS = """
     a.id, a.reference, a.programme, p.name AS programme_name, a.member_id, a.submitted_by, a.state, a.round,
     a.amount_requested, a.amount_approved, a.reason, a.private, a.national_id_mask,
     a.assigned_officer, a.priority, a.escalated_at, a.state_since, a.decided_at, a.created_at, a.updated_at,
+    a.member_since, a.member_unit,
     (SELECT count(*) FROM decisions d WHERE d.application_id = a.id AND d.round = a.round
        AND d.action = 'approve')::int AS approvals
 """
@@ -50,16 +52,17 @@ def find_by_request(conn, submitted_by, key):
         " WHERE a.submitted_by = %s AND a.idempotency_key = %s", (submitted_by, key)).fetchone()
 
 
-def insert_application(conn, data, member_id, submitted_by, cipher, mask, key, state="submitted"):
+def insert_application(conn, data, member_id, submitted_by, cipher, mask, key, state="submitted", member_since=None,
+                       member_unit=None):
     year = conn.execute("SELECT extract(year FROM now() AT TIME ZONE 'Asia/Shanghai')::int AS y").fetchone()["y"]
     number = conn.execute("SELECT nextval('application_numbers') AS n").fetchone()["n"]
     try:
         app_id = conn.execute(
             """INSERT INTO applications (reference, programme, member_id, submitted_by, state, amount_requested,
-                   reason, private, national_id_cipher, national_id_mask, idempotency_key)
-               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
+                   reason, private, national_id_cipher, national_id_mask, idempotency_key, member_since, member_unit)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
             (f"WA-{year}-{number:06d}", data["programme"], member_id, submitted_by, state, data["amount_requested"],
-             data["reason"], Jsonb(data.get("private") or {}), cipher, mask, key),
+             data["reason"], Jsonb(data.get("private") or {}), cipher, mask, key, member_since, member_unit),
         ).fetchone()["id"]
     except pg.UniqueViolation as exc:
         raise Conflict("this Idempotency-Key was already used for another application", "duplicate-request") from exc
@@ -96,6 +99,35 @@ def list_applications(conn, member_id, programme, state, limit, offset, officer_
     return conn.execute(
         f"SELECT {APPLICATION_COLUMNS} FROM applications a JOIN programmes p ON p.code = a.programme {clause}"
         " ORDER BY a.created_at DESC, a.id LIMIT %s OFFSET %s", (*args, limit, offset)).fetchall()
+
+
+def merge_private(conn, app_id, private):
+    conn.execute("UPDATE applications SET private = private || %s WHERE id = %s", (Jsonb(private), app_id))
+
+
+def earlier_this_year(conn, application):
+    """The member's other applications to the programme this (Shanghai) year that were not turned
+    down. Submissions of one member to one programme queue here, so two at once cannot both pass."""
+    conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                 (f"welfare-application/{application['member_id']}/{application['programme']}",))
+    return conn.execute(
+        """SELECT count(*)::int AS n FROM applications
+           WHERE member_id = %s AND programme = %s AND id <> %s
+             AND state NOT IN ('draft', 'rejected') AND NOT (state = 'closed' AND amount_approved IS NULL)
+             AND created_at >= date_trunc('year', now() AT TIME ZONE 'Asia/Shanghai') AT TIME ZONE 'Asia/Shanghai'""",
+        (application["member_id"], application["programme"], application["id"])).fetchone()["n"]
+
+
+def unit_in_plan(conn, unit_id, member_id):
+    """The member's unit (or the member themself) is enrolled in a mutual-aid plan of this year."""
+    return conn.execute(
+        """SELECT EXISTS (SELECT 1 FROM plan_enrolments e JOIN plans p ON p.id = e.plan_id
+                          WHERE p.year = extract(year FROM now() AT TIME ZONE 'Asia/Shanghai')
+                            AND (e.unit_id = %s OR e.member_id = %s)) AS yes""", (unit_id, member_id)).fetchone()["yes"]
+
+
+def today(conn):
+    return conn.execute("SELECT (now() AT TIME ZONE 'Asia/Shanghai')::date AS d").fetchone()["d"]
 
 
 def set_state(conn, app_id, state, **columns):

@@ -32,8 +32,9 @@ def attach(client, application, kind, content=None, content_type="application/pd
 
 def apply(member, documents=("income_statement",), draft=False, **extra):
     """Apply as a member does: a draft, its documents uploaded, then submitted (unless kept a draft)."""
+    household = {"household_income": "2400.00", "household_size": 3}  # 800 a person: under relief's line
     body = {"programme": "hardship_relief", "amount_requested": "5000.00", "reason": "hospital bills after a fall",
-            **extra, "draft": True}
+            **extra, "private": {**household, **extra.get("private", {})}, "draft": True}
     answer = member.post("/v1/welfare/applications", body)
     assert answer.status_code == 201, answer.text
     for kind in documents:
@@ -165,6 +166,41 @@ def test_documents_are_files_kept_with_the_case_and_opened_only_by_those_on_it(p
     decide(b, sent.json(), "reject", note="income above the line")
     late = attach(member, draft, "payslip", status=409)
     assert late["type"] == "/problems/case-decided"
+
+
+def test_a_programmes_eligibility_rules_are_checked_on_submission_naming_each_rule(palace, officers):
+    member = new_member(palace.url, "Feng Jie")
+    rules = {p["code"]: p["eligibility_rules"] for p in member.get("/v1/welfare/programmes").json()}
+    assert rules["hardship_relief"] == [{"rule": "income_per_person_below", "amount": "1500.00"}]
+    well_off = apply(member, draft=True, private={"household_income": "6000.00", "household_size": 2})
+    refused = member.post(f"/v1/welfare/applications/{well_off['id']}/submission", {})
+    assert refused.status_code == 422 and refused.json()["type"] == "/problems/not-eligible", refused.text
+    assert refused.json()["errors"]["eligibility"] == [
+        "income_per_person_below: 3000.00 a month per person; the programme is for households below 1500.00"]
+    assert member.get(f"/v1/welfare/applications/{well_off['id']}").json()["state"] == "draft", "nothing written"
+    fixed = member.post(f"/v1/welfare/applications/{well_off['id']}/submission",
+                        {"private": {"household_size": 5}, "note": "five of us live on it"})
+    assert fixed.status_code == 200, fixed.text
+    frozen = fixed.json()["decisions"][-1]["facts"]
+    assert frozen["eligibility"]["unmet"] == [] and frozen["private"]["household_size"] == 5
+    hidden = officers[0].get(f"/v1/welfare/applications/{well_off['id']}").json()["decisions"][-1]["facts"]
+    assert "private" not in hidden and hidden["eligibility"]["rules"], "the rules, not the household's income"
+
+    scholar = apply(member, programme="merit_scholarship", amount_requested="500.00", documents=["award_certificate"],
+                    draft=True)
+    newcomer = member.post(f"/v1/welfare/applications/{scholar['id']}/submission", {})
+    assert newcomer.status_code == 422 and newcomer.json()["errors"]["eligibility"] == [
+        "min_membership_months: a member for 0 month(s); the programme asks at least 12"], newcomer.text
+    outside = member.post("/v1/welfare/applications", {"programme": "mutual_aid", "amount_requested": "500.00",
+                                                       "reason": "x"})
+    assert outside.status_code == 422 and outside.json()["errors"]["eligibility"][0].startswith("unit_in_plan:")
+    apply(member, programme="education_subsidy", amount_requested="0", documents=["enrolment_certificate"])
+    again = member.post("/v1/welfare/applications", {"programme": "education_subsidy", "reason": "second degree",
+                                                     "draft": True}).json()
+    attach(member, again, "enrolment_certificate")
+    twice = member.post(f"/v1/welfare/applications/{again['id']}/submission", {})
+    assert twice.status_code == 422 and twice.json()["errors"]["eligibility"] == [
+        "one_per_year: the member already applied to this programme this year"]
 
 
 def test_a_draft_is_kept_until_the_member_submits_it(palace, officers):

@@ -34,9 +34,9 @@ def rpc_as(stack, caller_id, *roles):
 PDF = base64.b64encode(b"%PDF-1.4\n%%EOF\n").decode()
 
 
-def applied(rpc, body, document):
+def applied(rpc, body, document, applicant=None):
     """A draft with the programme's document attached, submitted."""
-    draft = rpc.welfare.create_application({**body, "draft": True})
+    draft = rpc.welfare.create_application({**body, "draft": True}, applicant)
     rpc.welfare.attach_document(draft["id"], document, f"{document}.pdf", PDF)
     return rpc.welfare.submit(draft["id"], {})
 
@@ -46,7 +46,8 @@ def approved_application(stack, amount="800.00", member=MEMBER):
         application = applied(rpc, {
             "programme": "hardship_relief", "amount_requested": amount, "reason": "flooded home",
             "national_id": "11010519491231002X",
-            "private": {"income": "1,200 a month", "family": "two children"}}, "income_statement")
+            "private": {"income": "1,200 a month", "family": "two children", "household_income": "1200.00",
+                        "household_size": 3}}, "income_statement")
     with rpc_as(stack, OFFICER_A, "welfare_officer") as rpc:
         decided = rpc.welfare.decide(application["id"], {"decision": "approve", "amount": amount, "note": "ok"})
     assert decided["state"] == "approved", decided
@@ -112,7 +113,7 @@ def test_a_fund_cannot_go_below_zero(welfare):
     with rpc_as(welfare, MEMBER, "member") as rpc:
         application = applied(rpc, {
             "programme": "merit_scholarship", "amount_requested": "5000.00", "reason": "model worker's daughter"},
-            "award_certificate")
+            "award_certificate", applicant={"member_since": "2015-03-01"})
     available = balances(welfare, "merit_scholarship")["available"]
     with welfare.db("welfare") as conn, conn.transaction():  # someone else's commitments drain the fund
         txn = conn.execute("INSERT INTO ledger_transactions (fund_id, kind, year, memo)"
@@ -220,6 +221,39 @@ def test_claims_approved_at_once_never_pass_the_members_yearly_cap_together(welf
     capped = [r for r in results if r["amount"] == "5000.00"][0]
     assert sum(domain_fen(line["amount"]) for line in capped["explanation"]) == 500000
     assert "yearly cap" in capped["explanation"][-1]["text"]
+
+
+def test_one_application_a_year_holds_when_two_submissions_race(welfare):
+    """Two submissions by one member to one programme, each in its own transaction: the second's
+    count waits for the first to commit, then sees it (without the lock both would count 0)."""
+    from services.welfare import store
+
+    member = str(uuid.uuid4())
+    with rpc_as(welfare, member, "member") as rpc:
+        drafts = [rpc.welfare.create_application({"programme": "education_subsidy", "reason": f"degree {n}",
+                                                  "draft": True}) for n in range(2)]
+    first, second = welfare.db("welfare"), welfare.db("welfare")
+    counts = {}
+
+    def submit(conn, draft, name):
+        conn.execute("UPDATE applications SET state = 'submitted' WHERE id = %s", (draft["id"],))
+        counts[name] = store.earlier_this_year(conn, store.get_application(conn, draft["id"]))
+
+    with first.transaction():
+        submit(first, drafts[0], "first")
+        racing = threading.Thread(target=lambda: _in_transaction(second, submit, drafts[1], "second"))
+        racing.start()
+        racing.join(1.0)
+        assert racing.is_alive(), "the second submission waits for the first"
+    racing.join(10)
+    assert counts == {"first": 0, "second": 1}
+    first.close()
+    second.close()
+
+
+def _in_transaction(conn, work, *args):
+    with conn.transaction():
+        work(conn, *args)
 
 
 def enrolled_worker(stack, plan_name):

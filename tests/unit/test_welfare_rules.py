@@ -285,3 +285,46 @@ def test_a_document_keeps_a_plain_file_name():
     assert domain.clean_filename("", "payslip", "image/jpeg") == "payslip.jpg"
     assert domain.clean_filename("...", "payslip", "image/png") == "payslip.png"
     assert len(domain.clean_filename("a" * 500, "x", "image/png")) == 200
+
+
+def applicant(**facts):
+    base = dict(membership_months=24, household_income=240000, household_size=3, unit_in_plan=True,
+                earlier_this_year=0)
+    return domain.Applicant(**{**base, **facts})
+
+
+def test_whole_months_of_membership():
+    assert domain.months_between(date(2025, 1, 31), date(2025, 2, 28)) == 0
+    assert domain.months_between(date(2025, 1, 31), date(2025, 3, 1)) == 1
+    assert domain.months_between(date(2024, 11, 21), date(2026, 11, 21)) == 24
+    assert domain.months_between(date(2026, 11, 21), date(2026, 11, 21)) == 0
+
+
+def test_each_eligibility_rule_names_itself_and_says_why_when_unmet():
+    rules = [{"rule": "min_membership_months", "months": 12}, {"rule": "income_per_person_below", "amount": 150000},
+             {"rule": "unit_in_plan"}, {"rule": "one_per_year"}]
+    assert domain.unmet_rules(rules, applicant()) == []
+    unmet = dict(domain.unmet_rules(rules, applicant(membership_months=3, household_income=600000,
+                                                     household_size=2, unit_in_plan=False, earlier_this_year=1)))
+    assert list(unmet) == ["min_membership_months", "income_per_person_below", "unit_in_plan", "one_per_year"]
+    assert unmet["min_membership_months"] == "a member for 3 month(s); the programme asks at least 12"
+    assert unmet["income_per_person_below"] == "3000.00 a month per person; the programme is for households below 1500.00"
+    assert "not known" in dict(domain.unmet_rules(rules[:1], applicant(membership_months=None)))["min_membership_months"]
+    assert "household_size" in dict(domain.unmet_rules(rules[1:2], applicant(household_size=None)))[
+        "income_per_person_below"]
+
+
+def test_the_income_line_is_per_person_and_exact():
+    line = [{"rule": "income_per_person_below", "amount": 150000}]
+    assert domain.unmet_rules(line, applicant(household_income=449999, household_size=3)) == []
+    assert domain.unmet_rules(line, applicant(household_income=450000, household_size=3)) != [], "at the line: out"
+    assert domain.unmet_rules(line, applicant(household_income=0, household_size=1)) == []
+
+
+def test_a_rule_the_service_does_not_know_is_never_waved_through():
+    assert domain.unmet_rules([{"rule": "lives_in_hangzhou"}], applicant())[0][0] == "lives_in_hangzhou"
+    with pytest.raises(Invalid) as refused:
+        domain.refuse_unmet(domain.unmet_rules([{"rule": "one_per_year"}], applicant(earlier_this_year=2)))
+    assert refused.value.problem == "not-eligible"
+    assert refused.value.errors == {"eligibility": ["one_per_year: the member already applied to this programme this year"]}
+    domain.refuse_unmet([])
