@@ -168,12 +168,11 @@ def club_bookings(venues, member, rooms, palace):
 
 def welfare_cases(base, members, unit_id):
     officer = Api(base, *STAFF["welfare_officer"][:2])
-    members[1].post("/v1/welfare/applications", {"programme": "hardship_relief", "amount_requested": "800.00",
-                                                 "reason": "Hospital bills after a workplace injury 工伤住院费用",
-                                                 "documents": ["income_statement"]})
-    members[2].post("/v1/welfare/applications", {"programme": "education_subsidy", "amount_requested": "1500.00",
-                                                 "reason": "Enrolled in a part-time degree 在职学历提升",
-                                                 "documents": ["enrolment_certificate"]})
+    apply_with(members[1], {"programme": "hardship_relief", "amount_requested": "800.00",
+                            "reason": "Hospital bills after a workplace injury 工伤住院费用",
+                            "private": {"household_income": "2600.00", "household_size": 3}}, "income_statement")
+    apply_with(members[2], {"programme": "education_subsidy", "amount_requested": "1500.00",
+                            "reason": "Enrolled in a part-time degree 在职学历提升"}, "enrolment_certificate")
     members[3].post("/v1/welfare/applications", {"programme": "legal_aid", "reason": "Unpaid wages 欠薪"})
     plan = officer.post("/v1/mutual-aid/plans", {
         "year": date.today().year, "name": f"Mutual-aid plan {date.today().year} 职工互助保障", "contribution": "60.00",
@@ -188,6 +187,14 @@ def welfare_cases(base, members, unit_id):
                         ok=(202,), data=("name,national_id,phone,member_id\n" + rows + "\n").encode(),
                         headers={"Content-Type": "text/csv"})
         officer.post(f"/v1/mutual-aid/plans/{plan['id']}/contributions", {"unit_id": unit_id, "amount": "2400.00"})
+
+
+def apply_with(member, body, document):
+    """A draft, its document uploaded (a one-page PDF standing in for the scan), then submitted."""
+    draft = member.post("/v1/welfare/applications", {**body, "draft": True})
+    member.post(f"/v1/welfare/applications/{draft['id']}/documents", None, params={"kind": document},
+                data=b"%PDF-1.4\n% demo scan\n%%EOF\n", headers={"Content-Type": "application/pdf"})
+    member.post(f"/v1/welfare/applications/{draft['id']}/submission", {})
 
 
 def national_id(n):

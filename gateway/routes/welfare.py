@@ -1,6 +1,10 @@
 """Welfare and mutual aid: answered by the welfare service over RPC.
 
 Money travels as yuan in decimal strings ("1500.00"), never as JSON numbers."""
+import base64
+import hashlib
+import uuid
+
 from gateway import auth
 from gateway.idempotency import run_once
 from gateway.openapi import operation
@@ -9,9 +13,10 @@ from gateway.routes import PAGING, Resource, paging, read_body
 from gateway.rpc import call
 from services.welfare.schemas import (
     AppointmentCreateSchema, AppointmentSchema, ApplicationCreateSchema, ApplicationSchema, AssignmentSchema,
-    AuditSchema, BudgetCreateSchema, ClaimCreateSchema, ClaimDecisionSchema, ClaimSchema, ContributionCreateSchema, ContributionSchema,
+    AuditSchema, BudgetCreateSchema, DocumentSchema, ClaimAssignmentSchema, ClaimCreateSchema, ClaimDecisionSchema, ClaimSchema, ContributionCreateSchema, ContributionSchema,
     DecisionCreateSchema, ImportJobSchema, LedgerSchema, PayoutSchema, PlanCreateSchema, PlanEnrolmentSchema,
     PlanSchema, ProgrammeSchema, ResubmitSchema)
+from services.welfare.domain import MOST_DOCUMENT_BYTES
 
 TAG, AID = "welfare", "mutual aid"
 OFFICERS = ("welfare_officer", "admin")
@@ -43,6 +48,19 @@ class Programmes(Resource):
         resp.media = call("welfare", "list_programmes", context=auth.caller(req))
 
 
+def _applicant(gateway, member_id):
+    """What the accounts know of the member a case is for, for the programmes' eligibility rules:
+    since when they are a member (the day their account was opened, in Shanghai) and their unit."""
+    try:
+        member_id = str(uuid.UUID(str(member_id)))
+    except ValueError:
+        return {}  # the service refuses the body, naming member_id
+    with gateway.db.transaction() as conn:
+        row = conn.execute("SELECT (created_at AT TIME ZONE 'Asia/Shanghai')::date::text AS since, unit_id::text"
+                           " FROM accounts WHERE id = %s AND deleted_at IS NULL", (member_id,)).fetchone()
+    return {"member_since": row["since"], "unit_id": row["unit_id"]} if row else {}
+
+
 class Applications(Resource):
     doc = {
         "post": operation("Apply to a programme (an officer may add member_id to apply on a member's behalf)",
@@ -57,7 +75,10 @@ class Applications(Resource):
 
     @auth.require()
     def on_post(self, req, resp):
-        _post(self.gateway, req, resp, 201, "create_application")
+        body = read_body(req)
+        applicant = _applicant(self.gateway, body.get("member_id") or req.context.account.id)
+        run_once(self.gateway.db, req, resp, body, lambda key: (
+            201, call("welfare", "create_application", body, applicant, context=auth.caller(req, key))))
 
     @auth.require()
     def on_get(self, req, resp):
@@ -125,6 +146,64 @@ class Appointments(Resource):
     @auth.require(*OFFICERS)
     def on_post(self, req, resp, application_id):
         _post(self.gateway, req, resp, 201, "book_appointments", application_id)
+
+
+FILE_TYPES = ("application/pdf", "image/jpeg", "image/png")
+BINARY = {"type": "string", "format": "binary"}
+
+
+def _document_upload_doc():
+    op = operation("Attach a document to a case: the file itself is the body (PDF, JPEG or PNG, at most 10 MiB; "
+                   "its type is read from its bytes, whatever Content-Type says). The applicant, the officer who "
+                   "applied for them, or an officer on the case", tag=TAG, response=DocumentSchema, status=201,
+                   idempotent=True, errors=(400, 403, 404, 409, 413, 415, 422))
+    op["requestBody"] = {"required": True, "content": {t: {"schema": BINARY}
+                                                       for t in ("application/octet-stream", *FILE_TYPES)}}
+    op["parameters"] += [
+        {"name": "kind", "in": "query", "required": True,
+         "schema": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,59}$"},
+         "description": "which document it is: one the programme requires (income_statement...) or another"},
+        {"name": "filename", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 200}}]
+    return op
+
+
+class Documents(Resource):
+    max_body = MOST_DOCUMENT_BYTES
+    doc = {"post": _document_upload_doc()}
+
+    @auth.require()
+    def on_post(self, req, resp, application_id):
+        content = req.bounded_stream.read(MOST_DOCUMENT_BYTES + 1)
+        if len(content) > MOST_DOCUMENT_BYTES:
+            raise Problem(413, "payload-too-large", f"a document may be at most {MOST_DOCUMENT_BYTES} bytes")
+        kind, filename = req.get_param("kind") or "", req.get_param("filename") or ""
+        # the retry of an upload is known by the file's hash, not by its megabytes
+        fingerprint = {"kind": kind, "filename": filename, "sha256": hashlib.sha256(content).hexdigest()}
+        encoded = base64.b64encode(content).decode()
+        run_once(self.gateway.db, req, resp, fingerprint, lambda key: (
+            201, call("welfare", "attach_document", application_id, kind, filename, encoded,
+                      context=auth.caller(req, key))))
+
+
+def _document_download_doc():
+    op = operation("Download a document of a case (the applicant and the officers on the case; a staff "
+                   "download is logged as a read of the case)", tag=TAG, errors=(403, 404))
+    op["responses"]["200"]["content"] = {t: {"schema": BINARY} for t in FILE_TYPES}
+    return op
+
+
+class Document(Resource):
+    doc = {"get": _document_download_doc()}
+
+    @auth.require()
+    def on_get(self, req, resp, application_id, document_id):
+        document = call("welfare", "get_document", application_id, document_id, context=auth.caller(req))
+        resp.data = base64.b64decode(document["content"])
+        resp.content_type = document["content_type"]
+        resp.downloadable_as = document["filename"]
+        resp.set_header("X-Content-Type-Options", "nosniff")
+        resp.set_header("Cache-Control", "private, no-store")
+        resp.set_header("ETag", f'"{document["sha256"]}"')
 
 
 class Reads(Resource):
@@ -231,8 +310,10 @@ class Claims(Resource):
         "post": operation("Claim against the mutual-aid plan: computed by the rules, explained line by line",
                           tag=AID, body=ClaimCreateSchema, response=ClaimSchema, status=201, idempotent=True,
                           errors=(400, 403, 404, 422)),
-        "get": operation("Claims: a member sees their own, officers all", tag=AID, response=ClaimSchema, many=True,
-                         query=(*PAGING, ("state", "string"), ("mine", "boolean")), errors=(400, 422)),
+        "get": operation("Claims: a member sees their own, officers all (without health details)", tag=AID,
+                         response=ClaimSchema, many=True,
+                         query=(*PAGING, ("state", "string"), ("mine", "boolean"), ("assigned", "boolean")),
+                         errors=(400, 422)),
     }
 
     @auth.require()
@@ -242,15 +323,28 @@ class Claims(Resource):
     @auth.require()
     def on_get(self, req, resp):
         resp.media = call("welfare", "list_claims", **paging(req), state=req.get_param("state"),
-                          mine=req.get_param_as_bool("mine", default=False), context=auth.caller(req))
+                          mine=req.get_param_as_bool("mine", default=False),
+                          assigned=req.get_param_as_bool("assigned", default=False), context=auth.caller(req))
 
 
 class Claim(Resource):
-    doc = {"get": operation("One claim with its explanation", tag=AID, response=ClaimSchema, errors=(404,))}
+    doc = {"get": operation("One claim with its explanation (health details for the member, the assigned and the "
+                            "deciding officer; each staff read is logged)", tag=AID, response=ClaimSchema,
+                            errors=(404,))}
 
     @auth.require()
     def on_get(self, req, resp, claim_id):
         resp.media = call("welfare", "get_claim", claim_id, context=auth.caller(req))
+
+
+class ClaimAssignment(Resource):
+    doc = {"post": operation("Triage: assign a submitted claim to the officer who reviews it", tag=AID,
+                             body=ClaimAssignmentSchema, response=ClaimSchema, roles=OFFICERS, idempotent=True,
+                             errors=(400, 404, 409, 422))}
+
+    @auth.require(*OFFICERS)
+    def on_post(self, req, resp, claim_id):
+        _post(self.gateway, req, resp, 200, "assign_claim", claim_id)
 
 
 class ClaimDecisions(Resource):
@@ -277,6 +371,7 @@ PATH_PARAMS = {
     "application_id": {"type": "string", "format": "uuid"},
     "plan_id": {"type": "string", "format": "uuid"},
     "claim_id": {"type": "string", "format": "uuid"},
+    "document_id": {"type": "string", "format": "uuid"},
     "job_id": {"type": "string", "format": "uuid"},
     "fund_id": {"type": "string", "pattern": "^[a-z][a-z0-9_]{1,60}$", "maxLength": 61},
 }
@@ -307,6 +402,8 @@ def _routes(gateway):
         ("/v1/welfare/applications/{application_id}/payouts", Payouts(gateway)),
         ("/v1/welfare/applications/{application_id}/appointments", Appointments(gateway)),
         ("/v1/welfare/applications/{application_id}/reads", Reads(gateway)),
+        ("/v1/welfare/applications/{application_id}/documents", Documents(gateway)),
+        ("/v1/welfare/applications/{application_id}/documents/{document_id}", Document(gateway)),
         ("/v1/welfare/funds/{fund_id}/ledger", FundLedger(gateway)),
         ("/v1/welfare/funds/{fund_id}/budgets", Budgets(gateway)),
         ("/v1/mutual-aid/plans", Plans(gateway)),
@@ -316,6 +413,7 @@ def _routes(gateway):
         ("/v1/mutual-aid/imports/{job_id}", Import(gateway)),
         ("/v1/mutual-aid/claims", Claims(gateway)),
         ("/v1/mutual-aid/claims/{claim_id}", Claim(gateway)),
+        ("/v1/mutual-aid/claims/{claim_id}/assignment", ClaimAssignment(gateway)),
         ("/v1/mutual-aid/claims/{claim_id}/decisions", ClaimDecisions(gateway)),
         ("/v1/mutual-aid/claims/{claim_id}/payouts", ClaimPayouts(gateway)),
     ]

@@ -259,6 +259,11 @@ CATALOGUE = {
         en=("You are covered by mutual aid", f"Your unit enrolled you in the mutual-aid plan{{% if plan_title or plan %}} {t('plan_title or plan')}{{% endif %}}{{% if starts_on or covered_from %}} from {t('starts_on or covered_from')}{{% endif %}}."),
         zh=("您已加入职工互助保障", f"您所在单位已为您办理互助保障{{% if plan_title or plan %}}《{t('plan_title or plan')}》{{% endif %}}{{% if starts_on or covered_from %}}，自 {t('starts_on or covered_from')} 起生效{{% endif %}}。"),
         sms=("SMS_PALACE_MUTUAL_AID", {"plan": "plan_title or plan"})),
+    "welfare.counselling_cancelled": dict(
+        category="welfare", urgency="if_soon",
+        en=("Counselling session cancelled", f"Your counselling session of {t('starts_at | when')} cannot take place{{% if reason %}}: {t('reason')}{{% endif %}}. Your officer will arrange another time."),
+        zh=("心理咨询预约已取消", f"您 {t('starts_at | when')} 的心理咨询因故无法进行{{% if reason %}}（{t('reason')}）{{% endif %}}，工作人员会与您另约时间。"),
+        sms=("SMS_PALACE_COUNSELLING_CANCELLED", {"time": "starts_at | when"})),
     # reminders notify makes itself (from session_upcoming and booking events)
     "notify.reminder": dict(
         category="reminders", urgency="if_soon",

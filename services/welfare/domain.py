@@ -21,6 +21,16 @@ class Unavailable(PalaceError):
     """A service this one depends on (venues) did not answer: a 503, try again later."""
     status, problem = 503, "service-unavailable"
 
+@deserialize_to_instance
+class TooLarge(PalaceError):
+    status, problem = 413, "payload-too-large"
+
+
+@deserialize_to_instance
+class Unsupported(PalaceError):
+    status, problem = 415, "unsupported-media-type"
+
+
 # ---------------------------------------------------------------- money
 
 MONEY = re.compile(r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?$")
@@ -378,8 +388,115 @@ def application_problems(policy: Policy, required_documents, amount_requested, d
         errors["amount_requested"] = [f"must be at most {yuan(policy.max_amount)}"]
     missing = [d for d in required_documents if d not in documents]
     if missing:
-        errors["documents"] = [f"must include {', '.join(missing)}"]
+        errors["documents"] = [f"upload {', '.join(missing)} first (attach the files to a draft, then submit it)"]
     return errors
+
+
+# ---------------------------------------------------------------- eligibility
+
+@dataclass(frozen=True)
+class Applicant:
+    """What a programme's eligibility rules look at, as known when the case is submitted."""
+    membership_months: int | None   # whole months a member; None: not known
+    household_income: int | None    # fen a month, the whole household
+    household_size: int | None
+    unit_in_plan: bool              # their unit takes part in this year's mutual-aid plan
+    earlier_this_year: int          # their other applications to the programme this year, not turned down
+
+
+def months_between(start: date, end: date):
+    """Whole months from `start` to `end` (31 Jan -> 28 Feb is 0, -> 1 Mar is 1)."""
+    months = (end.year - start.year) * 12 + end.month - start.month
+    return months - 1 if end.day < start.day else months
+
+
+def _membership(rule, who):
+    months = rule.get("months", 0)
+    if who.membership_months is None:
+        return f"since when the member belongs to the union is not known; the programme asks {months} months"
+    if who.membership_months < months:
+        return f"a member for {who.membership_months} month(s); the programme asks at least {months}"
+    return None
+
+
+def _income(rule, who):
+    line = rule.get("amount", 0)
+    if who.household_income is None or not who.household_size:
+        return ("give the household's monthly income and the number of people in it "
+                "(private.household_income, private.household_size)")
+    if who.household_income >= line * who.household_size:  # per person, without rounding
+        return (f"{yuan(who.household_income // who.household_size)} a month per person; "
+                f"the programme is for households below {yuan(line)}")
+    return None
+
+
+def _unit_in_plan(rule, who):
+    return None if who.unit_in_plan else "the member's unit does not take part in this year's mutual-aid plan"
+
+
+def _once_a_year(rule, who):
+    return "the member already applied to this programme this year" if who.earlier_this_year else None
+
+
+RULES = {"min_membership_months": _membership, "income_per_person_below": _income,
+         "unit_in_plan": _unit_in_plan, "one_per_year": _once_a_year}
+
+
+def unmet_rules(rules, who: Applicant):
+    """[(rule, reason)] for every eligibility rule of a programme the applicant does not meet; a
+    rule this code does not know is unmet (never waved through)."""
+    unmet = []
+    for rule in rules:
+        check = RULES.get(rule.get("rule"))
+        reason = check(rule, who) if check else "this rule is not known to the welfare service"
+        if reason:
+            unmet.append((rule.get("rule"), reason))
+    return unmet
+
+
+def refuse_unmet(unmet):
+    """A 422 naming every rule not met, if any."""
+    if unmet:
+        raise Invalid(f"the programme's eligibility rule(s) {', '.join(name for name, _ in unmet)} are not met",
+                      "not-eligible", {"eligibility": [f"{name}: {reason}" for name, reason in unmet]})
+
+
+# ---------------------------------------------------------------- documents
+
+MOST_DOCUMENT_BYTES = 10 * 1024 * 1024
+# What the first bytes of a file say it is; the Content-Type a client sends is not believed.
+# Three formats with fixed signatures: a lookup, not a job for libmagic.
+SIGNATURES = ((b"%PDF-", "application/pdf"), (b"\xff\xd8\xff", "image/jpeg"),
+              (b"\x89PNG\r\n\x1a\n", "image/png"))
+EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+DOCUMENT_KIND = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
+
+
+def sniff(content: bytes):
+    """'application/pdf', 'image/jpeg' or 'image/png' as the bytes show it, else None."""
+    return next((kind for magic, kind in SIGNATURES if content.startswith(magic)), None)
+
+
+def check_document(content: bytes, kind):
+    """The type of a file that may be attached as document `kind`, or why it may not."""
+    if not isinstance(kind, str) or not DOCUMENT_KIND.match(kind):
+        raise Invalid("name the document", errors={"kind": ["a document name like income_statement (a-z, 0-9, _)"]})
+    if not content:
+        raise Invalid("the file is empty", errors={"file": ["is empty"]})
+    if len(content) > MOST_DOCUMENT_BYTES:
+        raise TooLarge(f"a document may be at most {MOST_DOCUMENT_BYTES} bytes",
+                       errors={"file": [f"is larger than {MOST_DOCUMENT_BYTES // (1024 * 1024)} MiB"]})
+    content_type = sniff(content)
+    if content_type is None:
+        raise Unsupported("a document is a PDF, JPEG or PNG file", errors={"file": ["must be a PDF, JPEG or PNG file"]})
+    return content_type
+
+
+def clean_filename(name, kind, content_type):
+    """The name to show and download a file under: no folders, no control characters."""
+    name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if c.isprintable() and c not in '"<>|:*?').strip().strip(".")[:200]
+    return name or f"{kind}.{EXTENSIONS[content_type]}"
 
 
 def weeks(n):

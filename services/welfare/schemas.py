@@ -5,7 +5,7 @@ service and its database it is integer fen. Never a float."""
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, missing, validate, validates_schema
 
 from services.common.fields import Moment, Text
 from services.welfare import domain
@@ -29,6 +29,8 @@ class Money(fields.String):
 
     def deserialize(self, value, attr=None, data=None, **kwargs):
         text = super().deserialize(value, attr, data, **kwargs)
+        if text is missing:  # left out stays left out (a partial update keeps the stored figure)
+            return text
         return None if text is None else domain.parse_money(text)
 
     def _serialize(self, value, attr, obj, **kwargs):
@@ -46,6 +48,10 @@ class Private(Schema):
     health = Text(validate=validate.Length(max=4000), allow_none=True)
     income = Text(validate=validate.Length(max=4000), allow_none=True)
     family = Text(validate=validate.Length(max=4000), allow_none=True)
+    household_income = Money(allow_none=True, metadata={
+        "description": f"the whole household's income a month ({MONEY_DOC}); checked by income rules"})
+    household_size = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=30),
+                                    metadata={"description": "people living on that income"})
 
 
 # ---------------------------------------------------------------- programmes and applications
@@ -60,7 +66,15 @@ class ProgrammeSchema(Schema):
     max_amount = Money(allow_none=True)
     sla_hours = fields.Integer()
     required_documents = fields.List(fields.String())
-    eligibility = fields.String()
+    eligibility = fields.String(metadata={"description": "who the programme is for, in words"})
+    eligibility_rules = fields.Method("rules_out", metadata={
+        "type": "array", "items": {"type": "object"},
+        "description": "the rules checked when a case is submitted: min_membership_months {months}, "
+                       "income_per_person_below {amount: yuan a month per person}, unit_in_plan, one_per_year"})
+
+    def rules_out(self, programme):
+        return [{**r, "amount": domain.yuan(r["amount"])} if isinstance(r.get("amount"), int) else r
+                for r in programme.get("eligibility_rules") or []]
     yearly_budget = Money()
     fixed_parts = fields.List(fields.Dict(), metadata={"description": "fixed amounts each from its own fund"})
 
@@ -70,12 +84,12 @@ class ApplicationCreateSchema(Schema):
     amount_requested = Money(load_default="0", metadata={"description": f"{MONEY_DOC}; 0 for services"})
     reason = Text(required=True, validate=validate.Length(min=1, max=4000))
     member_id = fields.UUID(metadata={"description": "an officer applying on a member's behalf"})
-    documents = fields.List(Text(validate=validate.Length(min=1, max=200)), validate=validate.Length(max=20),
-                            load_default=list, metadata={"description": "names of the attached documents"})
     national_id = Text(validate=validate.Length(equal=18),
                        metadata={"description": "resident ID number: stored encrypted, only ever shown masked"})
     private = fields.Nested(Private, metadata={"description": "health, income and family circumstances"})
-    draft = fields.Boolean(load_default=False, metadata={"description": "keep it as a draft, submit it later"})
+    draft = fields.Boolean(load_default=False, metadata={
+        "description": "keep it as a draft, attach its documents, then submit it (needed when the programme "
+                       "requires documents)"})
 
     @validates_schema
     def national_id_valid(self, data, **kwargs):
@@ -97,6 +111,19 @@ class DecisionEntrySchema(Schema):
     created_at = fields.AwareDateTime()
 
 
+class DocumentSchema(Schema):
+    id = fields.UUID()
+    application_id = fields.UUID()
+    kind = fields.String(metadata={"description": "which document it is, e.g. income_statement"})
+    filename = fields.String()
+    content_type = fields.String(metadata={"description": "application/pdf, image/jpeg or image/png, "
+                                                          "read from the file's bytes"})
+    size = fields.Integer(metadata={"description": "bytes"})
+    sha256 = fields.String()
+    uploaded_by = fields.UUID()
+    uploaded_at = fields.AwareDateTime()
+
+
 class ApplicationSchema(Schema):
     id = fields.UUID()
     reference = fields.String()
@@ -108,7 +135,7 @@ class ApplicationSchema(Schema):
     amount_requested = Money()
     amount_approved = Money(allow_none=True)
     reason = fields.String()
-    documents = fields.List(fields.String())
+    documents = fields.List(fields.Nested(DocumentSchema), metadata={"description": "the attached files (detail only)"})
     national_id = fields.String(allow_none=True, metadata={"description": "masked"})
     private = fields.Nested(Private, allow_none=True,
                             metadata={"description": "only for the applicant and the officers on the case"})
@@ -133,7 +160,6 @@ class DecisionCreateSchema(Schema):
 class ResubmitSchema(Schema):
     note = Text(load_default="", validate=validate.Length(max=4000),
                 metadata={"description": "required when answering a return: the information added"})
-    documents = fields.List(Text(validate=validate.Length(min=1, max=200)), validate=validate.Length(max=20))
     private = fields.Nested(Private)
 
 
@@ -338,14 +364,22 @@ class ClaimSchema(Schema):
     member_id = fields.UUID()
     kind = fields.String()
     event_date = fields.Date()
-    details = fields.Dict(allow_none=True, metadata={"description": "health details: left out of staff lists"})
+    details = fields.Dict(allow_none=True, metadata={
+        "description": "health details: for the member, the assigned officer and the officer who decided it; "
+                       "never in staff lists"})
     state = fields.String(metadata={"description": "submitted, approved, rejected or paid"})
     amount = Money()
     explanation = fields.List(fields.Nested(ExplanationLineSchema))
     note = fields.String()
     decided_by = fields.UUID(allow_none=True)
     decided_at = fields.AwareDateTime(allow_none=True)
+    assigned_officer = fields.UUID(allow_none=True, metadata={"description": "the officer triage gave it to"})
+    assigned_at = fields.AwareDateTime(allow_none=True)
     created_at = fields.AwareDateTime()
+
+
+class ClaimAssignmentSchema(Schema):
+    officer_id = fields.UUID(required=True, metadata={"description": "the officer who reviews the claim"})
 
 
 class ClaimDecisionSchema(Schema):
@@ -429,3 +463,13 @@ class MutualAidEnrolledSchema(Schema):
     enrolled = fields.Integer(required=True)
     covered_from = fields.String(allow_none=True, metadata={
         "description": "ISO date cover starts; null until the unit's contribution is recorded"})
+
+
+class CounsellingCancelledSchema(Schema):
+    application_id = fields.UUID(required=True)
+    reference = fields.String(required=True)
+    member_id = fields.UUID(required=True)
+    programme_title = fields.String(required=True, metadata={"description": "the programme as members know it"})
+    starts_at = fields.String(required=True, metadata={"description": "the session that will not take place"})
+    ends_at = fields.String(required=True)
+    reason = fields.String(required=True, metadata={"description": "why venues cancelled it (may be empty)"})

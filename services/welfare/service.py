@@ -1,7 +1,11 @@
 """The welfare service's nameko entrypoints: relief and other applications as cases, decisions,
 payouts and the fund ledger, the mutual-aid plan (enrolment imports, claims), counselling rooms."""
+import base64
+import binascii
+import hashlib
 import logging
-from datetime import datetime, timezone
+import uuid
+from datetime import date, datetime, timezone
 
 from nameko.exceptions import RpcTimeout, UnknownService
 from nameko.rpc import RpcProxy
@@ -20,7 +24,7 @@ from services.common.rpc import rpc
 from services.welfare import crypto, domain, schemas, store
 
 log = logging.getLogger(__name__)
-EXPECTED = (*COMMON_EXPECTED, domain.Unavailable)
+EXPECTED = (*COMMON_EXPECTED, domain.Unavailable, domain.TooLarge, domain.Unsupported)
 
 OFFICERS = ("welfare_officer", "admin")
 IMPORT_BATCH = 5000
@@ -38,8 +42,9 @@ _budget_in = schemas.BudgetCreateSchema()
 _plan_in, _plan_out = schemas.PlanCreateSchema(), schemas.PlanSchema()
 _contribution_in, _contribution_out = schemas.ContributionCreateSchema(), schemas.ContributionSchema()
 _job_out, _enrolment_out = schemas.ImportJobSchema(), schemas.PlanEnrolmentSchema(many=False)
+_document_out = schemas.DocumentSchema()
 _claim_in, _claim_out = schemas.ClaimCreateSchema(), schemas.ClaimSchema()
-_claim_decision_in = schemas.ClaimDecisionSchema()
+_claim_decision_in, _claim_assign_in = schemas.ClaimDecisionSchema(), schemas.ClaimAssignmentSchema()
 EVENTS = {
     "application_submitted": schemas.ApplicationSubmittedSchema(),
     "application_decided": schemas.ApplicationDecidedSchema(),
@@ -48,6 +53,7 @@ EVENTS = {
     "payout_made": schemas.PayoutMadeSchema(),
     "claim_decided": schemas.ClaimDecidedSchema(),
     "mutual_aid_enrolled": schemas.MutualAidEnrolledSchema(),
+    "counselling_cancelled": schemas.CounsellingCancelledSchema(),
 }
 
 
@@ -99,11 +105,14 @@ class WelfareService:
             raise NotFound(f"application {app_id} does not exist", "application-not-found")
         return application
 
-    def view(self, conn, application, detail=False):
-        reviewers = store.reviewers(conn, application["id"]) if detail else set()
+    def on_case(self, conn, application):
+        """The applicant and the officers on the case: they see its private data and its files."""
         assigned = str(application["assigned_officer"]) if application["assigned_officer"] else None
-        private_ok = detail and domain.may_see_private(self.caller.id, str(application["member_id"]), assigned,
-                                                       reviewers)
+        return domain.may_see_private(self.caller.id, str(application["member_id"]), assigned,
+                                      store.reviewers(conn, application["id"]))
+
+    def view(self, conn, application, detail=False):
+        private_ok = detail and self.on_case(conn, application)
         doc = {**application, "national_id": application["national_id_mask"],
                "private": application["private"] if private_ok else None}
         if detail:
@@ -114,13 +123,16 @@ class WelfareService:
             payout = store.payout_for(conn, application_id=application["id"])
             doc["payout"] = _payout_out.dump(payout) if payout else None
             doc["appointments"] = store.appointments(conn, application["id"])
+            doc["documents"] = store.documents(conn, application["id"])
         return _app_out.dump(doc), private_ok
 
-    def facts(self, application, **more):
-        """What a decision rests on, frozen with it."""
+    def facts(self, conn, application, **more):
+        """What a decision rests on, frozen with it (the files by their hashes)."""
+        files = [{"id": str(d["id"]), "kind": d["kind"], "sha256": d["sha256"]}
+                 for d in store.documents(conn, application["id"])]
         return {"programme": application["programme"], "state": application["state"], "round": application["round"],
                 "amount_requested": application["amount_requested"], "amount_approved": application["amount_approved"],
-                "reason": application["reason"], "documents": list(application["documents"]),
+                "reason": application["reason"], "documents": files,
                 "national_id": application["national_id_mask"], "private": application["private"],
                 "assigned_officer": str(application["assigned_officer"]) if application["assigned_officer"] else None,
                 **more}
@@ -138,8 +150,37 @@ class WelfareService:
 
     # ------------------------------------------------------------ applications
 
+    def eligibility(self, conn, application, programme):
+        """The applicant as the programme's rules see them, the rules they do not meet, and what of
+        it is frozen with a decision (the household figures stay in the private part)."""
+        private, since = application["private"] or {}, application["member_since"]
+        who = domain.Applicant(
+            membership_months=domain.months_between(since, store.today(conn)) if since else None,
+            household_income=private.get("household_income"), household_size=private.get("household_size"),
+            unit_in_plan=store.unit_in_plan(conn, application["member_unit"], application["member_id"]),
+            earlier_this_year=store.earlier_this_year(conn, application))
+        unmet = domain.unmet_rules(programme["eligibility_rules"], who)
+        return unmet, {"rules": programme["eligibility_rules"], "membership_months": who.membership_months,
+                       "unit_in_plan": who.unit_in_plan, "earlier_this_year": who.earlier_this_year,
+                       "unmet": [name for name, _ in unmet]}
+
+    @staticmethod
+    def applicant_facts(applicant):
+        """(member_since, unit) the gateway knows of the applicant's account; nothing if unreadable."""
+        applicant = applicant if isinstance(applicant, dict) else {}
+        try:
+            since = date.fromisoformat(applicant["member_since"]) if applicant.get("member_since") else None
+        except (TypeError, ValueError):
+            since = None
+        try:
+            unit = str(uuid.UUID(str(applicant["unit_id"]))) if applicant.get("unit_id") else None
+        except ValueError:
+            unit = None
+        return since, unit
+
     @rpc(expected_exceptions=EXPECTED)
-    def create_application(self, data):
+    def create_application(self, data, applicant=None):
+        """`applicant`: what the gateway knows of the member's account ({member_since, unit_id})."""
         submitted_by = self.signed_in()
         data = load(_app_in, data)
         if data.get("member_id") and str(data["member_id"]) != submitted_by:
@@ -154,8 +195,8 @@ class WelfareService:
                 return self.view(conn, replay)[0]
             programme = store.get_programme(conn, data["programme"])
             errors = domain.application_problems(store.policy(programme), programme["required_documents"],
-                                                 data["amount_requested"], data["documents"])
-            if data["draft"]:  # documents may follow before it is submitted
+                                                 data["amount_requested"], [])
+            if data["draft"]:  # the files are attached to the draft, then it is submitted
                 errors.pop("documents", None)
             if errors:
                 raise Invalid("the application does not meet the programme's rules", errors=errors)
@@ -165,7 +206,8 @@ class WelfareService:
             state = domain.DRAFT if data["draft"] else domain.SUBMITTED
             application = store.insert_application(
                 conn, data, member_id, submitted_by, sealer.seal(national_id) if national_id else None,
-                domain.mask_national_id(national_id) if national_id else None, self.caller.idempotency_key, state)
+                domain.mask_national_id(national_id) if national_id else None, self.caller.idempotency_key, state,
+                *self.applicant_facts(applicant))
             if state == domain.SUBMITTED:
                 self.submitted(conn, {**application, "state": domain.DRAFT}, submitted_by, "")
             return self.view(conn, application, detail=True)[0]
@@ -218,9 +260,11 @@ class WelfareService:
                                application["round"], application["amount_requested"])
             outcome = domain.decide(policy, case, actor, data["decision"], data.get("amount"), data["note"],
                                     approvals)
+            eligibility = self.eligibility(conn, application, programme)[1]
             store.record_decision(conn, application, data["decision"], outcome.to_state, actor, outcome.amount,
-                                  data["note"], self.facts(application, approvals_before=len(approvals),
-                                                           signatures_needed=outcome.signatures_needed))
+                                  data["note"], self.facts(conn, application, approvals_before=len(approvals),
+                                                           signatures_needed=outcome.signatures_needed,
+                                                           eligibility=eligibility))
             self.apply_outcome(conn, application, programme, policy, data, outcome, actor)
             answer = self.view(conn, store.get_application(conn, app_id), detail=True)[0]
             held = {a["holder_reference"] for a in store.appointments(conn, app_id)
@@ -262,9 +306,13 @@ class WelfareService:
             store.set_state(conn, app_id, domain.CLOSED)
 
     def submitted(self, conn, application, actor, note):
-        """Record the submission in the decision ledger and tell the member it arrived."""
+        """Check the programme's eligibility rules (a 422 naming each rule not met, and nothing is
+        written), record the submission with the facts it rested on, tell the member it arrived."""
+        current = store.get_application(conn, application["id"])
+        unmet, eligibility = self.eligibility(conn, current, store.get_programme(conn, application["programme"]))
+        domain.refuse_unmet(unmet)
         store.record_decision(conn, application, "submit", domain.SUBMITTED, actor, None, note,
-                              self.facts(application))
+                              self.facts(conn, {**application, "private": current["private"]}, eligibility=eligibility))
         self.emit(conn, "application_submitted", {
             "application_id": application["id"], "reference": application["reference"],
             "member_id": application["member_id"], "programme": application["programme"],
@@ -286,20 +334,59 @@ class WelfareService:
             if returned and not data["note"].strip():
                 raise Invalid("say what information you added", errors={"note": ["is required to answer a return"]})
             changes = {"round": application["round"] + 1} if returned else {}
-            if "documents" in data:
-                changes["documents"] = data["documents"]
             programme = store.get_programme(conn, application["programme"])
             missing = domain.application_problems(store.policy(programme), programme["required_documents"],
                                                   application["amount_requested"],
-                                                  changes.get("documents", application["documents"]))
+                                                  {d["kind"] for d in store.documents(conn, app_id)})
             if missing:
                 raise Invalid("the application does not meet the programme's rules", errors=missing)
             if "private" in data:
-                conn.execute("UPDATE applications SET private = private || %s::jsonb WHERE id = %s",
-                             (schemas.Private().dumps(data["private"]), app_id))
+                store.merge_private(conn, app_id, data["private"])
             store.set_state(conn, app_id, domain.SUBMITTED, **changes)
             self.submitted(conn, application, actor, data["note"])
             return self.view(conn, store.get_application(conn, app_id), detail=True)[0]
+
+    # ------------------------------------------------------------ documents
+
+    def case_for_files(self, conn, app_id, lock=False):
+        """The case, if the caller is its applicant, the officer who applied for them, or an officer on it."""
+        application = self.readable_application(conn, app_id, lock=lock)
+        if self.caller.id != str(application["submitted_by"]) and not self.on_case(conn, application):
+            raise Forbidden("only the applicant and the officers on the case handle its documents", "not-on-the-case")
+        return application
+
+    @rpc(expected_exceptions=EXPECTED)
+    def attach_document(self, app_id, kind, filename, content_b64):
+        """Attach a file (PDF, JPEG or PNG; its type read from its bytes) to a case still being decided."""
+        actor = self.signed_in()
+        app_id = object_id(app_id, "application")
+        try:
+            content = base64.b64decode(content_b64 or "", validate=True)
+        except (binascii.Error, TypeError, ValueError):
+            raise Invalid("the file did not arrive whole", errors={"file": ["is not base64"]}) from None
+        with self.db.transaction() as conn:
+            application = self.case_for_files(conn, app_id, lock=True)
+            if application["state"] not in (domain.DRAFT, domain.SUBMITTED, domain.UNDER_REVIEW, domain.RETURNED):
+                raise Conflict(f"the case is {application['state']}: its documents are settled", "case-decided",
+                               {"state": [f"is {application['state']}"]})
+            content_type = domain.check_document(content, kind)
+            digest = hashlib.sha256(content).hexdigest()
+            return _document_out.dump(store.add_document(
+                conn, app_id, kind, domain.clean_filename(filename, kind, content_type), content_type, digest,
+                content, actor))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_document(self, app_id, document_id):
+        """One attached file, base64; a staff download is logged as a read of the case."""
+        reader = self.signed_in()
+        app_id = object_id(app_id, "application")
+        document_id = object_id(document_id, "document")
+        with self.db.transaction() as conn:
+            application = self.case_for_files(conn, app_id)
+            document = store.document_content(conn, app_id, document_id)
+            if reader != str(application["member_id"]):
+                store.log_document_read(conn, app_id, document_id, reader, self.caller.request_id)
+        return {**_document_out.dump(document), "content": base64.b64encode(document["content"]).decode()}
 
     @rpc(expected_exceptions=EXPECTED)
     def assign(self, app_id, data):
@@ -317,7 +404,7 @@ class WelfareService:
                 raise Conflict("the case is closed", "case-closed")
             store.record_decision(conn, application, "assign", application["state"], actor, None,
                                   f"assigned to {officer_id}, priority {data['priority']}",
-                                  self.facts(application, officer_id=officer_id, priority=data["priority"]))
+                                  self.facts(conn, application, officer_id=officer_id, priority=data["priority"]))
             store.touch(conn, app_id, assigned_officer=officer_id, priority=data["priority"])
             return self.view(conn, store.get_application(conn, app_id), detail=True)[0]
 
@@ -343,7 +430,7 @@ class WelfareService:
             store.pay_funds(conn, parts, f"payout {payout['reference']} for {application['reference']}", actor,
                             payout["id"], application_id=app_id)
             store.record_decision(conn, application, "pay", domain.PAID, actor, amount, payout["reference"],
-                                  self.facts(application, payout=payout["reference"]))
+                                  self.facts(conn, application, payout=payout["reference"]))
             store.set_state(conn, app_id, domain.PAID)
             self.emit(conn, "payout_made", {
                 "payout_id": payout["id"], "reference": payout["reference"], "member_id": application["member_id"],
@@ -409,22 +496,29 @@ class WelfareService:
                 store.add_appointment(conn, app_id, data["room_id"], booking, holder["reference"])
             store.record_decision(conn, application, "appointment", application["state"], self.caller.id, None,
                                   f"{len(booked['bookings'])} session(s) in room {data['room_id']}",
-                                  self.facts(application, bookings=booked["bookings"]))
+                                  self.facts(conn, application, bookings=booked["bookings"]))
             return _appointment_out.dump(store.appointments(conn, app_id), many=True)
 
     @reliable_handler("venues", "booking_cancelled")
     def on_booking_cancelled(self, conn, event):
         """A counselling room booking was cancelled by venues (room closed...): the session is off,
-        and the case's ledger says so."""
+        the case's ledger says so, and the member is told."""
         booking = event["payload"]
         if booking.get("holder_service") != "welfare":
             return
-        cancelled = store.cancel_appointment(conn, str(booking["booking_id"]), booking.get("reason") or "")
+        reason = booking.get("reason") or ""
+        cancelled = store.cancel_appointment(conn, str(booking["booking_id"]), reason)
         if cancelled is not None:
             application = store.get_application(conn, cancelled["application_id"])
             store.record_decision(conn, application, "appointment", application["state"], None, None,
                                   f"session of {cancelled['starts_at'].isoformat()} cancelled by venues: "
-                                  f"{booking.get('reason') or 'no reason given'}", self.facts(application))
+                                  f"{reason or 'no reason given'}", self.facts(conn, application))
+            if cancelled["starts_at"] > datetime.now(timezone.utc):  # a session already held needs no message
+                self.emit(conn, "counselling_cancelled", {
+                    "application_id": application["id"], "reference": application["reference"],
+                    "member_id": application["member_id"], "programme_title": application["programme_name"],
+                    "starts_at": cancelled["starts_at"].isoformat(), "ends_at": cancelled["ends_at"].isoformat(),
+                    "reason": reason})
 
     def release_rooms(self, app_id, references):
         """After a counselling case closes: give back its future room bookings."""
@@ -444,7 +538,7 @@ class WelfareService:
         with self.db.transaction() as conn:
             for application in store.overdue_cases(conn):
                 store.record_decision(conn, application, "escalate", application["state"], None, None,
-                                      f"waiting longer than {application['sla_hours']} hours", self.facts(application))
+                                      f"waiting longer than {application['sla_hours']} hours", self.facts(conn, application))
                 store.touch(conn, application["id"], escalated_at=datetime.now(timezone.utc))
                 self.emit(conn, "case_escalated", {
                     "application_id": application["id"], "reference": application["reference"],
@@ -605,12 +699,21 @@ class WelfareService:
             return _claim_out.dump(store.insert_claim(conn, data, enrolment["id"], member_id, submitted_by,
                                                       assessment))
 
+    def claim_view(self, claim):
+        """A claim as the caller may see it: the health details only for the member, the officer
+        the claim is assigned to and the officer who decided it."""
+        assigned = str(claim["assigned_officer"]) if claim["assigned_officer"] else None
+        on_it = domain.may_see_private(self.caller.id, str(claim["member_id"]), assigned,
+                                       {str(claim["decided_by"])} if claim["decided_by"] else set())
+        return (claim if on_it else {**claim, "details": None}), on_it
+
     @rpc(expected_exceptions=EXPECTED)
-    def list_claims(self, limit=50, offset=0, state=None, mine=False):
+    def list_claims(self, limit=50, offset=0, state=None, mine=False, assigned=False):
+        """A member's own claims; for officers all of them, or (assigned) those given to them."""
         reader = self.signed_in()
         with self.db.transaction() as conn:
             rows = store.list_claims(conn, reader if (mine or not self.is_staff()) else None, state,
-                                     *page(limit, offset))
+                                     *page(limit, offset), officer_id=reader if (assigned and self.is_staff()) else None)
             others = [r["id"] for r in rows if str(r["member_id"]) != reader]
             store.log_reads(conn, others, reader, [False] * len(others), self.caller.request_id, "claim_id")
         # health details are shown only in a claim's own (logged) read
@@ -623,11 +726,30 @@ class WelfareService:
         claim_id = object_id(claim_id, "claim")
         with self.db.transaction() as conn:
             claim = store.get_claim(conn, claim_id)
+            shown, saw_details = self.claim_view(claim)
             if str(claim["member_id"]) != reader:
                 if not self.is_staff():
                     raise NotFound(f"claim {claim_id} does not exist", "claim-not-found")
-                store.log_reads(conn, [claim_id], reader, [True], self.caller.request_id, "claim_id")
-        return _claim_out.dump(claim)
+                store.log_reads(conn, [claim_id], reader, [saw_details], self.caller.request_id, "claim_id")
+        return _claim_out.dump(shown)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def assign_claim(self, claim_id, data):
+        """Triage: give a submitted claim to the officer who reviews it (and so sees its health details)."""
+        actor = self.officer()
+        claim_id = object_id(claim_id, "claim")
+        data = load(_claim_assign_in, data)
+        officer_id = str(data["officer_id"])
+        with self.db.transaction() as conn:
+            claim = store.get_claim(conn, claim_id, lock=True)
+            if officer_id in (str(claim["member_id"]), str(claim["submitted_by"])):
+                raise Invalid("an officer cannot be assigned their own claim",
+                              errors={"officer_id": ["is the claimant or filed this claim"]})
+            if claim["state"] != "submitted":
+                raise Conflict(f"the claim is {claim['state']}: only a submitted claim is triaged", "claim-decided",
+                               {"state": [f"is {claim['state']}"]})
+            store.assign_claim(conn, claim_id, officer_id, actor)
+            return _claim_out.dump(self.claim_view(store.get_claim(conn, claim_id))[0])
 
     @rpc(expected_exceptions=EXPECTED)
     def decide_claim(self, claim_id, data):
@@ -656,7 +778,7 @@ class WelfareService:
             store.set_claim_state(conn, claim_id, "approved" if data["decision"] == "approve" else "rejected",
                                   decided_by=actor, note=data["note"], amount=amount if assessment else None,
                                   assessment=assessment)
-            claim = store.get_claim(conn, claim_id)
+            claim = store.get_claim(conn, claim_id)  # the deciding officer has reviewed it: details shown
             self.emit(conn, "claim_decided", {
                 "claim_id": claim_id, "member_id": claim["member_id"], "plan_title": plan["name"],
                 "kind": claim["kind"], "decision": data["decision"], "amount": claim["amount"],

@@ -10,7 +10,8 @@ from services.welfare import domain
 def get_programme(conn, code):
     row = conn.execute(
         "SELECT code, name, kind, fund_id, approval_threshold, approvals_required, max_amount,"
-        " (extract(epoch FROM sla) / 3600)::int AS sla_hours, sla, required_documents, eligibility, yearly_budget"
+        " (extract(epoch FROM sla) / 3600)::int AS sla_hours, sla, required_documents, eligibility, eligibility_rules,"
+        " yearly_budget"
         " FROM programmes WHERE code = %s", (code,)).fetchone()
     if row is None:
         raise Invalid(f"no programme {code}", "programme-not-found", {"programme": ["is not a programme"]})
@@ -35,8 +36,9 @@ def policy(programme):
 
 APPLICATION_COLUMNS = """
     a.id, a.reference, a.programme, p.name AS programme_name, a.member_id, a.submitted_by, a.state, a.round,
-    a.amount_requested, a.amount_approved, a.reason, a.documents, a.private, a.national_id_mask,
+    a.amount_requested, a.amount_approved, a.reason, a.private, a.national_id_mask,
     a.assigned_officer, a.priority, a.escalated_at, a.state_since, a.decided_at, a.created_at, a.updated_at,
+    a.member_since, a.member_unit,
     (SELECT count(*) FROM decisions d WHERE d.application_id = a.id AND d.round = a.round
        AND d.action = 'approve')::int AS approvals
 """
@@ -50,16 +52,17 @@ def find_by_request(conn, submitted_by, key):
         " WHERE a.submitted_by = %s AND a.idempotency_key = %s", (submitted_by, key)).fetchone()
 
 
-def insert_application(conn, data, member_id, submitted_by, cipher, mask, key, state="submitted"):
+def insert_application(conn, data, member_id, submitted_by, cipher, mask, key, state="submitted", member_since=None,
+                       member_unit=None):
     year = conn.execute("SELECT extract(year FROM now() AT TIME ZONE 'Asia/Shanghai')::int AS y").fetchone()["y"]
     number = conn.execute("SELECT nextval('application_numbers') AS n").fetchone()["n"]
     try:
         app_id = conn.execute(
             """INSERT INTO applications (reference, programme, member_id, submitted_by, state, amount_requested,
-                   reason, documents, private, national_id_cipher, national_id_mask, idempotency_key)
-               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
+                   reason, private, national_id_cipher, national_id_mask, idempotency_key, member_since, member_unit)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
             (f"WA-{year}-{number:06d}", data["programme"], member_id, submitted_by, state, data["amount_requested"],
-             data["reason"], data["documents"], Jsonb(data.get("private") or {}), cipher, mask, key),
+             data["reason"], Jsonb(data.get("private") or {}), cipher, mask, key, member_since, member_unit),
         ).fetchone()["id"]
     except pg.UniqueViolation as exc:
         raise Conflict("this Idempotency-Key was already used for another application", "duplicate-request") from exc
@@ -96,6 +99,35 @@ def list_applications(conn, member_id, programme, state, limit, offset, officer_
     return conn.execute(
         f"SELECT {APPLICATION_COLUMNS} FROM applications a JOIN programmes p ON p.code = a.programme {clause}"
         " ORDER BY a.created_at DESC, a.id LIMIT %s OFFSET %s", (*args, limit, offset)).fetchall()
+
+
+def merge_private(conn, app_id, private):
+    conn.execute("UPDATE applications SET private = private || %s WHERE id = %s", (Jsonb(private), app_id))
+
+
+def earlier_this_year(conn, application):
+    """The member's other applications to the programme this (Shanghai) year that were not turned
+    down. Submissions of one member to one programme queue here, so two at once cannot both pass."""
+    conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                 (f"welfare-application/{application['member_id']}/{application['programme']}",))
+    return conn.execute(
+        """SELECT count(*)::int AS n FROM applications
+           WHERE member_id = %s AND programme = %s AND id <> %s
+             AND state NOT IN ('draft', 'rejected') AND NOT (state = 'closed' AND amount_approved IS NULL)
+             AND created_at >= date_trunc('year', now() AT TIME ZONE 'Asia/Shanghai') AT TIME ZONE 'Asia/Shanghai'""",
+        (application["member_id"], application["programme"], application["id"])).fetchone()["n"]
+
+
+def unit_in_plan(conn, unit_id, member_id):
+    """The member's unit (or the member themself) is enrolled in a mutual-aid plan of this year."""
+    return conn.execute(
+        """SELECT EXISTS (SELECT 1 FROM plan_enrolments e JOIN plans p ON p.id = e.plan_id
+                          WHERE p.year = extract(year FROM now() AT TIME ZONE 'Asia/Shanghai')
+                            AND (e.unit_id = %s OR e.member_id = %s)) AS yes""", (unit_id, member_id)).fetchone()["yes"]
+
+
+def today(conn):
+    return conn.execute("SELECT (now() AT TIME ZONE 'Asia/Shanghai')::date AS d").fetchone()["d"]
 
 
 def set_state(conn, app_id, state, **columns):
@@ -148,7 +180,8 @@ def log_reads(conn, app_ids, reader_id, saw_private, request_id, column="applica
 
 def case_reads(conn, app_id, limit, offset):
     return conn.execute(
-        "SELECT reader_id::text, saw_private, request_id, read_at::text FROM case_reads WHERE application_id = %s"
+        "SELECT reader_id::text, saw_private, document_id::text, request_id, read_at::text FROM case_reads"
+        " WHERE application_id = %s"
         " ORDER BY id DESC LIMIT %s OFFSET %s", (app_id, limit, offset)).fetchall()
 
 
@@ -184,7 +217,42 @@ def cancel_appointment(conn, booking_id, reason):
     """Venues cancelled the booking: the session is off. The case it belongs to, or None."""
     return conn.execute(
         "UPDATE appointments SET cancelled_at = now(), cancel_reason = %s WHERE booking_id = %s"
-        " AND cancelled_at IS NULL RETURNING application_id, starts_at", (reason, booking_id)).fetchone()
+        " AND cancelled_at IS NULL RETURNING application_id, starts_at, ends_at", (reason, booking_id)).fetchone()
+
+
+# ---------------------------------------------------------------- documents
+
+DOCUMENT_COLUMNS = "id, application_id, kind, filename, content_type, size, sha256, uploaded_by, uploaded_at"
+
+
+def add_document(conn, app_id, kind, filename, content_type, sha256, content, uploaded_by):
+    """Attach a file to a case; the same file sent again is the attachment made the first time."""
+    row = conn.execute(
+        f"""INSERT INTO application_documents (application_id, kind, filename, content_type, size, sha256, content,
+                                                uploaded_by) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+            ON CONFLICT (application_id, kind, sha256) DO NOTHING RETURNING {DOCUMENT_COLUMNS}""",
+        (app_id, kind, filename, content_type, len(content), sha256, content, uploaded_by)).fetchone()
+    return row or conn.execute(f"SELECT {DOCUMENT_COLUMNS} FROM application_documents"
+                               " WHERE application_id = %s AND kind = %s AND sha256 = %s",
+                               (app_id, kind, sha256)).fetchone()
+
+
+def documents(conn, app_id):
+    return conn.execute(f"SELECT {DOCUMENT_COLUMNS} FROM application_documents WHERE application_id = %s"
+                        " ORDER BY uploaded_at, id", (app_id,)).fetchall()
+
+
+def document_content(conn, app_id, document_id):
+    row = conn.execute(f"SELECT {DOCUMENT_COLUMNS}, content FROM application_documents"
+                       " WHERE application_id = %s AND id = %s", (app_id, document_id)).fetchone()
+    if row is None:
+        raise NotFound(f"document {document_id} does not exist", "document-not-found")
+    return row
+
+
+def log_document_read(conn, app_id, document_id, reader_id, request_id):
+    conn.execute("INSERT INTO case_reads (application_id, document_id, reader_id, saw_private, request_id)"
+                 " VALUES (%s, %s, %s, true, %s)", (app_id, document_id, reader_id, request_id))
 
 
 # ---------------------------------------------------------------- the fund ledger
@@ -448,7 +516,8 @@ def granted_this_year(conn, enrolment_id, except_claim=None):
 
 
 CLAIM_COLUMNS = ("c.id, c.plan_id, c.enrolment_id, c.member_id, c.submitted_by, c.kind, c.event_date, c.details,"
-                 " c.state, c.amount, c.explanation, c.note, c.decided_by, c.decided_at, c.created_at")
+                 " c.state, c.amount, c.explanation, c.note, c.decided_by, c.decided_at, c.created_at,"
+                 " c.assigned_officer, c.assigned_at")
 
 
 def insert_claim(conn, data, enrolment_id, member_id, submitted_by, assessment):
@@ -481,8 +550,11 @@ def get_claim(conn, claim_id, lock=False):
     return row
 
 
-def list_claims(conn, member_id, state, limit, offset):
+def list_claims(conn, member_id, state, limit, offset, officer_id=None):
     where, args = [], []
+    if officer_id:
+        where.append("c.assigned_officer = %s")
+        args.append(officer_id)
     if member_id:
         where.append("c.member_id = %s")
         args.append(member_id)
@@ -492,6 +564,11 @@ def list_claims(conn, member_id, state, limit, offset):
     clause = ("WHERE " + " AND ".join(where)) if where else ""
     return conn.execute(f"SELECT {CLAIM_COLUMNS} FROM claims c {clause} ORDER BY c.created_at DESC, c.id"
                         " LIMIT %s OFFSET %s", (*args, limit, offset)).fetchall()
+
+
+def assign_claim(conn, claim_id, officer_id, assigned_by):
+    conn.execute("UPDATE claims SET assigned_officer = %s, assigned_by = %s, assigned_at = now() WHERE id = %s",
+                 (officer_id, assigned_by, claim_id))
 
 
 def set_claim_state(conn, claim_id, state, decided_by=None, note=None, amount=None, assessment=None):

@@ -129,6 +129,10 @@ MATRIX = [
      signed_in(404, owner=OK, welfare_officer=OK, admin=OK)),
     ("POST", "/v1/welfare/applications/{application}/submission",
      signed_in(404, owner=OK, welfare_officer=403, admin=403)),
+    ("POST", "/v1/welfare/applications/{application}/documents",
+     signed_in(404, owner=OK, welfare_officer=403, admin=403)),  # officers on the case only: none yet
+    ("GET", "/v1/welfare/applications/{application}/documents/{document}",
+     signed_in(404, owner=OK, welfare_officer=403, admin=403)),
     ("POST", "/v1/welfare/applications/{application}/decisions", only(*OFFICERS)),
     ("POST", "/v1/welfare/applications/{application}/assignment", only(*OFFICERS)),
     ("POST", "/v1/welfare/applications/{application}/payouts", only(*OFFICERS)),
@@ -146,6 +150,7 @@ MATRIX = [
     ("POST", "/v1/mutual-aid/claims", signed_in()),
     ("GET", "/v1/mutual-aid/claims", signed_in()),
     ("GET", "/v1/mutual-aid/claims/{claim}", signed_in(404, owner=OK, welfare_officer=OK, admin=OK)),
+    ("POST", "/v1/mutual-aid/claims/{claim}/assignment", only(*OFFICERS)),
     ("POST", "/v1/mutual-aid/claims/{claim}/decisions", only(*OFFICERS)),
     ("POST", "/v1/mutual-aid/claims/{claim}/payouts", only(*OFFICERS)),
     # operations
@@ -223,6 +228,9 @@ def _welfare_objects(actors, unit):
     """The owner's legal-aid case, a plan the owner's unit enrolled them in, the import, a claim."""
     owner, admin = actors["owner"], actors["admin"]
     application = owner.post("/v1/welfare/applications", json={"programme": "legal_aid", "reason": "unpaid wages"})
+    document = owner.post(f"/v1/welfare/applications/{application.json()['id']}/documents",
+                          data=b"%PDF-1.4\n%%EOF\n", params={"kind": "dismissal_letter"},
+                          headers={"Content-Type": "application/pdf"})
     plan = admin.post("/v1/mutual-aid/plans", json={"year": 2026, "name": "Matrix plan", "contribution": "60.00",
                                                     "rules": {"hospital_daily": "50.00", "hospital_deductible_days": 3,
                                                               "hospital_max_days": 90, "waiting_days": 90,
@@ -236,8 +244,10 @@ def _welfare_objects(actors, unit):
     eventually(lambda: actors["unit_admin"].get(f"/v1/mutual-aid/imports/{upload}").json()["status"] == "done")
     claim = owner.post("/v1/mutual-aid/claims", json={"plan_id": plan, "kind": "accident", "details": {
         "severity": "minor"}, "event_date": datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()})
-    assert application.status_code == claim.status_code == 201, (application.text, claim.text)
-    return {"application": lambda: application.json()["id"], "fund": lambda: "hardship_relief",
+    assert application.status_code == claim.status_code == document.status_code == 201, (
+        application.text, claim.text, document.text)
+    return {"application": lambda: application.json()["id"], "document": lambda: document.json()["id"],
+            "fund": lambda: "hardship_relief",
             "plan": lambda: plan, "enrolment_import": lambda: upload, "claim": lambda: claim.json()["id"]}
 
 

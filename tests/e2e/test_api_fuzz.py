@@ -12,6 +12,7 @@ from gateway.app import api_document
 from tests.e2e.conftest import sign_in
 from tests.harness import ADMIN_PASSWORD, ADMIN_PHONE
 
+schemathesis.serializer.alias("application/pdf", "application/octet-stream")  # case documents: raw bytes
 schema = schemathesis.openapi.from_dict(api_document())
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 EXAMPLES = 8  # per operation: enough to walk every field's edges, bounded for `make test`

@@ -1,5 +1,6 @@
 """Welfare over HTTP: applying, N-of-M sign-off, the refusals officers rely on, payouts once,
 education support from two funds, and the mutual-aid plan from CSV enrolment to a paid claim."""
+import hashlib
 import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -15,12 +16,34 @@ def officers(palace, admin):
     return [new_staff(palace.url, admin, ["welfare_officer", "member"], name=f"Officer {n}") for n in "AB"]
 
 
-def apply(member, **extra):
+def pdf(text="income statement"):
+    return b"%PDF-1.4\n% " + text.encode() + b"\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(32)
+
+
+def attach(client, application, kind, content=None, content_type="application/pdf", status=201, **params):
+    answer = client.post(f"/v1/welfare/applications/{application['id']}/documents", data=content or pdf(kind),
+                         params={"kind": kind, **params}, headers={"Content-Type": content_type})
+    assert answer.status_code == status, answer.text
+    return answer.json()
+
+
+def apply(member, documents=("income_statement",), draft=False, **extra):
+    """Apply as a member does: a draft, its documents uploaded, then submitted (unless kept a draft)."""
+    household = {"household_income": "2400.00", "household_size": 3}  # 800 a person: under relief's line
     body = {"programme": "hardship_relief", "amount_requested": "5000.00", "reason": "hospital bills after a fall",
-            "documents": ["income_statement"], **extra}
+            **extra, "private": {**household, **extra.get("private", {})}, "draft": True}
     answer = member.post("/v1/welfare/applications", body)
     assert answer.status_code == 201, answer.text
-    return answer.json()
+    for kind in documents:
+        attach(member, answer.json(), kind)
+    if draft:
+        return member.get(f"/v1/welfare/applications/{answer.json()['id']}").json()
+    sent = member.post(f"/v1/welfare/applications/{answer.json()['id']}/submission", {})
+    assert sent.status_code == 200, sent.text
+    return sent.json()
 
 
 def decide(officer, application, decision, amount=None, note="", status=201):
@@ -98,11 +121,86 @@ def test_a_returned_case_comes_back_with_more_information_for_a_new_round(palace
     member = new_member(palace.url)
     application = apply(member)
     assert decide(a, application, "return", note="send last month's payslip")["state"] == "returned"
-    back = member.post(f"/v1/welfare/applications/{application['id']}/submission",
-                       {"note": "payslip attached", "documents": ["income_statement", "payslip"]})
+    attach(member, application, "payslip", PNG, filename="payslip.png")
+    back = member.post(f"/v1/welfare/applications/{application['id']}/submission", {"note": "payslip attached"})
     assert back.status_code == 200, back.text
     assert (back.json()["state"], back.json()["round"]) == ("submitted", 2)
-    assert back.json()["documents"] == ["income_statement", "payslip"]
+    assert [(d["kind"], d["content_type"]) for d in back.json()["documents"]] == [
+        ("income_statement", "application/pdf"), ("payslip", "image/png")]
+    assert back.json()["decisions"][-1]["facts"]["documents"][1]["sha256"] == hashlib.sha256(PNG).hexdigest()
+
+
+def test_documents_are_files_kept_with_the_case_and_opened_only_by_those_on_it(palace, admin, officers):
+    a, b = officers[0], new_staff(palace.url, admin, ["welfare_officer"], name="Officer C")
+    member, stranger = new_member(palace.url, "Qian Yu"), new_member(palace.url)
+    draft = apply(member, documents=(), draft=True)
+    refused = member.post(f"/v1/welfare/applications/{draft['id']}/submission", {})
+    assert refused.status_code == 422 and "income_statement" in refused.json()["errors"]["documents"][0]
+    fake = attach(member, draft, "income_statement", b"GIF89a not a pdf", "application/pdf", status=415)
+    assert fake["type"] == "/problems/unsupported-media-type" and "file" in fake["errors"]
+    big = attach(member, draft, "income_statement", b"%PDF-" + bytes(10 * 1024 * 1024), status=413)
+    assert big["type"] == "/problems/payload-too-large"
+    assert attach(member, draft, "Income Statement", status=422)["errors"]["kind"]
+    photo = attach(member, draft, "id_card_photo", PNG, "application/pdf", filename="../../etc/id card.png")
+    assert (photo["content_type"], photo["filename"], photo["size"]) == ("image/png", "id card.png", len(PNG))
+    statement = attach(member, draft, "income_statement", pdf("March"), filename="收入证明.pdf")
+    assert attach(member, draft, "income_statement", pdf("March"))["id"] == statement["id"], "a retry is one file"
+    assert statement["sha256"] == hashlib.sha256(pdf("March")).hexdigest()
+    sent = member.post(f"/v1/welfare/applications/{draft['id']}/submission", {})
+    assert sent.status_code == 200 and [d["id"] for d in sent.json()["documents"]] == [photo["id"], statement["id"]]
+    assert sent.json()["decisions"][-1]["facts"]["documents"][1]["sha256"] == statement["sha256"]
+
+    url = f"/v1/welfare/applications/{draft['id']}/documents/{statement['id']}"
+    own = member.get(url)
+    assert own.status_code == 200 and own.content == pdf("March") and own.headers["Content-Type"] == "application/pdf"
+    assert own.headers["X-Content-Type-Options"] == "nosniff" and "attachment" in own.headers["Content-Disposition"]
+    assert stranger.get(url).status_code == 404
+    assert a.get(url).status_code == 403, "an officer not on the case does not open its files"
+    assert attach(a, draft, "other", status=403)["type"] == "/problems/not-on-the-case"
+    assert len(a.get(f"/v1/welfare/applications/{draft['id']}").json()["documents"]) == 2, "listed, not opened"
+    assert a.post(f"/v1/welfare/applications/{draft['id']}/assignment", {"officer_id": b.id}).status_code == 200
+    assert b.get(url).content == pdf("March")
+    reads = member.get(f"/v1/welfare/applications/{draft['id']}/reads").json()["reads"]
+    assert [(r["reader_id"], r["document_id"], r["saw_private"]) for r in reads if r["document_id"]] == [
+        (b.id, statement["id"], True)], "the officer's download is logged, the member's own is not"
+    decide(b, sent.json(), "reject", note="income above the line")
+    late = attach(member, draft, "payslip", status=409)
+    assert late["type"] == "/problems/case-decided"
+
+
+def test_a_programmes_eligibility_rules_are_checked_on_submission_naming_each_rule(palace, officers):
+    member = new_member(palace.url, "Feng Jie")
+    rules = {p["code"]: p["eligibility_rules"] for p in member.get("/v1/welfare/programmes").json()}
+    assert rules["hardship_relief"] == [{"rule": "income_per_person_below", "amount": "1500.00"}]
+    well_off = apply(member, draft=True, private={"household_income": "6000.00", "household_size": 2})
+    refused = member.post(f"/v1/welfare/applications/{well_off['id']}/submission", {})
+    assert refused.status_code == 422 and refused.json()["type"] == "/problems/not-eligible", refused.text
+    assert refused.json()["errors"]["eligibility"] == [
+        "income_per_person_below: 3000.00 a month per person; the programme is for households below 1500.00"]
+    assert member.get(f"/v1/welfare/applications/{well_off['id']}").json()["state"] == "draft", "nothing written"
+    fixed = member.post(f"/v1/welfare/applications/{well_off['id']}/submission",
+                        {"private": {"household_size": 5}, "note": "five of us live on it"})
+    assert fixed.status_code == 200, fixed.text
+    frozen = fixed.json()["decisions"][-1]["facts"]
+    assert frozen["eligibility"]["unmet"] == [] and frozen["private"]["household_size"] == 5
+    hidden = officers[0].get(f"/v1/welfare/applications/{well_off['id']}").json()["decisions"][-1]["facts"]
+    assert "private" not in hidden and hidden["eligibility"]["rules"], "the rules, not the household's income"
+
+    scholar = apply(member, programme="merit_scholarship", amount_requested="500.00", documents=["award_certificate"],
+                    draft=True)
+    newcomer = member.post(f"/v1/welfare/applications/{scholar['id']}/submission", {})
+    assert newcomer.status_code == 422 and newcomer.json()["errors"]["eligibility"] == [
+        "min_membership_months: a member for 0 month(s); the programme asks at least 12"], newcomer.text
+    outside = member.post("/v1/welfare/applications", {"programme": "mutual_aid", "amount_requested": "500.00",
+                                                       "reason": "x"})
+    assert outside.status_code == 422 and outside.json()["errors"]["eligibility"][0].startswith("unit_in_plan:")
+    apply(member, programme="education_subsidy", amount_requested="0", documents=["enrolment_certificate"])
+    again = member.post("/v1/welfare/applications", {"programme": "education_subsidy", "reason": "second degree",
+                                                     "draft": True}).json()
+    attach(member, again, "enrolment_certificate")
+    twice = member.post(f"/v1/welfare/applications/{again['id']}/submission", {})
+    assert twice.status_code == 422 and twice.json()["errors"]["eligibility"] == [
+        "one_per_year: the member already applied to this programme this year"]
 
 
 def test_a_draft_is_kept_until_the_member_submits_it(palace, officers):
@@ -125,8 +223,7 @@ def test_members_see_only_their_own_cases_and_cannot_decide(palace, officers):
     assert owner.post(f"/v1/welfare/applications/{application['id']}/decisions",
                       {"decision": "approve", "amount": "1.00"}).status_code == 403
     assert other.post("/v1/welfare/applications", {"programme": "hardship_relief", "amount_requested": "1.00",
-                                                   "reason": "x", "documents": ["income_statement"],
-                                                   "member_id": owner.id}).status_code == 403
+                                                   "reason": "x", "member_id": owner.id}).status_code == 403
     reads = officers[0].get(f"/v1/welfare/applications/{application['id']}/reads").json()
     assert reads["reads"] == []
     officers[0].get(f"/v1/welfare/applications/{application['id']}")
@@ -246,6 +343,11 @@ def test_a_unit_enrols_by_csv_and_a_member_claims_and_is_paid(palace, admin, off
                                                      "details": {"days": 5}}).json()
     assert illness["amount"] == "0.00" and "waiting period" in illness["explanation"][0]["text"]
 
+    assert a.get(f"/v1/mutual-aid/claims/{claim['id']}").json()["details"] is None, "a is not on the claim yet"
+    given = a.post(f"/v1/mutual-aid/claims/{claim['id']}/assignment", {"officer_id": b.id})
+    assert given.status_code == 200 and given.json()["assigned_officer"] == b.id, given.text
+    assert b.get(f"/v1/mutual-aid/claims/{claim['id']}").json()["details"] == {"severity": "moderate"}
+    assert [c["id"] for c in b.get("/v1/mutual-aid/claims", params={"assigned": "true"}).json()] == [claim["id"]]
     decided = a.post(f"/v1/mutual-aid/claims/{claim['id']}/decisions", {"decision": "approve", "note": "ok"})
     assert decided.status_code == 200 and decided.json()["state"] == "approved", decided.text
     paid = b.post(f"/v1/mutual-aid/claims/{claim['id']}/payouts")
@@ -255,7 +357,7 @@ def test_a_unit_enrols_by_csv_and_a_member_claims_and_is_paid(palace, admin, off
     assert new_member(palace.url).get(f"/v1/mutual-aid/claims/{claim['id']}").status_code == 404
     listed = {c["id"]: c for c in a.get("/v1/mutual-aid/claims").json()}
     assert listed[claim["id"]]["details"] is None, "health details are not in staff lists"
-    assert a.get(f"/v1/mutual-aid/claims/{claim['id']}").json()["details"] == {"severity": "moderate"}
+    assert a.get(f"/v1/mutual-aid/claims/{claim['id']}").json()["details"] == {"severity": "moderate"}, "decided it"
 
 
 def member_cannot_upload(palace, plan):

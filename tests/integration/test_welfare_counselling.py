@@ -19,7 +19,9 @@ def context(caller_id, *roles):
 def palace(stack):
     stack.start("venues")
     stack.start("welfare")
+    stack.start("notify")
     yield stack
+    stack.stop("notify")
     stack.stop("welfare")
     stack.stop("venues")
 
@@ -99,3 +101,10 @@ def test_a_session_cancelled_by_venues_is_marked_off_on_the_case(palace, room):
     off = eventually(lambda: [s for s in sessions() if s["cancelled_at"]])
     assert len(off) == 1 and "burst pipe" in off[0]["cancel_reason"]
     assert len(sessions()) == 2
+
+    def told():  # the member hears that the session is off, in their inbox
+        with palace.rpc(context=context(MEMBER, "member")) as rpc:
+            return [n for n in rpc.notify.my_inbox() if n["event_type"] == "welfare.counselling_cancelled"]
+
+    message = eventually(told)
+    assert len(message) == 1 and "burst pipe" in message[0]["body"], message

@@ -1,5 +1,6 @@
 """The welfare service on real PostgreSQL and RabbitMQ: payouts happen once under a real race,
 the fund ledger balances and cannot go below zero, overdue cases are escalated."""
+import base64
 import threading
 import uuid
 from datetime import date, timedelta
@@ -8,7 +9,7 @@ import psycopg
 import pytest
 
 from services.common.context import Caller
-from services.common.errors import Conflict
+from services.common.errors import Conflict, Invalid, NotFound
 from tests.broker import Watch
 from tests.harness import eventually
 
@@ -30,12 +31,23 @@ def rpc_as(stack, caller_id, *roles):
     return stack.rpc(context=context(caller_id, *roles))
 
 
+PDF = base64.b64encode(b"%PDF-1.4\n%%EOF\n").decode()
+
+
+def applied(rpc, body, document, applicant=None):
+    """A draft with the programme's document attached, submitted."""
+    draft = rpc.welfare.create_application({**body, "draft": True}, applicant)
+    rpc.welfare.attach_document(draft["id"], document, f"{document}.pdf", PDF)
+    return rpc.welfare.submit(draft["id"], {})
+
+
 def approved_application(stack, amount="800.00", member=MEMBER):
     with rpc_as(stack, member, "member") as rpc:
-        application = rpc.welfare.create_application({
+        application = applied(rpc, {
             "programme": "hardship_relief", "amount_requested": amount, "reason": "flooded home",
-            "documents": ["income_statement"], "national_id": "11010519491231002X",
-            "private": {"income": "1,200 a month", "family": "two children"}})
+            "national_id": "11010519491231002X",
+            "private": {"income": "1,200 a month", "family": "two children", "household_income": "1200.00",
+                        "household_size": 3}}, "income_statement")
     with rpc_as(stack, OFFICER_A, "welfare_officer") as rpc:
         decided = rpc.welfare.decide(application["id"], {"decision": "approve", "amount": amount, "note": "ok"})
     assert decided["state"] == "approved", decided
@@ -99,9 +111,9 @@ def test_the_ledger_is_insert_only_and_every_transaction_balances(welfare):
 
 def test_a_fund_cannot_go_below_zero(welfare):
     with rpc_as(welfare, MEMBER, "member") as rpc:
-        application = rpc.welfare.create_application({
-            "programme": "merit_scholarship", "amount_requested": "5000.00", "reason": "model worker's daughter",
-            "documents": ["award_certificate"]})
+        application = applied(rpc, {
+            "programme": "merit_scholarship", "amount_requested": "5000.00", "reason": "model worker's daughter"},
+            "award_certificate", applicant={"member_since": "2015-03-01"})
     available = balances(welfare, "merit_scholarship")["available"]
     with welfare.db("welfare") as conn, conn.transaction():  # someone else's commitments drain the fund
         txn = conn.execute("INSERT INTO ledger_transactions (fund_id, kind, year, memo)"
@@ -209,6 +221,98 @@ def test_claims_approved_at_once_never_pass_the_members_yearly_cap_together(welf
     capped = [r for r in results if r["amount"] == "5000.00"][0]
     assert sum(domain_fen(line["amount"]) for line in capped["explanation"]) == 500000
     assert "yearly cap" in capped["explanation"][-1]["text"]
+
+
+def test_one_application_a_year_holds_when_two_submissions_race(welfare):
+    """Two submissions by one member to one programme, each in its own transaction: the second's
+    count waits for the first to commit, then sees it (without the lock both would count 0)."""
+    from services.welfare import store
+
+    member = str(uuid.uuid4())
+    with rpc_as(welfare, member, "member") as rpc:
+        drafts = [rpc.welfare.create_application({"programme": "education_subsidy", "reason": f"degree {n}",
+                                                  "draft": True}) for n in range(2)]
+    first, second = welfare.db("welfare"), welfare.db("welfare")
+    counts = {}
+
+    def submit(conn, draft, name):
+        conn.execute("UPDATE applications SET state = 'submitted' WHERE id = %s", (draft["id"],))
+        counts[name] = store.earlier_this_year(conn, store.get_application(conn, draft["id"]))
+
+    with first.transaction():
+        submit(first, drafts[0], "first")
+        racing = threading.Thread(target=lambda: _in_transaction(second, submit, drafts[1], "second"))
+        racing.start()
+        racing.join(1.0)
+        assert racing.is_alive(), "the second submission waits for the first"
+    racing.join(10)
+    assert counts == {"first": 0, "second": 1}
+    first.close()
+    second.close()
+
+
+def _in_transaction(conn, work, *args):
+    with conn.transaction():
+        work(conn, *args)
+
+
+def enrolled_worker(stack, plan_name):
+    """A plan, a worker its unit enrolled a month ago (cover started then), and the worker's id."""
+    unit, worker = str(uuid.uuid4()), str(uuid.uuid4())
+    with rpc_as(stack, OFFICER_A, "welfare_officer") as rpc:
+        plan = rpc.welfare.create_plan({"year": 2026, "name": plan_name, "contribution": "60.00", "rules": {
+            "hospital_daily": "50.00", "hospital_deductible_days": 3, "hospital_max_days": 90, "waiting_days": 0,
+            "critical_illness": "10000.00", "yearly_cap": "15000.00",
+            "accident": {"minor": "500.00", "moderate": "2000.00", "severe": "5000.00", "disability": "10000.00"}}})
+    with stack.rpc(context=context(str(uuid.uuid4()), "unit_admin", unit=unit)) as rpc:
+        job = rpc.welfare.start_import(plan["id"], f"name,national_id,member_id\nSun Li,11010519491231002X,{worker}\n")
+        eventually(lambda: rpc.welfare.get_import(job["id"])["status"] == "done")
+    with rpc_as(stack, OFFICER_A, "welfare_officer") as rpc:
+        rpc.welfare.record_contribution(plan["id"], {"unit_id": unit, "amount": "60.00"})
+    with stack.db("welfare") as conn:
+        conn.execute("UPDATE unit_contributions SET recorded_at = now() - interval '30 days' WHERE unit_id = %s",
+                     (unit,))
+        conn.execute("UPDATE plan_enrolments SET enrolled_at = now() - interval '30 days' WHERE unit_id = %s", (unit,))
+    return plan, worker
+
+
+def test_a_claims_health_details_are_for_the_member_the_assigned_and_the_deciding_officer(welfare):
+    plan, worker = enrolled_worker(welfare, "Claim privacy")
+    triager, assigned, outsider = OFFICER_A, OFFICER_B, str(uuid.uuid4())
+    with rpc_as(welfare, worker, "member") as rpc:
+        claim = rpc.welfare.create_claim({"plan_id": plan["id"], "kind": "critical_illness",
+                                          "event_date": (date.today() - timedelta(days=2)).isoformat(),
+                                          "details": {"diagnosis": "acute leukaemia"}})
+        assert rpc.welfare.get_claim(claim["id"])["details"] == {"diagnosis": "acute leukaemia"}
+    with rpc_as(welfare, triager, "welfare_officer") as rpc:
+        before = rpc.welfare.get_claim(claim["id"])
+        assert before["details"] is None and before["explanation"], "an officer not on the claim sees no diagnosis"
+        with pytest.raises(Invalid) as own:
+            rpc.welfare.assign_claim(claim["id"], {"officer_id": worker})
+        assert "officer_id" in own.value.errors
+        given = rpc.welfare.assign_claim(claim["id"], {"officer_id": assigned})
+        assert given["assigned_officer"] == assigned and given["details"] is None, "triage opens nothing"
+        assert [c["id"] for c in rpc.welfare.list_claims(assigned=True)] == [], "not the triager's list"
+    with rpc_as(welfare, assigned, "welfare_officer") as rpc:
+        assert rpc.welfare.get_claim(claim["id"])["details"] == {"diagnosis": "acute leukaemia"}
+        mine = rpc.welfare.list_claims(assigned=True)
+        assert [c["id"] for c in mine] == [claim["id"]] and mine[0]["details"] is None, "lists never show it"
+    with rpc_as(welfare, outsider, "welfare_officer") as rpc:
+        assert rpc.welfare.get_claim(claim["id"])["details"] is None
+        decided = rpc.welfare.decide_claim(claim["id"], {"decision": "approve", "note": "diagnosis certified"})
+        assert decided["details"] == {"diagnosis": "acute leukaemia"}, "the deciding officer reviewed it"
+        with pytest.raises(Conflict) as late:
+            rpc.welfare.assign_claim(claim["id"], {"officer_id": triager})
+        assert late.value.problem == "claim-decided"
+    with rpc_as(welfare, str(uuid.uuid4()), "member") as rpc:
+        with pytest.raises(NotFound):
+            rpc.welfare.get_claim(claim["id"])
+    with welfare.db("welfare") as conn:
+        reads = [(r["reader_id"], r["saw_private"]) for r in conn.execute(
+            "SELECT reader_id::text, saw_private FROM case_reads WHERE claim_id = %s ORDER BY id",
+            (claim["id"],)).fetchall()]
+    assert (triager, False) in reads and (assigned, True) in reads and (outsider, False) in reads
+    assert worker not in [r for r, _ in reads]
 
 
 def domain_fen(text):

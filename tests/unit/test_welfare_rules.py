@@ -135,7 +135,8 @@ def test_only_an_approved_case_is_paid_and_only_once():
 
 def test_an_application_meets_its_programme_rules():
     assert domain.application_problems(RELIEF, ["income_statement"], 100, []) == {
-        "documents": ["must include income_statement"]}
+        "documents": ["upload income_statement first (attach the files to a draft, then submit it)"]}
+    assert domain.application_problems(RELIEF, ["income_statement"], 100, {"income_statement", "payslip"}) == {}
     assert "amount_requested" in domain.application_problems(LEGAL, [], 100, [])
     assert "amount_requested" in domain.application_problems(RELIEF, [], 0, [])
     assert domain.application_problems(EDUCATION, [], 0, []) == {}
@@ -256,3 +257,74 @@ def test_an_enrolment_file_reports_each_bad_record_by_the_line_a_spreadsheet_sho
     assert [e["line"] for e in errors] == [4, 6, 7]
     assert "check digit" in errors[0]["errors"][-1] and "fields" in errors[1]["errors"][0]
     assert errors[2]["errors"] == ["national_id: the same person is on line 2"]
+
+
+def test_a_document_is_known_by_its_bytes_not_by_what_it_claims():
+    assert domain.check_document(b"%PDF-1.7 ...", "income_statement") == "application/pdf"
+    assert domain.check_document(b"\xff\xd8\xff\xe0 jfif", "id_card") == "image/jpeg"
+    assert domain.check_document(b"\x89PNG\r\n\x1a\n....", "payslip") == "image/png"
+    for content in (b"GIF89a", b"<html>%PDF-", b"PK\x03\x04 a zip", b" %PDF-"):
+        with pytest.raises(domain.Unsupported):
+            domain.check_document(content, "income_statement")
+    with pytest.raises(Invalid) as empty:
+        domain.check_document(b"", "income_statement")
+    assert "file" in empty.value.errors
+    with pytest.raises(domain.TooLarge):
+        domain.check_document(b"%PDF-" + bytes(domain.MOST_DOCUMENT_BYTES), "income_statement")
+    assert domain.check_document(b"%PDF-" + bytes(domain.MOST_DOCUMENT_BYTES - 5), "x") == "application/pdf"
+    for kind in ("", "Income", "1st", "a" * 61, "income statement", None):
+        with pytest.raises(Invalid) as bad:
+            domain.check_document(b"%PDF-", kind)
+        assert "kind" in bad.value.errors
+
+
+def test_a_document_keeps_a_plain_file_name():
+    assert domain.clean_filename("C:\\Users\\wang\\收入证明.pdf", "x", "application/pdf") == "收入证明.pdf"
+    assert domain.clean_filename("../../etc/passwd", "x", "application/pdf") == "passwd"
+    assert domain.clean_filename('a"\r\nb.png', "x", "image/png") == "ab.png"
+    assert domain.clean_filename("", "payslip", "image/jpeg") == "payslip.jpg"
+    assert domain.clean_filename("...", "payslip", "image/png") == "payslip.png"
+    assert len(domain.clean_filename("a" * 500, "x", "image/png")) == 200
+
+
+def applicant(**facts):
+    base = dict(membership_months=24, household_income=240000, household_size=3, unit_in_plan=True,
+                earlier_this_year=0)
+    return domain.Applicant(**{**base, **facts})
+
+
+def test_whole_months_of_membership():
+    assert domain.months_between(date(2025, 1, 31), date(2025, 2, 28)) == 0
+    assert domain.months_between(date(2025, 1, 31), date(2025, 3, 1)) == 1
+    assert domain.months_between(date(2024, 11, 21), date(2026, 11, 21)) == 24
+    assert domain.months_between(date(2026, 11, 21), date(2026, 11, 21)) == 0
+
+
+def test_each_eligibility_rule_names_itself_and_says_why_when_unmet():
+    rules = [{"rule": "min_membership_months", "months": 12}, {"rule": "income_per_person_below", "amount": 150000},
+             {"rule": "unit_in_plan"}, {"rule": "one_per_year"}]
+    assert domain.unmet_rules(rules, applicant()) == []
+    unmet = dict(domain.unmet_rules(rules, applicant(membership_months=3, household_income=600000,
+                                                     household_size=2, unit_in_plan=False, earlier_this_year=1)))
+    assert list(unmet) == ["min_membership_months", "income_per_person_below", "unit_in_plan", "one_per_year"]
+    assert unmet["min_membership_months"] == "a member for 3 month(s); the programme asks at least 12"
+    assert unmet["income_per_person_below"] == "3000.00 a month per person; the programme is for households below 1500.00"
+    assert "not known" in dict(domain.unmet_rules(rules[:1], applicant(membership_months=None)))["min_membership_months"]
+    assert "household_size" in dict(domain.unmet_rules(rules[1:2], applicant(household_size=None)))[
+        "income_per_person_below"]
+
+
+def test_the_income_line_is_per_person_and_exact():
+    line = [{"rule": "income_per_person_below", "amount": 150000}]
+    assert domain.unmet_rules(line, applicant(household_income=449999, household_size=3)) == []
+    assert domain.unmet_rules(line, applicant(household_income=450000, household_size=3)) != [], "at the line: out"
+    assert domain.unmet_rules(line, applicant(household_income=0, household_size=1)) == []
+
+
+def test_a_rule_the_service_does_not_know_is_never_waved_through():
+    assert domain.unmet_rules([{"rule": "lives_in_hangzhou"}], applicant())[0][0] == "lives_in_hangzhou"
+    with pytest.raises(Invalid) as refused:
+        domain.refuse_unmet(domain.unmet_rules([{"rule": "one_per_year"}], applicant(earlier_this_year=2)))
+    assert refused.value.problem == "not-eligible"
+    assert refused.value.errors == {"eligibility": ["one_per_year: the member already applied to this programme this year"]}
+    domain.refuse_unmet([])
