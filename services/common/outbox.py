@@ -49,11 +49,17 @@ def wait_reading(amqp, seconds):
         pass
 
 
+QUIET_POLLS = 24  # about a second of empty polls at 50 ms
+
+
 def poll_delay(idle_polls):
-    """How long the relay waits after `idle_polls` empty polls in a row: 5 ms, doubling to 1 s.
-    A worker of its own process that wrote an event wakes it at once; the polls find the rest
-    (rows of another instance's crashed relay, of a process without a relay)."""
-    return min(0.005 * 2 ** idle_polls, 1.0)
+    """How long the relay waits after `idle_polls` empty polls in a row: 5 ms, doubling to 50 ms,
+    then 250 ms once the outbox has been quiet for about a second. A worker of its own process
+    that wrote an event wakes it at once; the polls find the rest (rows written by processes
+    without a relay, such as the gateway's, or left by another instance's crashed relay)."""
+    if idle_polls > QUIET_POLLS:
+        return 0.25
+    return min(0.005 * 2 ** idle_polls, 0.05)
 
 
 class Outbox(DependencyProvider):
