@@ -38,9 +38,10 @@ class GatewayFeed:
         self._course(conn, event["payload"])
 
     # events that move a course's seats and waitlist: taken in groups, in a class launch a
-    # thousand arrive in a few seconds and only the latest figures of each course matter
+    # thousand arrive in a few seconds and only the latest figures of each course matter (the
+    # catalog's pages are cached for a quarter of a second anyway)
 
-    @reliable_batch_handler("enrolment", COUNT_EVENTS)
+    @reliable_batch_handler("enrolment", COUNT_EVENTS, linger=0.1)
     def on_counts(self, conn, events):
         catalog.put_counts_many(conn, [e["payload"] for e in events if "course_version" in e["payload"]])
 
