@@ -39,12 +39,12 @@ def token_secret(db):
         return conn.execute("SELECT value FROM settings WHERE name = 'token_secret'").fetchone()["value"]
 
 
-def create_account(conn, phone, name, password, roles=("member",), unit_id=None):
+def create_account(conn, phone, name, password, roles=("member",), unit_id=None, birth_date=None):
     try:
         return conn.execute(
-            "INSERT INTO accounts (phone, name, password_hash, roles, unit_id) VALUES (%s, %s, %s, %s, %s)"
-            " RETURNING id, phone, name, roles, unit_id, created_at",
-            (phone, name, _hasher.hash(password), list(roles), unit_id),
+            "INSERT INTO accounts (phone, name, password_hash, roles, unit_id, birth_date)"
+            " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id, phone, name, roles, unit_id, birth_date, created_at",
+            (phone, name, _hasher.hash(password), list(roles), unit_id, birth_date),
         ).fetchone()
     except pg.UniqueViolation:
         raise Problem(409, "phone-taken", "an account with this phone number already exists",
@@ -65,7 +65,7 @@ def ensure_admin(db, phone, password):
 
 def check_password(conn, phone, password):
     row = conn.execute(
-        "SELECT id, roles, unit_id, password_hash FROM accounts WHERE phone = %s AND deleted_at IS NULL",
+        "SELECT id, roles, unit_id, birth_date, password_hash FROM accounts WHERE phone = %s AND deleted_at IS NULL",
         (phone,),
     ).fetchone()
     try:
@@ -136,6 +136,7 @@ def access_token(secret, account_row, now=None):
     claims = {
         "sub": str(account_row["id"]), "roles": list(account_row["roles"]),
         "unit": str(account_row["unit_id"]) if account_row["unit_id"] else None,
+        "born": account_row["birth_date"].isoformat() if account_row.get("birth_date") else None,
         "iat": now, "exp": now + ACCESS_TTL, "typ": "access",
     }
     return jwt.encode(claims, secret, algorithm="HS256")
@@ -155,7 +156,7 @@ def use_refresh_token(conn, refresh):
         "UPDATE refresh_tokens t SET used_at = now() FROM accounts a"
         " WHERE t.token_hash = %s AND t.used_at IS NULL AND t.expires_at > now()"
         " AND a.id = t.account_id AND a.deleted_at IS NULL"
-        " RETURNING a.id, a.roles, a.unit_id",
+        " RETURNING a.id, a.roles, a.unit_id, a.birth_date",
         (_digest(refresh),),
     ).fetchone()
     if row is None:
@@ -172,7 +173,7 @@ def read_access_token(secret, token):
     if claims.get("typ") != "access":
         raise Problem(401, "bad-token", "not an access token")
     return Caller(id=claims["sub"], roles=frozenset(claims.get("roles") or ()), unit=claims.get("unit"),
-                  request_id=None, idempotency_key=None)
+                  request_id=None, idempotency_key=None, birth_date=claims.get("born"))
 
 
 class ClosedAccounts:

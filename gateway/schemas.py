@@ -1,4 +1,6 @@
 """Request and response bodies the gateway owns itself (accounts and tokens)."""
+from datetime import date
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from gateway.auth import ROLES
@@ -12,6 +14,9 @@ class RegisterSchema(Schema):
     phone = fields.String(required=True, validate=PHONE)
     name = Text(required=True, validate=validate.Length(min=1, max=100))
     password = Text(required=True, load_only=True, validate=PASSWORD)
+    birth_date = fields.Date(load_default=None, allow_none=True, validate=validate.Range(
+        min=date(1900, 1, 1), max=date(2100, 1, 1)),
+        metadata={"description": "checked against the age limits of classes"})
 
 
 class StaffAccountSchema(RegisterSchema):
@@ -26,6 +31,7 @@ class AccountSchema(Schema):
     name = fields.String()
     roles = fields.List(fields.String())
     unit_id = fields.UUID(allow_none=True)
+    birth_date = fields.Date(allow_none=True)
     created_at = fields.AwareDateTime()
 
 

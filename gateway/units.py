@@ -3,7 +3,7 @@ from psycopg import errors as pg
 
 from gateway.problems import Problem
 
-ACCOUNT_COLUMNS = "id, phone, name, roles, unit_id, created_at"
+ACCOUNT_COLUMNS = "id, phone, name, roles, unit_id, birth_date, created_at"
 
 
 def create(conn, name):

@@ -24,7 +24,8 @@ class Register(Resource):
     def on_post(self, req, resp):
         data = load(_register, read_body(req))
         with self.gateway.db.transaction() as conn:
-            account = auth.create_account(conn, data["phone"], data["name"], data["password"])
+            account = auth.create_account(conn, data["phone"], data["name"], data["password"],
+                                          birth_date=data["birth_date"])
         resp.status, resp.media = 201, _account.dump(account)
 
 
@@ -133,7 +134,8 @@ class Accounts(Resource):
         def create(key):
             with self.gateway.db.transaction() as conn:
                 return 201, _account.dump(auth.create_account(conn, data["phone"], data["name"], data["password"],
-                                                              data["roles"], data.get("unit_id")))
+                                                              data["roles"], data.get("unit_id"),
+                                                              data["birth_date"]))
 
         run_once(self.gateway.db, req, resp, {k: v for k, v in body.items() if k != "password"}, create)
 

@@ -13,6 +13,7 @@ class Caller:
     unit: str | None
     request_id: str | None
     idempotency_key: str | None
+    birth_date: str | None = None  # ISO date, from the account
 
     def has(self, *roles):
         return bool(self.roles.intersection(roles))
@@ -26,6 +27,7 @@ class Caller:
             unit=data.get("caller_unit") or None,
             request_id=data.get("request_id") or None,
             idempotency_key=data.get("idempotency_key") or None,
+            birth_date=data.get("caller_birth_date") or None,
         )
 
     def to_context(self):
@@ -35,6 +37,7 @@ class Caller:
             "caller_unit": self.unit or "",
             "request_id": self.request_id or "",
             "idempotency_key": self.idempotency_key or "",
+            "caller_birth_date": self.birth_date or "",
         }
 
 

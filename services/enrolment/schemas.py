@@ -184,7 +184,8 @@ class CourseSchema(Schema):
 class EnrolRequestSchema(Schema):
     seats = fields.Integer(strict=True, load_default=1, validate=validate.Range(min=1, max=20),
                            metadata={"description": "a group entry (me and my child) is one entry"})
-    birth_date = Day(metadata={"description": "needed when the course has an age restriction"})
+    birth_date = Day(metadata={"description": "needed when the course has an age restriction and the account"
+                                             " has no birth date (the account's, when set, is used instead)"})
 
 
 class EnrolmentSchema(Schema):

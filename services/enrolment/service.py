@@ -1,7 +1,7 @@
 """The enrolment service's nameko entrypoints: parse, call the rules and the store, answer."""
 import logging
 import uuid
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from nameko.exceptions import MethodNotFound, RpcTimeout, UnknownService
 from nameko.rpc import RpcProxy
@@ -451,6 +451,13 @@ class EnrolmentService:
                 raise Conflict("the member is already enrolled in this course", "already-enrolled") from None
             return self._replay(replay, course_id)
 
+    def _birth_date(self, request):
+        """The account's birth date when it has one (what the member types is then ignored);
+        else the date the member declares."""
+        if self.caller.birth_date:
+            return date.fromisoformat(self.caller.birth_date)
+        return request.get("birth_date")
+
     @staticmethod
     def _replay(replay, course_id):
         if str(replay["course_id"]) != course_id:
@@ -480,7 +487,7 @@ class EnrolmentService:
                 raise Conflict("the member is already enrolled in this course", "already-enrolled")
             problem = domain.eligibility_problem(
                 min_age=course["min_age"], max_age=course["max_age"], unit_ids=course["unit_ids"],
-                birth_date=request.get("birth_date"), unit_id=self.caller.unit,
+                birth_date=self._birth_date(request), unit_id=self.caller.unit,
                 today=course["now"].astimezone(domain.ZONE).date())
             if problem:
                 raise Forbidden(problem, "not-eligible", {"course_id": [problem]})
@@ -497,7 +504,7 @@ class EnrolmentService:
             status = domain.entry_status(course["allocation"], course["drawn_at"] is not None,
                                          domain.Seats(course["capacity"], course["confirmed_count"]), seats_wanted)
             enrolment, figures = store.add_enrolment(conn, course, member_id, status, key, seats_wanted,
-                                                     request.get("birth_date"))
+                                                     self._birth_date(request))
             if status in domain.EVENT_FOR_STATUS:
                 extra = {"draw_at": _iso(course["draw_at"])} if status == domain.REGISTERED else {}
                 self._enrolment_event(conn, domain.EVENT_FOR_STATUS[status], course, enrolment, figures=figures,

@@ -46,10 +46,10 @@ def sign_in(base, phone, password):
 _phones = iter(range(13_900_000_000, 13_999_999_999))
 
 
-def new_member(base, name="Wang Fang"):
+def new_member(base, name="Wang Fang", **extra):
     phone, password = str(next(_phones)), "member-password"
-    answer = requests.post(f"{base}/v1/auth/register", json={"phone": phone, "name": name, "password": password},
-                           timeout=15)
+    answer = requests.post(f"{base}/v1/auth/register",
+                           json={"phone": phone, "name": name, "password": password, **extra}, timeout=15)
     assert answer.status_code == 201, answer.text
     member = sign_in(base, phone, password)
     member.id = answer.json()["id"]

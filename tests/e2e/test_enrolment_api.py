@@ -157,6 +157,25 @@ def test_a_unit_orders_a_class_and_staff_decide(palace, admin):
     assert course["title"] == "Safety at work" and course["unit_ids"] == [str(unit_id)]
 
 
+def test_age_limits_are_checked_against_the_birth_date_on_the_account(palace, admin):
+    course_id = admin.post("/v1/courses", {"title": "Youth football", "capacity": 5, "min_age": 12,
+                                           "max_age": 16}).json()["id"]
+    child = new_member(palace.url, name="Zhang Xiaoming", birth_date="2012-05-01")
+    assert child.get("/v1/me").json()["birth_date"] == "2012-05-01"
+    grown = new_member(palace.url, name="Zhang Wei", birth_date="1985-09-10")
+    # what a member types is ignored once the account holds a birth date
+    assert_problem(grown.post(f"/v1/courses/{course_id}/enrolments", {"birth_date": "2012-05-01"}), 403,
+                   "not-eligible")
+    assert child.post(f"/v1/courses/{course_id}/enrolments").status_code == 201
+    undated = new_member(palace.url)  # an account without one: the member declares it
+    assert_problem(undated.post(f"/v1/courses/{course_id}/enrolments"), 403, "not-eligible")
+    assert undated.post(f"/v1/courses/{course_id}/enrolments", {"birth_date": "2011-02-03"}).status_code == 201
+    assert_problem(Client(palace.url).post("/v1/auth/register", {"phone": "13912345670", "name": "x",
+                                                                  "password": "long-enough-1",
+                                                                  "birth_date": "1850-01-01"}),
+                   422, "validation-failed", "birth_date")
+
+
 def test_the_api_document_lists_the_enrolment_routes(palace):
     paths = Client(palace.url).get("/openapi.json").json()["paths"]
     assert {"/v1/terms", "/v1/enrolments/{enrolment_id}", "/v1/sessions/{session_id}/attendance",
