@@ -2,14 +2,20 @@
 with another body is a 422, and a key whose first request is still running is a 409."""
 import hashlib
 import json
+import logging
+import time
 
 from psycopg.types.json import Jsonb
 
 from gateway.problems import Problem
 from services.common import config
+from services.common.errors import Unavailable
+
+log = logging.getLogger("palace.gateway.idempotency")
 
 # longer than any request can take (gunicorn kills a request after 30 s)
 ABANDONED_AFTER = max(60, 2 * config.rpc_timeout())
+PAUSES = (0.25, 0.5, 1.0, 2.0)  # seconds between tries of the key's own bookkeeping
 
 
 def request_fingerprint(method, path, body):
@@ -50,13 +56,29 @@ def run_once(db, req, resp, body, create, first=None):
     try:
         status, document = create(key)
     except BaseException:
-        with db.autocommit() as conn:  # nothing was answered: let a retry run it again
-            conn.execute("DELETE FROM idempotency_keys WHERE account_id = %s AND key = %s", (account_id, key))
+        # nothing was answered: let a retry run it again
+        _persist(db, "DELETE FROM idempotency_keys WHERE account_id = %s AND key = %s", (account_id, key))
         raise
-    with db.autocommit() as conn:
-        conn.execute("UPDATE idempotency_keys SET status = %s, body = %s WHERE account_id = %s AND key = %s",
-                     (status, Jsonb(document), account_id, key))
+    try:
+        _persist(db, "UPDATE idempotency_keys SET status = %s, body = %s WHERE account_id = %s AND key = %s",
+                 (status, Jsonb(document), account_id, key))
+    except Unavailable:  # it was done: say so; a retry waits out the claim, then the service replays it
+        log.warning("the answer to Idempotency-Key %r could not be stored; answering it unstored", key)
     resp.status, resp.media = status, document
+
+
+def _persist(db, sql, params, pauses=PAUSES):
+    """Write the key's bookkeeping through a database blip (a restart takes a second or two): a
+    claim left unanswered would hold the member's retries at 409 until it is abandoned."""
+    for pause in (*pauses, None):
+        try:
+            with db.autocommit() as conn:
+                conn.execute(sql, params)
+            return
+        except Unavailable:
+            if pause is None:
+                raise
+            time.sleep(pause)
 
 
 def _replay(resp, earlier, fingerprint):
