@@ -37,7 +37,8 @@ class Forbidden(PalaceError):
 
 @deserialize_to_instance
 class Unavailable(PalaceError):
-    """Something the service needs (its database) is away for now: the caller may retry."""
+    """Something the service needs (its database, another service) is away for now: the caller may
+    retry."""
     status, problem = 503, "service-unavailable"
 
 

@@ -17,11 +17,6 @@ from services.common.errors import Conflict, Forbidden, Invalid, PalaceError
 
 
 @deserialize_to_instance
-class Unavailable(PalaceError):
-    """A service this one depends on (venues) did not answer: a 503, try again later."""
-    status, problem = 503, "service-unavailable"
-
-@deserialize_to_instance
 class TooLarge(PalaceError):
     status, problem = 413, "payload-too-large"
 

@@ -15,7 +15,7 @@ from services.common import config
 from services.common.context import CallerProvider
 from services.common.db import Database
 from services.common.errors import EXPECTED as COMMON_EXPECTED
-from services.common.errors import Conflict, Forbidden, Invalid, NotFound
+from services.common.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
 from services.common.handlers import reliable_handler
 from services.common.metrics import Metrics
 from services.common.outbox import Outbox
@@ -24,7 +24,7 @@ from services.common.rpc import rpc
 from services.welfare import crypto, domain, schemas, store
 
 log = logging.getLogger(__name__)
-EXPECTED = (*COMMON_EXPECTED, domain.Unavailable, domain.TooLarge, domain.Unsupported)
+EXPECTED = (*COMMON_EXPECTED, domain.TooLarge, domain.Unsupported)
 
 OFFICERS = ("welfare_officer", "admin")
 IMPORT_BATCH = 5000
@@ -489,7 +489,7 @@ class WelfareService:
             booked = self.venues.reserve_series(holder, data["room_id"], occurrences,
                                                 f"Counselling {application['reference']}")
         except (UnknownService, RpcTimeout) as exc:
-            raise domain.Unavailable("the rooms service is not answering; try again shortly") from exc
+            raise Unavailable("the rooms service is not answering; try again shortly") from exc
         with self.db.transaction() as conn:
             application = store.get_application(conn, app_id, lock=True)
             for booking in booked["bookings"]:
