@@ -3,7 +3,7 @@ import uuid
 
 import pytest
 
-from tests.e2e.conftest import Client, new_member
+from tests.e2e.conftest import Client, new_member, own_connection
 
 PROBLEM = "application/problem+json"
 
@@ -103,8 +103,8 @@ def test_who_may_do_what(palace, course_id):
 
 
 def test_an_oversized_body_is_a_413_before_it_is_read(admin):
-    answer = admin.post("/v1/courses", data=b"{" + b" " * (1024 * 1024 + 1) + b"}",
-                        headers={"Content-Type": "application/json"})
+    answer = own_connection(admin).post("/v1/courses", data=b"{" + b" " * (1024 * 1024 + 1) + b"}",
+                                        headers={"Content-Type": "application/json"})
     assert_problem(answer, 413, "payload-too-large")
 
 

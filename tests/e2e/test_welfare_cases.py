@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.e2e.conftest import new_member, new_staff
+from tests.e2e.conftest import new_member, new_staff, own_connection
 from tests.harness import eventually
 
 
@@ -138,7 +138,7 @@ def test_documents_are_files_kept_with_the_case_and_opened_only_by_those_on_it(p
     assert refused.status_code == 422 and "income_statement" in refused.json()["errors"]["documents"][0]
     fake = attach(member, draft, "income_statement", b"GIF89a not a pdf", "application/pdf", status=415)
     assert fake["type"] == "/problems/unsupported-media-type" and "file" in fake["errors"]
-    big = attach(member, draft, "income_statement", b"%PDF-" + bytes(10 * 1024 * 1024), status=413)
+    big = attach(own_connection(member), draft, "income_statement", b"%PDF-" + bytes(10 * 1024 * 1024), status=413)
     assert big["type"] == "/problems/payload-too-large"
     assert attach(member, draft, "Income Statement", status=422)["errors"]["kind"]
     photo = attach(member, draft, "id_card_photo", PNG, "application/pdf", filename="../../etc/id card.png")
