@@ -27,20 +27,23 @@ class Message:
     body: str
 
 
-def default_preferences():
+QUIET_HOURS = {"start": "22:00", "end": "08:00"}
+
+
+def default_preferences(quiet_hours=None):
     return {
         "language": "en",
         "timezone": HOME_ZONE,
-        "quiet_hours": {"start": "22:00", "end": "08:00"},
+        "quiet_hours": dict(quiet_hours or QUIET_HOURS),
         "daily_cap": 10,
         "categories": {category: ["wechat", "sms"] for category in CATEGORIES},
     }
 
 
-def merge_preferences(stored, change):
-    """The stored preferences (or the defaults) with the fields of `change` laid over them;
-    categories are replaced one by one, so a member can change one category alone."""
-    merged = default_preferences()
+def merge_preferences(stored, change, quiet_hours=None):
+    """The stored preferences (or the defaults, with these default quiet hours) with the fields of
+    `change` laid over them; categories are replaced one by one, so a member can change one alone."""
+    merged = default_preferences(quiet_hours)
     for source in (stored or {}, change or {}):
         for key, value in source.items():
             if key == "categories":

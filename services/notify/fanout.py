@@ -52,7 +52,7 @@ def tell_many(conn, events, now=None):
     entries, deliveries = [], []
     for event, member in work:
         person = people.get(member) or {}
-        prefs = domain.merge_preferences(person.get("settings"), None)
+        prefs = domain.merge_preferences(person.get("settings"), None, settings.quiet_hours())
         rendered = templates.render(event["event_type"], event["payload"], prefs["language"])
         event_at = event.get("occurred_at") or now
         entries.append((member, str(event["event_id"]), event["event_type"], rendered["title"], rendered["body"],

@@ -8,7 +8,7 @@ from services.common.metrics import Metrics
 from services.common.params import load, object_id, page
 from services.common.rpc import rpc
 from services.enrolment.schemas import EnrolmentEventSchema
-from services.notify import domain, fanout, schemas, store, templates
+from services.notify import domain, fanout, schemas, settings, store, templates
 from services.notify.dispatch import Dispatcher
 
 _entry_out = schemas.InboxEntrySchema()
@@ -95,7 +95,7 @@ class NotifyService:
     @rpc(expected_exceptions=EXPECTED)
     def get_preferences(self):
         with self.db.transaction() as conn:
-            return domain.merge_preferences(store.preferences(conn, self._me()), None)
+            return domain.merge_preferences(store.preferences(conn, self._me()), None, settings.quiet_hours())
 
     @rpc(expected_exceptions=EXPECTED)
     def put_preferences(self, body):
@@ -104,7 +104,7 @@ class NotifyService:
         member = self._me()
         with self.db.transaction() as conn:
             store.lock_member(conn, member)
-            merged = domain.merge_preferences(store.preferences(conn, member), change)
+            merged = domain.merge_preferences(store.preferences(conn, member), change, settings.quiet_hours())
             store.put_preferences(conn, member, merged)
         return merged
 

@@ -37,6 +37,13 @@ def reminder_lead_minutes():
     return int(env("PALACE_NOTIFY_REMINDER_LEAD_MINUTES", "1440"))
 
 
+def quiet_hours():
+    """The quiet hours a member has until they choose their own: `22:00-08:00` (Asia/Shanghai),
+    or `off`."""
+    start, _, end = env("PALACE_NOTIFY_QUIET_HOURS", "22:00-08:00").partition("-")
+    return {"start": start, "end": end} if end else {"start": "00:00", "end": "00:00"}  # equal: none
+
+
 def poll_interval():
     return float(env("PALACE_NOTIFY_POLL", "0.5"))
 

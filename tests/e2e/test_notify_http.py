@@ -8,6 +8,13 @@ from tests.e2e.test_bad_input import assert_problem
 from tests.harness import eventually
 
 
+@pytest.fixture(scope="module", autouse=True)
+def quiet_nights(stack):
+    """The default quiet hours a deployment has (the other test stacks have none, so that what
+    they expect does not depend on the hour they run)."""
+    stack.env["PALACE_NOTIFY_QUIET_HOURS"] = "22:00-08:00"
+
+
 def test_a_member_sets_contacts_and_preferences_and_bad_ones_are_refused_by_field(palace):
     member = new_member(palace.url)
     assert member.get("/v1/me/contacts").json() == {"phone": None, "email": None, "wechat_openid": None}

@@ -257,3 +257,13 @@ def test_a_session_moved_to_another_room_or_cancelled_says_which():
         "course_title": "Erhu", "state": "scheduled", "room_name": "Room 5", "starts_at": "2026-11-21T11:00:00+00:00",
         "old_starts_at": "2026-11-21T11:00:00+00:00"}, "en")
     assert moved["title"] == "Class moved: Erhu" and "now takes place at 2026-11-21 19:00 in Room 5" in moved["body"]
+
+
+def test_the_default_quiet_hours_are_a_setting_and_off_holds_nothing():
+    night = datetime(2026, 11, 21, 23, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+    default = domain.merge_preferences(None, None)["quiet_hours"]
+    assert default == {"start": "22:00", "end": "08:00"} and domain.quiet_release(night, default) is not None
+    off = domain.merge_preferences(None, None, {"start": "00:00", "end": "00:00"})["quiet_hours"]
+    assert domain.quiet_release(night, off) is None
+    chosen = domain.merge_preferences({"quiet_hours": {"start": "21:00", "end": "07:00"}}, None, off)
+    assert chosen["quiet_hours"] == {"start": "21:00", "end": "07:00"}, "a member's own choice wins"
