@@ -88,17 +88,18 @@ def holidays_import(args):
 def lottery_rerun(args):
     """Audit a draw: recompute its seed from the course and draw time, re-run it from the stored seed
     and inputs, and compare with the recorded result. Reads enrolment's database, not the service."""
-    from services.enrolment import domain
+    from services.common.errors import NotFound
+    from services.enrolment import domain, store
 
     try:
         course_id = uuid.UUID(args.course_id)
     except ValueError:
         print(f"{args.course_id!r} is not a course id", file=sys.stderr)
         return 2
-    with psycopg.connect(config.db_url("enrolment"), row_factory=psycopg.rows.dict_row) as conn:
-        draw = conn.execute("SELECT seed, seats, inputs, result, drawn_at FROM lotteries WHERE course_id = %s",
-                            (course_id,)).fetchone()
-    if draw is None:
+    try:
+        with psycopg.connect(config.db_url("enrolment"), row_factory=psycopg.rows.dict_row) as conn:
+            draw = store.get_lottery(conn, course_id)
+    except NotFound:
         print(f"course {course_id} has no recorded draw", file=sys.stderr)
         return 2
     print(f"course {course_id}: drawn {draw['drawn_at'].isoformat()}, {len(draw['inputs'])} entries"
