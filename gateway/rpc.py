@@ -6,6 +6,7 @@ import collections
 import contextlib
 import logging
 import socket
+import sys
 import threading
 import time
 
@@ -24,6 +25,11 @@ log = logging.getLogger("palace.gateway.rpc")
 BROKER_DOWN = (OSError, socket.error, AmqpConnectionError, OperationalError, RuntimeError)
 
 _local = threading.local()
+
+# kombu tries to import the librabbitmq C client for every Connection it makes, and nameko makes
+# one per publish to look up its producer pool. The import fails and walks sys.path each time:
+# 0.19 ms of the 0.63 ms a call cost the gateway in the profile. A None entry fails it at once.
+sys.modules.setdefault("librabbitmq", None)
 
 
 def nameko_config():
