@@ -12,8 +12,10 @@ import time
 
 from amqp.exceptions import ConnectionError as AmqpConnectionError
 from kombu.exceptions import OperationalError
+from nameko.constants import NON_PERSISTENT
 from nameko.exceptions import RpcTimeout, UnknownService
-from nameko.standalone.rpc import ClusterRpcProxy
+from nameko.rpc import ServiceProxy
+from nameko.standalone.rpc import ClusterProxy, ClusterRpcProxy
 
 from gateway.metrics import RPC
 from gateway.problems import Problem, unavailable
@@ -36,10 +38,28 @@ def nameko_config():
     return {"AMQP_URI": config.amqp_uri(), "serializer": "json"}
 
 
+class _TransientCluster(ClusterProxy):
+    """nameko's cluster proxy, except that requests are not persistent messages. A request waits
+    for its answer for seconds at most, so the broker has no reason to write it to disk; after a
+    broker restart the caller has had its 503 and retries (with its Idempotency-Key)."""
+
+    def __getattr__(self, name):
+        if name not in self._proxies:
+            self._proxies[name] = ServiceProxy(self._worker_ctx, name, self._reply_listener,
+                                               delivery_mode=NON_PERSISTENT)
+        return self._proxies[name]
+
+
+class RpcClient(ClusterRpcProxy):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._proxy = _TransientCluster(self._worker_ctx, self._reply_listener)
+
+
 def _proxy():
     standalone = getattr(_local, "standalone", None)
     if standalone is None:
-        standalone = ClusterRpcProxy(nameko_config(), timeout=config.rpc_timeout())
+        standalone = RpcClient(nameko_config(), timeout=config.rpc_timeout())
         _local.proxy = standalone.start()
         _local.standalone = standalone
     return standalone, _local.proxy
