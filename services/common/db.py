@@ -65,7 +65,7 @@ class Db:
                     conn.autocommit = False
 
     def ping(self):
-        with self.transaction() as conn:
+        with self.autocommit() as conn:
             conn.execute("SELECT 1").fetchone()
         return "ok"
 
