@@ -110,6 +110,38 @@ def wrk(base, paths, connections=64, seconds=10, token=None, threads=2):
     return parse_wrk(done.stdout)
 
 
+WINDOW = 2  # seconds
+
+
+def alternating(stack, sides, seconds, token=None):
+    """wrk's figures for each side (a list of paths, taken in turn) over `seconds`, and the CPU
+    milliseconds each process spent per request. The sides take turns in windows of WINDOW
+    seconds: this machine's CPU speed drifts by up to half from one second to the next (a fixed
+    loop took 126-201 ms), and two back-to-back 10 s runs of rpc_tax, one per side, gave ratios of
+    0.40 and 0.56 for the same code. p50/p99 are the worst window's."""
+    totals = [{"requests": 0.0, "not_ok": 0, "socket_errors": 0, "p50_ms": 0.0, "p99_ms": 0.0, "cpu": {}}
+              for _ in sides]
+    for _ in range(seconds // WINDOW):
+        for paths, total in zip(sides, totals):
+            before = cpu_seconds(stack)
+            window = wrk(stack.url, paths, seconds=WINDOW, token=token)
+            spent = cpu_per(before, cpu_seconds(stack), 1)
+            total["requests"] += window["requests_per_s"] * WINDOW
+            for name in ("not_ok", "socket_errors"):
+                total[name] += window[name]
+            for name in ("p50_ms", "p99_ms"):
+                total[name] = max(total[name], window[name])
+            for name, ms in spent.items():
+                total["cpu"][name] = total["cpu"].get(name, 0.0) + ms
+    return [_figures(total, seconds) for total in totals]
+
+
+def _figures(total, seconds):
+    requests = max(1.0, total.pop("requests"))
+    cpu = {name: round(ms / requests, 2) for name, ms in total.pop("cpu").items() if name != "client"}
+    return {"requests_per_s": round(requests / seconds, 2), **total}, cpu
+
+
 def parse_wrk(text):
     figures = {"requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)),
                "not_ok": int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", text)) else 0,

@@ -2,47 +2,16 @@
 the gateway reading the same row straight from that database, in one run, 64 connections.
 
 Bar (DESIGN.md): the RPC path does at least half the direct path's requests/s.
-Full: 10 s per side; quick (--quick): 4 s. The two paths take turns in 2 s windows: this machine's
-CPU speed drifts by up to half from one second to the next (a fixed loop took 126-201 ms), and
-two back-to-back 10 s runs gave ratios of 0.40 and 0.56 for the same code."""
+Full: 10 s per side; quick (--quick): 4 s, the two paths taking turns (`alternating`)."""
 import argparse
 import os
 import resource
 import threading
 
-from bench._palace import admin, cpu_per, cpu_seconds, palace, report, wrk
+from bench._palace import WINDOW, admin, alternating, cpu_per, cpu_seconds, palace, report, wrk
 from tests.harness import bulk_members
 
 BAR_RATIO = 0.5
-
-
-WINDOW = 2  # seconds
-
-
-def alternating(stack, paths, seconds, token):
-    """Each path's wrk figures over `seconds`, taken in turns of WINDOW seconds, and the CPU
-    milliseconds each process spent per request; p50/p99 are the worst window's."""
-    totals = {path: {"requests": 0.0, "not_ok": 0, "socket_errors": 0, "p50_ms": 0.0, "p99_ms": 0.0,
-                     "cpu": {}} for path in paths}
-    for _ in range(seconds // WINDOW):
-        for path in paths:
-            before = cpu_seconds(stack)
-            window = wrk(stack.url, [path], seconds=WINDOW, token=token)
-            spent, total = cpu_per(before, cpu_seconds(stack), 1), totals[path]
-            total["requests"] += window["requests_per_s"] * WINDOW
-            for name in ("not_ok", "socket_errors"):
-                total[name] += window[name]
-            for name in ("p50_ms", "p99_ms"):
-                total[name] = max(total[name], window[name])
-            for name, ms in spent.items():
-                total["cpu"][name] = total["cpu"].get(name, 0.0) + ms
-    return [_figures(totals[path], seconds) for path in paths]
-
-
-def _figures(total, seconds):
-    requests = max(1.0, total.pop("requests"))
-    cpu = {name: round(ms / requests, 2) for name, ms in total.pop("cpu").items() if name != "client"}
-    return {"requests_per_s": round(requests / seconds, 2), **total}, cpu
 
 
 def floor(stack, calls=2000, threads=4):
@@ -88,7 +57,7 @@ def main(argv):
         via_rpc, direct = f"/v1/enrolments/{enrolment['id']}", f"/bench/direct/enrolments/{enrolment['id']}"
         wrk(stack.url, [via_rpc], seconds=2, token=token)
         wrk(stack.url, [direct], seconds=2, token=token)
-        (rpc, rpc_cpu), (db, db_cpu) = alternating(stack, [via_rpc, direct], seconds, token)
+        (rpc, rpc_cpu), (db, db_cpu) = alternating(stack, [[via_rpc], [direct]], seconds, token)
         ping = floor(stack)
     finally:
         stack.destroy()
