@@ -664,6 +664,15 @@ class VenuesService:
         return _feed_out.dump({"active": True, "token": token, "url": None, "created_at": created})
 
     @rpc(expected_exceptions=EXPECTED)
+    def switch_off_calendar_feed(self):
+        """The caller's feed address stops working, with nothing in its place (none already: nothing to do)."""
+        if not self.caller.id:
+            raise Forbidden("sign in first", "not-signed-in")
+        with self.db.transaction() as conn:
+            store.drop_feed_token(conn, (MEMBERS, self.caller.id))
+        return None
+
+    @rpc(expected_exceptions=EXPECTED)
     def calendar_feed_status(self):
         """Whether the caller has a feed address, and since when (the address itself is not kept)."""
         if not self.caller.id:

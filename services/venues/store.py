@@ -503,6 +503,11 @@ def feed_holder(conn, digest):
     return row["holder_service"], row["holder_reference"]
 
 
+def drop_feed_token(conn, holder):
+    """The holder's feed switched off: its address then matches no row, like one never given."""
+    conn.execute("DELETE FROM calendar_feeds WHERE holder_service = %s AND holder_reference = %s", holder)
+
+
 def feed_of(conn, holder):
     return conn.execute("SELECT created_at FROM calendar_feeds WHERE holder_service = %s AND holder_reference = %s",
                         holder).fetchone()
