@@ -1,4 +1,6 @@
 """OpenAPI 3 document built from the marshmallow schemas each route declares."""
+from http import HTTPStatus
+
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
@@ -16,7 +18,7 @@ def operation(summary, *, tag, body=None, response=None, status=200, many=False,
         op["description"] = description
     if body is not None:
         op["requestBody"] = {"required": True, "content": {JSON: {"schema": body}}}
-    ok = {"description": "OK" if status == 200 else "Created"}
+    ok = {"description": HTTPStatus(status).phrase}  # OK, Created, Accepted, No Content
     if response is not None:
         schema = {"type": "array", "items": response} if many else response
         ok["content"] = {JSON: {"schema": schema}}

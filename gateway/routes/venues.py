@@ -209,11 +209,18 @@ class MyCalendarFeed(Resource):
         "post": operation("A new secret address of my bookings' feed, for calendar apps that cannot sign in "
                           "(shown once; the address before stops working)", tag=TAG, response=CalendarFeedSchema,
                           status=201, errors=()),
+        "delete": operation("Switch my secret feed address off: it then answers 404, as an unknown one does "
+                            "(a new one may be made again later)", tag=TAG, status=204, errors=()),
     }
 
     @auth.require()
     def on_get(self, req, resp):
         resp.media = call("venues", "calendar_feed_status", context=auth.caller(req))
+
+    @auth.require()
+    def on_delete(self, req, resp):
+        call("venues", "switch_off_calendar_feed", context=auth.caller(req))
+        resp.status = 204
 
     @auth.require()
     def on_post(self, req, resp):

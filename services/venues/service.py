@@ -637,12 +637,21 @@ class VenuesService:
 
     @rpc(expected_exceptions=EXPECTED)
     def my_calendar(self):
-        """The calling member's live bookings as an iCalendar feed."""
+        """The calling member's live bookings (theirs and their clubs') as an iCalendar feed."""
         if not self.caller.id:
             raise Forbidden("sign in first", "not-signed-in")
         with self.db.transaction() as conn:
-            rows = store.holder_feed(conn, (MEMBERS, self.caller.id), datetime.now(timezone.utc) - timedelta(days=31))
+            rows = self._feed_rows(conn, (MEMBERS, self.caller.id))
         return ical.feed("My room bookings", rows)
+
+    @staticmethod
+    def _feed_rows(conn, holder):
+        """A member's feed holds what their booking list holds (their clubs' bookings too, whoever made
+        them); another holder's, its own bookings. From a month back, so last week stays in view."""
+        since = datetime.now(timezone.utc) - timedelta(days=31)
+        if holder[0] == MEMBERS:
+            return store.member_feed(conn, holder[1], since)
+        return store.holder_feed(conn, holder, since)
 
     @rpc(expected_exceptions=EXPECTED)
     def issue_calendar_feed(self):
@@ -653,6 +662,15 @@ class VenuesService:
         with self.db.transaction() as conn:
             created = store.set_feed_token(conn, (MEMBERS, self.caller.id), _digest(token))
         return _feed_out.dump({"active": True, "token": token, "url": None, "created_at": created})
+
+    @rpc(expected_exceptions=EXPECTED)
+    def switch_off_calendar_feed(self):
+        """The caller's feed address stops working, with nothing in its place (none already: nothing to do)."""
+        if not self.caller.id:
+            raise Forbidden("sign in first", "not-signed-in")
+        with self.db.transaction() as conn:
+            store.drop_feed_token(conn, (MEMBERS, self.caller.id))
+        return None
 
     @rpc(expected_exceptions=EXPECTED)
     def calendar_feed_status(self):
@@ -670,8 +688,7 @@ class VenuesService:
         if not isinstance(token, str) or not FEED_TOKEN.fullmatch(token):
             raise NotFound("no such calendar feed", "feed-not-found")
         with self.db.transaction() as conn:
-            holder = store.feed_holder(conn, _digest(token))
-            rows = store.holder_feed(conn, holder, datetime.now(timezone.utc) - timedelta(days=31))
+            rows = self._feed_rows(conn, store.feed_holder(conn, _digest(token)))
         return ical.feed("My room bookings", rows)
 
     @rpc(expected_exceptions=EXPECTED)

@@ -22,6 +22,10 @@ BOOKING_COLUMNS = """b.id, b.room_id, r.name AS room_name, b.site_id, s.name AS 
     b.created_at"""
 BOOKING_FROM = "bookings b JOIN rooms r ON r.id = b.room_id JOIN sites s ON s.id = b.site_id" \
                " LEFT JOIN clubs cl ON cl.id = b.club_id"
+# a member's bookings: their own and those of the clubs they lead, whoever made them (ARRAY: two
+# index scans, OR'd); one rule for the member's booking list and their calendar feeds
+MEMBER_BOOKINGS = "(b.member_id = %(member)s" \
+                  " OR b.club_id = ANY(ARRAY(SELECT id FROM clubs WHERE leader_id = %(member)s)))"
 CLUB_COLUMNS = "c.id, c.name, c.leader_id, c.site_id, s.name AS site_name, c.created_at"
 CLUB_FROM = "clubs c LEFT JOIN sites s ON s.id = c.site_id"
 
@@ -308,9 +312,7 @@ def list_bookings(conn, limit, offset, member_id=None, room_id=None, site_id=Non
                   series_id=None, starts_from=None, starts_before=None, holder_service=None, holder_reference=None):
     return conn.execute(
         f"""SELECT {BOOKING_COLUMNS} FROM {BOOKING_FROM}
-            -- a member's own bookings and those of the clubs they lead (ARRAY: two index scans, OR'd)
-            WHERE (%(member)s::uuid IS NULL OR b.member_id = %(member)s
-                   OR b.club_id = ANY(ARRAY(SELECT id FROM clubs WHERE leader_id = %(member)s)))
+            WHERE (%(member)s::uuid IS NULL OR {MEMBER_BOOKINGS})
               AND (%(room)s::uuid IS NULL OR b.room_id = %(room)s)
               AND (%(site)s::uuid IS NULL OR b.site_id = %(site)s)
               AND (%(status)s::text IS NULL OR b.status = %(status)s)
@@ -478,6 +480,13 @@ def holder_feed(conn, holder, since):
         (holder[0], holder[1], LIVE, since)).fetchall()
 
 
+def member_feed(conn, member_id, since):
+    return conn.execute(
+        f"SELECT {BOOKING_COLUMNS} FROM {BOOKING_FROM} WHERE {MEMBER_BOOKINGS}"
+        " AND b.status = ANY(%(live)s) AND b.ends_at >= %(since)s ORDER BY b.starts_at LIMIT 5000",
+        {"member": member_id, "live": LIVE, "since": since}).fetchall()
+
+
 def set_feed_token(conn, holder, digest):
     """The holder's one feed token (its digest), replacing the one before."""
     return conn.execute(
@@ -492,6 +501,11 @@ def feed_holder(conn, digest):
     if row is None:
         raise NotFound("no such calendar feed", "feed-not-found")
     return row["holder_service"], row["holder_reference"]
+
+
+def drop_feed_token(conn, holder):
+    """The holder's feed switched off: its address then matches no row, like one never given."""
+    conn.execute("DELETE FROM calendar_feeds WHERE holder_service = %s AND holder_reference = %s", holder)
 
 
 def feed_of(conn, holder):

@@ -98,6 +98,7 @@ MATRIX = [
     ("GET", "/v1/bookings/calendar.ics", signed_in()),
     ("GET", "/v1/me/calendar-feed", signed_in()),
     ("POST", "/v1/me/calendar-feed", signed_in()),
+    ("DELETE", "/v1/me/calendar-feed", signed_in()),
     ("GET", "/v1/calendar-feeds/{feed_token}/calendar.ics", everyone()),
     ("GET", "/v1/bookings/{booking}", signed_in(404, owner=OK, venue_manager=OK, admin=OK)),
     ("PATCH", "/v1/bookings/{booking}", signed_in(404, owner=OK, venue_manager=OK, admin=OK)),

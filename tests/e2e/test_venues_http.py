@@ -293,6 +293,80 @@ def test_a_member_subscribes_by_a_secret_address_that_a_new_one_kills(palace, ma
     problem(calendar_app.post("/v1/me/calendar-feed"), 401)
 
 
+def uids(answer):
+    assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/calendar"), answer.text
+    return [str(e["uid"]) for e in Calendar.from_ical(answer.text).walk("VEVENT")]
+
+
+def test_a_member_switches_their_feed_off_and_its_address_is_gone_until_they_ask_again(palace, manager, palace_site):
+    room = make_room(manager, palace_site)
+    start, end = evening(30)
+    member, other = new_member(palace.url), new_member(palace.url)
+    mine = member.post("/v1/bookings", booking(room, start, end)).json()
+    theirs = other.post("/v1/bookings", booking(room, start + timedelta(days=1), end + timedelta(days=1))).json()
+    calendar_app = Client(palace.url)  # sends no Authorization header
+    path = member.post("/v1/me/calendar-feed").json()["url"].removeprefix(palace.url)
+    their_path = other.post("/v1/me/calendar-feed").json()["url"].removeprefix(palace.url)
+    assert uids(calendar_app.get(path)) == [f"{mine['id']}@venues.palace"]
+
+    off = member.delete("/v1/me/calendar-feed")
+    assert off.status_code == 204 and not off.content, off.text
+    gone = problem(calendar_app.get(path), 404)
+    unknown = problem(calendar_app.get("/v1/calendar-feeds/" + "B" * 43 + "/calendar.ics"), 404)
+    gone.pop("request_id", None), unknown.pop("request_id", None)
+    assert gone == unknown  # a switched-off address cannot be told from one never given
+    assert member.get("/v1/me/calendar-feed").json() == {"active": False, "token": None, "url": None,
+                                                         "created_at": None}
+    with palace.db("venues") as conn:
+        assert not conn.execute("SELECT 1 FROM calendar_feeds WHERE holder_reference = %s", (member.id,)).fetchall()
+    assert member.delete("/v1/me/calendar-feed").status_code == 204  # nothing to switch off: the same answer
+    problem(calendar_app.delete("/v1/me/calendar-feed"), 401)
+
+    # the other member's address is untouched
+    assert uids(calendar_app.get(their_path)) == [f"{theirs['id']}@venues.palace"]
+    assert other.get("/v1/me/calendar-feed").json()["active"] is True
+
+    again = member.post("/v1/me/calendar-feed")
+    assert again.status_code == 201, again.text
+    new_path = again.json()["url"].removeprefix(palace.url)
+    assert new_path != path and member.get("/v1/me/calendar-feed").json()["active"] is True
+    assert uids(calendar_app.get(new_path)) == [f"{mine['id']}@venues.palace"]
+    problem(calendar_app.get(path), 404)
+
+
+def test_the_feed_of_a_club_leader_shows_what_staff_booked_for_the_club(palace, manager, palace_site):
+    room = make_room(manager, palace_site)
+    start, end = evening(31, weekday=6, hour=14)
+    leader, stranger = new_member(palace.url), new_member(palace.url)
+    club = manager.post("/v1/clubs", {"name": f"Dance troupe {uuid.uuid4().hex[:6]} 舞蹈队", "leader_id": leader.id})
+    assert club.status_code == 201, club.text
+    own = leader.post("/v1/bookings", booking(room, start, end)).json()
+    by_staff = manager.post("/v1/bookings", booking(room, start + timedelta(days=1), end + timedelta(days=1),
+                                                    club_id=club.json()["id"], title="Dance troupe rehearsal"))
+    assert by_staff.status_code == 201, by_staff.text
+    staff_uid = f"{by_staff.json()['id']}@venues.palace"
+    calendar_app = Client(palace.url)
+
+    # the same bookings as the leader's list, in the secret feed and the signed-in one alike
+    listed = {f"{b['id']}@venues.palace" for b in leader.get("/v1/bookings").json()}
+    assert listed == {f"{own['id']}@venues.palace", staff_uid}
+    leader_path = leader.post("/v1/me/calendar-feed").json()["url"].removeprefix(palace.url)
+    assert sorted(uids(calendar_app.get(leader_path))) == sorted(listed)
+    assert sorted(uids(leader.get("/v1/bookings/calendar.ics"))) == sorted(listed)
+    [event] = [e for e in Calendar.from_ical(calendar_app.get(leader_path).text).walk("VEVENT")
+               if str(e["uid"]) == staff_uid]
+    assert str(event["summary"]) == "Dance troupe rehearsal"
+
+    stranger_path = stranger.post("/v1/me/calendar-feed").json()["url"].removeprefix(palace.url)
+    assert uids(calendar_app.get(stranger_path)) == []
+    assert uids(stranger.get("/v1/bookings/calendar.ics")) == []
+
+    # a new leader takes the club's bookings with them; the old one keeps only their own
+    assert manager.patch(f"/v1/clubs/{club.json()['id']}", {"leader_id": stranger.id}).status_code == 200
+    assert uids(calendar_app.get(leader_path)) == [f"{own['id']}@venues.palace"]
+    assert uids(calendar_app.get(stranger_path)) == [staff_uid]
+
+
 def test_a_club_is_booked_for_by_its_leader_and_staff_and_nobody_else(palace, manager, palace_site):
     room = make_room(manager, palace_site, max_bookings_per_week=2)
     start, end = evening(29, weekday=6, hour=14)
