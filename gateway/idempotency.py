@@ -5,11 +5,12 @@ import json
 import logging
 import time
 
+import falcon
 from psycopg.types.json import Jsonb
 
 from gateway.problems import Problem
 from services.common import config
-from services.common.errors import Unavailable
+from services.common.errors import PalaceError, Unavailable
 
 log = logging.getLogger("palace.gateway.idempotency")
 
@@ -24,7 +25,8 @@ def request_fingerprint(method, path, body):
 
 def run_once(db, req, resp, body, create, first=None):
     """Answer `create(key) -> (status, document)` once per (caller, Idempotency-Key). `first(conn)`
-    (a rate limit) runs in the transaction that claims the key: one transaction fewer per request."""
+    (a rate limit) runs in the transaction that claims the key, and only when the key is new: a
+    replay, or a retry of an attempt that failed on our side, is the same request, not another."""
     key = req.get_header("Idempotency-Key")
     if key is None:
         if first is not None:
@@ -38,16 +40,10 @@ def run_once(db, req, resp, body, create, first=None):
     account_id = req.context.account.id
     fingerprint = request_fingerprint(req.method, req.path, body)
     with db.transaction() as conn:
-        if first is not None:
-            first(conn)
-        # a claim left unanswered for long (its gateway died mid-request) may be taken over
-        claimed = conn.execute(
-            "INSERT INTO idempotency_keys (account_id, key, request_hash) VALUES (%s, %s, %s)"
-            " ON CONFLICT (account_id, key) DO UPDATE SET created_at = now()"
-            " WHERE idempotency_keys.status IS NULL AND idempotency_keys.request_hash = excluded.request_hash"
-            " AND idempotency_keys.created_at < now() - make_interval(secs => %s)",
-            (account_id, key, fingerprint, ABANDONED_AFTER)).rowcount
-        earlier = None if claimed else conn.execute(
+        claim = _claim(conn, account_id, key, fingerprint)
+        if claim is not None and claim["tries"] == 1 and first is not None:
+            first(conn)  # a 429 rolls the claim back with it
+        earlier = None if claim else conn.execute(
             "SELECT request_hash, status, body FROM idempotency_keys WHERE account_id = %s AND key = %s",
             (account_id, key)).fetchone()
     if earlier is not None:
@@ -55,9 +51,8 @@ def run_once(db, req, resp, body, create, first=None):
         return
     try:
         status, document = create(key)
-    except BaseException:
-        # nothing was answered: let a retry run it again
-        _persist(db, "DELETE FROM idempotency_keys WHERE account_id = %s AND key = %s", (account_id, key))
+    except BaseException as exc:
+        _unclaim(db, account_id, key, exc)
         raise
     try:
         _persist(db, "UPDATE idempotency_keys SET status = %s, body = %s WHERE account_id = %s AND key = %s",
@@ -65,6 +60,38 @@ def run_once(db, req, resp, body, create, first=None):
     except Unavailable:  # it was done: say so; a retry waits out the claim, then the service replays it
         log.warning("the answer to Idempotency-Key %r could not be stored; answering it unstored", key)
     resp.status, resp.media = status, document
+
+
+def _claim(conn, account_id, key, fingerprint):
+    """Claim the key: a new row (tries 1), or the same request taking over a claim that was released
+    after failing, or abandoned long ago by a gateway that died mid-request (tries > 1). None when
+    the key is answered, still running, or was used with another body."""
+    return conn.execute(
+        "INSERT INTO idempotency_keys (account_id, key, request_hash) VALUES (%s, %s, %s)"
+        " ON CONFLICT (account_id, key) DO UPDATE"
+        " SET created_at = now(), released = false, tries = idempotency_keys.tries + 1"
+        " WHERE idempotency_keys.status IS NULL AND idempotency_keys.request_hash = excluded.request_hash"
+        " AND (idempotency_keys.released"
+        "      OR idempotency_keys.created_at < now() - make_interval(secs => %s))"
+        " RETURNING tries", (account_id, key, fingerprint, ABANDONED_AFTER)).fetchone()
+
+
+def _unclaim(db, account_id, key, exc):
+    """Nothing was answered, so a retry must run the request again. After a refusal (4xx: invalid,
+    full, not open yet) the member may send a corrected body with the same key, and a retry is a
+    new try for the rate limit: the claim goes. After a failure on our side (a 503 through a restart)
+    the claim stays, released: the phone's retries take it over without counting again."""
+    if 400 <= _status(exc) < 500:
+        _persist(db, "DELETE FROM idempotency_keys WHERE account_id = %s AND key = %s", (account_id, key))
+    else:
+        _persist(db, "UPDATE idempotency_keys SET released = true WHERE account_id = %s AND key = %s"
+                 " AND status IS NULL", (account_id, key))
+
+
+def _status(exc):
+    if isinstance(exc, PalaceError):
+        return exc.status
+    return int(exc.status_code) if isinstance(exc, falcon.HTTPError) else 500
 
 
 def _persist(db, sql, params, pauses=PAUSES):
