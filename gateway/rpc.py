@@ -99,6 +99,8 @@ class Breaker:
             self.timeouts = self.timeouts + 1 if timed_out else 0
             if self.timeouts >= self.TRIPS:
                 self.open_until = time.monotonic() + self.COOL
+            elif not timed_out:
+                self.open_until = 0.0  # the trial call got through: the others may call again now
 
 
 _breakers = collections.defaultdict(Breaker)
