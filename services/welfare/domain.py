@@ -468,6 +468,15 @@ def repeated_rules(names):
     return errors
 
 
+def rules_at_submission(entries, current_rules, current_version):
+    """(rules, version) a case was checked against when it was last submitted, from its decision
+    ledger (oldest first); a case with no submission on record is held to the programme's rules."""
+    for entry in reversed(entries):
+        eligibility = entry["facts"].get("eligibility") if entry["action"] == "submit" else None
+        if eligibility is not None and "rules" in eligibility:
+            return eligibility["rules"], eligibility.get("rules_version")
+    return current_rules, current_version
+
 
 def unmet_rules(rules, who: Applicant):
     """[(rule, reason)] for every eligibility rule of a programme the applicant does not meet; a

@@ -297,8 +297,10 @@ class WelfareService:
                                application["round"], application["amount_requested"])
             outcome = domain.decide(policy, case, actor, data["decision"], data.get("amount"), data["note"],
                                     approvals)
-            eligibility = self.eligibility(conn, application, programme["eligibility_rules"],
-                                           programme["rules_version"])[1]
+            # judged by the rules the case was submitted under, not rules changed since
+            rules = domain.rules_at_submission(store.decisions(conn, app_id), programme["eligibility_rules"],
+                                               programme["rules_version"])
+            eligibility = self.eligibility(conn, application, *rules)[1]
             store.record_decision(conn, application, data["decision"], outcome.to_state, actor, outcome.amount,
                                   data["note"], self.facts(conn, application, approvals_before=len(approvals),
                                                            signatures_needed=outcome.signatures_needed,

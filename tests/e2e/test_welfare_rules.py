@@ -7,7 +7,7 @@ import pytest
 
 from tests.e2e.conftest import Client, new_member, new_staff
 from tests.e2e.test_bad_input import assert_problem
-from tests.e2e.test_welfare_cases import apply
+from tests.e2e.test_welfare_cases import apply, decide
 
 
 @pytest.fixture(scope="module")
@@ -55,11 +55,14 @@ def test_a_new_relief_line_holds_for_cases_submitted_after_it_and_not_before(pal
         "income_per_person_below: 1000.00 a month per person; the programme is for households below 900.00"]
     assert late.get(f"/v1/welfare/applications/{draft['id']}").json()["state"] == "draft", "nothing written"
 
-    # the case submitted before keeps the line it was checked against, frozen in its ledger
-    kept = b.get(f"/v1/welfare/applications/{before['id']}").json()
-    assert kept["state"] == "submitted"
-    frozen = kept["decisions"][0]["facts"]["eligibility"]
-    assert (frozen["rules"], frozen["rules_version"]) == ([{"rule": "income_per_person_below", "amount": 150000}], 1)
+    # the case submitted before keeps the line it was checked against, through its decision too
+    decided = decide(b, before, "approve", "1000.00", "rent arrears")
+    assert decided["state"] == "approved"
+    submitted, approved = decided["decisions"][0]["facts"], decided["decisions"][1]["facts"]
+    assert submitted["eligibility"]["rules"] == approved["eligibility"]["rules"] == [
+        {"rule": "income_per_person_below", "amount": 150000}]
+    assert submitted["eligibility"]["rules_version"] == approved["eligibility"]["rules_version"] == 1
+    assert approved["eligibility"]["unmet"] == [], "judged by the 1500.00 line it was submitted under"
 
     [change] = changes_of(b, "hardship_relief")
     assert change["version"] == 2 and change["actor_id"] == a.id and change["created_at"]

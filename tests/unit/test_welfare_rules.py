@@ -357,6 +357,18 @@ def test_a_rule_given_twice_is_named_at_its_second_place():
         2: ["one_per_year is already rule 0: give each rule once"]}
 
 
+def test_a_case_is_judged_by_the_rules_of_its_last_submission():
+    old = [{"rule": "income_per_person_below", "amount": 150000}]
+    new = [{"rule": "income_per_person_below", "amount": 90000}]
+    ledger = [{"action": "submit", "facts": {"eligibility": {"rules": old, "rules_version": 1}}},
+              {"action": "approve", "facts": {"eligibility": {"rules": new, "rules_version": 2}}}]
+    assert domain.rules_at_submission(ledger, new, 2) == (old, 1)
+    resubmitted = [*ledger, {"action": "submit", "facts": {"eligibility": {"rules": new, "rules_version": 2}}}]
+    assert domain.rules_at_submission(resubmitted, [], 3) == (new, 2), "a new round is checked anew"
+    before_versions = [{"action": "submit", "facts": {"eligibility": {"rules": old}}}]
+    assert domain.rules_at_submission(before_versions, new, 2) == (old, None)
+    assert domain.rules_at_submission([{"action": "assign", "facts": {}}], new, 2) == (new, 2)
+
 
 def rules_update(rules, version=1, **more):
     from marshmallow import ValidationError
