@@ -15,7 +15,7 @@ from services.welfare.schemas import (
     AppointmentCreateSchema, AppointmentSchema, ApplicationCreateSchema, ApplicationSchema, AssignmentSchema,
     AuditSchema, BudgetCreateSchema, DocumentSchema, ClaimAssignmentSchema, ClaimCreateSchema, ClaimDecisionSchema, ClaimSchema, ContributionCreateSchema, ContributionSchema,
     DecisionCreateSchema, ImportJobSchema, LedgerSchema, PayoutSchema, PlanCreateSchema, PlanEnrolmentSchema,
-    PlanSchema, ProgrammeSchema, ResubmitSchema)
+    PlanSchema, ProgrammeSchema, ResubmitSchema, RuleChangesSchema, RulesSchema, RulesUpdateSchema)
 from services.welfare.domain import MOST_DOCUMENT_BYTES
 
 TAG, AID = "welfare", "mutual aid"
@@ -46,6 +46,35 @@ class Programmes(Resource):
 
     def on_get(self, req, resp):
         resp.media = call("welfare", "list_programmes", context=auth.caller(req))
+
+
+class ProgrammeRules(Resource):
+    doc = {
+        "get": operation("A programme's eligibility rules and their version: public, like the programmes list",
+                         tag=TAG, response=RulesSchema, auth=False, errors=(404,)),
+        "put": operation("Replace a programme's eligibility rules (e.g. the city's new relief line). Send the version "
+                         "you read: if the rules changed since, nothing is saved (409). Applies to submissions from "
+                         "now on; cases already submitted keep the rules they were checked against. Every change "
+                         "is in the programme's audit trail", tag=TAG, body=RulesUpdateSchema,
+                         response=RulesSchema, roles=OFFICERS, errors=(400, 404, 409, 422)),
+    }
+
+    def on_get(self, req, resp, code):
+        resp.media = call("welfare", "get_rules", code, context=auth.caller(req))
+
+    @auth.require(*OFFICERS)
+    def on_put(self, req, resp, code):
+        resp.media = call("welfare", "replace_rules", code, read_body(req), context=auth.caller(req))
+
+
+class ProgrammeRuleChanges(Resource):
+    doc = {"get": operation("The audit trail of a programme's eligibility rules: who changed them, when, why, "
+                            "before and after; newest first", tag=TAG, response=RuleChangesSchema, roles=OFFICERS,
+                            query=PAGING, errors=(400, 404, 422))}
+
+    @auth.require(*OFFICERS)
+    def on_get(self, req, resp, code):
+        resp.media = call("welfare", "rule_changes", code, **paging(req), context=auth.caller(req))
 
 
 def _applicant(gateway, member_id):
@@ -374,6 +403,9 @@ PATH_PARAMS = {
     "document_id": {"type": "string", "format": "uuid"},
     "job_id": {"type": "string", "format": "uuid"},
     "fund_id": {"type": "string", "pattern": "^[a-z][a-z0-9_]{1,60}$", "maxLength": 61},
+    "code": {"type": "string", "pattern": "^[a-z][a-z0-9_]{1,60}$", "maxLength": 61,
+             "description": "the programme: hardship_relief, mutual_aid, education_subsidy, merit_scholarship, "
+                            "legal_aid, counselling"},
 }
 
 
@@ -394,6 +426,8 @@ def routes(gateway):
 def _routes(gateway):
     return [
         ("/v1/welfare/programmes", Programmes(gateway)),
+        ("/v1/welfare/programmes/{code}/rules", ProgrammeRules(gateway)),
+        ("/v1/welfare/programmes/{code}/rules/changes", ProgrammeRuleChanges(gateway)),
         ("/v1/welfare/applications", Applications(gateway)),
         ("/v1/welfare/applications/{application_id}", Application(gateway)),
         ("/v1/welfare/applications/{application_id}/decisions", Decisions(gateway)),

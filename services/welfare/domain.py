@@ -435,6 +435,47 @@ def _once_a_year(rule, who):
 
 RULES = {"min_membership_months": _membership, "income_per_person_below": _income,
          "unit_in_plan": _unit_in_plan, "one_per_year": _once_a_year}
+# The figures each rule takes, which welfare staff set (amounts in fen): a rule without a figure it
+# needs would check against 0, and a figure a rule does not read would look like it counts.
+RULE_FIGURES = {"min_membership_months": ("months",), "income_per_person_below": ("amount",),
+                "unit_in_plan": (), "one_per_year": ()}
+
+
+def figure_problems(rule):
+    """{figure: [reason]} for a rule that lacks a figure it needs or carries one it does not read."""
+    needs = RULE_FIGURES.get(rule.get("rule"))
+    if needs is None:
+        return {}  # an unknown rule is refused by its name
+    errors = {}
+    for figure in sorted({f for figures in RULE_FIGURES.values() for f in figures}):
+        if figure in needs and rule.get(figure) is None:
+            errors[figure] = [f"is required for {rule['rule']}"]
+        elif figure not in needs and figure in rule:
+            errors[figure] = [f"is not a figure of {rule['rule']} (it takes {', '.join(needs) or 'none'})"]
+    if "amount" in needs and rule.get("amount") == 0:
+        errors["amount"] = ["must be more than 0"]
+    return errors
+
+
+def repeated_rules(names):
+    """{position: [reason]} for each rule a programme's list names a second time."""
+    first, errors = {}, {}
+    for position, name in enumerate(names):
+        if name in first:
+            errors[position] = [f"{name} is already rule {first[name]}: give each rule once"]
+        else:
+            first[name] = position
+    return errors
+
+
+def rules_at_submission(entries, current_rules, current_version):
+    """(rules, version) a case was checked against when it was last submitted, from its decision
+    ledger (oldest first); a case with no submission on record is held to the programme's rules."""
+    for entry in reversed(entries):
+        eligibility = entry["facts"].get("eligibility") if entry["action"] == "submit" else None
+        if eligibility is not None and "rules" in eligibility:
+            return eligibility["rules"], eligibility.get("rules_version")
+    return current_rules, current_version
 
 
 def unmet_rules(rules, who: Applicant):

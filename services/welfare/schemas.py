@@ -79,6 +79,65 @@ class ProgrammeSchema(Schema):
     fixed_parts = fields.List(fields.Dict(), metadata={"description": "fixed amounts each from its own fund"})
 
 
+class EligibilityRuleSchema(Schema):
+    """One eligibility rule as welfare staff read and set it."""
+    rule = fields.String(required=True, validate=validate.OneOf(tuple(domain.RULE_FIGURES)), metadata={
+        "description": "min_membership_months (months), income_per_person_below (amount), unit_in_plan "
+                       "(the member's unit is in this year's mutual-aid plan), one_per_year"})
+    months = fields.Integer(strict=True, validate=validate.Range(min=1, max=600),
+                            metadata={"description": "min_membership_months: whole months a member at least"})
+    amount = Money(metadata={"description": f"income_per_person_below: the household's monthly income per "
+                                            f"person must be below it ({MONEY_DOC})"})
+
+    @validates_schema
+    def figures(self, data, **kwargs):
+        errors = domain.figure_problems(data)
+        if errors:
+            raise ValidationError(errors)
+
+
+class RulesUpdateSchema(Schema):
+    version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1),
+                             metadata={"description": "the version of the rules you read: if someone changed them "
+                                                      "since, nothing is saved and the answer is 409"})
+    rules = fields.List(fields.Nested(EligibilityRuleSchema), required=True,
+                        validate=validate.Length(max=len(domain.RULE_FIGURES)),
+                        metadata={"description": "the programme's new rules, replacing all of them ([]: none)"})
+    note = Text(load_default="", validate=validate.Length(max=1000),
+                metadata={"description": "why, for the audit trail (e.g. the city's relief line for 2027)"})
+
+    @validates_schema
+    def each_rule_once(self, data, **kwargs):
+        errors = domain.repeated_rules([r["rule"] for r in data.get("rules", [])])
+        if errors:
+            raise ValidationError({"rules": errors})
+
+
+class RulesSchema(Schema):
+    programme = fields.String()
+    rules = fields.List(fields.Nested(EligibilityRuleSchema), attribute="eligibility_rules",
+                        metadata={"description": "checked when a case is submitted; cases submitted before a "
+                                                 "change keep the rules they were checked against"})
+    version = fields.Integer(attribute="rules_version", metadata={"description": "send it back to change the rules"})
+    updated_at = fields.AwareDateTime(attribute="rules_updated_at", allow_none=True,
+                                      metadata={"description": "last changed over the API (null: as installed)"})
+
+
+class RuleChangeSchema(Schema):
+    version = fields.Integer(metadata={"description": "the version the rules became"})
+    old_rules = fields.List(fields.Nested(EligibilityRuleSchema))
+    new_rules = fields.List(fields.Nested(EligibilityRuleSchema))
+    actor_id = fields.UUID(metadata={"description": "the officer who changed them"})
+    note = fields.String()
+    request_id = fields.String(allow_none=True)
+    created_at = fields.AwareDateTime()
+
+
+class RuleChangesSchema(Schema):
+    programme = fields.String()
+    changes = fields.List(fields.Nested(RuleChangeSchema), metadata={"description": "newest first"})
+
+
 class ApplicationCreateSchema(Schema):
     programme = fields.String(required=True, validate=validate.OneOf(PROGRAMMES))
     amount_requested = Money(load_default="0", metadata={"description": f"{MONEY_DOC}; 0 for services"})

@@ -39,6 +39,8 @@ _assign_in, _appointment_in = schemas.AssignmentSchema(), schemas.AppointmentCre
 _appointment_out, _payout_out = schemas.AppointmentSchema(), schemas.PayoutSchema()
 _ledger_out, _programme_out = schemas.LedgerSchema(), schemas.ProgrammeSchema()
 _budget_in = schemas.BudgetCreateSchema()
+_rules_in, _rules_out = schemas.RulesUpdateSchema(), schemas.RulesSchema()
+_rule_changes_out = schemas.RuleChangesSchema()
 _plan_in, _plan_out = schemas.PlanCreateSchema(), schemas.PlanSchema()
 _contribution_in, _contribution_out = schemas.ContributionCreateSchema(), schemas.ContributionSchema()
 _job_out, _enrolment_out = schemas.ImportJobSchema(), schemas.PlanEnrolmentSchema(many=False)
@@ -148,19 +150,54 @@ class WelfareService:
         with self.db.transaction() as conn:
             return _programme_out.dump(store.list_programmes(conn), many=True)
 
+    @staticmethod
+    def programme_code(code):
+        if not isinstance(code, str) or len(code) > 64:
+            raise NotFound(f"no programme {code}", "programme-not-found")
+        return code
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_rules(self, code):
+        """A programme's eligibility rules and their version (public, like the programmes)."""
+        code = self.programme_code(code)
+        with self.db.transaction() as conn:
+            return _rules_out.dump(store.programme_rules(conn, code))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def replace_rules(self, code, data):
+        """Welfare staff replace a programme's rules: checked whole, saved only over the version the
+        officer read, recorded in the audit trail with the rules before and after. Cases already
+        submitted keep the rules they were checked against (frozen in their decision ledger)."""
+        actor = self.officer()
+        code = self.programme_code(code)
+        data = load(_rules_in, data)
+        with self.db.transaction() as conn:
+            return _rules_out.dump(store.replace_rules(conn, code, data["version"], data["rules"], actor,
+                                                       data["note"], self.caller.request_id))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def rule_changes(self, code, limit=50, offset=0):
+        """Every change of a programme's rules, newest first (officers)."""
+        self.officer()
+        code = self.programme_code(code)
+        limit, offset = page(limit, offset)
+        with self.db.transaction() as conn:
+            return _rule_changes_out.dump({"programme": code,
+                                           "changes": store.rule_changes(conn, code, limit, offset)})
+
     # ------------------------------------------------------------ applications
 
-    def eligibility(self, conn, application, programme):
-        """The applicant as the programme's rules see them, the rules they do not meet, and what of
-        it is frozen with a decision (the household figures stay in the private part)."""
+    def eligibility(self, conn, application, rules, rules_version):
+        """The applicant as these rules see them, the rules they do not meet, and what of it is
+        frozen with a decision (the household figures stay in the private part)."""
         private, since = application["private"] or {}, application["member_since"]
         who = domain.Applicant(
             membership_months=domain.months_between(since, store.today(conn)) if since else None,
             household_income=private.get("household_income"), household_size=private.get("household_size"),
             unit_in_plan=store.unit_in_plan(conn, application["member_unit"], application["member_id"]),
             earlier_this_year=store.earlier_this_year(conn, application))
-        unmet = domain.unmet_rules(programme["eligibility_rules"], who)
-        return unmet, {"rules": programme["eligibility_rules"], "membership_months": who.membership_months,
+        unmet = domain.unmet_rules(rules, who)
+        return unmet, {"rules": rules, "rules_version": rules_version, "membership_months": who.membership_months,
                        "unit_in_plan": who.unit_in_plan, "earlier_this_year": who.earlier_this_year,
                        "unmet": [name for name, _ in unmet]}
 
@@ -260,7 +297,10 @@ class WelfareService:
                                application["round"], application["amount_requested"])
             outcome = domain.decide(policy, case, actor, data["decision"], data.get("amount"), data["note"],
                                     approvals)
-            eligibility = self.eligibility(conn, application, programme)[1]
+            # judged by the rules the case was submitted under, not rules changed since
+            rules = domain.rules_at_submission(store.decisions(conn, app_id), programme["eligibility_rules"],
+                                               programme["rules_version"])
+            eligibility = self.eligibility(conn, application, *rules)[1]
             store.record_decision(conn, application, data["decision"], outcome.to_state, actor, outcome.amount,
                                   data["note"], self.facts(conn, application, approvals_before=len(approvals),
                                                            signatures_needed=outcome.signatures_needed,
@@ -309,7 +349,8 @@ class WelfareService:
         """Check the programme's eligibility rules (a 422 naming each rule not met, and nothing is
         written), record the submission with the facts it rested on, tell the member it arrived."""
         current = store.get_application(conn, application["id"])
-        unmet, eligibility = self.eligibility(conn, current, store.get_programme(conn, application["programme"]))
+        programme = store.get_programme(conn, application["programme"])
+        unmet, eligibility = self.eligibility(conn, current, programme["eligibility_rules"], programme["rules_version"])
         domain.refuse_unmet(unmet)
         store.record_decision(conn, application, "submit", domain.SUBMITTED, actor, None, note,
                               self.facts(conn, {**application, "private": current["private"]}, eligibility=eligibility))

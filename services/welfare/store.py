@@ -11,6 +11,7 @@ def get_programme(conn, code):
     row = conn.execute(
         "SELECT code, name, kind, fund_id, approval_threshold, approvals_required, max_amount,"
         " (extract(epoch FROM sla) / 3600)::int AS sla_hours, sla, required_documents, eligibility, eligibility_rules,"
+        " rules_version,"
         " yearly_budget"
         " FROM programmes WHERE code = %s", (code,)).fetchone()
     if row is None:
@@ -30,6 +31,43 @@ def policy(programme):
         code=programme["code"], kind=programme["kind"], approval_threshold=programme["approval_threshold"],
         approvals_required=programme["approvals_required"], max_amount=programme["max_amount"],
         parts=tuple((p["fund_id"], p["amount"], p["label"]) for p in programme["fixed_parts"]))
+
+
+RULES_COLUMNS = "code AS programme, eligibility_rules, rules_version, rules_updated_at"
+
+
+def programme_rules(conn, code, lock=False):
+    row = conn.execute(f"SELECT {RULES_COLUMNS} FROM programmes WHERE code = %s {'FOR UPDATE' if lock else ''}",
+                       (code,)).fetchone()
+    if row is None:
+        raise NotFound(f"no programme {code}", "programme-not-found")
+    return row
+
+
+def replace_rules(conn, code, version, rules, actor_id, note, request_id):
+    """Replace a programme's rules if they are still at `version`, and record the change. The
+    version is checked by the UPDATE itself: of two officers who read the same version, the one
+    who saves second matches no row and is refused, whatever the timing."""
+    before = programme_rules(conn, code, lock=True)
+    after = conn.execute(
+        f"UPDATE programmes SET eligibility_rules = %s, rules_version = rules_version + 1, rules_updated_at = now()"
+        f" WHERE code = %s AND rules_version = %s RETURNING {RULES_COLUMNS}", (Jsonb(rules), code, version)).fetchone()
+    if after is None:
+        raise Conflict(f"the rules of {code} were changed since you read them (they are at version "
+                       f"{before['rules_version']}, you sent {version}): read them again and redo your change",
+                       "stale-rules", {"version": [f"is {before['rules_version']} now"]})
+    conn.execute("INSERT INTO programme_rule_changes (programme, version, old_rules, new_rules, actor_id, note,"
+                 " request_id) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                 (code, after["rules_version"], Jsonb(before["eligibility_rules"]), Jsonb(rules), actor_id, note,
+                  request_id))
+    return after
+
+
+def rule_changes(conn, code, limit, offset):
+    programme_rules(conn, code)
+    return conn.execute(
+        "SELECT version, old_rules, new_rules, actor_id, note, request_id, created_at FROM programme_rule_changes"
+        " WHERE programme = %s ORDER BY version DESC LIMIT %s OFFSET %s", (code, limit, offset)).fetchall()
 
 
 # ---------------------------------------------------------------- applications

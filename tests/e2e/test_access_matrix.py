@@ -123,6 +123,9 @@ MATRIX = [
     ("POST", "/v1/notify/preview", only("admin")),
     # welfare and mutual aid (OFFICERS: welfare_officer and admin)
     ("GET", "/v1/welfare/programmes", everyone()),
+    ("GET", "/v1/welfare/programmes/{programme}/rules", everyone()),  # public, like the programmes
+    ("PUT", "/v1/welfare/programmes/{programme}/rules", only(*OFFICERS)),
+    ("GET", "/v1/welfare/programmes/{programme}/rules/changes", only(*OFFICERS)),
     ("POST", "/v1/welfare/applications", signed_in()),
     ("GET", "/v1/welfare/applications", signed_in()),
     ("GET", "/v1/welfare/applications/{application}", signed_in(404, owner=OK, welfare_officer=OK, admin=OK)),
@@ -248,7 +251,7 @@ def _welfare_objects(actors, unit):
     assert application.status_code == claim.status_code == document.status_code == 201, (
         application.text, claim.text, document.text)
     return {"application": lambda: application.json()["id"], "document": lambda: document.json()["id"],
-            "fund": lambda: "hardship_relief",
+            "fund": lambda: "hardship_relief", "programme": lambda: "hardship_relief",
             "plan": lambda: plan, "enrolment_import": lambda: upload, "claim": lambda: claim.json()["id"]}
 
 

@@ -328,3 +328,71 @@ def test_a_rule_the_service_does_not_know_is_never_waved_through():
     assert refused.value.problem == "not-eligible"
     assert refused.value.errors == {"eligibility": ["one_per_year: the member already applied to this programme this year"]}
     domain.refuse_unmet([])
+
+
+# ---------------------------------------------------------------- eligibility rules set by staff
+
+def test_every_rule_the_service_checks_is_one_staff_can_set_and_no_other():
+    assert set(domain.RULE_FIGURES) == set(domain.RULES)
+
+
+@pytest.mark.parametrize("rule, errors", [
+    ({"rule": "income_per_person_below", "amount": 160000}, {}),
+    ({"rule": "min_membership_months", "months": 12}, {}),
+    ({"rule": "unit_in_plan"}, {}),
+    ({"rule": "income_per_person_below"}, {"amount": ["is required for income_per_person_below"]}),
+    ({"rule": "income_per_person_below", "amount": 0}, {"amount": ["must be more than 0"]}),
+    ({"rule": "min_membership_months", "months": 12, "amount": 100},
+     {"amount": ["is not a figure of min_membership_months (it takes months)"]}),
+    ({"rule": "one_per_year", "months": 1}, {"months": ["is not a figure of one_per_year (it takes none)"]}),
+    ({"rule": "lives_in_hangzhou", "months": 1}, {}),  # refused by its name, not by its figures
+])
+def test_a_rule_carries_exactly_the_figures_it_reads(rule, errors):
+    assert domain.figure_problems(rule) == errors
+
+
+def test_a_rule_given_twice_is_named_at_its_second_place():
+    assert domain.repeated_rules(["one_per_year", "unit_in_plan"]) == {}
+    assert domain.repeated_rules(["one_per_year", "unit_in_plan", "one_per_year"]) == {
+        2: ["one_per_year is already rule 0: give each rule once"]}
+
+
+def test_a_case_is_judged_by_the_rules_of_its_last_submission():
+    old = [{"rule": "income_per_person_below", "amount": 150000}]
+    new = [{"rule": "income_per_person_below", "amount": 90000}]
+    ledger = [{"action": "submit", "facts": {"eligibility": {"rules": old, "rules_version": 1}}},
+              {"action": "approve", "facts": {"eligibility": {"rules": new, "rules_version": 2}}}]
+    assert domain.rules_at_submission(ledger, new, 2) == (old, 1)
+    resubmitted = [*ledger, {"action": "submit", "facts": {"eligibility": {"rules": new, "rules_version": 2}}}]
+    assert domain.rules_at_submission(resubmitted, [], 3) == (new, 2), "a new round is checked anew"
+    before_versions = [{"action": "submit", "facts": {"eligibility": {"rules": old}}}]
+    assert domain.rules_at_submission(before_versions, new, 2) == (old, None)
+    assert domain.rules_at_submission([{"action": "assign", "facts": {}}], new, 2) == (new, 2)
+
+
+def rules_update(rules, version=1, **more):
+    from marshmallow import ValidationError
+
+    from services.welfare.schemas import RulesUpdateSchema
+    try:
+        return RulesUpdateSchema().load({"version": version, "rules": rules, **more})
+    except ValidationError as exc:
+        return exc.normalized_messages()
+
+
+def test_new_rules_load_as_fen_and_bad_ones_are_refused_by_field():
+    loaded = rules_update([{"rule": "income_per_person_below", "amount": "1600.00"}, {"rule": "one_per_year"}],
+                          note="city relief line 2027")
+    assert loaded == {"version": 1, "note": "city relief line 2027",
+                      "rules": [{"rule": "income_per_person_below", "amount": 160000}, {"rule": "one_per_year"}]}
+    assert rules_update([])["rules"] == []
+    assert rules_update([{"rule": "lives_in_hangzhou"}]) == {"rules": {0: {"rule": [
+        "Must be one of: min_membership_months, income_per_person_below, unit_in_plan, one_per_year."]}}}
+    assert "amount" in rules_update([{"rule": "income_per_person_below", "amount": "-5.00"}])["rules"][0]
+    assert "amount" in rules_update([{"rule": "income_per_person_below", "amount": 1600}])["rules"][0]
+    assert "months" in rules_update([{"rule": "min_membership_months", "months": -1}])["rules"][0]
+    assert "months" in rules_update([{"rule": "min_membership_months", "months": "12"}])["rules"][0]
+    assert "threshold" in rules_update([{"rule": "unit_in_plan", "threshold": 3}])["rules"][0]
+    assert rules_update([{"rule": "unit_in_plan"}, {"rule": "unit_in_plan"}]) == {
+        "rules": {1: ["unit_in_plan is already rule 0: give each rule once"]}}
+    assert "version" in rules_update([], version=0) and "version" in rules_update([], version="1")
