@@ -15,7 +15,6 @@ MEMBERS, SEATS, CLIENTS = 600, 150, 60
 
 
 def test_a_database_restart_heals_without_restarting_anything(stack):
-    stack.env["PALACE_ENROL_LIMIT"] = "100/60"  # a phone retrying through an outage is not abuse
     for name in processes.commands():
         stack.start(name)
     pids = {name: proc.pid for name, proc in stack.procs.items()}
