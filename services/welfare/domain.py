@@ -216,6 +216,12 @@ def overdue(state, state_since: datetime, sla: timedelta, now: datetime, escalat
 PRIVATE_FIELDS = ("health", "income", "family")
 
 
+def parties(row):
+    """Whose a case or a claim is: the member it is for and whoever filed it (an officer acting for
+    them). Neither may triage, decide or resubmit it as an officer."""
+    return {str(row["member_id"]), str(row["submitted_by"])}
+
+
 def may_see_private(caller_id, member_id, assigned_officer, reviewers):
     """Health, income and family: the applicant, the assigned officer and the officers who decided."""
     return caller_id is not None and (

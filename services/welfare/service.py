@@ -368,7 +368,7 @@ class WelfareService:
         data = load(_resubmit_in, data)
         with self.db.transaction() as conn:
             application = self.readable_application(conn, app_id, lock=True)
-            if actor not in (str(application["member_id"]), str(application["submitted_by"])):
+            if actor not in domain.parties(application):
                 raise Forbidden("only the applicant submits an application", "not-the-applicant")
             domain.move(application["state"], domain.SUBMITTED)
             returned = application["state"] == domain.RETURNED
@@ -438,7 +438,7 @@ class WelfareService:
         officer_id = str(data["officer_id"])
         with self.db.transaction() as conn:
             application = store.get_application(conn, app_id, lock=True)
-            if officer_id in (str(application["member_id"]), str(application["submitted_by"])):
+            if officer_id in domain.parties(application):
                 raise Invalid("an officer cannot be assigned their own case",
                               errors={"officer_id": ["is the applicant of this case"]})
             if application["state"] in (domain.CLOSED,):
@@ -783,7 +783,7 @@ class WelfareService:
         officer_id = str(data["officer_id"])
         with self.db.transaction() as conn:
             claim = store.get_claim(conn, claim_id, lock=True)
-            if officer_id in (str(claim["member_id"]), str(claim["submitted_by"])):
+            if officer_id in domain.parties(claim):
                 raise Invalid("an officer cannot be assigned their own claim",
                               errors={"officer_id": ["is the claimant or filed this claim"]})
             if claim["state"] != "submitted":
@@ -801,7 +801,7 @@ class WelfareService:
         data = load(_claim_decision_in, data)
         with self.db.transaction() as conn:
             claim = store.get_claim(conn, claim_id, lock=True)
-            if actor in (str(claim["member_id"]), str(claim["submitted_by"])):
+            if actor in domain.parties(claim):
                 raise Forbidden("an officer may not decide their own claim", "own-application")
             if claim["state"] != "submitted":
                 raise Conflict(f"the claim is {claim['state']}: only a submitted claim can be decided",
