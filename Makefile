@@ -31,9 +31,8 @@ test-faults: venv
 	@$(PY) -m ops.preflight --management
 	@$(PY) -m pytest tests/faults -s -p no:cacheprovider $(PYTEST_ARGS)
 
+# each scenario checks what it needs first (broker, database, room for its connections, wrk)
 bench: venv
-	@./scripts/bench-tools
-	@$(PY) -m ops.preflight --management
 	@for s in $$($(PY) -c "from bench.__main__ import scenarios; print(*scenarios())"); do \
 		$(PY) -m bench $$s $(BENCH_ARGS) || status=1; done; exit $${status:-0}
 

@@ -12,14 +12,21 @@ import tempfile
 import requests
 
 from ops import processes
+from ops.preflight import palace_connections
 from tests.harness import ADMIN_PASSWORD, ADMIN_PHONE, Stack
+
+# Production's pool sizes (10 per service, 16 per gateway worker) with two enrolment instances
+# would need 107 connections; a new machine's PostgreSQL allows 100.
+POOL, GATEWAY_POOL, GATEWAY_WORKERS = 6, 12, 2
+SIZING = {"PALACE_DB_POOL_SIZE": str(POOL), "PALACE_GATEWAY_DB_POOL": str(GATEWAY_POOL),
+          "PALACE_GATEWAY_WORKERS": os.environ.get("PALACE_GATEWAY_WORKERS", str(GATEWAY_WORKERS))}
+PEAK = palace_connections(POOL, GATEWAY_POOL, GATEWAY_WORKERS, extra_instances=1) + 4  # and the bench's own
 
 
 def palace(extra_env=None, instances=None, names=None):
     """A started palace; `instances` maps a service to how many copies of it run."""
-    stack = Stack(tempfile.mkdtemp(prefix="palace-bench-"))
+    stack = Stack(tempfile.mkdtemp(prefix="palace-bench-"), sizing=SIZING)
     stack.env.update({"PALACE_TOKEN_SECRET": secrets.token_urlsafe(32), "PALACE_LOG_LEVEL": "WARNING",
-                      "PALACE_GATEWAY_WORKERS": os.environ.get("PALACE_GATEWAY_WORKERS", "2"),
                       **(extra_env or {})})
     stack.create()
     try:

@@ -8,6 +8,7 @@ import time
 
 from bench._palace import WINDOW, admin, alternating, palace, report, wrk
 
+TOOLS = ("wrk",)
 COURSES = 40
 BAR_RATE, BAR_RATIO = 3000, 2.0
 NAMES = ("Phone photography", "Tea art", "Paper cutting", "Yoga", "Choir", "Calligraphy", "Erhu", "Square dance")

@@ -15,6 +15,7 @@ import uuid
 import requests
 
 from services.welfare.domain import national_id_check_digit
+from bench._palace import SIZING
 from tests.harness import ADMIN_PASSWORD, ADMIN_PHONE, Stack
 
 FULL_ROWS, QUICK_ROWS, BAD_EVERY, BAR_SECONDS = 66_073, 5_000, 900, 30.0
@@ -49,7 +50,7 @@ def sign_in(base, phone, password):
 
 
 def run(rows):
-    stack = Stack(tempfile.mkdtemp(prefix="bench-csv-"))
+    stack = Stack(tempfile.mkdtemp(prefix="bench-csv-"), sizing=SIZING)
     stack.create()
     try:
         for name in ("welfare", "gateway"):

@@ -11,6 +11,7 @@ import threading
 from bench._palace import WINDOW, admin, alternating, cpu_per, cpu_seconds, palace, report, wrk
 from tests.harness import bulk_members
 
+TOOLS = ("wrk",)
 BAR_RATIO = 0.5
 
 
