@@ -18,8 +18,7 @@ class Gateway:
     """What every route needs: the gateway's own database and the token key."""
 
     def __init__(self):
-        self.db = Db(config.db_url("gateway"), max_size=int(config.env("PALACE_GATEWAY_DB_POOL", "16")),
-                     name="gateway")
+        self.db = Db(config.db_url("gateway"), max_size=config.gateway_pool_size(), name="gateway")
         self.db.open()
         self.secret = auth.token_secret(self.db)
         self.catalog = Catalog(self.db)

@@ -4,10 +4,11 @@ import shutil
 import tempfile
 
 from services.common import logs
+from services.common.config import gateway_workers  # not `config`: gunicorn reads that name as a setting
 
 bind = f"{os.environ.get('PALACE_HTTP_HOST', '127.0.0.1')}:{os.environ.get('PALACE_HTTP_PORT', '8000')}"
 worker_class = "gthread"  # gunicorn has no eventlet worker any more; each thread keeps its own RPC proxy
-workers = int(os.environ.get("PALACE_GATEWAY_WORKERS", "2"))
+workers = gateway_workers()
 threads = int(os.environ.get("PALACE_GATEWAY_THREADS", "16"))
 wsgi_app = "gateway.app:create_app()"
 timeout = 30

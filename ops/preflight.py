@@ -1,7 +1,9 @@
 """Before `make run` and `make test`: say in one line what is missing instead of a traceback.
 
 With --management it also enables RabbitMQ's management plugin (the tests make their own vhost
-through its HTTP API) when the broker is local and the plugin is off."""
+through its HTTP API) when the broker is local and the plugin is off. It counts the PostgreSQL
+connections a palace can hold at once against the server's `max_connections` (a new machine's
+PostgreSQL has 100); the test suite checks its own peak the same way."""
 import shutil
 import subprocess
 import sys
@@ -26,6 +28,29 @@ def check_postgres():
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         where = urlsplit(config.pg_server())  # host and port only: the URL may hold a password
         return f"PostgreSQL is not reachable at {where.hostname}:{where.port or 5432} ({first}); {START_HINT}"
+
+
+def palace_connections(pool, gateway_pool, gateway_workers, extra_instances=0):
+    """The most connections one palace holds: each nameko process (the four services and the
+    gateway's feed, plus `extra_instances` copies) fills its pool and keeps one for its outbox
+    relay, and may open one more for a metrics scrape or a failed event's retry; notify's
+    dispatcher keeps one, venues' calendar sweep a pool of two; each gateway worker fills its pool."""
+    nameko = len(config.NAMEKO_SERVICES) + extra_instances
+    return nameko * (pool + 2) + 1 + 2 + gateway_workers * gateway_pool
+
+
+def configured_connections():
+    return palace_connections(config.pool_size(), config.gateway_pool_size(), config.gateway_workers())
+
+
+def check_connections(needed):
+    """None when the server allows `needed` connections, else the one line that says what to change."""
+    with psycopg.connect(f"{config.pg_server()}/postgres", connect_timeout=3) as conn:
+        allowed = int(conn.execute("SHOW max_connections").fetchone()[0])
+    if allowed < needed:
+        return (f"PostgreSQL allows {allowed} connections (max_connections) and this needs {needed}; raise"
+                f" max_connections to {needed} or lower PALACE_DB_POOL_SIZE / PALACE_GATEWAY_DB_POOL")
+    return None
 
 
 def check_broker():
@@ -66,7 +91,7 @@ def ensure_management():
 
 
 def main(argv):
-    for check in (check_postgres, check_broker):
+    for check in (check_postgres, check_broker, lambda: check_connections(configured_connections())):
         problem = check()
         if problem:
             print(problem, file=sys.stderr)

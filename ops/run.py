@@ -47,7 +47,7 @@ def stop_all(procs):
             proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
         except subprocess.TimeoutExpired:
             proc.kill()
-            proc.wait()
+            proc.wait(timeout=GRACE)
 
 
 def metrics_port(index):

@@ -17,10 +17,12 @@ class Watch:
                            routing_key=routing_key, exclusive=True)(self.conn.default_channel)
         self.queue.declare()
 
-    def drain(self, wait=0.5):
-        """Every message that arrives until none has come for `wait` seconds."""
+    def drain(self, wait=0.5, at_most=60):
+        """Every message that arrives until none has come for `wait` seconds (or `at_most` seconds
+        have gone by: a stream that never stops is returned as it is, for the test to judge)."""
         bodies, quiet_since = [], time.monotonic()
-        while time.monotonic() - quiet_since < wait:
+        deadline = quiet_since + at_most
+        while time.monotonic() - quiet_since < wait and time.monotonic() < deadline:
             message = self.queue.get(no_ack=True)
             if message is None:
                 time.sleep(0.02)

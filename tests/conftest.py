@@ -1,15 +1,74 @@
 import os
+import threading
 
+import psycopg
 import pytest
 
+from services.common import config
+
+PEAK = {}
+
+
+@pytest.fixture(scope="session")
+def room_for_stacks():
+    """Before the first stack starts: clear what a killed run left behind (its processes would hold
+    connections this run needs), then check that the server allows the suite's peak."""
+    from ops import preflight
+    from tests import harness
+
+    swept = harness.sweep_orphans()
+    if swept:
+        print(f"swept what killed test runs left: {', '.join(swept)}")
+    problem = preflight.check_connections(harness.SUITE_PEAK)
+    if problem:
+        pytest.exit(f"the test suite: {problem}", returncode=1)
+    watch = PeakConnections()
+    PEAK.update(planned=harness.SUITE_PEAK, watch=watch)
+    yield
+    watch.stop()
+
+
+def pytest_terminal_summary(terminalreporter):
+    if PEAK:
+        terminalreporter.write_line(f"PostgreSQL connections at the suite's peak: {PEAK['watch'].peak}"
+                                    f" (planned for at most {PEAK['planned']})")
+
+
+class PeakConnections:
+    """The most connections the server held while the suite ran, sampled four times a second:
+    the figure behind the suite's sizing (tests/harness.py)."""
+
+    def __init__(self):
+        self.peak, self._stopped = 0, threading.Event()
+        self._conn = psycopg.connect(f"{config.pg_server()}/postgres", autocommit=True, connect_timeout=10)
+        threading.Thread(target=self._sample, daemon=True).start()
+
+    def _sample(self):
+        while not self._stopped.wait(0.25):
+            try:
+                count = self._conn.execute("SELECT count(*) FROM pg_stat_activity"
+                                           " WHERE backend_type = 'client backend'").fetchone()[0]
+            except psycopg.Error:  # the fault suite restarts the server: sample again once it is back
+                self._reconnect()
+                continue
+            self.peak = max(self.peak, count)
+
+    def _reconnect(self):
+        try:
+            self._conn = psycopg.connect(f"{config.pg_server()}/postgres", autocommit=True, connect_timeout=2)
+        except psycopg.Error:
+            pass
+
+    def stop(self):
+        self._stopped.set()
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
+def stack(tmp_path_factory, room_for_stacks):
     """An isolated palace (databases and vhost) for one test module; processes are started by the tests."""
-    from tests.harness import Stack
+    from tests.harness import TEST_SIZING, Stack
 
-    stack = Stack(tmp_path_factory.mktemp("logs"))
+    stack = Stack(tmp_path_factory.mktemp("logs"), sizing=TEST_SIZING)
     stack.create()
     saved = {k: os.environ.get(k) for k in ("AMQP_URI", "PALACE_DB_PREFIX")}
     os.environ.update(AMQP_URI=stack.env["AMQP_URI"], PALACE_DB_PREFIX=stack.tag)

@@ -1,10 +1,12 @@
 """A palace of real processes for the tests: own databases (a unique prefix), own RabbitMQ vhost,
 processes started from ops.processes exactly as `make run` starts them."""
 import os
+import re
 import secrets
 import signal
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -14,12 +16,30 @@ import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from ops import processes
-from ops.preflight import management_url
+from ops.preflight import management_url, palace_connections
 from ops.run import argv_here
 from services.common import config
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_PHONE, ADMIN_PASSWORD = "13800000000", "admin-password-1"
+
+# The suite's stacks are sized to fit a new machine's PostgreSQL (max_connections = 100) with room
+# to spare; production sizes (pools of 10 and 16, two gateway workers) need 95 for one stack alone.
+POOL, GATEWAY_POOL = 5, 8
+TEST_SIZING = {"PALACE_DB_POOL_SIZE": str(POOL), "PALACE_GATEWAY_DB_POOL": str(GATEWAY_POOL),
+               "PALACE_GATEWAY_WORKERS": "1"}
+RACE_CONNECTIONS = 60  # the test racing straight at the bookings table: one connection per contender
+OWN_CONNECTIONS = 10  # what a test opens itself beside a stack (stack.db, a watch, a relay)
+# the peak: a whole stack with a second enrolment instance (the fault suite), or venues alone (its
+# pool, relay and one more, its calendar sweep's two) beside the race, whichever is more
+SUITE_PEAK = OWN_CONNECTIONS + max(palace_connections(POOL, GATEWAY_POOL, 1, extra_instances=1),
+                                   POOL + 2 + 2 + RACE_CONNECTIONS)
+TAG = re.compile(r"^palace_t(\d+)x[0-9a-f]+$")  # palace_t<pid of the test process>x<random>
+
+
+def management_auth():
+    broker = urlsplit(config.amqp_uri())
+    return broker.username or "guest", broker.password or "guest"
 
 
 def free_port():
@@ -29,12 +49,12 @@ def free_port():
 
 
 class Stack:
-    def __init__(self, logdir):
-        self.tag = f"palace_t{secrets.token_hex(4)}"
+    def __init__(self, logdir, sizing=None):
+        self.tag = f"palace_t{os.getpid()}x{secrets.token_hex(3)}"
         self.logdir = Path(logdir)
         self.procs = {}
         base = urlsplit(config.amqp_uri())
-        self.api_auth = (base.username or "guest", base.password or "guest")
+        self.api_auth = management_auth()
         self.port = free_port()
         self.env = {
             **os.environ,
@@ -49,6 +69,7 @@ class Stack:
             # hours set the member's own)
             "PALACE_NOTIFY_QUIET_HOURS": "off",
             "PYTHONWARNINGS": "ignore::DeprecationWarning",
+            **(sizing or {}),
         }
         self.url = f"http://127.0.0.1:{self.port}"
 
@@ -65,13 +86,12 @@ class Stack:
     def destroy(self):
         for name in list(self.procs):
             self.stop(name, signal.SIGKILL)
-        with psycopg.connect(f"{config.pg_server()}/postgres", autocommit=True) as conn:
-            for part in config.DATABASES:
-                conn.execute(f'DROP DATABASE IF EXISTS "{self.tag}_{part}" WITH (FORCE)')
+        drop_databases([f"{self.tag}_{part}" for part in config.DATABASES])
         requests.delete(f"{management_url()}/vhosts/{quote(self.tag, safe='')}", auth=self.api_auth, timeout=10)
 
-    def run_once(self, argv):
-        done = subprocess.run(argv_here(argv), cwd=ROOT, env=self.env, capture_output=True, text=True)
+    def run_once(self, argv, timeout=120):
+        done = subprocess.run(argv_here(argv), cwd=ROOT, env=self.env, capture_output=True, text=True,
+                              timeout=timeout)
         assert done.returncode == 0, done.stdout + done.stderr
         return done
 
@@ -100,7 +120,7 @@ class Stack:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+            proc.wait(timeout=20)
 
     def wait_until_up(self, name, timeout=60):
         service = name.split("#")[0]
@@ -139,8 +159,89 @@ class Stack:
                                timeout=timeout, context_data=context)
 
     def db(self, part):
-        return psycopg.connect(f"{config.pg_server()}/{self.tag}_{part}", autocommit=True,
+        return psycopg.connect(f"{config.pg_server()}/{self.tag}_{part}", autocommit=True, connect_timeout=10,
                                row_factory=psycopg.rows.dict_row)
+
+
+def drop_databases(names):
+    with psycopg.connect(f"{config.pg_server()}/postgres", autocommit=True, connect_timeout=10) as conn:
+        for name in names:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
+def _orphaned(tag):
+    """A stack whose test process is gone (killed, or timed out in CI) left it behind."""
+    owner = TAG.match(tag)
+    return owner is not None and not _alive(int(owner.group(1)))
+
+
+def sweep_orphans():
+    """Stop the processes and drop the databases and vhosts of stacks whose test run was killed:
+    their pools would hold connections that the next run needs. Returns what was swept."""
+    swept = []
+    for entry in Path("/proc").iterdir():
+        try:
+            environ = (entry / "environ").read_bytes().split(b"\0") if entry.name.isdigit() else []
+        except OSError:
+            continue
+        tags = [v.split(b"=", 1)[1].decode() for v in environ if v.startswith(b"PALACE_DB_PREFIX=")]
+        if tags and _orphaned(tags[0]):
+            try:
+                os.kill(int(entry.name), signal.SIGKILL)
+                swept.append(f"process {entry.name}")
+            except ProcessLookupError:
+                pass
+    with psycopg.connect(f"{config.pg_server()}/postgres", autocommit=True, connect_timeout=10) as conn:
+        names = [r[0] for r in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'palace\\_t%'")]
+    dropped = [name for name in names if _orphaned(name.rsplit("_", 1)[0])]
+    drop_databases(dropped)
+    swept += dropped
+    auth = management_auth()
+    for vhost in requests.get(f"{management_url()}/vhosts", auth=auth, timeout=10).json():
+        if _orphaned(vhost["name"]):
+            requests.delete(f"{management_url()}/vhosts/{quote(vhost['name'], safe='')}", auth=auth, timeout=10)
+            swept.append(f"vhost {vhost['name']}")
+    return swept
+
+
+def at_once(contenders, timeout=60):
+    """Run each contender in a thread of its own and return their results in order. A contender is
+    called with `go`, which it calls when ready (connected, signed in): every thread waits there
+    until all are ready, so they act at the same instant. Every wait is bounded: a contender that
+    fails before `go` breaks the start for the others, and a thread still running after `timeout`
+    fails the test by count instead of hanging it. The first error a contender raised is raised."""
+    start = threading.Barrier(len(contenders), timeout=timeout)
+    results, errors = [None] * len(contenders), []
+
+    def run(index):
+        try:
+            results[index] = contenders[index](start.wait)
+        except BaseException as exc:  # noqa: BLE001 - raised in the test's thread below
+            errors.append(exc)
+            start.abort()
+
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(len(contenders))]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + timeout
+    for thread in threads:
+        thread.join(max(deadline - time.monotonic(), 0))
+    running = sum(thread.is_alive() for thread in threads)
+    assert not running, f"{running} of {len(threads)} contenders still running after {timeout} s"
+    causes = [e for e in errors if not isinstance(e, threading.BrokenBarrierError)] or errors
+    if causes:
+        raise causes[0]
+    return results
 
 
 def bulk_members(stack, count):

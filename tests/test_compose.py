@@ -69,3 +69,12 @@ def test_the_development_override_only_adds_to_known_services():
     assert set(override["services"]) <= set(SERVICES)
     for name in processes.commands():
         assert name in override["services"], f"{name} has no development settings"
+
+
+def test_compose_postgresql_allows_every_service_at_two_instances():
+    """README: raise max_connections to cover instances x PALACE_DB_POOL_SIZE (and the gateway's)."""
+    from ops.preflight import palace_connections
+
+    command = SERVICES["postgres"]["command"]
+    allowed = int(next(arg.split("=", 1)[1] for arg in command if arg.startswith("max_connections=")))
+    assert allowed >= palace_connections(10, 16, 2 * 2, extra_instances=len(processes.commands()) - 1)

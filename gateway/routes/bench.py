@@ -46,7 +46,7 @@ class Enrolment(Direct):
 def routes(gateway):
     if gateway is None or not enabled():
         return []
-    db = Db(config.db_url("enrolment"), max_size=int(config.env("PALACE_GATEWAY_DB_POOL", "16")), name="bench")
+    db = Db(config.db_url("enrolment"), max_size=config.gateway_pool_size(), name="bench")
     db.open()
     return [("/bench/direct/courses", Courses(db)), ("/bench/direct/courses/{course_id}", Course(db)),
             ("/bench/direct/enrolments/{enrolment_id}", Enrolment(db))]

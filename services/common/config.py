@@ -50,4 +50,14 @@ def retry_delays():
 
 
 def pool_size():
+    """Connections of each service instance's pool (nameko's default of 10 workers each get one)."""
     return int(env("PALACE_DB_POOL_SIZE", "10"))
+
+
+def gateway_pool_size():
+    """Connections of each gateway worker process's pool."""
+    return int(env("PALACE_GATEWAY_DB_POOL", "16"))
+
+
+def gateway_workers():
+    return int(env("PALACE_GATEWAY_WORKERS", "2"))

@@ -1,12 +1,11 @@
 """The backbone's slice over HTTP: a course, members, seats, a waitlist and the inbox."""
 import json
-import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from gateway.idempotency import request_fingerprint
 
 from tests.e2e.conftest import Client, new_member
-from tests.harness import eventually
+from tests.harness import at_once, eventually
 
 
 def notifications(member):
@@ -52,17 +51,14 @@ def test_a_member_gets_a_seat_and_hears_about_it_and_the_next_one_waits_in_line(
 def test_members_racing_for_seats_never_overbook(palace, admin):
     course_id = admin.post("/v1/courses", {"title": "Yoga", "capacity": 5}).json()["id"]
     members = [new_member(palace.url) for _ in range(24)]
-    answers, start = [], threading.Barrier(len(members))
 
-    def enrol(member):
-        start.wait()
-        answers.append(member.post(f"/v1/courses/{course_id}/enrolments"))
+    def enrolling(member):
+        def enrol(go):
+            go()
+            return member.post(f"/v1/courses/{course_id}/enrolments")
+        return enrol
 
-    threads = [threading.Thread(target=enrol, args=(m,)) for m in members]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    answers = at_once([enrolling(m) for m in members])
     assert [a.status_code for a in answers] == [201] * len(members), [a.text for a in answers if a.status_code != 201]
     statuses = [a.json()["status"] for a in answers]
     assert statuses.count("confirmed") == 5

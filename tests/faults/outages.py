@@ -28,7 +28,7 @@ def database_restart():
     subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart", "-m", "fast"],
                    check=True, capture_output=True, timeout=120)
     deadline = time.monotonic() + 60
-    while True:
+    while True:  # bounded: gives up after a minute
         try:
             psycopg.connect(f"{config.pg_server()}/postgres", connect_timeout=2).close()
             return

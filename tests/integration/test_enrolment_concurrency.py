@@ -1,6 +1,5 @@
 """The bars of enrolment, raced for real: many RPC clients, each on its own connection, against the
 enrolment service on real PostgreSQL and RabbitMQ."""
-import threading
 import uuid
 from collections import Counter
 
@@ -8,6 +7,7 @@ import pytest
 from nameko.exceptions import RemoteError
 
 from services.common.errors import Conflict
+from tests.harness import at_once
 
 ADMIN = {"caller_id": str(uuid.uuid4()), "caller_roles": "admin"}
 
@@ -31,33 +31,29 @@ def rpc_call(stack, context, method, *args):
 def fire(stack, requests, threads=50):
     """Send every (context, method, args) at once: `threads` clients, each with its own started
     proxy, each putting its share on the wire before waiting for any answer."""
-    shares = [requests[i::threads] for i in range(threads)]
-    answers, start = [None] * threads, threading.Barrier(threads)
 
-    def client(index):
-        standalone = stack.rpc(timeout=120)
-        proxy = standalone.start()
-        try:
-            start.wait()
-            replies = []
-            for context, method, args in shares[index]:
-                standalone._worker_ctx.data = dict(context)
-                replies.append(getattr(proxy.enrolment, method).call_async(*args))
-            out = []
-            for reply in replies:
-                try:
-                    out.append(reply.result())
-                except (Conflict, RemoteError) as exc:
-                    out.append(exc)
-            answers[index] = out
-        finally:
-            standalone.stop()
+    def client(share):
+        def send(go):
+            standalone = stack.rpc(timeout=120)
+            proxy = standalone.start()
+            try:
+                go()
+                replies = []
+                for context, method, args in share:
+                    standalone._worker_ctx.data = dict(context)
+                    replies.append(getattr(proxy.enrolment, method).call_async(*args))
+                out = []
+                for reply in replies:
+                    try:
+                        out.append(reply.result())
+                    except (Conflict, RemoteError) as exc:
+                        out.append(exc)
+                return out
+            finally:
+                standalone.stop()
+        return send
 
-    workers = [threading.Thread(target=client, args=(i,)) for i in range(threads)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
+    answers = at_once([client(requests[i::threads]) for i in range(threads)], timeout=150)
     return [a for share in answers for a in share]
 
 

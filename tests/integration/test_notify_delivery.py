@@ -14,7 +14,7 @@ from aiosmtpd.controller import Controller
 from ops import dead_letters
 from services.common.handlers import dead_queue_name
 from tests.broker import message_count, publish
-from tests.harness import eventually, free_port
+from tests.harness import at_once, eventually, free_port
 
 BACKOFF_BASE = 0.1
 
@@ -205,12 +205,14 @@ def test_the_daily_cap_holds_when_events_for_one_member_race_on_several_queues(w
     with as_member(stack, member) as rpc:
         rpc.notify.put_preferences({"daily_cap": 3})
     sources = [("enrolment", "certificate_issued"), ("welfare", "payout_made"), ("venues", "booking_pending")]
-    threads = [threading.Thread(target=publish, args=(source, kind, {"member_id": member, "amount": "5"}),
-                                kwargs={"times": 1}) for source, kind in sources * 4]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+
+    def publisher(source, kind):
+        def send(go):
+            go()
+            publish(source, kind, {"member_id": member, "amount": "5"})
+        return send
+
+    at_once([publisher(source, kind) for source, kind in sources * 4])
     rows = eventually(lambda: settled(stack, member, 12), timeout=15)
     assert sum(r["state"] != "skipped" for r in rows) == 3
     assert len(inbox(stack, member)) == 12

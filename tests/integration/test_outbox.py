@@ -1,6 +1,5 @@
 """The transactional outbox: nothing written is lost, nothing is published twice by cooperating relays."""
 import signal
-import threading
 import uuid
 
 from kombu import Connection
@@ -9,7 +8,7 @@ from services.common import config
 from services.common.events import exchange
 from services.common.outbox import record, relay_batch
 from tests.broker import Watch
-from tests.harness import eventually
+from tests.harness import at_once, eventually
 
 
 def test_an_event_written_before_a_crash_is_published_after_restart(stack):
@@ -39,20 +38,17 @@ def test_relays_claiming_together_publish_each_event_exactly_once(stack):
     with stack.db("enrolment") as conn, conn.transaction():
         events = [record(conn, "enrolment", "course_published", {"n": n}) for n in range(600)]
 
-    def relay():
+    def relay(go):
         import psycopg
 
-        with psycopg.connect(config.db_url("enrolment")) as db, \
+        with psycopg.connect(config.db_url("enrolment"), connect_timeout=10) as db, \
                 Connection(config.amqp_uri(), transport_options={"confirm_publish": True}) as amqp:
             producer = amqp.Producer()
+            go()
             while relay_batch(db, producer, exchange("enrolment")):
                 pass
 
-    threads = [threading.Thread(target=relay) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    at_once([relay] * 3)
 
     ids = [e["event_id"] for e in watch.drain(wait=1.0)]
     assert len(ids) == len(set(ids)), "an event was published twice"

@@ -11,7 +11,7 @@ import pytest
 from services.common.context import Caller
 from services.common.errors import Conflict, Invalid, NotFound
 from tests.broker import Watch
-from tests.harness import eventually
+from tests.harness import at_once, eventually
 
 MEMBER, OFFICER_A, OFFICER_B = (str(uuid.uuid4()) for _ in range(3))
 
@@ -63,21 +63,16 @@ def balances(stack, fund="hardship_relief"):
 def test_fifty_concurrent_payouts_of_one_application_pay_exactly_once(welfare):
     application = approved_application(welfare)
     before = balances(welfare)
-    results, start = [], threading.Barrier(50)
 
-    def pay():
+    def pay(go):
         with rpc_as(welfare, OFFICER_B, "welfare_officer") as rpc:
-            start.wait()
+            go()
             try:
-                results.append(rpc.welfare.pay(application["id"]))
+                return rpc.welfare.pay(application["id"])
             except Conflict as exc:
-                results.append(exc.problem)
+                return exc.problem
 
-    threads = [threading.Thread(target=pay) for _ in range(50)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = at_once([pay] * 50)
     payouts = [r for r in results if isinstance(r, dict)]
     assert len(payouts) == 1 and payouts[0]["amount"] == "800.00" and payouts[0]["reference"].startswith("PO-")
     assert sorted(set(r for r in results if not isinstance(r, dict))) == ["already-paid"]
@@ -205,18 +200,15 @@ def test_claims_approved_at_once_never_pass_the_members_yearly_cap_together(welf
                                       "details": {"severity": "minor"}})
         assert twice.value.problem == "duplicate-claim"
     assert {c["amount"] for c in claims} == {"10000.00"}, "each alone is within the cap"
-    results, start = [], threading.Barrier(len(claims))
 
-    def approve(claim):
-        with rpc_as(welfare, OFFICER_B, "welfare_officer") as rpc:
-            start.wait()
-            results.append(rpc.welfare.decide_claim(claim["id"], {"decision": "approve"}))
+    def approver(claim):
+        def approve(go):
+            with rpc_as(welfare, OFFICER_B, "welfare_officer") as rpc:
+                go()
+                return rpc.welfare.decide_claim(claim["id"], {"decision": "approve"})
+        return approve
 
-    threads = [threading.Thread(target=approve, args=(c,)) for c in claims]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = at_once([approver(c) for c in claims])
     assert sorted(r["amount"] for r in results) == sorted(["0.00"] * 4 + ["10000.00", "5000.00"])
     capped = [r for r in results if r["amount"] == "5000.00"][0]
     assert sum(domain_fen(line["amount"]) for line in capped["explanation"]) == 500000
@@ -241,11 +233,12 @@ def test_one_application_a_year_holds_when_two_submissions_race(welfare):
 
     with first.transaction():
         submit(first, drafts[0], "first")
-        racing = threading.Thread(target=lambda: _in_transaction(second, submit, drafts[1], "second"))
+        racing = threading.Thread(target=lambda: _in_transaction(second, submit, drafts[1], "second"), daemon=True)
         racing.start()
         racing.join(1.0)
         assert racing.is_alive(), "the second submission waits for the first"
     racing.join(10)
+    assert not racing.is_alive(), "the second submission still waits after the first committed"
     assert counts == {"first": 0, "second": 1}
     first.close()
     second.close()
