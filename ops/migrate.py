@@ -58,6 +58,8 @@ def main(progress=None):
             step()
         queues = topology.declare_all()
         log.info("broker: %d queue(s) declared", len(queues))
+        for name, moved in topology.retire_all().items():
+            log.info("broker: retired %s (%d message(s) handed on)", name, moved)
         step()
     return 0
 

@@ -18,17 +18,17 @@ _contacts = schemas.ContactsSchema()
 _preview = schemas.PreviewSchema()
 _delivery_out = schemas.DeliverySchema()
 
-# the first slice's two handlers keep their own queues; every other event of a source shares one
-FIRST_SLICE = ("enrolment_confirmed", "enrolment_waitlisted")
-ENROLMENT_EVENTS = tuple(t for t in templates.SOURCES["enrolment"] if t not in FIRST_SLICE)
+ENROLMENT_EVENTS = templates.SOURCES["enrolment"]
 VENUES_EVENTS = templates.SOURCES["venues"]
 WELFARE_EVENTS = templates.SOURCES["welfare"]
 CHANNEL_NAMES = ("wechat", "sms", "email", "console")
 LINGER = 0.02  # seconds
+CHECKED_BY_ENROLMENT = ("enrolment.enrolment_confirmed", "enrolment.enrolment_waitlisted")
 
 
-def _first_slice_check(event):
-    _enrolment_event.load(event["payload"])  # these two are checked against enrolment's own schema
+def _enrolment_check(event):
+    if event["event_type"] in CHECKED_BY_ENROLMENT:
+        _enrolment_event.load(event["payload"])  # these two are checked against enrolment's own schema
     fanout.check(event)
 
 
@@ -49,15 +49,7 @@ class NotifyService:
     # every handler takes the events waiting on its queue in groups, one transaction each, waiting
     # up to LINGER for a group to gather: 20 ms is nothing in an inbox and much for two cores
 
-    @reliable_batch_handler("enrolment", "enrolment_confirmed", check=_first_slice_check, linger=LINGER)
-    def on_enrolment_confirmed(self, conn, events):
-        fanout.tell_many(conn, events)
-
-    @reliable_batch_handler("enrolment", "enrolment_waitlisted", check=_first_slice_check, linger=LINGER)
-    def on_enrolment_waitlisted(self, conn, events):
-        fanout.tell_many(conn, events)
-
-    @reliable_batch_handler("enrolment", ENROLMENT_EVENTS, check=fanout.check, linger=LINGER)
+    @reliable_batch_handler("enrolment", ENROLMENT_EVENTS, check=_enrolment_check, linger=LINGER)
     def on_enrolment(self, conn, events):
         fanout.tell_many(conn, events)
 
@@ -155,19 +147,6 @@ class NotifyService:
                     raise NotFound(f"delivery {delivery_id} does not exist", "delivery-not-found")
                 raise Conflict("only a failed delivery can be replayed", "delivery-not-failed")
         return _delivery_out.dump(row)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def replay_failed(self):
-        self._ops()
-        with self.db.transaction() as conn:
-            return {"replayed": store.replay_all_failed(conn)}
-
-    @rpc(expected_exceptions=EXPECTED)
-    def member_deliveries(self, member_id):
-        self._ops()
-        member_id = object_id(member_id, "member")
-        with self.db.transaction() as conn:
-            return _delivery_out.dump(store.member_deliveries(conn, member_id), many=True)
 
     @rpc
     def stats(self):

@@ -114,7 +114,7 @@ def test_on_a_terminal_the_import_shows_a_bar(palace, tmp_path):
 
 
 def test_ops_replay_many_dead_letters_with_progress_lines(palace):
-    dead = "evt-enrolment-enrolment_confirmed--notify.on_enrolment_confirmed.dead"
+    dead = "evt-enrolment--notify.on_enrolment.dead"
     with Connection(palace.env["AMQP_URI"]) as conn:
         producer = conn.Producer()
         for n in range(30):

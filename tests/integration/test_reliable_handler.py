@@ -3,13 +3,17 @@ import json
 import uuid
 
 import pytest
+from amqp.exceptions import NotFound
 
-from ops import dead_letters
+from kombu import Connection
+
+from ops import dead_letters, topology
+from services.common import config
 from services.common.handlers import dead_queue_name, retry_queue_name
 from tests.broker import message_count, publish
 from tests.harness import eventually
 
-QUEUE = "evt-enrolment-enrolment_confirmed--notify.on_enrolment_confirmed"
+QUEUE = "evt-enrolment--notify.on_enrolment"
 
 
 @pytest.fixture(scope="module")
@@ -91,3 +95,37 @@ def test_a_malformed_event_is_dead_lettered_at_once_and_the_handler_goes_on(noti
     eventually(lambda: inbox_count(notify, member) == 1)
     dead_letters.replay(QUEUE)  # leave the queue as found; the bad event dies again
     eventually(lambda: message_count(dead_queue_name(QUEUE)) == 1)
+
+
+def test_a_retired_handler_queue_hands_its_events_on_and_goes(notify):
+    """An upgrade from a release whose notify had a queue per enrolment event type: the migrate step
+    moves what waits there to the shared queue (dead letters to its dead-letter queue)."""
+    old, _ = topology.RETIRED[0]
+    waiting, letter = str(uuid.uuid4()), confirmed(str(uuid.uuid4()))
+    with Connection(config.amqp_uri(), transport_options={"confirm_publish": True}) as conn:
+        channel = conn.default_channel
+        old(channel).declare()  # bound to enrolment_confirmed, as the old release left it
+        dead = dead_queue_name(old.name)
+        channel.queue_declare(dead, durable=True, auto_delete=False)
+        producer = conn.Producer(channel)
+        for body, target in ((confirmed(waiting), old.name), (letter, dead)):
+            event = {"event_id": str(uuid.uuid4()), "event_type": "enrolment.enrolment_confirmed",
+                     "occurred_at": "2026-11-21T08:00:00+00:00", "version": 1, "payload": body}
+            producer.publish(json.dumps(event), exchange="", routing_key=target, delivery_mode=2,
+                             content_type="application/json", headers={"x-palace-queue": old.name})
+    dead_before = message_count(dead_queue_name(QUEUE))
+
+    assert topology.retire_all() == {old.name: 2}
+    eventually(lambda: inbox_count(notify, waiting) == 1)
+    assert message_count(dead_queue_name(QUEUE)) == dead_before + 1
+    [moved] = [m for m in dead_letters.peek(dead_queue_name(QUEUE), limit=50)
+               if json.loads(m["body"])["payload"].get("member_id") == letter["member_id"]]
+    for gone in (old.name, dead_queue_name(old.name)):
+        with pytest.raises(NotFound):
+            message_count(gone)
+    assert topology.retire_all() == {}, "a second run finds nothing to do"
+
+    member = str(uuid.uuid4())
+    publish("enrolment", "enrolment_confirmed", confirmed(member))
+    eventually(lambda: inbox_count(notify, member) == 1)
+    dead_letters.replay(QUEUE)  # leave the queues as found

@@ -39,4 +39,4 @@ def test_the_topology_declares_one_queue_per_source_for_notify_covering_every_te
     assert bound == {t for t in templates.CATALOGUE if not t.startswith("notify.")}
     assert {"evt-enrolment--notify.on_enrolment", "evt-venues--notify.on_venues",
             "evt-welfare--notify.on_welfare"} <= set(queues)
-    assert len(queues) == 6, "three shared queues, the first slice's two, and reset codes from the gateway"
+    assert len(queues) == 4, "three shared queues and reset codes from the gateway"
