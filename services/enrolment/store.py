@@ -239,11 +239,6 @@ def confirmed_entries(conn, course_id):
                         " ORDER BY created_at", (course_id,)).fetchall()
 
 
-def has_takers(conn, course_id):
-    return conn.execute("SELECT 1 FROM enrolments WHERE course_id = %s AND status <> 'cancelled' LIMIT 1",
-                        (course_id,)).fetchone() is not None
-
-
 def get_session(conn, session_id, lock=False):
     row = conn.execute(
         "SELECT s.*, c.title AS course_title, c.term_id FROM sessions s JOIN courses c ON c.id = s.course_id"

@@ -9,7 +9,6 @@
   answer is final, and after the last attempt the delivery fails and the next channel takes over.
 """
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,15 +17,6 @@ CHANNELS = ("wechat", "sms", "email")  # outside the app, in the default order o
 LANGUAGES = ("en", "zh-CN")
 HOME_ZONE = "Asia/Shanghai"
 URGENT_WITHIN = timedelta(hours=12)  # a change to something starting this soon cannot wait for morning
-REMINDER_LEAD = timedelta(hours=24)
-
-
-@dataclass(frozen=True)
-class Message:
-    title: str
-    body: str
-
-
 QUIET_HOURS = {"start": "22:00", "end": "08:00"}
 
 
@@ -212,19 +202,3 @@ def reminder_due(starts_at, lead, now):
     if starts_at <= now:
         return None
     return max(now, starts_at - lead)
-
-
-# the first slice's messages, kept for its callers
-
-
-def enrolment_message(event_type, payload) -> Message:
-    course = payload["course_title"]
-    if event_type == "enrolment.enrolment_confirmed":
-        return Message(f"Seat confirmed: {course}", f"Your seat in {course} is confirmed. See you in class.")
-    if event_type == "enrolment.enrolment_waitlisted":
-        return Message(
-            f"On the waitlist: {course}",
-            f"{course} is full. You are number {payload['position']} on the waitlist; "
-            "we will tell you as soon as a seat frees up.",
-        )
-    raise ValueError(f"no message for {event_type}")

@@ -20,11 +20,6 @@ def _moment(value):
     return moment if moment.tzinfo is not None else None
 
 
-def tell(conn, event, now=None):
-    """Everything one event means for notify (see tell_many)."""
-    return tell_many(conn, [event], now)
-
-
 def check(event):
     """Refuse, before any work, an event notify cannot handle (it is dead-lettered with the reason)."""
     event_type = event["event_type"]

@@ -13,15 +13,6 @@ DELIVERY_COLUMNS = ("id, member_id, event_id, event_type, category, urgent, chan
 # inbox
 
 
-def add_to_inbox(conn, member_id, event, message, event_at=None):
-    conn.execute(
-        "INSERT INTO inbox (member_id, event_id, event_type, title, body, event_at) VALUES (%s, %s, %s, %s, %s, %s)"
-        " ON CONFLICT (member_id, event_id) DO NOTHING",
-        (member_id, event["event_id"], event["event_type"], message.title, message.body,
-         event_at or event.get("occurred_at")),
-    )
-
-
 def add_inbox_entries(conn, entries):
     """Many inbox entries in one statement: (member_id, event_id, event_type, title, body, event_at)."""
     if not entries:
@@ -181,17 +172,6 @@ def replay(conn, delivery_id):
         f"UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = now(), finished_at = NULL"
         f" WHERE id = %s AND state = 'failed' RETURNING {DELIVERY_COLUMNS}", (delivery_id,)).fetchone()
     return row
-
-
-def replay_all_failed(conn):
-    n = conn.execute("UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = now(),"
-                     " finished_at = NULL WHERE state = 'failed'").rowcount
-    return n
-
-
-def member_deliveries(conn, member_id):
-    return conn.execute(f"SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE member_id = %s ORDER BY created_at, id",
-                        (member_id,)).fetchall()
 
 
 # reminders

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import ChainableUndefined, StrictUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from services.notify.domain import HOME_ZONE, LANGUAGES, Message
+from services.notify.domain import HOME_ZONE, LANGUAGES
 
 _env = ImmutableSandboxedEnvironment(undefined=ChainableUndefined, autoescape=False, trim_blocks=True)
 _strict = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
@@ -319,8 +319,3 @@ def render(event_type, payload, language="en"):
         "sms": {"template_id": sms_id, "params": params},
         "wechat": {"template_id": sms_id.replace("SMS_", "WX_"), "data": {"first": title, "remark": body, **params}},
     }
-
-
-def message(event_type, payload, language="en"):
-    rendered = render(event_type, payload, language)
-    return Message(rendered["title"], rendered["body"])

@@ -216,16 +216,6 @@ class VenuesService:
                 raise NotFound("no such day in the calendar", "calendar-day-not-found")
         return {"day": day.isoformat(), "deleted": True}
 
-    @rpc(expected_exceptions=EXPECTED)
-    def expand_series(self, starts_at, ends_at, recurrence):
-        """The occurrences a rule names, holidays and make-up days applied (for other services)."""
-        data = load(_booking_in, {"room_id": "00000000-0000-0000-0000-000000000000", "title": "x",
-                                  "starts_at": starts_at, "ends_at": ends_at, "recurrence": recurrence})
-        with self.db.transaction() as conn:
-            occurrences = self._expand(conn, data)
-        return [{"starts_at": _iso(o.starts_at), "ends_at": _iso(o.ends_at), "skipped": o.skipped}
-                for o in occurrences]
-
     def _expand(self, conn, data):
         rec = data.get("recurrence")
         if not rec:
@@ -690,17 +680,6 @@ class VenuesService:
         with self.db.transaction() as conn:
             rows = self._feed_rows(conn, store.feed_holder(conn, _digest(token)))
         return ical.feed("My room bookings", rows)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def holder_calendar(self, holder):
-        """Another service's holder (a course, a counselling slot) as an iCalendar feed."""
-        try:
-            holder = domain.holder_key(holder)
-        except domain.RuleError as exc:
-            raise _rule_error(exc) from None
-        with self.db.transaction() as conn:
-            rows = store.holder_feed(conn, holder, datetime.now(timezone.utc) - timedelta(days=31))
-        return ical.feed(rows[0]["title"] if rows else "Bookings", rows)
 
     @rpc(expected_exceptions=EXPECTED)
     def utilisation(self, site_id=None, days=28):

@@ -66,8 +66,6 @@ TRANSITIONS = {
     PAID: {CLOSED},
     CLOSED: set(),
 }
-RANK = {DRAFT: 0, SUBMITTED: 1, RETURNED: 2, UNDER_REVIEW: 2, APPROVED: 3, REJECTED: 3, PAID: 4, CLOSED: 5}
-NEW_ROUND = {(RETURNED, SUBMITTED)}
 
 
 def can_move(from_state, to_state):
@@ -204,17 +202,7 @@ def payout_problem(state, kind):
     return None
 
 
-def overdue(state, state_since: datetime, sla: timedelta, now: datetime, escalated_at):
-    """A case waiting for officers longer than its programme allows, and not escalated since."""
-    if state not in OPEN or now - state_since <= sla:
-        return False
-    return escalated_at is None or escalated_at < state_since
-
-
 # ---------------------------------------------------------------- privacy
-
-PRIVATE_FIELDS = ("health", "income", "family")
-
 
 def parties(row):
     """Whose a case or a claim is: the member it is for and whoever filed it (an officer acting for

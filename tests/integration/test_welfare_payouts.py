@@ -143,6 +143,30 @@ def test_a_case_waiting_past_its_limit_is_escalated_once_as_an_event(welfare):
                             (application["id"],)).fetchone()["n"] == 1
 
 
+def test_a_case_is_overdue_once_past_its_limit_and_escalated_once_per_wait(welfare):
+    """The rule as the escalation timer runs it (store.overdue_cases), each case shape tried inside a
+    transaction that is rolled back, so the timer never sees them."""
+    from services.welfare import store
+
+    with rpc_as(welfare, MEMBER, "member") as rpc:
+        application = rpc.welfare.create_application({"programme": "legal_aid", "reason": "unfair dismissal"})
+
+    def overdue(state, waited, escalated_after=None):
+        with welfare.db("welfare") as conn, conn.transaction(force_rollback=True):
+            conn.execute("UPDATE applications SET state = %s, state_since = now() - %s::interval,"
+                         " escalated_at = now() - %s::interval + %s::interval WHERE id = %s",
+                         (state, waited, waited, escalated_after, application["id"]))
+            return application["id"] in {str(r["id"]) for r in store.overdue_cases(conn, limit=1000)}
+
+    # legal aid allows two days
+    assert not overdue("submitted", "1 day")
+    assert overdue("submitted", "3 days")
+    assert overdue("under_review", "3 days")
+    assert not overdue("submitted", "3 days", escalated_after="2 days 1 hour"), "escalated in this wait"
+    assert overdue("submitted", "3 days", escalated_after="-1 hour"), "escalated before this wait began"
+    assert not overdue("returned", "3 days"), "waiting for the member, not the officers"
+
+
 def test_staff_reads_are_logged_and_private_data_is_for_the_case_officers_only(welfare):
     application = approved_application(welfare, "300.00")
     with rpc_as(welfare, MEMBER, "member") as rpc:

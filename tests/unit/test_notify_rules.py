@@ -16,22 +16,22 @@ def at(hour, minute=0, day=21):
     return datetime(2026, 11, day, hour, minute, tzinfo=SH)
 
 
-# the first slice's messages
+# the messages of a seat and a place in line
 
 
 def test_a_confirmed_seat_names_the_course():
-    message = domain.enrolment_message("enrolment.enrolment_confirmed", PAYLOAD)
-    assert "Paper cutting" in message.title and "confirmed" in message.body
+    message = templates.render("enrolment.enrolment_confirmed", PAYLOAD, "en")
+    assert "Paper cutting" in message["title"] and "confirmed" in message["body"]
 
 
 def test_a_waitlisted_member_is_told_the_position():
-    message = domain.enrolment_message("enrolment.enrolment_waitlisted", PAYLOAD)
-    assert "number 3" in message.body
+    message = templates.render("enrolment.enrolment_waitlisted", PAYLOAD, "en")
+    assert "number 3" in message["body"]
 
 
 def test_an_event_without_a_message_is_refused():
-    with pytest.raises(ValueError):
-        domain.enrolment_message("enrolment.something_else", PAYLOAD)
+    with pytest.raises(KeyError):
+        templates.render("enrolment.something_else", PAYLOAD, "en")
 
 
 # quiet hours
