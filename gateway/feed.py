@@ -1,6 +1,9 @@
 """The gateway's own nameko service: it keeps the catalog read model fed from the enrolment
-events, and relays the gateway's outbox (e.g. password reset codes for notify to send)."""
-from gateway import catalog
+events, relays the gateway's outbox (e.g. password reset codes for notify to send), and sweeps
+the rate-limit windows that have ended."""
+from nameko.timer import timer
+
+from gateway import catalog, limits
 from services.common.batching import reliable_batch_handler
 from services.common.db import Database
 from services.common.handlers import reliable_handler
@@ -44,6 +47,12 @@ class GatewayFeed:
     @reliable_batch_handler("enrolment", COUNT_EVENTS, linger=0.1)
     def on_counts(self, conn, events):
         catalog.put_counts_many(conn, [e["payload"] for e in events if "course_version" in e["payload"]])
+
+    @timer(interval=limits.SWEEP_SECONDS)
+    def forget_old_rate_limits(self):
+        """Without it `rate_limits` grows by a row per phone, address and member and window for ever."""
+        with self.db.transaction() as conn:
+            limits.forget_old(conn)
 
     @staticmethod
     def _course(conn, payload):

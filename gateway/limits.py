@@ -1,6 +1,7 @@
 """Rate limits counted in the gateway's database, so every gateway process shares them.
 
-A fixed window per key: one upsert answers how many hits the window has seen so far."""
+A fixed window per key: one upsert answers how many hits the window has seen so far. Windows
+that have ended are swept away now and then by the gateway-feed process (gateway/feed.py)."""
 import time
 from dataclasses import dataclass
 
@@ -32,6 +33,9 @@ ENROLMENTS_PER_MEMBER = Limit.from_env("enrol", "PALACE_ENROL_LIMIT", "10/60")
 RESETS_PER_PHONE = Limit.from_env("reset-phone", "PALACE_RESET_PHONE_LIMIT", "3/3600")
 # a check-in code has 6 digits and stays open 13 hours: unlimited tries would find it
 WRONG_CHECKIN_CODES = Limit.from_env("checkin-code", "PALACE_CHECKIN_CODE_LIMIT", "5/900")
+LIMITS = (FAILED_SIGN_INS_PER_PHONE, FAILED_SIGN_INS_PER_ADDRESS, ENROLMENTS_PER_MEMBER, RESETS_PER_PHONE,
+          WRONG_CHECKIN_CODES)
+SWEEP_SECONDS = float(config.env("PALACE_RATE_LIMIT_SWEEP", "300"))
 
 
 def count(conn, limit, key, add=1):
@@ -56,5 +60,8 @@ def refuse(limit, what):
 
 
 def forget_old(conn):
-    """Drop windows that ended more than a day ago (called now and then)."""
-    conn.execute("DELETE FROM rate_limits WHERE window_start < now() - interval '1 day'")
+    """Drop the windows that have ended: older than the longest window, none can count again.
+    Returns how many went."""
+    longest = max(limit.seconds for limit in LIMITS)
+    return conn.execute("DELETE FROM rate_limits WHERE window_start < now() - make_interval(secs => %s)",
+                        (longest,)).rowcount

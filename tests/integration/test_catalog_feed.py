@@ -3,6 +3,7 @@ events arrive in and however they are grouped."""
 import uuid
 
 from gateway import catalog
+from tests.harness import eventually
 
 
 def change(course_id, version, seats_left):
@@ -26,3 +27,22 @@ def test_the_newest_change_of_each_course_wins_within_a_group_and_across_groups(
         catalog.put_counts_many(conn, [change(second, 2, 8)])
         assert figures(conn, first)["version"] == 5 and figures(conn, second)["seats_left"] == 8
         catalog.put_counts_many(conn, [])
+
+
+def test_the_feed_sweeps_away_rate_limit_windows_that_have_ended(stack):
+    """Every failed sign-in, reset request and enrolment counts a row; without the sweep the table
+    grew for ever. A window younger than the longest limit's (an hour by default) may still count."""
+    rows = {"ended": "2 days", "ended-this-morning": "3 hours", "may-still-count": "30 minutes", "now": "0"}
+    with stack.db("gateway") as conn:
+        for key, age in rows.items():
+            conn.execute("INSERT INTO rate_limits (key, window_start, hits) VALUES (%s, now() - %s::interval, 1)",
+                         (f"test:{key}", age))
+    stack.start("gateway-feed", extra_env={"PALACE_RATE_LIMIT_SWEEP": "0.2"})
+    try:
+        def left():
+            with stack.db("gateway") as conn:
+                return {r["key"] for r in conn.execute("SELECT key FROM rate_limits WHERE key LIKE 'test:%'")}
+
+        assert eventually(lambda: left() == {"test:may-still-count", "test:now"}, timeout=15)
+    finally:
+        stack.stop("gateway-feed")
