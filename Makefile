@@ -1,7 +1,7 @@
 # The two commands: `make run` and `make test`. Both set up .venv and check PostgreSQL and RabbitMQ.
 PY := .venv/bin/python
 
-.PHONY: venv browser run demo migrate test unit test-faults bench
+.PHONY: venv browser run demo migrate lint test unit test-faults bench
 
 venv:
 	@./scripts/bootstrap
@@ -22,7 +22,11 @@ migrate: venv
 	@$(PY) -m ops.preflight
 	@$(PY) -m ops.migrate
 
-test: venv browser
+# ruff and vulture (scripts/lint); a finding fails `make test` before any test runs
+lint: venv
+	@./scripts/lint
+
+test: venv browser lint
 	@$(PY) -m ops.preflight --management
 	@$(PY) -m pytest --ignore=tests/faults $(PYTEST_ARGS)
 

@@ -14,8 +14,8 @@ import uuid
 
 import requests
 
-from services.welfare.domain import national_id_check_digit
 from bench._palace import SIZING
+from services.welfare.domain import national_id_check_digit
 from tests.harness import ADMIN_PASSWORD, ADMIN_PHONE, Stack
 
 FULL_ROWS, QUICK_ROWS, BAD_EVERY, BAR_SECONDS = 66_073, 5_000, 900, 30.0

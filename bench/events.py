@@ -9,9 +9,9 @@ commit time; bar: p99 < 200 ms at 1,000 events/s, every event in an inbox exactl
 `python -m bench events [--quick] [--rate N] [--seconds S]`"""
 import argparse
 import sys
-from concurrent.futures import ProcessPoolExecutor
 import time
 import uuid
+from concurrent.futures import ProcessPoolExecutor
 
 import psycopg
 

@@ -90,11 +90,6 @@ def route_table(gateway):
             *venues.routes(gateway), *welfare.routes(gateway), *notify.routes(gateway), *bench.routes(gateway)]
 
 
-def api_document():
-    """The OpenAPI document, built from the routes alone (no database or broker needed)."""
-    return openapi.build(route_table(None))
-
-
 def create_app():
     gateway = Gateway()
     app = falcon.App(middleware=[metrics.Timing(), RequestContext(gateway), QueryText(), BodyLimit()])

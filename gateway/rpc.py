@@ -19,8 +19,8 @@ from nameko.standalone.rpc import ClusterProxy, ClusterRpcProxy
 
 from gateway.metrics import RPC
 from gateway.problems import Problem, unavailable
-from services.common.errors import PalaceError
 from services.common import config
+from services.common.errors import PalaceError
 
 log = logging.getLogger("palace.gateway.rpc")
 

@@ -1,8 +1,8 @@
 """`palace`: the ops command line. Long work shows a progress bar on a terminal, plain lines elsewhere."""
 import argparse
 import getpass
-import os
 import json
+import os
 import sys
 import uuid
 import warnings

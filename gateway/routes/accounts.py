@@ -4,9 +4,20 @@ from gateway.idempotency import run_once
 from gateway.openapi import operation
 from gateway.problems import Problem
 from gateway.routes import PAGING, Resource, load, paging, read_body
-from gateway.schemas import (AccountSchema, PasswordChangeSchema, RegisterSchema, ResetCodeSchema,
-                             ResetConfirmSchema, ResetRequestSchema, StaffAccountSchema, TokenRequestSchema,
-                             TokenSchema, UnitCreateSchema, UnitMemberAddSchema, UnitSchema)
+from gateway.schemas import (
+    AccountSchema,
+    PasswordChangeSchema,
+    RegisterSchema,
+    ResetCodeSchema,
+    ResetConfirmSchema,
+    ResetRequestSchema,
+    StaffAccountSchema,
+    TokenRequestSchema,
+    TokenSchema,
+    UnitCreateSchema,
+    UnitMemberAddSchema,
+    UnitSchema,
+)
 from services.common.db import like_literal
 from services.common.outbox import record
 from services.common.params import object_id

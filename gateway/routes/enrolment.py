@@ -14,10 +14,24 @@ from services.common.errors import Invalid
 from services.common.fields import storable
 from services.common.params import object_id
 from services.enrolment.schemas import (
-    AttendanceRequestSchema, AttendanceResultSchema, CancelSchema, CertificateCheckSchema, ClassRequestCreateSchema,
-    ClassRequestDecisionSchema, ClassRequestSchema, ClearStrikesSchema, CourseCreateSchema, CourseSchema,
-    CourseUpdateSchema, EnrolmentSchema, EnrolRequestSchema, LotterySchema, SessionCodeSchema, StrikesSchema,
-    TermCreateSchema, TermSchema,
+    AttendanceRequestSchema,
+    AttendanceResultSchema,
+    CancelSchema,
+    CertificateCheckSchema,
+    ClassRequestCreateSchema,
+    ClassRequestDecisionSchema,
+    ClassRequestSchema,
+    ClearStrikesSchema,
+    CourseCreateSchema,
+    CourseSchema,
+    CourseUpdateSchema,
+    EnrolmentSchema,
+    EnrolRequestSchema,
+    LotterySchema,
+    SessionCodeSchema,
+    StrikesSchema,
+    TermCreateSchema,
+    TermSchema,
 )
 
 TAG = "classes"

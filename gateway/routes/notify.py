@@ -5,8 +5,14 @@ from gateway.idempotency import run_once
 from gateway.openapi import operation
 from gateway.routes import PAGING, Resource, paging, read_body
 from gateway.rpc import call
-from services.notify.schemas import (ContactsSchema, DeliverySchema, InboxEntrySchema, PreferencesSchema,
-                                     PreviewSchema, RenderedSchema)
+from services.notify.schemas import (
+    ContactsSchema,
+    DeliverySchema,
+    InboxEntrySchema,
+    PreferencesSchema,
+    PreviewSchema,
+    RenderedSchema,
+)
 
 TAG = "notifications"
 

@@ -9,7 +9,6 @@ from gateway.routes import Resource
 from gateway.rpc import call, ping_all
 from services.common import config
 
-
 STAFF = ("admin", "teacher", "venue_manager", "welfare_officer")
 
 

@@ -11,11 +11,27 @@ from gateway.openapi import operation
 from gateway.problems import Problem, invalid
 from gateway.routes import PAGING, Resource, paging, read_body
 from gateway.rpc import call
-from services.venues.schemas import (ActionResultSchema, ActionSchema, BookingCreateSchema, BookingEditSchema,
-                                     BookingResultSchema, BookingSchema, CalendarDaySchema, CalendarFeedSchema,
-                                     ClosureCreateSchema, ClosureSchema, ClubCreateSchema, ClubEditSchema, ClubSchema,
-                                     RoomCreateSchema, RoomEditSchema, RoomSchema, SiteCreateSchema, SiteSchema,
-                                     UtilisationSchema)
+from services.venues.schemas import (
+    ActionResultSchema,
+    ActionSchema,
+    BookingCreateSchema,
+    BookingEditSchema,
+    BookingResultSchema,
+    BookingSchema,
+    CalendarDaySchema,
+    CalendarFeedSchema,
+    ClosureCreateSchema,
+    ClosureSchema,
+    ClubCreateSchema,
+    ClubEditSchema,
+    ClubSchema,
+    RoomCreateSchema,
+    RoomEditSchema,
+    RoomSchema,
+    SiteCreateSchema,
+    SiteSchema,
+    UtilisationSchema,
+)
 
 TAG = "rooms"
 MANAGERS = ("venue_manager", "admin")

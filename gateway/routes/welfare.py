@@ -11,12 +11,35 @@ from gateway.openapi import operation
 from gateway.problems import Problem, invalid
 from gateway.routes import PAGING, Resource, paging, read_body
 from gateway.rpc import call
-from services.welfare.schemas import (
-    AppointmentCreateSchema, AppointmentSchema, ApplicationCreateSchema, ApplicationSchema, AssignmentSchema,
-    AuditSchema, BudgetCreateSchema, DocumentSchema, ClaimAssignmentSchema, ClaimCreateSchema, ClaimDecisionSchema, ClaimSchema, ContributionCreateSchema, ContributionSchema,
-    DecisionCreateSchema, ImportJobSchema, LedgerSchema, PayoutSchema, PlanCreateSchema, PlanEnrolmentSchema,
-    PlanSchema, ProgrammeSchema, ResubmitSchema, RuleChangesSchema, RulesSchema, RulesUpdateSchema)
 from services.welfare.domain import MOST_DOCUMENT_BYTES
+from services.welfare.schemas import (
+    ApplicationCreateSchema,
+    ApplicationSchema,
+    AppointmentCreateSchema,
+    AppointmentSchema,
+    AssignmentSchema,
+    AuditSchema,
+    BudgetCreateSchema,
+    ClaimAssignmentSchema,
+    ClaimCreateSchema,
+    ClaimDecisionSchema,
+    ClaimSchema,
+    ContributionCreateSchema,
+    ContributionSchema,
+    DecisionCreateSchema,
+    DocumentSchema,
+    ImportJobSchema,
+    LedgerSchema,
+    PayoutSchema,
+    PlanCreateSchema,
+    PlanEnrolmentSchema,
+    PlanSchema,
+    ProgrammeSchema,
+    ResubmitSchema,
+    RuleChangesSchema,
+    RulesSchema,
+    RulesUpdateSchema,
+)
 
 TAG, AID = "welfare", "mutual aid"
 OFFICERS = ("welfare_officer", "admin")

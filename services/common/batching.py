@@ -23,8 +23,14 @@ from kombu import Consumer as KombuConsumer
 
 from services.common import config
 from services.common.errors import Invalid
-from services.common.handlers import (REQUEUE_PAUSE, ReliableEventHandler, _envelope, event_types_of,
-                                      handler_queue, side_queues)
+from services.common.handlers import (
+    REQUEUE_PAUSE,
+    ReliableEventHandler,
+    _envelope,
+    event_types_of,
+    handler_queue,
+    side_queues,
+)
 
 log = logging.getLogger(__name__)
 

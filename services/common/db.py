@@ -8,7 +8,6 @@ import time
 from contextlib import contextmanager
 
 import psycopg
-
 from nameko.extensions import DependencyProvider
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool

@@ -8,7 +8,7 @@ import io
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from nameko.exceptions import deserialize_to_instance
@@ -113,7 +113,6 @@ class Case:
 class Outcome:
     to_state: str
     amount: int | None
-    signatures: int          # sign-offs in this round, this one included
     signatures_needed: int
     final: bool              # the decision closes the review (approved, rejected or returned)
 
@@ -133,28 +132,27 @@ def decide(policy: Policy, case: Case, actor: str, decision: str, amount: int | 
         raise Forbidden(f"an officer may not decide {whose}", "own-application",
                         {"decision": [f"you may not decide {whose}"]})
     if decision == "close":
-        return Outcome(move(case.state, CLOSED), None, 0, 0, True)
+        return Outcome(move(case.state, CLOSED), None, 0, True)
     if case.state not in OPEN:
         problem = "case-closed" if case.state in (CLOSED, PAID, REJECTED) else "case-not-open"
         raise Conflict(f"the case is {case.state}: only a submitted or reviewed case can be decided", problem,
                        {"state": [f"is {case.state}"]})
     if decision == "reject":
-        return Outcome(move(case.state, REJECTED), None, 0, 0, True)
+        return Outcome(move(case.state, REJECTED), None, 0, True)
     if decision == "return":
         if not note.strip():
             raise Invalid("say what information is missing", errors={"note": ["is required to return a case"]})
-        return Outcome(move(case.state, RETURNED), None, 0, 0, True)
+        return Outcome(move(case.state, RETURNED), None, 0, True)
     # approve
     if any(officer == actor for officer, _ in approvals):
         raise Conflict("this officer has already signed off this case; another officer must approve it",
                        "already-approved", {"decision": ["you already approved this case"]})
     amount = approved_amount(policy, case, amount, approvals)
     needed = policy.signatures_needed(amount) if policy.kind == "money" else 1
-    count = len(approvals) + 1
-    final = count >= needed
+    final = len(approvals) + 1 >= needed  # this sign-off and the round's earlier ones
     to_state = move(case.state, APPROVED if final else UNDER_REVIEW) if (final or case.state != UNDER_REVIEW) \
         else UNDER_REVIEW
-    return Outcome(to_state, amount, count, needed, final)
+    return Outcome(to_state, amount, needed, final)
 
 
 def approved_amount(policy: Policy, case: Case, amount, approvals):

@@ -8,7 +8,6 @@ from ops import processes
 from tests.e2e.conftest import Client, new_member, sign_in
 from tests.harness import ADMIN_PASSWORD, ADMIN_PHONE, eventually, free_port
 
-
 # notify's SMS provider is away (nothing listens there): a delivery is retried, fails, and goes by email
 NOTIFY = {"PALACE_NOTIFY_SMS_URL": f"http://127.0.0.1:{free_port()}/sms", "PALACE_NOTIFY_MAX_ATTEMPTS": "2",
           "PALACE_NOTIFY_BACKOFF": "0.05,0.1", "PALACE_NOTIFY_POLL": "0.1"}

@@ -3,7 +3,6 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 
 from gateway.idempotency import request_fingerprint
-
 from tests.e2e.conftest import Client, new_member
 from tests.harness import at_once, eventually
 

@@ -4,7 +4,6 @@ import uuid
 
 import pytest
 from amqp.exceptions import NotFound
-
 from kombu import Connection
 
 from ops import dead_letters, topology

@@ -1,12 +1,13 @@
 """Welfare rules alone: money, the case state machine, the approval policy, the benefit arithmetic."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from services.common.errors import Conflict, Forbidden, Invalid
 from services.welfare import domain
-from services.welfare.domain import Case, Policy, PlanRules
+from services.welfare.domain import Case, PlanRules, Policy
 
 RELIEF = Policy("hardship_relief", "money", approval_threshold=300000, approvals_required=2, max_amount=2000000)
 EDUCATION = Policy("education_subsidy", "money", 150000, 1, 150000,
