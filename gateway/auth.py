@@ -17,12 +17,12 @@ from psycopg import errors as pg
 from gateway.problems import Problem
 from services.common import config
 from services.common.context import Caller
+from services.common.roles import ADMIN, MEMBER
 
 ACCESS_TTL = timedelta(minutes=15)
 REFRESH_TTL = timedelta(days=30)
 RESET_TTL = timedelta(minutes=15)
 RESET_ATTEMPTS = 5
-ROLES = ("member", "teacher", "venue_manager", "welfare_officer", "unit_admin", "admin")
 
 _hasher = PasswordHasher()
 _dummy_hash = _hasher.hash("not a password")  # verify against it so unknown phones cost the same
@@ -39,7 +39,7 @@ def token_secret(db):
         return conn.execute("SELECT value FROM settings WHERE name = 'token_secret'").fetchone()["value"]
 
 
-def create_account(conn, phone, name, password, roles=("member",), unit_id=None, birth_date=None):
+def create_account(conn, phone, name, password, roles=(MEMBER,), unit_id=None, birth_date=None):
     try:
         return conn.execute(
             "INSERT INTO accounts (phone, name, password_hash, roles, unit_id, birth_date)"
@@ -59,7 +59,7 @@ def ensure_admin(db, phone, password):
         conn.execute(
             "INSERT INTO accounts (phone, name, password_hash, roles) VALUES (%s, 'Administrator', %s, %s)"
             " ON CONFLICT (phone) DO NOTHING",
-            (phone, _hasher.hash(password), ["admin"]),
+            (phone, _hasher.hash(password), [ADMIN]),
         )
 
 
@@ -211,12 +211,7 @@ def require(*roles):
     """A falcon hook: the route needs a signed-in caller, holding one of `roles` if given."""
 
     def hook(req, resp, resource, params):
-        account = req.context.account
-        if account is None:
-            raise Problem(401, "unauthenticated", "sign in first: send an Authorization: Bearer token",
-                          headers={"WWW-Authenticate": "Bearer"})
-        if roles and not account.has(*roles):
-            raise Problem(403, "forbidden", f"this needs one of the roles: {', '.join(roles)}")
+        (req.context.account or ANONYMOUS).require(*roles)
 
     return falcon.before(hook)
 

@@ -59,7 +59,7 @@ def serialize_error(req, resp, exc):
 
 def handle_palace_error(req, resp, exc, params):
     """A service refused on purpose: its error names the status and the problem."""
-    headers = {"Retry-After": "2"} if exc.status == 503 else None
+    headers = {503: {"Retry-After": "2"}, 401: {"WWW-Authenticate": "Bearer"}}.get(exc.status)
     raise Problem(exc.status, exc.problem, exc.detail, exc.errors, headers=headers)
 
 

@@ -3,8 +3,8 @@ from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from gateway.auth import ROLES
 from services.common.fields import Text
+from services.common.roles import ROLES
 
 PHONE = validate.Regexp(r"^1[3-9]\d{9}$", error="must be an 11-digit mainland mobile number")
 PASSWORD = validate.Length(min=8, max=128)

@@ -21,6 +21,7 @@ from gateway.schemas import (
 from services.common.db import like_literal
 from services.common.outbox import record
 from services.common.params import object_id
+from services.common.roles import ADMIN, ROLES, UNIT_ADMIN
 
 TAG = "accounts"
 _register, _staff, _token_in = RegisterSchema(), StaffAccountSchema(), TokenRequestSchema()
@@ -132,12 +133,12 @@ class PasswordResetConfirm(Resource):
 class Accounts(Resource):
     doc = {
         "post": operation("Create a staff account", tag=TAG, body=StaffAccountSchema, response=AccountSchema,
-                          status=201, roles=("admin",), idempotent=True, errors=(400, 409, 422)),
-        "get": operation("Find accounts", tag=TAG, response=AccountSchema, many=True, roles=("admin",),
+                          status=201, roles=(ADMIN,), idempotent=True, errors=(400, 409, 422)),
+        "get": operation("Find accounts", tag=TAG, response=AccountSchema, many=True, roles=(ADMIN,),
                          query=(*PAGING, ("role", "string"), ("q", "string")), errors=(400,)),
     }
 
-    @auth.require("admin")
+    @auth.require(ADMIN)
     def on_post(self, req, resp):
         body = read_body(req)
         data = load(_staff, body)
@@ -150,11 +151,11 @@ class Accounts(Resource):
 
         run_once(self.gateway.db, req, resp, {k: v for k, v in body.items() if k != "password"}, create)
 
-    @auth.require("admin")
+    @auth.require(ADMIN)
     def on_get(self, req, resp):
         role = req.get_param("role")
-        if role is not None and role not in auth.ROLES:
-            raise Problem(400, "bad-request", f"role must be one of {', '.join(auth.ROLES)}")
+        if role is not None and role not in ROLES:
+            raise Problem(400, "bad-request", f"role must be one of {', '.join(ROLES)}")
         q = like_literal((req.get_param("q") or "").replace("\x00", ""))
         with self.gateway.db.transaction() as conn:
             rows = conn.execute(
@@ -168,9 +169,9 @@ class Accounts(Resource):
 
 class Account(Resource):
     doc = {"delete": operation("Close an account: it can no longer sign in or refresh", tag=TAG, status=204,
-                               roles=("admin",), errors=(404,))}
+                               roles=(ADMIN,), errors=(404,))}
 
-    @auth.require("admin")
+    @auth.require(ADMIN)
     def on_delete(self, req, resp, account_id):
         account_id = object_id(account_id, "account")
         with self.gateway.db.transaction() as conn:
@@ -184,9 +185,9 @@ class Account(Resource):
 
 class AccountResetCode(Resource):
     doc = {"post": operation("Staff at the counter: make a reset code for a member whose identity was checked",
-                             tag=TAG, response=ResetCodeSchema, status=201, roles=("admin",), errors=(404,))}
+                             tag=TAG, response=ResetCodeSchema, status=201, roles=(ADMIN,), errors=(404,))}
 
-    @auth.require("admin")
+    @auth.require(ADMIN)
     def on_post(self, req, resp, account_id):
         account_id = object_id(account_id, "account")
         with self.gateway.db.transaction() as conn:
@@ -200,7 +201,7 @@ def _own_unit(req, unit_id):
     """An admin reaches every unit; a unit administrator only their own (others are 'not found')."""
     unit_id = object_id(unit_id, "unit")
     account = req.context.account
-    if not account.has("admin") and account.unit != unit_id:
+    if not account.has(ADMIN) and account.unit != unit_id:
         raise Problem(404, "not-found", "no such unit")
     return unit_id
 
@@ -208,13 +209,13 @@ def _own_unit(req, unit_id):
 class Units(Resource):
     doc = {
         "post": operation("Create a unit (an employer union branch)", tag=TAG, body=UnitCreateSchema,
-                          response=UnitSchema, status=201, roles=("admin",), idempotent=True,
+                          response=UnitSchema, status=201, roles=(ADMIN,), idempotent=True,
                           errors=(400, 409, 422)),
         "get": operation("Units: all for an admin, their own for a unit administrator", tag=TAG,
-                         response=UnitSchema, many=True, roles=("admin", "unit_admin"), query=PAGING, errors=(400,)),
+                         response=UnitSchema, many=True, roles=(ADMIN, UNIT_ADMIN), query=PAGING, errors=(400,)),
     }
 
-    @auth.require("admin")
+    @auth.require(ADMIN)
     def on_post(self, req, resp):
         body = read_body(req)
         data = load(UnitCreateSchema(), body)
@@ -225,10 +226,10 @@ class Units(Resource):
 
         run_once(self.gateway.db, req, resp, body, create)
 
-    @auth.require("admin", "unit_admin")
+    @auth.require(ADMIN, UNIT_ADMIN)
     def on_get(self, req, resp):
         account = req.context.account
-        only = None if account.has("admin") else account.unit or "00000000-0000-0000-0000-000000000000"
+        only = None if account.has(ADMIN) else account.unit or "00000000-0000-0000-0000-000000000000"
         with self.gateway.db.transaction() as conn:
             resp.media = _units.dump(units.listing(conn, only, **paging(req)))
 
@@ -236,19 +237,19 @@ class Units(Resource):
 class UnitMembers(Resource):
     doc = {
         "get": operation("The unit's members", tag=TAG, response=AccountSchema, many=True,
-                         roles=("admin", "unit_admin"), query=PAGING, errors=(400, 404)),
+                         roles=(ADMIN, UNIT_ADMIN), query=PAGING, errors=(400, 404)),
         "post": operation("Add a registered member to the unit", tag=TAG, body=UnitMemberAddSchema,
-                          response=AccountSchema, roles=("admin", "unit_admin"), errors=(400, 404, 409, 422)),
+                          response=AccountSchema, roles=(ADMIN, UNIT_ADMIN), errors=(400, 404, 409, 422)),
     }
 
-    @auth.require("admin", "unit_admin")
+    @auth.require(ADMIN, UNIT_ADMIN)
     def on_get(self, req, resp, unit_id):
         unit_id = _own_unit(req, unit_id)
         with self.gateway.db.transaction() as conn:
             units.get(conn, unit_id)
             resp.media = _accounts.dump(units.members(conn, unit_id, **paging(req)))
 
-    @auth.require("admin", "unit_admin")
+    @auth.require(ADMIN, UNIT_ADMIN)
     def on_post(self, req, resp, unit_id):
         unit_id = _own_unit(req, unit_id)
         phone = load(UnitMemberAddSchema(), read_body(req))["phone"]
@@ -259,9 +260,9 @@ class UnitMembers(Resource):
 
 class UnitMember(Resource):
     doc = {"delete": operation("Take a member out of the unit", tag=TAG, status=204,
-                               roles=("admin", "unit_admin"), errors=(404,))}
+                               roles=(ADMIN, UNIT_ADMIN), errors=(404,))}
 
-    @auth.require("admin", "unit_admin")
+    @auth.require(ADMIN, UNIT_ADMIN)
     def on_delete(self, req, resp, unit_id, account_id):
         unit_id = _own_unit(req, unit_id)
         with self.gateway.db.transaction() as conn:

@@ -13,6 +13,7 @@ from gateway.rpc import call
 from services.common.errors import Invalid
 from services.common.fields import storable
 from services.common.params import object_id
+from services.common.roles import ADMIN, CLASS_STAFF, MEMBER, UNIT_ADMIN
 from services.enrolment.schemas import (
     AttendanceRequestSchema,
     AttendanceResultSchema,
@@ -35,7 +36,6 @@ from services.enrolment.schemas import (
 )
 
 TAG = "classes"
-STAFF = ("admin", "teacher")
 COURSE_FILTERS = (("site_id", "string"), ("term_id", "string"), ("category", "string"), ("district", "string"),
                   ("weekday", "integer"), ("evening", "boolean"), ("open_seats", "boolean"), ("q", "string"),
                   ("state", "string"), ("allocation", "string"))
@@ -102,12 +102,12 @@ def _html_operation(summary, **kw):
 class Terms(Resource):
     doc = {
         "post": documented("Create a term", tag=TAG, body=TermCreateSchema, response=TermSchema, status=201,
-                          roles=STAFF, idempotent=True, errors=(400, 409, 422)),
+                          roles=CLASS_STAFF, idempotent=True, errors=(400, 409, 422)),
         "get": documented("List terms", tag=TAG, response=TermSchema, many=True, auth=False, query=PAGING),
     }
 
 
-    @auth.require(*STAFF)
+    @auth.require(*CLASS_STAFF)
     def on_post(self, req, resp):
         body = read_body(req)
         run_once(self.gateway.db, req, resp, body, lambda key: (
@@ -121,13 +121,13 @@ class Courses(Resource):
     doc = {
         "post": documented("Create a course (published at once unless publish is false; a room is reserved"
                           " for every session)", tag=TAG, body=CourseCreateSchema, response=CourseSchema,
-                          status=201, roles=STAFF, idempotent=True, errors=(400, 409, 422)),
+                          status=201, roles=CLASS_STAFF, idempotent=True, errors=(400, 409, 422)),
         "get": documented("List and search courses", tag=TAG, response=CourseSchema, many=True, auth=False,
                          query=PAGING + COURSE_FILTERS, errors=(400, 422)),
     }
 
 
-    @auth.require(*STAFF)
+    @auth.require(*CLASS_STAFF)
     def on_post(self, req, resp):
         body = read_body(req)
         run_once(self.gateway.db, req, resp, body, lambda key: (
@@ -136,7 +136,7 @@ class Courses(Resource):
     def on_get(self, req, resp):
         filters, page = course_filters(req), paging(req)
         account = req.context.account
-        if set(filters) <= set(catalog.FILTERS) and not (account and account.has(*STAFF)):
+        if set(filters) <= set(catalog.FILTERS) and not (account and account.has(*CLASS_STAFF)):
             # the public catalog, from the gateway's event-fed read model
             resp.content_type = falcon.MEDIA_JSON
             resp.text = self.gateway.catalog.courses(filters, **page)
@@ -151,7 +151,7 @@ class Course(Resource):
         "patch": documented("Change a course (course_updated). A published course's new timetable or room is"
                            " reserved before anything changes (409 room-clash names the dates); its members are"
                            " told (course_rescheduled)", tag=TAG, body=CourseUpdateSchema,
-                           response=CourseSchema, roles=STAFF, errors=(400, 404, 409, 422)),
+                           response=CourseSchema, roles=CLASS_STAFF, errors=(400, 404, 409, 422)),
     }
 
 
@@ -164,27 +164,27 @@ class Course(Resource):
         # not in the read model (yet, or a draft only staff may see): ask the service
         resp.media = call("enrolment", "get_course", course_id, context=auth.caller(req))
 
-    @auth.require(*STAFF)
+    @auth.require(*CLASS_STAFF)
     def on_patch(self, req, resp, course_id):
         resp.media = call("enrolment", "update_course", course_id, read_body(req), context=auth.caller(req))
 
 
 class CoursePublish(Resource):
     doc = {"post": documented("Publish a draft course, reserving its room for every session (409 on a clash)",
-                             tag=TAG, response=CourseSchema, roles=STAFF, errors=(404, 409, 422))}
+                             tag=TAG, response=CourseSchema, roles=CLASS_STAFF, errors=(404, 409, 422))}
 
 
-    @auth.require(*STAFF)
+    @auth.require(*CLASS_STAFF)
     def on_post(self, req, resp, course_id):
         resp.media = call("enrolment", "publish_course", course_id, context=auth.caller(req))
 
 
 class CourseCancel(Resource):
     doc = {"post": documented("Cancel a course: entries cancelled, room released, members told", tag=TAG,
-                             body=CancelSchema, response=CourseSchema, roles=STAFF, errors=(400, 404, 409, 422))}
+                             body=CancelSchema, response=CourseSchema, roles=CLASS_STAFF, errors=(400, 404, 409, 422))}
 
 
-    @auth.require(*STAFF)
+    @auth.require(*CLASS_STAFF)
     def on_post(self, req, resp, course_id):
         resp.media = call("enrolment", "cancel_course", course_id, optional_body(req), context=auth.caller(req))
 
@@ -192,14 +192,14 @@ class CourseCancel(Resource):
 class CourseEnrolments(Resource):
     doc = {
         "post": documented("Enrol in a course: a seat, a place on the waitlist, or interest in a lottery", tag=TAG,
-                          body=EnrolRequestSchema, response=EnrolmentSchema, status=201, roles=("member",),
+                          body=EnrolRequestSchema, response=EnrolmentSchema, status=201, roles=(MEMBER,),
                           idempotent=True, errors=(400, 404, 409, 422, 429)),
         "get": documented("The course's roster and waitlist (staff)", tag=TAG, response=EnrolmentSchema, many=True,
-                         roles=STAFF, query=PAGING + (("status", "string"),), errors=(400, 404, 422)),
+                         roles=CLASS_STAFF, query=PAGING + (("status", "string"),), errors=(400, 404, 422)),
     }
 
 
-    @auth.require("member")
+    @auth.require(MEMBER)
     def on_post(self, req, resp, course_id):
         body = optional_body(req)
         run_once(self.gateway.db, req, resp, body, lambda key: (
@@ -207,7 +207,7 @@ class CourseEnrolments(Resource):
             first=lambda conn: limits.check(conn, limits.ENROLMENTS_PER_MEMBER, req.context.account.id,
                                             what="enrolment requests"))
 
-    @auth.require(*STAFF)
+    @auth.require(*CLASS_STAFF)
     def on_get(self, req, resp, course_id):
         status = _text_param(req, "status", 20)
         if status is not None and status not in BOUNDS["status"]["enum"]:
@@ -220,7 +220,7 @@ class CourseLottery(Resource):
     doc = {
         "get": documented("The draw's audit: seed, inputs, result, and whether re-running reproduces it", tag=TAG,
                          response=LotterySchema, auth=False, errors=(404,)),
-        "post": documented("Draw the lottery now (staff)", tag=TAG, response=LotterySchema, roles=STAFF,
+        "post": documented("Draw the lottery now (staff)", tag=TAG, response=LotterySchema, roles=CLASS_STAFF,
                           errors=(404, 409)),
     }
 
@@ -228,7 +228,7 @@ class CourseLottery(Resource):
     def on_get(self, req, resp, course_id):
         resp.media = call("enrolment", "get_lottery", course_id, context=auth.caller(req))
 
-    @auth.require(*STAFF)
+    @auth.require(*CLASS_STAFF)
     def on_post(self, req, resp, course_id):
         resp.media = call("enrolment", "draw_lottery", course_id, context=auth.caller(req))
 
@@ -254,10 +254,10 @@ class Enrolment(Resource):
 
 class EnrolmentAccept(Resource):
     doc = {"post": documented("Take up a seat offered from the waitlist", tag=TAG, response=EnrolmentSchema,
-                             roles=("member",), errors=(404, 409))}
+                             roles=(MEMBER,), errors=(404, 409))}
 
 
-    @auth.require("member")
+    @auth.require(MEMBER)
     def on_post(self, req, resp, enrolment_id):
         resp.media = call("enrolment", "accept_offer", enrolment_id, context=auth.caller(req))
 
@@ -330,10 +330,10 @@ class SessionAttendance(Resource):
 
 class SessionCode(Resource):
     doc = {"get": documented("A session with its check-in code (staff, shown at the door)", tag=TAG,
-                            response=SessionCodeSchema, roles=STAFF, errors=(404,))}
+                            response=SessionCodeSchema, roles=CLASS_STAFF, errors=(404,))}
 
 
-    @auth.require(*STAFF)
+    @auth.require(*CLASS_STAFF)
     def on_get(self, req, resp, session_id):
         resp.media = call("enrolment", "session_code", session_id, context=auth.caller(req))
 
@@ -350,10 +350,10 @@ class MemberStrikes(Resource):
 
 class MemberStrikesClear(Resource):
     doc = {"post": documented("Clear a member's strikes, with a reason (staff)", tag=TAG, body=ClearStrikesSchema,
-                             response=StrikesSchema, roles=STAFF, errors=(400, 404, 422))}
+                             response=StrikesSchema, roles=CLASS_STAFF, errors=(400, 404, 422))}
 
 
-    @auth.require(*STAFF)
+    @auth.require(*CLASS_STAFF)
     def on_post(self, req, resp, member_id):
         resp.media = call("enrolment", "clear_strikes", member_id, read_body(req), context=auth.caller(req))
 
@@ -362,30 +362,30 @@ class ClassRequests(Resource):
     doc = {
         "post": documented("Request a class at the unit's own site (unit_admin)", tag=TAG,
                           body=ClassRequestCreateSchema, response=ClassRequestSchema, status=201,
-                          roles=("unit_admin",), idempotent=True, errors=(400, 422)),
+                          roles=(UNIT_ADMIN,), idempotent=True, errors=(400, 422)),
         "get": documented("Class requests: the unit's own (unit_admin) or all (admin)", tag=TAG,
-                         response=ClassRequestSchema, many=True, roles=("unit_admin", "admin"), query=PAGING),
+                         response=ClassRequestSchema, many=True, roles=(UNIT_ADMIN, ADMIN), query=PAGING),
     }
 
 
-    @auth.require("unit_admin")
+    @auth.require(UNIT_ADMIN)
     def on_post(self, req, resp):
         body = read_body(req)
         run_once(self.gateway.db, req, resp, body, lambda key: (
             201, call("enrolment", "create_class_request", body, context=auth.caller(req, key))))
 
-    @auth.require("unit_admin", "admin")
+    @auth.require(UNIT_ADMIN, ADMIN)
     def on_get(self, req, resp):
         resp.media = call("enrolment", "list_class_requests", **paging(req), context=auth.caller(req))
 
 
 class ClassRequestDecision(Resource):
     doc = {"post": documented("Approve (creates the course) or decline with a reason (admin)", tag=TAG,
-                             body=ClassRequestDecisionSchema, response=ClassRequestSchema, roles=("admin",),
+                             body=ClassRequestDecisionSchema, response=ClassRequestSchema, roles=(ADMIN,),
                              errors=(400, 404, 409, 422))}
 
 
-    @auth.require("admin")
+    @auth.require(ADMIN)
     def on_post(self, req, resp, request_id):
         resp.media = call("enrolment", "decide_class_request", request_id, read_body(req), context=auth.caller(req))
 

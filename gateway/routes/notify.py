@@ -5,6 +5,7 @@ from gateway.idempotency import run_once
 from gateway.openapi import operation
 from gateway.routes import PAGING, Resource, paging, read_body
 from gateway.rpc import call
+from services.common.roles import ADMIN
 from services.notify.schemas import (
     ContactsSchema,
     DeliverySchema,
@@ -78,20 +79,20 @@ class MyContacts(Resource):
 
 class FailedDeliveries(Resource):
     doc = {"get": operation("Deliveries that failed for good, newest first", tag=TAG, response=DeliverySchema,
-                            many=True, roles=("admin",), query=PAGING, errors=(400,))}
+                            many=True, roles=(ADMIN,), query=PAGING, errors=(400,))}
 
 
-    @auth.require("admin")
+    @auth.require(ADMIN)
     def on_get(self, req, resp):
         resp.media = call("notify", "failed_deliveries", **paging(req), context=auth.caller(req))
 
 
 class ReplayDelivery(Resource):
     doc = {"post": operation("Send a failed delivery again, from its first attempt", tag=TAG,
-                             response=DeliverySchema, roles=("admin",), idempotent=True, errors=(404, 409, 422))}
+                             response=DeliverySchema, roles=(ADMIN,), idempotent=True, errors=(404, 409, 422))}
 
 
-    @auth.require("admin")
+    @auth.require(ADMIN)
     def on_post(self, req, resp, delivery_id):
         run_once(self.gateway.db, req, resp, {}, lambda key: (
             200, call("notify", "replay_delivery", delivery_id, context=auth.caller(req, key))))
@@ -99,11 +100,11 @@ class ReplayDelivery(Resource):
 
 class Preview(Resource):
     doc = {"post": operation("Preview the message of an event type in a language, for every channel", tag=TAG,
-                             body=PreviewSchema, response=RenderedSchema, roles=("admin",),
+                             body=PreviewSchema, response=RenderedSchema, roles=(ADMIN,),
                              errors=(400, 415, 422))}
 
 
-    @auth.require("admin")
+    @auth.require(ADMIN)
     def on_post(self, req, resp):
         resp.media = call("notify", "preview", read_body(req), context=auth.caller(req))
 

@@ -8,8 +8,7 @@ from gateway.openapi import operation
 from gateway.routes import Resource
 from gateway.rpc import call, ping_all
 from services.common import config
-
-STAFF = ("admin", "teacher", "venue_manager", "welfare_officer")
+from services.common.roles import STAFF
 
 
 class Health:

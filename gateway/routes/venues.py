@@ -11,6 +11,7 @@ from gateway.openapi import operation
 from gateway.problems import Problem, invalid
 from gateway.routes import PAGING, Resource, paging, read_body
 from gateway.rpc import call
+from services.common.roles import MANAGERS
 from services.venues.schemas import (
     ActionResultSchema,
     ActionSchema,
@@ -34,7 +35,6 @@ from services.venues.schemas import (
 )
 
 TAG = "rooms"
-MANAGERS = ("venue_manager", "admin")
 # a '+' in a query string arrives as a space: give an ISO time its offset sign back
 _SPACED_OFFSET = re.compile(r"^(\d{4}-\d\d-\d\dT[\d:.]+) (\d\d:?\d\d)$")
 
@@ -319,8 +319,8 @@ class BookingAction:
     @auth.require()
     def on_post(self, req, resp, booking_id):
         body = _optional_body(req)
-        if self.action in ("approve", "reject") and not req.context.account.has(*MANAGERS):
-            raise Problem(403, "forbidden", f"this needs one of the roles: {', '.join(MANAGERS)}")
+        if self.action in ("approve", "reject"):
+            req.context.account.require(*MANAGERS)
         run_once(self.gateway.db, req, resp, body, lambda key: (
             200, call("venues", "act", booking_id, self.action, body, context=auth.caller(req, key))))
 

@@ -11,6 +11,7 @@ from gateway.openapi import operation
 from gateway.problems import Problem, invalid
 from gateway.routes import PAGING, Resource, paging, read_body
 from gateway.rpc import call
+from services.common.roles import ADMIN, IMPORTERS, OFFICERS
 from services.welfare.domain import MOST_DOCUMENT_BYTES
 from services.welfare.schemas import (
     ApplicationCreateSchema,
@@ -42,8 +43,6 @@ from services.welfare.schemas import (
 )
 
 TAG, AID = "welfare", "mutual aid"
-OFFICERS = ("welfare_officer", "admin")
-IMPORTERS = ("unit_admin", "welfare_officer", "admin")
 MOST_CSV_BYTES = 40 * 1024 * 1024
 
 
@@ -55,10 +54,10 @@ def _post(gateway, req, resp, status, method, *args, body=None):
 
 class Budgets(Resource):
     doc = {"post": operation("Put a year's budget into a fund", tag=TAG, body=BudgetCreateSchema,
-                             response=LedgerSchema, status=201, roles=("admin",), idempotent=True,
+                             response=LedgerSchema, status=201, roles=(ADMIN,), idempotent=True,
                              errors=(400, 404, 422))}
 
-    @auth.require("admin")
+    @auth.require(ADMIN)
     def on_post(self, req, resp, fund_id):
         _post(self.gateway, req, resp, 201, "add_budget", fund_id)
 

@@ -31,6 +31,12 @@ class Invalid(PalaceError):
 
 
 @deserialize_to_instance
+class Unauthorized(PalaceError):
+    """No one is signed in, and this needs someone who is."""
+    status, problem = 401, "unauthenticated"
+
+
+@deserialize_to_instance
 class Forbidden(PalaceError):
     status, problem = 403, "forbidden"
 
@@ -42,4 +48,4 @@ class Unavailable(PalaceError):
     status, problem = 503, "service-unavailable"
 
 
-EXPECTED = (NotFound, Conflict, Invalid, Forbidden, Unavailable)
+EXPECTED = (NotFound, Conflict, Invalid, Unauthorized, Forbidden, Unavailable)

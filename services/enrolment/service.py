@@ -15,13 +15,13 @@ from services.common.handlers import reliable_handler
 from services.common.metrics import Metrics
 from services.common.outbox import Outbox
 from services.common.params import load, object_id, page
+from services.common.roles import ADMIN, CLASS_STAFF, UNIT_ADMIN
 from services.common.rpc import rpc
 from services.enrolment import domain, schemas, store
 
 log = logging.getLogger(__name__)
 VENUES_DOWN = (UnknownService, RpcTimeout, MethodNotFound)  # not running, too slow, or not that version yet
 
-STAFF = ("admin", "teacher")
 TICK = float(config.env("PALACE_ENROLMENT_TICK", "30"))  # seconds between timer rounds
 REMIND_HOURS = int(config.env("PALACE_REMIND_HOURS", "24"))
 STRIKE_LIMIT = int(config.env("PALACE_STRIKE_LIMIT", "3"))
@@ -86,22 +86,11 @@ class EnrolmentService:
                                       if figures["attendance_marks"] else 0.0)
         return figures
 
-    # who may do what
-
-    def _staff(self, *roles):
-        if not self.caller.has(*(roles or STAFF)):
-            raise Forbidden("this needs a staff role", "forbidden")
-
-    def _member(self):
-        if not self.caller.id:
-            raise Forbidden("only a signed-in member can do this", "not-a-member")
-        return self.caller.id
-
     # terms
 
     @rpc(expected_exceptions=EXPECTED)
     def create_term(self, data):
-        self._staff()
+        self.caller.require(*CLASS_STAFF)
         term = load(_term_in, data)
         with self.db.transaction() as conn:
             return _term_out.dump(store.create_term(conn, term))
@@ -216,7 +205,7 @@ class EnrolmentService:
 
     @rpc(expected_exceptions=EXPECTED)
     def create_course(self, data):
-        self._staff()
+        self.caller.require(*CLASS_STAFF)
         course = load(_course_in, data)
         reserved = []
         try:
@@ -228,7 +217,7 @@ class EnrolmentService:
 
     @rpc(expected_exceptions=EXPECTED)
     def publish_course(self, course_id):
-        self._staff()
+        self.caller.require(*CLASS_STAFF)
         course_id = object_id(course_id, "course")
         reserved = []
         try:
@@ -245,7 +234,7 @@ class EnrolmentService:
     def update_course(self, course_id, data):
         """Change a course. A published course may get its timetable or room later (a schedule to be
         announced) or change them: see _reschedule."""
-        self._staff()
+        self.caller.require(*CLASS_STAFF)
         course_id = object_id(course_id, "course")
         changes = load(_course_update, data)
         swapped, releases = [], []
@@ -371,7 +360,7 @@ class EnrolmentService:
     @rpc(expected_exceptions=EXPECTED)
     def cancel_course(self, course_id, data=None):
         """Staff call a course off: every entry is cancelled, its room released, members told."""
-        self._staff()
+        self.caller.require(*CLASS_STAFF)
         course_id = object_id(course_id, "course")
         reason = load(_cancel_in, data or {}).get("reason") or "cancelled by the palace"
         with self.db.transaction() as conn:
@@ -398,19 +387,19 @@ class EnrolmentService:
         course_id = object_id(course_id, "course")
         with self.db.transaction() as conn:
             course = store.get_course(conn, course_id)
-        if course["state"] == domain.DRAFT and not self.caller.has(*STAFF):
+        if course["state"] == domain.DRAFT and not self.caller.has(*CLASS_STAFF):
             raise NotFound(f"course {course_id} does not exist", "course-not-found")
         return _course_out.dump(course)
 
     @rpc(expected_exceptions=EXPECTED)
     def list_courses(self, limit=50, offset=0, filters=None):
         with self.db.transaction() as conn:
-            rows = store.list_courses(conn, filters or {}, *page(limit, offset), drafts=self.caller.has(*STAFF))
+            rows = store.list_courses(conn, filters or {}, *page(limit, offset), drafts=self.caller.has(*CLASS_STAFF))
         return _course_out.dump(rows, many=True)
 
     @rpc(expected_exceptions=EXPECTED)
     def course_enrolments(self, course_id, status=None, limit=50, offset=0):
-        self._staff()
+        self.caller.require(*CLASS_STAFF)
         course_id = object_id(course_id, "course")
         with self.db.transaction() as conn:
             store.get_course(conn, course_id)
@@ -440,7 +429,7 @@ class EnrolmentService:
         """Enrol the calling member: a seat if one is free, else a place on the waitlist; in a
         lottery course, interest registered for the draw."""
         course_id = object_id(course_id, "course")
-        member_id, key = self._member(), self.caller.idempotency_key
+        member_id, key = self.caller.require(), self.caller.idempotency_key
         request = load(_enrol_in, data or {})
         try:
             return self._enrol(course_id, member_id, key, request)
@@ -557,7 +546,7 @@ class EnrolmentService:
         any time) or staff cancel; the freed seats go to the next in line in the same transaction."""
         enrolment_id = object_id(enrolment_id, "enrolment")
         reason = load(_cancel_in, {"reason": reason} if reason else {}).get("reason")
-        staff = self.caller.has(*STAFF)
+        staff = self.caller.has(*CLASS_STAFF)
         with self.db.transaction() as conn:
             course = store.lock_course(conn, store.enrolment_course(conn, enrolment_id))
             entry = store.get_enrolment(conn, enrolment_id)
@@ -577,7 +566,7 @@ class EnrolmentService:
     @rpc(expected_exceptions=EXPECTED)
     def accept_offer(self, enrolment_id):
         enrolment_id = object_id(enrolment_id, "enrolment")
-        member_id = self._member()
+        member_id = self.caller.require()
         with self.db.transaction() as conn:
             course = store.lock_course(conn, store.enrolment_course(conn, enrolment_id))
             entry = store.get_enrolment(conn, enrolment_id)
@@ -609,7 +598,7 @@ class EnrolmentService:
         enrolment_id = object_id(enrolment_id, "enrolment")
         with self.db.autocommit() as conn:
             enrolment = store.get_enrolment(conn, enrolment_id)
-        if str(enrolment["member_id"]) != self.caller.id and not self.caller.has(*STAFF):
+        if str(enrolment["member_id"]) != self.caller.id and not self.caller.has(*CLASS_STAFF):
             # a member may not learn that someone else's enrolment exists
             raise NotFound(f"enrolment {enrolment_id} does not exist", "enrolment-not-found")
         return _enrolment_out.dump(enrolment)
@@ -667,7 +656,7 @@ class EnrolmentService:
 
     @rpc(expected_exceptions=EXPECTED)
     def draw_lottery(self, course_id):
-        self._staff()
+        self.caller.require(*CLASS_STAFF)
         course_id = object_id(course_id, "course")
         with self.db.transaction() as conn:
             course = store.lock_course(conn, course_id)
@@ -700,7 +689,7 @@ class EnrolmentService:
 
     @rpc(expected_exceptions=EXPECTED)
     def session_code(self, session_id):
-        self._staff()
+        self.caller.require(*CLASS_STAFF)
         session_id = object_id(session_id, "session")
         with self.db.transaction() as conn:
             return _session_code.dump(store.get_session(conn, session_id))
@@ -715,7 +704,7 @@ class EnrolmentService:
                 raise Conflict(f"the session is {session['state']}", "session-not-held")
             now = conn.execute("SELECT now() AS now").fetchone()["now"]
             if "marks" in request:
-                self._staff()
+                self.caller.require(*CLASS_STAFF)
                 problem = domain.attendance_problem(session["starts_at"], now, "teacher")
                 if problem:
                     raise Conflict(problem, "attendance-not-open")
@@ -731,7 +720,7 @@ class EnrolmentService:
                     raise Invalid("some members hold no seat in this course", errors={
                         "marks": [f"{m} holds no seat in this course" for m in strangers]})
             else:
-                member_id = self._member()
+                member_id = self.caller.require()
                 enrolment = store.confirmed_enrolment(conn, session["course_id"], member_id)
                 if enrolment is None:
                     raise Forbidden("only members with a seat in the course can check in", "no-seat")
@@ -746,7 +735,7 @@ class EnrolmentService:
     @rpc(expected_exceptions=EXPECTED)
     def member_strikes(self, member_id):
         member_id = object_id(member_id, "member")
-        if member_id != self.caller.id and not self.caller.has(*STAFF):
+        if member_id != self.caller.id and not self.caller.has(*CLASS_STAFF):
             raise Forbidden("members see only their own strikes", "forbidden")
         with self.db.transaction() as conn:
             now = conn.execute("SELECT now() AS now").fetchone()["now"]
@@ -755,7 +744,7 @@ class EnrolmentService:
 
     @rpc(expected_exceptions=EXPECTED)
     def clear_strikes(self, member_id, data):
-        self._staff()
+        self.caller.require(*CLASS_STAFF)
         member_id = object_id(member_id, "member")
         reason = load(_clear_in, data)["reason"]
         with self.db.transaction() as conn:
@@ -862,7 +851,7 @@ class EnrolmentService:
         enrolment_id = object_id(enrolment_id, "enrolment")
         with self.db.transaction() as conn:
             entry = store.get_enrolment(conn, enrolment_id)
-            if str(entry["member_id"]) != self.caller.id and not self.caller.has(*STAFF):
+            if str(entry["member_id"]) != self.caller.id and not self.caller.has(*CLASS_STAFF):
                 raise NotFound(f"enrolment {enrolment_id} does not exist", "enrolment-not-found")
             issued = store.certificate_of(conn, enrolment_id)
             if issued is None:
@@ -893,7 +882,8 @@ class EnrolmentService:
 
     @rpc(expected_exceptions=EXPECTED)
     def create_class_request(self, data):
-        if not self.caller.has("unit_admin") or not self.caller.unit:
+        self.caller.require(UNIT_ADMIN)
+        if not self.caller.unit:
             raise Forbidden("only a unit administrator can request a class for the unit", "forbidden")
         request = load(_request_in, data)
         with self.db.transaction() as conn:
@@ -901,9 +891,10 @@ class EnrolmentService:
 
     @rpc(expected_exceptions=EXPECTED)
     def list_class_requests(self, limit=50, offset=0):
-        if self.caller.has("admin"):
+        self.caller.require(ADMIN, UNIT_ADMIN)
+        if self.caller.has(ADMIN):
             unit = None
-        elif self.caller.has("unit_admin") and self.caller.unit:
+        elif self.caller.unit:
             unit = self.caller.unit
         else:
             raise Forbidden("class requests are seen by unit administrators and staff", "forbidden")
@@ -912,7 +903,7 @@ class EnrolmentService:
 
     @rpc(expected_exceptions=EXPECTED)
     def decide_class_request(self, request_id, data):
-        self._staff("admin")
+        self.caller.require(ADMIN)
         request_id = object_id(request_id, "class-request")
         decision = load(_decision_in, data)
         reserved = []

@@ -2,10 +2,11 @@
 from services.common.batching import reliable_batch_handler
 from services.common.context import CallerProvider
 from services.common.db import Database
-from services.common.errors import EXPECTED, Conflict, Forbidden, Invalid, NotFound
+from services.common.errors import EXPECTED, Conflict, Invalid, NotFound
 from services.common.handlers import reliable_handler
 from services.common.metrics import Metrics
 from services.common.params import load, object_id, page
+from services.common.roles import ADMIN
 from services.common.rpc import rpc
 from services.enrolment.schemas import EnrolmentEventSchema
 from services.notify import domain, fanout, schemas, settings, store, templates
@@ -67,11 +68,6 @@ class NotifyService:
 
     # a member's own
 
-    def _me(self):
-        if not self.caller.id:
-            raise Forbidden("sign in first", "sign-in-required")
-        return self.caller.id
-
     @rpc(expected_exceptions=EXPECTED)
     def my_inbox(self, limit=50, offset=0, unread_only=False, read_only=False):
         with self.db.transaction() as conn:
@@ -87,13 +83,13 @@ class NotifyService:
     @rpc(expected_exceptions=EXPECTED)
     def get_preferences(self):
         with self.db.transaction() as conn:
-            return domain.merge_preferences(store.preferences(conn, self._me()), None, settings.quiet_hours())
+            return domain.merge_preferences(store.preferences(conn, self.caller.require()), None, settings.quiet_hours())
 
     @rpc(expected_exceptions=EXPECTED)
     def put_preferences(self, body):
         """Fields given replace the stored ones (categories one by one); the rest stay."""
         change = load(_prefs, body)
-        member = self._me()
+        member = self.caller.require()
         with self.db.transaction() as conn:
             store.lock_member(conn, member)
             merged = domain.merge_preferences(store.preferences(conn, member), change, settings.quiet_hours())
@@ -103,22 +99,22 @@ class NotifyService:
     @rpc(expected_exceptions=EXPECTED)
     def get_contacts(self):
         with self.db.transaction() as conn:
-            return _contacts.dump(store.contacts(conn, self._me()))
+            return _contacts.dump(store.contacts(conn, self.caller.require()))
 
     @rpc(expected_exceptions=EXPECTED)
     def put_contacts(self, body):
         """The member's phone, email and WeChat openid; one left out (or null) is cleared."""
         data = load(_contacts, body)
         with self.db.transaction() as conn:
-            row = store.put_contacts(conn, self._me(), data.get("phone"), data.get("email"), data.get("wechat_openid"))
+            row = store.put_contacts(conn, self.caller.require(), data.get("phone"), data.get("email"), data.get("wechat_openid"))
         return _contacts.dump(row)
 
     # staff and ops
 
     def _ops(self):
         # the gateway always names its caller; a call with none comes from ops tooling inside
-        if self.caller.id and not self.caller.has("admin"):
-            raise Forbidden("only an admin may do this", "admin-only")
+        if self.caller.id:
+            self.caller.require(ADMIN)
 
     @rpc(expected_exceptions=EXPECTED)
     def preview(self, body):

@@ -12,7 +12,6 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PENDING, CONFIRMED, CHECKED_IN, REJECTED, CANCELLED, RELEASED = (
     "pending", "confirmed", "checked_in", "rejected", "cancelled", "released")
 LIVE = (PENDING, CONFIRMED, CHECKED_IN)
-MANAGERS = ("venue_manager", "admin")
 STRIKES_LIMIT = 3              # no-shows within STRIKES_WINDOW that stop a holder from booking (a room's default)
 STRIKES_WINDOW = timedelta(days=90)
 CHECKIN_OPENS_MINUTES = 15     # check-in opens this long before the start (a room's default)

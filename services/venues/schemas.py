@@ -4,10 +4,10 @@ import copy
 from marshmallow import Schema, ValidationError, fields, missing, validate, validates_schema
 
 from services.common.fields import Moment, Text
+from services.common.roles import MEMBER, ROLES
 from services.venues import domain
 
 SITE_KINDS = ("palace", "own_unit", "shared", "mobile")
-ROLES = ("member", "teacher", "venue_manager", "welfare_officer", "unit_admin", "admin")
 FEATURE = Text(validate=validate.Length(min=1, max=50))
 Name = lambda **kw: Text(validate=validate.Length(min=1, max=200), **kw)  # noqa: E731
 
@@ -58,7 +58,7 @@ class RoomCreateSchema(Schema):
                                     "description": "wall-clock Asia/Shanghai hours per weekday, "
                                                    "{\"tue\": [\"08:00\", \"22:00\"]}; a weekday not named is "
                                                    "closed; null: always open"})
-    bookable_by = fields.List(fields.String(validate=validate.OneOf(ROLES)), load_default=lambda: ["member"],
+    bookable_by = fields.List(fields.String(validate=validate.OneOf(ROLES)), load_default=lambda: [MEMBER],
                               validate=validate.Length(max=6))
     buffer_minutes = fields.Integer(strict=True, validate=validate.Range(min=0, max=240), load_default=0,
                                     metadata={"description": "cleaning time held after each booking"})

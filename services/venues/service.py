@@ -16,6 +16,7 @@ from services.common.fields import LATEST as fields_max
 from services.common.metrics import Metrics
 from services.common.outbox import Outbox
 from services.common.params import load, object_id, page
+from services.common.roles import MANAGERS, MEMBER
 from services.common.rpc import rpc
 from services.venues import domain, ical, schemas, store
 from services.venues.holidays import ShippedCalendar
@@ -93,11 +94,7 @@ class VenuesService:
 
     @property
     def _manager(self):
-        return self.caller.has(*domain.MANAGERS)
-
-    def _require_manager(self):
-        if not self._manager:
-            raise Forbidden("only a venue manager or an admin may do this", "forbidden")
+        return self.caller.has(*MANAGERS)
 
     def _visible(self, booking):
         """Staff see every booking; a member their own and their club's (when they lead it)."""
@@ -110,7 +107,7 @@ class VenuesService:
 
     @rpc(expected_exceptions=EXPECTED)
     def create_site(self, data):
-        self._require_manager()
+        self.caller.require(*MANAGERS)
         site = load(_site_in, data)
         with self.db.transaction() as conn:
             return _site_out.dump(store.create_site(conn, site))
@@ -123,7 +120,7 @@ class VenuesService:
 
     @rpc(expected_exceptions=EXPECTED)
     def create_room(self, data):
-        self._require_manager()
+        self.caller.require(*MANAGERS)
         room = load(_room_in, data)
         with self.db.transaction() as conn:
             return _room_out.dump(store.create_room(conn, room))
@@ -131,7 +128,7 @@ class VenuesService:
     @rpc(expected_exceptions=EXPECTED)
     def edit_room(self, room_id, data):
         """New settings (opening hours, check-in, no-show limits, quotas...) for the bookings to come."""
-        self._require_manager()
+        self.caller.require(*MANAGERS)
         room_id = object_id(room_id, "room")
         change = load(_room_edit, data)
         with self.db.transaction() as conn:
@@ -157,7 +154,7 @@ class VenuesService:
 
     @rpc(expected_exceptions=EXPECTED)
     def create_club(self, data):
-        self._require_manager()
+        self.caller.require(*MANAGERS)
         club = load(_club_in, data)
         with self.db.transaction() as conn:
             return _club_out.dump(store.create_club(conn, club, self.caller.id))
@@ -165,7 +162,7 @@ class VenuesService:
     @rpc(expected_exceptions=EXPECTED)
     def edit_club(self, club_id, data):
         """A new name, leader or site; the club's bookings stay the club's."""
-        self._require_manager()
+        self.caller.require(*MANAGERS)
         club_id = object_id(club_id, "club")
         change = load(_club_edit, data)
         with self.db.transaction() as conn:
@@ -197,7 +194,7 @@ class VenuesService:
 
     @rpc(expected_exceptions=EXPECTED)
     def set_calendar_day(self, data):
-        self._require_manager()
+        self.caller.require(*MANAGERS)
         day = load(_day_io, data)
         with self.db.transaction() as conn:
             store.set_calendar_day(conn, day)
@@ -206,7 +203,7 @@ class VenuesService:
     @rpc(expected_exceptions=EXPECTED)
     def delete_calendar_day(self, day):
         """Take a holiday or make-up working day out of the calendar (series booked before keep their dates)."""
-        self._require_manager()
+        self.caller.require(*MANAGERS)
         try:
             day = date.fromisoformat(day) if isinstance(day, str) and len(day) == 10 else None
         except ValueError:
@@ -243,8 +240,7 @@ class VenuesService:
     def create_booking(self, data):
         """A booking, or a series of them, for the calling member (or the club they lead): all of it, or with
         skip_conflicts the free occurrences and a report of the others."""
-        if not self.caller.id:
-            raise Forbidden("only a signed-in account can book", "not-signed-in")
+        self.caller.require()
         request = load(_booking_in, data)
         holder = (MEMBERS, self.caller.id)
         with self.db.transaction() as conn:
@@ -392,7 +388,7 @@ class VenuesService:
             booking = store.get_booking(conn, booking_id, lock=True)
             self._visible(booking)
             if action in ("approve", "reject"):
-                self._require_manager()
+                self.caller.require(*MANAGERS)
             room = store.get_room(conn, booking["room_id"])
             scope = request["scope"] if action == "cancel" else "one"
             targets = store.series_scope(conn, booking, scope)
@@ -582,7 +578,7 @@ class VenuesService:
     def close(self, data):
         """Close a room (its parts and the whole it belongs to with it) or a whole site for a
         period: its bookings then are cancelled and their holders told."""
-        self._require_manager()
+        self.caller.require(*MANAGERS)
         request = load(_closure_in, data)
         with self.db.transaction() as conn:
             if request.get("room_id"):
@@ -614,7 +610,7 @@ class VenuesService:
     def availability(self, query):
         q = load(_avail_in, query)
         with self.db.transaction() as conn:
-            rows = store.available_rooms(conn, q, self.caller.roles or {"member"}, self._manager)
+            rows = store.available_rooms(conn, q, self.caller.roles or {MEMBER}, self._manager)
         return _room_out.dump(rows, many=True)
 
     @rpc(expected_exceptions=EXPECTED)
@@ -628,8 +624,7 @@ class VenuesService:
     @rpc(expected_exceptions=EXPECTED)
     def my_calendar(self):
         """The calling member's live bookings (theirs and their clubs') as an iCalendar feed."""
-        if not self.caller.id:
-            raise Forbidden("sign in first", "not-signed-in")
+        self.caller.require()
         with self.db.transaction() as conn:
             rows = self._feed_rows(conn, (MEMBERS, self.caller.id))
         return ical.feed("My room bookings", rows)
@@ -646,8 +641,7 @@ class VenuesService:
     @rpc(expected_exceptions=EXPECTED)
     def issue_calendar_feed(self):
         """A new secret feed address for the caller's bookings; the one before stops working."""
-        if not self.caller.id:
-            raise Forbidden("sign in first", "not-signed-in")
+        self.caller.require()
         token = secrets.token_urlsafe(32)
         with self.db.transaction() as conn:
             created = store.set_feed_token(conn, (MEMBERS, self.caller.id), _digest(token))
@@ -656,8 +650,7 @@ class VenuesService:
     @rpc(expected_exceptions=EXPECTED)
     def switch_off_calendar_feed(self):
         """The caller's feed address stops working, with nothing in its place (none already: nothing to do)."""
-        if not self.caller.id:
-            raise Forbidden("sign in first", "not-signed-in")
+        self.caller.require()
         with self.db.transaction() as conn:
             store.drop_feed_token(conn, (MEMBERS, self.caller.id))
         return None
@@ -665,8 +658,7 @@ class VenuesService:
     @rpc(expected_exceptions=EXPECTED)
     def calendar_feed_status(self):
         """Whether the caller has a feed address, and since when (the address itself is not kept)."""
-        if not self.caller.id:
-            raise Forbidden("sign in first", "not-signed-in")
+        self.caller.require()
         with self.db.transaction() as conn:
             row = store.feed_of(conn, (MEMBERS, self.caller.id))
         return _feed_out.dump({"active": row is not None, "token": None, "url": None,
@@ -685,7 +677,7 @@ class VenuesService:
     def utilisation(self, site_id=None, days=28):
         """Per room (and so per site): hours booked, bookings and no-shows over the last `days` days, and
         the share of the room's own open hours (opening hours, make-up days, closures) that was booked."""
-        self._require_manager()
+        self.caller.require(*MANAGERS)
         site_id = object_id(site_id, "site") if site_id else None
         if not isinstance(days, int) or not 1 <= days <= 366:
             raise Invalid("bad days", "validation-failed", {"days": ["must be 1 to 366"]})

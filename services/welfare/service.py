@@ -20,13 +20,13 @@ from services.common.handlers import reliable_handler
 from services.common.metrics import Metrics
 from services.common.outbox import Outbox
 from services.common.params import load, object_id, page
+from services.common.roles import ADMIN, IMPORTERS, OFFICERS, UNIT_ADMIN
 from services.common.rpc import rpc
 from services.welfare import crypto, domain, schemas, store
 
 log = logging.getLogger(__name__)
 EXPECTED = (*COMMON_EXPECTED, domain.TooLarge, domain.Unsupported)
 
-OFFICERS = ("welfare_officer", "admin")
 IMPORT_BATCH = 5000
 MOST_ERRORS_KEPT = 10_000
 MOST_CSV_CHARS = 40_000_000
@@ -87,16 +87,6 @@ class WelfareService:
                     key = crypto.dev_key(conn)
             WelfareService._sealer = crypto.Sealer(key)
         return WelfareService._sealer
-
-    def signed_in(self):
-        if not self.caller.id:
-            raise Forbidden("sign in first", "unauthenticated")
-        return self.caller.id
-
-    def officer(self):
-        if not self.caller.id or not self.caller.has(*OFFICERS):
-            raise Forbidden("this needs a welfare officer", "not-an-officer")
-        return self.caller.id
 
     def is_staff(self):
         return self.caller.has(*OFFICERS)
@@ -168,7 +158,7 @@ class WelfareService:
         """Welfare staff replace a programme's rules: checked whole, saved only over the version the
         officer read, recorded in the audit trail with the rules before and after. Cases already
         submitted keep the rules they were checked against (frozen in their decision ledger)."""
-        actor = self.officer()
+        actor = self.caller.require(*OFFICERS)
         code = self.programme_code(code)
         data = load(_rules_in, data)
         with self.db.transaction() as conn:
@@ -178,7 +168,7 @@ class WelfareService:
     @rpc(expected_exceptions=EXPECTED)
     def rule_changes(self, code, limit=50, offset=0):
         """Every change of a programme's rules, newest first (officers)."""
-        self.officer()
+        self.caller.require(*OFFICERS)
         code = self.programme_code(code)
         limit, offset = page(limit, offset)
         with self.db.transaction() as conn:
@@ -218,7 +208,7 @@ class WelfareService:
     @rpc(expected_exceptions=EXPECTED)
     def create_application(self, data, applicant=None):
         """`applicant`: what the gateway knows of the member's account ({member_since, unit_id})."""
-        submitted_by = self.signed_in()
+        submitted_by = self.caller.require()
         data = load(_app_in, data)
         if data.get("member_id") and str(data["member_id"]) != submitted_by:
             if not self.is_staff():
@@ -252,7 +242,7 @@ class WelfareService:
     @rpc(expected_exceptions=EXPECTED)
     def list_applications(self, limit=50, offset=0, programme=None, state=None, mine=False, assigned=False):
         """A member's own applications; for officers all of them, or (assigned) the cases given to them."""
-        reader = self.signed_in()
+        reader = self.caller.require()
         limit, offset = page(limit, offset)
         member_filter = reader if (mine or not self.is_staff()) else None
         officer_filter = reader if (assigned and self.is_staff()) else None
@@ -265,7 +255,7 @@ class WelfareService:
 
     @rpc(expected_exceptions=EXPECTED)
     def get_application(self, app_id):
-        reader = self.signed_in()
+        reader = self.caller.require()
         app_id = object_id(app_id, "application")
         with self.db.transaction() as conn:
             application = self.readable_application(conn, app_id)
@@ -277,7 +267,7 @@ class WelfareService:
     @rpc(expected_exceptions=EXPECTED)
     def application_reads(self, app_id, limit=50, offset=0):
         """Who on the staff read this case, newest first (officers and the applicant may ask)."""
-        self.signed_in()
+        self.caller.require()
         app_id = object_id(app_id, "application")
         with self.db.transaction() as conn:
             self.readable_application(conn, app_id)
@@ -285,7 +275,7 @@ class WelfareService:
 
     @rpc(expected_exceptions=EXPECTED)
     def decide(self, app_id, data):
-        actor = self.officer()
+        actor = self.caller.require(*OFFICERS)
         app_id = object_id(app_id, "application")
         data = load(_decision_in, data)
         with self.db.transaction() as conn:
@@ -363,7 +353,7 @@ class WelfareService:
     @rpc(expected_exceptions=EXPECTED)
     def submit(self, app_id, data):
         """Submit a draft, or answer a return with more information (a new round of review)."""
-        actor = self.signed_in()
+        actor = self.caller.require()
         app_id = object_id(app_id, "application")
         data = load(_resubmit_in, data)
         with self.db.transaction() as conn:
@@ -399,7 +389,7 @@ class WelfareService:
     @rpc(expected_exceptions=EXPECTED)
     def attach_document(self, app_id, kind, filename, content_b64):
         """Attach a file (PDF, JPEG or PNG; its type read from its bytes) to a case still being decided."""
-        actor = self.signed_in()
+        actor = self.caller.require()
         app_id = object_id(app_id, "application")
         try:
             content = base64.b64decode(content_b64 or "", validate=True)
@@ -419,7 +409,7 @@ class WelfareService:
     @rpc(expected_exceptions=EXPECTED)
     def get_document(self, app_id, document_id):
         """One attached file, base64; a staff download is logged as a read of the case."""
-        reader = self.signed_in()
+        reader = self.caller.require()
         app_id = object_id(app_id, "application")
         document_id = object_id(document_id, "document")
         with self.db.transaction() as conn:
@@ -432,7 +422,7 @@ class WelfareService:
     @rpc(expected_exceptions=EXPECTED)
     def assign(self, app_id, data):
         """Triage: give the case to an officer, with a priority (legal aid, counselling, any case)."""
-        actor = self.officer()
+        actor = self.caller.require(*OFFICERS)
         app_id = object_id(app_id, "application")
         data = load(_assign_in, data)
         officer_id = str(data["officer_id"])
@@ -455,7 +445,7 @@ class WelfareService:
     def pay(self, app_id):
         """Pay an approved application once: the case row is locked, the payout's application is
         unique, so concurrent attempts give one payout and the others a Conflict."""
-        actor = self.officer()
+        actor = self.caller.require(*OFFICERS)
         app_id = object_id(app_id, "application")
         with self.db.transaction() as conn:
             application = store.get_application(conn, app_id, lock=True)
@@ -481,7 +471,7 @@ class WelfareService:
 
     @rpc(expected_exceptions=EXPECTED)
     def fund_ledger(self, fund_id, limit=50, offset=0):
-        self.officer()
+        self.caller.require(*OFFICERS)
         if not isinstance(fund_id, str) or len(fund_id) > 64:
             raise NotFound(f"fund {fund_id} does not exist", "fund-not-found")
         with self.db.transaction() as conn:
@@ -492,8 +482,7 @@ class WelfareService:
     @rpc(expected_exceptions=EXPECTED)
     def add_budget(self, fund_id, data):
         """The union puts a year's budget into a fund (admin): one balanced ledger transaction."""
-        if not self.caller.has("admin"):
-            raise Forbidden("only an administrator sets budgets", "not-an-admin")
+        self.caller.require(ADMIN)
         data = load(_budget_in, data)
         if data["amount"] <= 0:
             raise Invalid("a budget is more than nothing", errors={"amount": ["must be more than 0"]})
@@ -513,7 +502,7 @@ class WelfareService:
     @rpc(expected_exceptions=EXPECTED)
     def book_appointments(self, app_id, data):
         """Reserve a private room through venues for a counselling case (the same slot `weeks` weeks running)."""
-        self.officer()
+        self.caller.require(*OFFICERS)
         app_id = object_id(app_id, "application")
         data = load(_appointment_in, data)
         with self.db.transaction() as conn:
@@ -591,7 +580,7 @@ class WelfareService:
 
     @rpc(expected_exceptions=EXPECTED)
     def create_plan(self, data):
-        actor = self.officer()
+        actor = self.caller.require(*OFFICERS)
         data = load(_plan_in, data)
         with self.db.transaction() as conn:
             return _plan_out.dump(store.create_plan(conn, data, actor))
@@ -610,7 +599,7 @@ class WelfareService:
     @rpc(expected_exceptions=EXPECTED)
     def record_contribution(self, plan_id, data):
         """The unit's contribution has arrived: its members' cover starts now."""
-        actor = self.officer()
+        actor = self.caller.require(*OFFICERS)
         plan_id = object_id(plan_id, "plan")
         data = load(_contribution_in, data)
         if data["amount"] <= 0:
@@ -633,13 +622,13 @@ class WelfareService:
     def start_import(self, plan_id, csv_text, unit_id=None):
         """A unit administrator uploads the unit's members as CSV; it is checked and imported in the
         background, and the job shows the progress and every bad row with its line number."""
-        actor = self.signed_in()
+        actor = self.caller.require(*IMPORTERS)
         plan_id = object_id(plan_id, "plan")
-        if self.caller.has("unit_admin") and self.caller.unit:
+        if self.caller.has(UNIT_ADMIN) and self.caller.unit:
             unit = self.caller.unit
             if unit_id and str(unit_id) != unit:
                 raise Forbidden("a unit administrator enrols members of their own unit only", "not-your-unit")
-        elif self.caller.has("admin", "welfare_officer"):
+        elif self.caller.has(*OFFICERS):
             if not unit_id:
                 raise Invalid("name the unit whose members these are", errors={"unit_id": ["is required for officers"]})
             unit = object_id(unit_id, "unit")
@@ -660,11 +649,11 @@ class WelfareService:
     @rpc(expected_exceptions=EXPECTED)
     def list_enrolments(self, plan_id, limit=50, offset=0):
         """The plan's enrolments: a unit administrator sees the unit's, officers all; IDs masked."""
-        self.signed_in()
+        self.caller.require(*IMPORTERS)
         plan_id = object_id(plan_id, "plan")
         if self.is_staff():
             unit = None
-        elif self.caller.has("unit_admin") and self.caller.unit:
+        elif self.caller.has(UNIT_ADMIN) and self.caller.unit:
             unit = self.caller.unit
         else:
             raise Forbidden("only the unit's administrator or an officer sees enrolments", "not-a-unit-admin")
@@ -674,7 +663,7 @@ class WelfareService:
 
     @rpc(expected_exceptions=EXPECTED)
     def get_import(self, job_id):
-        self.signed_in()
+        self.caller.require()
         job_id = object_id(job_id, "import")
         with self.db.transaction() as conn:
             job = store.get_job(conn, job_id)
@@ -725,7 +714,7 @@ class WelfareService:
 
     @rpc(expected_exceptions=EXPECTED)
     def create_claim(self, data):
-        submitted_by = self.signed_in()
+        submitted_by = self.caller.require()
         data = load(_claim_in, data)
         if data.get("member_id") and str(data["member_id"]) != submitted_by and not self.is_staff():
             raise Forbidden("only an officer may claim on a member's behalf", "not-an-officer",
@@ -751,7 +740,7 @@ class WelfareService:
     @rpc(expected_exceptions=EXPECTED)
     def list_claims(self, limit=50, offset=0, state=None, mine=False, assigned=False):
         """A member's own claims; for officers all of them, or (assigned) those given to them."""
-        reader = self.signed_in()
+        reader = self.caller.require()
         with self.db.transaction() as conn:
             rows = store.list_claims(conn, reader if (mine or not self.is_staff()) else None, state,
                                      *page(limit, offset), officer_id=reader if (assigned and self.is_staff()) else None)
@@ -763,7 +752,7 @@ class WelfareService:
 
     @rpc(expected_exceptions=EXPECTED)
     def get_claim(self, claim_id):
-        reader = self.signed_in()
+        reader = self.caller.require()
         claim_id = object_id(claim_id, "claim")
         with self.db.transaction() as conn:
             claim = store.get_claim(conn, claim_id)
@@ -777,7 +766,7 @@ class WelfareService:
     @rpc(expected_exceptions=EXPECTED)
     def assign_claim(self, claim_id, data):
         """Triage: give a submitted claim to the officer who reviews it (and so sees its health details)."""
-        actor = self.officer()
+        actor = self.caller.require(*OFFICERS)
         claim_id = object_id(claim_id, "claim")
         data = load(_claim_assign_in, data)
         officer_id = str(data["officer_id"])
@@ -796,7 +785,7 @@ class WelfareService:
     def decide_claim(self, claim_id, data):
         """Review: the amount is computed again under the member's enrolment lock, so two claims
         approved at once never pass the yearly cap together."""
-        actor = self.officer()
+        actor = self.caller.require(*OFFICERS)
         claim_id = object_id(claim_id, "claim")
         data = load(_claim_decision_in, data)
         with self.db.transaction() as conn:
@@ -828,7 +817,7 @@ class WelfareService:
 
     @rpc(expected_exceptions=EXPECTED)
     def pay_claim(self, claim_id):
-        actor = self.officer()
+        actor = self.caller.require(*OFFICERS)
         claim_id = object_id(claim_id, "claim")
         with self.db.transaction() as conn:
             claim = store.get_claim(conn, claim_id, lock=True)

@@ -96,7 +96,9 @@ def test_a_phone_registers_once(palace):
 
 def test_who_may_do_what(palace, course_id):
     anonymous, member = Client(palace.url), new_member(palace.url)
-    assert_problem(anonymous.post(f"/v1/courses/{course_id}/enrolments"), 401, "unauthenticated")
+    refused = anonymous.post(f"/v1/courses/{course_id}/enrolments")
+    assert_problem(refused, 401, "unauthenticated")
+    assert refused.headers["WWW-Authenticate"] == "Bearer"
     assert_problem(Client(palace.url, "not-a-token").get("/v1/me"), 401, "bad-token")
     assert_problem(member.post("/v1/courses", {"title": "Mine", "capacity": 1}), 403, "forbidden")
     assert member.get("/v1/me").json()["roles"] == ["member"]
