@@ -9,14 +9,14 @@ import argparse
 import random
 import time
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import requests
 
 from bench._palace import palace, percentile, report
+from services.common.zone import HOME_ZONE, HOME_ZONE_NAME
 from services.venues import domain, store
 
-SH = ZoneInfo("Asia/Shanghai")
+SH = HOME_ZONE
 SIZES = {"full": {"sites": 400, "rooms_per_site": 8, "weeks": 16, "searches": 1000},
          "quick": {"sites": 100, "rooms_per_site": 8, "weeks": 8, "searches": 300}}
 BAR_P95_MS = 50
@@ -56,10 +56,10 @@ def seed(stack, size):
                           tstzrange(t.s, t.s + interval '2 hours' + make_interval(mins => r.buffer_minutes)),
                           'enrolment', 'bench-' || r.id
                    FROM rooms r CROSS JOIN (
-                       SELECT ((%s::date + w * 7 + d) + %s::time) AT TIME ZONE 'Asia/Shanghai' AS s
+                       SELECT ((%s::date + w * 7 + d) + %s::time) AT TIME ZONE %s AS s
                        FROM generate_series(0, %s - 1) w, generate_series(0, 4) d) t
                    WHERE random() < %s""",
-                (monday, clock, size["weeks"], share))
+                (monday, clock, HOME_ZONE_NAME, size["weeks"], share))
         conn.execute("VACUUM ANALYZE")
         counts = conn.execute("SELECT (SELECT count(*) FROM rooms) AS rooms, (SELECT count(*) FROM bookings)"
                               " AS bookings, (SELECT count(*) FROM booking_claims) AS claims").fetchone()

@@ -3,7 +3,8 @@ import hashlib
 import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
+
+from services.common.zone import HOME_ZONE
 
 CONFIRMED, WAITLISTED, OFFERED, REGISTERED, CANCELLED = (
     "confirmed", "waitlisted", "offered", "registered", "cancelled")
@@ -11,7 +12,6 @@ LIVE = (CONFIRMED, WAITLISTED, OFFERED, REGISTERED)
 FIRST_COME, LOTTERY = "first_come", "lottery"
 DRAFT, PUBLISHED, CANCELLED_COURSE = "draft", "published", "cancelled"
 
-ZONE = ZoneInfo("Asia/Shanghai")
 EVENING_FROM = time(18, 0)
 MAX_SESSIONS = 400
 
@@ -126,7 +126,7 @@ def offer_expiry(now: datetime, offer_hours: int) -> datetime:
 
 # sessions
 
-def weekly_sessions(starts_on: date, ends_on: date, holidays, weekdays, start: time, minutes: int, zone=ZONE):
+def weekly_sessions(starts_on: date, ends_on: date, holidays, weekdays, start: time, minutes: int, zone=HOME_ZONE):
     """Every `weekdays` (ISO, 1 = Monday) from `starts_on` to `ends_on`, skipping holidays, at
     `start` local time for `minutes`: [(starts_at, ends_at)] in UTC, in order."""
     if not weekdays:

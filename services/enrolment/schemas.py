@@ -4,6 +4,7 @@ from datetime import date, datetime, timezone
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.common.fields import Moment, Text
+from services.common.zone import HOME_ZONE_NAME
 
 EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(9999, 12, 30)
 Day = lambda **kw: fields.Date(validate=validate.Range(min=EARLIEST_DAY, max=LATEST_DAY,  # noqa: E731
@@ -44,7 +45,7 @@ class WeeklySchema(Schema):
     weekdays = fields.List(fields.Integer(strict=True, validate=validate.Range(min=1, max=7)), required=True,
                            validate=validate.Length(min=1, max=7),
                            metadata={"description": "ISO weekdays, 1 = Monday"})
-    start_time = fields.Time(required=True, metadata={"description": "local time in Asia/Shanghai, e.g. 19:00"})
+    start_time = fields.Time(required=True, metadata={"description": f"local time in {HOME_ZONE_NAME}, e.g. 19:00"})
     duration_minutes = fields.Integer(required=True, strict=True, validate=validate.Range(min=10, max=720))
     starts_on = Day(metadata={"description": "default: the term's first day"})
     ends_on = Day(metadata={"description": "default: the term's last day"})

@@ -17,6 +17,7 @@ from services.common.outbox import Outbox
 from services.common.params import load, object_id, page
 from services.common.roles import ADMIN, CLASS_STAFF, UNIT_ADMIN
 from services.common.rpc import rpc
+from services.common.zone import HOME_ZONE
 from services.enrolment import domain, schemas, store
 
 log = logging.getLogger(__name__)
@@ -477,7 +478,7 @@ class EnrolmentService:
             problem = domain.eligibility_problem(
                 min_age=course["min_age"], max_age=course["max_age"], unit_ids=course["unit_ids"],
                 birth_date=self._birth_date(request), unit_id=self.caller.unit,
-                today=course["now"].astimezone(domain.ZONE).date())
+                today=course["now"].astimezone(HOME_ZONE).date())
             if problem:
                 raise Forbidden(problem, "not-eligible", {"course_id": [problem]})
             until = self._blocked(standing["strikes"], course["now"])

@@ -6,6 +6,7 @@ from psycopg.types.json import Jsonb
 
 from services.common.db import like_literal
 from services.common.errors import Conflict, NotFound
+from services.common.zone import HOME_ZONE_NAME
 from services.enrolment import domain
 
 COURSE_FIELDS = (
@@ -130,11 +131,11 @@ def list_courses(conn, filters, limit, offset, drafts=False):
         args["q"] = "%" + like_literal(filters["q"]) + "%"
     if filters.get("weekday") is not None:
         where.append("EXISTS (SELECT 1 FROM sessions s WHERE s.course_id = c.id AND s.state <> 'cancelled'"
-                     " AND extract(isodow FROM s.starts_at AT TIME ZONE 'Asia/Shanghai') = %(weekday)s)")
+                     f" AND extract(isodow FROM s.starts_at AT TIME ZONE '{HOME_ZONE_NAME}') = %(weekday)s)")
         args["weekday"] = filters["weekday"]
     if filters.get("evening") is not None:
         clause = ("EXISTS (SELECT 1 FROM sessions s WHERE s.course_id = c.id AND s.state <> 'cancelled'"
-                  " AND (s.starts_at AT TIME ZONE 'Asia/Shanghai')::time >= %(evening_from)s)")
+                  f" AND (s.starts_at AT TIME ZONE '{HOME_ZONE_NAME}')::time >= %(evening_from)s)")
         where.append(clause if filters["evening"] else f"NOT {clause}")
         args["evening_from"] = domain.EVENING_FROM
     sql = f"SELECT {COURSE_COLUMNS} FROM courses c"

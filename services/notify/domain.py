@@ -12,10 +12,11 @@ import uuid
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from services.common.zone import HOME_ZONE_NAME
+
 CATEGORIES = ("classes", "rooms", "welfare", "reminders")
 CHANNELS = ("wechat", "sms", "email")  # outside the app, in the default order of preference
 LANGUAGES = ("en", "zh-CN")
-HOME_ZONE = "Asia/Shanghai"
 URGENT_WITHIN = timedelta(hours=12)  # a change to something starting this soon cannot wait for morning
 QUIET_HOURS = {"start": "22:00", "end": "08:00"}
 
@@ -23,7 +24,7 @@ QUIET_HOURS = {"start": "22:00", "end": "08:00"}
 def default_preferences(quiet_hours=None):
     return {
         "language": "en",
-        "timezone": HOME_ZONE,
+        "timezone": HOME_ZONE_NAME,
         "quiet_hours": dict(quiet_hours or QUIET_HOURS),
         "daily_cap": 10,
         "categories": {category: ["wechat", "sms"] for category in CATEGORIES},
@@ -87,7 +88,7 @@ def _clock(text):
     return time(int(hours), int(minutes))
 
 
-def quiet_release(now, quiet_hours, zone=HOME_ZONE):
+def quiet_release(now, quiet_hours, zone=HOME_ZONE_NAME):
     """When a non-urgent message may go: None when `now` is outside the quiet hours, else the end
     of this quiet period (the next `end` o'clock local time). Hours may wrap midnight (22:00-08:00);
     start == end means no quiet hours."""
@@ -138,14 +139,14 @@ def is_urgent(urgency, payload, now):
     return False
 
 
-def send_at(now, urgent, quiet_hours, zone=HOME_ZONE):
+def send_at(now, urgent, quiet_hours, zone=HOME_ZONE_NAME):
     """When a message outside the app goes: now, or held until the quiet hours end."""
     if urgent:
         return now
     return quiet_release(now, quiet_hours, zone) or now
 
 
-def local_day(moment, zone=HOME_ZONE):
+def local_day(moment, zone=HOME_ZONE_NAME):
     """[start, end) of the local day holding `moment`, as aware datetimes."""
     local = moment.astimezone(ZoneInfo(zone))
     start = local.replace(hour=0, minute=0, second=0, microsecond=0)

@@ -4,6 +4,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 from services.common.errors import Invalid
+from services.common.zone import HOME_ZONE_NAME
 from services.notify import domain, settings, store, templates
 
 REMINDER_TYPE = "notify.reminder"
@@ -66,7 +67,7 @@ def _deliver(conn, member_id, event, prefs, rendered, channels, event_at, now):
     over the daily cap (counted under a lock of the member, so racing events cannot exceed it)."""
     urgent = domain.is_urgent(rendered["urgency"], event["payload"], now)
     store.lock_member(conn, member_id)
-    zone = prefs.get("timezone") or domain.HOME_ZONE
+    zone = prefs.get("timezone") or HOME_ZONE_NAME
     day_start, day_end = domain.local_day(now, zone)
     allowed = domain.within_cap(store.sent_today(conn, member_id, day_start, day_end), prefs.get("daily_cap"), urgent)
     due = domain.send_at(now, urgent, prefs.get("quiet_hours"), zone)

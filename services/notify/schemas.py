@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from marshmallow import Schema, ValidationError, fields, validate
 
 from services.common.fields import Text
+from services.common.zone import HOME_ZONE_NAME
 from services.notify.domain import CATEGORIES, CHANNELS, LANGUAGES
 
 
@@ -23,7 +24,7 @@ def zone(value):
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise ValidationError("must be an IANA time zone such as Asia/Shanghai") from None
+        raise ValidationError(f"must be an IANA time zone such as {HOME_ZONE_NAME}") from None
 
 
 class QuietHoursSchema(Schema):

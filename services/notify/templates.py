@@ -12,13 +12,14 @@ from zoneinfo import ZoneInfo
 from jinja2 import ChainableUndefined, StrictUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from services.notify.domain import HOME_ZONE, LANGUAGES
+from services.common.zone import HOME_ZONE_NAME
+from services.notify.domain import LANGUAGES
 
 _env = ImmutableSandboxedEnvironment(undefined=ChainableUndefined, autoescape=False, trim_blocks=True)
 _strict = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 
 
-def _when(value, zone=HOME_ZONE):
+def _when(value, zone=HOME_ZONE_NAME):
     """An ISO time as local wall-clock time ("2026-11-21 19:00"); anything else as it is."""
     if not value:
         return ""

@@ -2,9 +2,9 @@
 opening hours, advance limits, quotas, booking states, check-in windows."""
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-ZONE = ZoneInfo("Asia/Shanghai")
+from services.common.zone import HOME_ZONE
+
 MAX_OCCURRENCES = 200          # a series longer than this is refused (four years of a weekly class)
 MAX_DURATION = timedelta(hours=24)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -69,11 +69,11 @@ def check_exceptions(exceptions):
 
 
 def local(moment: datetime) -> datetime:
-    return moment.astimezone(ZONE)
+    return moment.astimezone(HOME_ZONE)
 
 
 def at(day: date, clock: time) -> datetime:
-    return datetime.combine(day, clock, tzinfo=ZONE)
+    return datetime.combine(day, clock, tzinfo=HOME_ZONE)
 
 
 def check_span(starts_at: datetime, ends_at: datetime):

@@ -3,6 +3,7 @@ from datetime import datetime, timezone
 
 from icalendar import Calendar, Event
 
+from services.common.zone import HOME_ZONE_NAME
 from services.venues import domain
 
 STATUS = {domain.PENDING: "TENTATIVE", domain.CONFIRMED: "CONFIRMED", domain.CHECKED_IN: "CONFIRMED"}
@@ -16,7 +17,7 @@ def feed(name, bookings, now=None, public=False):
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("x-wr-calname", name)
-    cal.add("x-wr-timezone", "Asia/Shanghai")
+    cal.add("x-wr-timezone", HOME_ZONE_NAME)
     stamp = now or datetime.now(timezone.utc)
     for b in bookings:
         event = Event()

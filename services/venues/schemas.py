@@ -5,6 +5,7 @@ from marshmallow import Schema, ValidationError, fields, missing, validate, vali
 
 from services.common.fields import Moment, Text
 from services.common.roles import MEMBER, ROLES
+from services.common.zone import HOME_ZONE_NAME
 from services.venues import domain
 
 SITE_KINDS = ("palace", "own_unit", "shared", "mobile")
@@ -55,7 +56,7 @@ class RoomCreateSchema(Schema):
                                 values=fields.List(fields.String(validate=validate.Regexp(r"^\d\d:\d\d$")),
                                                    validate=validate.Length(equal=2), allow_none=True),
                                 allow_none=True, metadata={
-                                    "description": "wall-clock Asia/Shanghai hours per weekday, "
+                                    "description": f"wall-clock {HOME_ZONE_NAME} hours per weekday, "
                                                    "{\"tue\": [\"08:00\", \"22:00\"]}; a weekday not named is "
                                                    "closed; null: always open"})
     bookable_by = fields.List(fields.String(validate=validate.OneOf(ROLES)), load_default=lambda: [MEMBER],
@@ -143,7 +144,7 @@ class RecurrenceSchema(Schema):
     weekdays = fields.List(fields.Integer(strict=True, validate=validate.Range(min=1, max=7)),
                            validate=validate.Length(max=7), load_default=list,
                            metadata={"description": "1 = Monday ... 7 = Sunday; default: the first one's weekday"})
-    until = fields.Date(metadata={"description": "last day (Asia/Shanghai), inclusive"})
+    until = fields.Date(metadata={"description": f"last day ({HOME_ZONE_NAME}), inclusive"})
     count = fields.Integer(strict=True, validate=validate.Range(min=1, max=1_000_000),
                            metadata={"description": f"number of dates the rule names (at most "
                                                     f"{domain.MAX_OCCURRENCES} occurrences)"})

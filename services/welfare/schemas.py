@@ -3,11 +3,11 @@
 Money on the wire is a decimal string of yuan with at most two decimals ("1500.00"); inside the
 service and its database it is integer fen. Never a float."""
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from marshmallow import Schema, ValidationError, fields, missing, validate, validates_schema
 
 from services.common.fields import Moment, Text
+from services.common.zone import HOME_ZONE
 from services.welfare import domain
 
 PROGRAMMES = ("hardship_relief", "mutual_aid", "education_subsidy", "merit_scholarship", "legal_aid", "counselling")
@@ -406,7 +406,7 @@ class ClaimCreateSchema(Schema):
             if problem:
                 raise ValidationError(problem["details"], "details")
         if "event_date" in data:
-            today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+            today = datetime.now(HOME_ZONE).date()
             if data["event_date"] > today or data["event_date"].year < 2000:
                 raise ValidationError("must be a day that has happened (not in the future, not before 2000)",
                                       "event_date")

@@ -3,6 +3,7 @@ from psycopg import errors as pg
 from psycopg.types.json import Jsonb
 
 from services.common.errors import Conflict, Invalid, NotFound
+from services.common.zone import HOME_ZONE_NAME
 from services.welfare import domain
 
 # ---------------------------------------------------------------- programmes
@@ -92,7 +93,7 @@ def find_by_request(conn, submitted_by, key):
 
 def insert_application(conn, data, member_id, submitted_by, cipher, mask, key, state="submitted", member_since=None,
                        member_unit=None):
-    year = conn.execute("SELECT extract(year FROM now() AT TIME ZONE 'Asia/Shanghai')::int AS y").fetchone()["y"]
+    year = current_year(conn)
     number = conn.execute("SELECT nextval('application_numbers') AS n").fetchone()["n"]
     try:
         app_id = conn.execute(
@@ -149,23 +150,23 @@ def earlier_this_year(conn, application):
     conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
                  (f"welfare-application/{application['member_id']}/{application['programme']}",))
     return conn.execute(
-        """SELECT count(*)::int AS n FROM applications
+        f"""SELECT count(*)::int AS n FROM applications
            WHERE member_id = %s AND programme = %s AND id <> %s
              AND state NOT IN ('draft', 'rejected') AND NOT (state = 'closed' AND amount_approved IS NULL)
-             AND created_at >= date_trunc('year', now() AT TIME ZONE 'Asia/Shanghai') AT TIME ZONE 'Asia/Shanghai'""",
+             AND created_at >= date_trunc('year', now() AT TIME ZONE '{HOME_ZONE_NAME}') AT TIME ZONE '{HOME_ZONE_NAME}'""",
         (application["member_id"], application["programme"], application["id"])).fetchone()["n"]
 
 
 def unit_in_plan(conn, unit_id, member_id):
     """The member's unit (or the member themself) is enrolled in a mutual-aid plan of this year."""
     return conn.execute(
-        """SELECT EXISTS (SELECT 1 FROM plan_enrolments e JOIN plans p ON p.id = e.plan_id
-                          WHERE p.year = extract(year FROM now() AT TIME ZONE 'Asia/Shanghai')
+        f"""SELECT EXISTS (SELECT 1 FROM plan_enrolments e JOIN plans p ON p.id = e.plan_id
+                          WHERE p.year = extract(year FROM now() AT TIME ZONE '{HOME_ZONE_NAME}')
                             AND (e.unit_id = %s OR e.member_id = %s)) AS yes""", (unit_id, member_id)).fetchone()["yes"]
 
 
 def today(conn):
-    return conn.execute("SELECT (now() AT TIME ZONE 'Asia/Shanghai')::date AS d").fetchone()["d"]
+    return conn.execute(f"SELECT (now() AT TIME ZONE '{HOME_ZONE_NAME}')::date AS d").fetchone()["d"]
 
 
 def set_state(conn, app_id, state, **columns):
@@ -299,7 +300,7 @@ ACCOUNT_ORDER = {"allocation": 0, "available": 1, "committed": 2, "paid_out": 3}
 
 
 def current_year(conn):
-    return conn.execute("SELECT extract(year FROM now() AT TIME ZONE 'Asia/Shanghai')::int AS y").fetchone()["y"]
+    return conn.execute(f"SELECT extract(year FROM now() AT TIME ZONE '{HOME_ZONE_NAME}')::int AS y").fetchone()["y"]
 
 
 def post(conn, fund_id, kind, memo, entries, actor_id=None, application_id=None, claim_id=None, payout_id=None,
@@ -433,9 +434,9 @@ def record_contribution(conn, plan_id, unit_id, amount, recorded_by):
 
 
 def cover_date(conn, plan_id, unit_id):
-    """Today (Asia/Shanghai) when the unit's contribution is recorded, else None: cover has not started."""
+    """Today (in the home zone) when the unit's contribution is recorded, else None: cover has not started."""
     row = conn.execute(
-        "SELECT (greatest(now(), recorded_at) AT TIME ZONE 'Asia/Shanghai')::date AS d FROM unit_contributions"
+        f"SELECT (greatest(now(), recorded_at) AT TIME ZONE '{HOME_ZONE_NAME}')::date AS d FROM unit_contributions"
         " WHERE plan_id = %s AND unit_id = %s", (plan_id, unit_id)).fetchone()
     return row["d"].isoformat() if row else None
 
@@ -532,9 +533,9 @@ def list_enrolments(conn, plan_id, unit_id, limit, offset):
 def member_enrolment(conn, plan_id, member_id, lock=False):
     """The member's enrolment in the plan and the day cover started (None: no contribution yet)."""
     row = conn.execute(
-        """SELECT e.id, e.unit_id, e.member_id, e.enrolled_at,
+        f"""SELECT e.id, e.unit_id, e.member_id, e.enrolled_at,
                   CASE WHEN c.recorded_at IS NOT NULL  -- no contribution recorded: no cover
-                    THEN (greatest(e.enrolled_at, c.recorded_at) AT TIME ZONE 'Asia/Shanghai')::date END AS cover_start
+                    THEN (greatest(e.enrolled_at, c.recorded_at) AT TIME ZONE '{HOME_ZONE_NAME}')::date END AS cover_start
            FROM plan_enrolments e
            LEFT JOIN unit_contributions c ON c.plan_id = e.plan_id AND c.unit_id = e.unit_id
            WHERE e.plan_id = %s AND e.member_id = %s ORDER BY e.id LIMIT 1""", (plan_id, member_id)).fetchone()

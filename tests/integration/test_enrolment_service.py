@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from services.common.errors import Conflict, Forbidden, Invalid, NotFound
+from services.common.zone import HOME_ZONE
 from services.enrolment import domain
 from tests.harness import eventually
 
@@ -56,7 +57,7 @@ def test_a_weekly_course_over_a_term_skips_holidays_and_is_found_by_the_filters(
         "title": "Paper cutting 剪纸", "capacity": 20, "term_id": term["id"], "site_id": site, "category": "craft",
         "teacher": "Master Zhou", "schedule": {"weekly": {"weekdays": [3], "start_time": "19:00",
                                                          "duration_minutes": 90}}})
-    starts = [datetime.fromisoformat(s["starts_at"]).astimezone(domain.ZONE) for s in course["sessions"]]
+    starts = [datetime.fromisoformat(s["starts_at"]).astimezone(HOME_ZONE) for s in course["sessions"]]
     assert [s.day for s in starts] == [3, 17, 24, 31], "Wednesdays of March 2027 but the 10th"
     assert course["state"] == "published" and course["version"] >= 1
 

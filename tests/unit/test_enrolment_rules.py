@@ -2,6 +2,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 
+from services.common.zone import HOME_ZONE
 from services.enrolment import domain
 
 NOW = datetime(2027, 3, 1, 19, 0, tzinfo=timezone.utc)
@@ -125,7 +126,7 @@ def test_a_weekly_pattern_covers_the_term_and_skips_holidays_in_shanghai_time():
     # 2027-04-05 (Qingming) is a Monday holiday
     times = domain.weekly_sessions(date(2027, 3, 29), date(2027, 4, 14), [date(2027, 4, 5)], [1, 3],
                                    time(19, 0), 90)
-    starts = [b.astimezone(domain.ZONE) for b, _ in times]
+    starts = [b.astimezone(HOME_ZONE) for b, _ in times]
     assert [s.date() for s in starts] == [date(2027, 3, 29), date(2027, 3, 31), date(2027, 4, 7),
                                           date(2027, 4, 12), date(2027, 4, 14)]
     assert all(s.hour == 19 and s.minute == 0 for s in starts)
