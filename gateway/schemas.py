@@ -3,15 +3,14 @@ from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from services.common.fields import Text
+from services.common.fields import Phone, Text
 from services.common.roles import ROLES
 
-PHONE = validate.Regexp(r"^1[3-9]\d{9}$", error="must be an 11-digit mainland mobile number")
 PASSWORD = validate.Length(min=8, max=128)
 
 
 class RegisterSchema(Schema):
-    phone = fields.String(required=True, validate=PHONE)
+    phone = Phone(required=True)
     name = Text(required=True, validate=validate.Length(min=1, max=100))
     password = Text(required=True, load_only=True, validate=PASSWORD)
     birth_date = fields.Date(load_default=None, allow_none=True, validate=validate.Range(
@@ -37,7 +36,7 @@ class AccountSchema(Schema):
 
 class TokenRequestSchema(Schema):
     """Either phone and password, or a refresh token."""
-    phone = fields.String(validate=PHONE)
+    phone = Phone()
     password = Text(load_only=True, validate=validate.Length(max=128))
     refresh_token = Text(validate=validate.Length(max=200))
 
@@ -63,11 +62,11 @@ class PasswordChangeSchema(Schema):
 
 
 class ResetRequestSchema(Schema):
-    phone = fields.String(required=True, validate=PHONE)
+    phone = Phone(required=True)
 
 
 class ResetConfirmSchema(Schema):
-    phone = fields.String(required=True, validate=PHONE)
+    phone = Phone(required=True)
     code = fields.String(required=True, validate=validate.Regexp(r"^\d{6}$", error="must be the 6-digit code"))
     new_password = Text(required=True, load_only=True, validate=PASSWORD)
 
@@ -90,7 +89,7 @@ class UnitSchema(Schema):
 
 
 class UnitMemberAddSchema(Schema):
-    phone = fields.String(required=True, validate=PHONE)
+    phone = Phone(required=True)
 
 
 class ProblemSchema(Schema):

@@ -3,7 +3,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from services.common.fields import Text
+from services.common.fields import Phone, Text
 from services.common.zone import HOME_ZONE_NAME
 from services.notify.domain import CATEGORIES, CHANNELS, LANGUAGES
 
@@ -54,7 +54,7 @@ class PreferencesSchema(Schema):
 
 
 class ContactsSchema(Schema):
-    phone = Text(allow_none=True, validate=validate.Regexp(r"^\+?[0-9]{5,20}$", error="must be 5 to 20 digits"))
+    phone = Phone(allow_none=True)
     email = fields.Email(allow_none=True, validate=validate.Length(max=254))
     wechat_openid = Text(allow_none=True, validate=[validate.Length(min=1, max=128),
                                                     validate.Regexp(r"^[A-Za-z0-9_-]+$", error="not an openid")])

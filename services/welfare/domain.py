@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from nameko.exceptions import deserialize_to_instance
 
 from services.common.errors import Conflict, Forbidden, Invalid, PalaceError
+from services.common.fields import MOBILE, MOBILE_PROBLEM
 
 
 @deserialize_to_instance
@@ -323,7 +324,6 @@ def claim_details_problem(kind, details):
 
 CSV_COLUMNS = ("name", "national_id", "phone", "member_id")
 REQUIRED_COLUMNS = ("name", "national_id")
-PHONE = re.compile(r"^1[0-9]{10}$")
 
 
 def header_problem(header):
@@ -347,8 +347,8 @@ def check_row(row):
     if problem:
         reasons.append(f"national_id: {problem}")
     phone = (row.get("phone") or "").strip() or None
-    if phone is not None and not PHONE.match(phone):
-        reasons.append("phone: 11 digits starting with 1")
+    if phone is not None and not MOBILE.fullmatch(phone):
+        reasons.append(f"phone: {MOBILE_PROBLEM}")
     member_id = (row.get("member_id") or "").strip() or None
     if member_id is not None:
         try:

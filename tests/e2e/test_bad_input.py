@@ -88,6 +88,19 @@ def test_a_name_postgres_cannot_store_is_refused_not_a_500(palace, name):
     assert_problem(Client(palace.url).post("/v1/auth/register", body), 422, "validation-failed", "name")
 
 
+@pytest.mark.parametrize("phone", ["13900000001\n", "\uff11\uff13\uff19\uff10\uff10\uff10\uff10\uff10\uff10\uff10\uff11",
+                                   " 13900000001", "12900000001", "+8613900000001"])
+def test_a_phone_is_eleven_ascii_digits_and_nothing_more_everywhere(palace, phone):
+    """One Phone field for accounts, sign-in and contacts: a trailing line break or full-width digits
+    (which \\d and $ let through before) are refused, naming the field."""
+    anonymous, member = Client(palace.url), new_member(palace.url)
+    assert_problem(anonymous.post("/v1/auth/register", {"phone": phone, "name": "Li", "password": "long-enough"}),
+                   422, "validation-failed", "phone")
+    assert_problem(anonymous.post("/v1/auth/token", {"phone": phone, "password": "long-enough"}),
+                   422, "validation-failed", "phone")
+    assert_problem(member.put("/v1/me/contacts", {"phone": phone}), 422, "validation-failed", "phone")
+
+
 def test_a_phone_registers_once(palace):
     body = {"phone": "13711112222", "name": "Zhang Wei", "password": "long-enough"}
     assert Client(palace.url).post("/v1/auth/register", body).status_code == 201

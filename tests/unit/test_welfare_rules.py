@@ -236,6 +236,13 @@ def test_a_good_row_is_cleaned_and_a_bad_row_says_every_reason():
     assert clean is None and len(reasons) == 4
 
 
+def test_a_row_s_phone_is_a_mainland_mobile_number_as_everywhere_else():
+    row = {"name": "Li Lei", "national_id": "11010519491231002X"}
+    assert domain.check_row({**row, "phone": " 13900000001 "})[0]["phone"] == "13900000001"
+    for phone in ("12900000001", "1390000000", "\uff11\uff13\uff19\uff10\uff10\uff10\uff10\uff10\uff10\uff10\uff11"):
+        assert domain.check_row({**row, "phone": phone})[1] == ["phone: must be an 11-digit mainland mobile number"]
+
+
 def test_the_header_must_name_the_required_columns():
     assert domain.header_problem(["name", "national_id"]) is None
     assert "national_id" in domain.header_problem(["name", "phone"])
