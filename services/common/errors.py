@@ -42,10 +42,20 @@ class Forbidden(PalaceError):
 
 
 @deserialize_to_instance
+class PayloadTooLarge(PalaceError):
+    status, problem = 413, "payload-too-large"
+
+
+@deserialize_to_instance
+class UnsupportedMediaType(PalaceError):
+    status, problem = 415, "unsupported-media-type"
+
+
+@deserialize_to_instance
 class Unavailable(PalaceError):
     """Something the service needs (its database, another service) is away for now: the caller may
     retry."""
     status, problem = 503, "service-unavailable"
 
 
-EXPECTED = (NotFound, Conflict, Invalid, Unauthorized, Forbidden, Unavailable)
+EXPECTED = (NotFound, Conflict, Invalid, Unauthorized, Forbidden, PayloadTooLarge, UnsupportedMediaType, Unavailable)

@@ -11,20 +11,43 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
-from nameko.exceptions import deserialize_to_instance
-
-from services.common.errors import Conflict, Forbidden, Invalid, PalaceError
 from services.common.fields import MOBILE, MOBILE_PROBLEM
 
+# ---------------------------------------------------------------- refusals
+# Plain errors: the rules know nothing of RPC or HTTP. The service turns each into its answer
+# (service.refusals), keeping `problem` (a stable slug) and `errors` (the fields at fault, why).
 
-@deserialize_to_instance
-class TooLarge(PalaceError):
-    status, problem = 413, "payload-too-large"
+class Refused(Exception):
+    problem = "refused"
+
+    def __init__(self, detail, problem=None, errors=None):
+        super().__init__(detail)
+        self.detail, self.problem, self.errors = detail, problem or self.problem, errors or {}
 
 
-@deserialize_to_instance
-class Unsupported(PalaceError):
-    status, problem = 415, "unsupported-media-type"
+class BadInput(Refused):
+    """What was asked breaks a rule (an amount, a note, a rule not met)."""
+    problem = "validation-failed"
+
+
+class NotAllowed(Refused):
+    """This person may not do this to this case."""
+    problem = "forbidden"
+
+
+class WrongState(Refused):
+    """The case is not where this can happen (or others got there first)."""
+    problem = "conflict"
+
+
+class TooLarge(Refused):
+    """A file over the size a case may keep."""
+    problem = "payload-too-large"
+
+
+class Unsupported(Refused):
+    """A file of a kind a case does not keep."""
+    problem = "unsupported-media-type"
 
 
 # ---------------------------------------------------------------- money
@@ -76,8 +99,8 @@ def can_move(from_state, to_state):
 def move(from_state, to_state):
     """The state after a transition, or a Conflict that says why it cannot happen."""
     if not can_move(from_state, to_state):
-        raise Conflict(f"a case that is {from_state} cannot become {to_state}", "illegal-transition",
-                       {"state": [f"is {from_state}"]})
+        raise WrongState(f"a case that is {from_state} cannot become {to_state}", "illegal-transition",
+                         {"state": [f"is {from_state}"]})
     return to_state
 
 
@@ -127,27 +150,27 @@ def decide(policy: Policy, case: Case, actor: str, decision: str, amount: int | 
 
     `approvals` are this round's earlier sign-offs as (officer_id, amount)."""
     if decision not in DECISIONS:
-        raise Invalid(f"unknown decision {decision}", errors={"decision": [f"must be one of {', '.join(DECISIONS)}"]})
+        raise BadInput(f"unknown decision {decision}", errors={"decision": [f"must be one of {', '.join(DECISIONS)}"]})
     if actor in (case.member_id, case.submitted_by):
         whose = "their own application" if actor == case.member_id else "an application they submitted"
-        raise Forbidden(f"an officer may not decide {whose}", "own-application",
-                        {"decision": [f"you may not decide {whose}"]})
+        raise NotAllowed(f"an officer may not decide {whose}", "own-application",
+                         {"decision": [f"you may not decide {whose}"]})
     if decision == "close":
         return Outcome(move(case.state, CLOSED), None, 0, True)
     if case.state not in OPEN:
         problem = "case-closed" if case.state in (CLOSED, PAID, REJECTED) else "case-not-open"
-        raise Conflict(f"the case is {case.state}: only a submitted or reviewed case can be decided", problem,
-                       {"state": [f"is {case.state}"]})
+        raise WrongState(f"the case is {case.state}: only a submitted or reviewed case can be decided", problem,
+                         {"state": [f"is {case.state}"]})
     if decision == "reject":
         return Outcome(move(case.state, REJECTED), None, 0, True)
     if decision == "return":
         if not note.strip():
-            raise Invalid("say what information is missing", errors={"note": ["is required to return a case"]})
+            raise BadInput("say what information is missing", errors={"note": ["is required to return a case"]})
         return Outcome(move(case.state, RETURNED), None, 0, True)
     # approve
     if any(officer == actor for officer, _ in approvals):
-        raise Conflict("this officer has already signed off this case; another officer must approve it",
-                       "already-approved", {"decision": ["you already approved this case"]})
+        raise WrongState("this officer has already signed off this case; another officer must approve it",
+                         "already-approved", {"decision": ["you already approved this case"]})
     amount = approved_amount(policy, case, amount, approvals)
     needed = policy.signatures_needed(amount) if policy.kind == "money" else 1
     final = len(approvals) + 1 >= needed  # this sign-off and the round's earlier ones
@@ -159,25 +182,25 @@ def decide(policy: Policy, case: Case, actor: str, decision: str, amount: int | 
 def approved_amount(policy: Policy, case: Case, amount, approvals):
     if policy.kind == "service":
         if amount not in (None, 0):
-            raise Invalid("this programme pays no money", errors={"amount": ["must be left out for this programme"]})
+            raise BadInput("this programme pays no money", errors={"amount": ["must be left out for this programme"]})
         return 0
     if policy.fixed_amount is not None:
         if amount not in (None, policy.fixed_amount):
-            raise Invalid(f"this programme pays exactly {yuan(policy.fixed_amount)}",
-                          errors={"amount": [f"must be {yuan(policy.fixed_amount)}"]})
+            raise BadInput(f"this programme pays exactly {yuan(policy.fixed_amount)}",
+                           errors={"amount": [f"must be {yuan(policy.fixed_amount)}"]})
         amount = policy.fixed_amount
     if amount is None:
         if approvals:
             return approvals[0][1]
-        raise Invalid("an approval needs the amount to pay", errors={"amount": ["is required to approve"]})
+        raise BadInput("an approval needs the amount to pay", errors={"amount": ["is required to approve"]})
     if amount <= 0:
-        raise Invalid("an approval pays more than nothing", errors={"amount": ["must be more than 0"]})
+        raise BadInput("an approval pays more than nothing", errors={"amount": ["must be more than 0"]})
     if policy.max_amount is not None and amount > policy.max_amount:
-        raise Invalid(f"this programme pays at most {yuan(policy.max_amount)}",
-                      errors={"amount": [f"must be at most {yuan(policy.max_amount)}"]})
+        raise BadInput(f"this programme pays at most {yuan(policy.max_amount)}",
+                       errors={"amount": [f"must be at most {yuan(policy.max_amount)}"]})
     if approvals and approvals[0][1] != amount:
-        raise Conflict(f"the first officer approved {yuan(approvals[0][1])}; sign the same amount or return the case",
-                       "amount-differs", {"amount": [f"must be {yuan(approvals[0][1])} like the first sign-off"]})
+        raise WrongState(f"the first officer approved {yuan(approvals[0][1])}; sign the same amount or return the case",
+                         "amount-differs", {"amount": [f"must be {yuan(approvals[0][1])} like the first sign-off"]})
     return amount
 
 
@@ -483,10 +506,10 @@ def unmet_rules(rules, who: Applicant):
 
 
 def refuse_unmet(unmet):
-    """A 422 naming every rule not met, if any."""
+    """Refused, naming every rule not met, if any."""
     if unmet:
-        raise Invalid(f"the programme's eligibility rule(s) {', '.join(name for name, _ in unmet)} are not met",
-                      "not-eligible", {"eligibility": [f"{name}: {reason}" for name, reason in unmet]})
+        raise BadInput(f"the programme's eligibility rule(s) {', '.join(name for name, _ in unmet)} are not met",
+                       "not-eligible", {"eligibility": [f"{name}: {reason}" for name, reason in unmet]})
 
 
 # ---------------------------------------------------------------- documents
@@ -508,9 +531,9 @@ def sniff(content: bytes):
 def check_document(content: bytes, kind):
     """The type of a file that may be attached as document `kind`, or why it may not."""
     if not isinstance(kind, str) or not DOCUMENT_KIND.match(kind):
-        raise Invalid("name the document", errors={"kind": ["a document name like income_statement (a-z, 0-9, _)"]})
+        raise BadInput("name the document", errors={"kind": ["a document name like income_statement (a-z, 0-9, _)"]})
     if not content:
-        raise Invalid("the file is empty", errors={"file": ["is empty"]})
+        raise BadInput("the file is empty", errors={"file": ["is empty"]})
     if len(content) > MOST_DOCUMENT_BYTES:
         raise TooLarge(f"a document may be at most {MOST_DOCUMENT_BYTES} bytes",
                        errors={"file": [f"is larger than {MOST_DOCUMENT_BYTES // (1024 * 1024)} MiB"]})

@@ -5,6 +5,7 @@ import binascii
 import hashlib
 import logging
 import uuid
+from contextlib import contextmanager
 from datetime import date, datetime, timezone
 
 from nameko.exceptions import RpcTimeout, UnknownService
@@ -14,8 +15,16 @@ from nameko.timer import timer
 from services.common import config
 from services.common.context import CallerProvider
 from services.common.db import Database
-from services.common.errors import EXPECTED as COMMON_EXPECTED
-from services.common.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
+from services.common.errors import (
+    EXPECTED,
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    PayloadTooLarge,
+    Unavailable,
+    UnsupportedMediaType,
+)
 from services.common.handlers import reliable_handler
 from services.common.metrics import Metrics
 from services.common.outbox import Outbox
@@ -25,7 +34,6 @@ from services.common.rpc import rpc
 from services.welfare import crypto, domain, schemas, store
 
 log = logging.getLogger(__name__)
-EXPECTED = (*COMMON_EXPECTED, domain.TooLarge, domain.Unsupported)
 
 IMPORT_BATCH = 5000
 MOST_ERRORS_KEPT = 10_000
@@ -57,6 +65,21 @@ EVENTS = {
     "mutual_aid_enrolled": schemas.MutualAidEnrolledSchema(),
     "counselling_cancelled": schemas.CounsellingCancelledSchema(),
 }
+
+
+# the answer to each kind of refusal of the rules: same problem type, same fields at fault
+ANSWERS = ((domain.BadInput, Invalid), (domain.NotAllowed, Forbidden), (domain.WrongState, Conflict),
+           (domain.TooLarge, PayloadTooLarge), (domain.Unsupported, UnsupportedMediaType))
+
+
+@contextmanager
+def refusals():
+    """Where the rules are applied: a refusal leaves as the error the gateway answers with."""
+    try:
+        yield
+    except domain.Refused as refused:
+        answer = next(error for kind, error in ANSWERS if isinstance(refused, kind))
+        raise answer(refused.detail, refused.problem, refused.errors) from None
 
 
 def now_iso():
@@ -285,8 +308,9 @@ class WelfareService:
             approvals = store.approvals(conn, app_id, application["round"])
             case = domain.Case(application["state"], str(application["member_id"]), str(application["submitted_by"]),
                                application["round"], application["amount_requested"])
-            outcome = domain.decide(policy, case, actor, data["decision"], data.get("amount"), data["note"],
-                                    approvals)
+            with refusals():
+                outcome = domain.decide(policy, case, actor, data["decision"], data.get("amount"), data["note"],
+                                        approvals)
             # judged by the rules the case was submitted under, not rules changed since
             rules = domain.rules_at_submission(store.decisions(conn, app_id), programme["eligibility_rules"],
                                                programme["rules_version"])
@@ -341,7 +365,8 @@ class WelfareService:
         current = store.get_application(conn, application["id"])
         programme = store.get_programme(conn, application["programme"])
         unmet, eligibility = self.eligibility(conn, current, programme["eligibility_rules"], programme["rules_version"])
-        domain.refuse_unmet(unmet)
+        with refusals():
+            domain.refuse_unmet(unmet)
         store.record_decision(conn, application, "submit", domain.SUBMITTED, actor, None, note,
                               self.facts(conn, {**application, "private": current["private"]}, eligibility=eligibility))
         self.emit(conn, "application_submitted", {
@@ -360,7 +385,8 @@ class WelfareService:
             application = self.readable_application(conn, app_id, lock=True)
             if actor not in domain.parties(application):
                 raise Forbidden("only the applicant submits an application", "not-the-applicant")
-            domain.move(application["state"], domain.SUBMITTED)
+            with refusals():
+                domain.move(application["state"], domain.SUBMITTED)
             returned = application["state"] == domain.RETURNED
             if returned and not data["note"].strip():
                 raise Invalid("say what information you added", errors={"note": ["is required to answer a return"]})
@@ -400,7 +426,8 @@ class WelfareService:
             if application["state"] not in (domain.DRAFT, domain.SUBMITTED, domain.UNDER_REVIEW, domain.RETURNED):
                 raise Conflict(f"the case is {application['state']}: its documents are settled", "case-decided",
                                {"state": [f"is {application['state']}"]})
-            content_type = domain.check_document(content, kind)
+            with refusals():
+                content_type = domain.check_document(content, kind)
             digest = hashlib.sha256(content).hexdigest()
             return _document_out.dump(store.add_document(
                 conn, app_id, kind, domain.clean_filename(filename, kind, content_type), content_type, digest,
