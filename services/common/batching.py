@@ -31,6 +31,7 @@ from services.common.handlers import (
     handler_queue,
     side_queues,
 )
+from services.common.loops import ReconnectingLoop
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ MAX_BATCH = 500
 HEARTBEAT = 10
 
 
-class BatchEventHandler(ReliableEventHandler):
+class BatchEventHandler(ReconnectingLoop, ReliableEventHandler):
     def __init__(self, source_service, event_type, linger=0.0, **kwargs):
         """`linger`: seconds to wait for more events after the first of a group; a group of twenty
         costs about what a group of one does, so a consumer that can wait a moment lingers."""
@@ -52,52 +53,39 @@ class BatchEventHandler(ReliableEventHandler):
         self.delays = config.retry_delays()
         self.side_queues = side_queues(self.queue.name, self.delays)
         self.amqp = Connection(config.amqp_uri(), transport_options={"confirm_publish": True})
-        self._running = False
-        self._thread = None
 
     def start(self):
         with self.amqp.clone() as conn:
             for queue in [self.queue, *self.side_queues]:
                 queue(conn.default_channel).declare()
-        self._running = True
-        self._thread = self.container.spawn_managed_thread(self._consume, identifier=f"batch-{self.queue.name}")
+        self.start_loop(f"batch-{self.queue.name}")
 
-    def stop(self):
-        self._running = False
-        if self._thread is not None:
-            self._thread.kill()
+    def loop_name(self):
+        return f"batch consumer of {self.queue.name}"
 
-    kill = stop
-
-    def _consume(self):
-        delay = 0.5
-        while self._running:
-            try:
-                with Connection(config.amqp_uri(), heartbeat=HEARTBEAT) as conn:
-                    channel = conn.channel()
-                    channel.basic_qos(0, MAX_BATCH * 2, False)
-                    waiting = []
-                    with KombuConsumer(channel, queues=[self.queue], on_message=waiting.append, no_ack=False):
-                        delay = 0.5
-                        while self._running:
-                            try:
-                                conn.drain_events(timeout=1)
-                            except socket.timeout:
-                                conn.heartbeat_check()
-                                continue
-                            until = time.monotonic() + self.linger
-                            while len(waiting) < MAX_BATCH:  # whatever else arrives meanwhile
-                                try:
-                                    conn.drain_events(timeout=max(0.0, until - time.monotonic()))
-                                except socket.timeout:
-                                    break
-                            batch, waiting[:] = list(waiting), []
-                            self._handle_batch(batch)
-                            conn.heartbeat_check()
-            except Exception as exc:  # broker away: unacked messages return to the queue
-                log.warning("batch consumer of %s: %s; retrying in %.1fs", self.queue.name, exc, delay)
-                eventlet.sleep(delay)
-                delay = min(delay * 2, 10.0)
+    def session(self):
+        """Consume until the broker goes away; the unacknowledged messages return to the queue."""
+        with Connection(config.amqp_uri(), heartbeat=HEARTBEAT) as conn:
+            channel = conn.channel()
+            channel.basic_qos(0, MAX_BATCH * 2, False)
+            waiting = []
+            with KombuConsumer(channel, queues=[self.queue], on_message=waiting.append, no_ack=False):
+                self.connected()
+                while self.running:
+                    try:
+                        conn.drain_events(timeout=1)
+                    except socket.timeout:
+                        conn.heartbeat_check()
+                        continue
+                    until = time.monotonic() + self.linger
+                    while len(waiting) < MAX_BATCH:  # whatever else arrives meanwhile
+                        try:
+                            conn.drain_events(timeout=max(0.0, until - time.monotonic()))
+                        except socket.timeout:
+                            break
+                    batch, waiting[:] = list(waiting), []
+                    self._handle_batch(batch)
+                    conn.heartbeat_check()
 
     def _handle_batch(self, messages):
         done = Event()

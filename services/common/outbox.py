@@ -11,13 +11,13 @@ import threading
 import time
 
 import amqp
-import eventlet
 import psycopg
 from kombu import Connection
 from nameko.extensions import DependencyProvider
 
 from services.common import config
 from services.common.events import declare_exchange, envelope, exchange
+from services.common.loops import ReconnectingLoop
 
 log = logging.getLogger(__name__)
 
@@ -62,28 +62,21 @@ def poll_delay(idle_polls):
     return min(0.005 * 2 ** idle_polls, 0.05)
 
 
-class Outbox(DependencyProvider):
+class Outbox(ReconnectingLoop, DependencyProvider):
     """Gives workers `record(conn, event_type, payload)` and runs the relay while the service runs."""
 
     def setup(self):
         self.service = self.container.service_name
         self.url = config.db_url(self.service)
         self.exchange = exchange(self.service)
-        self._running = False
-        self._thread = None
         self._wake = threading.Event()  # green under nameko's eventlet
         self._writers = set()
 
     def start(self):
-        self._running = True
-        self._thread = self.container.spawn_managed_thread(self._run, identifier="outbox-relay")
+        self.start_loop("outbox-relay")
 
-    def stop(self):
-        self._running = False
-        if self._thread is not None:
-            self._thread.kill()
-
-    kill = stop
+    def loop_name(self):
+        return f"outbox relay of {self.service}"
 
     def get_dependency(self, worker_ctx):
         request_id = worker_ctx.data.get("request_id") or None
@@ -102,28 +95,22 @@ class Outbox(DependencyProvider):
 
     # the relay
 
-    def _run(self):
-        delay = 0.5
-        while self._running:
-            try:
-                with psycopg.connect(self.url) as work, \
-                        Connection(config.amqp_uri(), heartbeat=HEARTBEAT,
-                                   transport_options={"confirm_publish": True}) as amqp:
-                    producer = amqp.Producer()
-                    declare_exchange(producer.channel, self.service)
-                    delay, idle = 0.5, 0
-                    while self._running:
-                        amqp.heartbeat_check()  # a dead broker link fails here instead of hanging
-                        self._wake.clear()
-                        sent = relay_batch(work, producer, self.exchange)
-                        if sent < BATCH:
-                            idle = 0 if sent else idle + 1
-                            self._wake.wait(poll_delay(idle))
-                            wait_reading(amqp, 0)
-            except Exception as exc:  # broker or database away: keep trying, the rows wait
-                log.warning("outbox relay of %s: %s; retrying in %.1fs", self.service, exc, delay)
-                eventlet.sleep(delay)
-                delay = min(delay * 2, 10.0)
+    def session(self):
+        """Relay until the broker or the database goes away; the unsent rows wait for the next session."""
+        with psycopg.connect(self.url) as work, \
+                Connection(config.amqp_uri(), heartbeat=HEARTBEAT, transport_options={"confirm_publish": True}) as amqp:
+            producer = amqp.Producer()
+            declare_exchange(producer.channel, self.service)
+            self.connected()
+            idle = 0
+            while self.running:
+                amqp.heartbeat_check()  # a dead broker link fails here instead of hanging
+                self._wake.clear()
+                sent = relay_batch(work, producer, self.exchange)
+                if sent < BATCH:
+                    idle = 0 if sent else idle + 1
+                    self._wake.wait(poll_delay(idle))
+                    wait_reading(amqp, 0)
 
 
 def relay_batch(conn, producer, exchange):

@@ -15,6 +15,7 @@ from nameko.extensions import DependencyProvider
 from psycopg.rows import dict_row
 
 from services.common import config
+from services.common.loops import ReconnectingLoop
 from services.common.metrics import DELIVERIES
 from services.notify import channels, domain, fanout, settings, store
 
@@ -24,42 +25,30 @@ BATCH = 100
 CONCURRENCY = 20
 
 
-class Dispatcher(DependencyProvider):
+class Dispatcher(ReconnectingLoop, DependencyProvider):
     def setup(self):
         self.url = config.db_url(self.container.service_name)
-        self._running = False
-        self._thread = None
 
     def start(self):
-        self._running = True
         self.adapters = channels.adapters()
         self.pool = GreenPool(CONCURRENCY)
-        self._thread = self.container.spawn_managed_thread(self._run, identifier="notify-dispatcher")
+        self.start_loop("notify-dispatcher")
 
-    def stop(self):
-        self._running = False
-        if self._thread is not None:
-            self._thread.kill()
-
-    kill = stop
+    def loop_name(self):
+        return "notify dispatcher"
 
     def get_dependency(self, worker_ctx):
         return self
 
-    def _run(self):
-        delay = 0.5
-        while self._running:
-            try:
-                with psycopg.connect(self.url, row_factory=dict_row) as work:
-                    delay, idle = 0.5, 0
-                    while self._running:
-                        idle = 0 if run_once(work, self.adapters, self.pool) else idle + 1
-                        if idle:  # polled, not woken by NOTIFY: see services/common/outbox.py
-                            eventlet.sleep(min(0.005 * 2 ** idle, settings.poll_interval()))
-            except Exception as exc:  # database away: keep trying, the rows wait
-                log.warning("notify dispatcher: %s; retrying in %.1fs", exc, delay)
-                eventlet.sleep(delay)
-                delay = min(delay * 2, 10.0)
+    def session(self):
+        """Dispatch until the database goes away; the due rows wait for the next session."""
+        with psycopg.connect(self.url, row_factory=dict_row) as work:
+            self.connected()
+            idle = 0
+            while self.running:
+                idle = 0 if run_once(work, self.adapters, self.pool) else idle + 1
+                if idle:  # polled, not woken by NOTIFY: see services/common/outbox.py
+                    eventlet.sleep(min(0.005 * 2 ** idle, settings.poll_interval()))
 
 
 def run_once(conn, adapters, pool):

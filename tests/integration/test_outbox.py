@@ -72,3 +72,23 @@ def test_an_event_no_queue_is_bound_for_is_kept_for_ops_not_dropped(stack):
     assert [e["event_id"] for e in watch.drain(wait=0.5)] == [event["event_id"]]
     stack.stop("enrolment")
     watch.close()
+
+
+def test_a_relay_whose_connections_are_cut_connects_again_and_publishes(stack):
+    """The relay's session ends when its database connection is killed under it; the loop pauses and
+    starts a new session, and an event written meanwhile still goes out (services/common/loops.py)."""
+    watch = Watch("enrolment")
+    stack.start("enrolment")
+    try:
+        with stack.db("enrolment") as conn:
+            cut = conn.execute("SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity"
+                               " WHERE datname = current_database() AND pid <> pg_backend_pid()").fetchone()["n"]
+        assert cut >= 1
+        with stack.db("enrolment") as conn, conn.transaction():
+            event = record(conn, "enrolment", "course_published", {"course_id": str(uuid.uuid4())})
+        published = eventually(lambda: watch.drain(wait=0.2), timeout=15)
+        assert [e["event_id"] for e in published] == [event["event_id"]]
+        assert "outbox relay of enrolment" in stack.log("enrolment"), "the lost session is logged"
+    finally:
+        stack.stop("enrolment")
+        watch.close()
