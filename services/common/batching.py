@@ -10,7 +10,6 @@ in one transaction that also records each `(consumer, event_id)` in processed_ev
 each event is tried alone; then each message is acknowledged, or sent to its retry or dead-letter
 queue with the reason, one by one, as the reliable handler does."""
 import functools
-import json
 import logging
 import socket
 import sys
@@ -22,11 +21,10 @@ from kombu import Connection
 from kombu import Consumer as KombuConsumer
 
 from services.common import config
-from services.common.errors import Invalid
+from services.common.events import read_envelope
 from services.common.handlers import (
     REQUEUE_PAUSE,
     ReliableEventHandler,
-    _envelope,
     event_types_of,
     handler_queue,
     side_queues,
@@ -128,10 +126,7 @@ def reliable_batch_handler(source_service, event_type, check=None, linger=0.0):
         consumer = method.__qualname__
 
         def parse(body):
-            event = _envelope.load(body if isinstance(body, (dict, list)) else _json(body))
-            if event["event_type"] not in accepted:
-                raise Invalid(f"{event['event_type']} is not an event this handler takes",
-                              errors={"event_type": [f"not one of {sorted(accepted)}"]})
+            event = read_envelope(body, accepted)
             if check is not None:
                 check(event)
             return event
@@ -180,10 +175,3 @@ def reliable_batch_handler(source_service, event_type, check=None, linger=0.0):
         return BatchEventHandler.decorator(source_service, event_type, linger=linger)(handle)
 
     return decorate
-
-
-def _json(body):
-    try:
-        return json.loads(body)
-    except ValueError as exc:  # retrying cannot fix it
-        raise Invalid(f"the message is not JSON: {exc}", errors={"_schema": ["not JSON"]}) from exc

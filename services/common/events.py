@@ -1,9 +1,12 @@
 """The envelope every event travels in: `<service>.<event_type>`, id, time, version, payload."""
+import json
 import uuid
 from datetime import datetime, timezone
 
 from kombu import Exchange, Queue
 from marshmallow import Schema, fields
+
+from services.common.errors import Invalid
 
 
 class EnvelopeSchema(Schema):
@@ -12,6 +15,25 @@ class EnvelopeSchema(Schema):
     occurred_at = fields.AwareDateTime(required=True)
     version = fields.Integer(required=True)
     payload = fields.Dict(required=True)
+
+
+_envelope = EnvelopeSchema()
+
+
+def read_envelope(body, accepted=None):
+    """The validated envelope of a message body (JSON text, or already decoded). Raises what no
+    retry can fix: a ValidationError for a bad envelope, Invalid for a body that is not JSON or (with
+    `accepted`, a set of `<service>.<event_type>`) for an event its handler does not take."""
+    if not isinstance(body, (dict, list)):
+        try:
+            body = json.loads(body)
+        except ValueError as exc:
+            raise Invalid(f"the message is not JSON: {exc}", errors={"_schema": ["not JSON"]}) from exc
+    event = _envelope.load(body)
+    if accepted is not None and event["event_type"] not in accepted:
+        raise Invalid(f"{event['event_type']} is not an event this handler takes",
+                      errors={"event_type": [f"not one of {sorted(accepted)}"]})
+    return event
 
 
 def envelope(service, event_type, payload, version=1):

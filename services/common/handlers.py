@@ -23,7 +23,7 @@ from nameko.messaging import Consumer
 
 from services.common import config
 from services.common.errors import Invalid
-from services.common.events import EnvelopeSchema, exchange
+from services.common.events import exchange, read_envelope
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +32,6 @@ REASON = "x-palace-reason"
 ORIGIN = "x-palace-queue"
 POISON = (ValidationError, Invalid, KeyError, TypeError)  # retrying cannot fix these
 REQUEUE_PAUSE = 1.0
-
-_envelope = EnvelopeSchema()
 
 
 def retry_queue_name(queue_name, delay):
@@ -148,10 +146,7 @@ def reliable_handler(source_service, event_type):
 
         @functools.wraps(method)
         def handle(self, body):
-            event = _envelope.load(body)
-            if accepted is not None and event["event_type"] not in accepted:
-                raise Invalid(f"{event['event_type']} is not an event this handler takes",
-                              errors={"event_type": [f"not one of {sorted(accepted)}"]})
+            event = read_envelope(body, accepted)
             with self.db.transaction() as conn:
                 first = conn.execute(
                     "INSERT INTO processed_events (consumer, event_id) VALUES (%s, %s)"
