@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 import requests
 
 from bench._palace import palace, percentile, report
+from services.common.roles import MEMBER
 from services.common.zone import HOME_ZONE, HOME_ZONE_NAME
 from services.venues import domain, store
 
@@ -111,7 +112,7 @@ def run(size):
                      "features": query.get("features", "").split(",") if query.get("features") else [],
                      "district": query.get("district"), "weeks": query.get("weeks", 1), "limit": 50, "offset": 0}
                 began = time.perf_counter()
-                store.available_rooms(conn, q, {"member"}, False)
+                store.available_rooms(conn, q, {MEMBER}, False)
                 sql_seconds.append(time.perf_counter() - began)
         return counts, seconds, sql_seconds, found, errors
     finally:
