@@ -12,8 +12,8 @@ import falcon
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
-from psycopg import errors as pg
 
+from gateway import store
 from gateway.problems import Problem
 from services.common import config
 from services.common.context import Caller
@@ -34,40 +34,21 @@ def token_secret(db):
     if secret:
         return secret
     with db.transaction() as conn:
-        conn.execute("INSERT INTO settings (name, value) VALUES ('token_secret', %s) ON CONFLICT DO NOTHING",
-                     (secrets.token_urlsafe(48),))
-        return conn.execute("SELECT value FROM settings WHERE name = 'token_secret'").fetchone()["value"]
+        return store.keep_setting(conn, "token_secret", secrets.token_urlsafe(48))
 
 
 def create_account(conn, phone, name, password, roles=(MEMBER,), unit_id=None, birth_date=None):
-    try:
-        return conn.execute(
-            "INSERT INTO accounts (phone, name, password_hash, roles, unit_id, birth_date)"
-            " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id, phone, name, roles, unit_id, birth_date, created_at",
-            (phone, name, _hasher.hash(password), list(roles), unit_id, birth_date),
-        ).fetchone()
-    except pg.UniqueViolation:
-        raise Problem(409, "phone-taken", "an account with this phone number already exists",
-                      {"phone": ["is already registered"]}) from None
-    except pg.ForeignKeyViolation:
-        raise Problem(422, "validation-failed", "no such unit", {"unit_id": ["is not a known unit"]}) from None
+    return store.insert_account(conn, phone, name, _hasher.hash(password), roles, unit_id, birth_date)
 
 
 def ensure_admin(db, phone, password):
     """Make sure the bootstrap admin exists (PALACE_ADMIN_PHONE / PALACE_ADMIN_PASSWORD)."""
     with db.transaction() as conn:
-        conn.execute(
-            "INSERT INTO accounts (phone, name, password_hash, roles) VALUES (%s, 'Administrator', %s, %s)"
-            " ON CONFLICT (phone) DO NOTHING",
-            (phone, _hasher.hash(password), [ADMIN]),
-        )
+        store.insert_account_unless_taken(conn, phone, "Administrator", _hasher.hash(password), [ADMIN])
 
 
 def check_password(conn, phone, password):
-    row = conn.execute(
-        "SELECT id, roles, unit_id, birth_date, password_hash FROM accounts WHERE phone = %s AND deleted_at IS NULL",
-        (phone,),
-    ).fetchone()
+    row = store.sign_in_row(conn, phone)
     try:
         _hasher.verify(row["password_hash"] if row else _dummy_hash, password)
     except VerificationError:
@@ -78,12 +59,11 @@ def check_password(conn, phone, password):
 
 
 def change_password(conn, account_id, current, new):
-    row = conn.execute("SELECT password_hash FROM accounts WHERE id = %s AND deleted_at IS NULL FOR UPDATE",
-                       (account_id,)).fetchone()
-    if row is None:
+    stored = store.password_hash(conn, account_id)
+    if stored is None:
         raise Problem(401, "account-gone", "this account no longer exists")
     try:
-        _hasher.verify(row["password_hash"], current)
+        _hasher.verify(stored, current)
     except VerificationError:
         raise Problem(422, "validation-failed", "the current password is wrong",
                       {"current_password": ["is wrong"]}) from None
@@ -92,41 +72,28 @@ def change_password(conn, account_id, current, new):
 
 def set_password(conn, account_id, new):
     """A new password signs the account out everywhere: every refresh token stops working."""
-    conn.execute("UPDATE accounts SET password_hash = %s WHERE id = %s", (_hasher.hash(new), account_id))
-    revoke_refresh_tokens(conn, account_id)
-
-
-def revoke_refresh_tokens(conn, account_id):
-    conn.execute("UPDATE refresh_tokens SET used_at = now() WHERE account_id = %s AND used_at IS NULL",
-                 (account_id,))
+    store.set_password_hash(conn, account_id, _hasher.hash(new))
+    store.revoke_refresh_tokens(conn, account_id)
 
 
 def new_reset_code(conn, account_id):
     """A 6-digit code valid for RESET_TTL; earlier live codes of the account stop working."""
     code = f"{secrets.randbelow(10**6):06d}"
-    conn.execute("UPDATE password_resets SET used_at = now() WHERE account_id = %s AND used_at IS NULL",
-                 (account_id,))
-    row = conn.execute("INSERT INTO password_resets (account_id, code_hash, expires_at) VALUES (%s, %s, %s)"
-                       " RETURNING expires_at", (account_id, _hasher.hash(code),
-                                                 datetime.now(timezone.utc) + RESET_TTL)).fetchone()
-    return {"code": code, "expires_at": row["expires_at"]}
+    expires_at = store.replace_reset_code(conn, account_id, _hasher.hash(code), datetime.now(timezone.utc) + RESET_TTL)
+    return {"code": code, "expires_at": expires_at}
 
 
 def use_reset_code(conn, phone, code, new_password):
     """Set the password if `code` is the account's live code; a code allows RESET_ATTEMPTS guesses."""
-    row = conn.execute(
-        "SELECT r.id, r.account_id, r.code_hash, r.attempts FROM password_resets r"
-        " JOIN accounts a ON a.id = r.account_id AND a.deleted_at IS NULL"
-        " WHERE a.phone = %s AND r.used_at IS NULL AND r.expires_at > now()"
-        " ORDER BY r.created_at DESC LIMIT 1 FOR UPDATE OF r", (phone,)).fetchone()
+    row = store.live_reset_code(conn, phone)
     if row is None or row["attempts"] >= RESET_ATTEMPTS:
         return False
     try:
         _hasher.verify(row["code_hash"], code)
     except VerificationError:
-        conn.execute("UPDATE password_resets SET attempts = attempts + 1 WHERE id = %s", (row["id"],))
+        store.count_reset_attempt(conn, row["id"])
         return False
-    conn.execute("UPDATE password_resets SET used_at = now() WHERE id = %s", (row["id"],))
+    store.spend_reset_code(conn, row["id"])
     set_password(conn, row["account_id"], new_password)
     return True
 
@@ -145,20 +112,13 @@ def access_token(secret, account_row, now=None):
 def issue_tokens(conn, secret, account_row):
     now = datetime.now(timezone.utc)
     refresh = secrets.token_urlsafe(32)
-    conn.execute("INSERT INTO refresh_tokens (token_hash, account_id, expires_at) VALUES (%s, %s, %s)",
-                 (_digest(refresh), account_row["id"], now + REFRESH_TTL))
+    store.insert_refresh_token(conn, _digest(refresh), account_row["id"], now + REFRESH_TTL)
     return {"access_token": access_token(secret, account_row, now), "refresh_token": refresh,
             "token_type": "Bearer", "expires_in": int(ACCESS_TTL.total_seconds())}
 
 
 def use_refresh_token(conn, refresh):
-    row = conn.execute(
-        "UPDATE refresh_tokens t SET used_at = now() FROM accounts a"
-        " WHERE t.token_hash = %s AND t.used_at IS NULL AND t.expires_at > now()"
-        " AND a.id = t.account_id AND a.deleted_at IS NULL"
-        " RETURNING a.id, a.roles, a.unit_id, a.birth_date",
-        (_digest(refresh),),
-    ).fetchone()
+    row = store.use_refresh_token(conn, _digest(refresh))
     if row is None:
         raise Problem(401, "bad-refresh-token", "the refresh token is unknown, used or expired")
     return row
@@ -190,9 +150,8 @@ class ClosedAccounts:
         if time.monotonic() - self._read_at > self.REFRESH and self._lock.acquire(blocking=False):
             try:
                 with self.db.transaction() as conn:
-                    rows = conn.execute("SELECT id::text FROM accounts WHERE deleted_at > now() - %s",
-                                        (ACCESS_TTL + timedelta(minutes=1),)).fetchall()
-                self._ids, self._read_at = frozenset(r["id"] for r in rows), time.monotonic()
+                    ids = store.closed_since(conn, ACCESS_TTL + timedelta(minutes=1))
+                self._ids, self._read_at = frozenset(ids), time.monotonic()
             finally:
                 self._lock.release()
         return account_id in self._ids

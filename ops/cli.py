@@ -46,18 +46,18 @@ def dead_letters(args):
 
 def create_admin(args):
     """An admin account (or the admin role added to an existing one), from the command line."""
-    from gateway import auth
+    from gateway import auth, store
+    from services.common.roles import ADMIN
 
     password = os.environ.get("PALACE_NEW_ADMIN_PASSWORD") or getpass.getpass("password for the new admin: ")
     if len(password) < 8:
         print("the password needs 8 characters or more", file=sys.stderr)
         return 2
     with psycopg.connect(config.db_url("gateway"), row_factory=psycopg.rows.dict_row) as conn:
-        row = conn.execute("UPDATE accounts SET roles = array(SELECT DISTINCT unnest(roles || '{admin}'))"
-                           " WHERE phone = %s AND deleted_at IS NULL RETURNING id", (args.phone,)).fetchone()
-        if row is None:
-            row = auth.create_account(conn, args.phone, args.name, password, ["admin"])
-    print(f"admin {args.phone}: {row['id']}")
+        account_id = store.grant_role(conn, args.phone, ADMIN)
+        if account_id is None:
+            account_id = auth.create_account(conn, args.phone, args.name, password, [ADMIN])["id"]
+    print(f"admin {args.phone}: {account_id}")
     return 0
 
 

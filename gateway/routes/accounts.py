@@ -1,5 +1,5 @@
 """Accounts, passwords, tokens and units (the gateway's own data)."""
-from gateway import auth, limits, units
+from gateway import auth, limits, store
 from gateway.idempotency import run_once
 from gateway.openapi import operation
 from gateway.problems import Problem
@@ -78,8 +78,7 @@ class Me(Resource):
     @auth.require()
     def on_get(self, req, resp):
         with self.gateway.db.transaction() as conn:
-            row = conn.execute(f"SELECT {units.ACCOUNT_COLUMNS} FROM accounts WHERE id = %s AND deleted_at IS NULL",
-                               (req.context.account.id,)).fetchone()
+            row = store.account(conn, req.context.account.id)
         if row is None:
             raise Problem(401, "account-gone", "this account no longer exists")
         resp.media = _account.dump(row)
@@ -106,12 +105,11 @@ class PasswordResets(Resource):
         phone = load(ResetRequestSchema(), read_body(req))["phone"]
         with self.gateway.db.transaction() as conn:
             limits.check(conn, limits.RESETS_PER_PHONE, phone, what="reset requests")
-            account = conn.execute("SELECT id FROM accounts WHERE phone = %s AND deleted_at IS NULL",
-                                   (phone,)).fetchone()
-            if account is not None:
-                code = auth.new_reset_code(conn, account["id"])
+            account_id = store.account_id_by_phone(conn, phone)
+            if account_id is not None:
+                code = auth.new_reset_code(conn, account_id)
                 record(conn, "gateway", "password_reset_requested",
-                       {"member_id": str(account["id"]), "phone": phone, "code": code["code"],
+                       {"member_id": str(account_id), "phone": phone, "code": code["code"],
                         "expires_at": code["expires_at"].isoformat(), "urgent": True}, req.context.request_id)
         resp.status = 202
 
@@ -158,12 +156,7 @@ class Accounts(Resource):
             raise Problem(400, "bad-request", f"role must be one of {', '.join(ROLES)}")
         q = like_literal((req.get_param("q") or "").replace("\x00", ""))
         with self.gateway.db.transaction() as conn:
-            rows = conn.execute(
-                f"SELECT {units.ACCOUNT_COLUMNS} FROM accounts WHERE deleted_at IS NULL"
-                " AND (%(role)s::text IS NULL OR %(role)s = ANY (roles))"
-                " AND (%(q)s = '' OR name ILIKE '%%' || %(q)s || '%%' OR phone LIKE %(q)s || '%%')"
-                " ORDER BY created_at, id LIMIT %(limit)s OFFSET %(offset)s",
-                {"role": role, "q": q, **paging(req)}).fetchall()
+            rows = store.find_accounts(conn, role, q, **paging(req))
         resp.media = _accounts.dump(rows)
 
 
@@ -175,11 +168,9 @@ class Account(Resource):
     def on_delete(self, req, resp, account_id):
         account_id = object_id(account_id, "account")
         with self.gateway.db.transaction() as conn:
-            done = conn.execute("UPDATE accounts SET deleted_at = now() WHERE id = %s AND deleted_at IS NULL",
-                                (account_id,)).rowcount
-            if not done:
+            if not store.close_account(conn, account_id):
                 raise Problem(404, "not-found", "no such account")
-            auth.revoke_refresh_tokens(conn, account_id)
+            store.revoke_refresh_tokens(conn, account_id)
         resp.status = 204
 
 
@@ -191,8 +182,7 @@ class AccountResetCode(Resource):
     def on_post(self, req, resp, account_id):
         account_id = object_id(account_id, "account")
         with self.gateway.db.transaction() as conn:
-            if conn.execute("SELECT 1 FROM accounts WHERE id = %s AND deleted_at IS NULL",
-                            (account_id,)).fetchone() is None:
+            if not store.is_open_account(conn, account_id):
                 raise Problem(404, "not-found", "no such account")
             resp.status, resp.media = 201, ResetCodeSchema().dump(auth.new_reset_code(conn, account_id))
 
@@ -222,7 +212,7 @@ class Units(Resource):
 
         def create(key):
             with self.gateway.db.transaction() as conn:
-                return 201, _unit.dump(units.create(conn, data["name"]))
+                return 201, _unit.dump(store.create_unit(conn, data["name"]))
 
         run_once(self.gateway.db, req, resp, body, create)
 
@@ -231,7 +221,7 @@ class Units(Resource):
         account = req.context.account
         only = None if account.has(ADMIN) else account.unit or "00000000-0000-0000-0000-000000000000"
         with self.gateway.db.transaction() as conn:
-            resp.media = _units.dump(units.listing(conn, only, **paging(req)))
+            resp.media = _units.dump(store.units(conn, only, **paging(req)))
 
 
 class UnitMembers(Resource):
@@ -246,16 +236,16 @@ class UnitMembers(Resource):
     def on_get(self, req, resp, unit_id):
         unit_id = _own_unit(req, unit_id)
         with self.gateway.db.transaction() as conn:
-            units.get(conn, unit_id)
-            resp.media = _accounts.dump(units.members(conn, unit_id, **paging(req)))
+            store.get_unit(conn, unit_id)
+            resp.media = _accounts.dump(store.unit_members(conn, unit_id, **paging(req)))
 
     @auth.require(ADMIN, UNIT_ADMIN)
     def on_post(self, req, resp, unit_id):
         unit_id = _own_unit(req, unit_id)
         phone = load(UnitMemberAddSchema(), read_body(req))["phone"]
         with self.gateway.db.transaction() as conn:
-            units.get(conn, unit_id)
-            resp.media = _account.dump(units.add_member(conn, unit_id, phone))
+            store.get_unit(conn, unit_id)
+            resp.media = _account.dump(store.add_unit_member(conn, unit_id, phone))
 
 
 class UnitMember(Resource):
@@ -266,7 +256,7 @@ class UnitMember(Resource):
     def on_delete(self, req, resp, unit_id, account_id):
         unit_id = _own_unit(req, unit_id)
         with self.gateway.db.transaction() as conn:
-            units.remove_member(conn, unit_id, object_id(account_id, "account"))
+            store.remove_unit_member(conn, unit_id, object_id(account_id, "account"))
         resp.status = 204
 
 

@@ -3,7 +3,7 @@ import falcon
 from kombu import Connection
 from marshmallow import Schema, fields
 
-from gateway import auth
+from gateway import auth, store
 from gateway.openapi import operation
 from gateway.routes import Resource
 from gateway.rpc import call, ping_all
@@ -63,10 +63,7 @@ class Stats(Resource):
         context = auth.caller(req)
         figures = {service: call(service, "stats", context=context) for service in config.SERVICES}
         with self.gateway.db.transaction() as conn:
-            figures["accounts"] = conn.execute(
-                "SELECT count(*) FILTER (WHERE roles = '{member}') AS members,"
-                " count(*) FILTER (WHERE roles <> '{member}') AS staff,"
-                " (SELECT count(*) FROM units) AS units FROM accounts WHERE deleted_at IS NULL").fetchone()
+            figures["accounts"] = store.account_figures(conn)
         resp.media = figures
 
 

@@ -5,7 +5,7 @@ import uuid
 
 import falcon
 
-from gateway import auth
+from gateway import auth, store
 from gateway.idempotency import run_once
 from gateway.openapi import operation
 from gateway.problems import Problem, invalid
@@ -113,7 +113,7 @@ def _known_leader(gateway, body):
     if leader is None:
         return
     with gateway.db.transaction() as conn:
-        if conn.execute("SELECT 1 FROM accounts WHERE id = %s AND deleted_at IS NULL", (leader,)).fetchone() is None:
+        if not store.is_open_account(conn, leader):
             raise invalid({"leader_id": ["is not a known account"]})
 
 

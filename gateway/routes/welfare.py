@@ -5,14 +5,13 @@ import base64
 import hashlib
 import uuid
 
-from gateway import auth
+from gateway import auth, store
 from gateway.idempotency import run_once
 from gateway.openapi import operation
 from gateway.problems import Problem, invalid
 from gateway.routes import PAGING, Resource, paging, read_body
 from gateway.rpc import call
 from services.common.roles import ADMIN, IMPORTERS, OFFICERS
-from services.common.zone import HOME_ZONE_NAME
 from services.welfare.domain import MOST_DOCUMENT_BYTES
 from services.welfare.schemas import (
     ApplicationCreateSchema,
@@ -108,8 +107,7 @@ def _applicant(gateway, member_id):
     except ValueError:
         return {}  # the service refuses the body, naming member_id
     with gateway.db.transaction() as conn:
-        row = conn.execute(f"SELECT (created_at AT TIME ZONE '{HOME_ZONE_NAME}')::date::text AS since, unit_id::text"
-                           " FROM accounts WHERE id = %s AND deleted_at IS NULL", (member_id,)).fetchone()
+        row = store.applicant_facts(conn, member_id)
     return {"member_since": row["since"], "unit_id": row["unit_id"]} if row else {}
 
 
