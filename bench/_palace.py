@@ -23,8 +23,9 @@ SIZING = {"PALACE_DB_POOL_SIZE": str(POOL), "PALACE_GATEWAY_DB_POOL": str(GATEWA
 PEAK = palace_connections(POOL, GATEWAY_POOL, GATEWAY_WORKERS, extra_instances=1) + 4  # and the bench's own
 
 
-def palace(extra_env=None, instances=None, names=None):
-    """A started palace; `instances` maps a service to how many copies of it run."""
+def palace(extra_env=None, instances=None, names=None, commands=None):
+    """A started palace; `instances` maps a service to how many copies of it run, `commands` a
+    process to the command it runs instead of the process table's (e.g. bench._direct.GATEWAY)."""
     stack = Stack(tempfile.mkdtemp(prefix="palace-bench-"), sizing=SIZING)
     stack.env.update({"PALACE_TOKEN_SECRET": secrets.token_urlsafe(32), "PALACE_LOG_LEVEL": "WARNING",
                       **(extra_env or {})})
@@ -32,7 +33,7 @@ def palace(extra_env=None, instances=None, names=None):
     try:
         for name in names or processes.commands():
             for copy in range((instances or {}).get(name, 1)):
-                stack.start(name if copy == 0 else f"{name}#{copy}")
+                stack.start(name if copy == 0 else f"{name}#{copy}", argv=(commands or {}).get(name))
     except BaseException:
         stack.destroy()
         raise

@@ -6,6 +6,7 @@ Full: 10 s per side; quick (--quick): 4 s, the two sides taking turns (`alternat
 import argparse
 import time
 
+from bench._direct import GATEWAY as DIRECT_GATEWAY
 from bench._palace import WINDOW, admin, alternating, palace, report, wrk
 
 TOOLS = ("wrk",)
@@ -34,7 +35,7 @@ def main(argv):
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
     seconds = 4 if args.quick else 10
-    stack = palace(extra_env={"PALACE_BENCH_ROUTES": "1"}, names=("enrolment", "gateway-feed", "gateway"))
+    stack = palace(names=("enrolment", "gateway-feed", "gateway"), commands={"gateway": DIRECT_GATEWAY})
     try:
         ids = setup(stack)
         paths = lambda prefix: [f"{prefix}?limit=20"] + [f"{prefix}/{i}" for i in ids[:10]]  # noqa: E731

@@ -8,6 +8,7 @@ import os
 import resource
 import threading
 
+from bench._direct import GATEWAY as DIRECT_GATEWAY
 from bench._palace import WINDOW, admin, alternating, cpu_per, cpu_seconds, palace, report, wrk
 from tests.harness import bulk_members
 
@@ -48,7 +49,7 @@ def main(argv):
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
     seconds = 4 if args.quick else 10
-    stack = palace(extra_env={"PALACE_BENCH_ROUTES": "1"}, names=("enrolment", "gateway-feed", "gateway"))
+    stack = palace(names=("enrolment", "gateway-feed", "gateway"), commands={"gateway": DIRECT_GATEWAY})
     try:
         staff = admin(stack)
         course = staff.post(f"{stack.url}/v1/courses", json={"title": "Erhu 二胡", "capacity": 10}, timeout=30).json()

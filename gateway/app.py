@@ -7,7 +7,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from gateway import auth, metrics, openapi, problems
 from gateway.catalog import Catalog
-from gateway.routes import accounts, bench, enrolment, notify, ops, venues, welfare
+from gateway.routes import accounts, enrolment, notify, ops, venues, welfare
 from services.common import config, logs
 from services.common.db import Db
 
@@ -87,7 +87,7 @@ class RequestContext:
 
 def route_table(gateway):
     return [*ops.routes(gateway), *accounts.routes(gateway), *enrolment.routes(gateway),
-            *venues.routes(gateway), *welfare.routes(gateway), *notify.routes(gateway), *bench.routes(gateway)]
+            *venues.routes(gateway), *welfare.routes(gateway), *notify.routes(gateway)]
 
 
 def create_app():

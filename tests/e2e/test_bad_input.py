@@ -132,3 +132,10 @@ def test_a_body_of_unknown_length_is_a_411(admin):
 def test_deeply_nested_json_is_a_400(admin):
     answer = admin.post("/v1/courses", data="[" * 200_000, headers={"Content-Type": "application/json"})
     assert_problem(answer, 400, "malformed-json")
+
+
+def test_the_benchmark_s_direct_database_routes_are_not_in_the_production_gateway(palace):
+    """They read the enrolment database with no service in between (bench/_direct.py): only a bench
+    stack's gateway has them."""
+    for path in ("/bench/direct/courses", f"/bench/direct/courses/{uuid.uuid4()}"):
+        assert_problem(Client(palace.url).get(path), 404, "not-found")
