@@ -2,11 +2,15 @@
 FROM python:3.11-slim AS build
 WORKDIR /app
 RUN python -m venv /venv
+# the locked dependencies first, every file checked against its hash (scripts/lock makes the lock)
+COPY requirements.lock ./
+RUN /venv/bin/pip install --no-cache-dir --require-hashes -r requirements.lock
 COPY pyproject.toml constraints.txt ./
 COPY services services
 COPY gateway gateway
 COPY ops ops
-RUN /venv/bin/pip install --no-cache-dir -c constraints.txt .
+# then palace itself, built by the locked setuptools: nothing more is downloaded
+RUN /venv/bin/pip install --no-cache-dir --no-deps --no-build-isolation .
 
 FROM python:3.11-slim
 RUN useradd --system --uid 10001 --home-dir /app palace
