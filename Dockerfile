@@ -16,7 +16,6 @@ FROM python:3.11-slim
 RUN useradd --system --uid 10001 --home-dir /app palace
 WORKDIR /app
 COPY --from=build /venv /venv
-COPY config.yaml ./
 COPY services services
 COPY gateway gateway
 COPY ops ops

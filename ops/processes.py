@@ -7,12 +7,17 @@ SERVICE_ENV = {"PSYCOPG_WAIT_FUNC": "wait_selector"}
 MIGRATE = ["python", "-m", "ops.migrate"]
 
 
+def nameko_command(module):
+    """A nameko process: its settings built in Python (ops/nameko_run.py), so NAME_FILE works."""
+    return ["python", "-m", "ops.nameko_run", module]
+
+
 def service_command(service):
-    return ["nameko", "run", "--config", "config.yaml", f"services.{service}.service"]
+    return nameko_command(f"services.{service}.service")
 
 
 GATEWAY = ["gunicorn", "--config", "python:gateway.gunicorn_conf"]
-GATEWAY_FEED = ["nameko", "run", "--config", "config.yaml", "gateway.feed"]
+GATEWAY_FEED = nameko_command("gateway.feed")
 
 
 def commands():
