@@ -1,4 +1,5 @@
 """The processes of a running palace: one table for `make run`, the compose file and the tests."""
+from services.common import config, logs
 from services.common.config import SERVICES
 
 # eventlet needs psycopg to wait with select(), or one query blocks every worker of the service
@@ -26,3 +27,14 @@ def commands():
     table["gateway-feed"] = (GATEWAY_FEED, SERVICE_ENV)
     table["gateway"] = (GATEWAY, {})
     return table
+
+
+def nameko_config():
+    """nameko's settings, built from the environment (or NAME_FILE files) like every other part's."""
+    return {
+        "AMQP_URI": config.amqp_uri(),
+        "max_workers": int(config.env("PALACE_MAX_WORKERS", "20")),
+        "serializer": "json",
+        "LOGGING": logs.config(config.env("PALACE_LOG_LEVEL", "INFO").upper(),
+                               config.env("PALACE_LOG_FORMAT", "json")),
+    }

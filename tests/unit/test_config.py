@@ -22,7 +22,7 @@ def test_an_unset_setting_takes_its_default(monkeypatch):
 
 
 def test_nameko_takes_its_broker_from_the_file_AMQP_URI_FILE_names(monkeypatch, tmp_path):
-    from ops.nameko_run import nameko_config
+    from ops.processes import nameko_config
 
     secret = tmp_path / "amqp_uri"
     secret.write_text("amqp://palace:s3cret@broker.internal:5672/palace\n")
