@@ -1,5 +1,7 @@
 """Every process serves Prometheus metrics: the services on a port of their own, the gateway at
 /metrics (added up over its worker processes)."""
+import time
+
 import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
@@ -14,12 +16,16 @@ NOTIFY = {"PALACE_NOTIFY_SMS_URL": f"http://127.0.0.1:{free_port()}/sms", "PALAC
           "PALACE_NOTIFY_BACKOFF": "0.05,0.1", "PALACE_NOTIFY_POLL": "0.1"}
 
 
+REFRESH = {"PALACE_METRICS_REFRESH": "0.5"}
+
+
 @pytest.fixture(scope="module")
 def ports(stack):
     ports = {}
     for name in processes.commands():
         ports[name] = free_port()
-        stack.start(name, extra_env={"PALACE_METRICS_PORT": str(ports[name]), **(NOTIFY if name == "notify" else {})})
+        stack.start(name, extra_env={"PALACE_METRICS_PORT": str(ports[name]), **REFRESH,
+                                     **(NOTIFY if name == "notify" else {})})
     return ports
 
 
@@ -45,8 +51,28 @@ def test_each_service_reports_its_workers_outbox_and_queues(stack, ports):
     enrolment = samples(f"http://127.0.0.1:{ports['enrolment']}/metrics")
     assert any(s.name == "palace_worker_seconds_count" and s.labels["entrypoint"] == "my_enrolments"
                and s.labels["outcome"] == "ok" and s.value >= 1 for s in enrolment)
-    notify = samples(f"http://127.0.0.1:{ports['notify']}/metrics")
-    assert any(s.name == "palace_queue_messages" for s in notify), "the depth of notify's handler queues"
+
+
+def test_the_outbox_figures_come_from_a_timer_and_a_scrape_opens_no_connection(stack, ports):
+    url = f"http://127.0.0.1:{ports['notify']}/metrics"
+
+    def checked_at():
+        found = [s.value for s in samples(url) if s.name == "palace_outbox_checked_timestamp_seconds"]
+        return found and found[0]
+
+    first = eventually(checked_at)
+    assert eventually(lambda: (checked_at() or 0) > first, timeout=5), "refreshed on the timer"
+
+    def sessions():
+        with stack.db("notify") as conn:
+            return conn.execute("SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
+                                ).fetchone()["sessions"]
+
+    before = sessions()
+    for _ in range(20):
+        requests.get(url, timeout=10).raise_for_status()
+    time.sleep(1.5)  # a session is counted as it ends; the statistics are flushed within a second
+    assert sessions() - before <= 3, "twenty scrapes opened no database session each (the test's own count)"
 
 
 def test_the_gateway_reports_requests_by_route_and_its_rpc_calls(stack, ports):
