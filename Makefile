@@ -1,13 +1,21 @@
 # The two commands: `make run` and `make test`. Both set up .venv and check PostgreSQL and RabbitMQ.
 PY := .venv/bin/python
 
-.PHONY: venv browser run demo migrate test unit test-faults bench
+.PHONY: venv browser monitoring-tools run demo migrate test unit test-faults bench lock
 
 venv:
 	@./scripts/bootstrap
 
 browser:
 	@./scripts/browser
+
+# promtool and prometheus (Debian's): the monitoring profile's files and alerts are tested with them
+monitoring-tools:
+	@./scripts/monitoring-tools
+
+# requirements.lock and requirements-dev.lock from pyproject.toml and constraints.txt, every file hashed
+lock:
+	@./scripts/lock
 
 run: venv
 	@$(PY) -m ops.preflight
@@ -22,7 +30,7 @@ migrate: venv
 	@$(PY) -m ops.preflight
 	@$(PY) -m ops.migrate
 
-test: venv browser
+test: venv browser monitoring-tools
 	@$(PY) -m ops.preflight --management
 	@$(PY) -m pytest --ignore=tests/faults $(PYTEST_ARGS)
 
