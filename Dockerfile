@@ -13,6 +13,9 @@ COPY ops ops
 RUN /venv/bin/pip install --no-cache-dir --no-deps --no-build-isolation .
 
 FROM python:3.11-slim
+# pg_dump and pg_restore of the server's major version, for palace backup and palace restore
+RUN apt-get update && apt-get install -y --no-install-recommends postgresql-client-15 \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10001 --home-dir /app palace
 WORKDIR /app
 COPY --from=build /venv /venv
