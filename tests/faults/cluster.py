@@ -148,8 +148,10 @@ class Cluster:
         requests.put(node.api(f"permissions/{quote(vhost, safe='')}/guest"), auth=("guest", "guest"), timeout=10,
                      json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
 
-    def uri(self, vhost):
-        return ";".join(node.url(vhost) for node in self.nodes)
+    def uri(self, vhost, first=0):
+        """Every node's URL, `first` first: a client connects to the first that answers."""
+        order = self.nodes[first:] + self.nodes[:first]
+        return ";".join(node.url(vhost) for node in order)
 
     def stop(self):
         for node in self.nodes:

@@ -1,11 +1,19 @@
 """A three-node RabbitMQ cluster loses a node mid-rush. The nodes are the test's own (tests/faults/
 cluster.py); the machine's RabbitMQ is not touched. Every process is given all three nodes, the
 queues that must outlive a node are quorum queues (PALACE_QUORUM_QUEUES), and the first node, the
-one every client connected to, is killed (SIGKILL) a third of the way into the rush.
+one every process connected to, is killed (SIGKILL) a third of the way into the rush.
 
 Meanwhile notify's inbox table is away, so the enrolment events it handles go round the retry path
-(delay queues with at-least-once dead-lettering) while the node dies, and come back once the table
-is. The seats must be exact, every member told once, nothing dead-lettered."""
+(delay queues with at-least-once dead-lettering) while the node dies and every process moves to
+another, and come back once the table is. The seats must be exact, every member told once,
+nothing dead-lettered.
+
+The migrate step declares the queues through the second node, so their leaders (quorum queues
+place them where they are declared) are on a node that survives, as the services' RPC queues are
+not: RabbitMQ 3.10.8, this machine's, strands the expired messages of an at-least-once delay queue
+whose leader is killed (its dead-letter worker is not started again on the new leader: 2 runs of
+4 in a minimal reproduction, with or without the old node back), and no client can see or move
+them. README, "Outgrowing one machine", says what that asks of ops."""
 import collections
 import os
 import secrets
@@ -32,7 +40,8 @@ def nodes(tmp_path_factory, room_for_stacks):
     problem = rabbit.available()
     if problem:
         pytest.skip(f"this machine cannot run the cluster: {problem}")
-    cluster = rabbit.Cluster(tmp_path_factory.mktemp("rabbit"), tag=f"palace_t{os.getpid()}xrabbit")
+    # a tag the harness sweeps (palace_t<pid>x<hex>): nodes left by a killed run are stopped by the next
+    cluster = rabbit.Cluster(tmp_path_factory.mktemp("rabbit"), tag=f"palace_t{os.getpid()}x{secrets.token_hex(3)}")
     started = time.monotonic()
     try:
         cluster.start()
@@ -51,7 +60,7 @@ def stack(nodes, tmp_path_factory):
     saved = {k: os.environ.get(k) for k in ("AMQP_URI", "PALACE_DB_PREFIX", "PALACE_QUORUM_QUEUES")}
     os.environ.update(AMQP_URI=stack.env["AMQP_URI"], PALACE_DB_PREFIX=stack.tag, PALACE_QUORUM_QUEUES="1")
     try:
-        stack.run_once(processes.MIGRATE)
+        stack.run_once(processes.MIGRATE, extra_env={"AMQP_URI": nodes.uri(stack.tag, first=1)})
         yield stack
     finally:
         for key, value in saved.items():
@@ -90,6 +99,8 @@ def test_a_node_lost_mid_rush_loses_doubles_and_dead_letters_nothing(nodes, stac
     kept = [q for q in declared if q.startswith(("evt-", "rpc-")) or q == "palace.unrouted"]
     assert kept and all(declared[q]["type"] == "quorum" for q in kept), {q: declared[q]["type"] for q in kept}
     assert len(declared[kept[0]]["members"]) == 3, "each quorum queue lives on the three nodes"
+    handlers = [q for q in kept if q.startswith("evt-")]
+    assert {declared[q]["leader"] for q in handlers} == {nodes.nodes[1].name}, "declared through the second node"
 
     token = requests.post(f"{stack.url}/v1/auth/token", json={"phone": ADMIN_PHONE, "password": ADMIN_PASSWORD},
                           timeout=30).json()["access_token"]
@@ -141,6 +152,14 @@ def test_a_node_lost_mid_rush_loses_doubles_and_dead_letters_nothing(nodes, stac
             " count(*) FILTER (WHERE status = 'waitlisted') AS waitlisted,"
             " count(DISTINCT member_id) AS members, count(*) AS live"
             " FROM enrolments WHERE course_id = %s AND status <> 'cancelled'", (course["id"],)).fetchone()
+    def stranded():
+        """Messages left in delay and dead-letter queues (the broker's figures lag by a few seconds)."""
+        found = broker_depths(survivor, stack.tag)
+        return {q: n for q, n in found.items() if n and (".retry." in q or q.endswith(".dead"))}
+
+    deadline = time.monotonic() + 30
+    while stranded() and time.monotonic() < deadline:
+        time.sleep(1)
     depths = broker_depths(survivor, stack.tag)
     dead = {q: n for q, n in depths.items() if q.endswith(".dead") or q == "palace.unrouted"}
     statuses = collections.Counter(a["status"] for a in answers)
@@ -160,5 +179,6 @@ def test_a_node_lost_mid_rush_loses_doubles_and_dead_letters_nothing(nodes, stac
     assert retried > 0, "events went round the delay queues while the node died"
     assert inbox["entries"] == inbox["members"] == MEMBERS, "every member told exactly once"
     assert dead and not any(dead.values()), f"nothing dead-lettered: {dead}"
+    assert not stranded(), "every retry came back from its delay queue"
     assert backlog == 0, "the outboxes drained"
     assert ready.status_code == 200, ready.text
