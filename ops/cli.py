@@ -19,9 +19,19 @@ warnings.filterwarnings("ignore", message=r"(?s).*Eventlet is deprecated")  # na
 
 def outbox_status(args):
     if args.resend_since:
+        from datetime import datetime
+
         from ops import backup as b
 
-        print(json.dumps({"marked_unsent": b.resend_since(args.resend_since)}))
+        try:
+            since = datetime.fromisoformat(args.resend_since)
+        except ValueError:
+            print(f"--resend-since {args.resend_since!r} is not a time (ISO 8601, with its zone)", file=sys.stderr)
+            return 2
+        if since.tzinfo is None:
+            print("--resend-since needs a zone (say 2027-03-01T02:00:00+00:00)", file=sys.stderr)
+            return 2
+        print(json.dumps({"marked_unsent": b.resend_since(since)}))
         return 0
     for service in config.DATABASES:
         with psycopg.connect(config.db_url(service)) as conn:
