@@ -2,17 +2,23 @@
 FROM python:3.11-slim AS build
 WORKDIR /app
 RUN python -m venv /venv
+# the locked dependencies first, every file checked against its hash (scripts/lock makes the lock)
+COPY requirements.lock ./
+RUN /venv/bin/pip install --no-cache-dir --require-hashes -r requirements.lock
 COPY pyproject.toml constraints.txt ./
 COPY services services
 COPY gateway gateway
 COPY ops ops
-RUN /venv/bin/pip install --no-cache-dir -c constraints.txt .
+# then palace itself, built by the locked setuptools: nothing more is downloaded
+RUN /venv/bin/pip install --no-cache-dir --no-deps --no-build-isolation .
 
 FROM python:3.11-slim
+# pg_dump and pg_restore of the server's major version, for palace backup and palace restore
+RUN apt-get update && apt-get install -y --no-install-recommends postgresql-client-15 \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10001 --home-dir /app palace
 WORKDIR /app
 COPY --from=build /venv /venv
-COPY config.yaml ./
 COPY services services
 COPY gateway gateway
 COPY ops ops

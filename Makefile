@@ -1,13 +1,21 @@
 # The two commands: `make run` and `make test`. Both set up .venv and check PostgreSQL and RabbitMQ.
 PY := .venv/bin/python
 
-.PHONY: venv browser run demo migrate lint test unit test-faults bench
+.PHONY: venv browser monitoring-tools run demo migrate lint test unit test-faults bench lock
 
 venv:
 	@./scripts/bootstrap
 
 browser:
 	@./scripts/browser
+
+# promtool and prometheus (Debian's): the monitoring profile's files and alerts are tested with them
+monitoring-tools:
+	@./scripts/monitoring-tools
+
+# requirements.lock and requirements-dev.lock from pyproject.toml and constraints.txt, every file hashed
+lock:
+	@./scripts/lock
 
 run: venv
 	@$(PY) -m ops.preflight
@@ -26,7 +34,7 @@ migrate: venv
 lint: venv
 	@./scripts/lint
 
-test: venv browser lint
+test: venv browser monitoring-tools lint
 	@$(PY) -m ops.preflight --management
 	@$(PY) -m pytest --ignore=tests/faults $(PYTEST_ARGS)
 

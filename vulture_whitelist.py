@@ -21,7 +21,7 @@ _.create_app
 _.EnrolmentService, _.VenuesService, _.WelfareService, _.NotifyService, _.GatewayFeed
 _.get_dependency, _.worker_setup, _.worker_result, _.worker_teardown, _.handle_result
 _.use_confirms, _.delivery_mode, _.publisher_cls
-_.dispatcher
+_.dispatcher, _.rpc_reply_listener
 
 # prometheus_client: a registered collector's collect()
 _.collect

@@ -10,21 +10,24 @@ import sys
 import threading
 import time
 
+from amqp.exceptions import ChannelError
 from amqp.exceptions import ConnectionError as AmqpConnectionError
 from kombu.exceptions import OperationalError
 from nameko.constants import NON_PERSISTENT
 from nameko.exceptions import RpcTimeout, UnknownService
 from nameko.rpc import ServiceProxy
-from nameko.standalone.rpc import ClusterProxy, ClusterRpcProxy
+from nameko.standalone.rpc import ClusterProxy, ClusterRpcProxy, PollingQueueConsumer, SingleThreadedReplyListener
 
 from gateway.metrics import RPC
 from gateway.problems import Problem, unavailable
 from services.common import config
 from services.common.errors import PalaceError
+from services.common.rpc import reply_queue
 
 log = logging.getLogger("palace.gateway.rpc")
 
-BROKER_DOWN = (OSError, socket.error, AmqpConnectionError, OperationalError, RuntimeError)
+# ChannelError: a node of a cluster lost while the proxy re-declared its reply queue there (404)
+BROKER_DOWN = (OSError, socket.error, AmqpConnectionError, ChannelError, OperationalError, RuntimeError)
 
 _local = threading.local()
 
@@ -50,9 +53,21 @@ class _TransientCluster(ClusterProxy):
         return self._proxies[name]
 
 
+class _ReplyConsumer(PollingQueueConsumer):
+    def register_provider(self, provider):
+        provider.queue = reply_queue(provider.queue)  # before it is declared: transient on a cluster
+        super().register_provider(provider)
+
+
+class _ReplyListener(SingleThreadedReplyListener):
+    def __init__(self, timeout=None):
+        super().__init__(timeout=timeout)
+        self.queue_consumer = _ReplyConsumer(timeout=timeout)
+
+
 class RpcClient(ClusterRpcProxy):
     def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, reply_listener_cls=_ReplyListener, **kwargs)
         self._proxy = _TransientCluster(self._worker_ctx, self._reply_listener)
 
 

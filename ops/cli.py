@@ -17,7 +17,22 @@ from services.common import config
 warnings.filterwarnings("ignore", message=r"(?s).*Eventlet is deprecated")  # nameko imports it; not news to ops
 
 
-def outbox_status(_args):
+def outbox_status(args):
+    if args.resend_since:
+        from datetime import datetime
+
+        from ops import backup as b
+
+        try:
+            since = datetime.fromisoformat(args.resend_since)
+        except ValueError:
+            print(f"--resend-since {args.resend_since!r} is not a time (ISO 8601, with its zone)", file=sys.stderr)
+            return 2
+        if since.tzinfo is None:
+            print("--resend-since needs a zone (say 2027-03-01T02:00:00+00:00)", file=sys.stderr)
+            return 2
+        print(json.dumps({"marked_unsent": b.resend_since(since)}))
+        return 0
     for service in config.DATABASES:
         with psycopg.connect(config.db_url(service)) as conn:
             unsent, oldest = conn.execute(
@@ -65,6 +80,48 @@ def migrate(_args):
     from ops import migrate as m
 
     return m.main(partial(progress, what="migrating"))
+
+
+def backup(args):
+    """Every part's database into a new directory (a dump per part and manifest.json)."""
+    from datetime import datetime, timezone
+    from pathlib import Path
+
+    from ops import backup as b
+
+    folder = Path(args.to or config.env("PALACE_BACKUP_DIR", "backups"))
+    target = folder / datetime.now(timezone.utc).strftime("palace-%Y%m%dT%H%M%SZ")
+    try:
+        manifest = b.backup(target)
+    except b.Refused as exc:
+        print(f"no backup: {exc}", file=sys.stderr)
+        return 2
+    kept = b.prune(folder, args.keep) if args.keep else None
+    print(json.dumps({"backup": str(target), "parts": {p: {"bytes": e["bytes"], "migration_head": e["migration_head"]}
+                                                      for p, e in manifest["parts"].items()},
+                      **({"kept": kept} if kept is not None else {})}, indent=2))
+    return 0
+
+
+def restore(args):
+    """Every part's database from a backup, after checking it all; the palace must be stopped."""
+    from ops import backup as b
+
+    try:
+        if not args.yes:
+            b.check(args.source)
+            print(f"{args.source} can be restored: it replaces every palace database (stop the palace first);"
+                  " add --yes to go ahead", file=sys.stderr)
+            return 2
+        manifest = b.restore(args.source)
+    except b.Refused as exc:
+        print(f"refused, nothing restored: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps({"restored": args.source, "taken": manifest["started_at"],
+                      "parts": sorted(manifest["parts"])}))
+    print(f"next: start the palace; its relays send what the outboxes had not. If the broker lost its"
+          f" queues too: palace outbox --resend-since {manifest['started_at']}", file=sys.stderr)
+    return 0
 
 
 def holidays_import(args):
@@ -127,7 +184,18 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="palace", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("migrate", help="create databases, apply migrations, declare queues").set_defaults(run=migrate)
-    commands.add_parser("outbox", help="unsent events per service").set_defaults(run=outbox_status)
+    outbox = commands.add_parser("outbox", help="unsent events per service")
+    outbox.add_argument("--resend-since", metavar="TIME", help="mark the events sent since TIME (ISO 8601) unsent:"
+                                                               " the relays publish them again (after a restore)")
+    outbox.set_defaults(run=outbox_status)
+    save = commands.add_parser("backup", help="dump every part's database (pg_dump custom format) with a manifest")
+    save.add_argument("--to", help="folder the backup directory goes into (PALACE_BACKUP_DIR, ./backups)")
+    save.add_argument("--keep", type=int, help="then keep only the newest KEEP backups there")
+    save.set_defaults(run=backup)
+    back = commands.add_parser("restore", help="put every part's database back from a backup directory")
+    back.add_argument("source", help="a backup directory (with its manifest.json)")
+    back.add_argument("--yes", action="store_true", help="go ahead: the current databases are replaced")
+    back.set_defaults(run=restore)
     dlq = commands.add_parser("dead-letters", help="list, show or replay dead-lettered events")
     dlq.add_argument("--queue", help="show (or with --replay, replay) only this handler's queue")
     dlq.add_argument("--replay", action="store_true", help="send dead letters back to their queue")

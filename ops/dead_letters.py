@@ -7,7 +7,7 @@ from kombu import Connection, Queue
 
 from ops import topology
 from services.common import config
-from services.common.events import UNROUTED_QUEUE, exchange
+from services.common.events import exchange, unrouted_queue
 from services.common.handlers import ATTEMPT, ORIGIN, REASON, dead_queue_name
 
 
@@ -23,7 +23,8 @@ def counts():
         channel = conn.default_channel
         found = {dead: Queue(dead, durable=True)(channel).queue_declare(passive=True).message_count
                  for _, dead in dead_queues()}
-        found[UNROUTED_QUEUE.name] = UNROUTED_QUEUE(channel).queue_declare(passive=True).message_count
+        unrouted = unrouted_queue()
+        found[unrouted.name] = unrouted(channel).queue_declare(passive=True).message_count
         return found
 
 
@@ -88,7 +89,7 @@ def replay_unrouted():
     with Connection(config.amqp_uri(), transport_options={"confirm_publish": True}) as conn:
         channel = conn.default_channel
         producer = conn.Producer(channel)
-        queue = UNROUTED_QUEUE(channel)
+        queue = unrouted_queue()(channel)
         for _ in range(queue.queue_declare(passive=True).message_count):
             message = queue.get(no_ack=False)
             if message is None:

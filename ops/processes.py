@@ -1,4 +1,5 @@
 """The processes of a running palace: one table for `make run`, the compose file and the tests."""
+from services.common import config, logs
 from services.common.config import SERVICES
 
 # eventlet needs psycopg to wait with select(), or one query blocks every worker of the service
@@ -7,12 +8,17 @@ SERVICE_ENV = {"PSYCOPG_WAIT_FUNC": "wait_selector"}
 MIGRATE = ["python", "-m", "ops.migrate"]
 
 
+def nameko_command(module):
+    """A nameko process: its settings built in Python (ops/nameko_run.py), so NAME_FILE works."""
+    return ["python", "-m", "ops.nameko_run", module]
+
+
 def service_command(service):
-    return ["nameko", "run", "--config", "config.yaml", f"services.{service}.service"]
+    return nameko_command(f"services.{service}.service")
 
 
 GATEWAY = ["gunicorn", "--config", "python:gateway.gunicorn_conf"]
-GATEWAY_FEED = ["nameko", "run", "--config", "config.yaml", "gateway.feed"]
+GATEWAY_FEED = nameko_command("gateway.feed")
 
 
 def commands():
@@ -21,3 +27,14 @@ def commands():
     table["gateway-feed"] = (GATEWAY_FEED, SERVICE_ENV)
     table["gateway"] = (GATEWAY, {})
     return table
+
+
+def nameko_config():
+    """nameko's settings, built from the environment (or NAME_FILE files) like every other part's."""
+    return {
+        "AMQP_URI": config.amqp_uri(),
+        "max_workers": int(config.env("PALACE_MAX_WORKERS", "20")),
+        "serializer": "json",
+        "LOGGING": logs.config(config.env("PALACE_LOG_LEVEL", "INFO").upper(),
+                               config.env("PALACE_LOG_FORMAT", "json")),
+    }

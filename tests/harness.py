@@ -89,9 +89,9 @@ class Stack:
         drop_databases([f"{self.tag}_{part}" for part in config.DATABASES])
         requests.delete(f"{management_url()}/vhosts/{quote(self.tag, safe='')}", auth=self.api_auth, timeout=10)
 
-    def run_once(self, argv, timeout=120):
-        done = subprocess.run(argv_here(argv), cwd=ROOT, env=self.env, capture_output=True, text=True,
-                              timeout=timeout)
+    def run_once(self, argv, timeout=120, extra_env=None):
+        done = subprocess.run(argv_here(argv), cwd=ROOT, env={**self.env, **(extra_env or {})},
+                              capture_output=True, text=True, timeout=timeout)
         assert done.returncode == 0, done.stdout + done.stderr
         return done
 

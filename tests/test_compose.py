@@ -78,3 +78,15 @@ def test_compose_postgresql_allows_every_service_at_two_instances():
     command = SERVICES["postgres"]["command"]
     allowed = int(next(arg.split("=", 1)[1] for arg in command if arg.startswith("max_connections=")))
     assert allowed >= palace_connections(10, 16, 2 * 2, extra_instances=len(processes.commands()) - 1)
+
+
+def test_the_backup_profile_backs_up_on_a_schedule_into_a_volume_with_retention():
+    backup = SERVICES["backup"]
+    assert backup["profiles"] == ["backup"] and backup["image"] == "palace:latest"
+    command = backup["command"]
+    assert command[:3] == ["python", "-m", "ops.backup"]
+    assert command[command.index("--to") + 1] == "/backups" and "--every" in command and "--keep" in command
+    assert "backups:/backups" in backup["volumes"] and "backups" in COMPOSE["volumes"]
+    assert {"PALACE_PG", "PALACE_DB_PREFIX"} <= set(backup["environment"])
+    assert backup["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert "postgresql-client-15" in (ROOT / "Dockerfile").read_text(), "pg_dump of the server's major version"

@@ -21,6 +21,15 @@ def amqp_uri():
     return env("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
 
 
+def quorum_queues():
+    """PALACE_QUORUM_QUEUES=1 on a RabbitMQ cluster: the queues that must outlive a node (handler,
+    retry, dead-letter, unrouted and RPC queues) are quorum queues, replicated on every node, and
+    reply queues are transient, so a node's death takes its reply queues with it instead of leaving
+    durable ones nobody can declare again. Every process of a palace must agree on it: a queue
+    declared with another type is refused (PRECONDITION_FAILED)."""
+    return env("PALACE_QUORUM_QUEUES", "0").lower() in ("1", "true", "yes", "on")
+
+
 def pg_server():
     """URL of the PostgreSQL server, without a database name."""
     return env("PALACE_PG", "postgresql://postgres@127.0.0.1:5432").rstrip("/")

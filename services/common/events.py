@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from kombu import Exchange, Queue
 from marshmallow import Schema, fields
 
+from services.common import config
 from services.common.errors import Invalid
 
 
@@ -48,8 +49,15 @@ def envelope(service, event_type, payload, version=1):
 
 # RabbitMQ drops what no queue is bound for; an alternate exchange keeps those events instead
 UNROUTED = Exchange("palace.unrouted", type="fanout", durable=True, auto_delete=False)
-UNROUTED_QUEUE = Queue("palace.unrouted", exchange=UNROUTED, durable=True, queue_arguments={
-    "x-max-length": 1_000_000, "x-message-ttl": 14 * 24 * 3600 * 1000})
+
+
+def unrouted_queue():
+    """Where the events no queue was bound for wait (two weeks, a million at most); a quorum queue
+    on a cluster (PALACE_QUORUM_QUEUES), like the handlers' queues."""
+    arguments = {"x-max-length": 1_000_000, "x-message-ttl": 14 * 24 * 3600 * 1000}
+    if config.quorum_queues():
+        arguments["x-queue-type"] = "quorum"
+    return Queue("palace.unrouted", exchange=UNROUTED, durable=True, queue_arguments=arguments)
 
 
 def exchange(service):
@@ -61,5 +69,5 @@ def exchange(service):
 def declare_exchange(channel, service):
     """Declare a service's events exchange together with the place its unrouted events go."""
     UNROUTED(channel).declare()
-    UNROUTED_QUEUE(channel).declare()
+    unrouted_queue()(channel).declare()
     exchange(service)(channel).declare()

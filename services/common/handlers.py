@@ -9,8 +9,8 @@ nameko acks an event whose handler raised, and the event is lost. This handler i
 - acks the original only after that republish was confirmed, so a crash loses nothing.
 
 Known limit: RabbitMQ dead-letters an expired message from a classic delay queue at most once,
-so a broker crash at that very moment can drop that retry (quorum queues with at-least-once
-dead-lettering would close this).
+so a broker crash at that very moment can drop that retry. With PALACE_QUORUM_QUEUES (a cluster)
+every one of these queues is a quorum queue, and the delay queues dead-letter at least once.
 """
 import functools
 import logging
@@ -42,17 +42,31 @@ def dead_queue_name(queue_name):
     return f"{queue_name}.dead"
 
 
+def kept(arguments=None):
+    """A durable queue's arguments: with PALACE_QUORUM_QUEUES, those of a quorum queue, which lives
+    on every node of the cluster and survives the loss of one."""
+    arguments = dict(arguments or {})
+    if config.quorum_queues():
+        arguments["x-queue-type"] = "quorum"
+    return arguments
+
+
+def delay_arguments(queue_name, delay):
+    """A delay queue: its messages expire after `delay` and go back to the handler's queue. On a
+    quorum queue they go back at least once (a classic queue's dead-lettering is at most once),
+    which needs the queue to refuse new messages when full rather than drop its oldest."""
+    arguments = {"x-message-ttl": int(delay * 1000), "x-dead-letter-exchange": "",
+                 "x-dead-letter-routing-key": queue_name}
+    if config.quorum_queues():
+        arguments.update({"x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"})
+    return kept(arguments)
+
+
 def side_queues(queue_name, delays):
     """The delay queues and the dead-letter queue that belong to one handler queue."""
-    retries = [
-        Queue(retry_queue_name(queue_name, d), durable=True, queue_arguments={
-            "x-message-ttl": int(d * 1000),
-            "x-dead-letter-exchange": "",
-            "x-dead-letter-routing-key": queue_name,
-        })
-        for d in delays
-    ]
-    return retries + [Queue(dead_queue_name(queue_name), durable=True)]
+    retries = [Queue(retry_queue_name(queue_name, d), durable=True, queue_arguments=delay_arguments(queue_name, d))
+               for d in delays]
+    return retries + [Queue(dead_queue_name(queue_name), durable=True, queue_arguments=kept())]
 
 
 def event_types_of(event_type):
@@ -69,10 +83,12 @@ def handler_queue(source_service, event_type, service, method_name):
     named `evt-<source>--<service>.<method>` (a single type keeps nameko's name)."""
     if isinstance(event_type, str):
         return Queue(f"evt-{source_service}-{event_type}--{service}.{method_name}",
-                     exchange=exchange(source_service), routing_key=event_type, durable=True, auto_delete=False)
+                     exchange=exchange(source_service), routing_key=event_type, durable=True, auto_delete=False,
+                     queue_arguments=kept())
     source = exchange(source_service)
     return Queue(f"evt-{source_service}--{service}.{method_name}", durable=True, auto_delete=False,
-                 bindings=[binding(source, routing_key=t) for t in event_types_of(event_type)])
+                 bindings=[binding(source, routing_key=t) for t in event_types_of(event_type)],
+                 queue_arguments=kept())
 
 
 class ReliableEventHandler(EventHandler):

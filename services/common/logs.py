@@ -7,7 +7,7 @@ request_id = contextvars.ContextVar("request_id", default="-")
 
 
 class RequestIdFilter(logging.Filter):
-    """Adds `request_id` to every record (configured on the log handler in config.yaml)."""
+    """Adds `request_id` to every record (configured on the log handler by config())."""
 
     def filter(self, record):
         record.request_id = request_id.get()
@@ -15,7 +15,7 @@ class RequestIdFilter(logging.Filter):
 
 
 def config(level="INFO", fmt="json"):
-    """A logging dictConfig like config.yaml's, for the processes that are not nameko services."""
+    """The logging dictConfig of every process: nameko's (ops/nameko_run.py) and gunicorn's."""
     formatters = {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
         "json": {"()": "pythonjsonlogger.json.JsonFormatter",

@@ -2,20 +2,20 @@
 
 Counted as they happen: every RPC and event worker (by entrypoint and outcome, with its time),
 and notify's deliveries (by channel: sent, retried, failed).
-Read when scraped: the outbox backlog and its age, and the depth of the service's handler and
-dead-letter queues."""
+Refreshed on a timer (PALACE_METRICS_REFRESH seconds, 5), not per scrape: the outbox backlog and
+the age of its oldest unsent event, read through the service's own pool. A scrape
+used to open a PostgreSQL and an AMQP connection of its own, so the more often (and the more
+Prometheus servers) scraped, the more it cost. Queue depths are the broker's own metrics now
+(RabbitMQ's rabbitmq_prometheus plugin, ops/monitoring/prometheus.yml)."""
 import logging
 import time
 
-import psycopg
-from kombu import Connection
 from nameko.extensions import DependencyProvider
-from prometheus_client import REGISTRY, Counter, Histogram, start_http_server
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
 from services.common import config
+from services.common.db import Database
 from services.common.errors import EXPECTED
-from services.common.handlers import ReliableEventHandler, dead_queue_name
 
 log = logging.getLogger(__name__)
 
@@ -28,21 +28,47 @@ DELIVERIES = Counter("palace_notify_deliveries", "Notification deliveries by cha
                      ["channel", "outcome"])
 
 
+OUTBOX_UNSENT = Gauge("palace_outbox_unsent", "Events written but not yet published", ["service"])
+OUTBOX_LAG = Gauge("palace_outbox_lag_seconds", "Age of the oldest unpublished event (0: none waiting)", ["service"])
+OUTBOX_CHECKED = Gauge("palace_outbox_checked_timestamp_seconds", "When the outbox figures were last read",
+                       ["service"])
+
+
 def port():
     return int(config.env("PALACE_METRICS_PORT", "0"))
+
+
+def refresh_interval():
+    return float(config.env("PALACE_METRICS_REFRESH", "5"))
 
 
 class Metrics(DependencyProvider):
     def setup(self):
         self.service = self.container.service_name
         self._started = {}
+        self._refresher = None
 
     def start(self):
         if not port():
             return
-        REGISTRY.register(Backlog(self.service, self._queue_names()))
+        self._refresher = OutboxGauges(self.service, self._database())
+        self.container.spawn_managed_thread(self._refresher.run, identifier="metrics-refresh")
         start_http_server(port(), addr=config.env("PALACE_METRICS_HOST", "127.0.0.1"))
         log.info("metrics on :%s/metrics", port())
+
+    def stop(self):
+        if self._refresher is not None:
+            self._refresher.stop()
+
+    kill = stop
+
+    def _database(self):
+        """The service's own pool (its Database dependency) for the outbox it relays."""
+        found = [d.db for d in self.container.dependencies
+                 if isinstance(d, Database) and (d.part or self.service) == self.service]
+        if not found:
+            raise RuntimeError(f"{self.service} has metrics but no Database of its own to read its outbox from")
+        return found[0]
 
     def worker_setup(self, worker_ctx):
         self._started[worker_ctx] = time.perf_counter()
@@ -58,40 +84,33 @@ class Metrics(DependencyProvider):
         WORKERS.labels(self.service, worker_ctx.entrypoint.method_name, outcome).observe(
             time.perf_counter() - started)
 
-    def _queue_names(self):
-        queues = []
-        for ext in self.container.entrypoints:
-            if isinstance(ext, ReliableEventHandler):
-                queues += [ext.queue.name, dead_queue_name(ext.queue.name)]
-        return queues
 
 
-class Backlog:
-    """Gauges read at scrape time from the service's database and the broker."""
+class OutboxGauges:
+    """Reads the outbox backlog every refresh_interval() seconds through the service's own pool
+    (one connection borrowed for one statement), so a scrape costs the database nothing."""
 
-    def __init__(self, service, queues):
-        self.service, self.queues = service, queues
+    QUERY = ("SELECT count(*) AS unsent, coalesce(extract(epoch FROM now() - min(created_at)), 0) AS lag"
+             " FROM outbox WHERE sent_at IS NULL")
 
-    def collect(self):
-        unsent = GaugeMetricFamily("palace_outbox_unsent", "Events written but not yet published", labels=["service"])
-        lag = GaugeMetricFamily("palace_outbox_lag_seconds", "Age of the oldest unpublished event",
-                                labels=["service"])
-        depth = GaugeMetricFamily("palace_queue_messages", "Messages waiting in a handler or dead-letter queue",
-                                  labels=["service", "queue"])
+    def __init__(self, service, db):
+        self.service, self.db, self.running = service, db, True
+
+    def run(self):
+        while self.running:
+            time.sleep(refresh_interval())  # green under nameko: the runner monkey-patches time
+            self.refresh()
+
+    def refresh(self):
         try:
-            with psycopg.connect(config.db_url(self.service), connect_timeout=2) as conn:
-                count, age = conn.execute("SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0)"
-                                          " FROM outbox WHERE sent_at IS NULL").fetchone()
-            unsent.add_metric([self.service], count)
-            lag.add_metric([self.service], float(age))
-        except psycopg.Error as exc:
+            with self.db.autocommit() as conn:
+                row = conn.execute(self.QUERY).fetchone()
+        except Exception as exc:  # the pool not open yet, the database away: the timestamp ages
             log.warning("metrics: outbox not readable: %s", exc)
-        try:
-            with Connection(config.amqp_uri(), connect_timeout=2) as amqp:
-                channel = amqp.default_channel
-                for queue in self.queues:
-                    depth.add_metric([self.service, queue], channel.queue_declare(queue, passive=True).message_count)
-        except Exception as exc:  # a queue not declared yet, or the broker away: report what we have
-            log.warning("metrics: queue depth not readable: %s", exc)
-        yield from (unsent, lag, depth)
+            return
+        OUTBOX_UNSENT.labels(self.service).set(row["unsent"])
+        OUTBOX_LAG.labels(self.service).set(float(row["lag"]))
+        OUTBOX_CHECKED.labels(self.service).set_to_current_time()
 
+    def stop(self):
+        self.running = False

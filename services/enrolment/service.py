@@ -4,7 +4,6 @@ import uuid
 from datetime import date, datetime, timezone
 
 from nameko.exceptions import MethodNotFound, RpcTimeout, UnknownService
-from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
 from services.common import config
@@ -16,7 +15,7 @@ from services.common.metrics import Metrics
 from services.common.outbox import Outbox
 from services.common.params import load, object_id, page
 from services.common.roles import ADMIN, CLASS_STAFF, UNIT_ADMIN
-from services.common.rpc import rpc
+from services.common.rpc import RpcProxy, rpc
 from services.common.zone import HOME_ZONE
 from services.enrolment import domain, schemas, store
 

@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from datetime import date, datetime, timezone
 
 from nameko.exceptions import RpcTimeout, UnknownService
-from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
 from services.common import config
@@ -30,7 +29,7 @@ from services.common.metrics import Metrics
 from services.common.outbox import Outbox
 from services.common.params import load, object_id, page
 from services.common.roles import ADMIN, IMPORTERS, OFFICERS, UNIT_ADMIN
-from services.common.rpc import rpc
+from services.common.rpc import RpcProxy, rpc
 from services.welfare import crypto, domain, schemas, store
 
 log = logging.getLogger(__name__)

@@ -1,16 +1,26 @@
 """Every process serves Prometheus metrics: the services on a port of their own, the gateway at
 /metrics (added up over its worker processes)."""
+import os
+import shutil
+import signal
+import subprocess
+import time
+
 import pytest
 import requests
+import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from ops import processes
 from tests.e2e.conftest import Client, new_member, sign_in
-from tests.harness import ADMIN_PASSWORD, ADMIN_PHONE, eventually, free_port
+from tests.harness import ADMIN_PASSWORD, ADMIN_PHONE, ROOT, eventually, free_port
 
 # notify's SMS provider is away (nothing listens there): a delivery is retried, fails, and goes by email
 NOTIFY = {"PALACE_NOTIFY_SMS_URL": f"http://127.0.0.1:{free_port()}/sms", "PALACE_NOTIFY_MAX_ATTEMPTS": "2",
           "PALACE_NOTIFY_BACKOFF": "0.05,0.1", "PALACE_NOTIFY_POLL": "0.1"}
+
+
+REFRESH = {"PALACE_METRICS_REFRESH": "0.5"}
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +28,8 @@ def ports(stack):
     ports = {}
     for name in processes.commands():
         ports[name] = free_port()
-        stack.start(name, extra_env={"PALACE_METRICS_PORT": str(ports[name]), **(NOTIFY if name == "notify" else {})})
+        stack.start(name, extra_env={"PALACE_METRICS_PORT": str(ports[name]), **REFRESH,
+                                     **(NOTIFY if name == "notify" else {})})
     return ports
 
 
@@ -44,8 +55,28 @@ def test_each_service_reports_its_workers_outbox_and_queues(stack, ports):
     enrolment = samples(f"http://127.0.0.1:{ports['enrolment']}/metrics")
     assert any(s.name == "palace_worker_seconds_count" and s.labels["entrypoint"] == "my_enrolments"
                and s.labels["outcome"] == "ok" and s.value >= 1 for s in enrolment)
-    notify = samples(f"http://127.0.0.1:{ports['notify']}/metrics")
-    assert any(s.name == "palace_queue_messages" for s in notify), "the depth of notify's handler queues"
+
+
+def test_the_outbox_figures_come_from_a_timer_and_a_scrape_opens_no_connection(stack, ports):
+    url = f"http://127.0.0.1:{ports['notify']}/metrics"
+
+    def checked_at():
+        found = [s.value for s in samples(url) if s.name == "palace_outbox_checked_timestamp_seconds"]
+        return found and found[0]
+
+    first = eventually(checked_at)
+    assert eventually(lambda: (checked_at() or 0) > first, timeout=5), "refreshed on the timer"
+
+    def sessions():
+        with stack.db("notify") as conn:
+            return conn.execute("SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
+                                ).fetchone()["sessions"]
+
+    before = sessions()
+    for _ in range(20):
+        requests.get(url, timeout=10).raise_for_status()
+    time.sleep(1.5)  # a session is counted as it ends; the statistics are flushed within a second
+    assert sessions() - before <= 3, "twenty scrapes opened no database session each (the test's own count)"
 
 
 def test_the_gateway_reports_requests_by_route_and_its_rpc_calls(stack, ports):
@@ -81,3 +112,49 @@ def test_notify_counts_deliveries_sent_retried_and_failed_by_channel(stack, port
 
     found = eventually(counted, timeout=30)
     assert found[("sms", "retried")] >= 1 and found[("sms", "failed")] >= 1 and found[("email", "sent")] >= 1, found
+
+
+def test_a_stopped_service_fires_its_alert_in_prometheus_against_the_live_metrics(stack, ports, tmp_path):
+    """A real Prometheus (Debian's) scrapes this palace every second with the rules of the compose
+    monitoring profile; venues is stopped and its PalaceProcessDown alert turns pending (it fires
+    after its minute) while every other part stays quiet. Last in this module: venues stays down."""
+    binary = shutil.which("prometheus")
+    if binary is None:
+        pytest.fail("prometheus is missing: run scripts/monitoring-tools (make test does)")
+    rules = yaml.safe_load((ROOT / "monitoring" / "rules" / "palace.yml").read_text())
+    [down] = [r for g in rules["groups"] for r in g["rules"] if r.get("alert") == "PalaceProcessDown"]
+    targets = {name: f"127.0.0.1:{stack.port if name == 'gateway' else ports[name]}" for name in processes.commands()}
+    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump({
+        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+        "rule_files": [str(ROOT / "monitoring" / "rules" / "palace.yml")],
+        "scrape_configs": [{"job_name": name, "static_configs": [{"targets": [target]}]}
+                           for name, target in targets.items()]}))
+    api = f"http://127.0.0.1:{free_port()}"
+    with open(tmp_path / "prometheus.log", "wb") as log:
+        server = subprocess.Popen([binary, f"--config.file={tmp_path / 'prometheus.yml'}",
+                                   f"--storage.tsdb.path={tmp_path / 'data'}",
+                                   f"--web.listen-address={api.removeprefix('http://')}"],
+                                  stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        def query(expr):
+            try:
+                answer = requests.get(f"{api}/api/v1/query", params={"query": expr}, timeout=5).json()
+            except requests.RequestException:
+                return None
+            return {r["metric"].get("job"): float(r["value"][1]) for r in answer["data"]["result"]}
+
+        assert eventually(lambda: (query("up") or {}) == {name: 1.0 for name in targets}, timeout=30), \
+            (tmp_path / "prometheus.log").read_text()[-2000:]
+        assert query(down["expr"]) == {}, "every part answers: no alert"
+        stack.stop("venues")
+        assert eventually(lambda: query(down["expr"]), timeout=20) == {"venues": 0.0}
+
+        def pending():
+            found = requests.get(f"{api}/api/v1/alerts", timeout=5).json()["data"]["alerts"]
+            return [(a["labels"]["alertname"], a["labels"].get("job"), a["state"]) for a in found]
+
+        assert ("PalaceProcessDown", "venues", "pending") in eventually(pending, timeout=10)
+        assert all(job == "venues" for name, job, _ in pending() if name == "PalaceProcessDown")
+    finally:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=20)

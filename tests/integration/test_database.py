@@ -6,7 +6,7 @@ import pytest
 from ops import processes
 from tests.harness import at_once
 
-PROBE = ["nameko", "run", "--config", "config.yaml", "tests.integration.probe_service"]
+PROBE = processes.nameko_command("tests.integration.probe_service")
 QUERIES, SECONDS = 8, 0.5
 POOL_FOR_ALL = {"PALACE_DB_POOL_SIZE": str(QUERIES)}  # a connection for each query: only the wait is measured
 
