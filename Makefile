@@ -1,7 +1,7 @@
 # The two commands: `make run` and `make test`. Both set up .venv and check PostgreSQL and RabbitMQ.
 PY := .venv/bin/python
 
-.PHONY: venv browser run demo migrate test unit test-faults bench
+.PHONY: venv browser web web-api run demo migrate test unit test-faults bench
 
 venv:
 	@./scripts/bootstrap
@@ -9,12 +9,20 @@ venv:
 browser:
 	@./scripts/browser
 
-run: venv
+# the web apps: npm ci when the lock changed, a build when a source changed (web/dist, served at /)
+web: venv
+	@./scripts/web
+
+# after an API change: regenerate the web apps' API document and typed client (commit both)
+web-api: venv
+	@./scripts/web --update-api
+
+run: venv web
 	@$(PY) -m ops.preflight
 	@$(PY) -m ops.run
 
 # `make run` with a city's palace loaded through the API, and who to sign in as
-demo: venv
+demo: venv web
 	@$(PY) -m ops.preflight
 	@$(PY) -m ops.run --demo
 
@@ -22,7 +30,7 @@ migrate: venv
 	@$(PY) -m ops.preflight
 	@$(PY) -m ops.migrate
 
-test: venv browser
+test: venv browser web
 	@$(PY) -m ops.preflight --management
 	@$(PY) -m pytest --ignore=tests/faults $(PYTEST_ARGS)
 
