@@ -36,3 +36,9 @@ export function setupI18n(messages: Record<Language, Catalogue>) {
     },
   });
 }
+
+/** The catalogue's text for a key, outside a component (vue-i18n's own types are too deep for TypeScript here). */
+export function translator(i18n: { global: unknown }): (key: string) => string {
+  const global = i18n.global as { t: (key: string) => string };
+  return (key) => global.t(key);
+}
