@@ -47,6 +47,8 @@ class WebApps:
         if req.method not in ("GET", "HEAD"):
             raise falcon.HTTPMethodNotAllowed(["GET", "HEAD"])
         relative = req.path.lstrip("/")
+        if any(part in (".", "..") for part in relative.split("/")):
+            raise Problem(404, "not-found", "no such page")
         found = self._file(relative)
         if found is not None:
             cache = IMMUTABLE if relative.startswith("assets/") else "public, max-age=3600"
@@ -76,17 +78,17 @@ class WebApps:
         return None
 
     def _send(self, req, resp, path, cache):
-        resp.content_type = _content_type(path)
         resp.cache_control = [cache]
         data, packed = path.read_bytes(), path.with_name(path.name + ".gz")
         if path.suffix == ".html":
-            resp.set_header("Content-Security-Policy", PAGE_POLICY)
-            resp.set_header("Referrer-Policy", "same-origin")
             tag = hashlib.sha256(data).hexdigest()[:32]
             resp.etag = tag
             if any(seen == tag for seen in req.if_none_match or ()):
-                resp.status = falcon.HTTP_304
+                resp.status = falcon.HTTP_304  # the page the browser holds is the current one
                 return
+            resp.set_header("Content-Security-Policy", PAGE_POLICY)
+            resp.set_header("Referrer-Policy", "same-origin")
+        resp.content_type = _content_type(path)
         resp.set_header("X-Content-Type-Options", "nosniff")
         if packed.is_file():
             resp.vary = ["Accept-Encoding"]

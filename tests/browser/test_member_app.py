@@ -235,3 +235,17 @@ def test_the_member_app_journeys_in_chromium(palace, sms):
     assert done.returncode == 0, f"Playwright failed:\n{(done.stdout + done.stderr)[-12000:]}"
     shots = sorted(p.stem for p in (ARTEFACTS / "screens").glob("*.png"))
     assert len(shots) >= 20, f"a screenshot of each screen: {shots}"
+
+
+def test_the_gateway_serves_the_built_app_beside_the_api(palace):
+    """The real gateway: pages for app routes, the built assets gzipped and cached, the API untouched."""
+    page = requests.get(f"{palace.url}/courses/any-course", timeout=10)
+    assert page.status_code == 200 and '<div id="app">' in page.text
+    assert page.headers["Cache-Control"] == "no-cache"
+    script = next(part.split('"')[0] for part in page.text.split('src="')[1:] if part.startswith("/assets/"))
+    asset = requests.get(f"{palace.url}{script}", headers={"Accept-Encoding": "gzip"}, timeout=10)
+    assert asset.status_code == 200 and asset.headers["Content-Encoding"] == "gzip"
+    assert "immutable" in asset.headers["Cache-Control"]
+    missing = requests.get(f"{palace.url}/v1/no-such-route", timeout=10)
+    assert missing.status_code == 404 and missing.headers["Content-Type"] == "application/problem+json"
+    assert requests.get(f"{palace.url}/openapi.json", timeout=10).json()["paths"]
