@@ -78,3 +78,12 @@ def test_compose_postgresql_allows_every_service_at_two_instances():
     command = SERVICES["postgres"]["command"]
     allowed = int(next(arg.split("=", 1)[1] for arg in command if arg.startswith("max_connections=")))
     assert allowed >= palace_connections(10, 16, 2 * 2, extra_instances=len(processes.commands()) - 1)
+
+
+def test_the_gateway_serves_the_web_apps_built_into_the_image():
+    """The image's web stage puts the built apps where the gateway looks by default (tests/test_image.py);
+    compose must not point it elsewhere, and its published port is where members open the app."""
+    gateway = SERVICES["gateway"]
+    assert "PALACE_WEB_ROOT" not in gateway["environment"]
+    assert any(str(port).endswith(":8000") for port in gateway["ports"])
+    assert gateway["healthcheck"]["test"][-1].endswith("/healthz"), "the health check asks the API, not a page"
