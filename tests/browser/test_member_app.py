@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
-from ops import processes
 from tests.e2e.conftest import new_member, new_staff, sign_in
 from tests.harness import ADMIN_PASSWORD, ADMIN_PHONE, eventually, free_port
 
@@ -81,8 +80,7 @@ def palace(stack, sms):
     assert (WEB / "dist" / "index.html").is_file(), "the member app is not built: `make test` builds it (scripts/web)"
     stack.env.update(PALACE_NOTIFY_SMS_URL=sms.url, PALACE_ENROL_LIMIT="100/60",
                      PALACE_WEB_ROOT=str(WEB / "dist"))
-    for name in processes.commands():
-        stack.start(name)
+    stack.start_all()
     yield stack
 
 
