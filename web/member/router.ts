@@ -2,6 +2,8 @@
 // first and comes back to it. Each screen is its own chunk, loaded when first opened.
 import { createRouter, createWebHistory, type RouteRecordRaw } from "vue-router";
 import { useAuth } from "@shared/auth/session";
+// the catalogue is where a visitor lands from a shared link: part of the first load, not a second round trip
+import Catalogue from "./screens/Catalogue.vue";
 
 declare module "vue-router" {
   interface RouteMeta {
@@ -16,7 +18,7 @@ const routes: RouteRecordRaw[] = [
   { path: "/signin", name: "signin", component: () => import("./screens/SignIn.vue"), meta: { title: "signIn.title" } },
   { path: "/register", name: "register", component: () => import("./screens/Register.vue"), meta: { title: "register.title" } },
   { path: "/reset", name: "reset", component: () => import("./screens/ResetPassword.vue"), meta: { title: "reset.title" } },
-  { path: "/courses", name: "catalogue", component: () => import("./screens/Catalogue.vue"), meta: { tab: true, title: "catalogue.title" } },
+  { path: "/courses", name: "catalogue", component: Catalogue, meta: { tab: true, title: "catalogue.title" } },
   { path: "/courses/:id", name: "course", component: () => import("./screens/Course.vue"), meta: { title: "course.title" } },
   { path: "/classes", name: "classes", component: () => import("./screens/MyClasses.vue"), meta: { auth: true, tab: true, title: "classes.title" } },
   { path: "/inbox", name: "inbox", component: () => import("./screens/Inbox.vue"), meta: { auth: true, tab: true, title: "inbox.title" } },

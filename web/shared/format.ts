@@ -4,10 +4,23 @@ export const HOME_ZONE = "Asia/Shanghai";
 
 type Locale = string;
 
+// a formatter is costly to make (a phone's first page of classes made hundreds): one per locale and options
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(locale: Locale, options: Intl.DateTimeFormatOptions) {
+  const key = `${locale}|${JSON.stringify(options)}`;
+  let made = formatters.get(key);
+  if (!made) {
+    made = new Intl.DateTimeFormat(locale, { timeZone: HOME_ZONE, ...options });
+    formatters.set(key, made);
+  }
+  return made;
+}
+
 function parts(iso: string | Date, locale: Locale, options: Intl.DateTimeFormatOptions) {
   const date = typeof iso === "string" ? new Date(iso) : iso;
   const found: Record<string, string> = {};
-  for (const part of new Intl.DateTimeFormat(locale, { timeZone: HOME_ZONE, ...options }).formatToParts(date)) {
+  for (const part of formatter(locale, options).formatToParts(date)) {
     found[part.type] = part.value;
   }
   return found;

@@ -20,12 +20,12 @@ export function saveLanguage(language: Language) {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Catalogue = Record<string, any>;
 
-export function setupI18n(messages: Record<Language, Catalogue>) {
-  const locale = savedLanguage();
-  document.documentElement.lang = locale;
+/** The catalogues given (the first language's always; others may come when chosen), in the first language. */
+export function setupI18n(messages: Partial<Record<Language, Catalogue>>) {
+  document.documentElement.lang = "zh-CN";
   return createI18n({
     legacy: false,
-    locale,
+    locale: "zh-CN",
     fallbackLocale: false,
     messages,
     missingWarn: false,
@@ -35,6 +35,17 @@ export function setupI18n(messages: Record<Language, Catalogue>) {
       return key;
     },
   });
+}
+
+/** What the apps need of vue-i18n's global composer to change language. */
+export interface LanguageSwitch {
+  locale: { value: string };
+  availableLocales: string[];
+  setLocaleMessage(language: string, messages: Catalogue): void;
+}
+
+export function languageSwitch(i18n: { global: unknown }): LanguageSwitch {
+  return i18n.global as LanguageSwitch;
 }
 
 /** The catalogue's text for a key, outside a component (vue-i18n's own types are too deep for TypeScript here). */
