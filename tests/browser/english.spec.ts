@@ -13,7 +13,8 @@ test("the app in English", async ({ page }) => {
     ["/help/mutual-aid", "Mutual aid"], ["/nowhere", "Page not found"]] as const) {
     await page.goto(path);
     await expect(page.getByRole("heading", { name: heading, exact: true })).toBeVisible();
-    await screen(page, `81-english${path.replace(/\//g, "-")}`);
+    // the Chinese pages had axe-core; in English it checks the first (lang, names) and the rest are pictures
+    await screen(page, `81-english${path.replace(/\//g, "-")}`, { axe: path === "/courses" });
   }
   await page.goto(`/courses/${seed.courses.tea.id}`);
   await expect(page.getByText(/(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d+ \w+ 19:00–20:30/).first()).toBeVisible();

@@ -22,6 +22,7 @@ export interface Seed {
   club: string;
   room: string;
   site: { name: string; address: string };
+  this_week: { checkin: boolean; booking: boolean; counselling: boolean };
 }
 
 export const seed: Seed = JSON.parse(readFileSync(process.env.PALACE_SEED ?? "", "utf8"));
@@ -29,10 +30,12 @@ const artefacts = process.env.PALACE_ARTEFACTS ?? `${__dirname}/artefacts`;
 // errors a browser logs for an answer that is not 2xx: the app shows those itself
 const EXPECTED = [/Failed to load resource: the server responded with a status of (4\d\d|503)/];
 
-/** A screenshot of the screen as the member sees it, and no serious or critical axe violation on it. */
-export async function screen(page: Page, name: string) {
+/** A screenshot of the screen as the member sees it, and no serious or critical axe violation on it
+ * (`axe: false` for another state of a page already checked, to keep the run short). */
+export async function screen(page: Page, name: string, { axe = true } = {}) {
   await page.waitForLoadState("networkidle").catch(() => undefined);
   await page.screenshot({ path: `${artefacts}/screens/${name}.png`, fullPage: true });
+  if (!axe) return;
   const { violations } = await new AxeBuilder({ page }).analyze();
   const bad = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
   expect(bad.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`),

@@ -7,10 +7,13 @@ test("the week's classes, bookings and counselling, and the unread messages", as
   await signedIn(page.context(), seed.member);
   await page.goto("/");
   await expect(page.getByRole("heading", { name: /本周安排（\d+月\d+日 周一 至 \d+月\d+日 周日）/ })).toBeVisible();
+  await expect(page.locator(".van-loading")).toHaveCount(0);  // the week is on screen
   const week = page.locator(".van-cell-group");
-  await expect(week.filter({ hasText: seed.courses.checkin.title }).getByText("课程", { exact: true })).toBeVisible();
-  await expect(week.filter({ hasText: "合唱团加练" }).getByText(seed.room)).toBeVisible();
-  await expect(week.filter({ hasText: "心理咨询" }).getByText("咨询", { exact: true })).toBeVisible();
+  const shown = async (entry: import("@playwright/test").Locator, thisWeek: boolean) =>
+    thisWeek ? expect(entry).toBeVisible() : expect(entry).toHaveCount(0);
+  await shown(week.filter({ hasText: seed.courses.checkin.title }).getByText("课程", { exact: true }), seed.this_week.checkin);
+  await shown(week.filter({ hasText: "合唱团加练" }).getByText(seed.room), seed.this_week.booking);
+  await shown(week.filter({ hasText: "心理咨询" }).getByText("咨询", { exact: true }), seed.this_week.counselling);
   await expect(page.getByText(/您有 \d+ 条未读消息/)).toBeVisible();
   await expect(page.locator(".van-tabbar .van-badge")).toHaveText(/\d+/);
   await screen(page, "40-home");

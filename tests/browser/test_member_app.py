@@ -179,8 +179,14 @@ def seed(palace):
     # counselling: the member asks, an officer books the room this week
     case = created(member_client.post("/v1/welfare/applications", {"programme": "counselling",
                                                                    "reason": "工作压力大，睡不好"}))
+    appointment = now + timedelta(minutes=100)
     created(admin.post(f"/v1/welfare/applications/{case['id']}/appointments",
-                       {"room_id": counselling_room["id"], **session(now + timedelta(minutes=100), 50)}))
+                       {"room_id": counselling_room["id"], **session(appointment, 50)}))
+    # legal aid: asked for and decided, for the member to follow
+    legal = created(member_client.post("/v1/welfare/applications", {"programme": "legal_aid",
+                                                                    "reason": "单位拖欠三个月工资"}))
+    created(admin.post(f"/v1/welfare/applications/{legal['id']}/decisions",
+                       {"decision": "approve", "note": "已安排法律援助律师，周三与您联系"}))
     mutual_aid(base, admin, member, now.year)
 
     # the racers' accounts written straight in, signed in by tokens made with the palace's key (20 password
@@ -193,7 +199,17 @@ def seed(palace):
         "courses": {k: {"id": c["id"], "title": c["title"]} for k, c in courses.items()},
         "checkin": {"session": checkin_session["id"], "code": checkin_session["checkin_code"]},
         "club": club["name"], "room": hall["name"], "site": {"name": site["name"], "address": site["address"]},
+        # home shows this week (Monday to Sunday, Shanghai): near midnight on a Sunday or a Monday an
+        # entry made "now" can fall in the week beside it, and home rightly leaves it out
+        "this_week": {"checkin": this_week(now - timedelta(minutes=10)), "booking": this_week(soon),
+                      "counselling": this_week(appointment)},
     }
+
+
+def this_week(moment):
+    today = datetime.now(SHANGHAI).date()
+    monday = today - timedelta(days=today.weekday())
+    return monday <= moment.astimezone(SHANGHAI).date() < monday + timedelta(days=7)
 
 
 def mutual_aid(base, admin, member, year):
