@@ -3,8 +3,6 @@ import { createApp } from "vue";
 import { createPinia } from "pinia";
 import { languageSwitch, savedLanguage, setupI18n, translator } from "@shared/i18n";
 import "vant/es/toast/style";
-import "vant/es/dialog/style";
-import "vant/es/notify/style";
 import "./theme.css";
 import App from "./App.vue";
 import { nameVantWidgets } from "./a11y";
