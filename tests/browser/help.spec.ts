@@ -46,8 +46,14 @@ test("the member applies for relief with documents from the phone and follows th
   await expect(page.getByRole("alert")).toHaveText("只能上传 PDF、JPG 或 PNG 文件，这个文件不是。");
   await screen(page, "73-upload-not-a-pdf", { axe: false });
 
-  await picker.setInputFiles({ name: "income.png", mimeType: "image/png", buffer: PNG });
-  await expect(page.getByText("上传成功")).toBeVisible();
+  // a phone's upload is slow: 400 KB at 1 Mbit/s shows its progress for a few seconds
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 50, downloadThroughput: -1, uploadThroughput: 128 * 1024 });
+  await picker.setInputFiles({ name: "income.png", mimeType: "image/png", buffer: Buffer.concat([PNG, Buffer.alloc(400 * 1024)]) });
+  await expect(page.getByRole("progressbar", { name: "上传进度" })).toBeVisible();
+  await screen(page, "73b-upload-progress", { axe: false });
+  await expect(page.getByText("上传成功")).toBeVisible({ timeout: 20_000 });
+  await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
   await expect(page.locator(".van-cell").filter({ hasText: "income.png" })).toContainText("收入证明");
   await page.getByRole("button", { name: "提交申请" }).click();
   await expect(page.getByTestId("case-state")).toHaveText("已提交");
