@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WEB = ROOT / "web"
 SH = ZoneInfo("Asia/Shanghai")
 BAR_KB, BAR_SECONDS = 200, 3.0
+TOOLS = ("node", "chromium")  # the build and the browser (make test installs chromium: scripts/browser)
 SIZES = {"full": {"loads": 10, "courses": 40}, "quick": {"loads": 3, "courses": 15}}
 
 
