@@ -1,7 +1,7 @@
 # The two commands: `make run` and `make test`. Both set up .venv and check PostgreSQL and RabbitMQ.
 PY := .venv/bin/python
 
-.PHONY: venv browser monitoring-tools run demo migrate lint test unit test-faults bench lock
+.PHONY: venv browser monitoring-tools web web-api run demo migrate lint test unit test-faults bench lock
 
 venv:
 	@./scripts/bootstrap
@@ -17,12 +17,20 @@ monitoring-tools:
 lock:
 	@./scripts/lock
 
-run: venv
+# the web apps: npm ci when the lock changed, a build when a source changed (web/dist, served at /)
+web: venv
+	@./scripts/web
+
+# after an API change: regenerate the web apps' API document and typed client (commit both)
+web-api: venv
+	@./scripts/web --update-api
+
+run: venv web
 	@$(PY) -m ops.preflight
 	@$(PY) -m ops.run
 
 # `make run` with a city's palace loaded through the API, and who to sign in as
-demo: venv
+demo: venv web
 	@$(PY) -m ops.preflight
 	@$(PY) -m ops.run --demo
 
@@ -34,7 +42,7 @@ migrate: venv
 lint: venv
 	@./scripts/lint
 
-test: venv browser monitoring-tools lint
+test: venv browser monitoring-tools web lint
 	@$(PY) -m ops.preflight --management
 	@$(PY) -m pytest --ignore=tests/faults $(PYTEST_ARGS)
 

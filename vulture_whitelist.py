@@ -11,7 +11,7 @@ _ = object
 _.on_get, _.on_post, _.on_put, _.on_patch, _.on_delete
 _.process_request, _.process_resource, _.process_response, _.req_succeeded
 _.obj_type  # HTTPError.to_dict's argument
-_.strip_url_path_trailing_slash, _.media_handlers, _.cache_control, _.downloadable_as
+_.strip_url_path_trailing_slash, _.media_handlers, _.cache_control, _.downloadable_as, _.etag, _.vary
 
 # gunicorn: `wsgi_app = "gateway.app:create_app()"` in gateway/gunicorn_conf.py
 _.create_app

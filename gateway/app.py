@@ -5,7 +5,7 @@ import uuid
 import falcon
 from swagger_ui_bundle import swagger_ui_path
 
-from gateway import auth, metrics, openapi, problems
+from gateway import auth, metrics, openapi, problems, web
 from gateway.catalog import Catalog
 from gateway.routes import accounts, enrolment, notify, ops, venues, welfare
 from services.common import config, logs
@@ -104,5 +104,7 @@ def create_app():
     app.add_route("/openapi.json", ops.OpenApi(document))
     app.add_route("/metrics", metrics.Metrics())
     app.add_static_route(ops.DOCS_ASSETS, str(swagger_ui_path))
+    # the web apps answer what no route does (falcon tries sinks last), never under the API's paths
+    app.add_sink(web.WebApps(web.web_root()), web.SINK)
     return app
 

@@ -58,3 +58,19 @@ def build(routes):
 
 def _path_params(path):
     return [part[1:-1] for part in path.split("/") if part.startswith("{")]
+
+
+def main():
+    """`python -m gateway.openapi`: the API document on stdout, built from the routes alone (no database,
+    broker or running gateway), for the web apps' typed client (web/shared/api)."""
+    import json
+    import sys
+
+    from gateway.app import route_table
+
+    json.dump(build(route_table(None)), sys.stdout, indent=1, sort_keys=True, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -90,3 +90,12 @@ def test_the_backup_profile_backs_up_on_a_schedule_into_a_volume_with_retention(
     assert {"PALACE_PG", "PALACE_DB_PREFIX"} <= set(backup["environment"])
     assert backup["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     assert "postgresql-client-15" in (ROOT / "Dockerfile").read_text(), "pg_dump of the server's major version"
+
+
+def test_the_gateway_serves_the_web_apps_built_into_the_image():
+    """The image's web stage puts the built apps where the gateway looks by default (tests/test_image.py);
+    compose must not point it elsewhere, and its published port is where members open the app."""
+    gateway = SERVICES["gateway"]
+    assert "PALACE_WEB_ROOT" not in gateway["environment"]
+    assert any(str(port).endswith(":8000") for port in gateway["ports"])
+    assert gateway["healthcheck"]["test"][-1].endswith("/healthz"), "the health check asks the API, not a page"

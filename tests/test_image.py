@@ -1,5 +1,6 @@
 """The Dockerfile, checked without a container engine: its stages and user, and that the files it
 copies are enough to build the package and to start every process compose runs from the image."""
+import re
 import shutil
 import subprocess
 import sys
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from gateway import web
 from ops import processes
 from services.common.config import SERVICES
 
@@ -15,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def stages():
-    """[(base image, [(instruction, arguments)])] of the Dockerfile, in order."""
+    """[(base image, [(instruction, arguments)], name)] of the Dockerfile, in order."""
     found = []
     for line in (ROOT / "Dockerfile").read_text().splitlines():
         line = line.strip()
@@ -23,10 +25,15 @@ def stages():
             continue
         instruction, _, rest = line.partition(" ")
         if instruction.upper() == "FROM":
-            found.append((rest.split()[0], []))
+            words = rest.split()
+            found.append((words[0], [], words[2] if len(words) == 3 and words[1].upper() == "AS" else None))
         else:
             found[-1][1].append((instruction.upper(), rest.split()))
     return found
+
+
+def stage(name):
+    return next(s for s in stages() if s[2] == name)
 
 
 def copied(stage):
@@ -57,25 +64,45 @@ def modules_started():
     return sorted(names)
 
 
-def test_two_stages_a_slim_base_and_a_user_that_is_not_root():
-    build, runtime = stages()[0], stages()[-1]
-    assert len(stages()) == 2 and build[0] == runtime[0]
+def test_a_web_and_a_build_stage_then_a_slim_runtime_with_a_user_that_is_not_root():
+    build, runtime = stage("build"), stages()[-1]
+    assert [s[2] for s in stages()] == ["web", "build", None] and build[0] == runtime[0]
     assert runtime[0].endswith("-slim"), runtime[0]
     users = [args[0] for instruction, args in runtime[1] if instruction == "USER"]
     assert users and users[-1] not in ("root", "0")
     assert ["COPY", ["--from=build", "/venv", "/venv"]] in [[i, a] for i, a in runtime[1]]
 
 
+def test_the_web_stage_builds_the_apps_from_the_lock_and_the_runtime_keeps_only_the_build():
+    base, steps, _ = stage("web")
+    assert re.fullmatch(r"node:\d+\.\d+-[a-z]+-slim", base), "a pinned Node (20.19+ for Vite)"
+    runs = [" ".join(args) for instruction, args in steps if instruction == "RUN"]
+    assert any("npm ci" in r for r in runs) and not any("npm install" in r for r in runs), "the lock decides"
+    assert any("npm run build" in r for r in runs), "the build, with its stale-types check"
+    copies = [args for instruction, args in steps if instruction == "COPY"]
+    assert copies[0] == ["web/package.json", "web/package-lock.json", "./"], "the packages cached before the sources"
+    runtime = stages()[-1][1]
+    [(_, kept)] = [(i, a) for i, a in runtime if i == "COPY" and a[0] == "--from=web"]
+    assert kept == ["--from=web", "/web/dist", "web/dist"]
+    # where the gateway looks for the apps by default, seen from the image's /app
+    assert web.web_root().relative_to(ROOT) == Path(kept[-1])
+
+
+def test_the_build_context_leaves_out_local_packages_builds_and_secrets():
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {"web/node_modules", "web/dist", ".venv", ".env", "tests/browser/artefacts"} <= set(ignored)
+
+
 def test_every_file_the_dockerfile_copies_exists():
-    for stage in stages():
-        for sources, _target in copied(stage):
+    for each in stages():
+        for sources, _target in copied(each):
             for source in sources:
                 assert (ROOT / source).exists(), f"the Dockerfile copies {source}, which is not in the repository"
 
 
 @pytest.mark.slow
 def test_the_build_stage_files_make_the_package_with_its_command(tmp_path):
-    context = assemble(stages()[0], tmp_path / "build")
+    context = assemble(stage("build"), tmp_path / "build")
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet",
                     "-w", str(tmp_path / "wheel"), str(context)], check=True, cwd=tmp_path)
     [wheel] = (tmp_path / "wheel").glob("palace-*.whl")

@@ -1,15 +1,13 @@
 import pytest
 import requests
 
-from ops import processes
 from tests.harness import ADMIN_PASSWORD, ADMIN_PHONE
 
 
 @pytest.fixture(scope="module")
 def palace(stack):
     """Every service and the gateway, started as `make run` starts them."""
-    for name in processes.commands():
-        stack.start(name)
+    stack.start_all()
     yield stack
 
 

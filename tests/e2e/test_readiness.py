@@ -1,7 +1,6 @@
 """A service that is down makes /readyz say so and its routes answer 503 promptly, never hang."""
 import time
 
-from ops import processes
 from tests.e2e.conftest import Client, new_member
 
 TIMEOUT = 2
@@ -9,8 +8,7 @@ TIMEOUT = 2
 
 def test_a_stopped_service_is_reported_and_its_routes_answer_503_within_the_timeout(stack):
     stack.env["PALACE_RPC_TIMEOUT"] = str(TIMEOUT)
-    for name in processes.commands():
-        stack.start(name)
+    stack.start_all()
     member = new_member(stack.url)
     assert Client(stack.url).get("/readyz").status_code == 200
 
