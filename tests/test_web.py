@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.app import api_document
+from gateway.app import route_table
+from gateway.openapi import build
 
 ROOT = Path(__file__).resolve().parent.parent
 WEB = ROOT / "web"
@@ -68,4 +69,4 @@ def test_every_key_a_screen_uses_is_in_both_catalogues(app):
 
 def test_the_committed_api_document_is_the_apis_own():
     committed = json.loads((WEB / "shared" / "api" / "openapi.json").read_text())
-    assert committed == api_document(), "web/shared/api/openapi.json is stale: run `make web-api` and commit it"
+    assert committed == build(route_table(None)), "web/shared/api/openapi.json is stale: run `make web-api` and commit it"
