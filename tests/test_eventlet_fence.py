@@ -11,7 +11,6 @@ FENCED = {
     "ops/nameko_run.py",  # starts the hub for every nameko process (nameko's CLI did it before)
     "services/common/handlers.py",  # a pause before requeueing a failed event
     "services/common/batching.py",  # the batch consumer's green thread and event
-    "services/common/outbox.py",  # the relay's pause after an error
     "services/notify/dispatch.py",  # the delivery loop's pauses and its pool
 }
 

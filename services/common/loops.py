@@ -1,8 +1,7 @@
 """A loop that runs beside a service's workers for as long as the service runs, keeping its own
 connections: the outbox relay, notify's dispatcher and the batch consumer are each one."""
 import logging
-
-import eventlet
+import time
 
 log = logging.getLogger(__name__)
 
@@ -47,5 +46,5 @@ class ReconnectingLoop:
                 self.session()
             except Exception as exc:  # whatever broke the connection: try again
                 log.warning("%s: %s; retrying in %.1fs", self.loop_name(), exc, self._pause)
-                eventlet.sleep(self._pause)
+                time.sleep(self._pause)  # green: nameko's runner patched time
                 self._pause = min(self._pause * 2, LONGEST_PAUSE)
