@@ -49,7 +49,7 @@ def tell_many(conn, events, now=None):
     for event, member in work:
         person = people.get(member) or {}
         prefs = domain.merge_preferences(person.get("settings"), None, settings.quiet_hours())
-        rendered = templates.render(event["event_type"], event["payload"], prefs["language"])
+        rendered = templates.render(event["event_type"], event["payload"], prefs["language"], member)
         event_at = event.get("occurred_at") or now
         entries.append((member, str(event["event_id"]), event["event_type"], rendered["title"], rendered["body"],
                         event_at))
@@ -131,12 +131,12 @@ def _reminders(conn, event_type, payload, members, now):
             subject = (f"session:{payload['session_id']}" if payload.get("session_id")
                        else f"session:{payload.get('course_id')}:{starts_at.isoformat()}")
             grp = f"course:{payload['course_id']}" if payload.get("course_id") else None
-            title = payload.get("course_title") or payload.get("title") or "Class"
+            title = payload.get("course_title") or payload.get("title") or ""  # the message says what it is
             place = payload.get("room_name") or payload.get("place")
         else:
             subject = f"booking:{payload.get('booking_id')}"
             grp = None
-            title = payload.get("title") or payload.get("room_name") or "Booking"
+            title = payload.get("title") or payload.get("room_name") or ""
             place = payload.get("room_name") or payload.get("site_name")
         for member in members:
             store.add_reminder(conn, member, subject, grp, str(title)[:200], place, starts_at, due)
