@@ -99,6 +99,24 @@ def send_code(conn, event, now=None):
     })
 
 
+def seed_member(conn, event):
+    """A new account: the phone it signed up with becomes the member's SMS contact, and the language
+    their browser asked for (when not the default) their messages' language. What the member set
+    already stays: this only fills what is empty."""
+    payload = event["payload"]
+    try:
+        [member] = domain.recipients({"member_id": payload.get("member_id")})
+    except (ValueError, TypeError, AttributeError) as exc:  # none, or not a uuid
+        raise Invalid(f"bad member id in {event['event_type']}", errors={"member_id": ["not a uuid"]}) from exc
+    phone, language = payload.get("phone"), payload.get("language") or domain.DEFAULT_LANGUAGE
+    if not isinstance(phone, str) or language not in domain.LANGUAGES:
+        raise Invalid("an account event needs the member's phone and a known language",
+                      errors={"payload": ["phone, language"]})
+    store.seed_contacts(conn, member, phone)
+    if language != domain.DEFAULT_LANGUAGE:
+        store.seed_preferences(conn, member, {"language": language})
+
+
 def failover(conn, row):
     """After a final failure on one channel, the same message on the member's next channel."""
     route = [tuple(c) for c in row["route"]]
