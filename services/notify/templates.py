@@ -43,8 +43,8 @@ COURSE_ZH = "course_title or title or '课程'"
 ROOM = "room_name or room_title or site_name or title or 'your room'"
 ROOM_ZH = "room_name or room_title or site_name or title or '场地'"
 LOST = "{% if state in ('room_lost', 'cancelled') %}"  # a session that keeps its time but cannot take place
-PROGRAMME = "programme_title or programme or 'your application'"
-PROGRAMME_ZH = "programme_title or programme or '申请'"
+PROGRAMME = "programme_title or 'your application'"  # `programme` is its code: not for members' eyes
+PROGRAMME_ZH = "programme_title or '申请'"
 REMINDED = "title or 'Your class or booking'"
 REMINDED_ZH = "title or '您的课程或预约'"
 
@@ -63,7 +63,7 @@ CATALOGUE = {
             f"{{% if first_session_at %}} The first class is on {t('first_session_at | when')}.{{% endif %}}"),
         zh=(f"报名成功：{t(COURSE_ZH)}", f"您在《{t(COURSE_ZH)}》的名额已确认，期待您来上课。"
             f"{{% if first_session_at %}}首次上课时间：{t('first_session_at | when')}。{{% endif %}}"),
-        sms=("SMS_PALACE_ENROL_OK", {"course": COURSE_ZH, "time": "first_session_at | when"})),
+        sms=("SMS_PALACE_ENROL_OK", {"course": COURSE_ZH, "time": "(first_session_at | when) or '另行通知'"})),
     "enrolment.enrolment_waitlisted": dict(
         category="classes", urgency="never",
         en=(f"On the waitlist: {t(COURSE)}",
