@@ -399,3 +399,32 @@ def test_a_moved_session_is_reminded_at_its_new_time_and_a_cancelled_course_is_n
     assert found[f"session:{session}"]["starts_at"] == moved
     assert found[f"session:{session}"]["due_at"] == moved - timedelta(hours=24)
     assert found[f"session:{session}"]["state"] == "due"
+
+
+def contacts_and_language(stack, member):
+    with as_member(stack, member) as rpc:
+        return rpc.notify.get_contacts()["phone"], rpc.notify.get_preferences()["language"]
+
+
+def test_a_new_account_gives_its_phone_once_and_keeps_what_a_member_set_first(world):
+    stack, provider, _ = world
+    queue = "evt-gateway-account_registered--notify.on_account_registered"
+    number, english, settled_first = phone(), str(uuid.uuid4()), new_member(stack, phone="13800000000")
+    member = str(uuid.uuid4())
+    publish("gateway", "account_registered", {"member_id": member, "phone": number, "language": "zh-CN"}, times=3)
+    publish("gateway", "account_registered", {"member_id": english, "phone": phone(), "language": "en"})
+    publish("gateway", "account_registered", {"member_id": settled_first, "phone": phone(), "language": "en"})
+    eventually(lambda: message_count(queue) == 0)
+    assert eventually(lambda: contacts_and_language(stack, member) == (number, "zh-CN"))
+    assert eventually(lambda: contacts_and_language(stack, english)[1] == "en")
+    time.sleep(0.3)
+    assert contacts_and_language(stack, settled_first) == ("13800000000", "en"), "their own phone stays"
+
+    publish("enrolment", "enrolment_confirmed", confirmed(member))
+    eventually(lambda: settled(stack, member))
+    [sms] = provider.to("/sms", number)
+    assert sms[2]["params"]["course"] == "Tea art 茶艺"
+
+    publish("gateway", "account_registered", {"member_id": str(uuid.uuid4()), "phone": "call me"})
+    publish("gateway", "account_registered", {"phone": number})
+    eventually(lambda: message_count(dead_queue_name(queue)) == 2)
