@@ -37,6 +37,31 @@ def token_secret(db):
         return store.keep_setting(conn, "token_secret", secrets.token_urlsafe(48))
 
 
+DEFAULT_LANGUAGE = "zh-CN"  # the language of a member's messages unless their browser prefers English
+
+
+def language(accept_language):
+    """The language a new member's messages take: English when the browser's first choice among
+    Chinese and English (by Accept-Language weight, then order) is English, else Chinese."""
+    best, best_weight = None, 0.0
+    for part in (accept_language or "").split(","):
+        tag, _, params = part.strip().partition(";")
+        primary = tag.strip().lower().split("-")[0]
+        if primary not in ("en", "zh"):
+            continue
+        weight = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        if weight > best_weight:
+            best, best_weight = primary, weight
+    return "en" if best == "en" else DEFAULT_LANGUAGE
+
+
 def create_account(conn, phone, name, password, roles=(MEMBER,), unit_id=None, birth_date=None):
     return store.insert_account(conn, phone, name, _hasher.hash(password), roles, unit_id, birth_date)
 

@@ -38,7 +38,16 @@ class Register(Resource):
         with self.gateway.db.transaction() as conn:
             account = auth.create_account(conn, data["phone"], data["name"], data["password"],
                                           birth_date=data["birth_date"])
+            _registered(conn, req, account, auth.language(req.get_header("Accept-Language")))
         resp.status, resp.media = 201, _account.dump(account)
+
+
+def _registered(conn, req, account, language):
+    """Tell the other services that an account exists: notify makes the phone it signed up with
+    the member's SMS contact, and `language` the language of their messages."""
+    record(conn, "gateway", "account_registered",
+           {"member_id": str(account["id"]), "phone": account["phone"], "language": language},
+           req.context.request_id)
 
 
 class Token(Resource):
@@ -143,9 +152,10 @@ class Accounts(Resource):
 
         def create(key):
             with self.gateway.db.transaction() as conn:
-                return 201, _account.dump(auth.create_account(conn, data["phone"], data["name"], data["password"],
-                                                              data["roles"], data.get("unit_id"),
-                                                              data["birth_date"]))
+                account = auth.create_account(conn, data["phone"], data["name"], data["password"], data["roles"],
+                                              data.get("unit_id"), data["birth_date"])
+                _registered(conn, req, account, auth.DEFAULT_LANGUAGE)  # the admin's browser is not theirs
+                return 201, _account.dump(account)
 
         run_once(self.gateway.db, req, resp, {k: v for k, v in body.items() if k != "password"}, create)
 

@@ -17,13 +17,14 @@ from services.common.zone import HOME_ZONE_NAME
 CATEGORIES = ("classes", "rooms", "welfare", "reminders")
 CHANNELS = ("wechat", "sms", "email")  # outside the app, in the default order of preference
 LANGUAGES = ("en", "zh-CN")
+DEFAULT_LANGUAGE = "zh-CN"  # the palace's members read Chinese; English is a member's choice
 URGENT_WITHIN = timedelta(hours=12)  # a change to something starting this soon cannot wait for morning
 QUIET_HOURS = {"start": "22:00", "end": "08:00"}
 
 
 def default_preferences(quiet_hours=None):
     return {
-        "language": "en",
+        "language": DEFAULT_LANGUAGE,
         "timezone": HOME_ZONE_NAME,
         "quiet_hours": dict(quiet_hours or QUIET_HOURS),
         "daily_cap": 10,

@@ -49,7 +49,7 @@ def tell_many(conn, events, now=None):
     for event, member in work:
         person = people.get(member) or {}
         prefs = domain.merge_preferences(person.get("settings"), None, settings.quiet_hours())
-        rendered = templates.render(event["event_type"], event["payload"], prefs["language"])
+        rendered = templates.render(event["event_type"], event["payload"], prefs["language"], member)
         event_at = event.get("occurred_at") or now
         entries.append((member, str(event["event_id"]), event["event_type"], rendered["title"], rendered["body"],
                         event_at))
@@ -99,6 +99,24 @@ def send_code(conn, event, now=None):
     })
 
 
+def seed_member(conn, event):
+    """A new account: the phone it signed up with becomes the member's SMS contact, and the language
+    their browser asked for (when not the default) their messages' language. What the member set
+    already stays: this only fills what is empty."""
+    payload = event["payload"]
+    try:
+        [member] = domain.recipients({"member_id": payload.get("member_id")})
+    except (ValueError, TypeError, AttributeError) as exc:  # none, or not a uuid
+        raise Invalid(f"bad member id in {event['event_type']}", errors={"member_id": ["not a uuid"]}) from exc
+    phone, language = payload.get("phone"), payload.get("language") or domain.DEFAULT_LANGUAGE
+    if not isinstance(phone, str) or language not in domain.LANGUAGES:
+        raise Invalid("an account event needs the member's phone and a known language",
+                      errors={"payload": ["phone, language"]})
+    store.seed_contacts(conn, member, phone)
+    if language != domain.DEFAULT_LANGUAGE:
+        store.seed_preferences(conn, member, {"language": language})
+
+
 def failover(conn, row):
     """After a final failure on one channel, the same message on the member's next channel."""
     route = [tuple(c) for c in row["route"]]
@@ -131,12 +149,12 @@ def _reminders(conn, event_type, payload, members, now):
             subject = (f"session:{payload['session_id']}" if payload.get("session_id")
                        else f"session:{payload.get('course_id')}:{starts_at.isoformat()}")
             grp = f"course:{payload['course_id']}" if payload.get("course_id") else None
-            title = payload.get("course_title") or payload.get("title") or "Class"
+            title = payload.get("course_title") or payload.get("title") or ""  # the message says what it is
             place = payload.get("room_name") or payload.get("place")
         else:
             subject = f"booking:{payload.get('booking_id')}"
             grp = None
-            title = payload.get("title") or payload.get("room_name") or "Booking"
+            title = payload.get("title") or payload.get("room_name") or ""
             place = payload.get("room_name") or payload.get("site_name")
         for member in members:
             store.add_reminder(conn, member, subject, grp, str(title)[:200], place, starts_at, due)

@@ -5,7 +5,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from services.common.fields import Phone, Text
 from services.common.zone import HOME_ZONE_NAME
-from services.notify.domain import CATEGORIES, CHANNELS, LANGUAGES
+from services.notify.domain import CATEGORIES, CHANNELS, DEFAULT_LANGUAGE, LANGUAGES
 
 
 class InboxEntrySchema(Schema):
@@ -63,7 +63,7 @@ class ContactsSchema(Schema):
 class PreviewSchema(Schema):
     event_type = fields.String(required=True)
     payload = fields.Dict(load_default=dict)
-    language = fields.String(load_default="en", validate=validate.OneOf(LANGUAGES))
+    language = fields.String(load_default=DEFAULT_LANGUAGE, validate=validate.OneOf(LANGUAGES))
 
 
 class RenderedSchema(Schema):

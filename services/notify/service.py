@@ -66,6 +66,10 @@ class NotifyService:
     def on_password_reset(self, conn, event):
         fanout.send_code(conn, event)
 
+    @reliable_handler("gateway", "account_registered")
+    def on_account_registered(self, conn, event):
+        fanout.seed_member(conn, event)
+
     # a member's own
 
     @rpc(expected_exceptions=EXPECTED)

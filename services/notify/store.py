@@ -81,6 +81,22 @@ def _put_contacts(conn, member_id, phone, email, wechat_openid):
     ).fetchone()
 
 
+def seed_contacts(conn, member_id, phone):
+    """The member's first phone, unless they have contacts already (set before this came)."""
+    try:
+        with conn.transaction():
+            conn.execute("INSERT INTO contacts (member_id, phone) VALUES (%s, %s) ON CONFLICT (member_id) DO NOTHING",
+                         (member_id, phone))
+    except pg_errors.CheckViolation as exc:
+        raise Invalid("a phone PostgreSQL cannot keep", errors={"phone": ["is not a valid phone"]}) from exc
+
+
+def seed_preferences(conn, member_id, settings):
+    """The member's first preferences, unless they have chosen some already."""
+    conn.execute("INSERT INTO preferences (member_id, settings) VALUES (%s, %s) ON CONFLICT (member_id) DO NOTHING",
+                 (member_id, Jsonb(settings)))
+
+
 def preferences(conn, member_id):
     row = conn.execute("SELECT settings FROM preferences WHERE member_id = %s", (member_id,)).fetchone()
     return row["settings"] if row else None

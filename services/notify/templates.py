@@ -2,34 +2,19 @@
 
 Payloads come from services built separately, so every template renders from whatever fields are
 present: a missing field renders empty (or the template's `or` fallback), never an error.
-SMS templates name the provider's pre-approved template id and its parameters (Chinese SMS
-providers only send approved templates); WeChat template messages likewise carry a template id
-and its data fields."""
-from datetime import datetime
+Each language has its own filters (services/notify/labels.py): `when` (a time with its weekday),
+`day`, `money`, `decision`, `outcome` and `reason`, so a template never shows a raw value.
+SMS templates name the provider's pre-approved template id and its parameters, in Chinese (Chinese
+SMS providers only send approved templates, and the palace's are Chinese); WeChat template
+messages likewise carry a template id and its data fields."""
 from decimal import Decimal, InvalidOperation
-from zoneinfo import ZoneInfo
+from functools import partial
 
-from jinja2 import ChainableUndefined, StrictUndefined
+from jinja2 import ChainableUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from services.common.zone import HOME_ZONE_NAME
-from services.notify.domain import LANGUAGES
-
-_env = ImmutableSandboxedEnvironment(undefined=ChainableUndefined, autoescape=False, trim_blocks=True)
-_strict = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
-
-
-def _when(value, zone=HOME_ZONE_NAME):
-    """An ISO time as local wall-clock time ("2026-11-21 19:00"); anything else as it is."""
-    if not value:
-        return ""
-    try:
-        moment = datetime.fromisoformat(str(value))
-    except ValueError:
-        return str(value)
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(ZoneInfo(zone))
-    return moment.strftime("%Y-%m-%d %H:%M")
+from services.notify import labels
+from services.notify.domain import DEFAULT_LANGUAGE, LANGUAGES
 
 
 def _money(value):
@@ -41,17 +26,27 @@ def _money(value):
         return str(value)
 
 
-for _e in (_env, _strict):
-    _e.filters["when"] = _when
-    _e.filters["money"] = _money
+def _environment(language):
+    env = ImmutableSandboxedEnvironment(undefined=ChainableUndefined, autoescape=False, trim_blocks=True)
+    env.filters.update(money=_money, when=partial(labels.when, language=language),
+                       day=partial(labels.day, language=language),
+                       decision=partial(labels.decision, language=language),
+                       outcome=partial(labels.outcome, language=language),
+                       reason=partial(labels.reason, language=language))
+    return env
+
+
+_envs = {language: _environment(language) for language in LANGUAGES}
 
 COURSE = "course_title or title or 'your class'"
 COURSE_ZH = "course_title or title or '课程'"
 ROOM = "room_name or room_title or site_name or title or 'your room'"
 ROOM_ZH = "room_name or room_title or site_name or title or '场地'"
 LOST = "{% if state in ('room_lost', 'cancelled') %}"  # a session that keeps its time but cannot take place
-PROGRAMME = "programme_title or programme or 'your application'"
-PROGRAMME_ZH = "programme_title or programme or '申请'"
+PROGRAMME = "programme_title or 'your application'"  # `programme` is its code: not for members' eyes
+PROGRAMME_ZH = "programme_title or '申请'"
+REMINDED = "title or 'Your class or booking'"
+REMINDED_ZH = "title or '您的课程或预约'"
 
 
 def t(expr):
@@ -68,7 +63,7 @@ CATALOGUE = {
             f"{{% if first_session_at %}} The first class is on {t('first_session_at | when')}.{{% endif %}}"),
         zh=(f"报名成功：{t(COURSE_ZH)}", f"您在《{t(COURSE_ZH)}》的名额已确认，期待您来上课。"
             f"{{% if first_session_at %}}首次上课时间：{t('first_session_at | when')}。{{% endif %}}"),
-        sms=("SMS_PALACE_ENROL_OK", {"course": COURSE_ZH})),
+        sms=("SMS_PALACE_ENROL_OK", {"course": COURSE_ZH, "time": "(first_session_at | when) or '另行通知'"})),
     "enrolment.enrolment_waitlisted": dict(
         category="classes", urgency="never",
         en=(f"On the waitlist: {t(COURSE)}",
@@ -95,8 +90,8 @@ CATALOGUE = {
         sms=("SMS_PALACE_OFFER_EXPIRED", {"course": COURSE_ZH})),
     "enrolment.enrolment_cancelled": dict(
         category="classes", urgency="never",
-        en=(f"Enrolment cancelled: {t(COURSE)}", f"Your enrolment in {t(COURSE)} is cancelled.{{% if reason %}} Reason: {t('reason')}.{{% endif %}}"),
-        zh=(f"报名已取消：{t(COURSE_ZH)}", f"您在《{t(COURSE_ZH)}》的报名已取消。{{% if reason %}}原因：{t('reason')}。{{% endif %}}"),
+        en=(f"Enrolment cancelled: {t(COURSE)}", f"Your enrolment in {t(COURSE)} is cancelled.{{% if reason %}} Reason: {t('reason | reason')}.{{% endif %}}"),
+        zh=(f"报名已取消：{t(COURSE_ZH)}", f"您在《{t(COURSE_ZH)}》的报名已取消。{{% if reason %}}原因：{t('reason | reason')}。{{% endif %}}"),
         sms=("SMS_PALACE_ENROL_CANCELLED", {"course": COURSE_ZH})),
     "enrolment.lottery_interest_registered": dict(
         category="classes", urgency="never",
@@ -109,17 +104,14 @@ CATALOGUE = {
             f"{{% if draw_at %}}抽签时间：{t('draw_at | when')}，{{% endif %}}抽签后我们会告诉您结果。"),
         sms=("SMS_PALACE_LOTTERY_ENTERED", {"course": COURSE_ZH, "time": "draw_at | when"})),
     "enrolment.lottery_drawn": dict(
+        # `outcome` is this member's own: render() finds it in the payload's lists of members
         category="classes", urgency="never",
-        en=(f"Lottery result: {t(COURSE)}",
-            f"The lottery for {t(COURSE)} was drawn: {{% if status == 'confirmed' or won %}}you have a seat."
-            f"{{% elif position %}}you are number {t('position')} on the waitlist.{{% else %}}{t('result or status')}.{{% endif %}}"),
-        zh=(f"抽签结果：{t(COURSE_ZH)}",
-            f"《{t(COURSE_ZH)}》抽签已完成：{{% if status == 'confirmed' or won %}}您已中签。"
-            f"{{% elif position %}}您是候补第 {t('position')} 位。{{% else %}}{t('result or status')}。{{% endif %}}"),
-        sms=("SMS_PALACE_LOTTERY", {"course": COURSE_ZH, "result": "status or result"})),
+        en=(f"Lottery result: {t(COURSE)}", f"The lottery for {t(COURSE)} was drawn: {t('outcome | outcome')}."),
+        zh=(f"抽签结果：{t(COURSE_ZH)}", f"《{t(COURSE_ZH)}》抽签已完成：{t('outcome | outcome')}。"),
+        sms=("SMS_PALACE_LOTTERY", {"course": COURSE_ZH, "result": "outcome | outcome"})),
     "enrolment.session_upcoming": dict(
         category="reminders", urgency="if_soon",
-        en=(f"Class soon: {t(COURSE)}", f"{t(COURSE)} meets at {t('starts_at | when')}{{% if room_name %}} in {t('room_name')}{{% endif %}}."),
+        en=(f"Class soon: {t(COURSE)}", f"{t(COURSE)} meets on {t('starts_at | when')}{{% if room_name %}} in {t('room_name')}{{% endif %}}."),
         zh=(f"上课提醒：{t(COURSE_ZH)}", f"《{t(COURSE_ZH)}》将于 {t('starts_at | when')} 上课{{% if room_name %}}，地点：{t('room_name')}{{% endif %}}。"),
         sms=("SMS_PALACE_CLASS_REMINDER", {"course": COURSE_ZH, "time": "starts_at | when"})),
     "enrolment.session_moved": dict(
@@ -127,26 +119,26 @@ CATALOGUE = {
         category="classes", urgency="if_soon",
         en=(f"{LOST}Class affected{{% else %}}Class moved{{% endif %}}: {t(COURSE)}",
             f"{LOST}The {t(COURSE)} session of {t('(old_starts_at or starts_at) | when')} cannot take place as "
-            f"planned{{% if reason %}}: {t('reason')}{{% endif %}}. We will tell you what happens next.{{% else %}}"
-            f"The {t(COURSE)} session of {t('(old_starts_at or previous_starts_at) | when')} now takes place at "
+            f"planned{{% if reason %}}: {t('reason | reason')}{{% endif %}}. We will tell you what happens next.{{% else %}}"
+            f"The {t(COURSE)} session of {t('(old_starts_at or previous_starts_at) | when')} now takes place on "
             f"{t('(new_starts_at or starts_at) | when')}{{% if room_name %}} in {t('room_name')}{{% endif %}}."
-            f"{{% if reason %}} {t('reason')}{{% endif %}}{{% endif %}}"),
+            f"{{% if reason %}} Reason: {t('reason | reason')}{{% endif %}}{{% endif %}}"),
         zh=(f"{LOST}课程受影响{{% else %}}上课时间变更{{% endif %}}：{t(COURSE_ZH)}",
             f"{LOST}《{t(COURSE_ZH)}》{t('(old_starts_at or starts_at) | when')} 的课程无法按计划进行"
-            f"{{% if reason %}}（{t('reason')}）{{% endif %}}，后续安排会另行通知。{{% else %}}"
+            f"{{% if reason %}}（{t('reason | reason')}）{{% endif %}}，后续安排会另行通知。{{% else %}}"
             f"《{t(COURSE_ZH)}》原定 {t('(old_starts_at or previous_starts_at) | when')} 的课程改为 "
             f"{t('(new_starts_at or starts_at) | when')}{{% if room_name %}}，地点：{t('room_name')}{{% endif %}}。"
-            f"{{% if reason %}}{t('reason')}{{% endif %}}{{% endif %}}"),
+            f"{{% if reason %}}原因：{t('reason | reason')}{{% endif %}}{{% endif %}}"),
         sms=("SMS_PALACE_SESSION_MOVED", {"course": COURSE_ZH, "time": "(new_starts_at or starts_at) | when"})),
     "enrolment.session_cancelled": dict(
         # venues took the room and no other room of the site was free at that time
         category="classes", urgency="if_soon",
         en=(f"Class cancelled: {t(COURSE)} on {t('starts_at | when')}",
             f"The {t(COURSE)} session of {t('starts_at | when')} is cancelled: its room is no longer available"
-            f"{{% if reason %}} ({t('reason')}){{% endif %}} and no other room was free. The other sessions go ahead."),
+            f"{{% if reason %}} ({t('reason | reason')}){{% endif %}} and no other room was free. The other sessions go ahead."),
         zh=(f"课程停课：{t(COURSE_ZH)} {t('starts_at | when')}",
             f"《{t(COURSE_ZH)}》{t('starts_at | when')} 的课程取消：原场地无法使用"
-            f"{{% if reason %}}（{t('reason')}）{{% endif %}}，且没有其他空闲场地。其余课程照常进行。"),
+            f"{{% if reason %}}（{t('reason | reason')}）{{% endif %}}，且没有其他空闲场地。其余课程照常进行。"),
         sms=("SMS_PALACE_SESSION_CANCELLED", {"course": COURSE_ZH, "time": "starts_at | when"})),
     "enrolment.course_rescheduled": dict(
         category="classes", urgency="if_soon",
@@ -164,8 +156,8 @@ CATALOGUE = {
         sms=("SMS_PALACE_COURSE_RESCHEDULED", {"course": COURSE_ZH, "time": "first_session_at | when"})),
     "enrolment.course_cancelled": dict(
         category="classes", urgency="if_soon",
-        en=(f"Class cancelled: {t(COURSE)}", f"{t(COURSE)} is cancelled.{{% if reason %}} Reason: {t('reason')}.{{% endif %}} We are sorry."),
-        zh=(f"课程取消：{t(COURSE_ZH)}", f"《{t(COURSE_ZH)}》已取消。{{% if reason %}}原因：{t('reason')}。{{% endif %}}抱歉给您带来不便。"),
+        en=(f"Class cancelled: {t(COURSE)}", f"{t(COURSE)} is cancelled.{{% if reason %}} Reason: {t('reason | reason')}.{{% endif %}} We are sorry."),
+        zh=(f"课程取消：{t(COURSE_ZH)}", f"《{t(COURSE_ZH)}》已取消。{{% if reason %}}原因：{t('reason | reason')}。{{% endif %}}抱歉给您带来不便。"),
         sms=("SMS_PALACE_COURSE_CANCELLED", {"course": COURSE_ZH})),
     "enrolment.certificate_issued": dict(
         category="classes", urgency="never",
@@ -175,12 +167,12 @@ CATALOGUE = {
         sms=("SMS_PALACE_CERTIFICATE", {"course": COURSE_ZH})),
     "enrolment.class_request_decided": dict(
         category="classes", urgency="never",
-        en=(f"Your class request: {t('decision or status')}",
-            f"Your request for a class{{% if title or topic %}} on {t('title or topic')}{{% endif %}} was {t('decision or status')}."
-            f"{{% if note or reason %}} {t('note or reason')}{{% endif %}}"),
-        zh=("开班申请结果", f"您的开班申请{{% if title or topic %}}《{t('title or topic')}》{{% endif %}}结果：{t('decision or status')}。"
-            f"{{% if note or reason %}}{t('note or reason')}{{% endif %}}"),
-        sms=("SMS_PALACE_CLASS_REQUEST", {"result": "decision or status"})),
+        en=(f"Your class request: {t('(decision or status) | decision')}",
+            f"Your request for a class{{% if title or topic %}} on {t('title or topic')}{{% endif %}} was {t('(decision or status) | decision')}."
+            f"{{% if note or reason %}} Note: {t('(note or reason) | reason')}{{% endif %}}"),
+        zh=("开班申请结果", f"您的开班申请{{% if title or topic %}}《{t('title or topic')}》{{% endif %}}结果：{t('(decision or status) | decision')}。"
+            f"{{% if note or reason %}}说明：{t('(note or reason) | reason')}{{% endif %}}"),
+        sms=("SMS_PALACE_CLASS_REQUEST", {"result": "(decision or status) | decision"})),
     # accounts (the gateway)
     "gateway.password_reset_requested": dict(
         category="account", urgency="always",
@@ -192,7 +184,7 @@ CATALOGUE = {
     # venues
     "venues.booking_pending": dict(
         category="rooms", urgency="never",
-        en=(f"Booking received: {t(ROOM)}", f"Your booking of {t(ROOM)} at {t('starts_at | when')} waits for approval."),
+        en=(f"Booking received: {t(ROOM)}", f"Your booking of {t(ROOM)} on {t('starts_at | when')} waits for approval."),
         zh=(f"预约已提交：{t(ROOM_ZH)}", f"您预约的{t(ROOM_ZH)}（{t('starts_at | when')}）正在等待审批。"),
         sms=("SMS_PALACE_BOOKING_PENDING", {"room": ROOM_ZH, "time": "starts_at | when"})),
     "venues.booking_confirmed": dict(
@@ -202,23 +194,23 @@ CATALOGUE = {
         sms=("SMS_PALACE_BOOKING_OK", {"room": ROOM_ZH, "time": "starts_at | when"})),
     "venues.booking_rejected": dict(
         category="rooms", urgency="if_soon",
-        en=(f"Booking declined: {t(ROOM)}", f"Your booking of {t(ROOM)} at {t('starts_at | when')} was declined.{{% if reason %}} Reason: {t('reason')}.{{% endif %}}"),
-        zh=(f"预约未通过：{t(ROOM_ZH)}", f"您预约的{t(ROOM_ZH)}（{t('starts_at | when')}）未通过。{{% if reason %}}原因：{t('reason')}。{{% endif %}}"),
+        en=(f"Booking declined: {t(ROOM)}", f"Your booking of {t(ROOM)} on {t('starts_at | when')} was declined.{{% if reason %}} Reason: {t('reason | reason')}.{{% endif %}}"),
+        zh=(f"预约未通过：{t(ROOM_ZH)}", f"您预约的{t(ROOM_ZH)}（{t('starts_at | when')}）未通过。{{% if reason %}}原因：{t('reason | reason')}。{{% endif %}}"),
         sms=("SMS_PALACE_BOOKING_REJECTED", {"room": ROOM_ZH, "time": "starts_at | when"})),
     "venues.booking_cancelled": dict(
         category="rooms", urgency="if_soon",
-        en=(f"Booking cancelled: {t(ROOM)}", f"The booking of {t(ROOM)} at {t('starts_at | when')} is cancelled.{{% if reason %}} Reason: {t('reason')}.{{% endif %}}"),
-        zh=(f"预约已取消：{t(ROOM_ZH)}", f"{t(ROOM_ZH)}（{t('starts_at | when')}）的预约已取消。{{% if reason %}}原因：{t('reason')}。{{% endif %}}"),
+        en=(f"Booking cancelled: {t(ROOM)}", f"The booking of {t(ROOM)} on {t('starts_at | when')} is cancelled.{{% if reason %}} Reason: {t('reason | reason')}.{{% endif %}}"),
+        zh=(f"预约已取消：{t(ROOM_ZH)}", f"{t(ROOM_ZH)}（{t('starts_at | when')}）的预约已取消。{{% if reason %}}原因：{t('reason | reason')}。{{% endif %}}"),
         sms=("SMS_PALACE_BOOKING_CANCELLED", {"room": ROOM_ZH, "time": "starts_at | when"})),
     "venues.booking_released": dict(
         category="rooms", urgency="if_soon",
-        en=(f"Booking released: {t(ROOM)}", f"The booking of {t(ROOM)} at {t('starts_at | when')} was released.{{% if reason %}} Reason: {t('reason')}.{{% endif %}}"),
-        zh=(f"预约已释放：{t(ROOM_ZH)}", f"{t(ROOM_ZH)}（{t('starts_at | when')}）的预约已释放。{{% if reason %}}原因：{t('reason')}。{{% endif %}}"),
+        en=(f"Booking released: {t(ROOM)}", f"The booking of {t(ROOM)} on {t('starts_at | when')} was released.{{% if reason %}} Reason: {t('reason | reason')}.{{% endif %}}"),
+        zh=(f"预约已释放：{t(ROOM_ZH)}", f"{t(ROOM_ZH)}（{t('starts_at | when')}）的预约已释放。{{% if reason %}}原因：{t('reason | reason')}。{{% endif %}}"),
         sms=("SMS_PALACE_BOOKING_RELEASED", {"room": ROOM_ZH, "time": "starts_at | when"})),
     "venues.room_closed": dict(
         category="rooms", urgency="if_soon",
-        en=(f"Room closed: {t(ROOM)}", f"{t(ROOM)} is closed{{% if starts_at %}} from {t('starts_at | when')}{{% endif %}}{{% if ends_at %}} to {t('ends_at | when')}{{% endif %}}.{{% if reason %}} Reason: {t('reason')}.{{% endif %}}"),
-        zh=(f"场地关闭：{t(ROOM_ZH)}", f"{t(ROOM_ZH)}{{% if starts_at %}}自 {t('starts_at | when')}{{% endif %}}{{% if ends_at %}}至 {t('ends_at | when')}{{% endif %}}关闭。{{% if reason %}}原因：{t('reason')}。{{% endif %}}"),
+        en=(f"Room closed: {t(ROOM)}", f"{t(ROOM)} is closed{{% if starts_at %}} from {t('starts_at | when')}{{% endif %}}{{% if ends_at %}} to {t('ends_at | when')}{{% endif %}}.{{% if reason %}} Reason: {t('reason | reason')}.{{% endif %}}"),
+        zh=(f"场地关闭：{t(ROOM_ZH)}", f"{t(ROOM_ZH)}{{% if starts_at %}}自 {t('starts_at | when')}{{% endif %}}{{% if ends_at %}}至 {t('ends_at | when')}{{% endif %}}关闭。{{% if reason %}}原因：{t('reason | reason')}。{{% endif %}}"),
         sms=("SMS_PALACE_ROOM_CLOSED", {"room": ROOM_ZH, "time": "starts_at | when"})),
     # welfare
     "welfare.application_submitted": dict(
@@ -228,20 +220,20 @@ CATALOGUE = {
         sms=("SMS_PALACE_APPLICATION_RECEIVED", {"programme": PROGRAMME_ZH})),
     "welfare.application_decided": dict(
         category="welfare", urgency="never",
-        en=(f"Decision on your application: {t('decision or status')}",
-            f"Your application ({t(PROGRAMME)}) was {t('decision or status')}{{% if amount %}}: {t('amount | money')}{{% endif %}}.{{% if note or reason %}} {t('note or reason')}{{% endif %}}"),
-        zh=(f"申请结果：{t('decision or status')}",
-            f"您的申请（{t(PROGRAMME_ZH)}）结果：{t('decision or status')}{{% if amount %}}，金额 {t('amount | money')}{{% endif %}}。{{% if note or reason %}}{t('note or reason')}{{% endif %}}"),
-        sms=("SMS_PALACE_APPLICATION_DECIDED", {"programme": PROGRAMME_ZH, "result": "decision or status", "amount": "amount | money"})),
+        en=(f"Decision on your application: {t('(decision or status) | decision')}",
+            f"Your application ({t(PROGRAMME)}) was {t('(decision or status) | decision')}{{% if amount %}}: {t('amount | money')}{{% endif %}}.{{% if note or reason %}} Note: {t('(note or reason) | reason')}{{% endif %}}"),
+        zh=(f"申请结果：{t('(decision or status) | decision')}",
+            f"您的申请（{t(PROGRAMME_ZH)}）结果：{t('(decision or status) | decision')}{{% if amount %}}，金额 {t('amount | money')}{{% endif %}}。{{% if note or reason %}}说明：{t('(note or reason) | reason')}{{% endif %}}"),
+        sms=("SMS_PALACE_APPLICATION_DECIDED", {"programme": PROGRAMME_ZH, "result": "(decision or status) | decision", "amount": "amount | money"})),
     "welfare.info_requested": dict(
         category="welfare", urgency="never",
-        en=("More information needed", f"Your application ({t(PROGRAMME)}) needs more information: {t('note or reason or request')}"),
-        zh=("需要补充材料", f"您的申请（{t(PROGRAMME_ZH)}）需要补充材料：{t('note or reason or request')}"),
+        en=("More information needed", f"Your application ({t(PROGRAMME)}) needs more information: {t('(note or reason or request) | reason')}"),
+        zh=("需要补充材料", f"您的申请（{t(PROGRAMME_ZH)}）需要补充材料：{t('(note or reason or request) | reason')}"),
         sms=("SMS_PALACE_INFO_REQUESTED", {"programme": PROGRAMME_ZH})),
     "welfare.case_escalated": dict(
         category="welfare", urgency="never",
-        en=("Your case was passed on", f"Your case ({t(PROGRAMME)}) was passed to a senior officer.{{% if reason %}} {t('reason')}{{% endif %}}"),
-        zh=("您的个案已上报", f"您的个案（{t(PROGRAMME_ZH)}）已转交上级处理。{{% if reason %}}{t('reason')}{{% endif %}}"),
+        en=("Your case was passed on", f"Your case ({t(PROGRAMME)}) was passed to a senior officer.{{% if reason %}} Reason: {t('reason | reason')}{{% endif %}}"),
+        zh=("您的个案已上报", f"您的个案（{t(PROGRAMME_ZH)}）已转交上级处理。{{% if reason %}}原因：{t('reason | reason')}{{% endif %}}"),
         sms=("SMS_PALACE_CASE_ESCALATED", {"programme": PROGRAMME_ZH})),
     "welfare.payout_made": dict(
         category="welfare", urgency="never",
@@ -250,27 +242,27 @@ CATALOGUE = {
         sms=("SMS_PALACE_PAYOUT", {"amount": "amount | money", "reference": "reference"})),
     "welfare.claim_decided": dict(
         category="welfare", urgency="never",
-        en=(f"Mutual-aid claim: {t('decision or status')}",
-            f"Your mutual-aid claim was {t('decision or status')}{{% if amount %}}: {t('amount | money')}{{% endif %}}.{{% if note or reason %}} {t('note or reason')}{{% endif %}}"),
-        zh=(f"互助理赔结果：{t('decision or status')}",
-            f"您的互助理赔结果：{t('decision or status')}{{% if amount %}}，金额 {t('amount | money')}{{% endif %}}。{{% if note or reason %}}{t('note or reason')}{{% endif %}}"),
-        sms=("SMS_PALACE_CLAIM_DECIDED", {"result": "decision or status", "amount": "amount | money"})),
+        en=(f"Mutual-aid claim: {t('(decision or status) | decision')}",
+            f"Your mutual-aid claim was {t('(decision or status) | decision')}{{% if amount %}}: {t('amount | money')}{{% endif %}}.{{% if note or reason %}} Note: {t('(note or reason) | reason')}{{% endif %}}"),
+        zh=(f"互助理赔结果：{t('(decision or status) | decision')}",
+            f"您的互助理赔结果：{t('(decision or status) | decision')}{{% if amount %}}，金额 {t('amount | money')}{{% endif %}}。{{% if note or reason %}}说明：{t('(note or reason) | reason')}{{% endif %}}"),
+        sms=("SMS_PALACE_CLAIM_DECIDED", {"result": "(decision or status) | decision", "amount": "amount | money"})),
     "welfare.mutual_aid_enrolled": dict(
         category="welfare", urgency="never",
-        en=("You are covered by mutual aid", f"Your unit enrolled you in the mutual-aid plan{{% if plan_title or plan %}} {t('plan_title or plan')}{{% endif %}}{{% if starts_on or covered_from %}} from {t('starts_on or covered_from')}{{% endif %}}."),
-        zh=("您已加入职工互助保障", f"您所在单位已为您办理互助保障{{% if plan_title or plan %}}《{t('plan_title or plan')}》{{% endif %}}{{% if starts_on or covered_from %}}，自 {t('starts_on or covered_from')} 起生效{{% endif %}}。"),
+        en=("You are covered by mutual aid", f"Your unit enrolled you in the mutual-aid plan{{% if plan_title or plan %}} {t('plan_title or plan')}{{% endif %}}{{% if starts_on or covered_from %}} from {t('(starts_on or covered_from) | day')}{{% endif %}}."),
+        zh=("您已加入职工互助保障", f"您所在单位已为您办理互助保障{{% if plan_title or plan %}}《{t('plan_title or plan')}》{{% endif %}}{{% if starts_on or covered_from %}}，自 {t('(starts_on or covered_from) | day')} 起生效{{% endif %}}。"),
         sms=("SMS_PALACE_MUTUAL_AID", {"plan": "plan_title or plan"})),
     "welfare.counselling_cancelled": dict(
         category="welfare", urgency="if_soon",
-        en=("Counselling session cancelled", f"Your counselling session of {t('starts_at | when')} cannot take place{{% if reason %}}: {t('reason')}{{% endif %}}. Your officer will arrange another time."),
-        zh=("心理咨询预约已取消", f"您 {t('starts_at | when')} 的心理咨询因故无法进行{{% if reason %}}（{t('reason')}）{{% endif %}}，工作人员会与您另约时间。"),
+        en=("Counselling session cancelled", f"Your counselling session of {t('starts_at | when')} cannot take place{{% if reason %}}: {t('reason | reason')}{{% endif %}}. Your officer will arrange another time."),
+        zh=("心理咨询预约已取消", f"您 {t('starts_at | when')} 的心理咨询因故无法进行{{% if reason %}}（{t('reason | reason')}）{{% endif %}}，工作人员会与您另约时间。"),
         sms=("SMS_PALACE_COUNSELLING_CANCELLED", {"time": "starts_at | when"})),
     # reminders notify makes itself (from session_upcoming and booking events)
     "notify.reminder": dict(
         category="reminders", urgency="if_soon",
-        en=(f"Reminder: {t('title')}", f"{t('title')} starts at {t('starts_at | when')}{{% if place %}} in {t('place')}{{% endif %}}."),
-        zh=(f"提醒：{t('title')}", f"{t('title')} 将于 {t('starts_at | when')} 开始{{% if place %}}，地点：{t('place')}{{% endif %}}。"),
-        sms=("SMS_PALACE_REMINDER", {"title": "title", "time": "starts_at | when"})),
+        en=(f"Reminder: {t(REMINDED)}", f"{t(REMINDED)} starts on {t('starts_at | when')}{{% if place %}} in {t('place')}{{% endif %}}."),
+        zh=(f"提醒：{t(REMINDED_ZH)}", f"{t(REMINDED_ZH)}将于 {t('starts_at | when')} 开始{{% if place %}}，地点：{t('place')}{{% endif %}}。"),
+        sms=("SMS_PALACE_REMINDER", {"title": REMINDED_ZH, "time": "starts_at | when"})),
 }
 
 SOURCES = {
@@ -284,9 +276,9 @@ def _compile():
     for event_type, spec in CATALOGUE.items():
         sms_id, sms_params = spec["sms"]
         compiled[event_type] = {
-            "en": tuple(_env.from_string(x) for x in spec["en"]),
-            "zh-CN": tuple(_env.from_string(x) for x in spec["zh"]),
-            "sms": (sms_id, {name: _env.from_string(t(expr)) for name, expr in sms_params.items()}),
+            "en": tuple(_envs["en"].from_string(x) for x in spec["en"]),
+            "zh-CN": tuple(_envs["zh-CN"].from_string(x) for x in spec["zh"]),
+            "sms": (sms_id, {name: _envs["zh-CN"].from_string(t(expr)) for name, expr in sms_params.items()}),
         }
     return compiled
 
@@ -306,12 +298,23 @@ def _clean(text):
     return " ".join(text.split())
 
 
-def render(event_type, payload, language="en"):
-    """{title, body, category, urgency, sms: {template_id, params}, wechat: {template_id, data}}.
-    KeyError for an event type without templates."""
+def _outcome(payload, member_id):
+    """A member's own outcome of an event that names several (a lottery draw), or None."""
+    if member_id is None:
+        return None
+    for outcome, field in (("confirmed", "confirmed_member_ids"), ("waitlisted", "waitlisted_member_ids")):
+        if str(member_id) in {str(m) for m in payload.get(field) or ()}:
+            return outcome
+    return None
+
+
+def render(event_type, payload, language=DEFAULT_LANGUAGE, member_id=None):
+    """{title, body, category, urgency, sms: {template_id, params}, wechat: {template_id, data}}
+    for the member `member_id` (when given). KeyError for an event type without templates."""
     compiled, meta = _COMPILED[event_type], CATALOGUE[event_type]
-    language = language if language in LANGUAGES else "en"
+    language = language if language in LANGUAGES else DEFAULT_LANGUAGE
     facts = {k: v for k, v in (payload or {}).items() if isinstance(k, str)}
+    facts["outcome"] = _outcome(facts, member_id)
     title, body = (_clean(tpl.render(facts)) for tpl in compiled[language])
     sms_id, sms_params = compiled["sms"]
     params = {name: _clean(tpl.render(facts)) for name, tpl in sms_params.items()}

@@ -85,7 +85,8 @@ def test_a_class_to_be_announced_gets_its_room_later_and_its_members_are_told(pa
         return [n for n in member.get("/v1/me/notifications").json()
                 if n["event_type"] == "enrolment.course_rescheduled"]
     [note] = eventually(told, timeout=15)
-    assert note["title"] == "Timetable out: Woodcut 版画" and "2032-03-02 19:00 in Classroom 2" in note["body"]
+    assert note["title"] == "课表已公布：Woodcut 版画" and "下次上课：3月2日 周二 19:00" in note["body"]
+    assert "Classroom 2" in note["body"]
 
 
 def test_a_lottery_entry_is_confirmed_to_the_member(palace, admin):
@@ -96,7 +97,7 @@ def test_a_lottery_entry_is_confirmed_to_the_member(palace, admin):
     assert member.post(f"/v1/courses/{course_id}/enrolments").json()["status"] == "registered"
     [note] = eventually(lambda: member.get("/v1/me/notifications").json(), timeout=15)
     assert note["event_type"] == "enrolment.lottery_interest_registered"
-    assert note["title"] == "Entered in the lottery: Guqin 古琴" and "The draw is on" in note["body"]
+    assert note["title"] == "已登记抽签：Guqin 古琴" and "抽签时间：" in note["body"]
 
 
 def test_bad_enrolments_get_a_reason(palace, admin):

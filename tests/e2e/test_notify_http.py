@@ -17,7 +17,9 @@ def quiet_nights(stack):
 
 def test_a_member_sets_contacts_and_preferences_and_bad_ones_are_refused_by_field(palace):
     member = new_member(palace.url)
-    assert member.get("/v1/me/contacts").json() == {"phone": None, "email": None, "wechat_openid": None}
+    signed_up_with = member.get("/v1/me").json()["phone"]
+    assert eventually(lambda: member.get("/v1/me/contacts").json() == {
+        "phone": signed_up_with, "email": None, "wechat_openid": None}), "registration gave notify the phone"
     answer = member.put("/v1/me/contacts", {"phone": "13900001111", "email": "wang@example.org"})
     assert answer.status_code == 200, answer.text
     assert answer.json() == {"phone": "13900001111", "email": "wang@example.org", "wechat_openid": None}
@@ -29,8 +31,9 @@ def test_a_member_sets_contacts_and_preferences_and_bad_ones_are_refused_by_fiel
 
     prefs = member.get("/v1/me/notification-preferences").json()
     assert prefs["quiet_hours"] == {"start": "22:00", "end": "08:00"} and prefs["timezone"] == "Asia/Shanghai"
+    assert prefs["language"] == "zh-CN", "Chinese unless the member chooses otherwise"
     changed = member.put("/v1/me/notification-preferences",
-                         {"language": "zh-CN", "categories": {"rooms": ["sms", "email"]}, "daily_cap": 3})
+                         {"language": "en", "categories": {"rooms": ["sms", "email"]}, "daily_cap": 3})
     assert changed.status_code == 200, changed.text
     assert changed.json()["categories"]["rooms"] == ["sms", "email"]
     assert changed.json()["categories"]["classes"] == ["wechat", "sms"]

@@ -36,7 +36,7 @@ def test_a_member_gets_a_seat_and_hears_about_it_and_the_next_one_waits_in_line(
     [told] = eventually(lambda: notifications(first))
     assert told["event_type"] == "enrolment.enrolment_confirmed" and "Tea art 茶艺" in told["title"]
     [told] = eventually(lambda: notifications(second))
-    assert told["event_type"] == "enrolment.enrolment_waitlisted" and "number 1" in told["body"]
+    assert told["event_type"] == "enrolment.enrolment_waitlisted" and "候补第 1 位" in told["body"]
 
     def counts():  # the course page comes from the event-fed read model, right within moments
         detail = admin.get(f"/v1/courses/{course_id}").json()

@@ -134,7 +134,7 @@ def test_an_event_redelivered_100_times_gives_one_inbox_entry_and_one_sms(world)
     assert len(inbox(stack, member)) == 1
     [sms] = provider.to("/sms", number)
     assert sms[1] == 200 and sms[2]["template_id"] == "SMS_PALACE_ENROL_OK"
-    assert sms[2]["params"] == {"course": "Tea art 茶艺"}
+    assert sms[2]["params"] == {"course": "Tea art 茶艺", "time": "另行通知"}, "no timetable yet"
     [row] = deliveries(stack, member)
     assert (row["channel"], row["state"], row["attempts"]) == ("sms", "sent", 1)
 
@@ -234,14 +234,14 @@ def test_email_goes_through_a_real_smtp_server_in_the_members_language(world):
     stack, _, mailbox = world
     member = new_member(stack, email="ruan@example.org")
     with as_member(stack, member) as rpc:
-        prefs = rpc.notify.put_preferences({"language": "zh-CN", "categories": {"welfare": ["email"]}})
+        prefs = rpc.notify.put_preferences({"language": "en", "categories": {"welfare": ["email"]}})
     assert prefs["categories"]["welfare"] == ["email"] and prefs["categories"]["classes"] == ["wechat", "sms"]
     publish("welfare", "payout_made", {"member_id": member, "amount": "1500.00", "reference": "PAY-7"})
     eventually(lambda: [m for m in mailbox.messages if "ruan@example.org" in m[0]])
     [(_, content)] = [m for m in mailbox.messages if "ruan@example.org" in m[0]]
     assert "PAY-7" in content
     [entry] = inbox(stack, member)
-    assert entry["title"] == "款项已发放：¥1,500.00"
+    assert entry["title"] == "Payment sent: ¥1,500.00"
 
 
 def test_quiet_hours_hold_a_routine_message_but_not_an_urgent_one(world):
@@ -283,14 +283,15 @@ def test_one_queue_per_source_takes_every_event_type_and_an_event_for_nobody_goe
     publish("venues", "room_closed", {"room_id": str(uuid.uuid4()), "room_name": "Hall B", "reason": "repairs"})
     for member in members:
         [entry] = eventually(lambda m=member: inbox(stack, m))
-        assert entry["title"] == "Decision on your application: approved" and "¥800.00" in entry["body"]
+        assert entry["title"] == "申请结果：已批准" and "¥800.00" in entry["body"]
+        assert "hardship_relief" not in entry["body"], "a programme's code is not its name"
     eventually(lambda: message_count("evt-venues--notify.on_venues") == 0)
 
 
 def test_an_event_sent_before_notify_first_ran_was_kept_for_it(world):
     stack, _, _ = world
     [entry] = eventually(lambda: inbox(stack, stack.early_member))
-    assert entry["title"] == "You are covered by mutual aid" and "2026 plan" in entry["body"]
+    assert entry["title"] == "您已加入职工互助保障" and "2026 plan" in entry["body"]
 
 
 def test_a_malformed_event_on_a_shared_queue_is_dead_lettered_with_its_reason(world):
@@ -324,7 +325,7 @@ def test_a_class_session_and_a_booking_are_reminded_before_they_start_and_a_canc
                                             "ends_at": (later + timedelta(hours=2)).isoformat()})
     entries = eventually(lambda: len(inbox(stack, member)) == 2 and inbox(stack, member))
     titles = sorted(e["title"] for e in entries)
-    assert titles == ["Booking confirmed: Hall A", "Reminder: Peking opera"]
+    assert titles == ["提醒：Peking opera", "预约成功：Hall A"]
     with stack.db("notify") as conn:
         due = conn.execute("SELECT subject, state, due_at, starts_at FROM reminders WHERE member_id = %s"
                            " ORDER BY starts_at", (member,)).fetchall()
@@ -343,9 +344,9 @@ def test_preview_renders_every_language_and_the_sms_template(world):
     with stack.rpc() as rpc:
         zh = rpc.notify.preview({"event_type": "enrolment.session_moved", "language": "zh-CN", "payload": {
             "course_title": "Erhu", "new_starts_at": "2026-11-21T11:30:00+00:00"}})
-        assert zh["title"] == "上课时间变更：Erhu" and "2026-11-21 19:30" in zh["body"]
+        assert zh["title"] == "上课时间变更：Erhu" and "11月21日 周六 19:30" in zh["body"]
         assert zh["sms"] == {"template_id": "SMS_PALACE_SESSION_MOVED",
-                             "params": {"course": "Erhu", "time": "2026-11-21 19:30"}}
+                             "params": {"course": "Erhu", "time": "11月21日 周六 19:30"}}
         with pytest.raises(Exception, match="event_type"):
             rpc.notify.preview({"event_type": "enrolment.nothing"})
         figures = rpc.notify.stats()
@@ -398,3 +399,32 @@ def test_a_moved_session_is_reminded_at_its_new_time_and_a_cancelled_course_is_n
     assert found[f"session:{session}"]["starts_at"] == moved
     assert found[f"session:{session}"]["due_at"] == moved - timedelta(hours=24)
     assert found[f"session:{session}"]["state"] == "due"
+
+
+def contacts_and_language(stack, member):
+    with as_member(stack, member) as rpc:
+        return rpc.notify.get_contacts()["phone"], rpc.notify.get_preferences()["language"]
+
+
+def test_a_new_account_gives_its_phone_once_and_keeps_what_a_member_set_first(world):
+    stack, provider, _ = world
+    queue = "evt-gateway-account_registered--notify.on_account_registered"
+    number, english, settled_first = phone(), str(uuid.uuid4()), new_member(stack, phone="13800000000")
+    member = str(uuid.uuid4())
+    publish("gateway", "account_registered", {"member_id": member, "phone": number, "language": "zh-CN"}, times=3)
+    publish("gateway", "account_registered", {"member_id": english, "phone": phone(), "language": "en"})
+    publish("gateway", "account_registered", {"member_id": settled_first, "phone": phone(), "language": "en"})
+    eventually(lambda: message_count(queue) == 0)
+    assert eventually(lambda: contacts_and_language(stack, member) == (number, "zh-CN"))
+    assert eventually(lambda: contacts_and_language(stack, english)[1] == "en")
+    time.sleep(0.3)
+    assert contacts_and_language(stack, settled_first) == ("13800000000", "en"), "their own phone stays"
+
+    publish("enrolment", "enrolment_confirmed", confirmed(member))
+    eventually(lambda: settled(stack, member))
+    [sms] = provider.to("/sms", number)
+    assert sms[2]["params"]["course"] == "Tea art 茶艺"
+
+    publish("gateway", "account_registered", {"member_id": str(uuid.uuid4()), "phone": "call me"})
+    publish("gateway", "account_registered", {"phone": number})
+    eventually(lambda: message_count(dead_queue_name(queue)) == 2)

@@ -22,9 +22,9 @@ def scratch():
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def migrate(url, before=None):
+def migrate(url, before=None, part="venues"):
     backend = get_backend(url.replace("postgresql://", "postgresql+psycopg://", 1))
-    migrations = read_migrations(*map(str, migration_dirs("venues")))
+    migrations = read_migrations(*map(str, migration_dirs(part)))
     with backend.lock():
         backend.apply_migrations(backend.to_apply(
             migrations.filter(lambda m: before is None or m.id < before)))

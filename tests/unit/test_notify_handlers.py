@@ -2,6 +2,7 @@
 that declares those queues before any service starts."""
 import pytest
 
+from gateway import auth
 from ops import topology
 from services.common.handlers import handler_queue, reliable_handler, side_queues
 from services.notify import templates
@@ -36,7 +37,16 @@ def test_the_topology_declares_one_queue_per_source_for_notify_covering_every_te
         source = queue.name.split("-")[1]
         keys = [b.routing_key for b in queue.bindings] or [queue.routing_key]
         bound.update(f"{source}.{k}" for k in keys)
-    assert bound == {t for t in templates.CATALOGUE if not t.startswith("notify.")}
+    assert bound == {t for t in templates.CATALOGUE if not t.startswith("notify.")} | {"gateway.account_registered"}
     assert {"evt-enrolment--notify.on_enrolment", "evt-venues--notify.on_venues",
             "evt-welfare--notify.on_welfare"} <= set(queues)
-    assert len(queues) == 4, "three shared queues and reset codes from the gateway"
+    assert len(queues) == 5, "three shared queues, reset codes and new accounts from the gateway"
+
+
+@pytest.mark.parametrize("header, language", [
+    (None, "zh-CN"), ("", "zh-CN"), ("zh-CN,zh;q=0.9,en;q=0.8", "zh-CN"), ("en-US,en;q=0.9", "en"),
+    ("en-US,en;q=0.9,zh-CN;q=0.8", "en"), ("fr-FR,fr;q=0.9", "zh-CN"), ("fr,en;q=0.5", "en"),
+    ("zh-TW;q=0.4,en-GB;q=0.7", "en"), ("en;q=0.3,zh;q=0.8", "zh-CN"), ("*", "zh-CN"), ("en;q=oops", "zh-CN"),
+])
+def test_a_new_member_hears_in_chinese_unless_their_browser_prefers_english(header, language):
+    assert auth.language(header) == language

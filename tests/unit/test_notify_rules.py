@@ -197,7 +197,7 @@ def test_every_template_renders_from_an_empty_payload_and_from_a_full_one(event_
 def test_times_are_shown_in_shanghai_and_money_in_yuan():
     rendered = templates.render("venues.booking_confirmed", {
         "room_name": "Hall A", "starts_at": "2026-11-21T11:00:00+00:00", "ends_at": "2026-11-21T13:00:00Z"}, "en")
-    assert rendered["body"] == "Hall A is yours from 2026-11-21 19:00 to 2026-11-21 21:00."
+    assert rendered["body"] == "Hall A is yours from Sat 21 Nov 19:00 to Sat 21 Nov 21:00."
     assert templates.render("welfare.payout_made", {"amount": 1234.5}, "zh-CN")["title"] == "款项已发放：¥1,234.50"
 
 
@@ -211,10 +211,10 @@ def test_a_session_that_lost_its_room_is_not_told_as_moved():
                "old_starts_at": "2026-11-21T11:00:00+00:00", "state": "room_lost", "reason": "burst pipe"}
     lost = templates.render("enrolment.session_moved", payload, "en")
     assert lost["title"] == "Class affected: Erhu"
-    assert lost["body"].startswith("The Erhu session of 2026-11-21 19:00 cannot take place as planned: burst pipe.")
+    assert lost["body"].startswith("The Erhu session of Sat 21 Nov 19:00 cannot take place as planned: burst pipe.")
     moved = templates.render("enrolment.session_moved", {**payload, "state": "scheduled", "reason": None,
                                                          "old_starts_at": "2026-11-20T11:00:00+00:00"}, "zh-CN")
-    assert moved["title"] == "上课时间变更：Erhu" and "改为 2026-11-21 19:00" in moved["body"]
+    assert moved["title"] == "上课时间变更：Erhu" and "改为 11月21日 周六 19:00" in moved["body"]
 
 
 def test_the_real_payloads_of_enrolment_and_venues_render_their_facts():
@@ -227,15 +227,15 @@ def test_the_real_payloads_of_enrolment_and_venues_render_their_facts():
     assert closed["title"] == "Room closed: Workers' Home 3"
     offer = templates.render("enrolment.offer_made", {"course_title": "Erhu",
                                                       "expires_at": "2026-11-21T11:00:00+00:00"}, "en")
-    assert "before 2026-11-21 19:00" in offer["body"]
+    assert "before Sat 21 Nov 19:00" in offer["body"]
 
 
 def test_a_lottery_entry_is_confirmed_with_the_draw_time():
     entered = {"course_title": "Erhu", "status": "registered", "draw_at": "2026-11-21T11:00:00+00:00"}
     assert templates.render("enrolment.lottery_interest_registered", entered, "en")["body"] == (
-        "You are entered in the lottery for Erhu. The draw is on 2026-11-21 19:00; we will tell you whether you"
+        "You are entered in the lottery for Erhu. The draw is on Sat 21 Nov 19:00; we will tell you whether you"
         " have a seat.")
-    assert "抽签时间：2026-11-21 19:00" in templates.render("enrolment.lottery_interest_registered", entered,
+    assert "抽签时间：11月21日 周六 19:00" in templates.render("enrolment.lottery_interest_registered", entered,
                                                         "zh-CN")["body"]
 
 
@@ -244,7 +244,7 @@ def test_a_timetable_given_later_or_changed_is_told_with_the_next_class_and_room
                  "sessions": 8, "room_name": "Room 2", "site_name": "Palace"}
     out = templates.render("enrolment.course_rescheduled", timetable, "en")
     assert out["title"] == "Timetable out: Erhu"
-    assert "next class is on 2026-11-24 19:00 in Room 2, Palace. Classes to come: 8." in out["body"]
+    assert "next class is on Tue 24 Nov 19:00 in Room 2, Palace. Classes to come: 8." in out["body"]
     changed = templates.render("enrolment.course_rescheduled", {**timetable, "announced": False}, "zh-CN")
     assert changed["title"] == "课表调整：Erhu" and "地点：Palace Room 2" in changed["body"]
 
@@ -252,11 +252,11 @@ def test_a_timetable_given_later_or_changed_is_told_with_the_next_class_and_room
 def test_a_session_moved_to_another_room_or_cancelled_says_which():
     gone = templates.render("enrolment.session_cancelled", {"course_title": "Erhu", "reason": "burst pipe",
                                                              "starts_at": "2026-11-21T11:00:00+00:00"}, "en")
-    assert gone["title"] == "Class cancelled: Erhu on 2026-11-21 19:00" and "(burst pipe)" in gone["body"]
+    assert gone["title"] == "Class cancelled: Erhu on Sat 21 Nov 19:00" and "(burst pipe)" in gone["body"]
     moved = templates.render("enrolment.session_moved", {
         "course_title": "Erhu", "state": "scheduled", "room_name": "Room 5", "starts_at": "2026-11-21T11:00:00+00:00",
         "old_starts_at": "2026-11-21T11:00:00+00:00"}, "en")
-    assert moved["title"] == "Class moved: Erhu" and "now takes place at 2026-11-21 19:00 in Room 5" in moved["body"]
+    assert moved["title"] == "Class moved: Erhu" and "now takes place on Sat 21 Nov 19:00 in Room 5" in moved["body"]
 
 
 def test_the_default_quiet_hours_are_a_setting_and_off_holds_nothing():

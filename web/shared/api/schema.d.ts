@@ -6141,7 +6141,7 @@ export interface components {
         Preview: {
             event_type: string;
             /**
-             * @default en
+             * @default zh-CN
              * @enum {string}
              */
             language: "en" | "zh-CN";
