@@ -109,9 +109,9 @@ test("a forgotten password is reset with the code the SMS brought", async ({ pag
     const texts = await (await request.get(`${seed.sms}?phone=${phone}`)).json();
     code = texts.map((t: { params: Record<string, string> }) => t.params.code).find(Boolean) ?? "";
     return code;
-  }, { timeout: 15_000 }).toMatch(/^\d{6}$/);
+  }, { timeout: 15_000 }).toMatch(/^\d{8}$/);
 
-  await page.getByLabel("验证码").fill(code === "000000" ? "111111" : "000000");
+  await page.getByLabel("验证码").fill(code === "00000000" ? "11111111" : "00000000");
   await page.getByLabel("新密码").fill("second-password");
   await page.getByRole("button", { name: "重设密码" }).click();
   await expect(page.getByRole("alert")).toHaveText("验证码不正确、已使用或已过期，请重新获取。");
