@@ -34,7 +34,7 @@ class Register(Resource):
                              " registered already gets the same 201 (nothing is stored), so the answer does"
                              " not tell who is a member: signing in then fails for that phone.", tag=TAG,
                              body=RegisterSchema, response=AccountSchema, status=201, auth=False,
-                             errors=(400, 422, 429, 503))}
+                             errors=(400, 422, 429))}
 
     def on_post(self, req, resp):
         data = load(_register, read_body(req))
@@ -50,7 +50,7 @@ class Token(Resource):
                              " per phone and per address (429 with Retry-After); a password reset lifts the"
                              " phone's limit. A refresh token used twice ends every token of its sign-in.",
                              tag=TAG, body=TokenRequestSchema, response=TokenSchema, auth=False,
-                             errors=(400, 401, 422, 429, 503))}
+                             errors=(400, 401, 422, 429))}
 
     def on_post(self, req, resp):
         data = load(_token_in, read_body(req))
@@ -94,7 +94,7 @@ class Me(Resource):
 class MyPassword(Resource):
     doc = {"post": operation("Change my password. Signs out every device: refresh tokens at once, access"
                              " tokens within 2 s; the answer holds new tokens for this one.", tag=TAG,
-                             body=PasswordChangeSchema, response=TokenSchema, errors=(422, 503))}
+                             body=PasswordChangeSchema, response=TokenSchema)}
 
     @auth.require()
     def on_post(self, req, resp):
@@ -109,7 +109,7 @@ class PasswordResets(Resource):
     doc = {"post": operation("Ask for a password reset code, sent to the account's phone. Always 202, after"
                              " the same work, so the answer does not tell whether the phone is registered."
                              " Limited per phone, per address and overall (429 with Retry-After).", tag=TAG,
-                             body=ResetRequestSchema, status=202, auth=False, errors=(400, 422, 429, 503))}
+                             body=ResetRequestSchema, status=202, auth=False, errors=(400, 422, 429))}
 
     def on_post(self, req, resp):
         phone = load(ResetRequestSchema(), read_body(req))["phone"]
@@ -132,7 +132,7 @@ class PasswordResets(Resource):
 class PasswordResetConfirm(Resource):
     doc = {"post": operation("Set a new password with a reset code. Signs out every device, and lifts the"
                              " phone's limit of failed sign-ins. Limited per phone, per address and overall.",
-                             tag=TAG, body=ResetConfirmSchema, status=204, auth=False, errors=(400, 422, 429, 503))}
+                             tag=TAG, body=ResetConfirmSchema, status=204, auth=False, errors=(400, 422, 429))}
 
     def on_post(self, req, resp):
         data = load(ResetConfirmSchema(), read_body(req))

@@ -2544,6 +2544,7 @@ export interface paths {
                         "application/json": components["schemas"]["Token"];
                     };
                 };
+                400: components["responses"]["Problem"];
                 401: components["responses"]["Problem"];
                 403: components["responses"]["Problem"];
                 413: components["responses"]["Problem"];
