@@ -55,8 +55,6 @@ test("the app renews the access token with the refresh token, which rotates, and
   await expect(page.getByText(seed.waiting.name)).toBeVisible();
   const second = await session(page);
   expect(second.refresh).not.toBe(first.refresh);
-  const reused = await request.post("/v1/auth/token", { data: { refresh_token: first.refresh } });
-  expect(reused.status(), "a refresh token works once").toBe(401);
 
   // the server refuses the access token: renewed once, the request sent again
   await page.evaluate(() => {
@@ -69,6 +67,12 @@ test("the app renews the access token with the refresh token, which rotates, and
   const third = await session(page);
   expect(third.refresh).not.toBe(second.refresh);
   expect(third.access).not.toBe("not.a.token");
+
+  // a refresh token used twice (a copy in a thief's hands, or the member's own): its whole chain ends
+  const reused = await request.post("/v1/auth/token", { data: { refresh_token: first.refresh } });
+  expect(reused.status(), "a refresh token works once").toBe(401);
+  const newest = await request.post("/v1/auth/token", { data: { refresh_token: third.refresh } });
+  expect(newest.status(), "and its reuse ends the newer tokens of the chain").toBe(401);
 });
 
 test("a session that ended sends the member to sign in, then back where they were", async ({ page }) => {
