@@ -73,6 +73,14 @@ def check_all(conn, keys, what="requests"):
         check(conn, limit, key, what=what)
 
 
+def give_back(conn, limit, key):
+    """Take back one hit of this window of `key` (an attempt that turned out not to count). Nothing
+    when the window has ended meanwhile: a new window never starts below zero."""
+    start, _ = limit.window()
+    conn.execute("UPDATE rate_limits SET hits = hits - 1 WHERE key = %s AND window_start = to_timestamp(%s)"
+                 " AND hits > 0", (f"{limit.name}:{key}", start))
+
+
 def forget(conn, limit, key):
     """Empty every window of `key` (a reset proved the owner: their failed sign-ins no longer count)."""
     conn.execute("DELETE FROM rate_limits WHERE key = %s", (f"{limit.name}:{key}",))

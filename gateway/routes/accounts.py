@@ -76,7 +76,7 @@ class Token(Resource):
     def _give_back(self, keys):
         with self.gateway.db.transaction() as conn:
             for limit, key in keys:
-                limits.count(conn, limit, key, add=-1)
+                limits.give_back(conn, limit, key)
 
 
 class Me(Resource):
