@@ -127,6 +127,19 @@ def test_a_replayed_refresh_token_ends_its_whole_chain(gateway):
     assert refresh(elsewhere["refresh_token"]).status_code == 200, "other sign-ins go on"
 
 
+def test_reset_requests_and_confirms_are_limited_per_address_and_per_phone(gateway):
+    address, phone = next(_addresses), _member(gateway.url)
+    sprayed = [_post(gateway.url, "/v1/auth/password-resets", {"phone": next(_phones)}, address).status_code
+               for _ in range(11)]
+    assert sprayed == [202] * 10 + [429], sprayed
+    asked = [_post(gateway.url, "/v1/auth/password-resets", {"phone": phone}).status_code for _ in range(4)]
+    assert asked == [202] * 3 + [429], asked
+    guesses = [_post(gateway.url, "/v1/auth/password-resets/confirm",
+                     {"phone": phone, "code": f"{n:08d}", "new_password": "guessed-pass"}).status_code
+               for n in range(11)]
+    assert guesses == [422] * 10 + [429], guesses
+
+
 def test_registrations_are_limited_per_address(gateway):
     address = next(_addresses)
     for _ in range(10):
