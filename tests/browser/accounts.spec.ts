@@ -102,7 +102,7 @@ test("a forgotten password is reset with the code the SMS brought", async ({ pag
   await page.goto("/signin");
   await page.getByRole("link", { name: "忘记密码" }).click();
   // the sign-in page has a 手机号 field too: fill the reset page's once it has replaced it
-  await expect(page.getByText("输入注册时的手机号，我们会发送 6 位验证码。")).toBeVisible();
+  await expect(page.getByText("输入注册时的手机号，我们会发送 8 位验证码。")).toBeVisible();
   await page.getByLabel("手机号").fill(phone);
   await page.getByRole("button", { name: "发送验证码" }).click();
   await expect(page.getByText(`如果 ${phone} 已注册，验证码已发送到这个手机`)).toBeVisible();
