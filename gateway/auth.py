@@ -33,9 +33,10 @@ _hasher = PasswordHasher()
 _dummy_hash = _hasher.hash("not a password")  # verify against it so unknown phones cost the same
 
 # Each argon2 hash or check takes 64 MiB and a core for tens of milliseconds: a process does at most
-# ARGON2_SLOTS at once, and a request that cannot get a slot within ARGON2_WAIT seconds is told to come
+# ARGON2_SLOTS at once (more would not go faster on the gateway's two cores, and 16 threads each
+# hashing would need 1 GiB, the container's whole limit), and a request that cannot get a slot within ARGON2_WAIT seconds is told to come
 # back (503) instead of piling up threads and memory.
-ARGON2_SLOTS = int(config.env("PALACE_ARGON2_SLOTS", "4"))
+ARGON2_SLOTS = int(config.env("PALACE_ARGON2_SLOTS", "2"))
 ARGON2_WAIT = float(config.env("PALACE_ARGON2_WAIT", "10"))
 _argon2_slots = threading.BoundedSemaphore(ARGON2_SLOTS)
 
