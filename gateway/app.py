@@ -22,7 +22,7 @@ class Gateway:
         self.db.open()
         self.secret = auth.token_secret(self.db)
         self.catalog = Catalog(self.db)
-        self.closed_accounts = auth.ClosedAccounts(self.db)
+        self.signed_out = auth.SignedOut(self.db)
         phone, password = config.env("PALACE_ADMIN_PHONE", ""), config.env("PALACE_ADMIN_PASSWORD", "")
         if phone and password:
             auth.ensure_admin(self.db, phone, password)
@@ -78,10 +78,10 @@ class RequestContext:
             scheme, _, token = header.partition(" ")
             if scheme.lower() != "bearer" or not token:
                 raise problems.Problem(401, "bad-token", "use Authorization: Bearer <access token>")
-            account = auth.read_access_token(self.gateway.secret, token.strip())
-            if account.id in self.gateway.closed_accounts:
-                raise problems.Problem(401, "account-closed", "this account has been closed",
-                                       headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+            account, generation = auth.read_access_token(self.gateway.secret, token.strip())
+            refusal = self.gateway.signed_out.refusal(account.id, generation)
+            if refusal:
+                raise refusal
             req.context.account = account
 
 

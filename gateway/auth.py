@@ -1,17 +1,19 @@
 """Accounts, passwords and tokens. Passwords are argon2 hashes; access tokens are short-lived
 signed JWTs carrying the caller's id, roles and unit; refresh tokens are opaque, stored hashed,
 and rotated on every use."""
+import contextlib
 import dataclasses
 import hashlib
 import secrets
 import threading
 import time
+import uuid
 from datetime import datetime, timedelta, timezone
 
 import falcon
 import jwt
 from argon2 import PasswordHasher
-from argon2.exceptions import VerificationError
+from argon2.exceptions import InvalidHashError, VerificationError
 
 from gateway import store
 from gateway.problems import Problem
@@ -23,9 +25,45 @@ ACCESS_TTL = timedelta(minutes=15)
 REFRESH_TTL = timedelta(days=30)
 RESET_TTL = timedelta(minutes=15)
 RESET_ATTEMPTS = 5
+RESET_DIGITS = 8
+ISSUER = config.env("PALACE_TOKEN_ISSUER", "palace-gateway")
+AUDIENCE = config.env("PALACE_TOKEN_AUDIENCE", "palace-api")
 
 _hasher = PasswordHasher()
 _dummy_hash = _hasher.hash("not a password")  # verify against it so unknown phones cost the same
+
+# Each argon2 hash or check takes 64 MiB and a core for tens of milliseconds: a process does at most
+# ARGON2_SLOTS at once (more would not go faster on the gateway's two cores, and 16 threads each
+# hashing would need 1 GiB, the container's whole limit), and a request that cannot get a slot within ARGON2_WAIT seconds is told to come
+# back (503) instead of piling up threads and memory.
+ARGON2_SLOTS = int(config.env("PALACE_ARGON2_SLOTS", "2"))
+ARGON2_WAIT = float(config.env("PALACE_ARGON2_WAIT", "10"))
+_argon2_slots = threading.BoundedSemaphore(ARGON2_SLOTS)
+
+
+@contextlib.contextmanager
+def _argon2_slot():
+    if not _argon2_slots.acquire(timeout=ARGON2_WAIT):
+        raise Problem(503, "busy", "too many sign-ins at once: try again in a few seconds",
+                      headers={"Retry-After": "5"})
+    try:
+        yield
+    finally:
+        _argon2_slots.release()
+
+
+def hash_secret(text):
+    with _argon2_slot():
+        return _hasher.hash(text)
+
+
+def matches(stored_hash, text):
+    """Whether `text` is what `stored_hash` was made from."""
+    with _argon2_slot():
+        try:
+            return _hasher.verify(stored_hash, text)
+        except (VerificationError, InvalidHashError):  # an account made for tests has no real hash
+            return False
 
 
 def token_secret(db):
@@ -63,22 +101,31 @@ def language(accept_language):
 
 
 def create_account(conn, phone, name, password, roles=(MEMBER,), unit_id=None, birth_date=None):
-    return store.insert_account(conn, phone, name, _hasher.hash(password), roles, unit_id, birth_date)
+    return store.insert_account(conn, phone, name, hash_secret(password), roles, unit_id, birth_date)
 
 
 def ensure_admin(db, phone, password):
     """Make sure the bootstrap admin exists (PALACE_ADMIN_PHONE / PALACE_ADMIN_PASSWORD)."""
     with db.transaction() as conn:
-        store.insert_account_unless_taken(conn, phone, "Administrator", _hasher.hash(password), [ADMIN])
+        store.insert_account_unless_taken(conn, phone, "Administrator", hash_secret(password), [ADMIN])
+
+
+def register(conn, phone, name, password, birth_date=None):
+    """A member account for this phone. A phone already registered gets the same answer as a new one
+    (an account-like body that is not stored, after the same hashing), so registering does not tell a
+    stranger who is a member; the real owner then fails to sign in with the new password, and the
+    member app points them to signing in or resetting. Returns the account and whether it is new."""
+    password_hash = hash_secret(password)
+    row = store.insert_account_unless_taken(conn, phone, name, password_hash, [MEMBER], birth_date)
+    if row is None:
+        return {"id": uuid.uuid4(), "phone": phone, "name": name, "roles": [MEMBER], "unit_id": None,
+                "birth_date": birth_date, "created_at": datetime.now(timezone.utc)}, False
+    return row, True
 
 
 def check_password(conn, phone, password):
     row = store.sign_in_row(conn, phone)
-    try:
-        _hasher.verify(row["password_hash"] if row else _dummy_hash, password)
-    except VerificationError:
-        row = None
-    if row is None:
+    if not matches(row["password_hash"] if row else _dummy_hash, password) or row is None:
         raise Problem(401, "bad-credentials", "the phone number or the password is wrong")
     return row
 
@@ -87,36 +134,45 @@ def change_password(conn, account_id, current, new):
     stored = store.password_hash(conn, account_id)
     if stored is None:
         raise Problem(401, "account-gone", "this account no longer exists")
-    try:
-        _hasher.verify(stored, current)
-    except VerificationError:
+    if not matches(stored, current):
         raise Problem(422, "validation-failed", "the current password is wrong",
-                      {"current_password": ["is wrong"]}) from None
-    set_password(conn, account_id, new)
+                      {"current_password": ["is wrong"]})
+    return set_password(conn, account_id, new)
 
 
 def set_password(conn, account_id, new):
-    """A new password signs the account out everywhere: every refresh token stops working."""
-    store.set_password_hash(conn, account_id, _hasher.hash(new))
+    """A new password signs the account out everywhere: every refresh token stops working, and every
+    access token issued before it within SignedOut.REFRESH seconds. Returns the account's sign-in row."""
+    row = store.set_password_hash(conn, account_id, hash_secret(new))
     store.revoke_refresh_tokens(conn, account_id)
+    return row
 
 
 def new_reset_code(conn, account_id):
-    """A 6-digit code valid for RESET_TTL; earlier live codes of the account stop working."""
-    code = f"{secrets.randbelow(10**6):06d}"
-    expires_at = store.replace_reset_code(conn, account_id, _hasher.hash(code), datetime.now(timezone.utc) + RESET_TTL)
+    """An 8-digit code valid for RESET_TTL; earlier live codes of the account stop working."""
+    code = _reset_code()
+    expires_at = store.replace_reset_code(conn, account_id, hash_secret(code), datetime.now(timezone.utc) + RESET_TTL)
     return {"code": code, "expires_at": expires_at}
 
 
+def no_reset_code():
+    """The work of new_reset_code for a phone with no account (a code made and hashed, then dropped),
+    so a request for an unknown phone takes as long as one for a member's."""
+    hash_secret(_reset_code())
+
+
+def _reset_code():
+    return f"{secrets.randbelow(10**RESET_DIGITS):0{RESET_DIGITS}d}"
+
+
 def use_reset_code(conn, phone, code, new_password):
-    """Set the password if `code` is the account's live code; a code allows RESET_ATTEMPTS guesses."""
+    """Set the password if `code` is the account's live code; a code allows RESET_ATTEMPTS guesses.
+    Every answer costs one argon2 check, so a wrong phone is not told apart by its speed."""
     row = store.live_reset_code(conn, phone)
-    if row is None or row["attempts"] >= RESET_ATTEMPTS:
-        return False
-    try:
-        _hasher.verify(row["code_hash"], code)
-    except VerificationError:
-        store.count_reset_attempt(conn, row["id"])
+    usable = row is not None and row["attempts"] < RESET_ATTEMPTS
+    if not matches(row["code_hash"] if usable else _dummy_hash, code) or not usable:
+        if usable:
+            store.count_reset_attempt(conn, row["id"])
         return False
     store.spend_reset_code(conn, row["id"])
     set_password(conn, row["account_id"], new_password)
@@ -124,71 +180,97 @@ def use_reset_code(conn, phone, code, new_password):
 
 
 def access_token(secret, account_row, now=None):
+    """The signed access token: who (sub, roles, unit), which generation of the account's password
+    (gen: a new password makes older tokens void), and for whom (aud) by whom (iss)."""
     now = now or datetime.now(timezone.utc)
     claims = {
         "sub": str(account_row["id"]), "roles": list(account_row["roles"]),
         "unit": str(account_row["unit_id"]) if account_row["unit_id"] else None,
-        "born": account_row["birth_date"].isoformat() if account_row.get("birth_date") else None,
-        "iat": now, "exp": now + ACCESS_TTL, "typ": "access",
+        "gen": account_row.get("token_generation", 0),
+        "iat": now, "exp": now + ACCESS_TTL, "typ": "access", "iss": ISSUER, "aud": AUDIENCE,
     }
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
-def issue_tokens(conn, secret, account_row):
+def issue_tokens(conn, secret, account_row, chain=None):
+    """An access token and a refresh token; `chain` is the sign-in the refresh token continues (a new
+    chain starts at each sign-in with the password)."""
     now = datetime.now(timezone.utc)
     refresh = secrets.token_urlsafe(32)
-    store.insert_refresh_token(conn, _digest(refresh), account_row["id"], now + REFRESH_TTL)
+    store.insert_refresh_token(conn, _digest(refresh), account_row["id"], now + REFRESH_TTL, chain or uuid.uuid4())
     return {"access_token": access_token(secret, account_row, now), "refresh_token": refresh,
             "token_type": "Bearer", "expires_in": int(ACCESS_TTL.total_seconds())}
 
 
-def use_refresh_token(conn, refresh):
-    row = store.use_refresh_token(conn, _digest(refresh))
-    if row is None:
-        raise Problem(401, "bad-refresh-token", "the refresh token is unknown, used or expired")
-    return row
+def refresh(db, secret, token):
+    """New tokens for a live refresh token. A token spent already means two holders: the member and a
+    thief who copied it, and we cannot tell which is which. So the whole chain of that sign-in ends
+    (the newest token too): the member signs in again, the thief cannot."""
+    digest = _digest(token)
+    with db.transaction() as conn:
+        row = store.use_refresh_token(conn, digest)
+        if row is not None:
+            return issue_tokens(conn, secret, row, row["chain"])
+        ended = store.end_chain_of_spent(conn, digest)
+    raise Problem(401, "bad-refresh-token", "the refresh token was used already: sign in again" if ended
+                  else "the refresh token is unknown, used or expired")
 
 
 def read_access_token(secret, token):
     try:
-        claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp", "sub"]})
+        claims = jwt.decode(token, secret, algorithms=["HS256"], audience=AUDIENCE, issuer=ISSUER,
+                            options={"require": ["exp", "iat", "sub", "aud", "iss"]})
     except jwt.PyJWTError as exc:
         raise Problem(401, "bad-token", f"the access token is not valid: {exc}",
                       headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
     if claims.get("typ") != "access":
         raise Problem(401, "bad-token", "not an access token")
-    return Caller(id=claims["sub"], roles=frozenset(claims.get("roles") or ()), unit=claims.get("unit"),
-                  request_id=None, idempotency_key=None, birth_date=claims.get("born"))
+    caller = Caller(id=claims["sub"], roles=frozenset(claims.get("roles") or ()), unit=claims.get("unit"),
+                    request_id=None, idempotency_key=None)
+    return caller, claims.get("gen", 0)
 
 
-class ClosedAccounts:
-    """Accounts closed while their access tokens may still be unexpired, re-read every REFRESH
-    seconds by each gateway process: a closed account's token stops working within that time."""
+class SignedOut:
+    """Accounts whose access tokens may still be unexpired but must stop working: closed accounts (all
+    their tokens) and accounts with a new password (tokens of an older generation). Re-read every
+    REFRESH seconds by each gateway process, so such a token stops working within that time."""
 
     REFRESH = 2.0
+    CLOSED = float("inf")  # the generation a closed account's tokens would need: none has it
 
     def __init__(self, db):
-        self.db, self._ids, self._read_at = db, frozenset(), float("-inf")
+        self.db, self._generations, self._read_at = db, {}, float("-inf")
         self._lock = threading.Lock()
 
-    def __contains__(self, account_id):
+    def refusal(self, account_id, generation):
+        """None when a token of this account and generation still works; else why not."""
         if time.monotonic() - self._read_at > self.REFRESH and self._lock.acquire(blocking=False):
             try:
                 with self.db.transaction() as conn:
-                    ids = store.closed_since(conn, ACCESS_TTL + timedelta(minutes=1))
-                self._ids, self._read_at = frozenset(ids), time.monotonic()
+                    rows = store.signed_out_since(conn, ACCESS_TTL + timedelta(minutes=1))
+                self._generations = {r["id"]: self.CLOSED if r["closed"] else r["generation"] for r in rows}
+                self._read_at = time.monotonic()
             finally:
                 self._lock.release()
-        return account_id in self._ids
+        current = self._generations.get(account_id)
+        if current is None or generation >= current:
+            return None
+        if current == self.CLOSED:
+            return Problem(401, "account-closed", "this account has been closed",
+                           headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        return Problem(401, "signed-out", "the password was changed since this token was issued: sign in again",
+                       headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
 
 
 ANONYMOUS = Caller(id=None, roles=frozenset(), unit=None, request_id=None, idempotency_key=None)
 
 
-def caller(req, idempotency_key=None):
-    """The RPC context for this request: who calls, and under which request id."""
+def caller(req, idempotency_key=None, birth_date=None):
+    """The RPC context for this request: who calls, and under which request id (with the account's
+    birth date, read from the database, for the calls that check an age)."""
     return dataclasses.replace(req.context.account or ANONYMOUS, request_id=req.context.request_id,
-                               idempotency_key=idempotency_key).to_context()
+                               idempotency_key=idempotency_key,
+                               birth_date=birth_date.isoformat() if birth_date else None).to_context()
 
 
 def require(*roles):

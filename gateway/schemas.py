@@ -67,7 +67,7 @@ class ResetRequestSchema(Schema):
 
 class ResetConfirmSchema(Schema):
     phone = Phone(required=True)
-    code = fields.String(required=True, validate=validate.Regexp(r"^\d{6}$", error="must be the 6-digit code"))
+    code = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{8}\Z", error="must be the 8-digit code"))
     new_password = Text(required=True, load_only=True, validate=PASSWORD)
 
 

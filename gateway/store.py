@@ -8,7 +8,7 @@ from gateway.problems import Problem
 from services.common.zone import HOME_ZONE_NAME
 
 ACCOUNT_COLUMNS = "id, phone, name, roles, unit_id, birth_date, created_at"
-SIGN_IN_COLUMNS = "id, roles, unit_id, birth_date"  # what an access token carries
+SIGN_IN_COLUMNS = "id, roles, unit_id, token_generation"  # what an access token carries
 
 
 # ---------------------------------------------------------------- settings
@@ -35,10 +35,11 @@ def insert_account(conn, phone, name, password_hash, roles, unit_id=None, birth_
         raise Problem(422, "validation-failed", "no such unit", {"unit_id": ["is not a known unit"]}) from None
 
 
-def insert_account_unless_taken(conn, phone, name, password_hash, roles):
-    """The account, unless one has this phone already (then nothing changes)."""
-    conn.execute("INSERT INTO accounts (phone, name, password_hash, roles) VALUES (%s, %s, %s, %s)"
-                 " ON CONFLICT (phone) DO NOTHING", (phone, name, password_hash, list(roles)))
+def insert_account_unless_taken(conn, phone, name, password_hash, roles, birth_date=None):
+    """The new account, unless one has this phone already: then nothing changes, and None."""
+    return conn.execute(f"INSERT INTO accounts (phone, name, password_hash, roles, birth_date)"
+                        f" VALUES (%s, %s, %s, %s, %s) ON CONFLICT (phone) DO NOTHING RETURNING {ACCOUNT_COLUMNS}",
+                        (phone, name, password_hash, list(roles), birth_date)).fetchone()
 
 
 def grant_role(conn, phone, role):
@@ -82,10 +83,19 @@ def close_account(conn, account_id):
                              (account_id,)).rowcount)
 
 
-def closed_since(conn, age):
-    """Ids of the accounts closed less than `age` (a timedelta) ago."""
-    return {r["id"] for r in conn.execute("SELECT id::text FROM accounts WHERE deleted_at > now() - %s",
-                                          (age,)).fetchall()}
+def signed_out_since(conn, age):
+    """The accounts closed, or given a new password, less than `age` (a timedelta) ago: their ids,
+    their token generations and whether they are closed."""
+    return conn.execute("SELECT id::text, token_generation AS generation, deleted_at IS NOT NULL AS closed"
+                        " FROM accounts WHERE deleted_at > now() - %(age)s OR signed_out_at > now() - %(age)s",
+                        {"age": age}).fetchall()
+
+
+def birth_date(conn, account_id):
+    """The open account's birth date (the age limits of classes are checked against it), or None."""
+    row = conn.execute("SELECT birth_date FROM accounts WHERE id = %s AND deleted_at IS NULL",
+                       (account_id,)).fetchone()
+    return row["birth_date"] if row else None
 
 
 def applicant_facts(conn, account_id):
@@ -118,21 +128,36 @@ def password_hash(conn, account_id):
 
 
 def set_password_hash(conn, account_id, new_hash):
-    conn.execute("UPDATE accounts SET password_hash = %s WHERE id = %s", (new_hash, account_id))
+    """The new password, in a new token generation (older access tokens stop working); the account's
+    sign-in row."""
+    return conn.execute(f"UPDATE accounts SET password_hash = %s, token_generation = token_generation + 1,"
+                        f" signed_out_at = now() WHERE id = %s RETURNING {SIGN_IN_COLUMNS}",
+                        (new_hash, account_id)).fetchone()
 
 
-def insert_refresh_token(conn, token_hash, account_id, expires_at):
-    conn.execute("INSERT INTO refresh_tokens (token_hash, account_id, expires_at) VALUES (%s, %s, %s)",
-                 (token_hash, account_id, expires_at))
+def insert_refresh_token(conn, token_hash, account_id, expires_at, chain):
+    conn.execute("INSERT INTO refresh_tokens (token_hash, account_id, expires_at, chain) VALUES (%s, %s, %s, %s)",
+                 (token_hash, account_id, expires_at, chain))
 
 
 def use_refresh_token(conn, token_hash):
-    """Spend a live refresh token of an open account: that account's sign-in row, or None."""
+    """Spend a live refresh token of an open account: that account's sign-in row and the token's chain,
+    or None."""
     return conn.execute(
         "UPDATE refresh_tokens t SET used_at = now() FROM accounts a"
         " WHERE t.token_hash = %s AND t.used_at IS NULL AND t.expires_at > now()"
         " AND a.id = t.account_id AND a.deleted_at IS NULL"
-        " RETURNING a.id, a.roles, a.unit_id, a.birth_date", (token_hash,)).fetchone()
+        " RETURNING a.id, a.roles, a.unit_id, a.token_generation, t.chain", (token_hash,)).fetchone()
+
+
+def end_chain_of_spent(conn, token_hash):
+    """If this refresh token was spent already, end every live token of its chain; whether it was."""
+    spent = conn.execute("SELECT chain FROM refresh_tokens WHERE token_hash = %s AND used_at IS NOT NULL",
+                         (token_hash,)).fetchone()
+    if spent is None:
+        return False
+    conn.execute("UPDATE refresh_tokens SET used_at = now() WHERE chain = %s AND used_at IS NULL", (spent["chain"],))
+    return True
 
 
 def revoke_refresh_tokens(conn, account_id):

@@ -30,15 +30,20 @@ _unit, _units = UnitSchema(), UnitSchema(many=True)
 
 
 class Register(Resource):
-    doc = {"post": operation("Register as a member", tag=TAG, body=RegisterSchema, response=AccountSchema,
-                             status=201, auth=False, errors=(400, 409, 422))}
+    doc = {"post": operation("Register as a member. Limited per address (429 with Retry-After). A phone"
+                             " registered already gets the same 201 (nothing is stored), so the answer does"
+                             " not tell who is a member: signing in then fails for that phone.", tag=TAG,
+                             body=RegisterSchema, response=AccountSchema, status=201, auth=False,
+                             errors=(400, 422, 429))}
 
     def on_post(self, req, resp):
         data = load(_register, read_body(req))
         with self.gateway.db.transaction() as conn:
-            account = auth.create_account(conn, data["phone"], data["name"], data["password"],
-                                          birth_date=data["birth_date"])
-            _registered(conn, req, account, auth.language(req.get_header("Accept-Language")))
+            limits.check(conn, limits.REGISTERS_PER_ADDRESS, limits.client_address(req), what="registrations")
+        with self.gateway.db.transaction() as conn:
+            account, created = auth.register(conn, data["phone"], data["name"], data["password"], data["birth_date"])
+            if created:  # a taken phone's look-alike answer tells notify nothing
+                _registered(conn, req, account, auth.language(req.get_header("Accept-Language")))
         resp.status, resp.media = 201, _account.dump(account)
 
 
@@ -52,33 +57,36 @@ def _registered(conn, req, account, language):
 
 class Token(Resource):
     doc = {"post": operation("Sign in (phone and password) or refresh a token. Failed sign-ins are limited"
-                             " per phone and per address (429 with Retry-After).", tag=TAG,
-                             body=TokenRequestSchema, response=TokenSchema, auth=False,
+                             " per phone and per address (429 with Retry-After); a password reset lifts the"
+                             " phone's limit. A refresh token used twice ends every token of its sign-in.",
+                             tag=TAG, body=TokenRequestSchema, response=TokenSchema, auth=False,
                              errors=(400, 401, 422, 429))}
 
     def on_post(self, req, resp):
         data = load(_token_in, read_body(req))
         if "refresh_token" in data:
-            with self.gateway.db.transaction() as conn:
-                resp.media = auth.issue_tokens(conn, self.gateway.secret,
-                                               auth.use_refresh_token(conn, data["refresh_token"]))
+            resp.media = auth.refresh(self.gateway.db, self.gateway.secret, data["refresh_token"])
             return
         keys = ((limits.FAILED_SIGN_INS_PER_PHONE, data["phone"]),
-                (limits.FAILED_SIGN_INS_PER_ADDRESS, req.remote_addr))
+                (limits.FAILED_SIGN_INS_PER_ADDRESS, limits.client_address(req)))
+        # counted first, committed before the password is checked: parallel guesses each see the
+        # others' hits, so no more than the limit of them ever reach a check
         with self.gateway.db.transaction() as conn:
-            for limit, key in keys:
-                if limits.count(conn, limit, key, add=0) >= limit.hits:
-                    limits.refuse(limit, "failed sign-ins")
+            limits.check_all(conn, keys, what="failed sign-ins")
         try:
             with self.gateway.db.transaction() as conn:
                 account = auth.check_password(conn, data["phone"], data["password"])
                 resp.media = auth.issue_tokens(conn, self.gateway.secret, account)
         except Problem as exc:
-            if exc.slug == "bad-credentials":
-                with self.gateway.db.transaction() as conn:
-                    for limit, key in keys:
-                        limits.count(conn, limit, key)
+            if exc.slug != "bad-credentials":  # no guess was checked (argon2 was busy): not a failure
+                self._give_back(keys)
             raise
+        self._give_back(keys)  # only failures count
+
+    def _give_back(self, keys):
+        with self.gateway.db.transaction() as conn:
+            for limit, key in keys:
+                limits.give_back(conn, limit, key)
 
 
 class Me(Resource):
@@ -94,28 +102,36 @@ class Me(Resource):
 
 
 class MyPassword(Resource):
-    doc = {"post": operation("Change my password (signs out my other devices)", tag=TAG,
-                             body=PasswordChangeSchema, status=204)}
+    doc = {"post": operation("Change my password. Signs out every device: refresh tokens at once, access"
+                             " tokens within 2 s; the answer holds new tokens for this one.", tag=TAG,
+                             body=PasswordChangeSchema, response=TokenSchema)}
 
     @auth.require()
     def on_post(self, req, resp):
         data = load(PasswordChangeSchema(), read_body(req))
         with self.gateway.db.transaction() as conn:
-            auth.change_password(conn, req.context.account.id, data["current_password"], data["new_password"])
-        resp.status = 204
+            account = auth.change_password(conn, req.context.account.id, data["current_password"],
+                                           data["new_password"])
+            resp.media = auth.issue_tokens(conn, self.gateway.secret, account)
 
 
 class PasswordResets(Resource):
-    doc = {"post": operation("Ask for a password reset code, sent to the account's phone. Always 202, so the"
-                             " answer does not tell whether the phone is registered.", tag=TAG,
+    doc = {"post": operation("Ask for a password reset code, sent to the account's phone. Always 202, after"
+                             " the same work, so the answer does not tell whether the phone is registered."
+                             " Limited per phone, per address and overall (429 with Retry-After).", tag=TAG,
                              body=ResetRequestSchema, status=202, auth=False, errors=(400, 422, 429))}
 
     def on_post(self, req, resp):
         phone = load(ResetRequestSchema(), read_body(req))["phone"]
         with self.gateway.db.transaction() as conn:
-            limits.check(conn, limits.RESETS_PER_PHONE, phone, what="reset requests")
+            limits.check_all(conn, ((limits.RESETS_PER_ADDRESS, limits.client_address(req)),
+                                    (limits.RESETS_PER_PHONE, phone), (limits.RESETS_OVERALL, limits.EVERYONE)),
+                             what="reset requests")
+        with self.gateway.db.transaction() as conn:
             account_id = store.account_id_by_phone(conn, phone)
-            if account_id is not None:
+            if account_id is None:
+                auth.no_reset_code()
+            else:
                 code = auth.new_reset_code(conn, account_id)
                 record(conn, "gateway", "password_reset_requested",
                        {"member_id": str(account_id), "phone": phone, "code": code["code"],
@@ -124,13 +140,20 @@ class PasswordResets(Resource):
 
 
 class PasswordResetConfirm(Resource):
-    doc = {"post": operation("Set a new password with a reset code", tag=TAG, body=ResetConfirmSchema,
-                             status=204, auth=False, errors=(400, 422, 429))}
+    doc = {"post": operation("Set a new password with a reset code. Signs out every device, and lifts the"
+                             " phone's limit of failed sign-ins. Limited per phone, per address and overall.",
+                             tag=TAG, body=ResetConfirmSchema, status=204, auth=False, errors=(400, 422, 429))}
 
     def on_post(self, req, resp):
         data = load(ResetConfirmSchema(), read_body(req))
         with self.gateway.db.transaction() as conn:
+            limits.check_all(conn, ((limits.RESET_CONFIRMS_PER_ADDRESS, limits.client_address(req)),
+                                    (limits.RESET_CONFIRMS_PER_PHONE, data["phone"]),
+                                    (limits.RESET_CONFIRMS_OVERALL, limits.EVERYONE)), what="reset attempts")
+        with self.gateway.db.transaction() as conn:
             done = auth.use_reset_code(conn, data["phone"], data["code"], data["new_password"])
+            if done:  # the owner proved themselves: the guesses of others no longer lock them out
+                limits.forget(conn, limits.FAILED_SIGN_INS_PER_PHONE, data["phone"])
         if not done:
             raise Problem(422, "bad-reset-code", "the code is wrong, used or expired: ask for a new one",
                           {"code": ["is wrong, used or expired"]})

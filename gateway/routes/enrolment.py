@@ -4,7 +4,7 @@ import html
 
 import falcon
 
-from gateway import auth, catalog, limits
+from gateway import auth, catalog, limits, store
 from gateway.idempotency import run_once
 from gateway.openapi import operation
 from gateway.problems import invalid
@@ -202,8 +202,10 @@ class CourseEnrolments(Resource):
     @auth.require(MEMBER)
     def on_post(self, req, resp, course_id):
         body = optional_body(req)
+        with self.gateway.db.transaction() as conn:  # not in the token: it would ride in every request
+            born = store.birth_date(conn, req.context.account.id)
         run_once(self.gateway.db, req, resp, body, lambda key: (
-            201, call("enrolment", "enrol", course_id, body, context=auth.caller(req, key))),
+            201, call("enrolment", "enrol", course_id, body, context=auth.caller(req, key, born))),
             first=lambda conn: limits.check(conn, limits.ENROLMENTS_PER_MEMBER, req.context.account.id,
                                             what="enrolment requests"))
 

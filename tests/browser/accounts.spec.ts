@@ -55,8 +55,6 @@ test("the app renews the access token with the refresh token, which rotates, and
   await expect(page.getByText(seed.waiting.name)).toBeVisible();
   const second = await session(page);
   expect(second.refresh).not.toBe(first.refresh);
-  const reused = await request.post("/v1/auth/token", { data: { refresh_token: first.refresh } });
-  expect(reused.status(), "a refresh token works once").toBe(401);
 
   // the server refuses the access token: renewed once, the request sent again
   await page.evaluate(() => {
@@ -69,6 +67,12 @@ test("the app renews the access token with the refresh token, which rotates, and
   const third = await session(page);
   expect(third.refresh).not.toBe(second.refresh);
   expect(third.access).not.toBe("not.a.token");
+
+  // a refresh token used twice (a copy in a thief's hands, or the member's own): its whole chain ends
+  const reused = await request.post("/v1/auth/token", { data: { refresh_token: first.refresh } });
+  expect(reused.status(), "a refresh token works once").toBe(401);
+  const newest = await request.post("/v1/auth/token", { data: { refresh_token: third.refresh } });
+  expect(newest.status(), "and its reuse ends the newer tokens of the chain").toBe(401);
 });
 
 test("a session that ended sends the member to sign in, then back where they were", async ({ page }) => {
@@ -98,7 +102,7 @@ test("a forgotten password is reset with the code the SMS brought", async ({ pag
   await page.goto("/signin");
   await page.getByRole("link", { name: "忘记密码" }).click();
   // the sign-in page has a 手机号 field too: fill the reset page's once it has replaced it
-  await expect(page.getByText("输入注册时的手机号，我们会发送 6 位验证码。")).toBeVisible();
+  await expect(page.getByText("输入注册时的手机号，我们会发送 8 位验证码。")).toBeVisible();
   await page.getByLabel("手机号").fill(phone);
   await page.getByRole("button", { name: "发送验证码" }).click();
   await expect(page.getByText(`如果 ${phone} 已注册，验证码已发送到这个手机`)).toBeVisible();
@@ -109,9 +113,9 @@ test("a forgotten password is reset with the code the SMS brought", async ({ pag
     const texts = await (await request.get(`${seed.sms}?phone=${phone}`)).json();
     code = texts.map((t: { params: Record<string, string> }) => t.params.code).find(Boolean) ?? "";
     return code;
-  }, { timeout: 15_000 }).toMatch(/^\d{6}$/);
+  }, { timeout: 15_000 }).toMatch(/^\d{8}$/);
 
-  await page.getByLabel("验证码").fill(code === "000000" ? "111111" : "000000");
+  await page.getByLabel("验证码").fill(code === "00000000" ? "11111111" : "00000000");
   await page.getByLabel("新密码").fill("second-password");
   await page.getByRole("button", { name: "重设密码" }).click();
   await expect(page.getByRole("alert")).toHaveText("验证码不正确、已使用或已过期，请重新获取。");

@@ -31,8 +31,8 @@ def test_changing_the_password_signs_out_other_devices(palace):
 
     wrong = member.post("/v1/me/password", json={"current_password": "not-it-at-all", "new_password": "n3w-password"})
     assert wrong.status_code == 422 and "current_password" in wrong.json()["errors"]
-    assert member.post("/v1/me/password", json={"current_password": PASSWORD,
-                                                "new_password": "n3w-password"}).status_code == 204
+    changed = member.post("/v1/me/password", json={"current_password": PASSWORD, "new_password": "n3w-password"})
+    assert changed.status_code == 200 and Client(palace.url, changed.json()["access_token"]).get("/v1/me").ok
 
     assert _token(palace.url, phone, PASSWORD).status_code == 401
     assert _token(palace.url, phone, "n3w-password").status_code == 200
@@ -65,8 +65,9 @@ def test_a_member_resets_a_forgotten_password_with_the_code_sent_to_their_phone(
         assert not conn.execute("SELECT 1 FROM inbox WHERE member_id = %s", (member.id,)).fetchall()
 
     confirm = f"{palace.url}/v1/auth/password-resets/confirm"
-    wrong = requests.post(confirm, json={"phone": phone, "code": "000000" if sent[0]["code"] != "000000"
-                                         else "111111", "new_password": "brand-new-pass"}, timeout=15)
+    assert len(sent[0]["code"]) == 8 and sent[0]["code"].isdigit()
+    wrong = requests.post(confirm, json={"phone": phone, "code": "00000000" if sent[0]["code"] != "00000000"
+                                         else "11111111", "new_password": "brand-new-pass"}, timeout=15)
     assert wrong.status_code == 422 and wrong.json()["type"] == "/problems/bad-reset-code"
     right = requests.post(confirm, json={"phone": phone, "code": sent[0]["code"], "new_password": "brand-new-pass"},
                           timeout=15)
@@ -81,7 +82,7 @@ def test_a_reset_code_stops_working_after_five_wrong_guesses(palace, admin):
     member = new_member(palace.url)
     phone = _phone(palace, member)
     code = admin.post(f"/v1/accounts/{member.id}/reset-code").json()["code"]
-    guesses = [f"{(int(code) + n) % 10**6:06d}" for n in range(1, 6)]
+    guesses = [f"{(int(code) + n) % 10**8:08d}" for n in range(1, 6)]
     confirm = f"{palace.url}/v1/auth/password-resets/confirm"
     for guess in guesses:
         assert requests.post(confirm, json={"phone": phone, "code": guess, "new_password": "guessed-pass"},
@@ -172,13 +173,16 @@ def test_expired_tampered_and_foreign_tokens_are_refused(palace):
     with palace.db("gateway") as conn:
         secret = conn.execute("SELECT value FROM settings WHERE name = 'token_secret'").fetchone()["value"]
     good = member.http.headers["Authorization"].split()[1]
-    claims = jwt.decode(good, secret, algorithms=["HS256"])
+    claims = jwt.decode(good, secret, algorithms=["HS256"], audience="palace-api", issuer="palace-gateway")
+    assert "born" not in claims, "the birth date stays in the database"
     expired = jwt.encode({**claims, "exp": claims["iat"] - 60}, secret, algorithm="HS256")
     foreign = jwt.encode(claims, "another palace's key, long enough for HS256", algorithm="HS256")
+    elsewhere = jwt.encode({**claims, "aud": "another-api"}, secret, algorithm="HS256")
+    forged = jwt.encode({**claims, "iss": "someone-else"}, secret, algorithm="HS256")
     head, body, signature = good.split(".")
     tampered = ".".join((head, jwt.utils.base64url_encode(
         jwt.utils.base64url_decode(body).replace(b'"member"', b'"admin"')).decode(), signature))
-    for token in (expired, foreign, tampered):
+    for token in (expired, foreign, tampered, elsewhere, forged):
         answer = Client(palace.url, token).get("/v1/me/enrolments")
         assert answer.status_code == 401 and answer.json()["type"] == "/problems/bad-token", answer.text
     assert Client(palace.url, tampered).get("/v1/accounts").status_code == 401, "no admin by editing the token"

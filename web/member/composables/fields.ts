@@ -16,6 +16,6 @@ export function useFieldRules() {
       { validator: (value: string) => value.length >= 8 && value.length <= 128, message: t("fields.passwordLength") },
     ],
     required: (what: string) => [{ required: true, message: t("fields.required", { what }) }],
-    code: [{ pattern: /^\d{6}$/, message: t("fields.codeInvalid") }],
+    code: [{ pattern: /^\d{8}$/, message: t("fields.codeInvalid") }],
   };
 }

@@ -186,7 +186,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Ask for a password reset code, sent to the account's phone. Always 202, so the answer does not tell whether the phone is registered. */
+        /** Ask for a password reset code, sent to the account's phone. Always 202, after the same work, so the answer does not tell whether the phone is registered. Limited per phone, per address and overall (429 with Retry-After). */
         post: {
             parameters: {
                 query?: never;
@@ -229,7 +229,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Set a new password with a reset code */
+        /** Set a new password with a reset code. Signs out every device, and lifts the phone's limit of failed sign-ins. Limited per phone, per address and overall. */
         post: {
             parameters: {
                 query?: never;
@@ -272,7 +272,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Register as a member */
+        /** Register as a member. Limited per address (429 with Retry-After). A phone registered already gets the same 201 (nothing is stored), so the answer does not tell who is a member: signing in then fails for that phone. */
         post: {
             parameters: {
                 query?: never;
@@ -296,9 +296,9 @@ export interface paths {
                     };
                 };
                 400: components["responses"]["Problem"];
-                409: components["responses"]["Problem"];
                 413: components["responses"]["Problem"];
                 422: components["responses"]["Problem"];
+                429: components["responses"]["Problem"];
                 503: components["responses"]["Problem"];
             };
         };
@@ -317,7 +317,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sign in (phone and password) or refresh a token. Failed sign-ins are limited per phone and per address (429 with Retry-After). */
+        /** Sign in (phone and password) or refresh a token. Failed sign-ins are limited per phone and per address (429 with Retry-After); a password reset lifts the phone's limit. A refresh token used twice ends every token of its sign-in. */
         post: {
             parameters: {
                 query?: never;
@@ -2521,7 +2521,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Change my password (signs out my other devices) */
+        /** Change my password. Signs out every device: refresh tokens at once, access tokens within 2 s; the answer holds new tokens for this one. */
         post: {
             parameters: {
                 query?: never;
@@ -2535,12 +2535,14 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description No Content */
-                204: {
+                /** @description OK */
+                200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["Token"];
+                    };
                 };
                 400: components["responses"]["Problem"];
                 401: components["responses"]["Problem"];
