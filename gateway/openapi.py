@@ -9,10 +9,11 @@ from gateway.schemas import ProblemSchema
 JSON = "application/json"
 
 
-def operation(summary, *, tag, body=None, response=None, status=200, many=False, auth=True,
+def operation(summary, *, operation_id, tag, body=None, response=None, status=200, many=False, auth=True,
               roles=(), idempotent=False, query=(), errors=(400, 422)):
-    """The OpenAPI operation of one responder."""
-    op = {"summary": summary, "tags": [tag], "responses": {}}
+    """The OpenAPI operation of one responder. `operation_id` is the name generated clients give it
+    (listCourses, enrolInCourse): a verb and the thing, unique in the API, never changed once published."""
+    op = {"operationId": operation_id, "summary": summary, "tags": [tag], "responses": {}}
     description = f"Roles: {', '.join(roles)}." if roles else ""
     if description:
         op["description"] = description

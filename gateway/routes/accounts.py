@@ -30,8 +30,8 @@ _unit, _units = UnitSchema(), UnitSchema(many=True)
 
 
 class Register(Resource):
-    doc = {"post": operation("Register as a member", tag=TAG, body=RegisterSchema, response=AccountSchema,
-                             status=201, auth=False, errors=(400, 409, 422))}
+    doc = {"post": operation("Register as a member", operation_id="register", tag=TAG, body=RegisterSchema,
+                             response=AccountSchema, status=201, auth=False, errors=(400, 409, 422))}
 
     def on_post(self, req, resp):
         data = load(_register, read_body(req))
@@ -43,9 +43,8 @@ class Register(Resource):
 
 class Token(Resource):
     doc = {"post": operation("Sign in (phone and password) or refresh a token. Failed sign-ins are limited"
-                             " per phone and per address (429 with Retry-After).", tag=TAG,
-                             body=TokenRequestSchema, response=TokenSchema, auth=False,
-                             errors=(400, 401, 422, 429))}
+                             " per phone and per address (429 with Retry-After).", operation_id="signIn", tag=TAG,
+                             body=TokenRequestSchema, response=TokenSchema, auth=False, errors=(400, 401, 422, 429))}
 
     def on_post(self, req, resp):
         data = load(_token_in, read_body(req))
@@ -73,7 +72,7 @@ class Token(Resource):
 
 
 class Me(Resource):
-    doc = {"get": operation("The signed-in account", tag=TAG, response=AccountSchema, errors=())}
+    doc = {"get": operation("The signed-in account", operation_id="getMe", tag=TAG, response=AccountSchema, errors=())}
 
     @auth.require()
     def on_get(self, req, resp):
@@ -85,8 +84,8 @@ class Me(Resource):
 
 
 class MyPassword(Resource):
-    doc = {"post": operation("Change my password (signs out my other devices)", tag=TAG,
-                             body=PasswordChangeSchema, status=204)}
+    doc = {"post": operation("Change my password (signs out my other devices)", operation_id="changeMyPassword",
+                             tag=TAG, body=PasswordChangeSchema, status=204)}
 
     @auth.require()
     def on_post(self, req, resp):
@@ -98,8 +97,9 @@ class MyPassword(Resource):
 
 class PasswordResets(Resource):
     doc = {"post": operation("Ask for a password reset code, sent to the account's phone. Always 202, so the"
-                             " answer does not tell whether the phone is registered.", tag=TAG,
-                             body=ResetRequestSchema, status=202, auth=False, errors=(400, 422, 429))}
+                             " answer does not tell whether the phone is registered.",
+                             operation_id="requestPasswordReset", tag=TAG, body=ResetRequestSchema, status=202,
+                             auth=False, errors=(400, 422, 429))}
 
     def on_post(self, req, resp):
         phone = load(ResetRequestSchema(), read_body(req))["phone"]
@@ -115,8 +115,8 @@ class PasswordResets(Resource):
 
 
 class PasswordResetConfirm(Resource):
-    doc = {"post": operation("Set a new password with a reset code", tag=TAG, body=ResetConfirmSchema,
-                             status=204, auth=False, errors=(400, 422, 429))}
+    doc = {"post": operation("Set a new password with a reset code", operation_id="confirmPasswordReset", tag=TAG,
+                             body=ResetConfirmSchema, status=204, auth=False, errors=(400, 422, 429))}
 
     def on_post(self, req, resp):
         data = load(ResetConfirmSchema(), read_body(req))
@@ -130,10 +130,10 @@ class PasswordResetConfirm(Resource):
 
 class Accounts(Resource):
     doc = {
-        "post": operation("Create a staff account", tag=TAG, body=StaffAccountSchema, response=AccountSchema,
-                          status=201, roles=(ADMIN,), idempotent=True, errors=(400, 409, 422)),
-        "get": operation("Find accounts", tag=TAG, response=AccountSchema, many=True, roles=(ADMIN,),
-                         query=(*PAGING, ("role", "string"), ("q", "string")), errors=(400,)),
+        "post": operation("Create a staff account", operation_id="createStaffAccount", tag=TAG, body=StaffAccountSchema,
+                          response=AccountSchema, status=201, roles=(ADMIN,), idempotent=True, errors=(400, 409, 422)),
+        "get": operation("Find accounts", operation_id="listAccounts", tag=TAG, response=AccountSchema, many=True,
+                         roles=(ADMIN,), query=(*PAGING, ("role", "string"), ("q", "string")), errors=(400,)),
     }
 
     @auth.require(ADMIN)
@@ -161,8 +161,8 @@ class Accounts(Resource):
 
 
 class Account(Resource):
-    doc = {"delete": operation("Close an account: it can no longer sign in or refresh", tag=TAG, status=204,
-                               roles=(ADMIN,), errors=(404,))}
+    doc = {"delete": operation("Close an account: it can no longer sign in or refresh", operation_id="closeAccount",
+                               tag=TAG, status=204, roles=(ADMIN,), errors=(404,))}
 
     @auth.require(ADMIN)
     def on_delete(self, req, resp, account_id):
@@ -176,7 +176,8 @@ class Account(Resource):
 
 class AccountResetCode(Resource):
     doc = {"post": operation("Staff at the counter: make a reset code for a member whose identity was checked",
-                             tag=TAG, response=ResetCodeSchema, status=201, roles=(ADMIN,), errors=(404,))}
+                             operation_id="makeResetCode", tag=TAG, response=ResetCodeSchema, status=201,
+                             roles=(ADMIN,), errors=(404,))}
 
     @auth.require(ADMIN)
     def on_post(self, req, resp, account_id):
@@ -198,11 +199,12 @@ def _own_unit(req, unit_id):
 
 class Units(Resource):
     doc = {
-        "post": operation("Create a unit (an employer union branch)", tag=TAG, body=UnitCreateSchema,
-                          response=UnitSchema, status=201, roles=(ADMIN,), idempotent=True,
+        "post": operation("Create a unit (an employer union branch)", operation_id="createUnit", tag=TAG,
+                          body=UnitCreateSchema, response=UnitSchema, status=201, roles=(ADMIN,), idempotent=True,
                           errors=(400, 409, 422)),
-        "get": operation("Units: all for an admin, their own for a unit administrator", tag=TAG,
-                         response=UnitSchema, many=True, roles=(ADMIN, UNIT_ADMIN), query=PAGING, errors=(400,)),
+        "get": operation("Units: all for an admin, their own for a unit administrator", operation_id="listUnits",
+                         tag=TAG, response=UnitSchema, many=True, roles=(ADMIN, UNIT_ADMIN), query=PAGING,
+                         errors=(400,)),
     }
 
     @auth.require(ADMIN)
@@ -226,10 +228,11 @@ class Units(Resource):
 
 class UnitMembers(Resource):
     doc = {
-        "get": operation("The unit's members", tag=TAG, response=AccountSchema, many=True,
-                         roles=(ADMIN, UNIT_ADMIN), query=PAGING, errors=(400, 404)),
-        "post": operation("Add a registered member to the unit", tag=TAG, body=UnitMemberAddSchema,
-                          response=AccountSchema, roles=(ADMIN, UNIT_ADMIN), errors=(400, 404, 409, 422)),
+        "get": operation("The unit's members", operation_id="listUnitMembers", tag=TAG, response=AccountSchema,
+                         many=True, roles=(ADMIN, UNIT_ADMIN), query=PAGING, errors=(400, 404)),
+        "post": operation("Add a registered member to the unit", operation_id="addUnitMember", tag=TAG,
+                          body=UnitMemberAddSchema, response=AccountSchema, roles=(ADMIN, UNIT_ADMIN),
+                          errors=(400, 404, 409, 422)),
     }
 
     @auth.require(ADMIN, UNIT_ADMIN)
@@ -249,7 +252,7 @@ class UnitMembers(Resource):
 
 
 class UnitMember(Resource):
-    doc = {"delete": operation("Take a member out of the unit", tag=TAG, status=204,
+    doc = {"delete": operation("Take a member out of the unit", operation_id="removeUnitMember", tag=TAG, status=204,
                                roles=(ADMIN, UNIT_ADMIN), errors=(404,))}
 
     @auth.require(ADMIN, UNIT_ADMIN)

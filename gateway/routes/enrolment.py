@@ -101,9 +101,10 @@ def _html_operation(summary, **kw):
 
 class Terms(Resource):
     doc = {
-        "post": documented("Create a term", tag=TAG, body=TermCreateSchema, response=TermSchema, status=201,
-                          roles=CLASS_STAFF, idempotent=True, errors=(400, 409, 422)),
-        "get": documented("List terms", tag=TAG, response=TermSchema, many=True, auth=False, query=PAGING),
+        "post": documented("Create a term", operation_id="createTerm", tag=TAG, body=TermCreateSchema,
+                           response=TermSchema, status=201, roles=CLASS_STAFF, idempotent=True, errors=(400, 409, 422)),
+        "get": documented("List terms", operation_id="listTerms", tag=TAG, response=TermSchema, many=True, auth=False,
+                          query=PAGING),
     }
 
 
@@ -120,10 +121,11 @@ class Terms(Resource):
 class Courses(Resource):
     doc = {
         "post": documented("Create a course (published at once unless publish is false; a room is reserved"
-                          " for every session)", tag=TAG, body=CourseCreateSchema, response=CourseSchema,
-                          status=201, roles=CLASS_STAFF, idempotent=True, errors=(400, 409, 422)),
-        "get": documented("List and search courses", tag=TAG, response=CourseSchema, many=True, auth=False,
-                         query=PAGING + COURSE_FILTERS, errors=(400, 422)),
+                          " for every session)", operation_id="createCourse", tag=TAG, body=CourseCreateSchema,
+                          response=CourseSchema, status=201, roles=CLASS_STAFF, idempotent=True,
+                          errors=(400, 409, 422)),
+        "get": documented("List and search courses", operation_id="listCourses", tag=TAG, response=CourseSchema,
+                          many=True, auth=False, query=PAGING + COURSE_FILTERS, errors=(400, 422)),
     }
 
 
@@ -146,11 +148,11 @@ class Courses(Resource):
 
 class Course(Resource):
     doc = {
-        "get": documented("A course, with seats left, waitlist length and sessions", tag=TAG, response=CourseSchema,
-                         auth=False, errors=(404,)),
+        "get": documented("A course, with seats left, waitlist length and sessions", operation_id="getCourse", tag=TAG,
+                          response=CourseSchema, auth=False, errors=(404,)),
         "patch": documented("Change a course (course_updated). A published course's new timetable or room is"
                            " reserved before anything changes (409 room-clash names the dates); its members are"
-                           " told (course_rescheduled)", tag=TAG, body=CourseUpdateSchema,
+                           " told (course_rescheduled)", operation_id="updateCourse", tag=TAG, body=CourseUpdateSchema,
                            response=CourseSchema, roles=CLASS_STAFF, errors=(400, 404, 409, 422)),
     }
 
@@ -171,7 +173,8 @@ class Course(Resource):
 
 class CoursePublish(Resource):
     doc = {"post": documented("Publish a draft course, reserving its room for every session (409 on a clash)",
-                             tag=TAG, response=CourseSchema, roles=CLASS_STAFF, errors=(404, 409, 422))}
+                              operation_id="publishCourse", tag=TAG, response=CourseSchema, roles=CLASS_STAFF,
+                              errors=(404, 409, 422))}
 
 
     @auth.require(*CLASS_STAFF)
@@ -180,8 +183,9 @@ class CoursePublish(Resource):
 
 
 class CourseCancel(Resource):
-    doc = {"post": documented("Cancel a course: entries cancelled, room released, members told", tag=TAG,
-                             body=CancelSchema, response=CourseSchema, roles=CLASS_STAFF, errors=(400, 404, 409, 422))}
+    doc = {"post": documented("Cancel a course: entries cancelled, room released, members told",
+                              operation_id="cancelCourse", tag=TAG, body=CancelSchema, response=CourseSchema,
+                              roles=CLASS_STAFF, errors=(400, 404, 409, 422))}
 
 
     @auth.require(*CLASS_STAFF)
@@ -191,11 +195,12 @@ class CourseCancel(Resource):
 
 class CourseEnrolments(Resource):
     doc = {
-        "post": documented("Enrol in a course: a seat, a place on the waitlist, or interest in a lottery", tag=TAG,
-                          body=EnrolRequestSchema, response=EnrolmentSchema, status=201, roles=(MEMBER,),
-                          idempotent=True, errors=(400, 404, 409, 422, 429)),
-        "get": documented("The course's roster and waitlist (staff)", tag=TAG, response=EnrolmentSchema, many=True,
-                         roles=CLASS_STAFF, query=PAGING + (("status", "string"),), errors=(400, 404, 422)),
+        "post": documented("Enrol in a course: a seat, a place on the waitlist, or interest in a lottery",
+                           operation_id="enrolInCourse", tag=TAG, body=EnrolRequestSchema, response=EnrolmentSchema,
+                           status=201, roles=(MEMBER,), idempotent=True, errors=(400, 404, 409, 422, 429)),
+        "get": documented("The course's roster and waitlist (staff)", operation_id="listCourseEnrolments", tag=TAG,
+                          response=EnrolmentSchema, many=True, roles=CLASS_STAFF,
+                          query=PAGING + (("status", "string"),), errors=(400, 404, 422)),
     }
 
 
@@ -218,10 +223,10 @@ class CourseEnrolments(Resource):
 
 class CourseLottery(Resource):
     doc = {
-        "get": documented("The draw's audit: seed, inputs, result, and whether re-running reproduces it", tag=TAG,
-                         response=LotterySchema, auth=False, errors=(404,)),
-        "post": documented("Draw the lottery now (staff)", tag=TAG, response=LotterySchema, roles=CLASS_STAFF,
-                          errors=(404, 409)),
+        "get": documented("The draw's audit: seed, inputs, result, and whether re-running reproduces it",
+                          operation_id="getLotteryAudit", tag=TAG, response=LotterySchema, auth=False, errors=(404,)),
+        "post": documented("Draw the lottery now (staff)", operation_id="drawLottery", tag=TAG, response=LotterySchema,
+                           roles=CLASS_STAFF, errors=(404, 409)),
     }
 
 
@@ -235,10 +240,11 @@ class CourseLottery(Resource):
 
 class Enrolment(Resource):
     doc = {
-        "get": documented("One enrolment (its member or staff), with the waitlist position", tag=TAG,
-                         response=EnrolmentSchema, errors=(404,)),
-        "delete": documented("Cancel an enrolment or leave the waitlist; the next in line moves up", tag=TAG,
-                            response=EnrolmentSchema, query=(("reason", "string"),), errors=(404, 409, 422)),
+        "get": documented("One enrolment (its member or staff), with the waitlist position",
+                          operation_id="getEnrolment", tag=TAG, response=EnrolmentSchema, errors=(404,)),
+        "delete": documented("Cancel an enrolment or leave the waitlist; the next in line moves up",
+                             operation_id="cancelEnrolment", tag=TAG, response=EnrolmentSchema,
+                             query=(("reason", "string"),), errors=(404, 409, 422)),
     }
 
 
@@ -253,8 +259,8 @@ class Enrolment(Resource):
 
 
 class EnrolmentAccept(Resource):
-    doc = {"post": documented("Take up a seat offered from the waitlist", tag=TAG, response=EnrolmentSchema,
-                             roles=(MEMBER,), errors=(404, 409))}
+    doc = {"post": documented("Take up a seat offered from the waitlist", operation_id="acceptOfferedSeat", tag=TAG,
+                              response=EnrolmentSchema, roles=(MEMBER,), errors=(404, 409))}
 
 
     @auth.require(MEMBER)
@@ -263,8 +269,8 @@ class EnrolmentAccept(Resource):
 
 
 class EnrolmentCertificate(Resource):
-    doc = {"get": _html_operation("The completion certificate (HTML, with its verification code)", tag=TAG,
-                                  errors=(404, 409))}
+    doc = {"get": _html_operation("The completion certificate (HTML, with its verification code)",
+                                  operation_id="getCertificate", tag=TAG, errors=(404, 409))}
 
 
     @auth.require()
@@ -283,8 +289,8 @@ class EnrolmentCertificate(Resource):
 
 
 class Certificate(Resource):
-    doc = {"get": documented("Check a certificate's verification code (anyone)", tag=TAG,
-                            response=CertificateCheckSchema, auth=False, errors=(404,))}
+    doc = {"get": documented("Check a certificate's verification code (anyone)", operation_id="checkCertificate",
+                             tag=TAG, response=CertificateCheckSchema, auth=False, errors=(404,))}
 
 
     def on_get(self, req, resp, code):
@@ -292,8 +298,8 @@ class Certificate(Resource):
 
 
 class MyEnrolments(Resource):
-    doc = {"get": documented("My enrolments, with waitlist positions", tag=TAG, response=EnrolmentSchema, many=True,
-                            query=PAGING, errors=(400,))}
+    doc = {"get": documented("My enrolments, with waitlist positions", operation_id="listMyEnrolments", tag=TAG,
+                             response=EnrolmentSchema, many=True, query=PAGING, errors=(400,))}
 
 
     @auth.require()
@@ -304,8 +310,8 @@ class MyEnrolments(Resource):
 class SessionAttendance(Resource):
     doc = {"post": documented("Mark attendance: a teacher's register (marks) or a member's check-in (code;"
                               " 5 wrong codes per session and 15 minutes, then 429 with Retry-After)",
-                             tag=TAG, body=AttendanceRequestSchema, response=AttendanceResultSchema,
-                             errors=(400, 404, 409, 422, 429))}
+                              operation_id="markAttendance", tag=TAG, body=AttendanceRequestSchema,
+                              response=AttendanceResultSchema, errors=(400, 404, 409, 422, 429))}
 
 
     @auth.require()
@@ -329,8 +335,9 @@ class SessionAttendance(Resource):
 
 
 class SessionCode(Resource):
-    doc = {"get": documented("A session with its check-in code (staff, shown at the door)", tag=TAG,
-                            response=SessionCodeSchema, roles=CLASS_STAFF, errors=(404,))}
+    doc = {"get": documented("A session with its check-in code (staff, shown at the door)",
+                             operation_id="getSessionCode", tag=TAG, response=SessionCodeSchema, roles=CLASS_STAFF,
+                             errors=(404,))}
 
 
     @auth.require(*CLASS_STAFF)
@@ -339,8 +346,8 @@ class SessionCode(Resource):
 
 
 class MemberStrikes(Resource):
-    doc = {"get": documented("A member's no-show strikes and any block (the member or staff)", tag=TAG,
-                            response=StrikesSchema, errors=(404,))}
+    doc = {"get": documented("A member's no-show strikes and any block (the member or staff)",
+                             operation_id="getMemberStrikes", tag=TAG, response=StrikesSchema, errors=(404,))}
 
 
     @auth.require()
@@ -349,8 +356,9 @@ class MemberStrikes(Resource):
 
 
 class MemberStrikesClear(Resource):
-    doc = {"post": documented("Clear a member's strikes, with a reason (staff)", tag=TAG, body=ClearStrikesSchema,
-                             response=StrikesSchema, roles=CLASS_STAFF, errors=(400, 404, 422))}
+    doc = {"post": documented("Clear a member's strikes, with a reason (staff)", operation_id="clearMemberStrikes",
+                              tag=TAG, body=ClearStrikesSchema, response=StrikesSchema, roles=CLASS_STAFF,
+                              errors=(400, 404, 422))}
 
 
     @auth.require(*CLASS_STAFF)
@@ -360,11 +368,12 @@ class MemberStrikesClear(Resource):
 
 class ClassRequests(Resource):
     doc = {
-        "post": documented("Request a class at the unit's own site (unit_admin)", tag=TAG,
-                          body=ClassRequestCreateSchema, response=ClassRequestSchema, status=201,
-                          roles=(UNIT_ADMIN,), idempotent=True, errors=(400, 422)),
-        "get": documented("Class requests: the unit's own (unit_admin) or all (admin)", tag=TAG,
-                         response=ClassRequestSchema, many=True, roles=(UNIT_ADMIN, ADMIN), query=PAGING),
+        "post": documented("Request a class at the unit's own site (unit_admin)", operation_id="requestClass", tag=TAG,
+                           body=ClassRequestCreateSchema, response=ClassRequestSchema, status=201, roles=(UNIT_ADMIN,),
+                           idempotent=True, errors=(400, 422)),
+        "get": documented("Class requests: the unit's own (unit_admin) or all (admin)",
+                          operation_id="listClassRequests", tag=TAG, response=ClassRequestSchema, many=True,
+                          roles=(UNIT_ADMIN, ADMIN), query=PAGING),
     }
 
 
@@ -380,9 +389,9 @@ class ClassRequests(Resource):
 
 
 class ClassRequestDecision(Resource):
-    doc = {"post": documented("Approve (creates the course) or decline with a reason (admin)", tag=TAG,
-                             body=ClassRequestDecisionSchema, response=ClassRequestSchema, roles=(ADMIN,),
-                             errors=(400, 404, 409, 422))}
+    doc = {"post": documented("Approve (creates the course) or decline with a reason (admin)",
+                              operation_id="decideClassRequest", tag=TAG, body=ClassRequestDecisionSchema,
+                              response=ClassRequestSchema, roles=(ADMIN,), errors=(400, 404, 409, 422))}
 
 
     @auth.require(ADMIN)

@@ -54,8 +54,8 @@ class StatsSchema(Schema):
 
 class Stats(Resource):
     """The figures of a palace's yearly report, asked of every service."""
-    doc = {"get": operation("Figures for the yearly report, from every service", tag="operations",
-                            response=StatsSchema, roles=STAFF, errors=())}
+    doc = {"get": operation("Figures for the yearly report, from every service", operation_id="getYearlyFigures",
+                            tag="operations", response=StatsSchema, roles=STAFF, errors=())}
 
 
     @auth.require(*STAFF)

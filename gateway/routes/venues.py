@@ -61,9 +61,9 @@ def _optional_body(req):
 
 class Sites(Resource):
     doc = {
-        "post": operation("Create a site: the palace or a Workers' Home", tag=TAG, body=SiteCreateSchema,
-                          response=SiteSchema, status=201, roles=MANAGERS, idempotent=True),
-        "get": operation("List sites", tag=TAG, response=SiteSchema, many=True, auth=False,
+        "post": operation("Create a site: the palace or a Workers' Home", operation_id="createSite", tag=TAG,
+                          body=SiteCreateSchema, response=SiteSchema, status=201, roles=MANAGERS, idempotent=True),
+        "get": operation("List sites", operation_id="listSites", tag=TAG, response=SiteSchema, many=True, auth=False,
                          query=(*PAGING, ("district", "string"), ("kind", "string")), errors=(400, 422)),
     }
 
@@ -81,12 +81,13 @@ class Sites(Resource):
 
 class Rooms(Resource):
     doc = {
-        "post": operation("Create a room (a part of a divisible room names its parent_id)", tag=TAG,
-                          body=RoomCreateSchema, response=RoomSchema, status=201, roles=MANAGERS, idempotent=True,
-                          errors=(400, 409, 422)),
-        "get": operation("List rooms", tag=TAG, response=RoomSchema, many=True, auth=False,
+        "post": operation("Create a room (a part of a divisible room names its parent_id)", operation_id="createRoom",
+                          tag=TAG, body=RoomCreateSchema, response=RoomSchema, status=201, roles=MANAGERS,
+                          idempotent=True, errors=(400, 409, 422)),
+        "get": operation("List rooms", operation_id="listRooms", tag=TAG, response=RoomSchema, many=True, auth=False,
                          query=(*PAGING, ("site_id", "string"), ("district", "string"), ("feature", "string"),
-                                ("min_capacity", "integer")), errors=(400, 404, 422)),
+                                ("min_capacity", "integer")),
+                         errors=(400, 404, 422)),
     }
 
 
@@ -120,10 +121,10 @@ def _known_leader(gateway, body):
 class Clubs(Resource):
     doc = {
         "post": operation("Set up a club (the choir, a dance troupe...) with the member who leads it and books "
-                          "for it", tag=TAG, body=ClubCreateSchema, response=ClubSchema, status=201, roles=MANAGERS,
-                          idempotent=True, errors=(400, 409, 422)),
-        "get": operation("List clubs", tag=TAG, response=ClubSchema, many=True, errors=(400, 404, 422),
-                         query=(*PAGING, ("site_id", "string"), ("leader_id", "string"))),
+                          "for it", operation_id="createClub", tag=TAG, body=ClubCreateSchema, response=ClubSchema,
+                          status=201, roles=MANAGERS, idempotent=True, errors=(400, 409, 422)),
+        "get": operation("List clubs", operation_id="listClubs", tag=TAG, response=ClubSchema, many=True,
+                         errors=(400, 404, 422), query=(*PAGING, ("site_id", "string"), ("leader_id", "string"))),
     }
 
     @auth.require(*MANAGERS)
@@ -140,8 +141,8 @@ class Clubs(Resource):
 
 
 class Club(Resource):
-    doc = {"patch": operation("Rename a club, or hand it to a new leader or site", tag=TAG, body=ClubEditSchema,
-                              response=ClubSchema, roles=MANAGERS, errors=(400, 404, 409, 422))}
+    doc = {"patch": operation("Rename a club, or hand it to a new leader or site", operation_id="updateClub", tag=TAG,
+                              body=ClubEditSchema, response=ClubSchema, roles=MANAGERS, errors=(400, 404, 409, 422))}
 
     @auth.require(*MANAGERS)
     def on_patch(self, req, resp, club_id):
@@ -152,10 +153,10 @@ class Club(Resource):
 
 class Room(Resource):
     doc = {
-        "get": operation("One room", tag=TAG, response=RoomSchema, auth=False, errors=(404,)),
+        "get": operation("One room", operation_id="getRoom", tag=TAG, response=RoomSchema, auth=False, errors=(404,)),
         "patch": operation("Change a room's settings: opening hours, check-in, no-show limits, quotas... (bookings "
-                           "already made stay)", tag=TAG, body=RoomEditSchema, response=RoomSchema, roles=MANAGERS,
-                           errors=(400, 404, 409, 422)),
+                           "already made stay)", operation_id="updateRoom", tag=TAG, body=RoomEditSchema,
+                           response=RoomSchema, roles=MANAGERS, errors=(400, 404, 409, 422)),
     }
 
     @auth.require(*MANAGERS)
@@ -169,7 +170,7 @@ class Room(Resource):
 class Availability(Resource):
     doc = {"get": operation(
         "Free rooms: capacity, features, a time (this many weeks running), at a site, in a district or anywhere",
-        tag=TAG, response=RoomSchema, many=True, auth=False, errors=(400, 422),
+        operation_id="findFreeRooms", tag=TAG, response=RoomSchema, many=True, auth=False, errors=(400, 422),
         query=(("starts_at", "string"), ("ends_at", "string"), ("capacity", "integer"), ("features", "string"),
                ("district", "string"), ("site_id", "string"), ("weeks", "integer"), *PAGING))}
 
@@ -184,9 +185,9 @@ class Availability(Resource):
 
 
 class Utilisation(Resource):
-    doc = {"get": operation("Utilisation per room (and site): hours booked, bookings, no-shows", tag=TAG,
-                            response=UtilisationSchema, many=True, roles=MANAGERS, errors=(400, 404, 422),
-                            query=(("site_id", "string"), ("days", "integer")))}
+    doc = {"get": operation("Utilisation per room (and site): hours booked, bookings, no-shows",
+                            operation_id="getRoomUtilisation", tag=TAG, response=UtilisationSchema, many=True,
+                            roles=MANAGERS, errors=(400, 404, 422), query=(("site_id", "string"), ("days", "integer")))}
 
 
     @auth.require(*MANAGERS)
@@ -197,8 +198,8 @@ class Utilisation(Resource):
 
 
 class RoomCalendar(Resource):
-    doc = {"get": operation("A room's bookings as an iCalendar feed (subscribe from a calendar app)", tag=TAG,
-                            auth=False, errors=(404,))}
+    doc = {"get": operation("A room's bookings as an iCalendar feed (subscribe from a calendar app)",
+                            operation_id="getRoomCalendar", tag=TAG, auth=False, errors=(404,))}
     doc["get"]["responses"]["200"]["content"] = {"text/calendar": {"schema": {"type": "string"}}}
 
 
@@ -208,7 +209,8 @@ class RoomCalendar(Resource):
 
 
 class MyCalendar(Resource):
-    doc = {"get": operation("My bookings as an iCalendar feed", tag=TAG, errors=())}
+    doc = {"get": operation("My bookings as an iCalendar feed", operation_id="getMyBookingsCalendar", tag=TAG,
+                            errors=())}
     doc["get"]["responses"]["200"]["content"] = {"text/calendar": {"schema": {"type": "string"}}}
 
 
@@ -220,13 +222,14 @@ class MyCalendar(Resource):
 
 class MyCalendarFeed(Resource):
     doc = {
-        "get": operation("Whether I have a secret calendar feed address, and since when", tag=TAG,
-                         response=CalendarFeedSchema, errors=()),
+        "get": operation("Whether I have a secret calendar feed address, and since when",
+                         operation_id="getMyCalendarFeed", tag=TAG, response=CalendarFeedSchema, errors=()),
         "post": operation("A new secret address of my bookings' feed, for calendar apps that cannot sign in "
-                          "(shown once; the address before stops working)", tag=TAG, response=CalendarFeedSchema,
-                          status=201, errors=()),
+                          "(shown once; the address before stops working)", operation_id="renewMyCalendarFeed", tag=TAG,
+                          response=CalendarFeedSchema, status=201, errors=()),
         "delete": operation("Switch my secret feed address off: it then answers 404, as an unknown one does "
-                            "(a new one may be made again later)", tag=TAG, status=204, errors=()),
+                            "(a new one may be made again later)", operation_id="switchOffMyCalendarFeed", tag=TAG,
+                            status=204, errors=()),
     }
 
     @auth.require()
@@ -247,7 +250,8 @@ class MyCalendarFeed(Resource):
 
 class CalendarFeed(Resource):
     doc = {"get": operation("A member's bookings as an iCalendar feed, by the secret address they were given "
-                            "(no sign-in: calendar apps cannot send one)", tag=TAG, auth=False, errors=(404,))}
+                            "(no sign-in: calendar apps cannot send one)", operation_id="getCalendarFeed", tag=TAG,
+                            auth=False, errors=(404,))}
     doc["get"]["responses"]["200"]["content"] = {"text/calendar": {"schema": {"type": "string"}}}
 
     def on_get(self, req, resp, token):
@@ -259,10 +263,11 @@ class CalendarFeed(Resource):
 class Bookings(Resource):
     doc = {
         "post": operation("Book a room once or as a series (all of it, or with skip_conflicts the free "
-                          "occurrences and a report of the rest)", tag=TAG, body=BookingCreateSchema,
-                          response=BookingResultSchema, status=201, idempotent=True, errors=(400, 404, 409, 422)),
-        "get": operation("Bookings: staff see all, anyone else their own", tag=TAG, response=BookingSchema,
-                         many=True, errors=(400, 404, 422),
+                          "occurrences and a report of the rest)", operation_id="bookRoom", tag=TAG,
+                          body=BookingCreateSchema, response=BookingResultSchema, status=201, idempotent=True,
+                          errors=(400, 404, 409, 422)),
+        "get": operation("Bookings: staff see all, anyone else their own", operation_id="listBookings", tag=TAG,
+                         response=BookingSchema, many=True, errors=(400, 404, 422),
                          query=(*PAGING, ("room_id", "string"), ("site_id", "string"), ("status", "string"),
                                 ("series_id", "string"), ("from", "string"), ("before", "string"))),
     }
@@ -284,9 +289,10 @@ class Bookings(Resource):
 
 class Booking(Resource):
     doc = {
-        "get": operation("One booking (its member or staff)", tag=TAG, response=BookingSchema, errors=(404,)),
+        "get": operation("One booking (its member or staff)", operation_id="getBooking", tag=TAG,
+                         response=BookingSchema, errors=(404,)),
         "patch": operation("Move or retitle one occurrence, this and the following ones, or the whole series",
-                           tag=TAG, body=BookingEditSchema, response=ActionResultSchema,
+                           operation_id="updateBooking", tag=TAG, body=BookingEditSchema, response=ActionResultSchema,
                            errors=(400, 404, 409, 422)),
     }
 
@@ -302,16 +308,18 @@ class Booking(Resource):
 
 class BookingAction:
     SUMMARIES = {
-        "approve": ("Approve a pending booking", MANAGERS),
-        "reject": ("Reject a pending booking", MANAGERS),
-        "cancel": ("Cancel a booking: this occurrence, this and the following ones, or the series", ()),
-        "checkin": ("Check in to a booking (from 15 minutes before its start until the window closes)", ()),
+        "approve": ("Approve a pending booking", "approveBooking", MANAGERS),
+        "reject": ("Reject a pending booking", "rejectBooking", MANAGERS),
+        "cancel": ("Cancel a booking: this occurrence, this and the following ones, or the series",
+                   "cancelBooking", ()),
+        "checkin": ("Check in to a booking (from 15 minutes before its start until the window closes)",
+                    "checkInToBooking", ()),
     }
 
     def __init__(self, gateway, action):
         self.gateway, self.action = gateway, action
-        summary, roles = self.SUMMARIES[action]
-        op = operation(summary, tag=TAG, body=ActionSchema, response=ActionResultSchema, roles=roles,
+        summary, operation_id, roles = self.SUMMARIES[action]
+        op = operation(summary, operation_id=operation_id, tag=TAG, body=ActionSchema, response=ActionResultSchema, roles=roles,
                        idempotent=True, errors=(400, 404, 409, 422))
         op["requestBody"]["required"] = False
         self.doc = {"post": op}
@@ -326,9 +334,9 @@ class BookingAction:
 
 
 class Closures(Resource):
-    doc = {"post": operation("Close a room or a whole site for a period (its bookings are cancelled)", tag=TAG,
-                             body=ClosureCreateSchema, response=ClosureSchema, status=201, roles=MANAGERS,
-                             idempotent=True, errors=(400, 404, 422))}
+    doc = {"post": operation("Close a room or a whole site for a period (its bookings are cancelled)",
+                             operation_id="closeRoomsOrSite", tag=TAG, body=ClosureCreateSchema, response=ClosureSchema,
+                             status=201, roles=MANAGERS, idempotent=True, errors=(400, 404, 422))}
 
 
     @auth.require(*MANAGERS)
@@ -339,8 +347,9 @@ class Closures(Resource):
 
 
 class Calendar(Resource):
-    doc = {"get": operation("Public holidays and make-up working days (调休) of a year", tag=TAG,
-                            response=CalendarDaySchema, many=True, auth=False, errors=(404,))}
+    doc = {"get": operation("Public holidays and make-up working days (调休) of a year",
+                            operation_id="getHolidayCalendar", tag=TAG, response=CalendarDaySchema, many=True,
+                            auth=False, errors=(404,))}
 
 
     def on_get(self, req, resp, year):
@@ -350,8 +359,8 @@ class Calendar(Resource):
 
 
 class CalendarDays(Resource):
-    doc = {"post": operation("Set a holiday or a make-up working day", tag=TAG, body=CalendarDaySchema,
-                             response=CalendarDaySchema, roles=MANAGERS, errors=(400, 422))}
+    doc = {"post": operation("Set a holiday or a make-up working day", operation_id="setCalendarDay", tag=TAG,
+                             body=CalendarDaySchema, response=CalendarDaySchema, roles=MANAGERS, errors=(400, 422))}
 
 
     @auth.require(*MANAGERS)
@@ -361,7 +370,8 @@ class CalendarDays(Resource):
 
 class CalendarDay(Resource):
     doc = {"delete": operation("Take a holiday or make-up working day out of the calendar (series already "
-                               "booked keep their dates)", tag=TAG, status=204, roles=MANAGERS, errors=(404,))}
+                               "booked keep their dates)", operation_id="removeCalendarDay", tag=TAG, status=204,
+                               roles=MANAGERS, errors=(404,))}
 
     @auth.require(*MANAGERS)
     def on_delete(self, req, resp, day):

@@ -1,0 +1,30 @@
+"""The API document as generated clients read it, built from the routes alone (no stack)."""
+import re
+
+import pytest
+
+from gateway.app import route_table
+from gateway.openapi import build
+
+METHODS = ("get", "post", "put", "patch", "delete")
+
+
+@pytest.fixture(scope="module")
+def document():
+    return build(route_table(None))
+
+
+def _operations(document):
+    return [(method.upper(), path, op) for path, item in document["paths"].items()
+            for method, op in item.items() if method in METHODS]
+
+
+def test_every_operation_has_a_unique_readable_operation_id(document):
+    operations = _operations(document)
+    assert len(operations) > 100
+    ids = [op.get("operationId") for _, _, op in operations]
+    unnamed = [(m, p) for m, p, op in operations if not op.get("operationId")]
+    assert not unnamed, f"operations with no operationId: {unnamed}"
+    assert len(set(ids)) == len(ids), f"operationIds used twice: {sorted({i for i in ids if ids.count(i) > 1})}"
+    odd = [i for i in ids if not re.fullmatch(r"[a-z]+(?:[A-Z][a-z]+)*", i)]
+    assert not odd, f"operationIds not in lowerCamelCase (verb first): {odd}"
