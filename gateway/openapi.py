@@ -23,6 +23,9 @@ def operation(summary, *, operation_id, tag, body=None, response=None, status=20
     if response is not None:
         schema = {"type": "array", "items": response} if many else response
         ok["content"] = {JSON: {"schema": schema}}
+    if status == 201:
+        ok["headers"] = {"Location": {"description": "where the new thing is (or, when it has no address of its"
+                                      " own, the list or record it belongs to)", "schema": {"type": "string"}}}
     op["responses"][str(status)] = ok
     sizes = (413,) if body is not None else ()
     for code in sorted({*errors, *((401, 403) if auth else ()), *sizes, 503}):

@@ -32,6 +32,7 @@ _unit, _units = UnitSchema(), UnitSchema(many=True)
 class Register(Resource):
     doc = {"post": operation("Register as a member", operation_id="register", tag=TAG, body=RegisterSchema,
                              response=AccountSchema, status=201, auth=False, errors=(400, 409, 422))}
+    location = "/v1/accounts/{id}"
 
     def on_post(self, req, resp):
         data = load(_register, read_body(req))
@@ -135,6 +136,7 @@ class Accounts(Resource):
         "get": operation("Find accounts", operation_id="listAccounts", tag=TAG, response=AccountSchema, many=True,
                          roles=(ADMIN,), query=(*PAGING, ("role", "string"), ("q", "string")), errors=(400,)),
     }
+    location = "/v1/accounts/{id}"
 
     @auth.require(ADMIN)
     def on_post(self, req, resp):
@@ -178,6 +180,7 @@ class AccountResetCode(Resource):
     doc = {"post": operation("Staff at the counter: make a reset code for a member whose identity was checked",
                              operation_id="makeResetCode", tag=TAG, response=ResetCodeSchema, status=201,
                              roles=(ADMIN,), errors=(404,))}
+    location = "/v1/accounts/{account_id}/reset-code"  # the code is shown once, never read back
 
     @auth.require(ADMIN)
     def on_post(self, req, resp, account_id):
@@ -206,6 +209,7 @@ class Units(Resource):
                          tag=TAG, response=UnitSchema, many=True, roles=(ADMIN, UNIT_ADMIN), query=PAGING,
                          errors=(400,)),
     }
+    location = "/v1/units/{id}/members"  # a unit has no address of its own: its members
 
     @auth.require(ADMIN)
     def on_post(self, req, resp):

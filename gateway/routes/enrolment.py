@@ -106,6 +106,7 @@ class Terms(Resource):
         "get": documented("List terms", operation_id="listTerms", tag=TAG, response=TermSchema, many=True, auth=False,
                           query=PAGING),
     }
+    location = "/v1/terms"  # a term has no address of its own: the list it is in
 
 
     @auth.require(*CLASS_STAFF)
@@ -127,6 +128,7 @@ class Courses(Resource):
         "get": documented("List and search courses", operation_id="listCourses", tag=TAG, response=CourseSchema,
                           many=True, auth=False, query=PAGING + COURSE_FILTERS, errors=(400, 422)),
     }
+    location = "/v1/courses/{id}"
 
 
     @auth.require(*CLASS_STAFF)
@@ -202,6 +204,7 @@ class CourseEnrolments(Resource):
                           response=EnrolmentSchema, many=True, roles=CLASS_STAFF,
                           query=PAGING + (("status", "string"),), errors=(400, 404, 422)),
     }
+    location = "/v1/enrolments/{id}"
 
 
     @auth.require(MEMBER)
@@ -375,6 +378,7 @@ class ClassRequests(Resource):
                           operation_id="listClassRequests", tag=TAG, response=ClassRequestSchema, many=True,
                           roles=(UNIT_ADMIN, ADMIN), query=PAGING),
     }
+    location = "/v1/class-requests"  # no address of its own: the list it is in
 
 
     @auth.require(UNIT_ADMIN)

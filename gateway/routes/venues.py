@@ -66,6 +66,7 @@ class Sites(Resource):
         "get": operation("List sites", operation_id="listSites", tag=TAG, response=SiteSchema, many=True, auth=False,
                          query=(*PAGING, ("district", "string"), ("kind", "string")), errors=(400, 422)),
     }
+    location = "/v1/sites"  # a site has no address of its own: the list it is in
 
 
     @auth.require(*MANAGERS)
@@ -89,6 +90,7 @@ class Rooms(Resource):
                                 ("min_capacity", "integer")),
                          errors=(400, 404, 422)),
     }
+    location = "/v1/rooms/{id}"
 
 
     @auth.require(*MANAGERS)
@@ -126,6 +128,7 @@ class Clubs(Resource):
         "get": operation("List clubs", operation_id="listClubs", tag=TAG, response=ClubSchema, many=True,
                          errors=(400, 404, 422), query=(*PAGING, ("site_id", "string"), ("leader_id", "string"))),
     }
+    location = "/v1/clubs/{id}"
 
     @auth.require(*MANAGERS)
     def on_post(self, req, resp):
@@ -231,6 +234,7 @@ class MyCalendarFeed(Resource):
                             "(a new one may be made again later)", operation_id="switchOffMyCalendarFeed", tag=TAG,
                             status=204, errors=()),
     }
+    location = "/v1/me/calendar-feed"
 
     @auth.require()
     def on_get(self, req, resp):
@@ -271,6 +275,7 @@ class Bookings(Resource):
                          query=(*PAGING, ("room_id", "string"), ("site_id", "string"), ("status", "string"),
                                 ("series_id", "string"), ("from", "string"), ("before", "string"))),
     }
+    location = "/v1/bookings/{id}"
 
 
     @auth.require()
@@ -337,6 +342,7 @@ class Closures(Resource):
     doc = {"post": operation("Close a room or a whole site for a period (its bookings are cancelled)",
                              operation_id="closeRoomsOrSite", tag=TAG, body=ClosureCreateSchema, response=ClosureSchema,
                              status=201, roles=MANAGERS, idempotent=True, errors=(400, 404, 422))}
+    location = "/v1/rooms?site_id={site_id}"  # a closure has no address of its own: the rooms it closed
 
 
     @auth.require(*MANAGERS)

@@ -56,6 +56,7 @@ class Budgets(Resource):
     doc = {"post": operation("Put a year's budget into a fund", operation_id="addFundBudget", tag=TAG,
                              body=BudgetCreateSchema, response=LedgerSchema, status=201, roles=(ADMIN,),
                              idempotent=True, errors=(400, 404, 422))}
+    location = "/v1/welfare/funds/{fund_id}/ledger"  # the budget is a line of the ledger
 
     @auth.require(ADMIN)
     def on_post(self, req, resp, fund_id):
@@ -122,6 +123,7 @@ class Applications(Resource):
                                 ("assigned", "boolean")),
                          errors=(400, 422)),
     }
+    location = "/v1/welfare/applications/{id}"
 
     @auth.require()
     def on_post(self, req, resp):
@@ -148,10 +150,12 @@ class Application(Resource):
 
 
 class Decisions(Resource):
+    # decisions, payouts and appointments are recorded on the case: their 201 names the case
     doc = {"post": operation("Decide: approve (with amount), reject, return for more information, or close",
                              operation_id="decideApplication", tag=TAG, body=DecisionCreateSchema,
                              response=ApplicationSchema, status=201, roles=OFFICERS, idempotent=True,
                              errors=(400, 403, 404, 409, 422))}
+    location = "/v1/welfare/applications/{application_id}"
 
     @auth.require(*OFFICERS)
     def on_post(self, req, resp, application_id):
@@ -182,6 +186,7 @@ class Payouts(Resource):
     doc = {"post": operation("Pay an approved application, once (a second payout is a 409)",
                              operation_id="payApplication", tag=TAG, response=PayoutSchema, status=201, roles=OFFICERS,
                              idempotent=True, errors=(403, 404, 409, 422))}
+    location = "/v1/welfare/applications/{application_id}"
 
     @auth.require(*OFFICERS)
     def on_post(self, req, resp, application_id):
@@ -194,6 +199,7 @@ class Appointments(Resource):
                              operation_id="bookCounselling", tag=TAG, body=AppointmentCreateSchema,
                              response=AppointmentSchema, many=True, status=201, roles=OFFICERS, idempotent=True,
                              errors=(400, 403, 404, 409, 422))}
+    location = "/v1/welfare/applications/{application_id}"
 
     @auth.require(*OFFICERS)
     def on_post(self, req, resp, application_id):
@@ -222,6 +228,7 @@ def _document_upload_doc():
 class Documents(Resource):
     max_body = MOST_DOCUMENT_BYTES
     doc = {"post": _document_upload_doc()}
+    location = "/v1/welfare/applications/{application_id}/documents/{id}"
 
     @auth.require()
     def on_post(self, req, resp, application_id):
@@ -286,6 +293,7 @@ class Plans(Resource):
         "get": operation("Mutual-aid plans", operation_id="listPlans", tag=AID, response=PlanSchema, many=True,
                          auth=False, query=PAGING, errors=(400, 422)),
     }
+    location = "/v1/mutual-aid/plans/{id}"
 
     @auth.require(*OFFICERS)
     def on_post(self, req, resp):
@@ -308,6 +316,7 @@ class Contributions(Resource):
                              operation_id="recordContribution", tag=AID, body=ContributionCreateSchema,
                              response=ContributionSchema, status=201, roles=OFFICERS, idempotent=True,
                              errors=(400, 404, 409, 422))}
+    location = "/v1/mutual-aid/plans/{plan_id}"  # contributions are part of the plan
 
     @auth.require(*OFFICERS)
     def on_post(self, req, resp, plan_id):
@@ -372,6 +381,7 @@ class Claims(Resource):
                          query=(*PAGING, ("state", "string"), ("mine", "boolean"), ("assigned", "boolean")),
                          errors=(400, 422)),
     }
+    location = "/v1/mutual-aid/claims/{id}"
 
     @auth.require()
     def on_post(self, req, resp):
@@ -417,6 +427,7 @@ class ClaimDecisions(Resource):
 class ClaimPayouts(Resource):
     doc = {"post": operation("Pay an approved claim, once", operation_id="payClaim", tag=AID, response=PayoutSchema,
                              status=201, roles=OFFICERS, idempotent=True, errors=(403, 404, 409, 422))}
+    location = "/v1/mutual-aid/claims/{claim_id}"
 
     @auth.require(*OFFICERS)
     def on_post(self, req, resp, claim_id):

@@ -16,6 +16,7 @@ class Client:
 
     def __init__(self, base, token=None):
         self.base, self.http = base, requests.Session()
+        self.http.hooks["response"].append(_created_says_where)
         if token:
             self.http.headers["Authorization"] = f"Bearer {token}"
 
@@ -33,6 +34,12 @@ class Client:
 
     def delete(self, path, **kw):
         return self.http.delete(self.base + path, timeout=15, **kw)
+
+
+def _created_says_where(answer, *args, **kwargs):
+    """Every 201 any e2e test meets names where the new thing is (RFC 9110's Location)."""
+    assert answer.status_code != 201 or answer.headers.get("Location", "").startswith("/v1/"), (
+        f"{answer.request.method} {answer.request.path_url}: a 201 without a Location")
 
 
 def sign_in(base, phone, password):

@@ -28,3 +28,17 @@ def test_every_operation_has_a_unique_readable_operation_id(document):
     assert len(set(ids)) == len(ids), f"operationIds used twice: {sorted({i for i in ids if ids.count(i) > 1})}"
     odd = [i for i in ids if not re.fullmatch(r"[a-z]+(?:[A-Z][a-z]+)*", i)]
     assert not odd, f"operationIds not in lowerCamelCase (verb first): {odd}"
+
+
+def test_every_route_that_answers_201_says_where_the_new_thing_is():
+    creating = [(path, type(resource).__name__) for path, resource in route_table(None)
+                for op in (getattr(resource, "doc", None) or {}).values() if "201" in op["responses"]]
+    assert len(creating) > 20
+    unplaced = [(path, name) for path, name in creating
+                if not getattr(dict(route_table(None))[path], "location", "").startswith("/v1/")]
+    assert not unplaced, f"201 routes with no `location`: {unplaced}"
+
+
+def test_a_201_documents_its_location_header(document):
+    created = [op for _, _, op in _operations(document) if "201" in op["responses"]]
+    assert all("Location" in op["responses"]["201"].get("headers", {}) for op in created)

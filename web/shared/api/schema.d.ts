@@ -3273,6 +3273,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description where the new thing is (or, when it has no address of its own, the list or record it belongs to) */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3326,6 +3328,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description where the new thing is (or, when it has no address of its own, the list or record it belongs to) */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3408,6 +3412,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description where the new thing is (or, when it has no address of its own, the list or record it belongs to) */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3514,6 +3520,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description where the new thing is (or, when it has no address of its own, the list or record it belongs to) */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4042,6 +4050,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description where the new thing is (or, when it has no address of its own, the list or record it belongs to) */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4109,6 +4119,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description where the new thing is (or, when it has no address of its own, the list or record it belongs to) */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4192,6 +4204,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description where the new thing is (or, when it has no address of its own, the list or record it belongs to) */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4314,6 +4328,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description where the new thing is (or, when it has no address of its own, the list or record it belongs to) */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4474,6 +4490,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description where the new thing is (or, when it has no address of its own, the list or record it belongs to) */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4747,6 +4765,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description where the new thing is (or, when it has no address of its own, the list or record it belongs to) */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5124,6 +5144,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description where the new thing is (or, when it has no address of its own, the list or record it belongs to) */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5256,6 +5278,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description where the new thing is (or, when it has no address of its own, the list or record it belongs to) */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5341,6 +5365,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description where the new thing is (or, when it has no address of its own, the list or record it belongs to) */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5401,6 +5427,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description where the new thing is (or, when it has no address of its own, the list or record it belongs to) */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5635,6 +5663,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description where the new thing is (or, when it has no address of its own, the list or record it belongs to) */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5965,6 +5995,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description where the new thing is (or, when it has no address of its own, the list or record it belongs to) */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6056,6 +6088,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description where the new thing is (or, when it has no address of its own, the list or record it belongs to) */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6117,6 +6151,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description where the new thing is (or, when it has no address of its own, the list or record it belongs to) */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6272,6 +6308,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description where the new thing is (or, when it has no address of its own, the list or record it belongs to) */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6334,6 +6372,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description where the new thing is (or, when it has no address of its own, the list or record it belongs to) */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6408,6 +6448,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description where the new thing is (or, when it has no address of its own, the list or record it belongs to) */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6452,6 +6494,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description where the new thing is (or, when it has no address of its own, the list or record it belongs to) */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6515,6 +6559,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description where the new thing is (or, when it has no address of its own, the list or record it belongs to) */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6618,6 +6664,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description where the new thing is (or, when it has no address of its own, the list or record it belongs to) */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {

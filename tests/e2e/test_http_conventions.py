@@ -1,0 +1,38 @@
+"""HTTP's own conventions, kept without breaking a client: a 201 names where the new thing is
+(Location), also when it is replayed for an Idempotency-Key."""
+from tests.e2e.conftest import new_member
+
+
+def test_a_created_course_and_enrolment_are_where_the_location_says(palace, admin):
+    created = admin.post("/v1/courses", json={"title": "Location choir", "capacity": 10})
+    assert created.status_code == 201, created.text
+    assert created.headers["Location"] == f"/v1/courses/{created.json()['id']}"
+    assert admin.get(created.headers["Location"]).json()["title"] == "Location choir"
+
+    member = new_member(palace.url, "Zhao Lei")
+    enrolled = member.post(f"{created.headers['Location']}/enrolments", headers={"Idempotency-Key": "loc-1"})
+    assert enrolled.status_code == 201, enrolled.text
+    assert member.get(enrolled.headers["Location"]).json()["id"] == enrolled.json()["id"]
+    replayed = member.post(f"{created.headers['Location']}/enrolments", headers={"Idempotency-Key": "loc-1"})
+    assert replayed.headers["Idempotent-Replayed"] == "true"
+    assert replayed.headers["Location"] == enrolled.headers["Location"]
+
+
+def test_a_booking_a_room_and_a_welfare_case_are_where_the_location_says(palace, admin):
+    site = admin.post("/v1/sites", json={"name": "Location Workers' Home", "kind": "shared"})
+    assert site.headers["Location"] == "/v1/sites"  # a site has no address of its own
+    room = admin.post("/v1/rooms", json={"site_id": site.json()["id"], "name": "Location hall", "capacity": 20})
+    assert admin.get(room.headers["Location"]).json()["name"] == "Location hall"
+    member = new_member(palace.url, "Qian Yu")
+    booking = member.post("/v1/bookings", json={"room_id": room.json()["id"], "title": "Location rehearsal",
+                                                "starts_at": "2030-04-02T19:00:00+08:00",
+                                                "ends_at": "2030-04-02T21:00:00+08:00"})
+    assert booking.status_code == 201, booking.text
+    assert member.get(booking.headers["Location"]).json()["title"] == "Location rehearsal"
+    case = member.post("/v1/welfare/applications", json={"programme": "legal_aid", "reason": "unpaid wages"})
+    assert case.status_code == 201, case.text
+    assert member.get(case.headers["Location"]).json()["id"] == case.json()["id"]
+    document = member.post(f"{case.headers['Location']}/documents", data=b"%PDF-1.4\n%%EOF\n",
+                           params={"kind": "dismissal_letter"}, headers={"Content-Type": "application/pdf"})
+    assert document.status_code == 201, document.text
+    assert member.get(document.headers["Location"]).content == b"%PDF-1.4\n%%EOF\n"
