@@ -5,7 +5,6 @@ import uuid
 from urllib.parse import quote
 
 import falcon
-from swagger_ui_bundle import swagger_ui_path
 
 from gateway import auth, metrics, openapi, problems, web
 from gateway.catalog import Catalog
@@ -127,7 +126,7 @@ def create_app():
     document = openapi.build(routes)
     app.add_route("/openapi.json", ops.OpenApi(document))
     app.add_route("/metrics", metrics.Metrics())
-    app.add_static_route(ops.DOCS_ASSETS, str(swagger_ui_path))
+    app.add_static_route(ops.DOCS_ASSETS, str(web.web_root() / "docs"))  # Swagger UI, from the web build
     # the web apps answer what no route does (falcon tries sinks last), never under the API's paths
     app.add_sink(web.WebApps(web.web_root()), web.SINK)
     return app

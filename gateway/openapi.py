@@ -43,7 +43,7 @@ def operation(summary, *, operation_id, tag, body=None, response=None, status=20
 
 
 def build(routes):
-    spec = APISpec(title="Workers' Cultural Palace", version="1.0.0", openapi_version="3.0.3",
+    spec = APISpec(title="Workers' Cultural Palace", version="1.0.0", openapi_version="3.1.0",
                    plugins=[MarshmallowPlugin()],
                    info={"description": "Classes, rooms, welfare and notifications of a city union."})
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})

@@ -1820,7 +1820,7 @@ export interface components {
             } | null;
             priority?: string;
             /** @description only for the applicant and the officers on the case */
-            private?: components["schemas"]["Private"] | (Record<string, never> | null);
+            private?: components["schemas"]["Private"] | null;
             programme?: string;
             reason?: string;
             reference?: string;
@@ -1966,7 +1966,7 @@ export interface components {
             club_id?: string | null;
             /** Format: date-time */
             ends_at: string;
-            recurrence?: (Record<string, never> | null) | components["schemas"]["Recurrence"];
+            recurrence?: components["schemas"]["Recurrence"] | null;
             /** Format: uuid */
             room_id: string;
             /**
@@ -2357,7 +2357,7 @@ export interface components {
              * @description a venues room, reserved when published
              */
             room_id?: string | null;
-            schedule?: (Record<string, never> | null) | components["schemas"]["Schedule"];
+            schedule?: components["schemas"]["Schedule"] | null;
             /**
              * Format: uuid
              * @description a venues site
@@ -2408,7 +2408,7 @@ export interface components {
              * @description a venues room, reserved when published
              */
             room_id?: string | null;
-            schedule?: (Record<string, never> | null) | components["schemas"]["Schedule"];
+            schedule?: components["schemas"]["Schedule"] | null;
             /**
              * Format: uuid
              * @description a venues site
