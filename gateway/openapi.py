@@ -42,6 +42,20 @@ def operation(summary, *, operation_id, tag, body=None, response=None, status=20
     return op
 
 
+def versioned(op, *, conditional=False):
+    """An operation on a versioned resource: its answer carries the version as an ETag, and a
+    conditional change takes If-Match (optional, so clients that do not send it keep working)."""
+    ok = next(answer for status, answer in op["responses"].items() if status.startswith("2"))
+    ok.setdefault("headers", {})["ETag"] = {"description": "the version of what is shown, for If-Match",
+                                            "schema": {"type": "string"}}
+    if conditional:
+        op.setdefault("parameters", []).append({
+            "name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"},
+            "description": "the ETag read: if the resource has changed since, nothing is changed (412)"})
+        op["responses"].setdefault("412", {"$ref": "#/components/responses/Problem"})
+    return op
+
+
 def build(routes):
     spec = APISpec(title="Workers' Cultural Palace", version="1.0.0", openapi_version="3.1.0",
                    plugins=[MarshmallowPlugin()],

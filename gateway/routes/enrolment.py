@@ -1,12 +1,13 @@
 """Terms, courses, enrolments, lotteries, attendance, certificates and class requests: answered by
 the enrolment service over RPC."""
 import html
+import json
 
 import falcon
 
 from gateway import auth, catalog, limits
 from gateway.idempotency import run_once
-from gateway.openapi import operation
+from gateway.openapi import operation, versioned
 from gateway.problems import invalid
 from gateway.routes import PAGING, Resource, paging, read_body
 from gateway.rpc import call
@@ -148,6 +149,21 @@ class Courses(Resource):
         resp.media = call("enrolment", "list_courses", **page, filters=filters, context=auth.caller(req))
 
 
+def version_tag(course):
+    """A course's ETag is its version, which every change to it (seats and waitlist included) bumps."""
+    return str(course["version"]) if course.get("version") is not None else None
+
+
+def read_versions(req):
+    """If-Match as the course versions the editor read: None without the header (the edit applies to
+    whatever is there), [] when it names no version of ours (so nothing matches: 412). `*` matches
+    any course that exists. A weak tag never matches (RFC 9110 compares If-Match strongly)."""
+    tags = req.if_match
+    if tags is None or "*" in tags:
+        return None
+    return [int(tag) for tag in tags if not tag.is_weak and tag.isdigit() and len(tag) < 19]
+
+
 class Course(Resource):
     doc = {
         "get": documented("A course, with seats left, waitlist length and sessions", operation_id="getCourse", tag=TAG,
@@ -155,8 +171,10 @@ class Course(Resource):
         "patch": documented("Change a course (course_updated). A published course's new timetable or room is"
                            " reserved before anything changes (409 room-clash names the dates); its members are"
                            " told (course_rescheduled)", operation_id="updateCourse", tag=TAG, body=CourseUpdateSchema,
-                           response=CourseSchema, roles=CLASS_STAFF, errors=(400, 404, 409, 422)),
+                           response=CourseSchema, roles=CLASS_STAFF, errors=(400, 404, 409, 412, 422)),
     }
+    versioned(doc["get"])
+    versioned(doc["patch"], conditional=True)
 
 
     def on_get(self, req, resp, course_id):
@@ -164,13 +182,18 @@ class Course(Resource):
         known = self.gateway.catalog.course(course_id)
         if known is not None:
             resp.content_type, resp.text = falcon.MEDIA_JSON, known
+            resp.etag = version_tag(json.loads(known))
             return
         # not in the read model (yet, or a draft only staff may see): ask the service
         resp.media = call("enrolment", "get_course", course_id, context=auth.caller(req))
+        resp.etag = version_tag(resp.media)
 
     @auth.require(*CLASS_STAFF)
     def on_patch(self, req, resp, course_id):
-        resp.media = call("enrolment", "update_course", course_id, read_body(req), context=auth.caller(req))
+        read = read_versions(req)
+        extra = {} if read is None else {"read_versions": read}  # a service before If-Match takes no such word
+        resp.media = call("enrolment", "update_course", course_id, read_body(req), **extra, context=auth.caller(req))
+        resp.etag = version_tag(resp.media)
 
 
 class CoursePublish(Resource):

@@ -9,7 +9,7 @@ from nameko.timer import timer
 from services.common import config
 from services.common.context import CallerProvider
 from services.common.db import Database
-from services.common.errors import EXPECTED, Conflict, Forbidden, Invalid, NotFound
+from services.common.errors import EXPECTED, Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from services.common.handlers import reliable_handler
 from services.common.metrics import Metrics
 from services.common.outbox import Outbox
@@ -231,9 +231,9 @@ class EnrolmentService:
             raise
 
     @rpc(expected_exceptions=EXPECTED)
-    def update_course(self, course_id, data):
+    def update_course(self, course_id, data, read_versions=None):
         """Change a course. A published course may get its timetable or room later (a schedule to be
-        announced) or change them: see _reschedule."""
+        announced) or change them: see _reschedule. `read_versions` (If-Match) refuses a stale edit."""
         self.caller.require(*CLASS_STAFF)
         course_id = object_id(course_id, "course")
         changes = load(_course_update, data)
@@ -241,6 +241,9 @@ class EnrolmentService:
         try:
             with self.db.transaction() as conn:
                 course = store.lock_course(conn, course_id)
+                stale = domain.stale_edit_problem(course["version"], read_versions)
+                if stale:
+                    raise PreconditionFailed(stale)
                 if course["state"] == domain.CANCELLED_COURSE:
                     raise Conflict("the course is cancelled", "course-cancelled")
                 self._check_changes(course, changes)

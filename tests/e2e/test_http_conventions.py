@@ -36,3 +36,27 @@ def test_a_booking_a_room_and_a_welfare_case_are_where_the_location_says(palace,
                            params={"kind": "dismissal_letter"}, headers={"Content-Type": "application/pdf"})
     assert document.status_code == 201, document.text
     assert member.get(document.headers["Location"]).content == b"%PDF-1.4\n%%EOF\n"
+
+
+def test_a_course_edit_names_the_version_it_read_and_a_stale_one_is_refused(palace, admin):
+    created = admin.post("/v1/courses", json={"title": "ETag calligraphy", "capacity": 10})
+    path, version = created.headers["Location"], created.json()["version"]
+    shown = admin.get(path)
+    assert shown.headers["ETag"] == f'"{shown.json()["version"]}"'
+
+    edited = admin.patch(path, json={"title": "ETag calligraphy II"}, headers={"If-Match": f'"{version}"'})
+    assert edited.status_code == 200, edited.text
+    assert edited.headers["ETag"] == f'"{edited.json()["version"]}"' != f'"{version}"'
+
+    stale = admin.patch(path, json={"title": "lost update"}, headers={"If-Match": f'"{version}"'})
+    assert stale.status_code == 412, stale.text
+    assert stale.json()["type"].endswith("precondition-failed")
+    assert admin.get(f"/v1/courses/{created.json()['id']}").status_code == 200
+
+    member = new_member(palace.url, "Sun Li")
+    assert member.post(f"{path}/enrolments").status_code == 201  # a seat taken changes the course too
+    late = admin.patch(path, json={"title": "ETag calligraphy III"}, headers={"If-Match": edited.headers["ETag"]})
+    assert late.status_code == 412, late.text
+    anyway = admin.patch(path, json={"title": "ETag calligraphy III"})  # no If-Match: as before
+    assert anyway.status_code == 200 and anyway.json()["title"] == "ETag calligraphy III"
+    assert admin.patch(path, json={"title": "ETag calligraphy IV"}, headers={"If-Match": "*"}).status_code == 200

@@ -42,3 +42,13 @@ def test_every_route_that_answers_201_says_where_the_new_thing_is():
 def test_a_201_documents_its_location_header(document):
     created = [op for _, _, op in _operations(document) if "201" in op["responses"]]
     assert all("Location" in op["responses"]["201"].get("headers", {}) for op in created)
+
+
+def test_if_match_reads_strong_version_tags_only():
+    from falcon import testing
+
+    from gateway.routes.enrolment import read_versions
+    read = lambda value: read_versions(testing.create_req(headers={"If-Match": value} if value else {}))  # noqa: E731
+    assert read(None) is None and read("*") is None
+    assert read('"3", W/"4", "abc"') == [3]
+    assert read('"abc"') == []

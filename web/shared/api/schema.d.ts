@@ -4359,6 +4359,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the version of what is shown, for If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4372,7 +4374,10 @@ export interface operations {
     updateCourse: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description the ETag read: if the resource has changed since, nothing is changed (412) */
+                "If-Match"?: string;
+            };
             path: {
                 course_id: string;
             };
@@ -4387,6 +4392,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the version of what is shown, for If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4398,6 +4405,7 @@ export interface operations {
             403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
             409: components["responses"]["Problem"];
+            412: components["responses"]["Problem"];
             413: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
             503: components["responses"]["Problem"];
