@@ -1,19 +1,16 @@
 """The HTTP gateway: a falcon WSGI app served by gunicorn's gthread worker."""
-import logging
 import re
 import uuid
-from urllib.parse import quote
 
 import falcon
 
-from gateway import auth, metrics, openapi, problems, web
+from gateway import auth, conventions, metrics, openapi, problems, web
 from gateway.catalog import Catalog
 from gateway.routes import accounts, enrolment, notify, ops, venues, welfare
 from services.common import config, logs
 from services.common.db import Db
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
-log = logging.getLogger("palace.gateway")
 
 
 class Gateway:
@@ -63,26 +60,6 @@ class QueryText:
                 raise problems.Problem(400, "bad-request", f"the query parameter {name} holds a NUL character")
 
 
-class CreatedLocation:
-    """A 201 says where the new thing is (RFC 9110): a resource that creates names its address as
-    `location`, a template filled from the path's parameters and the answer's fields (`{id}`). Set
-    here rather than in each responder, so an answer replayed for an Idempotency-Key carries it too."""
-
-    def process_resource(self, req, resp, resource, params):
-        req.context.params = params
-
-    def process_response(self, req, resp, resource, req_succeeded):
-        template = getattr(resource, "location", None)
-        if resp.status_code != 201 or template is None or resp.get_header("Location"):
-            return
-        values = {**(resp.media if isinstance(resp.media, dict) else {}), **req.context.get("params", {})}
-        try:
-            resp.set_header("Location", template.format_map(
-                {k: quote(str(v), safe="") for k, v in values.items()}))
-        except KeyError as exc:  # the thing was made: answer without the header rather than fail
-            log.warning("no Location for %s %s: the answer has no %s", req.method, req.path, exc)
-
-
 class RequestContext:
     """Gives every request an id (kept from X-Request-Id when sane) and reads its bearer token."""
 
@@ -115,7 +92,7 @@ def route_table(gateway):
 def create_app():
     gateway = Gateway()
     app = falcon.App(middleware=[metrics.Timing(), RequestContext(gateway), QueryText(), BodyLimit(),
-                                        CreatedLocation()])
+                                        conventions.CreatedLocation(), conventions.PageLinks()])
     app.req_options.strip_url_path_trailing_slash = True
     # JSON bodies only (falcon would also parse forms, and a form's strings would meet our schemas)
     app.req_options.media_handlers = falcon.media.Handlers({falcon.MEDIA_JSON: falcon.media.JSONHandler()})

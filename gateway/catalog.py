@@ -82,6 +82,7 @@ class Catalog:
         return self._cached(("course", course_id), lambda conn: self._one(conn, course_id))
 
     def courses(self, filters, limit, offset):
+        """A page of the catalog: its JSON text, and how many courses it holds."""
         key = ("list", tuple(sorted(filters.items())), limit, offset)
         return self._cached(key, lambda conn: self._many(conn, filters, limit, offset))
 
@@ -94,8 +95,10 @@ class Catalog:
         params = {"category": None, "site_id": None, "open_seats": False, **filters,
                   "q": "%" + like_literal(filters["q"]) + "%" if filters.get("q") is not None else None,
                   "limit": limit, "offset": offset}
-        sql = f"SELECT coalesce(json_agg(d), '[]')::text AS docs FROM ({_LIST.format(doc=_DOC + ' AS d')}) page"
-        return conn.execute(sql, params).fetchone()["docs"]
+        sql = (f"SELECT coalesce(json_agg(d), '[]')::text AS docs, count(*) AS n"
+               f" FROM ({_LIST.format(doc=_DOC + ' AS d')}) page")
+        row = conn.execute(sql, params).fetchone()
+        return row["docs"], row["n"]
 
     def _cached(self, key, build):
         now = time.monotonic()

@@ -144,7 +144,7 @@ class Courses(Resource):
         if set(filters) <= set(catalog.FILTERS) and not (account and account.has(*CLASS_STAFF)):
             # the public catalog, from the gateway's event-fed read model
             resp.content_type = falcon.MEDIA_JSON
-            resp.text = self.gateway.catalog.courses(filters, **page)
+            resp.text, req.context["page_size"] = self.gateway.catalog.courses(filters, **page)
             return
         resp.media = call("enrolment", "list_courses", **page, filters=filters, context=auth.caller(req))
 

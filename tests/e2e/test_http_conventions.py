@@ -1,6 +1,7 @@
 """HTTP's own conventions, kept without breaking a client: a 201 names where the new thing is
-(Location), also when it is replayed for an Idempotency-Key."""
-from tests.e2e.conftest import new_member
+(Location, also when replayed for an Idempotency-Key), a course edit may name the version it read
+(ETag, If-Match), a page of a list links the pages beside it (Link)."""
+from tests.e2e.conftest import Client, new_member
 
 
 def test_a_created_course_and_enrolment_are_where_the_location_says(palace, admin):
@@ -60,3 +61,19 @@ def test_a_course_edit_names_the_version_it_read_and_a_stale_one_is_refused(pala
     anyway = admin.patch(path, json={"title": "ETag calligraphy III"})  # no If-Match: as before
     assert anyway.status_code == 200 and anyway.json()["title"] == "ETag calligraphy III"
     assert admin.patch(path, json={"title": "ETag calligraphy IV"}, headers={"If-Match": "*"}).status_code == 200
+
+
+def test_a_page_of_a_list_links_the_pages_beside_it_keeping_its_filters(palace, admin):
+    for n in range(3):
+        assert admin.post("/v1/courses", json={"title": f"Link pottery {n}", "category": "link-pottery",
+                                               "capacity": 5}).status_code == 201
+    first = Client(palace.url).get("/v1/courses", params={"category": "link-pottery", "limit": 2})
+    assert len(first.json()) == 2 and "prev" not in first.links
+    following = Client(palace.url).get(first.links["next"]["url"])
+    assert "category=link-pottery" in first.links["next"]["url"]
+    assert len(following.json()) == 1 and "next" not in following.links  # not full: the last page
+    back = Client(palace.url).get(following.links["prev"]["url"]).json()
+    assert [c["id"] for c in back] == [c["id"] for c in first.json()]
+    # a list the services answer links its pages the same way
+    staff = admin.get("/v1/terms", params={"limit": 1, "offset": 1})
+    assert staff.status_code == 200 and "prev" in staff.links

@@ -3242,6 +3242,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the pages beside this one (RFC 8288): rel="next" when this page is full, rel="prev" when it is not the first */
+                    Link?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3478,6 +3480,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the pages beside this one (RFC 8288): rel="next" when this page is full, rel="prev" when it is not the first */
+                    Link?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4018,6 +4022,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the pages beside this one (RFC 8288): rel="next" when this page is full, rel="prev" when it is not the first */
+                    Link?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4162,6 +4168,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the pages beside this one (RFC 8288): rel="next" when this page is full, rel="prev" when it is not the first */
+                    Link?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4298,6 +4306,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the pages beside this one (RFC 8288): rel="next" when this page is full, rel="prev" when it is not the first */
+                    Link?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4463,6 +4473,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the pages beside this one (RFC 8288): rel="next" when this page is full, rel="prev" when it is not the first */
+                    Link?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4894,6 +4906,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the pages beside this one (RFC 8288): rel="next" when this page is full, rel="prev" when it is not the first */
+                    Link?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4977,6 +4991,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the pages beside this one (RFC 8288): rel="next" when this page is full, rel="prev" when it is not the first */
+                    Link?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5120,6 +5136,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the pages beside this one (RFC 8288): rel="next" when this page is full, rel="prev" when it is not the first */
+                    Link?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5343,6 +5361,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the pages beside this one (RFC 8288): rel="next" when this page is full, rel="prev" when it is not the first */
+                    Link?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5470,6 +5490,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the pages beside this one (RFC 8288): rel="next" when this page is full, rel="prev" when it is not the first */
+                    Link?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5569,6 +5591,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the pages beside this one (RFC 8288): rel="next" when this page is full, rel="prev" when it is not the first */
+                    Link?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5631,6 +5655,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the pages beside this one (RFC 8288): rel="next" when this page is full, rel="prev" when it is not the first */
+                    Link?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5719,6 +5745,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the pages beside this one (RFC 8288): rel="next" when this page is full, rel="prev" when it is not the first */
+                    Link?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5964,6 +5992,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the pages beside this one (RFC 8288): rel="next" when this page is full, rel="prev" when it is not the first */
+                    Link?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6066,6 +6096,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the pages beside this one (RFC 8288): rel="next" when this page is full, rel="prev" when it is not the first */
+                    Link?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6128,6 +6160,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the pages beside this one (RFC 8288): rel="next" when this page is full, rel="prev" when it is not the first */
+                    Link?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6193,6 +6227,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the pages beside this one (RFC 8288): rel="next" when this page is full, rel="prev" when it is not the first */
+                    Link?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6284,6 +6320,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the pages beside this one (RFC 8288): rel="next" when this page is full, rel="prev" when it is not the first */
+                    Link?: string;
                     [name: string]: unknown;
                 };
                 content: {
