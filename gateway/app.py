@@ -92,7 +92,7 @@ def route_table(gateway):
 def create_app():
     gateway = Gateway()
     app = falcon.App(middleware=[metrics.Timing(), RequestContext(gateway), QueryText(), BodyLimit(),
-                                        conventions.CreatedLocation(), conventions.PageLinks()])
+                                 conventions.CreatedLocation(), conventions.PageLinks()])
     app.req_options.strip_url_path_trailing_slash = True
     # JSON bodies only (falcon would also parse forms, and a form's strings would meet our schemas)
     app.req_options.media_handlers = falcon.media.Handlers({falcon.MEDIA_JSON: falcon.media.JSONHandler()})
