@@ -32,14 +32,20 @@ class CreatedLocation:
 class PageLinks:
     """A page of a list names its neighbours (RFC 8288): rel="next" when the page is full (the next
     one may then be empty: counting every list to be sure would cost each request a second query),
-    rel="prev" when it is not the first. The links keep the request's filters."""
+    rel="prev" when it is not the first. The links keep the request's filters. The page is the answer,
+    or the list in it that the resource names as `page_of` (a fund's ledger: its entries)."""
 
     def process_response(self, req, resp, resource, req_succeeded):
         if not req_succeeded or req.method != "GET" or resp.status_code != 200 or not paged(resource):
             return
-        size = req.context.get("page_size", len(resp.media) if isinstance(resp.media, list) else None)
+        size = req.context.get("page_size")
         if size is None:
-            return
+            listed = resp.media
+            if hasattr(resource, "page_of"):
+                listed = listed.get(resource.page_of) if isinstance(listed, dict) else None
+            if not isinstance(listed, list):
+                return
+            size = len(listed)
         try:
             page = paging(req)
         except Exception:  # a route that reads its own paging: no links rather than a late error

@@ -23,7 +23,7 @@ def operation(summary, *, operation_id, tag, body=None, response=None, status=20
     if response is not None:
         schema = {"type": "array", "items": response} if many else response
         ok["content"] = {JSON: {"schema": schema}}
-    if many and any(name == "limit" for name, _ in query):
+    if any(name == "limit" for name, _ in query):
         ok["headers"] = {"Link": {"description": 'the pages beside this one (RFC 8288): rel="next" when this page'
                                   ' is full, rel="prev" when it is not the first', "schema": {"type": "string"}}}
     if status == 201:

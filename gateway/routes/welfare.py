@@ -94,6 +94,7 @@ class ProgrammeRuleChanges(Resource):
     doc = {"get": operation("The audit trail of a programme's eligibility rules: who changed them, when, why, "
                             "before and after; newest first", operation_id="listProgrammeRuleChanges", tag=TAG,
                             response=RuleChangesSchema, roles=OFFICERS, query=PAGING, errors=(400, 404, 422))}
+    page_of = "changes"  # the page is this list of the answer
 
     @auth.require(*OFFICERS)
     def on_get(self, req, resp, code):
@@ -269,6 +270,7 @@ class Document(Resource):
 class Reads(Resource):
     doc = {"get": operation("Who on the staff read this case", operation_id="listApplicationReads", tag=TAG,
                             response=AuditSchema, query=PAGING, errors=(400, 404, 422))}
+    page_of = "reads"  # the page is this list of the answer
 
     @auth.require()
     def on_get(self, req, resp, application_id):
@@ -279,6 +281,7 @@ class FundLedger(Resource):
     doc = {"get": operation("A fund's balances (they sum to zero) and its double-entry ledger, newest first",
                             operation_id="getFundLedger", tag=TAG, response=LedgerSchema, roles=OFFICERS, query=PAGING,
                             errors=(400, 404, 422))}
+    page_of = "entries"  # the page is this list of the answer
 
     @auth.require(*OFFICERS)
     def on_get(self, req, resp, fund_id):

@@ -6638,6 +6638,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the pages beside this one (RFC 8288): rel="next" when this page is full, rel="prev" when it is not the first */
+                    Link?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6744,6 +6746,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the pages beside this one (RFC 8288): rel="next" when this page is full, rel="prev" when it is not the first */
+                    Link?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6854,6 +6858,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description the pages beside this one (RFC 8288): rel="next" when this page is full, rel="prev" when it is not the first */
+                    Link?: string;
                     [name: string]: unknown;
                 };
                 content: {
