@@ -1,5 +1,6 @@
 """HTTP's own conventions, kept for every route in one place so no responder forgets them: a 201 says
-where the new thing is (Location), a page of a list says where the pages beside it are (Link)."""
+where the new thing is (Location), a page of a list says where the pages beside it are (Link) and
+how many there are in all (X-Total-Count)."""
 import logging
 from urllib.parse import quote, urlencode
 
@@ -30,10 +31,12 @@ class CreatedLocation:
 
 
 class PageLinks:
-    """A page of a list names its neighbours (RFC 8288): rel="next" when the page is full (the next
-    one may then be empty: counting every list to be sure would cost each request a second query),
-    rel="prev" when it is not the first. The links keep the request's filters. The page is the answer,
-    or the list in it that the resource names as `page_of` (a fund's ledger: its entries)."""
+    """A page of a list names its neighbours (RFC 8288): rel="next" when more follow, rel="prev" when
+    it is not the first; and how many there are in all (X-Total-Count), when the route counted them
+    (`total` in the request's context, from the page's own query). Without a count, "more follow"
+    means the page is full (the next one may then be empty). The links keep the request's filters.
+    The page is the answer, or the list in it that the resource names as `page_of` (a fund's ledger:
+    its entries)."""
 
     def process_response(self, req, resp, resource, req_succeeded):
         if not req_succeeded or req.method != "GET" or resp.status_code != 200 or not paged(resource):
@@ -51,8 +54,14 @@ class PageLinks:
         except Exception:  # a route that reads its own paging: no links rather than a late error
             return
         limit, offset = page["limit"], page["offset"]
+        total = req.context.get("total")
+        if total is None and offset == 0 and size == 0:
+            total = 0  # an empty first page: there are none
+        if total is not None:
+            resp.set_header("X-Total-Count", str(total))
+        more = offset + size < total if total is not None else size >= limit
         links = []
-        if size >= limit and offset + limit <= MOST_OFFSET:
+        if more and offset + limit <= MOST_OFFSET:
             links.append(f'<{_page(req, limit, offset + limit)}>; rel="next"')
         if offset > 0:
             links.append(f'<{_page(req, limit, max(0, offset - limit))}>; rel="prev"')

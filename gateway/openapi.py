@@ -24,8 +24,12 @@ def operation(summary, *, operation_id, tag, body=None, response=None, status=20
         schema = {"type": "array", "items": response} if many else response
         ok["content"] = {JSON: {"schema": schema}}
     if any(name == "limit" for name, _ in query):
-        ok["headers"] = {"Link": {"description": 'the pages beside this one (RFC 8288): rel="next" when this page'
-                                  ' is full, rel="prev" when it is not the first', "schema": {"type": "string"}}}
+        ok["headers"] = {"Link": {"description": 'the pages beside this one (RFC 8288): rel="next" when more'
+                                  ' follow, rel="prev" when it is not the first', "schema": {"type": "string"}}}
+        if many:
+            ok["headers"]["X-Total-Count"] = {
+                "description": "how many there are in all, on every page but one past the end",
+                "schema": {"type": "integer", "minimum": 0}}
     if status == 201:
         ok["headers"] = {"Location": {"description": "where the new thing is (or, when it has no address of its"
                                       " own, the list or record it belongs to)", "schema": {"type": "string"}}}

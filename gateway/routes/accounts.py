@@ -3,7 +3,7 @@ from gateway import auth, limits, store
 from gateway.idempotency import run_once
 from gateway.openapi import operation
 from gateway.problems import Problem
-from gateway.routes import PAGING, Resource, load, paging, read_body
+from gateway.routes import PAGING, Resource, counted, load, paging, read_body
 from gateway.schemas import (
     AccountSchema,
     PasswordChangeSchema,
@@ -158,7 +158,7 @@ class Accounts(Resource):
             raise Problem(400, "bad-request", f"role must be one of {', '.join(ROLES)}")
         q = like_literal((req.get_param("q") or "").replace("\x00", ""))
         with self.gateway.db.transaction() as conn:
-            rows = store.find_accounts(conn, role, q, **paging(req))
+            rows = counted(req, store.find_accounts(conn, role, q, **paging(req)))
         resp.media = _accounts.dump(rows)
 
 
@@ -227,7 +227,7 @@ class Units(Resource):
         account = req.context.account
         only = None if account.has(ADMIN) else account.unit or "00000000-0000-0000-0000-000000000000"
         with self.gateway.db.transaction() as conn:
-            resp.media = _units.dump(store.units(conn, only, **paging(req)))
+            resp.media = _units.dump(counted(req, store.units(conn, only, **paging(req))))
 
 
 class UnitMembers(Resource):
@@ -244,7 +244,7 @@ class UnitMembers(Resource):
         unit_id = _own_unit(req, unit_id)
         with self.gateway.db.transaction() as conn:
             store.get_unit(conn, unit_id)
-            resp.media = _accounts.dump(store.unit_members(conn, unit_id, **paging(req)))
+            resp.media = _accounts.dump(counted(req, store.unit_members(conn, unit_id, **paging(req))))
 
     @auth.require(ADMIN, UNIT_ADMIN)
     def on_post(self, req, resp, unit_id):

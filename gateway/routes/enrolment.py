@@ -9,7 +9,7 @@ from gateway import auth, catalog, limits
 from gateway.idempotency import run_once
 from gateway.openapi import operation, versioned
 from gateway.problems import invalid
-from gateway.routes import PAGING, Resource, paging, read_body
+from gateway.routes import PAGING, Resource, listed, paging, read_body
 from gateway.rpc import call
 from services.common.errors import Invalid
 from services.common.fields import storable
@@ -117,7 +117,8 @@ class Terms(Resource):
             201, call("enrolment", "create_term", body, context=auth.caller(req, key))))
 
     def on_get(self, req, resp):
-        resp.media = call("enrolment", "list_terms", **paging(req), context=auth.caller(req))
+        resp.media = listed(req, call("enrolment", "list_terms", **paging(req),
+                                      with_total=True, context=auth.caller(req)))
 
 
 class Courses(Resource):
@@ -144,9 +145,10 @@ class Courses(Resource):
         if set(filters) <= set(catalog.FILTERS) and not (account and account.has(*CLASS_STAFF)):
             # the public catalog, from the gateway's event-fed read model
             resp.content_type = falcon.MEDIA_JSON
-            resp.text, req.context["page_size"] = self.gateway.catalog.courses(filters, **page)
+            resp.text, req.context["page_size"], req.context["total"] = self.gateway.catalog.courses(filters, **page)
             return
-        resp.media = call("enrolment", "list_courses", **page, filters=filters, context=auth.caller(req))
+        resp.media = listed(req, call("enrolment", "list_courses", **page, filters=filters,
+                                      with_total=True, context=auth.caller(req)))
 
 
 def version_tag(course):
@@ -243,8 +245,8 @@ class CourseEnrolments(Resource):
         status = _text_param(req, "status", 20)
         if status is not None and status not in BOUNDS["status"]["enum"]:
             raise invalid({"status": [f"must be one of {', '.join(BOUNDS['status']['enum'])}"]})
-        resp.media = call("enrolment", "course_enrolments", course_id, status,
-                          **paging(req), context=auth.caller(req))
+        resp.media = listed(req, call("enrolment", "course_enrolments", course_id, status,
+                                      **paging(req), with_total=True, context=auth.caller(req)))
 
 
 class CourseLottery(Resource):
@@ -330,7 +332,8 @@ class MyEnrolments(Resource):
 
     @auth.require()
     def on_get(self, req, resp):
-        resp.media = call("enrolment", "my_enrolments", **paging(req), context=auth.caller(req))
+        resp.media = listed(req, call("enrolment", "my_enrolments", **paging(req),
+                                      with_total=True, context=auth.caller(req)))
 
 
 class SessionAttendance(Resource):
@@ -412,7 +415,8 @@ class ClassRequests(Resource):
 
     @auth.require(UNIT_ADMIN, ADMIN)
     def on_get(self, req, resp):
-        resp.media = call("enrolment", "list_class_requests", **paging(req), context=auth.caller(req))
+        resp.media = listed(req, call("enrolment", "list_class_requests", **paging(req),
+                                      with_total=True, context=auth.caller(req)))
 
 
 class ClassRequestDecision(Resource):

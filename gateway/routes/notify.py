@@ -3,7 +3,7 @@ Answered by the notify service over RPC."""
 from gateway import auth
 from gateway.idempotency import run_once
 from gateway.openapi import operation
-from gateway.routes import PAGING, Resource, paging, read_body
+from gateway.routes import PAGING, Resource, listed, paging, read_body
 from gateway.rpc import call
 from services.common.roles import ADMIN
 from services.notify.schemas import (
@@ -28,8 +28,8 @@ class MyNotifications(Resource):
     def on_get(self, req, resp):
         unread = req.get_param_as_bool("unread", default=False)
         read = req.get_param_as_bool("read", default=False)
-        resp.media = call("notify", "my_inbox", **paging(req), unread_only=unread, read_only=read,
-                          context=auth.caller(req))
+        resp.media = listed(req, call("notify", "my_inbox", **paging(req), unread_only=unread, read_only=read,
+                                      with_total=True, context=auth.caller(req)))
 
 
 class ReadNotification(Resource):
@@ -88,7 +88,8 @@ class FailedDeliveries(Resource):
 
     @auth.require(ADMIN)
     def on_get(self, req, resp):
-        resp.media = call("notify", "failed_deliveries", **paging(req), context=auth.caller(req))
+        resp.media = listed(req, call("notify", "failed_deliveries", **paging(req),
+                                      with_total=True, context=auth.caller(req)))
 
 
 class ReplayDelivery(Resource):

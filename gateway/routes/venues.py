@@ -9,7 +9,7 @@ from gateway import auth, store
 from gateway.idempotency import run_once
 from gateway.openapi import operation
 from gateway.problems import Problem, invalid
-from gateway.routes import PAGING, Resource, paging, read_body
+from gateway.routes import PAGING, Resource, listed, paging, read_body
 from gateway.rpc import call
 from services.common.roles import MANAGERS
 from services.venues.schemas import (
@@ -76,8 +76,8 @@ class Sites(Resource):
             201, call("venues", "create_site", body, context=auth.caller(req, key))))
 
     def on_get(self, req, resp):
-        resp.media = call("venues", "list_sites", **paging(req), district=req.get_param("district"),
-                          kind=req.get_param("kind"), context=auth.caller(req))
+        resp.media = listed(req, call("venues", "list_sites", **paging(req), district=req.get_param("district"),
+                                      kind=req.get_param("kind"), with_total=True, context=auth.caller(req)))
 
 
 class Rooms(Resource):
@@ -100,10 +100,10 @@ class Rooms(Resource):
             201, call("venues", "create_room", body, context=auth.caller(req, key))))
 
     def on_get(self, req, resp):
-        resp.media = call("venues", "list_rooms", **paging(req), site_id=req.get_param("site_id"),
-                          district=req.get_param("district"), feature=req.get_param("feature"),
-                          min_capacity=req.get_param_as_int("min_capacity", min_value=1, max_value=100_000),
-                          context=auth.caller(req))
+        resp.media = listed(req, call("venues", "list_rooms", **paging(req), site_id=req.get_param("site_id"),
+                                      district=req.get_param("district"), feature=req.get_param("feature"),
+                                      min_capacity=req.get_param_as_int("min_capacity", min_value=1, max_value=100_000),
+                                      with_total=True, context=auth.caller(req)))
 
 
 def _known_leader(gateway, body):
@@ -139,8 +139,8 @@ class Clubs(Resource):
 
     @auth.require()
     def on_get(self, req, resp):
-        resp.media = call("venues", "list_clubs", **paging(req), site_id=req.get_param("site_id"),
-                          leader_id=req.get_param("leader_id"), context=auth.caller(req))
+        resp.media = listed(req, call("venues", "list_clubs", **paging(req), site_id=req.get_param("site_id"),
+                                      leader_id=req.get_param("leader_id"), with_total=True, context=auth.caller(req)))
 
 
 class Club(Resource):
@@ -184,7 +184,7 @@ class Availability(Resource):
         features = req.get_param_as_list("features") or []
         query = {k: v for k, v in query.items() if v is not None}
         query["features"] = [f for f in features if f]
-        resp.media = call("venues", "availability", query, context=auth.caller(req))
+        resp.media = listed(req, call("venues", "availability", query, with_total=True, context=auth.caller(req)))
 
 
 class Utilisation(Resource):
@@ -286,10 +286,10 @@ class Bookings(Resource):
 
     @auth.require()
     def on_get(self, req, resp):
-        resp.media = call("venues", "list_bookings", **paging(req), room_id=req.get_param("room_id"),
-                          site_id=req.get_param("site_id"), status=req.get_param("status"),
-                          series_id=req.get_param("series_id"), starts_from=_param(req, "from"),
-                          starts_before=_param(req, "before"), context=auth.caller(req))
+        resp.media = listed(req, call("venues", "list_bookings", **paging(req), room_id=req.get_param("room_id"),
+                                      site_id=req.get_param("site_id"), status=req.get_param("status"),
+                                      series_id=req.get_param("series_id"), starts_from=_param(req, "from"),
+                                      starts_before=_param(req, "before"), with_total=True, context=auth.caller(req)))
 
 
 class Booking(Resource):
@@ -324,8 +324,8 @@ class BookingAction:
     def __init__(self, gateway, action):
         self.gateway, self.action = gateway, action
         summary, operation_id, roles = self.SUMMARIES[action]
-        op = operation(summary, operation_id=operation_id, tag=TAG, body=ActionSchema, response=ActionResultSchema, roles=roles,
-                       idempotent=True, errors=(400, 404, 409, 422))
+        op = operation(summary, operation_id=operation_id, tag=TAG, body=ActionSchema, response=ActionResultSchema,
+                       roles=roles, idempotent=True, errors=(400, 404, 409, 422))
         op["requestBody"]["required"] = False
         self.doc = {"post": op}
 

@@ -9,7 +9,7 @@ from gateway import auth, store
 from gateway.idempotency import run_once
 from gateway.openapi import operation
 from gateway.problems import Problem, invalid
-from gateway.routes import PAGING, Resource, paging, read_body
+from gateway.routes import PAGING, Resource, listed, paging, read_body
 from gateway.rpc import call
 from services.common.roles import ADMIN, IMPORTERS, OFFICERS
 from services.welfare.domain import MOST_DOCUMENT_BYTES
@@ -135,9 +135,11 @@ class Applications(Resource):
 
     @auth.require()
     def on_get(self, req, resp):
-        resp.media = call("welfare", "list_applications", **paging(req), programme=req.get_param("programme"),
-                          state=req.get_param("state"), mine=req.get_param_as_bool("mine", default=False),
-                          assigned=req.get_param_as_bool("assigned", default=False), context=auth.caller(req))
+        resp.media = listed(req, call("welfare", "list_applications", **paging(req),
+                                      programme=req.get_param("programme"), state=req.get_param("state"),
+                                      mine=req.get_param_as_bool("mine", default=False),
+                                      assigned=req.get_param_as_bool("assigned", default=False),
+                                      with_total=True, context=auth.caller(req)))
 
 
 class Application(Resource):
@@ -303,7 +305,8 @@ class Plans(Resource):
         _post(self.gateway, req, resp, 201, "create_plan")
 
     def on_get(self, req, resp):
-        resp.media = call("welfare", "list_plans", **paging(req), context=auth.caller(req))
+        resp.media = listed(req, call("welfare", "list_plans", **paging(req),
+                                      with_total=True, context=auth.caller(req)))
 
 
 class Plan(Resource):
@@ -347,7 +350,8 @@ class Enrolments(Resource):
 
     @auth.require(*IMPORTERS)
     def on_get(self, req, resp, plan_id):
-        resp.media = call("welfare", "list_enrolments", plan_id, **paging(req), context=auth.caller(req))
+        resp.media = listed(req, call("welfare", "list_enrolments", plan_id, **paging(req),
+                                      with_total=True, context=auth.caller(req)))
 
     @auth.require(*IMPORTERS)
     def on_post(self, req, resp, plan_id):
@@ -392,9 +396,10 @@ class Claims(Resource):
 
     @auth.require()
     def on_get(self, req, resp):
-        resp.media = call("welfare", "list_claims", **paging(req), state=req.get_param("state"),
-                          mine=req.get_param_as_bool("mine", default=False),
-                          assigned=req.get_param_as_bool("assigned", default=False), context=auth.caller(req))
+        resp.media = listed(req, call("welfare", "list_claims", **paging(req), state=req.get_param("state"),
+                                      mine=req.get_param_as_bool("mine", default=False),
+                                      assigned=req.get_param_as_bool("assigned", default=False),
+                                      with_total=True, context=auth.caller(req)))
 
 
 class Claim(Resource):

@@ -1,4 +1,5 @@
-"""The gateway's HTTP conventions on a tiny falcon app (no stack): Location on 201s, Link on pages."""
+"""The gateway's HTTP conventions on a tiny falcon app (no stack): Location on 201s, Link and
+X-Total-Count on pages."""
 import falcon
 import falcon.testing
 import pytest
@@ -15,6 +16,8 @@ class Things:
     def on_get(self, req, resp):
         limit, offset = req.get_param_as_int("limit", default=50), req.get_param_as_int("offset", default=0)
         resp.media = list(range(7))[offset:offset + limit]
+        if req.get_param_as_bool("counted"):
+            req.context["total"] = 7 if resp.media else None
 
     def on_post(self, req, resp):
         resp.status, resp.media = 201, {"id": "a b"}
@@ -54,3 +57,18 @@ def test_a_whole_list_on_one_page_has_no_links(client):
 def test_a_page_inside_an_answer_is_counted_by_the_list_the_resource_names(client):
     answer = client.simulate_get("/v1/funds/relief/ledger", query_string="limit=2")
     assert answer.headers["Link"] == '</v1/funds/relief/ledger?limit=2&offset=2>; rel="next"'
+
+
+def test_a_counted_list_says_how_many_and_links_next_only_while_more_follow(client):
+    full = client.simulate_get("/v1/things", query_string="limit=7&counted=true")
+    assert full.headers["X-Total-Count"] == "7" and "Link" not in full.headers  # full, but the last
+    middle = client.simulate_get("/v1/things", query_string="limit=3&offset=3&counted=true")
+    assert middle.headers["X-Total-Count"] == "7" and 'rel="next"' in middle.headers["Link"]
+    past = client.simulate_get("/v1/things", query_string="limit=3&offset=9&counted=true")
+    assert "X-Total-Count" not in past.headers  # a page past the end cannot see how many
+
+
+def test_a_list_without_a_count_says_none_only_when_its_first_page_is_empty(client):
+    assert "X-Total-Count" not in client.simulate_get("/v1/things").headers
+    assert client.simulate_get("/v1/funds/relief/ledger", query_string="limit=2&offset=0").headers.get(
+        "X-Total-Count") is None

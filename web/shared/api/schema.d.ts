@@ -3242,8 +3242,10 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    /** @description the pages beside this one (RFC 8288): rel="next" when this page is full, rel="prev" when it is not the first */
+                    /** @description the pages beside this one (RFC 8288): rel="next" when more follow, rel="prev" when it is not the first */
                     Link?: string;
+                    /** @description how many there are in all, on every page but one past the end */
+                    "X-Total-Count"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3480,8 +3482,10 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    /** @description the pages beside this one (RFC 8288): rel="next" when this page is full, rel="prev" when it is not the first */
+                    /** @description the pages beside this one (RFC 8288): rel="next" when more follow, rel="prev" when it is not the first */
                     Link?: string;
+                    /** @description how many there are in all, on every page but one past the end */
+                    "X-Total-Count"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4022,8 +4026,10 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    /** @description the pages beside this one (RFC 8288): rel="next" when this page is full, rel="prev" when it is not the first */
+                    /** @description the pages beside this one (RFC 8288): rel="next" when more follow, rel="prev" when it is not the first */
                     Link?: string;
+                    /** @description how many there are in all, on every page but one past the end */
+                    "X-Total-Count"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4168,8 +4174,10 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    /** @description the pages beside this one (RFC 8288): rel="next" when this page is full, rel="prev" when it is not the first */
+                    /** @description the pages beside this one (RFC 8288): rel="next" when more follow, rel="prev" when it is not the first */
                     Link?: string;
+                    /** @description how many there are in all, on every page but one past the end */
+                    "X-Total-Count"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4306,8 +4314,10 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    /** @description the pages beside this one (RFC 8288): rel="next" when this page is full, rel="prev" when it is not the first */
+                    /** @description the pages beside this one (RFC 8288): rel="next" when more follow, rel="prev" when it is not the first */
                     Link?: string;
+                    /** @description how many there are in all, on every page but one past the end */
+                    "X-Total-Count"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4473,8 +4483,10 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    /** @description the pages beside this one (RFC 8288): rel="next" when this page is full, rel="prev" when it is not the first */
+                    /** @description the pages beside this one (RFC 8288): rel="next" when more follow, rel="prev" when it is not the first */
                     Link?: string;
+                    /** @description how many there are in all, on every page but one past the end */
+                    "X-Total-Count"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4906,8 +4918,10 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    /** @description the pages beside this one (RFC 8288): rel="next" when this page is full, rel="prev" when it is not the first */
+                    /** @description the pages beside this one (RFC 8288): rel="next" when more follow, rel="prev" when it is not the first */
                     Link?: string;
+                    /** @description how many there are in all, on every page but one past the end */
+                    "X-Total-Count"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4991,8 +5005,10 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    /** @description the pages beside this one (RFC 8288): rel="next" when this page is full, rel="prev" when it is not the first */
+                    /** @description the pages beside this one (RFC 8288): rel="next" when more follow, rel="prev" when it is not the first */
                     Link?: string;
+                    /** @description how many there are in all, on every page but one past the end */
+                    "X-Total-Count"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5136,8 +5152,10 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    /** @description the pages beside this one (RFC 8288): rel="next" when this page is full, rel="prev" when it is not the first */
+                    /** @description the pages beside this one (RFC 8288): rel="next" when more follow, rel="prev" when it is not the first */
                     Link?: string;
+                    /** @description how many there are in all, on every page but one past the end */
+                    "X-Total-Count"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5361,8 +5379,10 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    /** @description the pages beside this one (RFC 8288): rel="next" when this page is full, rel="prev" when it is not the first */
+                    /** @description the pages beside this one (RFC 8288): rel="next" when more follow, rel="prev" when it is not the first */
                     Link?: string;
+                    /** @description how many there are in all, on every page but one past the end */
+                    "X-Total-Count"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5490,8 +5510,10 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    /** @description the pages beside this one (RFC 8288): rel="next" when this page is full, rel="prev" when it is not the first */
+                    /** @description the pages beside this one (RFC 8288): rel="next" when more follow, rel="prev" when it is not the first */
                     Link?: string;
+                    /** @description how many there are in all, on every page but one past the end */
+                    "X-Total-Count"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5591,8 +5613,10 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    /** @description the pages beside this one (RFC 8288): rel="next" when this page is full, rel="prev" when it is not the first */
+                    /** @description the pages beside this one (RFC 8288): rel="next" when more follow, rel="prev" when it is not the first */
                     Link?: string;
+                    /** @description how many there are in all, on every page but one past the end */
+                    "X-Total-Count"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5655,8 +5679,10 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    /** @description the pages beside this one (RFC 8288): rel="next" when this page is full, rel="prev" when it is not the first */
+                    /** @description the pages beside this one (RFC 8288): rel="next" when more follow, rel="prev" when it is not the first */
                     Link?: string;
+                    /** @description how many there are in all, on every page but one past the end */
+                    "X-Total-Count"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5745,8 +5771,10 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    /** @description the pages beside this one (RFC 8288): rel="next" when this page is full, rel="prev" when it is not the first */
+                    /** @description the pages beside this one (RFC 8288): rel="next" when more follow, rel="prev" when it is not the first */
                     Link?: string;
+                    /** @description how many there are in all, on every page but one past the end */
+                    "X-Total-Count"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5992,8 +6020,10 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    /** @description the pages beside this one (RFC 8288): rel="next" when this page is full, rel="prev" when it is not the first */
+                    /** @description the pages beside this one (RFC 8288): rel="next" when more follow, rel="prev" when it is not the first */
                     Link?: string;
+                    /** @description how many there are in all, on every page but one past the end */
+                    "X-Total-Count"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6096,8 +6126,10 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    /** @description the pages beside this one (RFC 8288): rel="next" when this page is full, rel="prev" when it is not the first */
+                    /** @description the pages beside this one (RFC 8288): rel="next" when more follow, rel="prev" when it is not the first */
                     Link?: string;
+                    /** @description how many there are in all, on every page but one past the end */
+                    "X-Total-Count"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6160,8 +6192,10 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    /** @description the pages beside this one (RFC 8288): rel="next" when this page is full, rel="prev" when it is not the first */
+                    /** @description the pages beside this one (RFC 8288): rel="next" when more follow, rel="prev" when it is not the first */
                     Link?: string;
+                    /** @description how many there are in all, on every page but one past the end */
+                    "X-Total-Count"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6227,8 +6261,10 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    /** @description the pages beside this one (RFC 8288): rel="next" when this page is full, rel="prev" when it is not the first */
+                    /** @description the pages beside this one (RFC 8288): rel="next" when more follow, rel="prev" when it is not the first */
                     Link?: string;
+                    /** @description how many there are in all, on every page but one past the end */
+                    "X-Total-Count"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6320,8 +6356,10 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    /** @description the pages beside this one (RFC 8288): rel="next" when this page is full, rel="prev" when it is not the first */
+                    /** @description the pages beside this one (RFC 8288): rel="next" when more follow, rel="prev" when it is not the first */
                     Link?: string;
+                    /** @description how many there are in all, on every page but one past the end */
+                    "X-Total-Count"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6638,7 +6676,7 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    /** @description the pages beside this one (RFC 8288): rel="next" when this page is full, rel="prev" when it is not the first */
+                    /** @description the pages beside this one (RFC 8288): rel="next" when more follow, rel="prev" when it is not the first */
                     Link?: string;
                     [name: string]: unknown;
                 };
@@ -6746,7 +6784,7 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    /** @description the pages beside this one (RFC 8288): rel="next" when this page is full, rel="prev" when it is not the first */
+                    /** @description the pages beside this one (RFC 8288): rel="next" when more follow, rel="prev" when it is not the first */
                     Link?: string;
                     [name: string]: unknown;
                 };
@@ -6858,7 +6896,7 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
-                    /** @description the pages beside this one (RFC 8288): rel="next" when this page is full, rel="prev" when it is not the first */
+                    /** @description the pages beside this one (RFC 8288): rel="next" when more follow, rel="prev" when it is not the first */
                     Link?: string;
                     [name: string]: unknown;
                 };
