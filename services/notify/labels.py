@@ -78,13 +78,20 @@ def reason(text, language):
     return known[_language(language)] if known else text
 
 
+def _moment(value):
+    """An ISO date or time read, or None for anything else."""
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
 def when(value, language, zone=HOME_ZONE_NAME):
     """An ISO time as local wall-clock time with its weekday; anything else as it is."""
     if not value:
         return ""
-    try:
-        moment = datetime.fromisoformat(str(value))
-    except ValueError:
+    moment = _moment(value)
+    if moment is None:
         return str(value)
     if moment.tzinfo is not None:
         moment = moment.astimezone(ZoneInfo(zone))
@@ -98,9 +105,8 @@ def day(value, language):
     """An ISO date (or the date of an ISO time) with its year; anything else as it is."""
     if not value:
         return ""
-    try:
-        moment = datetime.fromisoformat(str(value))
-    except ValueError:
+    moment = _moment(value)
+    if moment is None:
         return str(value)
     found = moment.astimezone(ZoneInfo(HOME_ZONE_NAME)).date() if moment.tzinfo is not None else moment.date()
     if _language(language) == ZH:
