@@ -397,6 +397,9 @@ class SessionEventSchema(Schema):
     old_starts_at = fields.String(allow_none=True, metadata={"description": "session_moved: when it was"})
     state = fields.String()
     reason = fields.String(allow_none=True)
+    cause = fields.String(allow_none=True, metadata={
+        "description": "session_moved/cancelled: venues' cause for the lost booking (room_closed...)"})
+    note = fields.String(allow_none=True, metadata={"description": "the words given with that cause, if any"})
     room_id = fields.UUID(allow_none=True, metadata={"description": "session_moved: the room it moved to"})
     room_name = fields.String(allow_none=True)
     old_room_name = fields.String(allow_none=True)

@@ -60,8 +60,10 @@ def _holder(course_id, series=0):
     return {"service": "enrolment", "reference": f"{course_id}/{series}" if series else str(course_id)}
 
 
-# venues' reasons for the bookings we gave up ourselves: a series replaced, or released
-OUR_RELEASES = ("replaced by enrolment", "released by enrolment")
+# venues' causes (booking_cancelled `cause`) of the bookings we gave up ourselves: a series
+# replaced, or released. An event without a cause (a venues from before causes) goes on to the
+# session check, which passes over bookings no session holds any more.
+OUR_CAUSES = ("replaced", "released_by_holder")
 
 
 class EnrolmentService:
@@ -782,7 +784,7 @@ class EnrolmentService:
         self._room_lost(conn, event["payload"], released=True)
 
     def _room_lost(self, conn, payload, released):
-        if payload.get("holder_service") != self.name or payload.get("reason") in OUR_RELEASES:
+        if payload.get("holder_service") != self.name or payload.get("cause") in OUR_CAUSES:
             return
         reference = str(payload.get("holder_reference") or "")
         try:
@@ -810,7 +812,8 @@ class EnrolmentService:
                     "member_ids": store.members_with(conn, course_id), "starts_at": _iso(session["starts_at"]),
                     "ends_at": _iso(session["ends_at"]), "old_starts_at": _iso(session["starts_at"]),
                     "old_room_name": payload.get("room_name"),
-                    "reason": payload.get("reason") or "the room is no longer available"}
+                    "reason": payload.get("reason") or "the room is no longer available",
+                    "cause": payload.get("cause"), "note": payload.get("note")}
             if room:
                 self.outbox(conn, "session_moved", _session_event.dump({
                     **told, "state": "scheduled", "room_id": room["id"], "room_name": room.get("name")}))

@@ -314,7 +314,11 @@ class BookingEventSchema(Schema):
     holder_service = fields.String(required=True)
     holder_reference = fields.String(required=True)
     member_id = fields.UUID(allow_none=True)
-    reason = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True, metadata={"description": "why, in words for people"})
+    cause = fields.String(allow_none=True, validate=validate.OneOf(domain.CAUSES), metadata={
+        "description": "why a booking ended, for machines (booking_cancelled, booking_released); else null"})
+    note = fields.String(allow_none=True, metadata={
+        "description": "the words the person who ended it gave, if any (the cause says the rest)"})
 
 
 class RoomClosedSchema(Schema):

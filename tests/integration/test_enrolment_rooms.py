@@ -84,6 +84,7 @@ def test_a_booking_cancelled_by_venues_with_no_other_room_cancels_the_session_an
 
     [gone] = eventually(lambda: outbox(palace, "session_cancelled", course["id"]), timeout=15)
     assert gone["member_ids"] == [member] and gone["reason"] == "burst pipe" and gone["state"] == "cancelled"
+    assert (gone["cause"], gone["note"]) == ("cancelled_by_manager", "burst pipe"), "venues' cause passed on"
     assert gone["starts_at"] == gone["old_starts_at"] and not outbox(palace, "session_moved", course["id"])
     sessions = call(palace, "enrolment", "get_course", course["id"])["sessions"]
     assert [s["state"] for s in sessions] == ["cancelled", "scheduled"]
@@ -298,3 +299,46 @@ def test_two_staff_moving_a_course_at_once_leave_it_in_one_room_with_one_set_of_
                               if b["holder_reference"].startswith(course["id"])]) for r in (home, left, right)}
         assert held == {home["id"]: 0, left["id"]: 3 if final == left["id"] else 0,
                         right["id"]: 3 if final == right["id"] else 0}, held
+
+
+def tell_cancelled(stack, room, booking, **fields):
+    """A booking_cancelled in venues' outbox, as venues would send it, with `fields` over it."""
+    from services.common.outbox import record
+    with stack.db("venues") as conn:
+        record(conn, "venues", "booking_cancelled", {**{k: booking.get(k) for k in (
+            "room_id", "room_name", "site_id", "title", "starts_at", "ends_at", "holder_service",
+            "holder_reference")}, "site_name": room["site_name"], "booking_id": booking["id"], "status": "cancelled",
+            **fields})
+
+
+def test_enrolment_knows_its_own_released_bookings_by_the_cause_not_by_the_words(palace):
+    [hall] = site_with(palace, "Hall")
+    first = datetime(2031, 9, 1, 11, 0, tzinfo=timezone.utc)
+    course = call(palace, "enrolment", "create_course", {"title": "Guzheng", "capacity": 5, "room_id": hall["id"],
+                                                         "schedule": weekly(first, 2)})
+    one, two = sorted(bookings(palace, hall["id"]), key=lambda b: b["starts_at"])
+    # ours (a series we replaced), whatever the words say: passed over
+    tell_cancelled(palace, hall, one, reason="burst pipe", cause="replaced")
+    # a venues from before causes: no cause, so the session check decides, and this booking is the session's
+    tell_cancelled(palace, hall, two, reason="replaced by enrolment")
+    [gone] = eventually(lambda: outbox(palace, "session_cancelled", course["id"]), timeout=15)
+    assert datetime.fromisoformat(gone["starts_at"]) == first + timedelta(weeks=1) and gone["cause"] is None
+    time.sleep(2)
+    assert len(outbox(palace, "session_cancelled", course["id"])) == 1 and not outbox(palace, "session_moved",
+                                                                                       course["id"])
+    sessions = call(palace, "enrolment", "get_course", course["id"])["sessions"]
+    assert [s["state"] for s in sessions] == ["scheduled", "cancelled"]
+
+
+def test_a_cancellation_without_a_cause_of_a_booking_no_session_holds_changes_nothing(palace):
+    [hall] = site_with(palace, "Hall")
+    first = datetime(2031, 10, 6, 11, 0, tzinfo=timezone.utc)
+    course = call(palace, "enrolment", "create_course", {"title": "Pipa", "capacity": 5, "room_id": hall["id"],
+                                                         "schedule": weekly(first, 1)})
+    [booking] = bookings(palace, hall["id"])
+    call(palace, "enrolment", "update_course", course["id"], {"schedule": weekly(first + timedelta(hours=3), 1)})
+    # the old booking, told again as an old venues would (no cause): it serves no session any more
+    tell_cancelled(palace, hall, booking, reason="anything at all")
+    time.sleep(3)
+    assert not outbox(palace, "session_cancelled", course["id"]) and not outbox(palace, "session_moved", course["id"])
+    assert {s["state"] for s in call(palace, "enrolment", "get_course", course["id"])["sessions"]} == {"scheduled"}
