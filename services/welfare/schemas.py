@@ -532,3 +532,5 @@ class CounsellingCancelledSchema(Schema):
     starts_at = fields.String(required=True, metadata={"description": "the session that will not take place"})
     ends_at = fields.String(required=True)
     reason = fields.String(required=True, metadata={"description": "why venues cancelled it (may be empty)"})
+    cause = fields.String(allow_none=True, metadata={"description": "venues' cause (room_closed...), if it gave one"})
+    note = fields.String(allow_none=True, metadata={"description": "the words given with that cause, if any"})

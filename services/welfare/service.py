@@ -574,7 +574,7 @@ class WelfareService:
                     "application_id": application["id"], "reference": application["reference"],
                     "member_id": application["member_id"], "programme_title": application["programme_name"],
                     "starts_at": cancelled["starts_at"].isoformat(), "ends_at": cancelled["ends_at"].isoformat(),
-                    "reason": reason})
+                    "reason": reason, "cause": booking.get("cause"), "note": booking.get("note")})
 
     def release_rooms(self, app_id, references):
         """After a counselling case closes: give back its future room bookings."""
