@@ -17,7 +17,7 @@ from services.common.params import load, object_id, page
 from services.common.roles import ADMIN, CLASS_STAFF, UNIT_ADMIN
 from services.common.rpc import RpcProxy, rpc
 from services.common.zone import HOME_ZONE
-from services.enrolment import domain, schemas, store
+from services.enrolment import domain, events, schemas, store
 
 log = logging.getLogger(__name__)
 VENUES_DOWN = (UnknownService, RpcTimeout, MethodNotFound)  # not running, too slow, or not that version yet
@@ -33,17 +33,17 @@ _course_out = schemas.CourseSchema()
 _enrol_in = schemas.EnrolRequestSchema()
 _enrolment_out = schemas.EnrolmentSchema()
 _cancel_in = schemas.CancelSchema()
-_enrolment_event = schemas.EnrolmentEventSchema()
-_course_event = schemas.CoursePublishedSchema()
-_rescheduled_event = schemas.CourseRescheduledSchema()
-_lottery_event, _lottery_out = schemas.LotteryDrawnSchema(), schemas.LotterySchema()
-_session_event, _session_code = schemas.SessionEventSchema(), schemas.SessionCodeSchema()
+_enrolment_event = events.EnrolmentEventSchema()
+_course_event = events.CoursePublishedSchema()
+_rescheduled_event = events.CourseRescheduledSchema()
+_lottery_event, _lottery_out = events.LotteryDrawnSchema(), schemas.LotterySchema()
+_session_event, _session_code = events.SessionEventSchema(), schemas.SessionCodeSchema()
 _attendance_in, _attendance_out = schemas.AttendanceRequestSchema(), schemas.AttendanceResultSchema()
 _strikes_out, _clear_in = schemas.StrikesSchema(), schemas.ClearStrikesSchema()
 _certificate_out, _certificate_check = schemas.CertificateSchema(), schemas.CertificateCheckSchema()
-_certificate_event = schemas.CertificateIssuedSchema()
+_certificate_event = events.CertificateIssuedSchema()
 _request_in, _request_out = schemas.ClassRequestCreateSchema(), schemas.ClassRequestSchema()
-_decision_in, _decided_event = schemas.ClassRequestDecisionSchema(), schemas.ClassRequestDecidedSchema()
+_decision_in, _decided_event = schemas.ClassRequestDecisionSchema(), events.ClassRequestDecidedSchema()
 
 
 def _moment(value):

@@ -18,7 +18,7 @@ from services.common.outbox import Outbox
 from services.common.params import load, object_id, page
 from services.common.roles import MANAGERS, MEMBER
 from services.common.rpc import rpc
-from services.venues import domain, ical, schemas, store
+from services.venues import domain, events, ical, schemas, store
 from services.venues.holidays import ShippedCalendar
 
 FEED_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32)
@@ -36,7 +36,7 @@ _closure_in, _closure_out = schemas.ClosureCreateSchema(), schemas.ClosureSchema
 _day_io = schemas.CalendarDaySchema()
 _club_in, _club_edit, _club_out = schemas.ClubCreateSchema(), schemas.ClubEditSchema(), schemas.ClubSchema()
 _reserve_in = schemas.ReserveSchema()
-_booking_event, _closed_event = schemas.BookingEventSchema(), schemas.RoomClosedSchema()
+_booking_event, _closed_event = events.BookingEventSchema(), events.RoomClosedSchema()
 _utilisation_out = schemas.UtilisationSchema()
 _feed_out = schemas.CalendarFeedSchema()
 
