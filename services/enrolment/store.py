@@ -123,11 +123,10 @@ def list_courses(conn, filters, limit, offset, drafts=False):
         if filters.get(column) is not None:
             where.append(f"c.{column} = %({column})s")
             args[column] = filters[column]
-    if filters.get("open_seats"):
+    if filters.get("open_seats"):  # as domain.CATALOG_FILTERS defines it
         where.append("c.confirmed_count < c.capacity AND c.state = 'published'")
-    if filters.get("q"):
-        where.append("(c.title ILIKE %(q)s OR c.description ILIKE %(q)s OR c.teacher ILIKE %(q)s"
-                     " OR c.category ILIKE %(q)s)")
+    if filters.get("q"):  # the fields the public catalog searches (the read model too)
+        where.append("(" + " OR ".join(f"c.{name} ILIKE %(q)s" for name in domain.CATALOG_SEARCHES) + ")")
         args["q"] = "%" + like_literal(filters["q"]) + "%"
     if filters.get("weekday") is not None:
         where.append("EXISTS (SELECT 1 FROM sessions s WHERE s.course_id = c.id AND s.state <> 'cancelled'"
