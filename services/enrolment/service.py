@@ -155,14 +155,18 @@ class EnrolmentService:
         return course
 
     def _publish(self, conn, course_id, reserved):
-        """Reserve the room for every session (all or none), then publish. `reserved` collects the
-        holder whose bookings must be released if this transaction does not commit."""
-        course = store.lock_course(conn, course_id)
+        """Reserve the room for every session (all or none), then lock the course and publish: venues
+        is asked before the row lock, never under it. `reserved` collects the holder whose bookings
+        must be released if this transaction does not commit."""
+        course = store.read_course(conn, course_id)
         sessions = [s for s in store.course_sessions(conn, course_id) if s["state"] == "scheduled"]
+        answer = None
         if course["room_id"] is not None and sessions:
             holder = _holder(course_id, course["room_series"])
             answer = self._reserve(holder, course["room_id"], sessions, course["title"])
             reserved.append(holder)
+        store.lock_course(conn, course_id)
+        if answer is not None:
             store.set_booking_ids(conn, course_id, answer.get("bookings") or [])
         store.set_course_state(conn, course_id, domain.PUBLISHED)
         return self._course_event(conn, "course_published", course_id)
@@ -224,7 +228,8 @@ class EnrolmentService:
         reserved = []
         try:
             with self.db.transaction() as conn:
-                course = store.lock_course(conn, course_id)
+                store.hold_changes(conn, course_id)  # it stays a draft until _publish takes the row lock
+                course = store.read_course(conn, course_id)
                 if course["state"] != domain.DRAFT:
                     raise Conflict(f"the course is {course['state']}, not a draft", "not-a-draft")
                 return self._publish(conn, course_id, reserved)
@@ -235,28 +240,37 @@ class EnrolmentService:
     @rpc(expected_exceptions=EXPECTED)
     def update_course(self, course_id, data):
         """Change a course. A published course may get its timetable or room later (a schedule to be
-        announced) or change them: see _reschedule."""
+        announced) or change them: see _book_new_timetable and _reschedule."""
         self.caller.require(*CLASS_STAFF)
         course_id = object_id(course_id, "course")
         changes = load(_course_update, data)
         swapped, releases = [], []
         try:
             with self.db.transaction() as conn:
-                course = store.lock_course(conn, course_id)
+                # venues is asked first, under the course's turn for changes but not its row lock,
+                # so enrolments into it go on meanwhile; the row lock comes after, for the writes
+                store.hold_changes(conn, course_id)
+                course = store.read_course(conn, course_id)
                 if course["state"] == domain.CANCELLED_COURSE:
                     raise Conflict("the course is cancelled", "course-cancelled")
                 self._check_changes(course, changes)
+                plan = times = None
                 if course["state"] == domain.PUBLISHED and ("schedule" in changes or "room_id" in changes):
-                    self._reschedule(conn, course, changes, swapped, releases)
+                    plan = self._book_new_timetable(conn, course, changes, swapped)
                 else:
                     if "schedule" in changes:  # a draft: nothing is reserved yet
                         term_id = changes.get("term_id", course["term_id"])
                         times = self._session_times(changes.pop("schedule"), self._term(conn, term_id))
-                        store.replace_sessions(conn, course_id, times)
                     elif "term_id" in changes:
                         self._term(conn, changes["term_id"])
                     if "room_id" in changes:
                         self._check_room(changes["room_id"])
+                course = store.lock_course(conn, course_id)
+                self._check_changes(course, changes)  # seats taken may have grown while venues answered
+                if plan is not None:
+                    self._reschedule(conn, course, plan, releases)
+                elif times is not None:
+                    store.replace_sessions(conn, course_id, times)
                 store.update_course(conn, course_id, changes)
                 if course["state"] == domain.PUBLISHED:
                     self._fill(conn, store.lock_course(conn, course_id))
@@ -280,54 +294,64 @@ class EnrolmentService:
             raise Conflict(f"{course['confirmed_count']} seats are taken: capacity cannot go below that",
                            "capacity-below-taken", {"capacity": [f"at least {course['confirmed_count']}"]})
 
-    def _reschedule(self, conn, course, changes, swapped, releases):
-        """A published course's sessions to come get a new timetable and/or room. The new room is
+    def _book_new_timetable(self, conn, course, changes, swapped):
+        """A published course's sessions to come get a new timetable and/or room: the new room is
         reserved for them under a new holder that replaces the old bookings in one venues
-        transaction: a clash answers 409 with its dates and changes nothing, here or in venues.
-        Sessions already begun stay as they were. A member whose seat would now overlap another
-        class of theirs loses this seat (the overlap rule holds) and is told why; the freed seats
-        go down the waitlist. Everyone with an entry is told of the new timetable."""
+        transaction (a clash answers 409 with its dates and changes nothing, here or in venues).
+        Done before the course's row lock is taken; _reschedule then writes what this planned."""
         course_id, now = course["id"], course["now"]
-        upcoming = lambda: [s for s in store.course_sessions(conn, course_id)  # noqa: E731
-                            if s["starts_at"] > now and s["state"] == "scheduled"]
-        before = upcoming()
-        retimed = "schedule" in changes
-        if retimed:
+        before = [s for s in store.course_sessions(conn, course_id) if s["starts_at"] > now and s["state"] == "scheduled"]
+        plan = {"before": before, "times": None, "room_series": course["room_series"], "answer": None}
+        if "schedule" in changes:
             term = self._term(conn, changes.get("term_id", course["term_id"]))
-            times = self._session_times(changes.pop("schedule"), term)
-            problem = domain.retimed_sessions_problem(times, now)
+            plan["times"] = sorted(self._session_times(changes.pop("schedule"), term))
+            problem = domain.retimed_sessions_problem(plan["times"], now)
             if problem:
                 raise Invalid("a published course's new sessions must be still to come",
                               errors={"schedule": [problem]})
-            store.replace_upcoming_sessions(conn, course_id, times, now)
         elif "term_id" in changes:
             self._term(conn, changes["term_id"])
-        room_id = changes.get("room_id", course["room_id"])
-        room = self._check_room(room_id)
+        plan["room_id"] = room_id = changes.get("room_id", course["room_id"])
+        plan["room"] = room = self._check_room(room_id)
         if room and not (changes.get("site_id") or course["site_id"]):
             changes["site_id"] = room.get("site_id")
-        sessions = upcoming()
-        old = []
+        sessions = before if plan["times"] is None else [{"starts_at": b, "ends_at": e} for b, e in plan["times"]]
+        plan["old"] = old = []
         if course["room_id"] is not None:  # the series, and sessions rebooked alone, from now on
-            old = [_holder(course_id, course["room_series"]),
-                   *({"service": self.name, "reference": r} for r in store.session_holders(conn, course_id, now))]
+            old.extend([_holder(course_id, course["room_series"]),
+                        *({"service": self.name, "reference": r} for r in store.session_holders(conn, course_id, now))])
         if room and sessions:
-            series = course["room_series"] + 1
-            holder = _holder(course_id, series)
-            answer = self._reserve(holder, room_id, sessions, course["title"], replaces=old)
+            holder = _holder(course_id, course["room_series"] + 1)
+            plan["answer"] = self._reserve(holder, room_id, sessions, course["title"], replaces=old)
             swapped.append({"course_id": course_id, "holder": holder, "old": old[:1], "room_id": course["room_id"],
                             "sessions": before, "title": course["title"]})
-            store.set_booking_ids(conn, course_id, answer.get("bookings") or [])
-            store.set_room_series(conn, course_id, series)
+        return plan
+
+    def _reschedule(self, conn, course, plan, releases):
+        """Under the course's row lock, the new timetable and room _book_new_timetable reserved.
+        Sessions already begun stay as they were. A member whose seat would now overlap another
+        class of theirs loses this seat (the overlap rule holds) and is told why; the freed seats
+        go down the waitlist. Everyone with an entry is told of the new timetable."""
+        course_id, now, before = course["id"], course["now"], plan["before"]
+        if course["state"] != domain.PUBLISHED or course["room_series"] != plan["room_series"]:
+            # another change came first (changes take turns, so only by a path that does not):
+            # refused, and update_course books the old room back in place of this reservation
+            raise Conflict("the course changed while its room was being booked; try again", "course-changed")
+        if plan["times"] is not None:
+            store.replace_upcoming_sessions(conn, course_id, plan["times"], now)
+        sessions = [s for s in store.course_sessions(conn, course_id) if s["starts_at"] > now and s["state"] == "scheduled"]
+        if plan["answer"] is not None:
+            store.set_booking_ids(conn, course_id, plan["answer"].get("bookings") or [])
+            store.set_room_series(conn, course_id, course["room_series"] + 1)
         else:  # no room or nothing to come: the old bookings go once this commits
             store.clear_bookings(conn, course_id, now)
-            if old:  # their cancellations then concern no current series
+            if plan["old"]:  # their cancellations then concern no current series
                 store.set_room_series(conn, course_id, course["room_series"] + 1)
-            releases.extend(old)
+            releases.extend(plan["old"])
         store.announce_again(conn, course_id, now)
         course = store.lock_course(conn, course_id)
         dropped = []
-        if retimed:
+        if plan["times"] is not None:
             for entry in store.confirmed_entries(conn, course_id):
                 store.release_slots(conn, entry["id"])
                 try:
@@ -336,6 +360,7 @@ class EnrolmentService:
                     self._drop(conn, course, entry["id"], "the new timetable overlaps another class you hold")
                     dropped.append(entry["member_id"])
         members = store.members_with(conn, course_id, domain.LIVE)
+        room, room_id = plan["room"], plan["room_id"]
         if members or dropped:
             self.outbox(conn, "course_rescheduled", _rescheduled_event.dump({
                 "course_id": course_id, "course_title": course["title"], "member_ids": members,
@@ -366,6 +391,7 @@ class EnrolmentService:
         course_id = object_id(course_id, "course")
         reason = load(_cancel_in, data or {}).get("reason") or "cancelled by the palace"
         with self.db.transaction() as conn:
+            store.hold_changes(conn, course_id)
             course = store.lock_course(conn, course_id)
             if course["state"] == domain.CANCELLED_COURSE:
                 raise Conflict("the course is already cancelled", "course-cancelled")
@@ -793,6 +819,7 @@ class EnrolmentService:
             return
         if conn.execute("SELECT 1 FROM courses WHERE id = %s", (course_id,)).fetchone() is None:
             return
+        store.hold_changes(conn, course_id)  # after a timetable change in flight, not in its middle
         course = store.lock_course(conn, course_id)
         if course["state"] != domain.PUBLISHED:
             return  # among them our own release of a cancelled course's room

@@ -149,17 +149,34 @@ def list_courses(conn, filters, limit, offset, drafts=False):
 
 
 def lock_course(conn, course_id):
-    """Take the course's row lock: enrolments into one course are decided one at a time."""
+    """Take the course's row lock: enrolments into one course are decided one at a time. Never
+    held across a call to another service (enrolments would wait out its timeout)."""
+    return _course_row(conn, course_id, " FOR UPDATE")
+
+
+def read_course(conn, course_id):
+    """The course as lock_course answers it, without the lock: for the work before one."""
+    return _course_row(conn, course_id, "")
+
+
+def _course_row(conn, course_id, lock):
     row = conn.execute(
         """SELECT c.*, c.attendance_threshold::float AS attendance_threshold, now() AS now,
                   (SELECT min(starts_at) FROM sessions s WHERE s.course_id = c.id AND s.state <> 'cancelled')
                   AS first_session_at
-           FROM courses c WHERE c.id = %s FOR UPDATE""",
+           FROM courses c WHERE c.id = %s""" + lock,
         (course_id,),
     ).fetchone()
     if row is None:
         raise NotFound(f"course {course_id} does not exist", "course-not-found")
     return row
+
+
+def hold_changes(conn, course_id):
+    """Staff changes of one course's timetable, room or state (and the moves of its lost rooms)
+    take turns, without the row lock: enrolments go on while one of them waits on venues. Taken
+    before the row lock, always, so two never wait on each other."""
+    conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"course-changes:{course_id}",))
 
 
 def counts(conn, course_id):

@@ -2,6 +2,9 @@
 clash names its dates; a course gets or changes its timetable and room the same way, its old
 bookings released only with the new ones; when venues cancels a booking the session moves to
 another free room of the site, or is cancelled, and members are told."""
+import os
+import signal
+import threading
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -342,3 +345,30 @@ def test_a_cancellation_without_a_cause_of_a_booking_no_session_holds_changes_no
     time.sleep(3)
     assert not outbox(palace, "session_cancelled", course["id"]) and not outbox(palace, "session_moved", course["id"])
     assert {s["state"] for s in call(palace, "enrolment", "get_course", course["id"])["sessions"]} == {"scheduled"}
+
+
+def test_enrolments_go_on_while_venues_is_slow_to_book_a_course_its_new_room(palace):
+    """The course's row lock is not held while venues is asked: a member enrols at once while staff's
+    change of room waits on a venues that has stopped answering for a moment."""
+    old, new = site_with(palace, "Room A", "Room B")
+    course = call(palace, "enrolment", "create_course", {"title": "Erhu", "capacity": 5, "room_id": old["id"],
+                                                         "schedule": weekly(datetime(2032, 3, 1, 11, tzinfo=timezone.utc), 2)})
+    moved = {}
+    mover = threading.Thread(target=lambda: moved.update(
+        call(palace, "enrolment", "update_course", course["id"], {"room_id": new["id"]})), daemon=True)
+    venues = palace.procs["venues"].pid
+    os.killpg(venues, signal.SIGSTOP)  # alive and connected, silent
+    try:
+        mover.start()
+        time.sleep(0.5)
+        started = time.monotonic()
+        seat = call(palace, "enrolment", "enrol", course["id"], context=member())
+        took = time.monotonic() - started
+        change_waiting = mover.is_alive()
+    finally:
+        os.killpg(venues, signal.SIGCONT)
+    mover.join(timeout=30)
+    assert seat["status"] == "confirmed" and took < 1.5, f"the enrolment waited {took:.1f}s"
+    assert change_waiting, "the change of room was still waiting on venues"
+    assert moved["room_id"] == new["id"] and len(bookings(palace, new["id"])) == 2
+    assert bookings(palace, old["id"]) == []
