@@ -820,28 +820,39 @@ class EnrolmentService:
         if conn.execute("SELECT 1 FROM courses WHERE id = %s", (course_id,)).fetchone() is None:
             return
         store.hold_changes(conn, course_id)  # after a timetable change in flight, not in its middle
-        course = store.lock_course(conn, course_id)
+        course = store.read_course(conn, course_id)  # the row lock only once venues has answered
         if course["state"] != domain.PUBLISHED:
             return  # among them our own release of a cancelled course's room
         current = reference == _holder(course_id, course["room_series"])["reference"]
-        session = store.session_for_booking(conn, course_id, payload.get("booking_id"), payload["starts_at"], current)
+        found = lambda lock: store.session_for_booking(  # noqa: E731
+            conn, course_id, payload.get("booking_id"), payload["starts_at"], current, lock)
+        session = found(False)
         if session is None or session["state"] != "scheduled":
             return
         if released:
+            store.lock_course(conn, course_id)
             log.warning("venues released the room of session %s of course %s", session["id"], course_id)
             store.set_session_state(conn, session["id"], "room_lost")
             store.bump_version(conn, course_id)
             return
         reserved = []
         try:
-            room = self._rebook(conn, course, session, payload, reserved)
+            rebooked = self._rebook(course, session, payload, reserved)
+            course = store.lock_course(conn, course_id)
+            session = found(True)  # the same, as changes of the course take turns; read again under the lock
+            if session is None or session["state"] != "scheduled":
+                self._release(reserved)
+                return
+            if rebooked:
+                room, booking_id, holder = rebooked
+                store.rebook_session(conn, session["id"], room["id"], booking_id, holder["reference"])
             told = {"session_id": session["id"], "course_id": course_id, "course_title": course["title"],
                     "member_ids": store.members_with(conn, course_id), "starts_at": _iso(session["starts_at"]),
                     "ends_at": _iso(session["ends_at"]), "old_starts_at": _iso(session["starts_at"]),
                     "old_room_name": payload.get("room_name"),
                     "reason": payload.get("reason") or "the room is no longer available",
                     "cause": payload.get("cause"), "note": payload.get("note")}
-            if room:
+            if rebooked:
                 self.outbox(conn, "session_moved", _session_event.dump({
                     **told, "state": "scheduled", "room_id": room["id"], "room_name": room.get("name")}))
             else:
@@ -853,8 +864,9 @@ class EnrolmentService:
             self._release(reserved)  # the move did not commit: nor does its booking
             raise
 
-    def _rebook(self, conn, course, session, payload, reserved):
-        """Another room of the same site, free at the session's time, booked for it alone; or None."""
+    def _rebook(self, course, session, payload, reserved):
+        """Another room of the same site, free at the session's time, booked for it alone:
+        (room, booking id, holder), or None. Asked of venues before the course is locked."""
         if not payload.get("site_id"):
             return None
         occurrence = {"starts_at": _iso(session["starts_at"]), "ends_at": _iso(session["ends_at"])}
@@ -869,8 +881,7 @@ class EnrolmentService:
             except (Conflict, Invalid, NotFound):
                 continue  # taken a moment ago, or not open then: the next one
             reserved.append(holder)
-            store.rebook_session(conn, session["id"], room["id"], answer["bookings"][0]["id"], holder["reference"])
-            return room
+            return room, answer["bookings"][0]["id"], holder
         return None
 
     # certificates

@@ -284,13 +284,13 @@ def clear_bookings(conn, course_id, after):
                  " WHERE course_id = %s AND starts_at > %s", (course_id, after))
 
 
-def session_for_booking(conn, course_id, booking_id, starts_at, current_series):
+def session_for_booking(conn, course_id, booking_id, starts_at, current_series, lock=True):
     """The session a venues booking serves today. A booking of an old series (the course moved)
     serves none; a session booked before booking ids were kept is known by its start."""
     return conn.execute(
         "SELECT s.*, c.title AS course_title FROM sessions s JOIN courses c ON c.id = s.course_id"
         " WHERE s.course_id = %s AND (s.booking_id = %s OR (%s AND s.booking_id IS NULL"
-        " AND s.holder_reference IS NULL AND s.starts_at = %s::timestamptz)) FOR UPDATE OF s",
+        " AND s.holder_reference IS NULL AND s.starts_at = %s::timestamptz))" + (" FOR UPDATE OF s" if lock else ""),
         (course_id, booking_id, current_series, starts_at)).fetchone()
 
 

@@ -372,3 +372,29 @@ def test_enrolments_go_on_while_venues_is_slow_to_book_a_course_its_new_room(pal
     assert change_waiting, "the change of room was still waiting on venues"
     assert moved["room_id"] == new["id"] and len(bookings(palace, new["id"])) == 2
     assert bookings(palace, old["id"]) == []
+
+
+def test_enrolments_go_on_while_a_session_that_lost_its_room_waits_for_venues(palace):
+    from tests.broker import publish
+    lost, spare = site_with(palace, "Studio C", "Studio D")
+    course = call(palace, "enrolment", "create_course", {"title": "Pipa", "capacity": 5, "room_id": lost["id"],
+                                                         "schedule": weekly(datetime(2032, 5, 3, 11, tzinfo=timezone.utc), 1)})
+    [booking] = bookings(palace, lost["id"])
+    cancelled = {**{k: booking.get(k) for k in ("room_id", "room_name", "site_id", "title", "starts_at", "ends_at",
+                                                "holder_service", "holder_reference")},
+                 "site_name": lost["site_name"], "booking_id": booking["id"], "status": "cancelled",
+                 "reason": "floor repairs", "cause": "cancelled_by_manager", "note": "floor repairs"}
+    venues = palace.procs["venues"].pid
+    os.killpg(venues, signal.SIGSTOP)
+    try:
+        publish("venues", "booking_cancelled", cancelled)
+        time.sleep(1)  # enrolment has heard it and asks venues for a free room
+        started = time.monotonic()
+        seat = call(palace, "enrolment", "enrol", course["id"], context=member())
+        took = time.monotonic() - started
+        waiting = not outbox(palace, "session_moved", course["id"])
+    finally:
+        os.killpg(venues, signal.SIGCONT)
+    assert seat["status"] == "confirmed" and took < 1.5, f"the enrolment waited {took:.1f}s"
+    [moved] = eventually(lambda: outbox(palace, "session_moved", course["id"]), timeout=20)
+    assert waiting and moved["room_id"] == spare["id"] and moved["member_ids"] == [seat["member_id"]]
