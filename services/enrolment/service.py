@@ -17,7 +17,7 @@ from services.common.params import load, object_id, page
 from services.common.roles import ADMIN, CLASS_STAFF, UNIT_ADMIN
 from services.common.rpc import RpcProxy, rpc
 from services.common.zone import HOME_ZONE
-from services.enrolment import domain, events, schemas, store
+from services.enrolment import domain, events, schemas, store, workflows
 
 log = logging.getLogger(__name__)
 VENUES_DOWN = (UnknownService, RpcTimeout, MethodNotFound)  # not running, too slow, or not that version yet
@@ -154,17 +154,17 @@ class EnrolmentService:
             **extra}))
         return course
 
-    def _publish(self, conn, course_id, reserved):
+    def _publish(self, conn, course_id, rooms):
         """Reserve the room for every session (all or none), then lock the course and publish: venues
-        is asked before the row lock, never under it. `reserved` collects the holder whose bookings
-        must be released if this transaction does not commit."""
+        is asked before the row lock, never under it. The holder it reserves goes in `rooms`, to be
+        released if this transaction does not commit."""
         course = store.read_course(conn, course_id)
         sessions = [s for s in store.course_sessions(conn, course_id) if s["state"] == "scheduled"]
         answer = None
         if course["room_id"] is not None and sessions:
             holder = _holder(course_id, course["room_series"])
             answer = self._reserve(holder, course["room_id"], sessions, course["title"])
-            reserved.append(holder)
+            rooms.reserved.append(holder)
         store.lock_course(conn, course_id)
         if answer is not None:
             store.set_booking_ids(conn, course_id, answer.get("bookings") or [])
@@ -188,14 +188,11 @@ class EnrolmentService:
         except VENUES_DOWN:
             raise Conflict("the venues service is not answering; try again shortly", "venues-unavailable") from None
 
-    def _release(self, holders):
-        for holder in holders:
-            try:
-                self.venues.release_series(holder)
-            except Exception:  # the bookings stay; logged for staff to release by hand
-                log.exception("could not release the room bookings of %s", holder)
+    def _bookings(self):
+        """The room bookings of one change, undone if it does not commit (workflows.RoomBookings)."""
+        return workflows.RoomBookings(self.venues.release_series, self._restore)
 
-    def _create(self, conn, course, reserved):
+    def _create(self, conn, course, rooms):
         publish = course.pop("publish", True)
         schedule = course.pop("schedule", None)
         term = self._term(conn, course.get("term_id"))
@@ -206,36 +203,26 @@ class EnrolmentService:
         course_id = store.create_course(conn, course, self.caller.id, domain.DRAFT)
         store.replace_sessions(conn, course_id, times)
         if publish:
-            return self._publish(conn, course_id, reserved)
+            return self._publish(conn, course_id, rooms)
         return _course_out.dump(store.get_course(conn, course_id))
 
     @rpc(expected_exceptions=EXPECTED)
     def create_course(self, data):
         self.caller.require(*CLASS_STAFF)
         course = load(_course_in, data)
-        reserved = []
-        try:
-            with self.db.transaction() as conn:
-                return self._create(conn, course, reserved)
-        except BaseException:
-            self._release(reserved)  # nothing half-reserved: the course did not commit
-            raise
+        with self._bookings() as rooms, self.db.transaction() as conn:  # nothing half-reserved
+            return self._create(conn, course, rooms)
 
     @rpc(expected_exceptions=EXPECTED)
     def publish_course(self, course_id):
         self.caller.require(*CLASS_STAFF)
         course_id = object_id(course_id, "course")
-        reserved = []
-        try:
-            with self.db.transaction() as conn:
-                store.hold_changes(conn, course_id)  # it stays a draft until _publish takes the row lock
-                course = store.read_course(conn, course_id)
-                if course["state"] != domain.DRAFT:
-                    raise Conflict(f"the course is {course['state']}, not a draft", "not-a-draft")
-                return self._publish(conn, course_id, reserved)
-        except BaseException:
-            self._release(reserved)
-            raise
+        with self._bookings() as rooms, self.db.transaction() as conn:
+            store.hold_changes(conn, course_id)  # it stays a draft until _publish takes the row lock
+            course = store.read_course(conn, course_id)
+            if course["state"] != domain.DRAFT:
+                raise Conflict(f"the course is {course['state']}, not a draft", "not-a-draft")
+            return self._publish(conn, course_id, rooms)
 
     @rpc(expected_exceptions=EXPECTED)
     def update_course(self, course_id, data):
@@ -244,43 +231,36 @@ class EnrolmentService:
         self.caller.require(*CLASS_STAFF)
         course_id = object_id(course_id, "course")
         changes = load(_course_update, data)
-        swapped, releases = [], []
-        try:
-            with self.db.transaction() as conn:
-                # venues is asked first, under the course's turn for changes but not its row lock,
-                # so enrolments into it go on meanwhile; the row lock comes after, for the writes
-                store.hold_changes(conn, course_id)
-                course = store.read_course(conn, course_id)
-                if course["state"] == domain.CANCELLED_COURSE:
-                    raise Conflict("the course is cancelled", "course-cancelled")
-                self._check_changes(course, changes)
-                plan = times = None
-                if course["state"] == domain.PUBLISHED and ("schedule" in changes or "room_id" in changes):
-                    plan = self._book_new_timetable(conn, course, changes, swapped)
-                else:
-                    if "schedule" in changes:  # a draft: nothing is reserved yet
-                        term_id = changes.get("term_id", course["term_id"])
-                        times = self._session_times(changes.pop("schedule"), self._term(conn, term_id))
-                    elif "term_id" in changes:
-                        self._term(conn, changes["term_id"])
-                    if "room_id" in changes:
-                        self._check_room(changes["room_id"])
-                course = store.lock_course(conn, course_id)
-                self._check_changes(course, changes)  # seats taken may have grown while venues answered
-                if plan is not None:
-                    self._reschedule(conn, course, plan, releases)
-                elif times is not None:
-                    store.replace_sessions(conn, course_id, times)
-                store.update_course(conn, course_id, changes)
-                if course["state"] == domain.PUBLISHED:
-                    self._fill(conn, store.lock_course(conn, course_id))
-                    self._course_event(conn, "course_updated", course_id)
-                answer = _course_out.dump(store.get_course(conn, course_id))
-        except BaseException:
-            self._restore(swapped)
-            raise
-        self._release(releases)
-        return answer
+        with self._bookings() as rooms, self.db.transaction() as conn:
+            # venues is asked first, under the course's turn for changes but not its row lock,
+            # so enrolments into it go on meanwhile; the row lock comes after, for the writes
+            store.hold_changes(conn, course_id)
+            course = store.read_course(conn, course_id)
+            if course["state"] == domain.CANCELLED_COURSE:
+                raise Conflict("the course is cancelled", "course-cancelled")
+            self._check_changes(course, changes)
+            plan = times = None
+            if course["state"] == domain.PUBLISHED and ("schedule" in changes or "room_id" in changes):
+                plan = self._book_new_timetable(conn, course, changes, rooms)
+            else:
+                if "schedule" in changes:  # a draft: nothing is reserved yet
+                    term_id = changes.get("term_id", course["term_id"])
+                    times = self._session_times(changes.pop("schedule"), self._term(conn, term_id))
+                elif "term_id" in changes:
+                    self._term(conn, changes["term_id"])
+                if "room_id" in changes:
+                    self._check_room(changes["room_id"])
+            course = store.lock_course(conn, course_id)
+            self._check_changes(course, changes)  # seats taken may have grown while venues answered
+            if plan is not None:
+                self._reschedule(conn, course, plan, rooms)
+            elif times is not None:
+                store.replace_sessions(conn, course_id, times)
+            store.update_course(conn, course_id, changes)
+            if course["state"] == domain.PUBLISHED:
+                self._fill(conn, store.lock_course(conn, course_id))
+                self._course_event(conn, "course_updated", course_id)
+            return _course_out.dump(store.get_course(conn, course_id))
 
     @staticmethod
     def _check_changes(course, changes):
@@ -294,7 +274,7 @@ class EnrolmentService:
             raise Conflict(f"{course['confirmed_count']} seats are taken: capacity cannot go below that",
                            "capacity-below-taken", {"capacity": [f"at least {course['confirmed_count']}"]})
 
-    def _book_new_timetable(self, conn, course, changes, swapped):
+    def _book_new_timetable(self, conn, course, changes, rooms):
         """A published course's sessions to come get a new timetable and/or room: the new room is
         reserved for them under a new holder that replaces the old bookings in one venues
         transaction (a clash answers 409 with its dates and changes nothing, here or in venues).
@@ -323,11 +303,11 @@ class EnrolmentService:
         if room and sessions:
             holder = _holder(course_id, course["room_series"] + 1)
             plan["answer"] = self._reserve(holder, room_id, sessions, course["title"], replaces=old)
-            swapped.append({"course_id": course_id, "holder": holder, "old": old[:1], "room_id": course["room_id"],
+            rooms.swapped.append({"course_id": course_id, "holder": holder, "old": old[:1], "room_id": course["room_id"],
                             "sessions": before, "title": course["title"]})
         return plan
 
-    def _reschedule(self, conn, course, plan, releases):
+    def _reschedule(self, conn, course, plan, rooms):
         """Under the course's row lock, the new timetable and room _book_new_timetable reserved.
         Sessions already begun stay as they were. A member whose seat would now overlap another
         class of theirs loses this seat (the overlap rule holds) and is told why; the freed seats
@@ -347,7 +327,7 @@ class EnrolmentService:
             store.clear_bookings(conn, course_id, now)
             if plan["old"]:  # their cancellations then concern no current series
                 store.set_room_series(conn, course_id, course["room_series"] + 1)
-            releases.extend(plan["old"])
+            rooms.given_up.extend(plan["old"])
         store.announce_again(conn, course_id, now)
         course = store.lock_course(conn, course_id)
         dropped = []
@@ -369,20 +349,16 @@ class EnrolmentService:
                 "room_id": room_id, "room_name": room and room.get("name"), "site_name": room and room.get("site_name"),
                 "dropped_member_ids": dropped}))
 
-    def _restore(self, swapped):
-        """This course change did not commit after venues swapped its bookings: the old series is
-        booked back in place of the new one (best effort; logged for staff when it cannot be)."""
-        for swap in swapped:
-            try:
-                if swap["room_id"] is not None and swap["sessions"] and swap["old"]:
-                    answer = self._reserve(swap["old"][0], swap["room_id"], swap["sessions"], swap["title"],
-                                           replaces=[swap["holder"]])
-                    with self.db.transaction() as conn:  # the sessions know their bookings again
-                        store.set_booking_ids(conn, swap["course_id"], answer.get("bookings") or [])
-                else:
-                    self.venues.release_series(swap["holder"])
-            except Exception:
-                log.exception("could not restore the room bookings of %s: staff must rebook them", swap["old"])
+    def _restore(self, swap):
+        """A course change did not commit after venues swapped its bookings: the old series is
+        booked back in place of the new one (RoomBookings logs it for staff when it cannot be)."""
+        if swap["room_id"] is not None and swap["sessions"] and swap["old"]:
+            answer = self._reserve(swap["old"][0], swap["room_id"], swap["sessions"], swap["title"],
+                                   replaces=[swap["holder"]])
+            with self.db.transaction() as conn:  # the sessions know their bookings again
+                store.set_booking_ids(conn, swap["course_id"], answer.get("bookings") or [])
+        else:
+            self.venues.release_series(swap["holder"])
 
     @rpc(expected_exceptions=EXPECTED)
     def cancel_course(self, course_id, data=None):
@@ -390,7 +366,7 @@ class EnrolmentService:
         self.caller.require(*CLASS_STAFF)
         course_id = object_id(course_id, "course")
         reason = load(_cancel_in, data or {}).get("reason") or "cancelled by the palace"
-        with self.db.transaction() as conn:
+        with self._bookings() as rooms, self.db.transaction() as conn:
             store.hold_changes(conn, course_id)
             course = store.lock_course(conn, course_id)
             if course["state"] == domain.CANCELLED_COURSE:
@@ -405,10 +381,9 @@ class EnrolmentService:
                     store.set_status(conn, entry["id"], domain.CANCELLED, reason=reason, by=self.caller.id)
             store.move_seats(conn, course_id, -course["confirmed_count"])
             store.set_course_state(conn, course_id, domain.CANCELLED_COURSE)
-            answer = self._course_event(conn, "course_cancelled", course_id, member_ids=members, reason=reason)
-        if course["room_id"] is not None:
-            self._release(holders)
-        return answer
+            if course["room_id"] is not None:  # released once the cancellation commits
+                rooms.given_up.extend(holders)
+            return self._course_event(conn, "course_cancelled", course_id, member_ids=members, reason=reason)
 
     @rpc(expected_exceptions=EXPECTED)
     def get_course(self, course_id):
@@ -835,13 +810,12 @@ class EnrolmentService:
             store.set_session_state(conn, session["id"], "room_lost")
             store.bump_version(conn, course_id)
             return
-        reserved = []
-        try:
-            rebooked = self._rebook(course, session, payload, reserved)
+        with self._bookings() as rooms:  # the move did not commit: nor does its booking
+            rebooked = self._rebook(course, session, payload, rooms)
             course = store.lock_course(conn, course_id)
             session = found(True)  # the same, as changes of the course take turns; read again under the lock
             if session is None or session["state"] != "scheduled":
-                self._release(reserved)
+                rooms.undo()
                 return
             if rebooked:
                 room, booking_id, holder = rebooked
@@ -860,19 +834,16 @@ class EnrolmentService:
                 self.outbox(conn, "session_cancelled", _session_event.dump({**told, "state": "cancelled"}))
             store.bump_version(conn, course_id)
             self._course_event(conn, "course_updated", course_id)
-        except BaseException:
-            self._release(reserved)  # the move did not commit: nor does its booking
-            raise
 
-    def _rebook(self, course, session, payload, reserved):
+    def _rebook(self, course, session, payload, rooms):
         """Another room of the same site, free at the session's time, booked for it alone:
         (room, booking id, holder), or None. Asked of venues before the course is locked."""
         if not payload.get("site_id"):
             return None
         occurrence = {"starts_at": _iso(session["starts_at"]), "ends_at": _iso(session["ends_at"])}
-        rooms = self.venues.availability({**occurrence, "site_id": str(payload["site_id"]),
-                                          "capacity": max(course["confirmed_count"], 1), "limit": 20})
-        for room in rooms:
+        free = self.venues.availability({**occurrence, "site_id": str(payload["site_id"]),
+                                         "capacity": max(course["confirmed_count"], 1), "limit": 20})
+        for room in free:
             if str(room["id"]) == str(payload.get("room_id")):
                 continue  # the room just lost, perhaps free but not for us
             holder = {"service": self.name, "reference": f"{course['id']}/session/{uuid.uuid4().hex[:12]}"}
@@ -880,7 +851,7 @@ class EnrolmentService:
                 answer = self.venues.reserve_series(holder, str(room["id"]), [occurrence], course["title"])
             except (Conflict, Invalid, NotFound):
                 continue  # taken a moment ago, or not open then: the next one
-            reserved.append(holder)
+            rooms.reserved.append(holder)
             return room, answer["bookings"][0]["id"], holder
         return None
 
@@ -947,29 +918,24 @@ class EnrolmentService:
         self.caller.require(ADMIN)
         request_id = object_id(request_id, "class-request")
         decision = load(_decision_in, data)
-        reserved = []
-        try:
-            with self.db.transaction() as conn:
-                request = store.lock_class_request(conn, request_id)
-                problem = domain.decision_problem(request["state"])
-                if problem:
-                    raise Conflict(problem, "already-decided")
-                course_id = None
-                if decision["decision"] == "approve":
-                    raw = {"title": request["title"], "capacity": request["capacity"],
-                           "site_id": str(request["site_id"]), "unit_ids": [str(request["unit_id"])],
-                           **{k: request[k] for k in ("category", "description") if request[k]},
-                           **(data.get("course") or {})}
-                    course = load(_course_in, raw)
-                    course_id = self._create(conn, course, reserved)["id"]
-                state = "approved" if decision["decision"] == "approve" else "declined"
-                row = store.decide_class_request(conn, request_id, state, decision.get("reason"), course_id,
-                                                 self.caller.id)
-                self.outbox(conn, "class_request_decided", _decided_event.dump({
-                    "member_id": request["requested_by"], "request_id": request_id, "unit_id": request["unit_id"],
-                    "title": request["title"], "decision": state, "reason": decision.get("reason"),
-                    "course_id": course_id}))
-                return _request_out.dump(row)
-        except BaseException:
-            self._release(reserved)
-            raise
+        with self._bookings() as rooms, self.db.transaction() as conn:
+            request = store.lock_class_request(conn, request_id)
+            problem = domain.decision_problem(request["state"])
+            if problem:
+                raise Conflict(problem, "already-decided")
+            course_id = None
+            if decision["decision"] == "approve":
+                raw = {"title": request["title"], "capacity": request["capacity"],
+                       "site_id": str(request["site_id"]), "unit_ids": [str(request["unit_id"])],
+                       **{k: request[k] for k in ("category", "description") if request[k]},
+                       **(data.get("course") or {})}
+                course = load(_course_in, raw)
+                course_id = self._create(conn, course, rooms)["id"]
+            state = "approved" if decision["decision"] == "approve" else "declined"
+            row = store.decide_class_request(conn, request_id, state, decision.get("reason"), course_id,
+                                             self.caller.id)
+            self.outbox(conn, "class_request_decided", _decided_event.dump({
+                "member_id": request["requested_by"], "request_id": request_id, "unit_id": request["unit_id"],
+                "title": request["title"], "decision": state, "reason": decision.get("reason"),
+                "course_id": course_id}))
+            return _request_out.dump(row)
