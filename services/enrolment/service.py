@@ -705,7 +705,7 @@ class EnrolmentService:
             session = store.get_session(conn, session_id, lock=True)
             if session["state"] != "scheduled":
                 raise Conflict(f"the session is {session['state']}", "session-not-held")
-            now = conn.execute("SELECT now() AS now").fetchone()["now"]
+            now = store.now(conn)
             if "marks" in request:
                 self.caller.require(*CLASS_STAFF)
                 problem = domain.attendance_problem(session["starts_at"], now, "teacher")
@@ -741,7 +741,7 @@ class EnrolmentService:
         if member_id != self.caller.id and not self.caller.has(*CLASS_STAFF):
             raise Forbidden("members see only their own strikes", "forbidden")
         with self.db.transaction() as conn:
-            now = conn.execute("SELECT now() AS now").fetchone()["now"]
+            now = store.now(conn)
             return _strikes_out.dump({"member_id": member_id, "blocked_until": self._block_of(conn, member_id, now),
                                       "strikes": store.strikes(conn, member_id)})
 
@@ -752,7 +752,7 @@ class EnrolmentService:
         reason = load(_clear_in, data)["reason"]
         with self.db.transaction() as conn:
             store.clear_strikes(conn, member_id, self.caller.id, reason)
-            now = conn.execute("SELECT now() AS now").fetchone()["now"]
+            now = store.now(conn)
             return _strikes_out.dump({"member_id": member_id, "blocked_until": self._block_of(conn, member_id, now),
                                       "strikes": store.strikes(conn, member_id)})
 
@@ -792,7 +792,7 @@ class EnrolmentService:
             course_id = object_id(reference.split("/")[0], "course")
         except NotFound:
             return
-        if conn.execute("SELECT 1 FROM courses WHERE id = %s", (course_id,)).fetchone() is None:
+        if not store.course_exists(conn, course_id):
             return
         store.hold_changes(conn, course_id)  # after a timetable change in flight, not in its middle
         course = store.read_course(conn, course_id)  # the row lock only once venues has answered

@@ -148,6 +148,15 @@ def list_courses(conn, filters, limit, offset, drafts=False):
     return rows
 
 
+def now(conn):
+    """The database's time: the clock every rule of this transaction is judged by."""
+    return conn.execute("SELECT now() AS now").fetchone()["now"]
+
+
+def course_exists(conn, course_id):
+    return conn.execute("SELECT 1 FROM courses WHERE id = %s", (course_id,)).fetchone() is not None
+
+
 def lock_course(conn, course_id):
     """Take the course's row lock: enrolments into one course are decided one at a time. Never
     held across a call to another service (enrolments would wait out its timeout)."""
