@@ -523,14 +523,26 @@ class EnrolmentService:
                 self._enrolment_event(conn, "offer_made", course, store.get_enrolment(conn, entry["id"]),
                                       offer_expires_at=_iso(expires), expires_at=_iso(expires))
                 continue
-            try:
-                store.claim_slots(conn, entry["id"], entry["member_id"], course["id"])
-            except Conflict as exc:
-                self._drop(conn, course, entry["id"], f"not promoted: {exc.detail}")
-                continue
-            store.set_status(conn, entry["id"], domain.CONFIRMED)
+            self._confirm(conn, course, entry, "enrolment_promoted", refused="not promoted: ")
+
+    def _confirm(self, conn, course, entry, event, refused=None, seats_held=False):
+        """Give an entry its seat, under the course lock: the times of its sessions claimed, its
+        seats counted (unless an offer holds them already), the member told by `event`. A clash
+        with another class of the member's is raised, or, given `refused` (the start of the
+        reason), drops the entry instead."""
+        try:
+            store.claim_slots(conn, entry["id"], entry["member_id"], course["id"])
+        except Conflict as exc:
+            if refused is None:
+                raise
+            self._drop(conn, course, entry["id"], f"{refused}{exc.detail}")
+            return None
+        store.set_status(conn, entry["id"], domain.CONFIRMED)
+        if not seats_held:
             store.move_seats(conn, course["id"], entry["seats"])
-            self._enrolment_event(conn, "enrolment_promoted", course, store.get_enrolment(conn, entry["id"]))
+        confirmed = store.get_enrolment(conn, entry["id"])
+        self._enrolment_event(conn, event, course, confirmed)
+        return confirmed
 
     def _drop(self, conn, course, enrolment_id, reason, by=None, event="enrolment_cancelled"):
         """Cancel one entry under the course lock, giving back its seats, time and term place."""
@@ -579,11 +591,7 @@ class EnrolmentService:
                 raise Conflict(f"there is no open offer: the enrolment is {entry['status']}", "no-offer")
             if entry["offer_expires_at"] <= course["now"]:
                 raise Conflict("the offer has expired", "offer-expired")
-            store.claim_slots(conn, enrolment_id, member_id, course["id"])
-            store.set_status(conn, enrolment_id, domain.CONFIRMED)
-            entry = store.get_enrolment(conn, enrolment_id)
-            self._enrolment_event(conn, "enrolment_confirmed", course, entry)
-            return _enrolment_out.dump(entry)
+            return _enrolment_out.dump(self._confirm(conn, course, entry, "enrolment_confirmed", seats_held=True))
 
     @timer(interval=TICK)
     def expire_offers(self):
@@ -632,14 +640,7 @@ class EnrolmentService:
         for outcome in result:
             if outcome["outcome"] == domain.CONFIRMED:
                 entry = store.get_enrolment(conn, outcome["enrolment_id"])
-                try:
-                    store.claim_slots(conn, entry["id"], entry["member_id"], course["id"])
-                except Conflict as exc:
-                    self._drop(conn, course, entry["id"], f"drawn, but {exc.detail}")
-                    continue
-                store.set_status(conn, entry["id"], domain.CONFIRMED)
-                store.move_seats(conn, course["id"], entry["seats"])
-                self._enrolment_event(conn, "enrolment_confirmed", course, store.get_enrolment(conn, entry["id"]))
+                self._confirm(conn, course, entry, "enrolment_confirmed", refused="drawn, but ")
             else:
                 store.waitlist_again(conn, course["id"], outcome["enrolment_id"])
                 self._enrolment_event(conn, "enrolment_waitlisted", course,
