@@ -3,7 +3,6 @@ import logging
 import uuid
 from datetime import date, datetime, timezone
 
-from nameko.exceptions import MethodNotFound, RpcTimeout, UnknownService
 from nameko.timer import timer
 
 from services.common import config
@@ -18,9 +17,9 @@ from services.common.roles import ADMIN, CLASS_STAFF, UNIT_ADMIN
 from services.common.rpc import RpcProxy, rpc
 from services.common.zone import HOME_ZONE
 from services.enrolment import domain, events, schemas, store, workflows
+from services.enrolment.workflows import iso as _iso
 
 log = logging.getLogger(__name__)
-VENUES_DOWN = (UnknownService, RpcTimeout, MethodNotFound)  # not running, too slow, or not that version yet
 
 TICK = float(config.env("PALACE_ENROLMENT_TICK", "30"))  # seconds between timer rounds
 REMIND_HOURS = int(config.env("PALACE_REMIND_HOURS", "24"))
@@ -50,9 +49,6 @@ def _moment(value):
     """A timestamp from PostgreSQL, or its ISO text when it came through json."""
     return datetime.fromisoformat(value) if isinstance(value, str) else value
 
-
-def _iso(moment):
-    return moment.isoformat() if moment is not None else None
 
 
 def _holder(course_id, series=0):
@@ -137,16 +133,6 @@ class EnrolmentService:
             raise Invalid(f"bad schedule: {problem}", errors={"schedule": [problem]})
         return times
 
-    def _check_room(self, room_id):
-        if room_id is None:
-            return None
-        try:
-            return self.venues.get_room(str(room_id))
-        except NotFound:
-            raise Invalid("the room does not exist", errors={"room_id": ["no such room"]}) from None
-        except VENUES_DOWN:
-            raise Conflict("the venues service is not answering; try again shortly", "venues-unavailable") from None
-
     def _course_event(self, conn, event_type, course_id, **extra):
         course = _course_out.dump(store.get_course(conn, course_id))
         self.outbox(conn, event_type, _course_event.dump({
@@ -163,30 +149,13 @@ class EnrolmentService:
         answer = None
         if course["room_id"] is not None and sessions:
             holder = _holder(course_id, course["room_series"])
-            answer = self._reserve(holder, course["room_id"], sessions, course["title"])
+            answer = workflows.reserve(self.venues, holder, course["room_id"], sessions, course["title"])
             rooms.reserved.append(holder)
         store.lock_course(conn, course_id)
         if answer is not None:
             store.set_booking_ids(conn, course_id, answer.get("bookings") or [])
         store.set_course_state(conn, course_id, domain.PUBLISHED)
         return self._course_event(conn, "course_published", course_id)
-
-    def _reserve(self, holder, room_id, sessions, title, replaces=None):
-        """The room for every session, all or nothing, in one call to venues; `replaces` (holders)
-        are released in the same venues transaction, so their times may be taken again."""
-        occurrences = [{"starts_at": _iso(s["starts_at"]), "ends_at": _iso(s["ends_at"])} for s in sessions]
-        try:
-            if replaces:
-                return self.venues.reserve_series(holder, str(room_id), occurrences, title, replaces)
-            return self.venues.reserve_series(holder, str(room_id), occurrences, title)
-        except Conflict as exc:
-            dates = (exc.errors or {}).get("occurrences") or []
-            raise Conflict(f"the room is taken on {', '.join(map(str, dates)) or 'some dates'}: {exc.detail}",
-                           "room-clash", {"occurrences": dates}) from None
-        except NotFound:
-            raise Invalid("the room does not exist", errors={"room_id": ["no such room"]}) from None
-        except VENUES_DOWN:
-            raise Conflict("the venues service is not answering; try again shortly", "venues-unavailable") from None
 
     def _bookings(self):
         """The room bookings of one change, undone if it does not commit (workflows.RoomBookings)."""
@@ -197,7 +166,7 @@ class EnrolmentService:
         schedule = course.pop("schedule", None)
         term = self._term(conn, course.get("term_id"))
         times = self._session_times(schedule, term)
-        room = self._check_room(course.get("room_id"))
+        room = workflows.check_room(self.venues, course.get("room_id"))
         if room and not course.get("site_id"):
             course["site_id"] = room.get("site_id")
         course_id = store.create_course(conn, course, self.caller.id, domain.DRAFT)
@@ -249,7 +218,7 @@ class EnrolmentService:
                 elif "term_id" in changes:
                     self._term(conn, changes["term_id"])
                 if "room_id" in changes:
-                    self._check_room(changes["room_id"])
+                    workflows.check_room(self.venues, changes["room_id"])
             course = store.lock_course(conn, course_id)
             self._check_changes(course, changes)  # seats taken may have grown while venues answered
             if plan is not None:
@@ -292,7 +261,7 @@ class EnrolmentService:
         elif "term_id" in changes:
             self._term(conn, changes["term_id"])
         plan["room_id"] = room_id = changes.get("room_id", course["room_id"])
-        plan["room"] = room = self._check_room(room_id)
+        plan["room"] = room = workflows.check_room(self.venues, room_id)
         if room and not (changes.get("site_id") or course["site_id"]):
             changes["site_id"] = room.get("site_id")
         sessions = before if plan["times"] is None else [{"starts_at": b, "ends_at": e} for b, e in plan["times"]]
@@ -302,7 +271,7 @@ class EnrolmentService:
                         *({"service": self.name, "reference": r} for r in store.session_holders(conn, course_id, now))])
         if room and sessions:
             holder = _holder(course_id, course["room_series"] + 1)
-            plan["answer"] = self._reserve(holder, room_id, sessions, course["title"], replaces=old)
+            plan["answer"] = workflows.reserve(self.venues, holder, room_id, sessions, course["title"], replaces=old)
             rooms.swapped.append({"course_id": course_id, "holder": holder, "old": old[:1], "room_id": course["room_id"],
                             "sessions": before, "title": course["title"]})
         return plan
@@ -353,7 +322,7 @@ class EnrolmentService:
         """A course change did not commit after venues swapped its bookings: the old series is
         booked back in place of the new one (RoomBookings logs it for staff when it cannot be)."""
         if swap["room_id"] is not None and swap["sessions"] and swap["old"]:
-            answer = self._reserve(swap["old"][0], swap["room_id"], swap["sessions"], swap["title"],
+            answer = workflows.reserve(self.venues, swap["old"][0], swap["room_id"], swap["sessions"], swap["title"],
                                    replaces=[swap["holder"]])
             with self.db.transaction() as conn:  # the sessions know their bookings again
                 store.set_booking_ids(conn, swap["course_id"], answer.get("bookings") or [])

@@ -1,9 +1,59 @@
 """Enrolment's use cases, on their way out of the nameko class (STYLE.md, "use cases out of the
-nameko classes"). First here: the room bookings a change of a course makes in venues, undone when
-the change does not commit, in one place instead of an out-list and an `except` in each entrypoint."""
+nameko classes"), as functions of what they need. First here: enrolment's calls to venues with
+venues' errors made enrolment's, and the room bookings a change of a course makes, undone when the
+change does not commit (one context manager instead of an out-list and an `except` per entrypoint)."""
 import logging
 
+from nameko.exceptions import MethodNotFound, RpcTimeout, UnknownService
+
+from services.common.errors import Conflict, Invalid, NotFound
+
 log = logging.getLogger(__name__)
+VENUES_DOWN = (UnknownService, RpcTimeout, MethodNotFound)  # not running, too slow, or not that version yet
+
+
+def iso(moment):
+    return moment.isoformat() if moment is not None else None
+
+
+def _venues_down():
+    return Conflict("the venues service is not answering; try again shortly", "venues-unavailable")
+
+
+def _no_room():
+    return Invalid("the room does not exist", errors={"room_id": ["no such room"]})
+
+
+def check_room(venues, room_id):
+    """The venues room a course names (None for none), or the course's own error: an unknown room
+    is bad input, a venues that does not answer a conflict to try again."""
+    if room_id is None:
+        return None
+    try:
+        return venues.get_room(str(room_id))
+    except NotFound:
+        raise _no_room() from None
+    except VENUES_DOWN:
+        raise _venues_down() from None
+
+
+def reserve(venues, holder, room_id, sessions, title, replaces=None):
+    """The room for every session, all or nothing, in one call to venues; `replaces` (holders)
+    are released in the same venues transaction, so their times may be taken again. A clash is a
+    room-clash naming its dates."""
+    occurrences = [{"starts_at": iso(s["starts_at"]), "ends_at": iso(s["ends_at"])} for s in sessions]
+    try:
+        if replaces:
+            return venues.reserve_series(holder, str(room_id), occurrences, title, replaces)
+        return venues.reserve_series(holder, str(room_id), occurrences, title)
+    except Conflict as exc:
+        dates = (exc.errors or {}).get("occurrences") or []
+        raise Conflict(f"the room is taken on {', '.join(map(str, dates)) or 'some dates'}: {exc.detail}",
+                       "room-clash", {"occurrences": dates}) from None
+    except NotFound:
+        raise _no_room() from None
+    except VENUES_DOWN:
+        raise _venues_down() from None
 
 
 class RoomBookings:
