@@ -51,11 +51,6 @@ def _moment(value):
 
 
 
-def _holder(course_id, series=0):
-    """The venues holder of a course's room series: a new one for each change of timetable or room."""
-    return {"service": "enrolment", "reference": f"{course_id}/{series}" if series else str(course_id)}
-
-
 # venues' causes (booking_cancelled `cause`) of the bookings we gave up ourselves: a series
 # replaced, or released. An event without a cause (a venues from before causes) goes on to the
 # session check, which passes over bookings no session holds any more.
@@ -100,39 +95,6 @@ class EnrolmentService:
 
     # courses
 
-    def _term(self, conn, term_id):
-        if term_id is None:
-            return None
-        try:
-            return store.get_term(conn, term_id)
-        except NotFound as exc:
-            raise Invalid("the term does not exist", "validation-failed", {"term_id": ["no such term"]}) from exc
-
-    def _session_times(self, schedule, term):
-        """The schedule as [(starts_at, ends_at)]: explicit dates, or a weekly pattern over the term."""
-        if not schedule:
-            return []
-        if "dates" in schedule:
-            times = [(d["starts_at"], d["ends_at"]) for d in schedule["dates"]]
-        else:
-            weekly = schedule["weekly"]
-            starts_on = weekly.get("starts_on") or (term and term["starts_on"])
-            ends_on = weekly.get("ends_on") or (term and term["ends_on"])
-            if not starts_on or not ends_on:
-                raise Invalid("a weekly schedule needs a term or its own dates", errors={
-                    "schedule": ["give term_id, or weekly.starts_on and weekly.ends_on"]})
-            if ends_on < starts_on:
-                raise Invalid("bad schedule", errors={"schedule": ["weekly.ends_on is before starts_on"]})
-            try:
-                times = domain.weekly_sessions(starts_on, ends_on, term["holidays"] if term else (),
-                                               weekly["weekdays"], weekly["start_time"], weekly["duration_minutes"])
-            except ValueError as exc:
-                raise Invalid("bad schedule", errors={"schedule": [str(exc)]}) from None
-        problem = domain.explicit_sessions_problem(times)
-        if problem:
-            raise Invalid(f"bad schedule: {problem}", errors={"schedule": [problem]})
-        return times
-
     def _course_event(self, conn, event_type, course_id, **extra):
         course = _course_out.dump(store.get_course(conn, course_id))
         self.outbox(conn, event_type, _course_event.dump({
@@ -148,7 +110,7 @@ class EnrolmentService:
         sessions = [s for s in store.course_sessions(conn, course_id) if s["state"] == "scheduled"]
         answer = None
         if course["room_id"] is not None and sessions:
-            holder = _holder(course_id, course["room_series"])
+            holder = workflows.series_holder(course_id, course["room_series"])
             answer = workflows.reserve(self.venues, holder, course["room_id"], sessions, course["title"])
             rooms.reserved.append(holder)
         store.lock_course(conn, course_id)
@@ -164,8 +126,8 @@ class EnrolmentService:
     def _create(self, conn, course, rooms):
         publish = course.pop("publish", True)
         schedule = course.pop("schedule", None)
-        term = self._term(conn, course.get("term_id"))
-        times = self._session_times(schedule, term)
+        term = workflows.course_term(conn, course.get("term_id"))
+        times = workflows.session_times(schedule, term)
         room = workflows.check_room(self.venues, course.get("room_id"))
         if room and not course.get("site_id"):
             course["site_id"] = room.get("site_id")
@@ -196,7 +158,7 @@ class EnrolmentService:
     @rpc(expected_exceptions=EXPECTED)
     def update_course(self, course_id, data):
         """Change a course. A published course may get its timetable or room later (a schedule to be
-        announced) or change them: see _book_new_timetable and _reschedule."""
+        announced) or change them: see workflows.book_new_timetable and _reschedule."""
         self.caller.require(*CLASS_STAFF)
         course_id = object_id(course_id, "course")
         changes = load(_course_update, data)
@@ -210,13 +172,13 @@ class EnrolmentService:
             self._check_changes(course, changes)
             plan = times = None
             if course["state"] == domain.PUBLISHED and ("schedule" in changes or "room_id" in changes):
-                plan = self._book_new_timetable(conn, course, changes, rooms)
+                plan = workflows.book_new_timetable(conn, self.venues, course, changes, rooms)
             else:
                 if "schedule" in changes:  # a draft: nothing is reserved yet
                     term_id = changes.get("term_id", course["term_id"])
-                    times = self._session_times(changes.pop("schedule"), self._term(conn, term_id))
+                    times = workflows.session_times(changes.pop("schedule"), workflows.course_term(conn, term_id))
                 elif "term_id" in changes:
-                    self._term(conn, changes["term_id"])
+                    workflows.course_term(conn, changes["term_id"])
                 if "room_id" in changes:
                     workflows.check_room(self.venues, changes["room_id"])
             course = store.lock_course(conn, course_id)
@@ -243,41 +205,8 @@ class EnrolmentService:
             raise Conflict(f"{course['confirmed_count']} seats are taken: capacity cannot go below that",
                            "capacity-below-taken", {"capacity": [f"at least {course['confirmed_count']}"]})
 
-    def _book_new_timetable(self, conn, course, changes, rooms):
-        """A published course's sessions to come get a new timetable and/or room: the new room is
-        reserved for them under a new holder that replaces the old bookings in one venues
-        transaction (a clash answers 409 with its dates and changes nothing, here or in venues).
-        Done before the course's row lock is taken; _reschedule then writes what this planned."""
-        course_id, now = course["id"], course["now"]
-        before = [s for s in store.course_sessions(conn, course_id) if s["starts_at"] > now and s["state"] == "scheduled"]
-        plan = {"before": before, "times": None, "room_series": course["room_series"], "answer": None}
-        if "schedule" in changes:
-            term = self._term(conn, changes.get("term_id", course["term_id"]))
-            plan["times"] = sorted(self._session_times(changes.pop("schedule"), term))
-            problem = domain.retimed_sessions_problem(plan["times"], now)
-            if problem:
-                raise Invalid("a published course's new sessions must be still to come",
-                              errors={"schedule": [problem]})
-        elif "term_id" in changes:
-            self._term(conn, changes["term_id"])
-        plan["room_id"] = room_id = changes.get("room_id", course["room_id"])
-        plan["room"] = room = workflows.check_room(self.venues, room_id)
-        if room and not (changes.get("site_id") or course["site_id"]):
-            changes["site_id"] = room.get("site_id")
-        sessions = before if plan["times"] is None else [{"starts_at": b, "ends_at": e} for b, e in plan["times"]]
-        plan["old"] = old = []
-        if course["room_id"] is not None:  # the series, and sessions rebooked alone, from now on
-            old.extend([_holder(course_id, course["room_series"]),
-                        *({"service": self.name, "reference": r} for r in store.session_holders(conn, course_id, now))])
-        if room and sessions:
-            holder = _holder(course_id, course["room_series"] + 1)
-            plan["answer"] = workflows.reserve(self.venues, holder, room_id, sessions, course["title"], replaces=old)
-            rooms.swapped.append({"course_id": course_id, "holder": holder, "old": old[:1], "room_id": course["room_id"],
-                            "sessions": before, "title": course["title"]})
-        return plan
-
     def _reschedule(self, conn, course, plan, rooms):
-        """Under the course's row lock, the new timetable and room _book_new_timetable reserved.
+        """Under the course's row lock, the new timetable and room workflows.book_new_timetable reserved.
         Sessions already begun stay as they were. A member whose seat would now overlap another
         class of theirs loses this seat (the overlap rule holds) and is told why; the freed seats
         go down the waitlist. Everyone with an entry is told of the new timetable."""
@@ -340,7 +269,7 @@ class EnrolmentService:
             course = store.lock_course(conn, course_id)
             if course["state"] == domain.CANCELLED_COURSE:
                 raise Conflict("the course is already cancelled", "course-cancelled")
-            holders = [_holder(course_id, course["room_series"]),
+            holders = [workflows.series_holder(course_id, course["room_series"]),
                        *({"service": self.name, "reference": r} for r in store.session_holders(conn, course_id))]
             members = store.members_with(conn, course_id, domain.LIVE)
             for entry in store.course_enrolments(conn, course_id, 100_000, 0):
@@ -768,7 +697,7 @@ class EnrolmentService:
         course = store.read_course(conn, course_id)  # the row lock only once venues has answered
         if course["state"] != domain.PUBLISHED:
             return  # among them our own release of a cancelled course's room
-        current = reference == _holder(course_id, course["room_series"])["reference"]
+        current = reference == workflows.series_holder(course_id, course["room_series"])["reference"]
         found = lambda lock: store.session_for_booking(  # noqa: E731
             conn, course_id, payload.get("booking_id"), payload["starts_at"], current, lock)
         session = found(False)

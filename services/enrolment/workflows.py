@@ -7,9 +7,11 @@ import logging
 from nameko.exceptions import MethodNotFound, RpcTimeout, UnknownService
 
 from services.common.errors import Conflict, Invalid, NotFound
+from services.enrolment import domain, store
 
 log = logging.getLogger(__name__)
 VENUES_DOWN = (UnknownService, RpcTimeout, MethodNotFound)  # not running, too slow, or not that version yet
+SERVICE = "enrolment"  # the holder service of its room bookings in venues
 
 
 def iso(moment):
@@ -91,3 +93,78 @@ class RoomBookings:
                 action(item)
             except Exception:  # the bookings stay as they are; the log tells staff which
                 log.exception(failed, item)
+
+
+def series_holder(course_id, series=0):
+    """The venues holder of a course's room series: a new one for each change of timetable or room."""
+    return {"service": SERVICE, "reference": f"{course_id}/{series}" if series else str(course_id)}
+
+
+def course_term(conn, term_id):
+    """The term a course names (None for none); an unknown one is bad input."""
+    if term_id is None:
+        return None
+    try:
+        return store.get_term(conn, term_id)
+    except NotFound as exc:
+        raise Invalid("the term does not exist", "validation-failed", {"term_id": ["no such term"]}) from exc
+
+
+def session_times(schedule, term):
+    """The schedule as [(starts_at, ends_at)]: explicit dates, or a weekly pattern over the term."""
+    if not schedule:
+        return []
+    if "dates" in schedule:
+        times = [(d["starts_at"], d["ends_at"]) for d in schedule["dates"]]
+    else:
+        weekly = schedule["weekly"]
+        starts_on = weekly.get("starts_on") or (term and term["starts_on"])
+        ends_on = weekly.get("ends_on") or (term and term["ends_on"])
+        if not starts_on or not ends_on:
+            raise Invalid("a weekly schedule needs a term or its own dates", errors={
+                "schedule": ["give term_id, or weekly.starts_on and weekly.ends_on"]})
+        if ends_on < starts_on:
+            raise Invalid("bad schedule", errors={"schedule": ["weekly.ends_on is before starts_on"]})
+        try:
+            times = domain.weekly_sessions(starts_on, ends_on, term["holidays"] if term else (),
+                                           weekly["weekdays"], weekly["start_time"], weekly["duration_minutes"])
+        except ValueError as exc:
+            raise Invalid("bad schedule", errors={"schedule": [str(exc)]}) from None
+    problem = domain.explicit_sessions_problem(times)
+    if problem:
+        raise Invalid(f"bad schedule: {problem}", errors={"schedule": [problem]})
+    return times
+
+
+def book_new_timetable(conn, venues, course, changes, rooms):
+    """A published course's sessions to come get a new timetable and/or room: the new room is
+    reserved for them under a new holder that replaces the old bookings in one venues
+    transaction (a clash answers 409 with its dates and changes nothing, here or in venues).
+    Done before the course's row lock is taken; the service's _reschedule then writes the plan."""
+    course_id, now = course["id"], course["now"]
+    before = [s for s in store.course_sessions(conn, course_id) if s["starts_at"] > now and s["state"] == "scheduled"]
+    plan = {"before": before, "times": None, "room_series": course["room_series"], "answer": None}
+    if "schedule" in changes:
+        term = course_term(conn, changes.get("term_id", course["term_id"]))
+        plan["times"] = sorted(session_times(changes.pop("schedule"), term))
+        problem = domain.retimed_sessions_problem(plan["times"], now)
+        if problem:
+            raise Invalid("a published course's new sessions must be still to come",
+                          errors={"schedule": [problem]})
+    elif "term_id" in changes:
+        course_term(conn, changes["term_id"])
+    plan["room_id"] = room_id = changes.get("room_id", course["room_id"])
+    plan["room"] = room = check_room(venues, room_id)
+    if room and not (changes.get("site_id") or course["site_id"]):
+        changes["site_id"] = room.get("site_id")
+    sessions = before if plan["times"] is None else [{"starts_at": b, "ends_at": e} for b, e in plan["times"]]
+    plan["old"] = old = []
+    if course["room_id"] is not None:  # the series, and sessions rebooked alone, from now on
+        old.extend([series_holder(course_id, course["room_series"]),
+                    *({"service": SERVICE, "reference": r} for r in store.session_holders(conn, course_id, now))])
+    if room and sessions:
+        holder = series_holder(course_id, course["room_series"] + 1)
+        plan["answer"] = reserve(venues, holder, room_id, sessions, course["title"], replaces=old)
+        rooms.swapped.append({"course_id": course_id, "holder": holder, "old": old[:1], "room_id": course["room_id"],
+                              "sessions": before, "title": course["title"]})
+    return plan
