@@ -1,6 +1,5 @@
 """The enrolment service's nameko entrypoints: parse, call the rules and the store, answer."""
 import logging
-import uuid
 from datetime import date, datetime, timezone
 
 from nameko.timer import timer
@@ -710,7 +709,7 @@ class EnrolmentService:
             store.bump_version(conn, course_id)
             return
         with self._bookings() as rooms:  # the move did not commit: nor does its booking
-            rebooked = self._rebook(course, session, payload, rooms)
+            rebooked = workflows.free_room(self.venues, course, session, payload, rooms)
             course = store.lock_course(conn, course_id)
             session = found(True)  # the same, as changes of the course take turns; read again under the lock
             if session is None or session["state"] != "scheduled":
@@ -733,26 +732,6 @@ class EnrolmentService:
                 self.outbox(conn, "session_cancelled", _session_event.dump({**told, "state": "cancelled"}))
             store.bump_version(conn, course_id)
             self._course_event(conn, "course_updated", course_id)
-
-    def _rebook(self, course, session, payload, rooms):
-        """Another room of the same site, free at the session's time, booked for it alone:
-        (room, booking id, holder), or None. Asked of venues before the course is locked."""
-        if not payload.get("site_id"):
-            return None
-        occurrence = {"starts_at": _iso(session["starts_at"]), "ends_at": _iso(session["ends_at"])}
-        free = self.venues.availability({**occurrence, "site_id": str(payload["site_id"]),
-                                         "capacity": max(course["confirmed_count"], 1), "limit": 20})
-        for room in free:
-            if str(room["id"]) == str(payload.get("room_id")):
-                continue  # the room just lost, perhaps free but not for us
-            holder = {"service": self.name, "reference": f"{course['id']}/session/{uuid.uuid4().hex[:12]}"}
-            try:
-                answer = self.venues.reserve_series(holder, str(room["id"]), [occurrence], course["title"])
-            except (Conflict, Invalid, NotFound):
-                continue  # taken a moment ago, or not open then: the next one
-            rooms.reserved.append(holder)
-            return room, answer["bookings"][0]["id"], holder
-        return None
 
     # certificates
 

@@ -3,6 +3,7 @@ nameko classes"), as functions of what they need. First here: enrolment's calls 
 venues' errors made enrolment's, and the room bookings a change of a course makes, undone when the
 change does not commit (one context manager instead of an out-list and an `except` per entrypoint)."""
 import logging
+import uuid
 
 from nameko.exceptions import MethodNotFound, RpcTimeout, UnknownService
 
@@ -168,3 +169,24 @@ def book_new_timetable(conn, venues, course, changes, rooms):
         rooms.swapped.append({"course_id": course_id, "holder": holder, "old": old[:1], "room_id": course["room_id"],
                               "sessions": before, "title": course["title"]})
     return plan
+
+
+def free_room(venues, course, session, payload, rooms):
+    """Another room of the same site, free at the session's time, booked for it alone:
+    (room, booking id, holder), or None. Asked of venues before the course is locked."""
+    if not payload.get("site_id"):
+        return None
+    occurrence = {"starts_at": iso(session["starts_at"]), "ends_at": iso(session["ends_at"])}
+    free = venues.availability({**occurrence, "site_id": str(payload["site_id"]),
+                                "capacity": max(course["confirmed_count"], 1), "limit": 20})
+    for room in free:
+        if str(room["id"]) == str(payload.get("room_id")):
+            continue  # the room just lost, perhaps free but not for us
+        holder = {"service": SERVICE, "reference": f"{course['id']}/session/{uuid.uuid4().hex[:12]}"}
+        try:
+            answer = venues.reserve_series(holder, str(room["id"]), [occurrence], course["title"])
+        except (Conflict, Invalid, NotFound):
+            continue  # taken a moment ago, or not open then: the next one
+        rooms.reserved.append(holder)
+        return room, answer["bookings"][0]["id"], holder
+    return None

@@ -1,11 +1,11 @@
-"""The session times of a course's schedule (workflows.session_times) and the holder of its room
-series in venues (workflows.series_holder): plain functions, no service around them."""
+"""The session times of a course's schedule, the holder of its room series in venues, and another
+room for a session that lost its own (workflows.py): plain functions, no service around them."""
 from datetime import date, datetime, time, timezone
 
 import pytest
 
-from services.common.errors import Invalid
-from services.enrolment.workflows import series_holder, session_times
+from services.common.errors import Conflict, Invalid
+from services.enrolment.workflows import RoomBookings, free_room, series_holder, session_times
 
 TERM = {"starts_on": date(2030, 3, 4), "ends_on": date(2030, 3, 17), "holidays": [date(2030, 3, 11)]}
 WEEKLY = {"weekdays": [1], "start_time": time(19, 0), "duration_minutes": 90}
@@ -37,3 +37,35 @@ def test_a_weekly_pattern_needs_a_term_or_its_own_dates_in_order():
 def test_each_new_room_series_of_a_course_has_its_own_holder():
     assert series_holder("c1") == {"service": "enrolment", "reference": "c1"}
     assert series_holder("c1", 2) == {"service": "enrolment", "reference": "c1/2"}
+
+
+class Site:
+    """A venues whose site has `free` rooms at the session's time, `taken` ones refusing a booking."""
+    def __init__(self, free, taken=()):
+        self.free, self.taken, self.asked = free, set(taken), []
+
+    def availability(self, query):
+        return [{"id": room, "name": room} for room in self.free]
+
+    def reserve_series(self, holder, room_id, occurrences, title):
+        self.asked.append(room_id)
+        if room_id in self.taken:
+            raise Conflict("the room is taken", "booking-conflict")
+        return {"bookings": [{"id": f"booking-in-{room_id}"}]}
+
+
+SESSION = {"starts_at": utc(2031, 5, 5, 11), "ends_at": utc(2031, 5, 5, 13)}
+COURSE = {"id": "c1", "title": "Ballet", "confirmed_count": 3}
+
+
+def test_a_lost_room_is_replaced_by_the_first_free_room_of_the_site_that_takes_the_booking():
+    venues, rooms = Site(["A", "B", "C"], taken={"B"}), RoomBookings(None, None)
+    room, booking, holder = free_room(venues, COURSE, SESSION, {"site_id": "s", "room_id": "A"}, rooms)
+    assert room["id"] == "C" and booking == "booking-in-C" and venues.asked == ["B", "C"]
+    assert rooms.reserved == [holder] and holder["reference"].startswith("c1/session/")
+
+
+def test_no_free_room_or_no_site_books_nothing():
+    rooms = RoomBookings(None, None)
+    assert free_room(Site(["A"]), COURSE, SESSION, {"site_id": "s", "room_id": "A"}, rooms) is None
+    assert free_room(Site(["B"]), COURSE, SESSION, {"room_id": "A"}, rooms) is None and rooms.reserved == []
