@@ -1,6 +1,7 @@
 """The enrolment service's nameko entrypoints: parse, call the rules and the store, answer."""
 import logging
 from datetime import date, datetime, timezone
+from functools import partial
 
 from nameko.timer import timer
 
@@ -120,7 +121,7 @@ class EnrolmentService:
 
     def _bookings(self):
         """The room bookings of one change, undone if it does not commit (workflows.RoomBookings)."""
-        return workflows.RoomBookings(self.venues.release_series, self._restore)
+        return workflows.RoomBookings(self.venues.release_series, partial(workflows.restore, self.venues, self.db))
 
     def _create(self, conn, course, rooms):
         publish = course.pop("publish", True)
@@ -245,17 +246,6 @@ class EnrolmentService:
                 "first_session_at": _iso(sessions[0]["starts_at"]) if sessions else None,
                 "room_id": room_id, "room_name": room and room.get("name"), "site_name": room and room.get("site_name"),
                 "dropped_member_ids": dropped}))
-
-    def _restore(self, swap):
-        """A course change did not commit after venues swapped its bookings: the old series is
-        booked back in place of the new one (RoomBookings logs it for staff when it cannot be)."""
-        if swap["room_id"] is not None and swap["sessions"] and swap["old"]:
-            answer = workflows.reserve(self.venues, swap["old"][0], swap["room_id"], swap["sessions"], swap["title"],
-                                   replaces=[swap["holder"]])
-            with self.db.transaction() as conn:  # the sessions know their bookings again
-                store.set_booking_ids(conn, swap["course_id"], answer.get("bookings") or [])
-        else:
-            self.venues.release_series(swap["holder"])
 
     @rpc(expected_exceptions=EXPECTED)
     def cancel_course(self, course_id, data=None):

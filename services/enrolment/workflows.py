@@ -171,6 +171,19 @@ def book_new_timetable(conn, venues, course, changes, rooms):
     return plan
 
 
+def restore(venues, db, swap):
+    """A course change did not commit after venues swapped its bookings: the old series is booked
+    back in place of the new one, and the sessions told their bookings again in a transaction of
+    their own (RoomBookings logs it for staff when it cannot be done)."""
+    if swap["room_id"] is not None and swap["sessions"] and swap["old"]:
+        answer = reserve(venues, swap["old"][0], swap["room_id"], swap["sessions"], swap["title"],
+                         replaces=[swap["holder"]])
+        with db.transaction() as conn:
+            store.set_booking_ids(conn, swap["course_id"], answer.get("bookings") or [])
+    else:
+        venues.release_series(swap["holder"])
+
+
 def free_room(venues, course, session, payload, rooms):
     """Another room of the same site, free at the session's time, booked for it alone:
     (room, booking id, holder), or None. Asked of venues before the course is locked."""

@@ -1,11 +1,13 @@
 """The session times of a course's schedule, the holder of its room series in venues, and another
-room for a session that lost its own (workflows.py): plain functions, no service around them."""
+room for a session that lost its own, a swap of room series undone (workflows.py): plain
+functions, no service around them."""
+from contextlib import contextmanager
 from datetime import date, datetime, time, timezone
 
 import pytest
 
 from services.common.errors import Conflict, Invalid
-from services.enrolment.workflows import RoomBookings, free_room, series_holder, session_times
+from services.enrolment.workflows import RoomBookings, free_room, restore, series_holder, session_times
 
 TERM = {"starts_on": date(2030, 3, 4), "ends_on": date(2030, 3, 17), "holidays": [date(2030, 3, 11)]}
 WEEKLY = {"weekdays": [1], "start_time": time(19, 0), "duration_minutes": 90}
@@ -69,3 +71,43 @@ def test_no_free_room_or_no_site_books_nothing():
     rooms = RoomBookings(None, None)
     assert free_room(Site(["A"]), COURSE, SESSION, {"site_id": "s", "room_id": "A"}, rooms) is None
     assert free_room(Site(["B"]), COURSE, SESSION, {"room_id": "A"}, rooms) is None and rooms.reserved == []
+
+
+class Ledger:
+    """A database that records the statements of its transactions."""
+    def __init__(self):
+        self.statements = []
+
+    @contextmanager
+    def transaction(self):
+        yield self
+
+    def execute(self, sql, args=()):
+        self.statements.append((sql.split()[0], args))
+
+
+class Swapped:
+    def __init__(self):
+        self.reserved, self.released = [], []
+
+    def reserve_series(self, holder, room_id, occurrences, title, replaces):
+        self.reserved.append((holder, room_id, replaces))
+        return {"bookings": [{"id": "b-old", "starts_at": "2031-05-05T11:00:00+00:00"}]}
+
+    def release_series(self, holder):
+        self.released.append(holder)
+
+
+def test_a_swap_undone_books_the_old_series_back_in_place_of_the_new_and_the_sessions_know_it():
+    venues, db = Swapped(), Ledger()
+    restore(venues, db, {"course_id": "c1", "holder": "new", "old": ["old"], "room_id": "A", "sessions": [SESSION],
+                         "title": "Ballet"})
+    assert venues.reserved == [("old", "A", ["new"])] and venues.released == []
+    assert db.statements == [("UPDATE", ("b-old", "c1", "2031-05-05T11:00:00+00:00"))]
+
+
+def test_a_swap_from_no_room_undone_only_releases_the_new_series():
+    venues, db = Swapped(), Ledger()
+    restore(venues, db, {"course_id": "c1", "holder": "new", "old": [], "room_id": None, "sessions": [SESSION],
+                         "title": "Ballet"})
+    assert venues.released == ["new"] and venues.reserved == [] and db.statements == []
