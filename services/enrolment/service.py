@@ -33,7 +33,6 @@ _enrol_in = schemas.EnrolRequestSchema()
 _enrolment_out = schemas.EnrolmentSchema()
 _cancel_in = schemas.CancelSchema()
 _enrolment_event = events.EnrolmentEventSchema()
-_course_event = events.CoursePublishedSchema()
 _rescheduled_event = events.CourseRescheduledSchema()
 _lottery_event, _lottery_out = events.LotteryDrawnSchema(), schemas.LotterySchema()
 _session_event, _session_code = events.SessionEventSchema(), schemas.SessionCodeSchema()
@@ -95,30 +94,6 @@ class EnrolmentService:
 
     # courses
 
-    def _course_event(self, conn, event_type, course_id, **extra):
-        course = _course_out.dump(store.get_course(conn, course_id))
-        self.outbox(conn, event_type, _course_event.dump({
-            "course_id": course_id, "course": course, "title": course["title"], "capacity": course["capacity"],
-            **extra}))
-        return course
-
-    def _publish(self, conn, course_id, rooms):
-        """Reserve the room for every session (all or none), then lock the course and publish: venues
-        is asked before the row lock, never under it. The holder it reserves goes in `rooms`, to be
-        released if this transaction does not commit."""
-        course = store.read_course(conn, course_id)
-        sessions = [s for s in store.course_sessions(conn, course_id) if s["state"] == "scheduled"]
-        answer = None
-        if course["room_id"] is not None and sessions:
-            holder = workflows.series_holder(course_id, course["room_series"])
-            answer = workflows.reserve(self.venues, holder, course["room_id"], sessions, course["title"])
-            rooms.reserved.append(holder)
-        store.lock_course(conn, course_id)
-        if answer is not None:
-            store.set_booking_ids(conn, course_id, answer.get("bookings") or [])
-        store.set_course_state(conn, course_id, domain.PUBLISHED)
-        return self._course_event(conn, "course_published", course_id)
-
     def _bookings(self):
         """The room bookings of one change, undone if it does not commit (workflows.RoomBookings)."""
         return workflows.RoomBookings(self.venues.release_series, partial(workflows.restore, self.venues, self.db))
@@ -134,7 +109,7 @@ class EnrolmentService:
         course_id = store.create_course(conn, course, self.caller.id, domain.DRAFT)
         store.replace_sessions(conn, course_id, times)
         if publish:
-            return self._publish(conn, course_id, rooms)
+            return workflows.publish(conn, self.outbox, self.venues, course_id, rooms)
         return _course_out.dump(store.get_course(conn, course_id))
 
     @rpc(expected_exceptions=EXPECTED)
@@ -149,11 +124,11 @@ class EnrolmentService:
         self.caller.require(*CLASS_STAFF)
         course_id = object_id(course_id, "course")
         with self._bookings() as rooms, self.db.transaction() as conn:
-            store.hold_changes(conn, course_id)  # it stays a draft until _publish takes the row lock
+            store.hold_changes(conn, course_id)  # it stays a draft until workflows.publish takes the row lock
             course = store.read_course(conn, course_id)
             if course["state"] != domain.DRAFT:
                 raise Conflict(f"the course is {course['state']}, not a draft", "not-a-draft")
-            return self._publish(conn, course_id, rooms)
+            return workflows.publish(conn, self.outbox, self.venues, course_id, rooms)
 
     @rpc(expected_exceptions=EXPECTED)
     def update_course(self, course_id, data):
@@ -190,7 +165,7 @@ class EnrolmentService:
             store.update_course(conn, course_id, changes)
             if course["state"] == domain.PUBLISHED:
                 self._fill(conn, store.lock_course(conn, course_id))
-                self._course_event(conn, "course_updated", course_id)
+                workflows.course_event(conn, self.outbox, "course_updated", course_id)
             return _course_out.dump(store.get_course(conn, course_id))
 
     @staticmethod
@@ -270,7 +245,7 @@ class EnrolmentService:
             store.set_course_state(conn, course_id, domain.CANCELLED_COURSE)
             if course["room_id"] is not None:  # released once the cancellation commits
                 rooms.given_up.extend(holders)
-            return self._course_event(conn, "course_cancelled", course_id, member_ids=members, reason=reason)
+            return workflows.course_event(conn, self.outbox, "course_cancelled", course_id, member_ids=members, reason=reason)
 
     @rpc(expected_exceptions=EXPECTED)
     def get_course(self, course_id):
@@ -721,7 +696,7 @@ class EnrolmentService:
                 store.set_session_state(conn, session["id"], "cancelled")
                 self.outbox(conn, "session_cancelled", _session_event.dump({**told, "state": "cancelled"}))
             store.bump_version(conn, course_id)
-            self._course_event(conn, "course_updated", course_id)
+            workflows.course_event(conn, self.outbox, "course_updated", course_id)
 
     # certificates
 

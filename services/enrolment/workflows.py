@@ -8,11 +8,12 @@ import uuid
 from nameko.exceptions import MethodNotFound, RpcTimeout, UnknownService
 
 from services.common.errors import Conflict, Invalid, NotFound
-from services.enrolment import domain, store
+from services.enrolment import domain, events, schemas, store
 
 log = logging.getLogger(__name__)
 VENUES_DOWN = (UnknownService, RpcTimeout, MethodNotFound)  # not running, too slow, or not that version yet
 SERVICE = "enrolment"  # the holder service of its room bookings in venues
+_course_out, _course_told = schemas.CourseSchema(), events.CoursePublishedSchema()
 
 
 def iso(moment):
@@ -203,3 +204,31 @@ def free_room(venues, course, session, payload, rooms):
         rooms.reserved.append(holder)
         return room, answer["bookings"][0]["id"], holder
     return None
+
+
+def course_event(conn, outbox, event_type, course_id, **extra):
+    """course_published, course_updated or course_cancelled, carrying the course as it now is
+    (the gateway's catalog stores it as told); answers that course."""
+    course = _course_out.dump(store.get_course(conn, course_id))
+    outbox(conn, event_type, _course_told.dump({
+        "course_id": course_id, "course": course, "title": course["title"], "capacity": course["capacity"],
+        **extra}))
+    return course
+
+
+def publish(conn, outbox, venues, course_id, rooms):
+    """Reserve the room for every session (all or none), then lock the course and publish: venues
+    is asked before the row lock, never under it. The holder it reserves goes in `rooms`, to be
+    released if this transaction does not commit."""
+    course = store.read_course(conn, course_id)
+    sessions = [s for s in store.course_sessions(conn, course_id) if s["state"] == "scheduled"]
+    answer = None
+    if course["room_id"] is not None and sessions:
+        holder = series_holder(course_id, course["room_series"])
+        answer = reserve(venues, holder, course["room_id"], sessions, course["title"])
+        rooms.reserved.append(holder)
+    store.lock_course(conn, course_id)
+    if answer is not None:
+        store.set_booking_ids(conn, course_id, answer.get("bookings") or [])
+    store.set_course_state(conn, course_id, domain.PUBLISHED)
+    return course_event(conn, outbox, "course_published", course_id)
