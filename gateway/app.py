@@ -3,9 +3,8 @@ import re
 import uuid
 
 import falcon
-from swagger_ui_bundle import swagger_ui_path
 
-from gateway import auth, metrics, openapi, problems, web
+from gateway import auth, conventions, metrics, openapi, problems, web
 from gateway.catalog import Catalog
 from gateway.routes import accounts, enrolment, notify, ops, venues, welfare
 from services.common import config, logs
@@ -92,7 +91,8 @@ def route_table(gateway):
 
 def create_app():
     gateway = Gateway()
-    app = falcon.App(middleware=[metrics.Timing(), RequestContext(gateway), QueryText(), BodyLimit()])
+    app = falcon.App(middleware=[metrics.Timing(), RequestContext(gateway), QueryText(), BodyLimit(),
+                                 conventions.CreatedLocation(), conventions.PageLinks()])
     app.req_options.strip_url_path_trailing_slash = True
     # JSON bodies only (falcon would also parse forms, and a form's strings would meet our schemas)
     app.req_options.media_handlers = falcon.media.Handlers({falcon.MEDIA_JSON: falcon.media.JSONHandler()})
@@ -103,7 +103,7 @@ def create_app():
     document = openapi.build(routes)
     app.add_route("/openapi.json", ops.OpenApi(document))
     app.add_route("/metrics", metrics.Metrics())
-    app.add_static_route(ops.DOCS_ASSETS, str(swagger_ui_path))
+    app.add_static_route(ops.DOCS_ASSETS, str(web.web_root() / "docs"))  # Swagger UI, from the web build
     # the web apps answer what no route does (falcon tries sinks last), never under the API's paths
     app.add_sink(web.WebApps(web.web_root()), web.SINK)
     return app

@@ -4,6 +4,7 @@ and rotated on every use."""
 import contextlib
 import dataclasses
 import hashlib
+import logging
 import secrets
 import threading
 import time
@@ -12,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 
 import falcon
 import jwt
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from gateway import store
@@ -29,7 +30,22 @@ RESET_DIGITS = 8
 ISSUER = config.env("PALACE_TOKEN_ISSUER", "palace-gateway")
 AUDIENCE = config.env("PALACE_TOKEN_AUDIENCE", "palace-api")
 
-_hasher = PasswordHasher()
+log = logging.getLogger(__name__)
+
+
+def password_hasher(choice):
+    """argon2's default (64 MiB, 3 passes: 0.3-0.4 s of a core per hash), or, for test and benchmark
+    stacks only, which open thousands of accounts, its cheapest profile (PALACE_PASSWORD_HASHING=cheapest).
+    Hashes carry their own parameters, so either verifies the other's."""
+    if choice == "standard":
+        return PasswordHasher()
+    if choice == "cheapest":
+        log.warning("PALACE_PASSWORD_HASHING=cheapest: passwords are hashed for tests, not for members")
+        return PasswordHasher.from_parameters(profiles.CHEAPEST)
+    raise ValueError(f"PALACE_PASSWORD_HASHING is standard or cheapest, not {choice!r}")
+
+
+_hasher = password_hasher(config.env("PALACE_PASSWORD_HASHING", "standard"))
 _dummy_hash = _hasher.hash("not a password")  # verify against it so unknown phones cost the same
 
 # Each argon2 hash or check takes 64 MiB and a core for tens of milliseconds: a process does at most

@@ -87,6 +87,8 @@ class Catalog:
         return self._cached(("course", course_id), lambda conn: self._one(conn, course_id))
 
     def courses(self, filters, limit, offset):
+        """A page of the catalog: its JSON text, how many courses it holds, and how many match in all
+        (None for a page past the end)."""
         key = ("list", tuple(sorted(filters.items())), limit, offset)
         return self._cached(key, lambda conn: self._many(conn, filters, limit, offset))
 
@@ -99,8 +101,10 @@ class Catalog:
         params = {"category": None, "site_id": None, "open_seats": False, **filters,
                   "q": "%" + like_literal(filters["q"]) + "%" if filters.get("q") is not None else None,
                   "limit": limit, "offset": offset}
-        sql = f"SELECT coalesce(json_agg(d), '[]')::text AS docs FROM ({_LIST.format(doc=_DOC + ' AS d')}) page"
-        return conn.execute(sql, params).fetchone()["docs"]
+        sql = (f"SELECT coalesce(json_agg(d), '[]')::text AS docs, count(*) AS n, max(total) AS total"
+               f" FROM ({_LIST.format(doc=_DOC + ' AS d, count(*) OVER () AS total')}) page")
+        row = conn.execute(sql, params).fetchone()
+        return row["docs"], row["n"], row["total"]
 
     def _cached(self, key, build):
         now = time.monotonic()

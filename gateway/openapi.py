@@ -9,10 +9,11 @@ from gateway.schemas import ProblemSchema
 JSON = "application/json"
 
 
-def operation(summary, *, tag, body=None, response=None, status=200, many=False, auth=True,
+def operation(summary, *, operation_id, tag, body=None, response=None, status=200, many=False, auth=True,
               roles=(), idempotent=False, query=(), errors=(400, 422)):
-    """The OpenAPI operation of one responder."""
-    op = {"summary": summary, "tags": [tag], "responses": {}}
+    """The OpenAPI operation of one responder. `operation_id` is the name generated clients give it
+    (listCourses, enrolInCourse): a verb and the thing, unique in the API, never changed once published."""
+    op = {"operationId": operation_id, "summary": summary, "tags": [tag], "responses": {}}
     description = f"Roles: {', '.join(roles)}." if roles else ""
     if description:
         op["description"] = description
@@ -22,6 +23,16 @@ def operation(summary, *, tag, body=None, response=None, status=200, many=False,
     if response is not None:
         schema = {"type": "array", "items": response} if many else response
         ok["content"] = {JSON: {"schema": schema}}
+    if any(name == "limit" for name, _ in query):
+        ok["headers"] = {"Link": {"description": 'the pages beside this one (RFC 8288): rel="next" when more'
+                                  ' follow, rel="prev" when it is not the first', "schema": {"type": "string"}}}
+        if many:
+            ok["headers"]["X-Total-Count"] = {
+                "description": "how many there are in all, on every page but one past the end",
+                "schema": {"type": "integer", "minimum": 0}}
+    if status == 201:
+        ok["headers"] = {"Location": {"description": "where the new thing is (or, when it has no address of its"
+                                      " own, the list or record it belongs to)", "schema": {"type": "string"}}}
     op["responses"][str(status)] = ok
     sizes = (413,) if body is not None else ()
     for code in sorted({*errors, *((401, 403) if auth else ()), *sizes, 503}):
@@ -38,8 +49,22 @@ def operation(summary, *, tag, body=None, response=None, status=200, many=False,
     return op
 
 
+def versioned(op, *, conditional=False):
+    """An operation on a versioned resource: its answer carries the version as an ETag, and a
+    conditional change takes If-Match (optional, so clients that do not send it keep working)."""
+    ok = next(answer for status, answer in op["responses"].items() if status.startswith("2"))
+    ok.setdefault("headers", {})["ETag"] = {"description": "the version of what is shown, for If-Match",
+                                            "schema": {"type": "string"}}
+    if conditional:
+        op.setdefault("parameters", []).append({
+            "name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"},
+            "description": "the ETag read: if the resource has changed since, nothing is changed (412)"})
+        op["responses"].setdefault("412", {"$ref": "#/components/responses/Problem"})
+    return op
+
+
 def build(routes):
-    spec = APISpec(title="Workers' Cultural Palace", version="1.0.0", openapi_version="3.0.3",
+    spec = APISpec(title="Workers' Cultural Palace", version="1.0.0", openapi_version="3.1.0",
                    plugins=[MarshmallowPlugin()],
                    info={"description": "Classes, rooms, welfare and notifications of a city union."})
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})

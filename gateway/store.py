@@ -70,7 +70,7 @@ def find_accounts(conn, role, q, limit, offset):
     """Open accounts holding `role` (any, if None) whose name holds `q` or whose phone starts with it
     (`q` escaped for LIKE; '' matches all), oldest first."""
     return conn.execute(
-        f"SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE deleted_at IS NULL"
+        f"SELECT {ACCOUNT_COLUMNS}, count(*) OVER () AS total FROM accounts WHERE deleted_at IS NULL"
         " AND (%(role)s::text IS NULL OR %(role)s = ANY (roles))"
         " AND (%(q)s = '' OR name ILIKE '%%' || %(q)s || '%%' OR phone LIKE %(q)s || '%%')"
         " ORDER BY created_at, id LIMIT %(limit)s OFFSET %(offset)s",
@@ -205,7 +205,8 @@ def units(conn, only=None, limit=50, offset=0):
     """Units with their member counts, by name; `only` one of them."""
     return conn.execute(
         "SELECT u.id, u.name, u.created_at,"
-        " (SELECT count(*) FROM accounts a WHERE a.unit_id = u.id AND a.deleted_at IS NULL) AS members"
+        " (SELECT count(*) FROM accounts a WHERE a.unit_id = u.id AND a.deleted_at IS NULL) AS members,"
+        " count(*) OVER () AS total"
         " FROM units u WHERE (%(only)s::uuid IS NULL OR u.id = %(only)s::uuid)"
         " ORDER BY u.name LIMIT %(limit)s OFFSET %(offset)s",
         {"only": only, "limit": limit, "offset": offset}).fetchall()
@@ -220,7 +221,7 @@ def get_unit(conn, unit_id):
 
 def unit_members(conn, unit_id, limit=50, offset=0):
     return conn.execute(
-        f"SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE unit_id = %s AND deleted_at IS NULL"
+        f"SELECT {ACCOUNT_COLUMNS}, count(*) OVER () AS total FROM accounts WHERE unit_id = %s AND deleted_at IS NULL"
         " ORDER BY name, id LIMIT %s OFFSET %s", (unit_id, limit, offset)).fetchall()
 
 

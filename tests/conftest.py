@@ -65,7 +65,8 @@ class PeakConnections:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, room_for_stacks):
-    """An isolated palace (databases and vhost) for one test module; processes are started by the tests."""
+    """An isolated palace (databases and vhost) for one test module; processes are started by the tests
+    and killed at its end (a graceful stop costs each 2-3 s; tests/e2e/test_run.py proves SIGTERM's)."""
     from tests.harness import TEST_SIZING, Stack
 
     stack = Stack(tmp_path_factory.mktemp("logs"), sizing=TEST_SIZING)

@@ -47,6 +47,12 @@ def test_no_secret_is_committed():
     assert ".env" in (ROOT / ".gitignore").read_text().split()
 
 
+def test_the_shipped_gateway_hashes_passwords_in_full():
+    """PALACE_PASSWORD_HASHING=cheapest is for test stacks: no compose file may set it."""
+    for path in ("docker-compose.yml", "compose.dev.yml", ".env.example"):
+        assert "PALACE_PASSWORD_HASHING" not in (ROOT / path).read_text(), path
+
+
 def test_every_process_reports_its_health_and_is_bounded():
     for name in processes.commands():
         check = SERVICES[name]["healthcheck"]["test"]

@@ -40,3 +40,18 @@ def paging(req):
 
 
 PAGING = (("limit", "integer"), ("offset", "integer"))
+
+
+def listed(req, answer):
+    """The items of a page a service answered `with_total`; the total is kept for X-Total-Count.
+    A service from before totals answers the bare list: it is shown uncounted."""
+    if isinstance(answer, list):
+        return answer
+    req.context["total"] = answer["total"]
+    return answer["items"]
+
+
+def counted(req, rows):
+    """A page of rows the gateway read itself, each with the `count(*) OVER ()` of its query as total."""
+    req.context["total"] = rows[0]["total"] if rows else None
+    return rows

@@ -3,7 +3,7 @@ from gateway import auth, limits, store
 from gateway.idempotency import run_once
 from gateway.openapi import operation
 from gateway.problems import Problem
-from gateway.routes import PAGING, Resource, load, paging, read_body
+from gateway.routes import PAGING, Resource, counted, load, paging, read_body
 from gateway.schemas import (
     AccountSchema,
     PasswordChangeSchema,
@@ -32,9 +32,10 @@ _unit, _units = UnitSchema(), UnitSchema(many=True)
 class Register(Resource):
     doc = {"post": operation("Register as a member. Limited per address (429 with Retry-After). A phone"
                              " registered already gets the same 201 (nothing is stored), so the answer does"
-                             " not tell who is a member: signing in then fails for that phone.", tag=TAG,
-                             body=RegisterSchema, response=AccountSchema, status=201, auth=False,
+                             " not tell who is a member: signing in then fails for that phone.",
+                             operation_id="register", tag=TAG, body=RegisterSchema, response=AccountSchema, status=201, auth=False,
                              errors=(400, 422, 429))}
+    location = "/v1/accounts/{id}"
 
     def on_post(self, req, resp):
         data = load(_register, read_body(req))
@@ -59,8 +60,8 @@ class Token(Resource):
     doc = {"post": operation("Sign in (phone and password) or refresh a token. Failed sign-ins are limited"
                              " per phone and per address (429 with Retry-After); a password reset lifts the"
                              " phone's limit. A refresh token used twice ends every token of its sign-in.",
-                             tag=TAG, body=TokenRequestSchema, response=TokenSchema, auth=False,
-                             errors=(400, 401, 422, 429))}
+                             operation_id="signIn", tag=TAG, body=TokenRequestSchema, response=TokenSchema,
+                             auth=False, errors=(400, 401, 422, 429))}
 
     def on_post(self, req, resp):
         data = load(_token_in, read_body(req))
@@ -90,7 +91,7 @@ class Token(Resource):
 
 
 class Me(Resource):
-    doc = {"get": operation("The signed-in account", tag=TAG, response=AccountSchema, errors=())}
+    doc = {"get": operation("The signed-in account", operation_id="getMe", tag=TAG, response=AccountSchema, errors=())}
 
     @auth.require()
     def on_get(self, req, resp):
@@ -103,7 +104,8 @@ class Me(Resource):
 
 class MyPassword(Resource):
     doc = {"post": operation("Change my password. Signs out every device: refresh tokens at once, access"
-                             " tokens within 2 s; the answer holds new tokens for this one.", tag=TAG,
+                             " tokens within 2 s; the answer holds new tokens for this one.",
+                             operation_id="changeMyPassword", tag=TAG,
                              body=PasswordChangeSchema, response=TokenSchema)}
 
     @auth.require()
@@ -118,7 +120,8 @@ class MyPassword(Resource):
 class PasswordResets(Resource):
     doc = {"post": operation("Ask for a password reset code, sent to the account's phone. Always 202, after"
                              " the same work, so the answer does not tell whether the phone is registered."
-                             " Limited per phone, per address and overall (429 with Retry-After).", tag=TAG,
+                             " Limited per phone, per address and overall (429 with Retry-After).",
+                             operation_id="requestPasswordReset", tag=TAG,
                              body=ResetRequestSchema, status=202, auth=False, errors=(400, 422, 429))}
 
     def on_post(self, req, resp):
@@ -142,7 +145,8 @@ class PasswordResets(Resource):
 class PasswordResetConfirm(Resource):
     doc = {"post": operation("Set a new password with a reset code. Signs out every device, and lifts the"
                              " phone's limit of failed sign-ins. Limited per phone, per address and overall.",
-                             tag=TAG, body=ResetConfirmSchema, status=204, auth=False, errors=(400, 422, 429))}
+                             operation_id="confirmPasswordReset", tag=TAG, body=ResetConfirmSchema, status=204, auth=False,
+                             errors=(400, 422, 429))}
 
     def on_post(self, req, resp):
         data = load(ResetConfirmSchema(), read_body(req))
@@ -162,11 +166,12 @@ class PasswordResetConfirm(Resource):
 
 class Accounts(Resource):
     doc = {
-        "post": operation("Create a staff account", tag=TAG, body=StaffAccountSchema, response=AccountSchema,
-                          status=201, roles=(ADMIN,), idempotent=True, errors=(400, 409, 422)),
-        "get": operation("Find accounts", tag=TAG, response=AccountSchema, many=True, roles=(ADMIN,),
-                         query=(*PAGING, ("role", "string"), ("q", "string")), errors=(400,)),
+        "post": operation("Create a staff account", operation_id="createStaffAccount", tag=TAG, body=StaffAccountSchema,
+                          response=AccountSchema, status=201, roles=(ADMIN,), idempotent=True, errors=(400, 409, 422)),
+        "get": operation("Find accounts", operation_id="listAccounts", tag=TAG, response=AccountSchema, many=True,
+                         roles=(ADMIN,), query=(*PAGING, ("role", "string"), ("q", "string")), errors=(400,)),
     }
+    location = "/v1/accounts/{id}"
 
     @auth.require(ADMIN)
     def on_post(self, req, resp):
@@ -189,13 +194,13 @@ class Accounts(Resource):
             raise Problem(400, "bad-request", f"role must be one of {', '.join(ROLES)}")
         q = like_literal((req.get_param("q") or "").replace("\x00", ""))
         with self.gateway.db.transaction() as conn:
-            rows = store.find_accounts(conn, role, q, **paging(req))
+            rows = counted(req, store.find_accounts(conn, role, q, **paging(req)))
         resp.media = _accounts.dump(rows)
 
 
 class Account(Resource):
-    doc = {"delete": operation("Close an account: it can no longer sign in or refresh", tag=TAG, status=204,
-                               roles=(ADMIN,), errors=(404,))}
+    doc = {"delete": operation("Close an account: it can no longer sign in or refresh", operation_id="closeAccount",
+                               tag=TAG, status=204, roles=(ADMIN,), errors=(404,))}
 
     @auth.require(ADMIN)
     def on_delete(self, req, resp, account_id):
@@ -209,7 +214,9 @@ class Account(Resource):
 
 class AccountResetCode(Resource):
     doc = {"post": operation("Staff at the counter: make a reset code for a member whose identity was checked",
-                             tag=TAG, response=ResetCodeSchema, status=201, roles=(ADMIN,), errors=(404,))}
+                             operation_id="makeResetCode", tag=TAG, response=ResetCodeSchema, status=201,
+                             roles=(ADMIN,), errors=(404,))}
+    location = "/v1/accounts/{account_id}/reset-code"  # the code is shown once, never read back
 
     @auth.require(ADMIN)
     def on_post(self, req, resp, account_id):
@@ -231,12 +238,14 @@ def _own_unit(req, unit_id):
 
 class Units(Resource):
     doc = {
-        "post": operation("Create a unit (an employer union branch)", tag=TAG, body=UnitCreateSchema,
-                          response=UnitSchema, status=201, roles=(ADMIN,), idempotent=True,
+        "post": operation("Create a unit (an employer union branch)", operation_id="createUnit", tag=TAG,
+                          body=UnitCreateSchema, response=UnitSchema, status=201, roles=(ADMIN,), idempotent=True,
                           errors=(400, 409, 422)),
-        "get": operation("Units: all for an admin, their own for a unit administrator", tag=TAG,
-                         response=UnitSchema, many=True, roles=(ADMIN, UNIT_ADMIN), query=PAGING, errors=(400,)),
+        "get": operation("Units: all for an admin, their own for a unit administrator", operation_id="listUnits",
+                         tag=TAG, response=UnitSchema, many=True, roles=(ADMIN, UNIT_ADMIN), query=PAGING,
+                         errors=(400,)),
     }
+    location = "/v1/units/{id}/members"  # a unit has no address of its own: its members
 
     @auth.require(ADMIN)
     def on_post(self, req, resp):
@@ -254,15 +263,16 @@ class Units(Resource):
         account = req.context.account
         only = None if account.has(ADMIN) else account.unit or "00000000-0000-0000-0000-000000000000"
         with self.gateway.db.transaction() as conn:
-            resp.media = _units.dump(store.units(conn, only, **paging(req)))
+            resp.media = _units.dump(counted(req, store.units(conn, only, **paging(req))))
 
 
 class UnitMembers(Resource):
     doc = {
-        "get": operation("The unit's members", tag=TAG, response=AccountSchema, many=True,
-                         roles=(ADMIN, UNIT_ADMIN), query=PAGING, errors=(400, 404)),
-        "post": operation("Add a registered member to the unit", tag=TAG, body=UnitMemberAddSchema,
-                          response=AccountSchema, roles=(ADMIN, UNIT_ADMIN), errors=(400, 404, 409, 422)),
+        "get": operation("The unit's members", operation_id="listUnitMembers", tag=TAG, response=AccountSchema,
+                         many=True, roles=(ADMIN, UNIT_ADMIN), query=PAGING, errors=(400, 404)),
+        "post": operation("Add a registered member to the unit", operation_id="addUnitMember", tag=TAG,
+                          body=UnitMemberAddSchema, response=AccountSchema, roles=(ADMIN, UNIT_ADMIN),
+                          errors=(400, 404, 409, 422)),
     }
 
     @auth.require(ADMIN, UNIT_ADMIN)
@@ -270,7 +280,7 @@ class UnitMembers(Resource):
         unit_id = _own_unit(req, unit_id)
         with self.gateway.db.transaction() as conn:
             store.get_unit(conn, unit_id)
-            resp.media = _accounts.dump(store.unit_members(conn, unit_id, **paging(req)))
+            resp.media = _accounts.dump(counted(req, store.unit_members(conn, unit_id, **paging(req))))
 
     @auth.require(ADMIN, UNIT_ADMIN)
     def on_post(self, req, resp, unit_id):
@@ -282,7 +292,7 @@ class UnitMembers(Resource):
 
 
 class UnitMember(Resource):
-    doc = {"delete": operation("Take a member out of the unit", tag=TAG, status=204,
+    doc = {"delete": operation("Take a member out of the unit", operation_id="removeUnitMember", tag=TAG, status=204,
                                roles=(ADMIN, UNIT_ADMIN), errors=(404,))}
 
     @auth.require(ADMIN, UNIT_ADMIN)

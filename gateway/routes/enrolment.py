@@ -1,14 +1,15 @@
 """Terms, courses, enrolments, lotteries, attendance, certificates and class requests: answered by
 the enrolment service over RPC."""
 import html
+import json
 
 import falcon
 
 from gateway import auth, catalog, limits, store
 from gateway.idempotency import run_once
-from gateway.openapi import operation
+from gateway.openapi import operation, versioned
 from gateway.problems import invalid
-from gateway.routes import PAGING, Resource, paging, read_body
+from gateway.routes import PAGING, Resource, listed, paging, read_body
 from gateway.rpc import call
 from services.common.errors import Invalid
 from services.common.fields import storable
@@ -101,10 +102,12 @@ def _html_operation(summary, **kw):
 
 class Terms(Resource):
     doc = {
-        "post": documented("Create a term", tag=TAG, body=TermCreateSchema, response=TermSchema, status=201,
-                          roles=CLASS_STAFF, idempotent=True, errors=(400, 409, 422)),
-        "get": documented("List terms", tag=TAG, response=TermSchema, many=True, auth=False, query=PAGING),
+        "post": documented("Create a term", operation_id="createTerm", tag=TAG, body=TermCreateSchema,
+                           response=TermSchema, status=201, roles=CLASS_STAFF, idempotent=True, errors=(400, 409, 422)),
+        "get": documented("List terms", operation_id="listTerms", tag=TAG, response=TermSchema, many=True, auth=False,
+                          query=PAGING),
     }
+    location = "/v1/terms"  # a term has no address of its own: the list it is in
 
 
     @auth.require(*CLASS_STAFF)
@@ -114,17 +117,20 @@ class Terms(Resource):
             201, call("enrolment", "create_term", body, context=auth.caller(req, key))))
 
     def on_get(self, req, resp):
-        resp.media = call("enrolment", "list_terms", **paging(req), context=auth.caller(req))
+        resp.media = listed(req, call("enrolment", "list_terms", **paging(req),
+                                      with_total=True, context=auth.caller(req)))
 
 
 class Courses(Resource):
     doc = {
         "post": documented("Create a course (published at once unless publish is false; a room is reserved"
-                          " for every session)", tag=TAG, body=CourseCreateSchema, response=CourseSchema,
-                          status=201, roles=CLASS_STAFF, idempotent=True, errors=(400, 409, 422)),
-        "get": documented("List and search courses", tag=TAG, response=CourseSchema, many=True, auth=False,
-                         query=PAGING + COURSE_FILTERS, errors=(400, 422)),
+                          " for every session)", operation_id="createCourse", tag=TAG, body=CourseCreateSchema,
+                          response=CourseSchema, status=201, roles=CLASS_STAFF, idempotent=True,
+                          errors=(400, 409, 422)),
+        "get": documented("List and search courses", operation_id="listCourses", tag=TAG, response=CourseSchema,
+                          many=True, auth=False, query=PAGING + COURSE_FILTERS, errors=(400, 422)),
     }
+    location = "/v1/courses/{id}"
 
 
     @auth.require(*CLASS_STAFF)
@@ -139,20 +145,38 @@ class Courses(Resource):
         if set(filters) <= set(catalog.FILTERS) and not (account and account.has(*CLASS_STAFF)):
             # the public catalog, from the gateway's event-fed read model
             resp.content_type = falcon.MEDIA_JSON
-            resp.text = self.gateway.catalog.courses(filters, **page)
+            resp.text, req.context["page_size"], req.context["total"] = self.gateway.catalog.courses(filters, **page)
             return
-        resp.media = call("enrolment", "list_courses", **page, filters=filters, context=auth.caller(req))
+        resp.media = listed(req, call("enrolment", "list_courses", **page, filters=filters,
+                                      with_total=True, context=auth.caller(req)))
+
+
+def version_tag(course):
+    """A course's ETag is its version, which every change to it (seats and waitlist included) bumps."""
+    return str(course["version"]) if course.get("version") is not None else None
+
+
+def read_versions(req):
+    """If-Match as the course versions the editor read: None without the header (the edit applies to
+    whatever is there), [] when it names no version of ours (so nothing matches: 412). `*` matches
+    any course that exists. A weak tag never matches (RFC 9110 compares If-Match strongly)."""
+    tags = req.if_match
+    if tags is None or "*" in tags:
+        return None
+    return [int(tag) for tag in tags if not tag.is_weak and tag.isdigit() and len(tag) < 19]
 
 
 class Course(Resource):
     doc = {
-        "get": documented("A course, with seats left, waitlist length and sessions", tag=TAG, response=CourseSchema,
-                         auth=False, errors=(404,)),
+        "get": documented("A course, with seats left, waitlist length and sessions", operation_id="getCourse", tag=TAG,
+                          response=CourseSchema, auth=False, errors=(404,)),
         "patch": documented("Change a course (course_updated). A published course's new timetable or room is"
                            " reserved before anything changes (409 room-clash names the dates); its members are"
-                           " told (course_rescheduled)", tag=TAG, body=CourseUpdateSchema,
-                           response=CourseSchema, roles=CLASS_STAFF, errors=(400, 404, 409, 422)),
+                           " told (course_rescheduled)", operation_id="updateCourse", tag=TAG, body=CourseUpdateSchema,
+                           response=CourseSchema, roles=CLASS_STAFF, errors=(400, 404, 409, 412, 422)),
     }
+    versioned(doc["get"])
+    versioned(doc["patch"], conditional=True)
 
 
     def on_get(self, req, resp, course_id):
@@ -160,18 +184,24 @@ class Course(Resource):
         known = self.gateway.catalog.course(course_id)
         if known is not None:
             resp.content_type, resp.text = falcon.MEDIA_JSON, known
+            resp.etag = version_tag(json.loads(known))
             return
         # not in the read model (yet, or a draft only staff may see): ask the service
         resp.media = call("enrolment", "get_course", course_id, context=auth.caller(req))
+        resp.etag = version_tag(resp.media)
 
     @auth.require(*CLASS_STAFF)
     def on_patch(self, req, resp, course_id):
-        resp.media = call("enrolment", "update_course", course_id, read_body(req), context=auth.caller(req))
+        read = read_versions(req)
+        extra = {} if read is None else {"read_versions": read}  # a service before If-Match takes no such word
+        resp.media = call("enrolment", "update_course", course_id, read_body(req), **extra, context=auth.caller(req))
+        resp.etag = version_tag(resp.media)
 
 
 class CoursePublish(Resource):
     doc = {"post": documented("Publish a draft course, reserving its room for every session (409 on a clash)",
-                             tag=TAG, response=CourseSchema, roles=CLASS_STAFF, errors=(404, 409, 422))}
+                              operation_id="publishCourse", tag=TAG, response=CourseSchema, roles=CLASS_STAFF,
+                              errors=(404, 409, 422))}
 
 
     @auth.require(*CLASS_STAFF)
@@ -180,8 +210,9 @@ class CoursePublish(Resource):
 
 
 class CourseCancel(Resource):
-    doc = {"post": documented("Cancel a course: entries cancelled, room released, members told", tag=TAG,
-                             body=CancelSchema, response=CourseSchema, roles=CLASS_STAFF, errors=(400, 404, 409, 422))}
+    doc = {"post": documented("Cancel a course: entries cancelled, room released, members told",
+                              operation_id="cancelCourse", tag=TAG, body=CancelSchema, response=CourseSchema,
+                              roles=CLASS_STAFF, errors=(400, 404, 409, 422))}
 
 
     @auth.require(*CLASS_STAFF)
@@ -191,12 +222,14 @@ class CourseCancel(Resource):
 
 class CourseEnrolments(Resource):
     doc = {
-        "post": documented("Enrol in a course: a seat, a place on the waitlist, or interest in a lottery", tag=TAG,
-                          body=EnrolRequestSchema, response=EnrolmentSchema, status=201, roles=(MEMBER,),
-                          idempotent=True, errors=(400, 404, 409, 422, 429)),
-        "get": documented("The course's roster and waitlist (staff)", tag=TAG, response=EnrolmentSchema, many=True,
-                         roles=CLASS_STAFF, query=PAGING + (("status", "string"),), errors=(400, 404, 422)),
+        "post": documented("Enrol in a course: a seat, a place on the waitlist, or interest in a lottery",
+                           operation_id="enrolInCourse", tag=TAG, body=EnrolRequestSchema, response=EnrolmentSchema,
+                           status=201, roles=(MEMBER,), idempotent=True, errors=(400, 404, 409, 422, 429)),
+        "get": documented("The course's roster and waitlist (staff)", operation_id="listCourseEnrolments", tag=TAG,
+                          response=EnrolmentSchema, many=True, roles=CLASS_STAFF,
+                          query=PAGING + (("status", "string"),), errors=(400, 404, 422)),
     }
+    location = "/v1/enrolments/{id}"
 
 
     @auth.require(MEMBER)
@@ -214,16 +247,16 @@ class CourseEnrolments(Resource):
         status = _text_param(req, "status", 20)
         if status is not None and status not in BOUNDS["status"]["enum"]:
             raise invalid({"status": [f"must be one of {', '.join(BOUNDS['status']['enum'])}"]})
-        resp.media = call("enrolment", "course_enrolments", course_id, status,
-                          **paging(req), context=auth.caller(req))
+        resp.media = listed(req, call("enrolment", "course_enrolments", course_id, status,
+                                      **paging(req), with_total=True, context=auth.caller(req)))
 
 
 class CourseLottery(Resource):
     doc = {
-        "get": documented("The draw's audit: seed, inputs, result, and whether re-running reproduces it", tag=TAG,
-                         response=LotterySchema, auth=False, errors=(404,)),
-        "post": documented("Draw the lottery now (staff)", tag=TAG, response=LotterySchema, roles=CLASS_STAFF,
-                          errors=(404, 409)),
+        "get": documented("The draw's audit: seed, inputs, result, and whether re-running reproduces it",
+                          operation_id="getLotteryAudit", tag=TAG, response=LotterySchema, auth=False, errors=(404,)),
+        "post": documented("Draw the lottery now (staff)", operation_id="drawLottery", tag=TAG, response=LotterySchema,
+                           roles=CLASS_STAFF, errors=(404, 409)),
     }
 
 
@@ -237,10 +270,11 @@ class CourseLottery(Resource):
 
 class Enrolment(Resource):
     doc = {
-        "get": documented("One enrolment (its member or staff), with the waitlist position", tag=TAG,
-                         response=EnrolmentSchema, errors=(404,)),
-        "delete": documented("Cancel an enrolment or leave the waitlist; the next in line moves up", tag=TAG,
-                            response=EnrolmentSchema, query=(("reason", "string"),), errors=(404, 409, 422)),
+        "get": documented("One enrolment (its member or staff), with the waitlist position",
+                          operation_id="getEnrolment", tag=TAG, response=EnrolmentSchema, errors=(404,)),
+        "delete": documented("Cancel an enrolment or leave the waitlist; the next in line moves up",
+                             operation_id="cancelEnrolment", tag=TAG, response=EnrolmentSchema,
+                             query=(("reason", "string"),), errors=(404, 409, 422)),
     }
 
 
@@ -255,8 +289,8 @@ class Enrolment(Resource):
 
 
 class EnrolmentAccept(Resource):
-    doc = {"post": documented("Take up a seat offered from the waitlist", tag=TAG, response=EnrolmentSchema,
-                             roles=(MEMBER,), errors=(404, 409))}
+    doc = {"post": documented("Take up a seat offered from the waitlist", operation_id="acceptOfferedSeat", tag=TAG,
+                              response=EnrolmentSchema, roles=(MEMBER,), errors=(404, 409))}
 
 
     @auth.require(MEMBER)
@@ -265,8 +299,8 @@ class EnrolmentAccept(Resource):
 
 
 class EnrolmentCertificate(Resource):
-    doc = {"get": _html_operation("The completion certificate (HTML, with its verification code)", tag=TAG,
-                                  errors=(404, 409))}
+    doc = {"get": _html_operation("The completion certificate (HTML, with its verification code)",
+                                  operation_id="getCertificate", tag=TAG, errors=(404, 409))}
 
 
     @auth.require()
@@ -285,8 +319,8 @@ class EnrolmentCertificate(Resource):
 
 
 class Certificate(Resource):
-    doc = {"get": documented("Check a certificate's verification code (anyone)", tag=TAG,
-                            response=CertificateCheckSchema, auth=False, errors=(404,))}
+    doc = {"get": documented("Check a certificate's verification code (anyone)", operation_id="checkCertificate",
+                             tag=TAG, response=CertificateCheckSchema, auth=False, errors=(404,))}
 
 
     def on_get(self, req, resp, code):
@@ -294,20 +328,21 @@ class Certificate(Resource):
 
 
 class MyEnrolments(Resource):
-    doc = {"get": documented("My enrolments, with waitlist positions", tag=TAG, response=EnrolmentSchema, many=True,
-                            query=PAGING, errors=(400,))}
+    doc = {"get": documented("My enrolments, with waitlist positions", operation_id="listMyEnrolments", tag=TAG,
+                             response=EnrolmentSchema, many=True, query=PAGING, errors=(400,))}
 
 
     @auth.require()
     def on_get(self, req, resp):
-        resp.media = call("enrolment", "my_enrolments", **paging(req), context=auth.caller(req))
+        resp.media = listed(req, call("enrolment", "my_enrolments", **paging(req),
+                                      with_total=True, context=auth.caller(req)))
 
 
 class SessionAttendance(Resource):
     doc = {"post": documented("Mark attendance: a teacher's register (marks) or a member's check-in (code;"
                               " 5 wrong codes per session and 15 minutes, then 429 with Retry-After)",
-                             tag=TAG, body=AttendanceRequestSchema, response=AttendanceResultSchema,
-                             errors=(400, 404, 409, 422, 429))}
+                              operation_id="markAttendance", tag=TAG, body=AttendanceRequestSchema,
+                              response=AttendanceResultSchema, errors=(400, 404, 409, 422, 429))}
 
 
     @auth.require()
@@ -331,8 +366,9 @@ class SessionAttendance(Resource):
 
 
 class SessionCode(Resource):
-    doc = {"get": documented("A session with its check-in code (staff, shown at the door)", tag=TAG,
-                            response=SessionCodeSchema, roles=CLASS_STAFF, errors=(404,))}
+    doc = {"get": documented("A session with its check-in code (staff, shown at the door)",
+                             operation_id="getSessionCode", tag=TAG, response=SessionCodeSchema, roles=CLASS_STAFF,
+                             errors=(404,))}
 
 
     @auth.require(*CLASS_STAFF)
@@ -341,8 +377,8 @@ class SessionCode(Resource):
 
 
 class MemberStrikes(Resource):
-    doc = {"get": documented("A member's no-show strikes and any block (the member or staff)", tag=TAG,
-                            response=StrikesSchema, errors=(404,))}
+    doc = {"get": documented("A member's no-show strikes and any block (the member or staff)",
+                             operation_id="getMemberStrikes", tag=TAG, response=StrikesSchema, errors=(404,))}
 
 
     @auth.require()
@@ -351,8 +387,9 @@ class MemberStrikes(Resource):
 
 
 class MemberStrikesClear(Resource):
-    doc = {"post": documented("Clear a member's strikes, with a reason (staff)", tag=TAG, body=ClearStrikesSchema,
-                             response=StrikesSchema, roles=CLASS_STAFF, errors=(400, 404, 422))}
+    doc = {"post": documented("Clear a member's strikes, with a reason (staff)", operation_id="clearMemberStrikes",
+                              tag=TAG, body=ClearStrikesSchema, response=StrikesSchema, roles=CLASS_STAFF,
+                              errors=(400, 404, 422))}
 
 
     @auth.require(*CLASS_STAFF)
@@ -362,12 +399,14 @@ class MemberStrikesClear(Resource):
 
 class ClassRequests(Resource):
     doc = {
-        "post": documented("Request a class at the unit's own site (unit_admin)", tag=TAG,
-                          body=ClassRequestCreateSchema, response=ClassRequestSchema, status=201,
-                          roles=(UNIT_ADMIN,), idempotent=True, errors=(400, 422)),
-        "get": documented("Class requests: the unit's own (unit_admin) or all (admin)", tag=TAG,
-                         response=ClassRequestSchema, many=True, roles=(UNIT_ADMIN, ADMIN), query=PAGING),
+        "post": documented("Request a class at the unit's own site (unit_admin)", operation_id="requestClass", tag=TAG,
+                           body=ClassRequestCreateSchema, response=ClassRequestSchema, status=201, roles=(UNIT_ADMIN,),
+                           idempotent=True, errors=(400, 422)),
+        "get": documented("Class requests: the unit's own (unit_admin) or all (admin)",
+                          operation_id="listClassRequests", tag=TAG, response=ClassRequestSchema, many=True,
+                          roles=(UNIT_ADMIN, ADMIN), query=PAGING),
     }
+    location = "/v1/class-requests"  # no address of its own: the list it is in
 
 
     @auth.require(UNIT_ADMIN)
@@ -378,13 +417,14 @@ class ClassRequests(Resource):
 
     @auth.require(UNIT_ADMIN, ADMIN)
     def on_get(self, req, resp):
-        resp.media = call("enrolment", "list_class_requests", **paging(req), context=auth.caller(req))
+        resp.media = listed(req, call("enrolment", "list_class_requests", **paging(req),
+                                      with_total=True, context=auth.caller(req)))
 
 
 class ClassRequestDecision(Resource):
-    doc = {"post": documented("Approve (creates the course) or decline with a reason (admin)", tag=TAG,
-                             body=ClassRequestDecisionSchema, response=ClassRequestSchema, roles=(ADMIN,),
-                             errors=(400, 404, 409, 422))}
+    doc = {"post": documented("Approve (creates the course) or decline with a reason (admin)",
+                              operation_id="decideClassRequest", tag=TAG, body=ClassRequestDecisionSchema,
+                              response=ClassRequestSchema, roles=(ADMIN,), errors=(400, 404, 409, 422))}
 
 
     @auth.require(ADMIN)

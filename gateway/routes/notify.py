@@ -3,7 +3,7 @@ Answered by the notify service over RPC."""
 from gateway import auth
 from gateway.idempotency import run_once
 from gateway.openapi import operation
-from gateway.routes import PAGING, Resource, paging, read_body
+from gateway.routes import PAGING, Resource, listed, paging, read_body
 from gateway.rpc import call
 from services.common.roles import ADMIN
 from services.notify.schemas import (
@@ -20,7 +20,7 @@ TAG = "notifications"
 
 class MyNotifications(Resource):
     doc = {"get": operation("My notifications, newest first; `unread=true` or `read=true` filters them",
-                            tag=TAG, response=InboxEntrySchema, many=True,
+                            operation_id="listMyNotifications", tag=TAG, response=InboxEntrySchema, many=True,
                             query=(*PAGING, ("unread", "boolean"), ("read", "boolean")), errors=(400,))}
 
 
@@ -28,12 +28,13 @@ class MyNotifications(Resource):
     def on_get(self, req, resp):
         unread = req.get_param_as_bool("unread", default=False)
         read = req.get_param_as_bool("read", default=False)
-        resp.media = call("notify", "my_inbox", **paging(req), unread_only=unread, read_only=read,
-                          context=auth.caller(req))
+        resp.media = listed(req, call("notify", "my_inbox", **paging(req), unread_only=unread, read_only=read,
+                                      with_total=True, context=auth.caller(req)))
 
 
 class ReadNotification(Resource):
-    doc = {"post": operation("Mark a notification read", tag=TAG, response=InboxEntrySchema, errors=(404,))}
+    doc = {"post": operation("Mark a notification read", operation_id="markNotificationRead", tag=TAG,
+                             response=InboxEntrySchema, errors=(404,))}
 
 
     @auth.require()
@@ -43,11 +44,12 @@ class ReadNotification(Resource):
 
 class MyPreferences(Resource):
     doc = {
-        "get": operation("My notification preferences (the defaults until I change them)", tag=TAG,
-                         response=PreferencesSchema, errors=()),
+        "get": operation("My notification preferences (the defaults until I change them)",
+                         operation_id="getMyNotificationPreferences", tag=TAG, response=PreferencesSchema, errors=()),
         "put": operation("Change my notification preferences: the fields sent replace mine, categories one "
                          "by one; channels per category are tried in order (the inbox always keeps a copy)",
-                         tag=TAG, body=PreferencesSchema, response=PreferencesSchema, errors=(400, 415, 422)),
+                         operation_id="setMyNotificationPreferences", tag=TAG, body=PreferencesSchema,
+                         response=PreferencesSchema, errors=(400, 415, 422)),
     }
 
 
@@ -62,9 +64,11 @@ class MyPreferences(Resource):
 
 class MyContacts(Resource):
     doc = {
-        "get": operation("Where I can be reached", tag=TAG, response=ContactsSchema, errors=()),
+        "get": operation("Where I can be reached", operation_id="getMyContacts", tag=TAG, response=ContactsSchema,
+                         errors=()),
         "put": operation("Set where I can be reached: phone, email, WeChat openid (one left out is cleared)",
-                         tag=TAG, body=ContactsSchema, response=ContactsSchema, errors=(400, 415, 422)),
+                         operation_id="setMyContacts", tag=TAG, body=ContactsSchema, response=ContactsSchema,
+                         errors=(400, 415, 422)),
     }
 
 
@@ -78,18 +82,19 @@ class MyContacts(Resource):
 
 
 class FailedDeliveries(Resource):
-    doc = {"get": operation("Deliveries that failed for good, newest first", tag=TAG, response=DeliverySchema,
-                            many=True, roles=(ADMIN,), query=PAGING, errors=(400,))}
+    doc = {"get": operation("Deliveries that failed for good, newest first", operation_id="listFailedDeliveries",
+                            tag=TAG, response=DeliverySchema, many=True, roles=(ADMIN,), query=PAGING, errors=(400,))}
 
 
     @auth.require(ADMIN)
     def on_get(self, req, resp):
-        resp.media = call("notify", "failed_deliveries", **paging(req), context=auth.caller(req))
+        resp.media = listed(req, call("notify", "failed_deliveries", **paging(req),
+                                      with_total=True, context=auth.caller(req)))
 
 
 class ReplayDelivery(Resource):
-    doc = {"post": operation("Send a failed delivery again, from its first attempt", tag=TAG,
-                             response=DeliverySchema, roles=(ADMIN,), idempotent=True, errors=(404, 409, 422))}
+    doc = {"post": operation("Send a failed delivery again, from its first attempt", operation_id="replayDelivery",
+                             tag=TAG, response=DeliverySchema, roles=(ADMIN,), idempotent=True, errors=(404, 409, 422))}
 
 
     @auth.require(ADMIN)
@@ -99,9 +104,9 @@ class ReplayDelivery(Resource):
 
 
 class Preview(Resource):
-    doc = {"post": operation("Preview the message of an event type in a language, for every channel", tag=TAG,
-                             body=PreviewSchema, response=RenderedSchema, roles=(ADMIN,),
-                             errors=(400, 415, 422))}
+    doc = {"post": operation("Preview the message of an event type in a language, for every channel",
+                             operation_id="previewMessage", tag=TAG, body=PreviewSchema, response=RenderedSchema,
+                             roles=(ADMIN,), errors=(400, 415, 422))}
 
 
     @auth.require(ADMIN)

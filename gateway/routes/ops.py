@@ -54,8 +54,8 @@ class StatsSchema(Schema):
 
 class Stats(Resource):
     """The figures of a palace's yearly report, asked of every service."""
-    doc = {"get": operation("Figures for the yearly report, from every service", tag="operations",
-                            response=StatsSchema, roles=STAFF, errors=())}
+    doc = {"get": operation("Figures for the yearly report, from every service", operation_id="getYearlyFigures",
+                            tag="operations", response=StatsSchema, roles=STAFF, errors=())}
 
 
     @auth.require(*STAFF)
@@ -75,7 +75,8 @@ class OpenApi:
         resp.media = self.document
 
 
-# Swagger UI's files come from the swagger-ui-bundle package, so /docs works with no internet
+# Swagger UI 5 (it reads OpenAPI 3.1): the web build copies its files from npm's swagger-ui-dist into
+# web/dist/docs (web/scripts/swagger.mjs), so /docs works with no internet
 DOCS_ASSETS = "/docs/assets"
 DOCS_PAGE = f"""<!doctype html>
 <html lang="en">

@@ -9,7 +9,7 @@ from gateway import auth, store
 from gateway.idempotency import run_once
 from gateway.openapi import operation
 from gateway.problems import Problem, invalid
-from gateway.routes import PAGING, Resource, paging, read_body
+from gateway.routes import PAGING, Resource, listed, paging, read_body
 from gateway.rpc import call
 from services.common.roles import MANAGERS
 from services.venues.schemas import (
@@ -61,11 +61,12 @@ def _optional_body(req):
 
 class Sites(Resource):
     doc = {
-        "post": operation("Create a site: the palace or a Workers' Home", tag=TAG, body=SiteCreateSchema,
-                          response=SiteSchema, status=201, roles=MANAGERS, idempotent=True),
-        "get": operation("List sites", tag=TAG, response=SiteSchema, many=True, auth=False,
+        "post": operation("Create a site: the palace or a Workers' Home", operation_id="createSite", tag=TAG,
+                          body=SiteCreateSchema, response=SiteSchema, status=201, roles=MANAGERS, idempotent=True),
+        "get": operation("List sites", operation_id="listSites", tag=TAG, response=SiteSchema, many=True, auth=False,
                          query=(*PAGING, ("district", "string"), ("kind", "string")), errors=(400, 422)),
     }
+    location = "/v1/sites"  # a site has no address of its own: the list it is in
 
 
     @auth.require(*MANAGERS)
@@ -75,19 +76,21 @@ class Sites(Resource):
             201, call("venues", "create_site", body, context=auth.caller(req, key))))
 
     def on_get(self, req, resp):
-        resp.media = call("venues", "list_sites", **paging(req), district=req.get_param("district"),
-                          kind=req.get_param("kind"), context=auth.caller(req))
+        resp.media = listed(req, call("venues", "list_sites", **paging(req), district=req.get_param("district"),
+                                      kind=req.get_param("kind"), with_total=True, context=auth.caller(req)))
 
 
 class Rooms(Resource):
     doc = {
-        "post": operation("Create a room (a part of a divisible room names its parent_id)", tag=TAG,
-                          body=RoomCreateSchema, response=RoomSchema, status=201, roles=MANAGERS, idempotent=True,
-                          errors=(400, 409, 422)),
-        "get": operation("List rooms", tag=TAG, response=RoomSchema, many=True, auth=False,
+        "post": operation("Create a room (a part of a divisible room names its parent_id)", operation_id="createRoom",
+                          tag=TAG, body=RoomCreateSchema, response=RoomSchema, status=201, roles=MANAGERS,
+                          idempotent=True, errors=(400, 409, 422)),
+        "get": operation("List rooms", operation_id="listRooms", tag=TAG, response=RoomSchema, many=True, auth=False,
                          query=(*PAGING, ("site_id", "string"), ("district", "string"), ("feature", "string"),
-                                ("min_capacity", "integer")), errors=(400, 404, 422)),
+                                ("min_capacity", "integer")),
+                         errors=(400, 404, 422)),
     }
+    location = "/v1/rooms/{id}"
 
 
     @auth.require(*MANAGERS)
@@ -97,10 +100,10 @@ class Rooms(Resource):
             201, call("venues", "create_room", body, context=auth.caller(req, key))))
 
     def on_get(self, req, resp):
-        resp.media = call("venues", "list_rooms", **paging(req), site_id=req.get_param("site_id"),
-                          district=req.get_param("district"), feature=req.get_param("feature"),
-                          min_capacity=req.get_param_as_int("min_capacity", min_value=1, max_value=100_000),
-                          context=auth.caller(req))
+        resp.media = listed(req, call("venues", "list_rooms", **paging(req), site_id=req.get_param("site_id"),
+                                      district=req.get_param("district"), feature=req.get_param("feature"),
+                                      min_capacity=req.get_param_as_int("min_capacity", min_value=1, max_value=100_000),
+                                      with_total=True, context=auth.caller(req)))
 
 
 def _known_leader(gateway, body):
@@ -120,11 +123,12 @@ def _known_leader(gateway, body):
 class Clubs(Resource):
     doc = {
         "post": operation("Set up a club (the choir, a dance troupe...) with the member who leads it and books "
-                          "for it", tag=TAG, body=ClubCreateSchema, response=ClubSchema, status=201, roles=MANAGERS,
-                          idempotent=True, errors=(400, 409, 422)),
-        "get": operation("List clubs", tag=TAG, response=ClubSchema, many=True, errors=(400, 404, 422),
-                         query=(*PAGING, ("site_id", "string"), ("leader_id", "string"))),
+                          "for it", operation_id="createClub", tag=TAG, body=ClubCreateSchema, response=ClubSchema,
+                          status=201, roles=MANAGERS, idempotent=True, errors=(400, 409, 422)),
+        "get": operation("List clubs", operation_id="listClubs", tag=TAG, response=ClubSchema, many=True,
+                         errors=(400, 404, 422), query=(*PAGING, ("site_id", "string"), ("leader_id", "string"))),
     }
+    location = "/v1/clubs/{id}"
 
     @auth.require(*MANAGERS)
     def on_post(self, req, resp):
@@ -135,13 +139,13 @@ class Clubs(Resource):
 
     @auth.require()
     def on_get(self, req, resp):
-        resp.media = call("venues", "list_clubs", **paging(req), site_id=req.get_param("site_id"),
-                          leader_id=req.get_param("leader_id"), context=auth.caller(req))
+        resp.media = listed(req, call("venues", "list_clubs", **paging(req), site_id=req.get_param("site_id"),
+                                      leader_id=req.get_param("leader_id"), with_total=True, context=auth.caller(req)))
 
 
 class Club(Resource):
-    doc = {"patch": operation("Rename a club, or hand it to a new leader or site", tag=TAG, body=ClubEditSchema,
-                              response=ClubSchema, roles=MANAGERS, errors=(400, 404, 409, 422))}
+    doc = {"patch": operation("Rename a club, or hand it to a new leader or site", operation_id="updateClub", tag=TAG,
+                              body=ClubEditSchema, response=ClubSchema, roles=MANAGERS, errors=(400, 404, 409, 422))}
 
     @auth.require(*MANAGERS)
     def on_patch(self, req, resp, club_id):
@@ -152,10 +156,10 @@ class Club(Resource):
 
 class Room(Resource):
     doc = {
-        "get": operation("One room", tag=TAG, response=RoomSchema, auth=False, errors=(404,)),
+        "get": operation("One room", operation_id="getRoom", tag=TAG, response=RoomSchema, auth=False, errors=(404,)),
         "patch": operation("Change a room's settings: opening hours, check-in, no-show limits, quotas... (bookings "
-                           "already made stay)", tag=TAG, body=RoomEditSchema, response=RoomSchema, roles=MANAGERS,
-                           errors=(400, 404, 409, 422)),
+                           "already made stay)", operation_id="updateRoom", tag=TAG, body=RoomEditSchema,
+                           response=RoomSchema, roles=MANAGERS, errors=(400, 404, 409, 422)),
     }
 
     @auth.require(*MANAGERS)
@@ -169,7 +173,7 @@ class Room(Resource):
 class Availability(Resource):
     doc = {"get": operation(
         "Free rooms: capacity, features, a time (this many weeks running), at a site, in a district or anywhere",
-        tag=TAG, response=RoomSchema, many=True, auth=False, errors=(400, 422),
+        operation_id="findFreeRooms", tag=TAG, response=RoomSchema, many=True, auth=False, errors=(400, 422),
         query=(("starts_at", "string"), ("ends_at", "string"), ("capacity", "integer"), ("features", "string"),
                ("district", "string"), ("site_id", "string"), ("weeks", "integer"), *PAGING))}
 
@@ -180,13 +184,13 @@ class Availability(Resource):
         features = req.get_param_as_list("features") or []
         query = {k: v for k, v in query.items() if v is not None}
         query["features"] = [f for f in features if f]
-        resp.media = call("venues", "availability", query, context=auth.caller(req))
+        resp.media = listed(req, call("venues", "availability", query, with_total=True, context=auth.caller(req)))
 
 
 class Utilisation(Resource):
-    doc = {"get": operation("Utilisation per room (and site): hours booked, bookings, no-shows", tag=TAG,
-                            response=UtilisationSchema, many=True, roles=MANAGERS, errors=(400, 404, 422),
-                            query=(("site_id", "string"), ("days", "integer")))}
+    doc = {"get": operation("Utilisation per room (and site): hours booked, bookings, no-shows",
+                            operation_id="getRoomUtilisation", tag=TAG, response=UtilisationSchema, many=True,
+                            roles=MANAGERS, errors=(400, 404, 422), query=(("site_id", "string"), ("days", "integer")))}
 
 
     @auth.require(*MANAGERS)
@@ -197,8 +201,8 @@ class Utilisation(Resource):
 
 
 class RoomCalendar(Resource):
-    doc = {"get": operation("A room's bookings as an iCalendar feed (subscribe from a calendar app)", tag=TAG,
-                            auth=False, errors=(404,))}
+    doc = {"get": operation("A room's bookings as an iCalendar feed (subscribe from a calendar app)",
+                            operation_id="getRoomCalendar", tag=TAG, auth=False, errors=(404,))}
     doc["get"]["responses"]["200"]["content"] = {"text/calendar": {"schema": {"type": "string"}}}
 
 
@@ -208,7 +212,8 @@ class RoomCalendar(Resource):
 
 
 class MyCalendar(Resource):
-    doc = {"get": operation("My bookings as an iCalendar feed", tag=TAG, errors=())}
+    doc = {"get": operation("My bookings as an iCalendar feed", operation_id="getMyBookingsCalendar", tag=TAG,
+                            errors=())}
     doc["get"]["responses"]["200"]["content"] = {"text/calendar": {"schema": {"type": "string"}}}
 
 
@@ -220,14 +225,16 @@ class MyCalendar(Resource):
 
 class MyCalendarFeed(Resource):
     doc = {
-        "get": operation("Whether I have a secret calendar feed address, and since when", tag=TAG,
-                         response=CalendarFeedSchema, errors=()),
+        "get": operation("Whether I have a secret calendar feed address, and since when",
+                         operation_id="getMyCalendarFeed", tag=TAG, response=CalendarFeedSchema, errors=()),
         "post": operation("A new secret address of my bookings' feed, for calendar apps that cannot sign in "
-                          "(shown once; the address before stops working)", tag=TAG, response=CalendarFeedSchema,
-                          status=201, errors=()),
+                          "(shown once; the address before stops working)", operation_id="renewMyCalendarFeed", tag=TAG,
+                          response=CalendarFeedSchema, status=201, errors=()),
         "delete": operation("Switch my secret feed address off: it then answers 404, as an unknown one does "
-                            "(a new one may be made again later)", tag=TAG, status=204, errors=()),
+                            "(a new one may be made again later)", operation_id="switchOffMyCalendarFeed", tag=TAG,
+                            status=204, errors=()),
     }
+    location = "/v1/me/calendar-feed"
 
     @auth.require()
     def on_get(self, req, resp):
@@ -247,7 +254,8 @@ class MyCalendarFeed(Resource):
 
 class CalendarFeed(Resource):
     doc = {"get": operation("A member's bookings as an iCalendar feed, by the secret address they were given "
-                            "(no sign-in: calendar apps cannot send one)", tag=TAG, auth=False, errors=(404,))}
+                            "(no sign-in: calendar apps cannot send one)", operation_id="getCalendarFeed", tag=TAG,
+                            auth=False, errors=(404,))}
     doc["get"]["responses"]["200"]["content"] = {"text/calendar": {"schema": {"type": "string"}}}
 
     def on_get(self, req, resp, token):
@@ -259,13 +267,15 @@ class CalendarFeed(Resource):
 class Bookings(Resource):
     doc = {
         "post": operation("Book a room once or as a series (all of it, or with skip_conflicts the free "
-                          "occurrences and a report of the rest)", tag=TAG, body=BookingCreateSchema,
-                          response=BookingResultSchema, status=201, idempotent=True, errors=(400, 404, 409, 422)),
-        "get": operation("Bookings: staff see all, anyone else their own", tag=TAG, response=BookingSchema,
-                         many=True, errors=(400, 404, 422),
+                          "occurrences and a report of the rest)", operation_id="bookRoom", tag=TAG,
+                          body=BookingCreateSchema, response=BookingResultSchema, status=201, idempotent=True,
+                          errors=(400, 404, 409, 422)),
+        "get": operation("Bookings: staff see all, anyone else their own", operation_id="listBookings", tag=TAG,
+                         response=BookingSchema, many=True, errors=(400, 404, 422),
                          query=(*PAGING, ("room_id", "string"), ("site_id", "string"), ("status", "string"),
                                 ("series_id", "string"), ("from", "string"), ("before", "string"))),
     }
+    location = "/v1/bookings/{id}"
 
 
     @auth.require()
@@ -276,17 +286,18 @@ class Bookings(Resource):
 
     @auth.require()
     def on_get(self, req, resp):
-        resp.media = call("venues", "list_bookings", **paging(req), room_id=req.get_param("room_id"),
-                          site_id=req.get_param("site_id"), status=req.get_param("status"),
-                          series_id=req.get_param("series_id"), starts_from=_param(req, "from"),
-                          starts_before=_param(req, "before"), context=auth.caller(req))
+        resp.media = listed(req, call("venues", "list_bookings", **paging(req), room_id=req.get_param("room_id"),
+                                      site_id=req.get_param("site_id"), status=req.get_param("status"),
+                                      series_id=req.get_param("series_id"), starts_from=_param(req, "from"),
+                                      starts_before=_param(req, "before"), with_total=True, context=auth.caller(req)))
 
 
 class Booking(Resource):
     doc = {
-        "get": operation("One booking (its member or staff)", tag=TAG, response=BookingSchema, errors=(404,)),
+        "get": operation("One booking (its member or staff)", operation_id="getBooking", tag=TAG,
+                         response=BookingSchema, errors=(404,)),
         "patch": operation("Move or retitle one occurrence, this and the following ones, or the whole series",
-                           tag=TAG, body=BookingEditSchema, response=ActionResultSchema,
+                           operation_id="updateBooking", tag=TAG, body=BookingEditSchema, response=ActionResultSchema,
                            errors=(400, 404, 409, 422)),
     }
 
@@ -302,17 +313,19 @@ class Booking(Resource):
 
 class BookingAction:
     SUMMARIES = {
-        "approve": ("Approve a pending booking", MANAGERS),
-        "reject": ("Reject a pending booking", MANAGERS),
-        "cancel": ("Cancel a booking: this occurrence, this and the following ones, or the series", ()),
-        "checkin": ("Check in to a booking (from 15 minutes before its start until the window closes)", ()),
+        "approve": ("Approve a pending booking", "approveBooking", MANAGERS),
+        "reject": ("Reject a pending booking", "rejectBooking", MANAGERS),
+        "cancel": ("Cancel a booking: this occurrence, this and the following ones, or the series",
+                   "cancelBooking", ()),
+        "checkin": ("Check in to a booking (from 15 minutes before its start until the window closes)",
+                    "checkInToBooking", ()),
     }
 
     def __init__(self, gateway, action):
         self.gateway, self.action = gateway, action
-        summary, roles = self.SUMMARIES[action]
-        op = operation(summary, tag=TAG, body=ActionSchema, response=ActionResultSchema, roles=roles,
-                       idempotent=True, errors=(400, 404, 409, 422))
+        summary, operation_id, roles = self.SUMMARIES[action]
+        op = operation(summary, operation_id=operation_id, tag=TAG, body=ActionSchema, response=ActionResultSchema,
+                       roles=roles, idempotent=True, errors=(400, 404, 409, 422))
         op["requestBody"]["required"] = False
         self.doc = {"post": op}
 
@@ -326,9 +339,10 @@ class BookingAction:
 
 
 class Closures(Resource):
-    doc = {"post": operation("Close a room or a whole site for a period (its bookings are cancelled)", tag=TAG,
-                             body=ClosureCreateSchema, response=ClosureSchema, status=201, roles=MANAGERS,
-                             idempotent=True, errors=(400, 404, 422))}
+    doc = {"post": operation("Close a room or a whole site for a period (its bookings are cancelled)",
+                             operation_id="closeRoomsOrSite", tag=TAG, body=ClosureCreateSchema, response=ClosureSchema,
+                             status=201, roles=MANAGERS, idempotent=True, errors=(400, 404, 422))}
+    location = "/v1/rooms?site_id={site_id}"  # a closure has no address of its own: the rooms it closed
 
 
     @auth.require(*MANAGERS)
@@ -339,8 +353,9 @@ class Closures(Resource):
 
 
 class Calendar(Resource):
-    doc = {"get": operation("Public holidays and make-up working days (调休) of a year", tag=TAG,
-                            response=CalendarDaySchema, many=True, auth=False, errors=(404,))}
+    doc = {"get": operation("Public holidays and make-up working days (调休) of a year",
+                            operation_id="getHolidayCalendar", tag=TAG, response=CalendarDaySchema, many=True,
+                            auth=False, errors=(404,))}
 
 
     def on_get(self, req, resp, year):
@@ -350,8 +365,8 @@ class Calendar(Resource):
 
 
 class CalendarDays(Resource):
-    doc = {"post": operation("Set a holiday or a make-up working day", tag=TAG, body=CalendarDaySchema,
-                             response=CalendarDaySchema, roles=MANAGERS, errors=(400, 422))}
+    doc = {"post": operation("Set a holiday or a make-up working day", operation_id="setCalendarDay", tag=TAG,
+                             body=CalendarDaySchema, response=CalendarDaySchema, roles=MANAGERS, errors=(400, 422))}
 
 
     @auth.require(*MANAGERS)
@@ -361,7 +376,8 @@ class CalendarDays(Resource):
 
 class CalendarDay(Resource):
     doc = {"delete": operation("Take a holiday or make-up working day out of the calendar (series already "
-                               "booked keep their dates)", tag=TAG, status=204, roles=MANAGERS, errors=(404,))}
+                               "booked keep their dates)", operation_id="removeCalendarDay", tag=TAG, status=204,
+                               roles=MANAGERS, errors=(404,))}
 
     @auth.require(*MANAGERS)
     def on_delete(self, req, resp, day):

@@ -9,7 +9,7 @@ from gateway import auth, store
 from gateway.idempotency import run_once
 from gateway.openapi import operation
 from gateway.problems import Problem, invalid
-from gateway.routes import PAGING, Resource, paging, read_body
+from gateway.routes import PAGING, Resource, listed, paging, read_body
 from gateway.rpc import call
 from services.common.roles import ADMIN, IMPORTERS, OFFICERS
 from services.welfare.domain import MOST_DOCUMENT_BYTES
@@ -53,9 +53,10 @@ def _post(gateway, req, resp, status, method, *args, body=None):
 
 
 class Budgets(Resource):
-    doc = {"post": operation("Put a year's budget into a fund", tag=TAG, body=BudgetCreateSchema,
-                             response=LedgerSchema, status=201, roles=(ADMIN,), idempotent=True,
-                             errors=(400, 404, 422))}
+    doc = {"post": operation("Put a year's budget into a fund", operation_id="addFundBudget", tag=TAG,
+                             body=BudgetCreateSchema, response=LedgerSchema, status=201, roles=(ADMIN,),
+                             idempotent=True, errors=(400, 404, 422))}
+    location = "/v1/welfare/funds/{fund_id}/ledger"  # the budget is a line of the ledger
 
     @auth.require(ADMIN)
     def on_post(self, req, resp, fund_id):
@@ -63,8 +64,8 @@ class Budgets(Resource):
 
 
 class Programmes(Resource):
-    doc = {"get": operation("The welfare programmes, their rules and approval policies", tag=TAG,
-                            response=ProgrammeSchema, many=True, auth=False, errors=())}
+    doc = {"get": operation("The welfare programmes, their rules and approval policies", operation_id="listProgrammes",
+                            tag=TAG, response=ProgrammeSchema, many=True, auth=False, errors=())}
 
     def on_get(self, req, resp):
         resp.media = call("welfare", "list_programmes", context=auth.caller(req))
@@ -73,12 +74,12 @@ class Programmes(Resource):
 class ProgrammeRules(Resource):
     doc = {
         "get": operation("A programme's eligibility rules and their version: public, like the programmes list",
-                         tag=TAG, response=RulesSchema, auth=False, errors=(404,)),
+                         operation_id="getProgrammeRules", tag=TAG, response=RulesSchema, auth=False, errors=(404,)),
         "put": operation("Replace a programme's eligibility rules (e.g. the city's new relief line). Send the version "
                          "you read: if the rules changed since, nothing is saved (409). Applies to submissions from "
                          "now on; cases already submitted keep the rules they were checked against. Every change "
-                         "is in the programme's audit trail", tag=TAG, body=RulesUpdateSchema,
-                         response=RulesSchema, roles=OFFICERS, errors=(400, 404, 409, 422)),
+                         "is in the programme's audit trail", operation_id="replaceProgrammeRules", tag=TAG,
+                         body=RulesUpdateSchema, response=RulesSchema, roles=OFFICERS, errors=(400, 404, 409, 422)),
     }
 
     def on_get(self, req, resp, code):
@@ -91,8 +92,9 @@ class ProgrammeRules(Resource):
 
 class ProgrammeRuleChanges(Resource):
     doc = {"get": operation("The audit trail of a programme's eligibility rules: who changed them, when, why, "
-                            "before and after; newest first", tag=TAG, response=RuleChangesSchema, roles=OFFICERS,
-                            query=PAGING, errors=(400, 404, 422))}
+                            "before and after; newest first", operation_id="listProgrammeRuleChanges", tag=TAG,
+                            response=RuleChangesSchema, roles=OFFICERS, query=PAGING, errors=(400, 404, 422))}
+    page_of = "changes"  # the page is this list of the answer
 
     @auth.require(*OFFICERS)
     def on_get(self, req, resp, code):
@@ -114,14 +116,15 @@ def _applicant(gateway, member_id):
 class Applications(Resource):
     doc = {
         "post": operation("Apply to a programme (an officer may add member_id to apply on a member's behalf)",
-                          tag=TAG, body=ApplicationCreateSchema, response=ApplicationSchema, status=201,
-                          idempotent=True, errors=(400, 403, 409, 422)),
-        "get": operation("Applications: a member sees their own, officers all (each read is logged)", tag=TAG,
-                         response=ApplicationSchema, many=True,
+                          operation_id="applyForWelfare", tag=TAG, body=ApplicationCreateSchema,
+                          response=ApplicationSchema, status=201, idempotent=True, errors=(400, 403, 409, 422)),
+        "get": operation("Applications: a member sees their own, officers all (each read is logged)",
+                         operation_id="listApplications", tag=TAG, response=ApplicationSchema, many=True,
                          query=(*PAGING, ("programme", "string"), ("state", "string"), ("mine", "boolean"),
                                 ("assigned", "boolean")),
                          errors=(400, 422)),
     }
+    location = "/v1/welfare/applications/{id}"
 
     @auth.require()
     def on_post(self, req, resp):
@@ -132,14 +135,17 @@ class Applications(Resource):
 
     @auth.require()
     def on_get(self, req, resp):
-        resp.media = call("welfare", "list_applications", **paging(req), programme=req.get_param("programme"),
-                          state=req.get_param("state"), mine=req.get_param_as_bool("mine", default=False),
-                          assigned=req.get_param_as_bool("assigned", default=False), context=auth.caller(req))
+        resp.media = listed(req, call("welfare", "list_applications", **paging(req),
+                                      programme=req.get_param("programme"), state=req.get_param("state"),
+                                      mine=req.get_param_as_bool("mine", default=False),
+                                      assigned=req.get_param_as_bool("assigned", default=False),
+                                      with_total=True, context=auth.caller(req)))
 
 
 class Application(Resource):
     doc = {"get": operation("One application with its decision ledger (private data only for the applicant and "
-                            "the officers on the case)", tag=TAG, response=ApplicationSchema, errors=(404,))}
+                            "the officers on the case)", operation_id="getApplication", tag=TAG,
+                            response=ApplicationSchema, errors=(404,))}
 
     @auth.require()
     def on_get(self, req, resp, application_id):
@@ -147,9 +153,12 @@ class Application(Resource):
 
 
 class Decisions(Resource):
+    # decisions, payouts and appointments are recorded on the case: their 201 names the case
     doc = {"post": operation("Decide: approve (with amount), reject, return for more information, or close",
-                             tag=TAG, body=DecisionCreateSchema, response=ApplicationSchema, status=201,
-                             roles=OFFICERS, idempotent=True, errors=(400, 403, 404, 409, 422))}
+                             operation_id="decideApplication", tag=TAG, body=DecisionCreateSchema,
+                             response=ApplicationSchema, status=201, roles=OFFICERS, idempotent=True,
+                             errors=(400, 403, 404, 409, 422))}
+    location = "/v1/welfare/applications/{application_id}"
 
     @auth.require(*OFFICERS)
     def on_post(self, req, resp, application_id):
@@ -158,9 +167,8 @@ class Decisions(Resource):
 
 class Submission(Resource):
     doc = {"post": operation("Submit a draft, or answer a return with more information (a new round of review)",
-                             tag=TAG,
-                             body=ResubmitSchema, response=ApplicationSchema, idempotent=True,
-                             errors=(400, 403, 404, 409, 422))}
+                             operation_id="submitApplication", tag=TAG, body=ResubmitSchema, response=ApplicationSchema,
+                             idempotent=True, errors=(400, 403, 404, 409, 422))}
 
     @auth.require()
     def on_post(self, req, resp, application_id):
@@ -168,9 +176,9 @@ class Submission(Resource):
 
 
 class Assignment(Resource):
-    doc = {"post": operation("Triage: assign the case to an officer with a priority", tag=TAG,
-                             body=AssignmentSchema, response=ApplicationSchema, roles=OFFICERS, idempotent=True,
-                             errors=(400, 404, 409, 422))}
+    doc = {"post": operation("Triage: assign the case to an officer with a priority", operation_id="assignApplication",
+                             tag=TAG, body=AssignmentSchema, response=ApplicationSchema, roles=OFFICERS,
+                             idempotent=True, errors=(400, 404, 409, 422))}
 
     @auth.require(*OFFICERS)
     def on_post(self, req, resp, application_id):
@@ -178,9 +186,10 @@ class Assignment(Resource):
 
 
 class Payouts(Resource):
-    doc = {"post": operation("Pay an approved application, once (a second payout is a 409)", tag=TAG,
-                             response=PayoutSchema, status=201, roles=OFFICERS, idempotent=True,
-                             errors=(403, 404, 409, 422))}
+    doc = {"post": operation("Pay an approved application, once (a second payout is a 409)",
+                             operation_id="payApplication", tag=TAG, response=PayoutSchema, status=201, roles=OFFICERS,
+                             idempotent=True, errors=(403, 404, 409, 422))}
+    location = "/v1/welfare/applications/{application_id}"
 
     @auth.require(*OFFICERS)
     def on_post(self, req, resp, application_id):
@@ -189,9 +198,11 @@ class Payouts(Resource):
 
 
 class Appointments(Resource):
-    doc = {"post": operation("Book counselling sessions in a private room (through venues)", tag=TAG,
-                             body=AppointmentCreateSchema, response=AppointmentSchema, many=True, status=201,
-                             roles=OFFICERS, idempotent=True, errors=(400, 403, 404, 409, 422))}
+    doc = {"post": operation("Book counselling sessions in a private room (through venues)",
+                             operation_id="bookCounselling", tag=TAG, body=AppointmentCreateSchema,
+                             response=AppointmentSchema, many=True, status=201, roles=OFFICERS, idempotent=True,
+                             errors=(400, 403, 404, 409, 422))}
+    location = "/v1/welfare/applications/{application_id}"
 
     @auth.require(*OFFICERS)
     def on_post(self, req, resp, application_id):
@@ -205,8 +216,8 @@ BINARY = {"type": "string", "format": "binary"}
 def _document_upload_doc():
     op = operation("Attach a document to a case: the file itself is the body (PDF, JPEG or PNG, at most 10 MiB; "
                    "its type is read from its bytes, whatever Content-Type says). The applicant, the officer who "
-                   "applied for them, or an officer on the case", tag=TAG, response=DocumentSchema, status=201,
-                   idempotent=True, errors=(400, 403, 404, 409, 413, 415, 422))
+                   "applied for them, or an officer on the case", operation_id="attachDocument", tag=TAG,
+                   response=DocumentSchema, status=201, idempotent=True, errors=(400, 403, 404, 409, 413, 415, 422))
     op["requestBody"] = {"required": True, "content": {t: {"schema": BINARY}
                                                        for t in ("application/octet-stream", *FILE_TYPES)}}
     op["parameters"] += [
@@ -220,6 +231,7 @@ def _document_upload_doc():
 class Documents(Resource):
     max_body = MOST_DOCUMENT_BYTES
     doc = {"post": _document_upload_doc()}
+    location = "/v1/welfare/applications/{application_id}/documents/{id}"
 
     @auth.require()
     def on_post(self, req, resp, application_id):
@@ -237,7 +249,8 @@ class Documents(Resource):
 
 def _document_download_doc():
     op = operation("Download a document of a case (the applicant and the officers on the case; a staff "
-                   "download is logged as a read of the case)", tag=TAG, errors=(403, 404))
+                   "download is logged as a read of the case)", operation_id="downloadDocument", tag=TAG,
+                   errors=(403, 404))
     op["responses"]["200"]["content"] = {t: {"schema": BINARY} for t in FILE_TYPES}
     return op
 
@@ -257,8 +270,9 @@ class Document(Resource):
 
 
 class Reads(Resource):
-    doc = {"get": operation("Who on the staff read this case", tag=TAG, response=AuditSchema, query=PAGING,
-                            errors=(400, 404, 422))}
+    doc = {"get": operation("Who on the staff read this case", operation_id="listApplicationReads", tag=TAG,
+                            response=AuditSchema, query=PAGING, errors=(400, 404, 422))}
+    page_of = "reads"  # the page is this list of the answer
 
     @auth.require()
     def on_get(self, req, resp, application_id):
@@ -267,7 +281,9 @@ class Reads(Resource):
 
 class FundLedger(Resource):
     doc = {"get": operation("A fund's balances (they sum to zero) and its double-entry ledger, newest first",
-                            tag=TAG, response=LedgerSchema, roles=OFFICERS, query=PAGING, errors=(400, 404, 422))}
+                            operation_id="getFundLedger", tag=TAG, response=LedgerSchema, roles=OFFICERS, query=PAGING,
+                            errors=(400, 404, 422))}
+    page_of = "entries"  # the page is this list of the answer
 
     @auth.require(*OFFICERS)
     def on_get(self, req, resp, fund_id):
@@ -276,32 +292,37 @@ class FundLedger(Resource):
 
 class Plans(Resource):
     doc = {
-        "post": operation("Create a mutual-aid plan year with its benefit rules", tag=AID, body=PlanCreateSchema,
-                          response=PlanSchema, status=201, roles=OFFICERS, idempotent=True,
+        "post": operation("Create a mutual-aid plan year with its benefit rules", operation_id="createPlan", tag=AID,
+                          body=PlanCreateSchema, response=PlanSchema, status=201, roles=OFFICERS, idempotent=True,
                           errors=(400, 409, 422)),
-        "get": operation("Mutual-aid plans", tag=AID, response=PlanSchema, many=True, auth=False, query=PAGING,
-                         errors=(400, 422)),
+        "get": operation("Mutual-aid plans", operation_id="listPlans", tag=AID, response=PlanSchema, many=True,
+                         auth=False, query=PAGING, errors=(400, 422)),
     }
+    location = "/v1/mutual-aid/plans/{id}"
 
     @auth.require(*OFFICERS)
     def on_post(self, req, resp):
         _post(self.gateway, req, resp, 201, "create_plan")
 
     def on_get(self, req, resp):
-        resp.media = call("welfare", "list_plans", **paging(req), context=auth.caller(req))
+        resp.media = listed(req, call("welfare", "list_plans", **paging(req),
+                                      with_total=True, context=auth.caller(req)))
 
 
 class Plan(Resource):
-    doc = {"get": operation("One mutual-aid plan", tag=AID, response=PlanSchema, auth=False, errors=(404,))}
+    doc = {"get": operation("One mutual-aid plan", operation_id="getPlan", tag=AID, response=PlanSchema, auth=False,
+                            errors=(404,))}
 
     def on_get(self, req, resp, plan_id):
         resp.media = call("welfare", "get_plan", plan_id, context=auth.caller(req))
 
 
 class Contributions(Resource):
-    doc = {"post": operation("Record a unit's contribution: its members' cover starts", tag=AID,
-                             body=ContributionCreateSchema, response=ContributionSchema, status=201, roles=OFFICERS,
-                             idempotent=True, errors=(400, 404, 409, 422))}
+    doc = {"post": operation("Record a unit's contribution: its members' cover starts",
+                             operation_id="recordContribution", tag=AID, body=ContributionCreateSchema,
+                             response=ContributionSchema, status=201, roles=OFFICERS, idempotent=True,
+                             errors=(400, 404, 409, 422))}
+    location = "/v1/mutual-aid/plans/{plan_id}"  # contributions are part of the plan
 
     @auth.require(*OFFICERS)
     def on_post(self, req, resp, plan_id):
@@ -310,8 +331,9 @@ class Contributions(Resource):
 
 def _enrolment_upload_doc():
     op = operation("Enrol the unit's members: upload a CSV (name,national_id,phone,member_id); the import runs "
-                   "in the background, poll the job", tag=AID, response=ImportJobSchema, status=202,
-                   roles=IMPORTERS, idempotent=True, errors=(400, 403, 404, 413, 422))
+                   "in the background, poll the job", operation_id="importPlanEnrolments", tag=AID,
+                   response=ImportJobSchema, status=202, roles=IMPORTERS, idempotent=True,
+                   errors=(400, 403, 404, 413, 422))
     op["requestBody"] = {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}
     op["parameters"].append({"name": "unit_id", "in": "query", "required": False, "schema": {"type": "string"},
                              "description": "officers only: the unit (a unit_admin always enrols their own)"})
@@ -322,13 +344,14 @@ def _enrolment_upload_doc():
 class Enrolments(Resource):
     max_body = MOST_CSV_BYTES  # a city's year of enrolments is ~3 MB; the gateway's default is 1 MB
     doc = {"post": _enrolment_upload_doc(),
-           "get": operation("The plan's enrolments (a unit administrator: their unit's); ID numbers masked", tag=AID,
-                            response=PlanEnrolmentSchema, many=True, roles=IMPORTERS, query=PAGING,
-                            errors=(400, 404, 422))}
+           "get": operation("The plan's enrolments (a unit administrator: their unit's); ID numbers masked",
+                            operation_id="listPlanEnrolments", tag=AID, response=PlanEnrolmentSchema, many=True,
+                            roles=IMPORTERS, query=PAGING, errors=(400, 404, 422))}
 
     @auth.require(*IMPORTERS)
     def on_get(self, req, resp, plan_id):
-        resp.media = call("welfare", "list_enrolments", plan_id, **paging(req), context=auth.caller(req))
+        resp.media = listed(req, call("welfare", "list_enrolments", plan_id, **paging(req),
+                                      with_total=True, context=auth.caller(req)))
 
     @auth.require(*IMPORTERS)
     def on_post(self, req, resp, plan_id):
@@ -347,8 +370,8 @@ class Enrolments(Resource):
 
 
 class Import(Resource):
-    doc = {"get": operation("An enrolment import: progress and bad rows with their line numbers", tag=AID,
-                            response=ImportJobSchema, errors=(404,))}
+    doc = {"get": operation("An enrolment import: progress and bad rows with their line numbers",
+                            operation_id="getEnrolmentImport", tag=AID, response=ImportJobSchema, errors=(404,))}
 
     @auth.require()
     def on_get(self, req, resp, job_id):
@@ -358,13 +381,14 @@ class Import(Resource):
 class Claims(Resource):
     doc = {
         "post": operation("Claim against the mutual-aid plan: computed by the rules, explained line by line",
-                          tag=AID, body=ClaimCreateSchema, response=ClaimSchema, status=201, idempotent=True,
-                          errors=(400, 403, 404, 422)),
-        "get": operation("Claims: a member sees their own, officers all (without health details)", tag=AID,
-                         response=ClaimSchema, many=True,
+                          operation_id="makeClaim", tag=AID, body=ClaimCreateSchema, response=ClaimSchema, status=201,
+                          idempotent=True, errors=(400, 403, 404, 422)),
+        "get": operation("Claims: a member sees their own, officers all (without health details)",
+                         operation_id="listClaims", tag=AID, response=ClaimSchema, many=True,
                          query=(*PAGING, ("state", "string"), ("mine", "boolean"), ("assigned", "boolean")),
                          errors=(400, 422)),
     }
+    location = "/v1/mutual-aid/claims/{id}"
 
     @auth.require()
     def on_post(self, req, resp):
@@ -372,15 +396,16 @@ class Claims(Resource):
 
     @auth.require()
     def on_get(self, req, resp):
-        resp.media = call("welfare", "list_claims", **paging(req), state=req.get_param("state"),
-                          mine=req.get_param_as_bool("mine", default=False),
-                          assigned=req.get_param_as_bool("assigned", default=False), context=auth.caller(req))
+        resp.media = listed(req, call("welfare", "list_claims", **paging(req), state=req.get_param("state"),
+                                      mine=req.get_param_as_bool("mine", default=False),
+                                      assigned=req.get_param_as_bool("assigned", default=False),
+                                      with_total=True, context=auth.caller(req)))
 
 
 class Claim(Resource):
     doc = {"get": operation("One claim with its explanation (health details for the member, the assigned and the "
-                            "deciding officer; each staff read is logged)", tag=AID, response=ClaimSchema,
-                            errors=(404,))}
+                            "deciding officer; each staff read is logged)", operation_id="getClaim", tag=AID,
+                            response=ClaimSchema, errors=(404,))}
 
     @auth.require()
     def on_get(self, req, resp, claim_id):
@@ -388,9 +413,9 @@ class Claim(Resource):
 
 
 class ClaimAssignment(Resource):
-    doc = {"post": operation("Triage: assign a submitted claim to the officer who reviews it", tag=AID,
-                             body=ClaimAssignmentSchema, response=ClaimSchema, roles=OFFICERS, idempotent=True,
-                             errors=(400, 404, 409, 422))}
+    doc = {"post": operation("Triage: assign a submitted claim to the officer who reviews it",
+                             operation_id="assignClaim", tag=AID, body=ClaimAssignmentSchema, response=ClaimSchema,
+                             roles=OFFICERS, idempotent=True, errors=(400, 404, 409, 422))}
 
     @auth.require(*OFFICERS)
     def on_post(self, req, resp, claim_id):
@@ -398,9 +423,9 @@ class ClaimAssignment(Resource):
 
 
 class ClaimDecisions(Resource):
-    doc = {"post": operation("Review a claim: approve (amount recomputed by the rules) or reject", tag=AID,
-                             body=ClaimDecisionSchema, response=ClaimSchema, roles=OFFICERS, idempotent=True,
-                             errors=(400, 403, 404, 409, 422))}
+    doc = {"post": operation("Review a claim: approve (amount recomputed by the rules) or reject",
+                             operation_id="decideClaim", tag=AID, body=ClaimDecisionSchema, response=ClaimSchema,
+                             roles=OFFICERS, idempotent=True, errors=(400, 403, 404, 409, 422))}
 
     @auth.require(*OFFICERS)
     def on_post(self, req, resp, claim_id):
@@ -408,8 +433,9 @@ class ClaimDecisions(Resource):
 
 
 class ClaimPayouts(Resource):
-    doc = {"post": operation("Pay an approved claim, once", tag=AID, response=PayoutSchema, status=201,
-                             roles=OFFICERS, idempotent=True, errors=(403, 404, 409, 422))}
+    doc = {"post": operation("Pay an approved claim, once", operation_id="payClaim", tag=AID, response=PayoutSchema,
+                             status=201, roles=OFFICERS, idempotent=True, errors=(403, 404, 409, 422))}
+    location = "/v1/mutual-aid/claims/{claim_id}"
 
     @auth.require(*OFFICERS)
     def on_post(self, req, resp, claim_id):

@@ -52,10 +52,17 @@ class UnsupportedMediaType(PalaceError):
 
 
 @deserialize_to_instance
+class PreconditionFailed(PalaceError):
+    """The caller changes what they read, and it has changed since (If-Match named an older version)."""
+    status, problem = 412, "precondition-failed"
+
+
+@deserialize_to_instance
 class Unavailable(PalaceError):
     """Something the service needs (its database, another service) is away for now: the caller may
     retry."""
     status, problem = 503, "service-unavailable"
 
 
-EXPECTED = (NotFound, Conflict, Invalid, Unauthorized, Forbidden, PayloadTooLarge, UnsupportedMediaType, Unavailable)
+EXPECTED = (NotFound, Conflict, Invalid, Unauthorized, Forbidden, PayloadTooLarge, UnsupportedMediaType,
+            PreconditionFailed, Unavailable)

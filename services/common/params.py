@@ -26,6 +26,15 @@ def page(limit, offset, most=200):
     return limit, offset
 
 
+def listed(items, rows, with_total):
+    """A page of a list as the gateway asks for it: the items alone, or with_total also how many there
+    are in all, counted by the page's own query (`count(*) OVER ()` as total). An empty page cannot
+    see them: None (the gateway knows an empty first page means none)."""
+    if not with_total:
+        return items
+    return {"items": items, "total": rows[0]["total"] if rows else None}
+
+
 def object_id(value, kind):
     """An id from a path: a malformed one names nothing, so it is a 404 like an unknown one."""
     try:

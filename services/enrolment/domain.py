@@ -255,6 +255,14 @@ def attendance_problem(session_starts_at: datetime, now: datetime, source: str):
 
 # class requests (点单式服务)
 
+def stale_edit_problem(version: int, read_versions) -> str | None:
+    """An edit sent with If-Match (`read_versions`: the versions the editor read) must be of the
+    course as it is now; without If-Match (None) the edit applies to whatever is there."""
+    if read_versions is None or version in read_versions:
+        return None
+    return f"the course changed since it was read (it is at version {version}): read it again"
+
+
 def decision_problem(state: str):
     if state != "pending":
         return f"the request is already {state}"

@@ -8,11 +8,11 @@ from nameko.timer import timer
 from services.common import config
 from services.common.context import CallerProvider
 from services.common.db import Database
-from services.common.errors import EXPECTED, Conflict, Forbidden, Invalid, NotFound
+from services.common.errors import EXPECTED, Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from services.common.handlers import reliable_handler
 from services.common.metrics import Metrics
 from services.common.outbox import Outbox
-from services.common.params import load, object_id, page
+from services.common.params import listed, load, object_id, page
 from services.common.roles import ADMIN, CLASS_STAFF, UNIT_ADMIN
 from services.common.rpc import RpcProxy, rpc
 from services.common.zone import HOME_ZONE
@@ -88,9 +88,10 @@ class EnrolmentService:
             return _term_out.dump(store.create_term(conn, term))
 
     @rpc(expected_exceptions=EXPECTED)
-    def list_terms(self, limit=50, offset=0):
+    def list_terms(self, limit=50, offset=0, with_total=False):
         with self.db.transaction() as conn:
-            return _term_out.dump(store.list_terms(conn, *page(limit, offset)), many=True)
+            rows = store.list_terms(conn, *page(limit, offset))
+        return listed(_term_out.dump(rows, many=True), rows, with_total)
 
     # courses
 
@@ -131,9 +132,10 @@ class EnrolmentService:
             return workflows.publish(conn, self.outbox, self.venues, course_id, rooms)
 
     @rpc(expected_exceptions=EXPECTED)
-    def update_course(self, course_id, data):
+    def update_course(self, course_id, data, read_versions=None):
         """Change a course. A published course may get its timetable or room later (a schedule to be
-        announced) or change them: see workflows.book_new_timetable and _reschedule."""
+        announced) or change them: see workflows.book_new_timetable and _reschedule. `read_versions`
+        (If-Match) refuses a stale edit: before venues is asked, and again under the row lock."""
         self.caller.require(*CLASS_STAFF)
         course_id = object_id(course_id, "course")
         changes = load(_course_update, data)
@@ -142,6 +144,7 @@ class EnrolmentService:
             # so enrolments into it go on meanwhile; the row lock comes after, for the writes
             store.hold_changes(conn, course_id)
             course = store.read_course(conn, course_id)
+            self._check_fresh(course, read_versions)
             if course["state"] == domain.CANCELLED_COURSE:
                 raise Conflict("the course is cancelled", "course-cancelled")
             self._check_changes(course, changes)
@@ -157,6 +160,7 @@ class EnrolmentService:
                 if "room_id" in changes:
                     workflows.check_room(self.venues, changes["room_id"])
             course = store.lock_course(conn, course_id)
+            self._check_fresh(course, read_versions)  # changed while venues answered: booked back, refused
             self._check_changes(course, changes)  # seats taken may have grown while venues answered
             if plan is not None:
                 self._reschedule(conn, course, plan, rooms)
@@ -167,6 +171,12 @@ class EnrolmentService:
                 self._fill(conn, store.lock_course(conn, course_id))
                 workflows.course_event(conn, self.outbox, "course_updated", course_id)
             return _course_out.dump(store.get_course(conn, course_id))
+
+    @staticmethod
+    def _check_fresh(course, read_versions):
+        stale = domain.stale_edit_problem(course["version"], read_versions)
+        if stale:
+            raise PreconditionFailed(stale)
 
     @staticmethod
     def _check_changes(course, changes):
@@ -257,19 +267,19 @@ class EnrolmentService:
         return _course_out.dump(course)
 
     @rpc(expected_exceptions=EXPECTED)
-    def list_courses(self, limit=50, offset=0, filters=None):
+    def list_courses(self, limit=50, offset=0, filters=None, with_total=False):
         with self.db.transaction() as conn:
             rows = store.list_courses(conn, filters or {}, *page(limit, offset), drafts=self.caller.has(*CLASS_STAFF))
-        return _course_out.dump(rows, many=True)
+        return listed(_course_out.dump(rows, many=True), rows, with_total)
 
     @rpc(expected_exceptions=EXPECTED)
-    def course_enrolments(self, course_id, status=None, limit=50, offset=0):
+    def course_enrolments(self, course_id, status=None, limit=50, offset=0, with_total=False):
         self.caller.require(*CLASS_STAFF)
         course_id = object_id(course_id, "course")
         with self.db.transaction() as conn:
             store.get_course(conn, course_id)
-            return _enrolment_out.dump(store.course_enrolments(conn, course_id, *page(limit, offset), status),
-                                       many=True)
+            rows = store.course_enrolments(conn, course_id, *page(limit, offset), status)
+        return listed(_enrolment_out.dump(rows, many=True), rows, with_total)
 
     # enrolment
 
@@ -477,10 +487,10 @@ class EnrolmentService:
         return _enrolment_out.dump(enrolment)
 
     @rpc(expected_exceptions=EXPECTED)
-    def my_enrolments(self, limit=50, offset=0):
+    def my_enrolments(self, limit=50, offset=0, with_total=False):
         with self.db.transaction() as conn:
             rows = store.member_enrolments(conn, self.caller.id, *page(limit, offset))
-        return _enrolment_out.dump(rows, many=True)
+        return listed(_enrolment_out.dump(rows, many=True), rows, with_total)
 
     # lottery
 
@@ -745,7 +755,7 @@ class EnrolmentService:
             return _request_out.dump(store.create_class_request(conn, request, self.caller.unit, self.caller.id))
 
     @rpc(expected_exceptions=EXPECTED)
-    def list_class_requests(self, limit=50, offset=0):
+    def list_class_requests(self, limit=50, offset=0, with_total=False):
         self.caller.require(ADMIN, UNIT_ADMIN)
         if self.caller.has(ADMIN):
             unit = None
@@ -754,7 +764,8 @@ class EnrolmentService:
         else:
             raise Forbidden("class requests are seen by unit administrators and staff", "forbidden")
         with self.db.transaction() as conn:
-            return _request_out.dump(store.class_requests(conn, unit, *page(limit, offset)), many=True)
+            rows = store.class_requests(conn, unit, *page(limit, offset))
+        return listed(_request_out.dump(rows, many=True), rows, with_total)
 
     @rpc(expected_exceptions=EXPECTED)
     def decide_class_request(self, request_id, data):

@@ -60,7 +60,7 @@ def get_term(conn, term_id):
 
 
 def list_terms(conn, limit, offset):
-    return conn.execute("SELECT * FROM terms ORDER BY starts_on DESC, id LIMIT %s OFFSET %s",
+    return conn.execute("SELECT *, count(*) OVER () AS total FROM terms ORDER BY starts_on DESC, id LIMIT %s OFFSET %s",
                         (limit, offset)).fetchall()
 
 
@@ -137,7 +137,7 @@ def list_courses(conn, filters, limit, offset, drafts=False):
                   f" AND (s.starts_at AT TIME ZONE '{HOME_ZONE_NAME}')::time >= %(evening_from)s)")
         where.append(clause if filters["evening"] else f"NOT {clause}")
         args["evening_from"] = domain.EVENING_FROM
-    sql = f"SELECT {COURSE_COLUMNS} FROM courses c"
+    sql = f"SELECT {COURSE_COLUMNS}, count(*) OVER () AS total FROM courses c"
     if where:
         sql += " WHERE " + " AND ".join(where)
     rows = conn.execute(sql + " ORDER BY c.created_at DESC, c.id LIMIT %(limit)s OFFSET %(offset)s",
@@ -420,7 +420,7 @@ def enrolment_course(conn, enrolment_id):
 
 def member_enrolments(conn, member_id, limit, offset):
     return conn.execute(
-        f"SELECT {ENROLMENT_COLUMNS} FROM enrolments e WHERE e.member_id = %s"
+        f"SELECT {ENROLMENT_COLUMNS}, count(*) OVER () AS total FROM enrolments e WHERE e.member_id = %s"
         " ORDER BY e.created_at DESC LIMIT %s OFFSET %s",
         (member_id, limit, offset),
     ).fetchall()
@@ -428,7 +428,7 @@ def member_enrolments(conn, member_id, limit, offset):
 
 def course_enrolments(conn, course_id, limit, offset, status=None):
     return conn.execute(
-        f"SELECT {ENROLMENT_COLUMNS} FROM enrolments e WHERE e.course_id = %s"
+        f"SELECT {ENROLMENT_COLUMNS}, count(*) OVER () AS total FROM enrolments e WHERE e.course_id = %s"
         " AND (%s::text IS NULL OR e.status = %s)"
         " ORDER BY e.status, e.waitlist_seq NULLS FIRST, e.created_at LIMIT %s OFFSET %s",
         (course_id, status, status, limit, offset)).fetchall()
@@ -651,7 +651,7 @@ def create_class_request(conn, data, unit_id, requested_by):
 
 def class_requests(conn, unit_id, limit, offset):
     return conn.execute(
-        "SELECT * FROM class_requests WHERE (%s::uuid IS NULL OR unit_id = %s)"
+        "SELECT *, count(*) OVER () AS total FROM class_requests WHERE (%s::uuid IS NULL OR unit_id = %s)"
         " ORDER BY created_at DESC, id LIMIT %s OFFSET %s", (unit_id, unit_id, limit, offset)).fetchall()
 
 

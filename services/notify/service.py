@@ -5,7 +5,7 @@ from services.common.db import Database
 from services.common.errors import EXPECTED, Conflict, Invalid, NotFound
 from services.common.handlers import reliable_handler
 from services.common.metrics import Metrics
-from services.common.params import load, object_id, page
+from services.common.params import listed, load, object_id, page
 from services.common.roles import ADMIN
 from services.common.rpc import rpc
 from services.notify import domain, fanout, schemas, settings, store, templates
@@ -72,10 +72,10 @@ class NotifyService:
     # a member's own
 
     @rpc(expected_exceptions=EXPECTED)
-    def my_inbox(self, limit=50, offset=0, unread_only=False, read_only=False):
+    def my_inbox(self, limit=50, offset=0, unread_only=False, read_only=False, with_total=False):
         with self.db.transaction() as conn:
             rows = store.inbox(conn, self.caller.id, *page(limit, offset), bool(unread_only), bool(read_only))
-        return _entry_out.dump(rows, many=True)
+        return listed(_entry_out.dump(rows, many=True), rows, with_total)
 
     @rpc(expected_exceptions=EXPECTED)
     def mark_read(self, entry_id):
@@ -129,10 +129,11 @@ class NotifyService:
         return templates.render(data["event_type"], data["payload"], data["language"])
 
     @rpc(expected_exceptions=EXPECTED)
-    def failed_deliveries(self, limit=50, offset=0):
+    def failed_deliveries(self, limit=50, offset=0, with_total=False):
         self._ops()
         with self.db.transaction() as conn:
-            return _delivery_out.dump(store.failed(conn, *page(limit, offset)), many=True)
+            rows = store.failed(conn, *page(limit, offset))
+        return listed(_delivery_out.dump(rows, many=True), rows, with_total)
 
     @rpc(expected_exceptions=EXPECTED)
     def replay_delivery(self, delivery_id):

@@ -27,7 +27,7 @@ def add_inbox_entries(conn, entries):
 
 def inbox(conn, member_id, limit, offset, unread_only=False, read_only=False):
     return conn.execute(
-        f"SELECT {ENTRY_COLUMNS} FROM inbox WHERE member_id = %s AND (NOT %s OR read_at IS NULL)"
+        f"SELECT {ENTRY_COLUMNS}, count(*) OVER () AS total FROM inbox WHERE member_id = %s AND (NOT %s OR read_at IS NULL)"
         " AND (NOT %s OR read_at IS NOT NULL)"
         " ORDER BY created_at DESC, id LIMIT %s OFFSET %s",
         (member_id, unread_only, read_only, limit, offset),
@@ -174,7 +174,7 @@ def mark_failed(conn, delivery_id, error):
 
 def failed(conn, limit, offset):
     return conn.execute(
-        f"SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE state = 'failed'"
+        f"SELECT {DELIVERY_COLUMNS}, count(*) OVER () AS total FROM deliveries WHERE state = 'failed'"
         " ORDER BY finished_at DESC, id LIMIT %s OFFSET %s", (limit, offset)).fetchall()
 
 

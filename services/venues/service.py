@@ -15,7 +15,7 @@ from services.common.fields import EARLIEST as fields_min
 from services.common.fields import LATEST as fields_max
 from services.common.metrics import Metrics
 from services.common.outbox import Outbox
-from services.common.params import load, object_id, page
+from services.common.params import listed, load, object_id, page
 from services.common.roles import MANAGERS, MEMBER
 from services.common.rpc import rpc
 from services.venues import domain, events, ical, schemas, store
@@ -113,10 +113,10 @@ class VenuesService:
             return _site_out.dump(store.create_site(conn, site))
 
     @rpc(expected_exceptions=EXPECTED)
-    def list_sites(self, limit=50, offset=0, district=None, kind=None):
+    def list_sites(self, limit=50, offset=0, district=None, kind=None, with_total=False):
         with self.db.transaction() as conn:
             rows = store.list_sites(conn, *page(limit, offset), _filter("district", district), _filter("kind", kind))
-        return _site_out.dump(rows, many=True)
+        return listed(_site_out.dump(rows, many=True), rows, with_total)
 
     @rpc(expected_exceptions=EXPECTED)
     def create_room(self, data):
@@ -141,14 +141,15 @@ class VenuesService:
             return _room_out.dump(store.get_room(conn, room_id))
 
     @rpc(expected_exceptions=EXPECTED)
-    def list_rooms(self, limit=50, offset=0, site_id=None, district=None, feature=None, min_capacity=None):
+    def list_rooms(self, limit=50, offset=0, site_id=None, district=None, feature=None, min_capacity=None,
+                   with_total=False):
         site_id = object_id(site_id, "site") if site_id else None
         district, feature = _filter("district", district), _filter("feature", feature)
         if min_capacity is not None and (not isinstance(min_capacity, int) or not 1 <= min_capacity <= 100_000):
             raise Invalid("bad min_capacity", "validation-failed", {"min_capacity": ["must be 1 to 100000"]})
         with self.db.transaction() as conn:
             rows = store.list_rooms(conn, *page(limit, offset), site_id, district, feature, min_capacity)
-        return _room_out.dump(rows, many=True)
+        return listed(_room_out.dump(rows, many=True), rows, with_total)
 
     # clubs
 
@@ -169,11 +170,12 @@ class VenuesService:
             return _club_out.dump(store.edit_club(conn, club_id, change))
 
     @rpc(expected_exceptions=EXPECTED)
-    def list_clubs(self, limit=50, offset=0, site_id=None, leader_id=None):
+    def list_clubs(self, limit=50, offset=0, site_id=None, leader_id=None, with_total=False):
         site_id = object_id(site_id, "site") if site_id else None
         leader_id = object_id(leader_id, "leader") if leader_id else None
         with self.db.transaction() as conn:
-            return _club_out.dump(store.list_clubs(conn, *page(limit, offset), site_id, leader_id), many=True)
+            rows = store.list_clubs(conn, *page(limit, offset), site_id, leader_id)
+        return listed(_club_out.dump(rows, many=True), rows, with_total)
 
     def _club_for(self, conn, club_id):
         """The club a booking is made for: its leader and staff may book for it, nobody else."""
@@ -368,7 +370,7 @@ class VenuesService:
 
     @rpc(expected_exceptions=EXPECTED)
     def list_bookings(self, limit=50, offset=0, room_id=None, site_id=None, status=None, series_id=None,
-                      starts_from=None, starts_before=None):
+                      starts_from=None, starts_before=None, with_total=False):
         """Staff see every booking; anyone else only their own."""
         filters = load(schemas.BookingFilterSchema(), {k: v for k, v in {
             "room_id": room_id, "site_id": site_id, "status": status, "series_id": series_id,
@@ -376,7 +378,7 @@ class VenuesService:
         member = None if self._manager else (self.caller.id or "00000000-0000-0000-0000-000000000000")
         with self.db.transaction() as conn:
             rows = store.list_bookings(conn, *page(limit, offset), member_id=member, **filters)
-        return _booking_out.dump(rows, many=True)
+        return listed(_booking_out.dump(rows, many=True), rows, with_total)
 
     @rpc(expected_exceptions=EXPECTED)
     def act(self, booking_id, action, data=None):
@@ -613,11 +615,11 @@ class VenuesService:
     # search, feeds, figures
 
     @rpc(expected_exceptions=EXPECTED)
-    def availability(self, query):
+    def availability(self, query, with_total=False):
         q = load(_avail_in, query)
         with self.db.transaction() as conn:
             rows = store.available_rooms(conn, q, self.caller.roles or {MEMBER}, self._manager)
-        return _room_out.dump(rows, many=True)
+        return listed(_room_out.dump(rows, many=True), rows, with_total)
 
     @rpc(expected_exceptions=EXPECTED)
     def room_calendar(self, room_id):

@@ -49,7 +49,7 @@ def get_site(conn, site_id):
 
 def list_sites(conn, limit, offset, district=None, kind=None):
     return conn.execute(
-        f"SELECT {SITE_COLUMNS} FROM sites s WHERE (%(district)s::text IS NULL OR s.district = %(district)s)"
+        f"SELECT {SITE_COLUMNS}, count(*) OVER () AS total FROM sites s WHERE (%(district)s::text IS NULL OR s.district = %(district)s)"
         " AND (%(kind)s::text IS NULL OR s.kind = %(kind)s) ORDER BY s.created_at, s.id LIMIT %(limit)s OFFSET %(offset)s",
         {"district": district, "kind": kind, "limit": limit, "offset": offset}, prepare=False).fetchall()
 
@@ -127,7 +127,7 @@ def room_for_booking(conn, room_id):
 
 def list_rooms(conn, limit, offset, site_id=None, district=None, feature=None, min_capacity=None):
     return conn.execute(
-        f"""SELECT {ROOM_COLUMNS} FROM rooms r JOIN sites s ON s.id = r.site_id
+        f"""SELECT {ROOM_COLUMNS}, count(*) OVER () AS total FROM rooms r JOIN sites s ON s.id = r.site_id
             WHERE (%(site)s::uuid IS NULL OR r.site_id = %(site)s)
               AND (%(district)s::text IS NULL OR s.district = %(district)s)
               AND (%(feature)s::text IS NULL OR r.features @> ARRAY[%(feature)s::text])
@@ -182,7 +182,7 @@ def get_club(conn, club_id, lock=False, field=None):
 
 def list_clubs(conn, limit, offset, site_id=None, leader_id=None):
     return conn.execute(
-        f"""SELECT {CLUB_COLUMNS} FROM {CLUB_FROM}
+        f"""SELECT {CLUB_COLUMNS}, count(*) OVER () AS total FROM {CLUB_FROM}
             WHERE (%(site)s::uuid IS NULL OR c.site_id = %(site)s) AND (%(leader)s::uuid IS NULL OR c.leader_id = %(leader)s)
             ORDER BY c.name, c.id LIMIT %(limit)s OFFSET %(offset)s""",
         {"site": site_id, "leader": leader_id, "limit": limit, "offset": offset}, prepare=False).fetchall()
@@ -312,7 +312,7 @@ def bookings_by_id(conn, ids):
 def list_bookings(conn, limit, offset, member_id=None, room_id=None, site_id=None, status=None,
                   series_id=None, starts_from=None, starts_before=None, holder_service=None, holder_reference=None):
     return conn.execute(
-        f"""SELECT {BOOKING_COLUMNS} FROM {BOOKING_FROM}
+        f"""SELECT {BOOKING_COLUMNS}, count(*) OVER () AS total FROM {BOOKING_FROM}
             WHERE (%(member)s::uuid IS NULL OR {MEMBER_BOOKINGS})
               AND (%(room)s::uuid IS NULL OR b.room_id = %(room)s)
               AND (%(site)s::uuid IS NULL OR b.site_id = %(site)s)
@@ -439,7 +439,7 @@ def available_rooms(conn, q, roles, manager):
         f"""WITH wanted AS (
                 SELECT %(s)s::timestamptz + k * interval '7 days' AS s, %(e)s::timestamptz + k * interval '7 days' AS e
                 FROM generate_series(0, %(weeks)s - 1) AS k)
-            SELECT {ROOM_COLUMNS} FROM rooms r JOIN sites s ON s.id = r.site_id
+            SELECT {ROOM_COLUMNS}, count(*) OVER () AS total FROM rooms r JOIN sites s ON s.id = r.site_id
             WHERE r.capacity >= %(capacity)s AND r.features @> %(features)s::text[]
               AND (%(site)s::uuid IS NULL OR r.site_id = %(site)s)
               AND (%(district)s::text IS NULL OR s.district = %(district)s)

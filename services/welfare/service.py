@@ -27,7 +27,7 @@ from services.common.errors import (
 from services.common.handlers import reliable_handler
 from services.common.metrics import Metrics
 from services.common.outbox import Outbox
-from services.common.params import load, object_id, page
+from services.common.params import listed, load, object_id, page
 from services.common.roles import ADMIN, IMPORTERS, OFFICERS, UNIT_ADMIN
 from services.common.rpc import RpcProxy, rpc
 from services.welfare import crypto, domain, events, schemas, store
@@ -262,7 +262,8 @@ class WelfareService:
             return self.view(conn, application, detail=True)[0]
 
     @rpc(expected_exceptions=EXPECTED)
-    def list_applications(self, limit=50, offset=0, programme=None, state=None, mine=False, assigned=False):
+    def list_applications(self, limit=50, offset=0, programme=None, state=None, mine=False, assigned=False,
+                          with_total=False):
         """A member's own applications; for officers all of them, or (assigned) the cases given to them."""
         reader = self.caller.require()
         limit, offset = page(limit, offset)
@@ -273,7 +274,7 @@ class WelfareService:
             staff_reads = [r["id"] for r in rows if str(r["member_id"]) != reader]
             if staff_reads:
                 store.log_reads(conn, staff_reads, reader, [False] * len(staff_reads), self.caller.request_id)
-            return [self.view(conn, r)[0] for r in rows]
+            return listed([self.view(conn, r)[0] for r in rows], rows, with_total)
 
     @rpc(expected_exceptions=EXPECTED)
     def get_application(self, app_id):
@@ -612,9 +613,10 @@ class WelfareService:
             return _plan_out.dump(store.create_plan(conn, data, actor))
 
     @rpc(expected_exceptions=EXPECTED)
-    def list_plans(self, limit=50, offset=0):
+    def list_plans(self, limit=50, offset=0, with_total=False):
         with self.db.transaction() as conn:
-            return _plan_out.dump(store.list_plans(conn, *page(limit, offset)), many=True)
+            rows = store.list_plans(conn, *page(limit, offset))
+        return listed(_plan_out.dump(rows, many=True), rows, with_total)
 
     @rpc(expected_exceptions=EXPECTED)
     def get_plan(self, plan_id):
@@ -673,7 +675,7 @@ class WelfareService:
         return _job_out.dump(job)
 
     @rpc(expected_exceptions=EXPECTED)
-    def list_enrolments(self, plan_id, limit=50, offset=0):
+    def list_enrolments(self, plan_id, limit=50, offset=0, with_total=False):
         """The plan's enrolments: a unit administrator sees the unit's, officers all; IDs masked."""
         self.caller.require(*IMPORTERS)
         plan_id = object_id(plan_id, "plan")
@@ -685,7 +687,8 @@ class WelfareService:
             raise Forbidden("only the unit's administrator or an officer sees enrolments", "not-a-unit-admin")
         with self.db.transaction() as conn:
             store.get_plan(conn, plan_id)
-            return _enrolment_out.dump(store.list_enrolments(conn, plan_id, unit, *page(limit, offset)), many=True)
+            rows = store.list_enrolments(conn, plan_id, unit, *page(limit, offset))
+        return listed(_enrolment_out.dump(rows, many=True), rows, with_total)
 
     @rpc(expected_exceptions=EXPECTED)
     def get_import(self, job_id):
@@ -764,7 +767,7 @@ class WelfareService:
         return (claim if on_it else {**claim, "details": None}), on_it
 
     @rpc(expected_exceptions=EXPECTED)
-    def list_claims(self, limit=50, offset=0, state=None, mine=False, assigned=False):
+    def list_claims(self, limit=50, offset=0, state=None, mine=False, assigned=False, with_total=False):
         """A member's own claims; for officers all of them, or (assigned) those given to them."""
         reader = self.caller.require()
         with self.db.transaction() as conn:
@@ -773,8 +776,8 @@ class WelfareService:
             others = [r["id"] for r in rows if str(r["member_id"]) != reader]
             store.log_reads(conn, others, reader, [False] * len(others), self.caller.request_id, "claim_id")
         # health details are shown only in a claim's own (logged) read
-        return _claim_out.dump([r if str(r["member_id"]) == reader else {**r, "details": None} for r in rows],
-                               many=True)
+        return listed(_claim_out.dump([r if str(r["member_id"]) == reader else {**r, "details": None}
+                                       for r in rows], many=True), rows, with_total)
 
     @rpc(expected_exceptions=EXPECTED)
     def get_claim(self, claim_id):

@@ -136,7 +136,7 @@ def list_applications(conn, member_id, programme, state, limit, offset, officer_
         args.append(state)
     clause = ("WHERE " + " AND ".join(where)) if where else ""
     return conn.execute(
-        f"SELECT {APPLICATION_COLUMNS} FROM applications a JOIN programmes p ON p.code = a.programme {clause}"
+        f"SELECT {APPLICATION_COLUMNS}, count(*) OVER () AS total FROM applications a JOIN programmes p ON p.code = a.programme {clause}"
         " ORDER BY a.created_at DESC, a.id LIMIT %s OFFSET %s", (*args, limit, offset)).fetchall()
 
 
@@ -411,7 +411,7 @@ def get_plan(conn, plan_id):
 
 
 def list_plans(conn, limit, offset):
-    return conn.execute(f"SELECT {PLAN_COLUMNS} FROM plans pl ORDER BY pl.year DESC, pl.name LIMIT %s OFFSET %s",
+    return conn.execute(f"SELECT {PLAN_COLUMNS}, count(*) OVER () AS total FROM plans pl ORDER BY pl.year DESC, pl.name LIMIT %s OFFSET %s",
                         (limit, offset)).fetchall()
 
 
@@ -524,7 +524,7 @@ def list_enrolments(conn, plan_id, unit_id, limit, offset):
         args.append(unit_id)
     return conn.execute(
         f"""SELECT e.id, e.plan_id, e.unit_id, e.member_id, e.name, e.phone, e.national_id_mask AS national_id,
-                   e.enrolled_at, c.recorded_at AS cover_from
+                   e.enrolled_at, c.recorded_at AS cover_from, count(*) OVER () AS total
             FROM plan_enrolments e
             LEFT JOIN unit_contributions c ON c.plan_id = e.plan_id AND c.unit_id = e.unit_id
             WHERE {where} ORDER BY e.id LIMIT %s OFFSET %s""", (*args, limit, offset)).fetchall()
@@ -601,7 +601,7 @@ def list_claims(conn, member_id, state, limit, offset, officer_id=None):
         where.append("c.state = %s")
         args.append(state)
     clause = ("WHERE " + " AND ".join(where)) if where else ""
-    return conn.execute(f"SELECT {CLAIM_COLUMNS} FROM claims c {clause} ORDER BY c.created_at DESC, c.id"
+    return conn.execute(f"SELECT {CLAIM_COLUMNS}, count(*) OVER () AS total FROM claims c {clause} ORDER BY c.created_at DESC, c.id"
                         " LIMIT %s OFFSET %s", (*args, limit, offset)).fetchall()
 
 

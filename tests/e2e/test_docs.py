@@ -1,7 +1,10 @@
-"""The interactive API docs work in a real headless browser with no internet: Swagger UI's files
-come from a Python package, and the page lists the operations of /openapi.json."""
+"""The interactive API docs work in a real headless browser with no internet: Swagger UI 5's files
+come from npm's swagger-ui-dist through the web build, and the page lists the operations of the
+OpenAPI 3.1 document at /openapi.json."""
+import json
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -39,3 +42,12 @@ def test_the_docs_page_renders_a_screenshot(palace, docs, tmp_path):
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000, "a rendered page, not a blank one"
     assert Client(palace.url).get("/docs/assets/swagger-ui-bundle.js").status_code == 200
+
+
+def test_the_docs_are_swagger_ui_5_reading_openapi_3_1(palace):
+    document = Client(palace.url).get("/openapi.json").json()
+    assert document["openapi"].startswith("3.1.")
+    pinned = json.loads((Path(__file__).parents[2] / "web" / "package.json").read_text())
+    version = pinned["dependencies"]["swagger-ui-dist"]
+    assert version.startswith("5."), "Swagger UI 5: 4.x cannot show OpenAPI 3.1"
+    assert f'"{version}"' in Client(palace.url).get("/docs/assets/swagger-ui-bundle.js").text, "the pinned one"

@@ -134,8 +134,6 @@ def test_a_node_lost_mid_rush_loses_doubles_and_dead_letters_nothing(nodes, stac
         time.sleep(0.2)
 
     survivor = nodes.nodes[1]
-    retried = sum(q.get("message_stats", {}).get("publish", 0)
-                  for name, q in queues(survivor, stack.tag).items() if ".retry." in name)
 
     def told():
         with stack.db("notify") as conn:
@@ -161,6 +159,9 @@ def test_a_node_lost_mid_rush_loses_doubles_and_dead_letters_nothing(nodes, stac
     while stranded() and time.monotonic() < deadline:
         time.sleep(1)
     depths = broker_depths(survivor, stack.tag)
+    # read last: the broker emits its message counts every few seconds, and a quick rush ends before them
+    retried = sum(q.get("message_stats", {}).get("publish", 0)
+                  for name, q in queues(survivor, stack.tag).items() if ".retry." in name)
     dead = {q: n for q, n in depths.items() if q.endswith(".dead") or q == "palace.unrouted"}
     statuses = collections.Counter(a["status"] for a in answers)
     ready = requests.get(f"{stack.url}/readyz", timeout=30)

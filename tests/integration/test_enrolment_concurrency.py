@@ -15,8 +15,7 @@ ADMIN = {"caller_id": str(uuid.uuid4()), "caller_roles": "admin"}
 @pytest.fixture(scope="module")
 def enrolment(stack):
     stack.start("enrolment")
-    yield stack
-    stack.stop("enrolment")
+    return stack
 
 
 def member(member_id, key=None):

@@ -19,11 +19,8 @@ ADMIN = {"caller_id": str(uuid.uuid4()), "caller_roles": "admin"}
 
 @pytest.fixture(scope="module")
 def palace(stack):
-    stack.start("venues")
-    stack.start("enrolment")
-    yield stack
-    stack.stop("enrolment")
-    stack.stop("venues")
+    stack.start_all(["venues", "enrolment"])
+    return stack
 
 
 def call(stack, service, method, *args, context=ADMIN):

@@ -18,8 +18,7 @@ QUEUE = "evt-enrolment--notify.on_enrolment"
 @pytest.fixture(scope="module")
 def notify(stack):
     stack.start("notify")
-    yield stack
-    stack.stop("notify")
+    return stack
 
 
 def confirmed(member_id):

@@ -24,8 +24,7 @@ def member_ctx(member_id=None):
 @pytest.fixture(scope="module")
 def venues(stack):
     stack.start("venues", extra_env={"PALACE_VENUES_SWEEP_SECONDS": "0.5"})
-    yield stack
-    stack.stop("venues")
+    return stack
 
 
 @pytest.fixture(scope="module")

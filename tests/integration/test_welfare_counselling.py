@@ -17,13 +17,8 @@ def context(caller_id, *roles):
 
 @pytest.fixture(scope="module")
 def palace(stack):
-    stack.start("venues")
-    stack.start("welfare")
-    stack.start("notify")
-    yield stack
-    stack.stop("notify")
-    stack.stop("welfare")
-    stack.stop("venues")
+    stack.start_all(["venues", "welfare", "notify"])
+    return stack
 
 
 @pytest.fixture(scope="module")

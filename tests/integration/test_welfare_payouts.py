@@ -23,8 +23,7 @@ def context(caller_id, *roles, unit=None):
 @pytest.fixture(scope="module")
 def welfare(stack):
     stack.start("welfare", extra_env={"PALACE_WELFARE_SLA_CHECK": "0.3"})
-    yield stack
-    stack.stop("welfare")
+    return stack
 
 
 def rpc_as(stack, caller_id, *roles):

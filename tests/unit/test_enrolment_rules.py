@@ -229,3 +229,16 @@ def test_a_new_timetable_for_a_published_course_starts_after_now():
     problem = domain.retimed_sessions_problem([(NOW + hour, NOW + 2 * hour), (NOW, NOW + hour),
                                                (NOW - 9 * hour, NOW - 8 * hour)], NOW)
     assert problem.startswith((NOW - 9 * hour).isoformat()) and "from now on" in problem
+
+
+def test_an_edit_without_if_match_applies_to_whatever_is_there():
+    assert domain.stale_edit_problem(7, None) is None
+
+
+def test_an_edit_of_the_version_read_applies():
+    assert domain.stale_edit_problem(7, [6, 7]) is None
+
+
+def test_an_edit_of_an_older_version_is_refused_naming_the_current_one():
+    assert "version 7" in domain.stale_edit_problem(7, [6])
+    assert domain.stale_edit_problem(7, []) is not None  # If-Match named no version of ours
