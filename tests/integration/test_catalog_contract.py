@@ -43,7 +43,8 @@ class GatewayDb:
 
 
 def read_model(stack, filters):
-    return [c["id"] for c in json.loads(Catalog(GatewayDb(stack)).courses(filters, limit=200, offset=0))]
+    docs, _, _ = Catalog(GatewayDb(stack)).courses(filters, limit=200, offset=0)
+    return [c["id"] for c in json.loads(docs)]
 
 
 def service(stack, filters):
