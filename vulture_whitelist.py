@@ -27,6 +27,6 @@ _.dispatcher, _.rpc_reply_listener
 _.collect
 
 # marshmallow: a field's _serialize, the attributes it reads of a field, a Method field's method by
-# its name, the envelope's fields (the fields of schemas.py modules: see scripts/lint)
-_._serialize, _.load_default, _.required, _.rules_out
+# its name, the envelope's fields (the fields of schemas.py modules: see scripts/lint), a schema's Meta
+_._serialize, _.load_default, _.required, _.rules_out, _.Meta
 _.occurred_at

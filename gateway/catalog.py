@@ -11,6 +11,7 @@ from psycopg.types.json import Jsonb
 
 from services.common import config
 from services.common.db import like_literal
+from services.enrolment import domain
 
 CACHE_SECONDS = float(config.env("PALACE_CATALOG_CACHE_SECONDS", "0.25"))
 CACHE_ENTRIES = 4096
@@ -58,17 +59,21 @@ def put_counts_many(conn, changes):
 
 # -- reading (the routes) --
 
+# The public catalog's filters, search and order as enrolment defines them (services/enrolment/
+# domain.py), over the stored descriptions; tests/integration/test_catalog_contract.py holds this
+# to store.list_courses. Drafts never reach the read model (only published courses are told).
+_SEARCHED = " OR ".join(f"doc ->> '{name}' ILIKE %(q)s" for name in domain.CATALOG_SEARCHES)
 _LIST = ("SELECT {doc} FROM catalog_courses WHERE doc IS NOT NULL"
          " AND (%(category)s::text IS NULL OR doc ->> 'category' = %(category)s)"
          " AND (%(site_id)s::text IS NULL OR doc ->> 'site_id' = %(site_id)s)"
-         " AND (NOT %(open_seats)s OR seats_left > 0)"
-         " AND (%(q)s::text IS NULL OR doc ->> 'title' ILIKE %(q)s OR doc ->> 'description' ILIKE %(q)s)"
-         " ORDER BY doc ->> 'opens_at' DESC, id LIMIT %(limit)s OFFSET %(offset)s")
+         " AND (NOT %(open_seats)s OR (seats_left > 0 AND doc ->> 'state' = 'published'))"
+         f" AND (%(q)s::text IS NULL OR {_SEARCHED})"
+         " ORDER BY (doc ->> 'created_at')::timestamptz DESC, id LIMIT %(limit)s OFFSET %(offset)s")
 # the stored description with the latest counts laid over it
 _DOC = ("doc || jsonb_strip_nulls(jsonb_build_object('seats_left', seats_left,"
         " 'waitlist_length', waitlist_length, 'version', version))")
 # the filters the read model answers; any other query goes to the enrolment service
-FILTERS = ("category", "site_id", "open_seats", "q")
+FILTERS = domain.CATALOG_FILTERS
 
 
 class Catalog:

@@ -15,6 +15,14 @@ DRAFT, PUBLISHED, CANCELLED_COURSE = "draft", "published", "cancelled"
 EVENING_FROM = time(18, 0)
 MAX_SESSIONS = 400
 
+# The public catalog, answered twice: by the gateway's event-fed read model (gateway/catalog.py)
+# for anyone browsing with only these filters, and by store.list_courses for everything else. Both
+# list the same courses in the same order (tests/integration/test_catalog_contract.py): no drafts;
+# `q` looks in CATALOG_SEARCHES; `open_seats` means a published course with a seat left; newest
+# course first (created_at, then id).
+CATALOG_FILTERS = ("category", "site_id", "open_seats", "q")
+CATALOG_SEARCHES = ("title", "description", "teacher", "category")
+
 
 @dataclass(frozen=True)
 class Seats:

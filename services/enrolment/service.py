@@ -1,9 +1,8 @@
 """The enrolment service's nameko entrypoints: parse, call the rules and the store, answer."""
 import logging
-import uuid
 from datetime import date, datetime, timezone
+from functools import partial
 
-from nameko.exceptions import MethodNotFound, RpcTimeout, UnknownService
 from nameko.timer import timer
 
 from services.common import config
@@ -17,10 +16,10 @@ from services.common.params import listed, load, object_id, page
 from services.common.roles import ADMIN, CLASS_STAFF, UNIT_ADMIN
 from services.common.rpc import RpcProxy, rpc
 from services.common.zone import HOME_ZONE
-from services.enrolment import domain, schemas, store
+from services.enrolment import domain, events, schemas, store, workflows
+from services.enrolment.workflows import iso as _iso
 
 log = logging.getLogger(__name__)
-VENUES_DOWN = (UnknownService, RpcTimeout, MethodNotFound)  # not running, too slow, or not that version yet
 
 TICK = float(config.env("PALACE_ENROLMENT_TICK", "30"))  # seconds between timer rounds
 REMIND_HOURS = int(config.env("PALACE_REMIND_HOURS", "24"))
@@ -33,17 +32,16 @@ _course_out = schemas.CourseSchema()
 _enrol_in = schemas.EnrolRequestSchema()
 _enrolment_out = schemas.EnrolmentSchema()
 _cancel_in = schemas.CancelSchema()
-_enrolment_event = schemas.EnrolmentEventSchema()
-_course_event = schemas.CoursePublishedSchema()
-_rescheduled_event = schemas.CourseRescheduledSchema()
-_lottery_event, _lottery_out = schemas.LotteryDrawnSchema(), schemas.LotterySchema()
-_session_event, _session_code = schemas.SessionEventSchema(), schemas.SessionCodeSchema()
+_enrolment_event = events.EnrolmentEventSchema()
+_rescheduled_event = events.CourseRescheduledSchema()
+_lottery_event, _lottery_out = events.LotteryDrawnSchema(), schemas.LotterySchema()
+_session_event, _session_code = events.SessionEventSchema(), schemas.SessionCodeSchema()
 _attendance_in, _attendance_out = schemas.AttendanceRequestSchema(), schemas.AttendanceResultSchema()
 _strikes_out, _clear_in = schemas.StrikesSchema(), schemas.ClearStrikesSchema()
 _certificate_out, _certificate_check = schemas.CertificateSchema(), schemas.CertificateCheckSchema()
-_certificate_event = schemas.CertificateIssuedSchema()
+_certificate_event = events.CertificateIssuedSchema()
 _request_in, _request_out = schemas.ClassRequestCreateSchema(), schemas.ClassRequestSchema()
-_decision_in, _decided_event = schemas.ClassRequestDecisionSchema(), schemas.ClassRequestDecidedSchema()
+_decision_in, _decided_event = schemas.ClassRequestDecisionSchema(), events.ClassRequestDecidedSchema()
 
 
 def _moment(value):
@@ -51,17 +49,11 @@ def _moment(value):
     return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
-def _iso(moment):
-    return moment.isoformat() if moment is not None else None
 
-
-def _holder(course_id, series=0):
-    """The venues holder of a course's room series: a new one for each change of timetable or room."""
-    return {"service": "enrolment", "reference": f"{course_id}/{series}" if series else str(course_id)}
-
-
-# venues' reasons for the bookings we gave up ourselves: a series replaced, or released
-OUR_RELEASES = ("replaced by enrolment", "released by enrolment")
+# venues' causes (booking_cancelled `cause`) of the bookings we gave up ourselves: a series
+# replaced, or released. An event without a cause (a venues from before causes) goes on to the
+# session check, which passes over bookings no session holds any more.
+OUR_CAUSES = ("replaced", "released_by_holder")
 
 
 class EnrolmentService:
@@ -103,172 +95,88 @@ class EnrolmentService:
 
     # courses
 
-    def _term(self, conn, term_id):
-        if term_id is None:
-            return None
-        try:
-            return store.get_term(conn, term_id)
-        except NotFound as exc:
-            raise Invalid("the term does not exist", "validation-failed", {"term_id": ["no such term"]}) from exc
+    def _bookings(self):
+        """The room bookings of one change, undone if it does not commit (workflows.RoomBookings)."""
+        return workflows.RoomBookings(self.venues.release_series, partial(workflows.restore, self.venues, self.db))
 
-    def _session_times(self, schedule, term):
-        """The schedule as [(starts_at, ends_at)]: explicit dates, or a weekly pattern over the term."""
-        if not schedule:
-            return []
-        if "dates" in schedule:
-            times = [(d["starts_at"], d["ends_at"]) for d in schedule["dates"]]
-        else:
-            weekly = schedule["weekly"]
-            starts_on = weekly.get("starts_on") or (term and term["starts_on"])
-            ends_on = weekly.get("ends_on") or (term and term["ends_on"])
-            if not starts_on or not ends_on:
-                raise Invalid("a weekly schedule needs a term or its own dates", errors={
-                    "schedule": ["give term_id, or weekly.starts_on and weekly.ends_on"]})
-            if ends_on < starts_on:
-                raise Invalid("bad schedule", errors={"schedule": ["weekly.ends_on is before starts_on"]})
-            try:
-                times = domain.weekly_sessions(starts_on, ends_on, term["holidays"] if term else (),
-                                               weekly["weekdays"], weekly["start_time"], weekly["duration_minutes"])
-            except ValueError as exc:
-                raise Invalid("bad schedule", errors={"schedule": [str(exc)]}) from None
-        problem = domain.explicit_sessions_problem(times)
-        if problem:
-            raise Invalid(f"bad schedule: {problem}", errors={"schedule": [problem]})
-        return times
-
-    def _check_room(self, room_id):
-        if room_id is None:
-            return None
-        try:
-            return self.venues.get_room(str(room_id))
-        except NotFound:
-            raise Invalid("the room does not exist", errors={"room_id": ["no such room"]}) from None
-        except VENUES_DOWN:
-            raise Conflict("the venues service is not answering; try again shortly", "venues-unavailable") from None
-
-    def _course_event(self, conn, event_type, course_id, **extra):
-        course = _course_out.dump(store.get_course(conn, course_id))
-        self.outbox(conn, event_type, _course_event.dump({
-            "course_id": course_id, "course": course, "title": course["title"], "capacity": course["capacity"],
-            **extra}))
-        return course
-
-    def _publish(self, conn, course_id, reserved):
-        """Reserve the room for every session (all or none), then publish. `reserved` collects the
-        holder whose bookings must be released if this transaction does not commit."""
-        course = store.lock_course(conn, course_id)
-        sessions = [s for s in store.course_sessions(conn, course_id) if s["state"] == "scheduled"]
-        if course["room_id"] is not None and sessions:
-            holder = _holder(course_id, course["room_series"])
-            answer = self._reserve(holder, course["room_id"], sessions, course["title"])
-            reserved.append(holder)
-            store.set_booking_ids(conn, course_id, answer.get("bookings") or [])
-        store.set_course_state(conn, course_id, domain.PUBLISHED)
-        return self._course_event(conn, "course_published", course_id)
-
-    def _reserve(self, holder, room_id, sessions, title, replaces=None):
-        """The room for every session, all or nothing, in one call to venues; `replaces` (holders)
-        are released in the same venues transaction, so their times may be taken again."""
-        occurrences = [{"starts_at": _iso(s["starts_at"]), "ends_at": _iso(s["ends_at"])} for s in sessions]
-        try:
-            if replaces:
-                return self.venues.reserve_series(holder, str(room_id), occurrences, title, replaces)
-            return self.venues.reserve_series(holder, str(room_id), occurrences, title)
-        except Conflict as exc:
-            dates = (exc.errors or {}).get("occurrences") or []
-            raise Conflict(f"the room is taken on {', '.join(map(str, dates)) or 'some dates'}: {exc.detail}",
-                           "room-clash", {"occurrences": dates}) from None
-        except NotFound:
-            raise Invalid("the room does not exist", errors={"room_id": ["no such room"]}) from None
-        except VENUES_DOWN:
-            raise Conflict("the venues service is not answering; try again shortly", "venues-unavailable") from None
-
-    def _release(self, holders):
-        for holder in holders:
-            try:
-                self.venues.release_series(holder)
-            except Exception:  # the bookings stay; logged for staff to release by hand
-                log.exception("could not release the room bookings of %s", holder)
-
-    def _create(self, conn, course, reserved):
+    def _create(self, conn, course, rooms):
         publish = course.pop("publish", True)
         schedule = course.pop("schedule", None)
-        term = self._term(conn, course.get("term_id"))
-        times = self._session_times(schedule, term)
-        room = self._check_room(course.get("room_id"))
+        term = workflows.course_term(conn, course.get("term_id"))
+        times = workflows.session_times(schedule, term)
+        room = workflows.check_room(self.venues, course.get("room_id"))
         if room and not course.get("site_id"):
             course["site_id"] = room.get("site_id")
         course_id = store.create_course(conn, course, self.caller.id, domain.DRAFT)
         store.replace_sessions(conn, course_id, times)
         if publish:
-            return self._publish(conn, course_id, reserved)
+            return workflows.publish(conn, self.outbox, self.venues, course_id, rooms)
         return _course_out.dump(store.get_course(conn, course_id))
 
     @rpc(expected_exceptions=EXPECTED)
     def create_course(self, data):
         self.caller.require(*CLASS_STAFF)
         course = load(_course_in, data)
-        reserved = []
-        try:
-            with self.db.transaction() as conn:
-                return self._create(conn, course, reserved)
-        except BaseException:
-            self._release(reserved)  # nothing half-reserved: the course did not commit
-            raise
+        with self._bookings() as rooms, self.db.transaction() as conn:  # nothing half-reserved
+            return self._create(conn, course, rooms)
 
     @rpc(expected_exceptions=EXPECTED)
     def publish_course(self, course_id):
         self.caller.require(*CLASS_STAFF)
         course_id = object_id(course_id, "course")
-        reserved = []
-        try:
-            with self.db.transaction() as conn:
-                course = store.lock_course(conn, course_id)
-                if course["state"] != domain.DRAFT:
-                    raise Conflict(f"the course is {course['state']}, not a draft", "not-a-draft")
-                return self._publish(conn, course_id, reserved)
-        except BaseException:
-            self._release(reserved)
-            raise
+        with self._bookings() as rooms, self.db.transaction() as conn:
+            store.hold_changes(conn, course_id)  # it stays a draft until workflows.publish takes the row lock
+            course = store.read_course(conn, course_id)
+            if course["state"] != domain.DRAFT:
+                raise Conflict(f"the course is {course['state']}, not a draft", "not-a-draft")
+            return workflows.publish(conn, self.outbox, self.venues, course_id, rooms)
 
     @rpc(expected_exceptions=EXPECTED)
     def update_course(self, course_id, data, read_versions=None):
         """Change a course. A published course may get its timetable or room later (a schedule to be
-        announced) or change them: see _reschedule. `read_versions` (If-Match) refuses a stale edit."""
+        announced) or change them: see workflows.book_new_timetable and _reschedule. `read_versions`
+        (If-Match) refuses a stale edit: before venues is asked, and again under the row lock."""
         self.caller.require(*CLASS_STAFF)
         course_id = object_id(course_id, "course")
         changes = load(_course_update, data)
-        swapped, releases = [], []
-        try:
-            with self.db.transaction() as conn:
-                course = store.lock_course(conn, course_id)
-                stale = domain.stale_edit_problem(course["version"], read_versions)
-                if stale:
-                    raise PreconditionFailed(stale)
-                if course["state"] == domain.CANCELLED_COURSE:
-                    raise Conflict("the course is cancelled", "course-cancelled")
-                self._check_changes(course, changes)
-                if course["state"] == domain.PUBLISHED and ("schedule" in changes or "room_id" in changes):
-                    self._reschedule(conn, course, changes, swapped, releases)
-                else:
-                    if "schedule" in changes:  # a draft: nothing is reserved yet
-                        term_id = changes.get("term_id", course["term_id"])
-                        times = self._session_times(changes.pop("schedule"), self._term(conn, term_id))
-                        store.replace_sessions(conn, course_id, times)
-                    elif "term_id" in changes:
-                        self._term(conn, changes["term_id"])
-                    if "room_id" in changes:
-                        self._check_room(changes["room_id"])
-                store.update_course(conn, course_id, changes)
-                if course["state"] == domain.PUBLISHED:
-                    self._fill(conn, store.lock_course(conn, course_id))
-                    self._course_event(conn, "course_updated", course_id)
-                answer = _course_out.dump(store.get_course(conn, course_id))
-        except BaseException:
-            self._restore(swapped)
-            raise
-        self._release(releases)
-        return answer
+        with self._bookings() as rooms, self.db.transaction() as conn:
+            # venues is asked first, under the course's turn for changes but not its row lock,
+            # so enrolments into it go on meanwhile; the row lock comes after, for the writes
+            store.hold_changes(conn, course_id)
+            course = store.read_course(conn, course_id)
+            self._check_fresh(course, read_versions)
+            if course["state"] == domain.CANCELLED_COURSE:
+                raise Conflict("the course is cancelled", "course-cancelled")
+            self._check_changes(course, changes)
+            plan = times = None
+            if course["state"] == domain.PUBLISHED and ("schedule" in changes or "room_id" in changes):
+                plan = workflows.book_new_timetable(conn, self.venues, course, changes, rooms)
+            else:
+                if "schedule" in changes:  # a draft: nothing is reserved yet
+                    term_id = changes.get("term_id", course["term_id"])
+                    times = workflows.session_times(changes.pop("schedule"), workflows.course_term(conn, term_id))
+                elif "term_id" in changes:
+                    workflows.course_term(conn, changes["term_id"])
+                if "room_id" in changes:
+                    workflows.check_room(self.venues, changes["room_id"])
+            course = store.lock_course(conn, course_id)
+            self._check_fresh(course, read_versions)  # changed while venues answered: booked back, refused
+            self._check_changes(course, changes)  # seats taken may have grown while venues answered
+            if plan is not None:
+                self._reschedule(conn, course, plan, rooms)
+            elif times is not None:
+                store.replace_sessions(conn, course_id, times)
+            store.update_course(conn, course_id, changes)
+            if course["state"] == domain.PUBLISHED:
+                self._fill(conn, store.lock_course(conn, course_id))
+                workflows.course_event(conn, self.outbox, "course_updated", course_id)
+            return _course_out.dump(store.get_course(conn, course_id))
+
+    @staticmethod
+    def _check_fresh(course, read_versions):
+        stale = domain.stale_edit_problem(course["version"], read_versions)
+        if stale:
+            raise PreconditionFailed(stale)
 
     @staticmethod
     def _check_changes(course, changes):
@@ -282,54 +190,31 @@ class EnrolmentService:
             raise Conflict(f"{course['confirmed_count']} seats are taken: capacity cannot go below that",
                            "capacity-below-taken", {"capacity": [f"at least {course['confirmed_count']}"]})
 
-    def _reschedule(self, conn, course, changes, swapped, releases):
-        """A published course's sessions to come get a new timetable and/or room. The new room is
-        reserved for them under a new holder that replaces the old bookings in one venues
-        transaction: a clash answers 409 with its dates and changes nothing, here or in venues.
+    def _reschedule(self, conn, course, plan, rooms):
+        """Under the course's row lock, the new timetable and room workflows.book_new_timetable reserved.
         Sessions already begun stay as they were. A member whose seat would now overlap another
         class of theirs loses this seat (the overlap rule holds) and is told why; the freed seats
         go down the waitlist. Everyone with an entry is told of the new timetable."""
-        course_id, now = course["id"], course["now"]
-        upcoming = lambda: [s for s in store.course_sessions(conn, course_id)  # noqa: E731
-                            if s["starts_at"] > now and s["state"] == "scheduled"]
-        before = upcoming()
-        retimed = "schedule" in changes
-        if retimed:
-            term = self._term(conn, changes.get("term_id", course["term_id"]))
-            times = self._session_times(changes.pop("schedule"), term)
-            problem = domain.retimed_sessions_problem(times, now)
-            if problem:
-                raise Invalid("a published course's new sessions must be still to come",
-                              errors={"schedule": [problem]})
-            store.replace_upcoming_sessions(conn, course_id, times, now)
-        elif "term_id" in changes:
-            self._term(conn, changes["term_id"])
-        room_id = changes.get("room_id", course["room_id"])
-        room = self._check_room(room_id)
-        if room and not (changes.get("site_id") or course["site_id"]):
-            changes["site_id"] = room.get("site_id")
-        sessions = upcoming()
-        old = []
-        if course["room_id"] is not None:  # the series, and sessions rebooked alone, from now on
-            old = [_holder(course_id, course["room_series"]),
-                   *({"service": self.name, "reference": r} for r in store.session_holders(conn, course_id, now))]
-        if room and sessions:
-            series = course["room_series"] + 1
-            holder = _holder(course_id, series)
-            answer = self._reserve(holder, room_id, sessions, course["title"], replaces=old)
-            swapped.append({"course_id": course_id, "holder": holder, "old": old[:1], "room_id": course["room_id"],
-                            "sessions": before, "title": course["title"]})
-            store.set_booking_ids(conn, course_id, answer.get("bookings") or [])
-            store.set_room_series(conn, course_id, series)
+        course_id, now, before = course["id"], course["now"], plan["before"]
+        if course["state"] != domain.PUBLISHED or course["room_series"] != plan["room_series"]:
+            # another change came first (changes take turns, so only by a path that does not):
+            # refused, and update_course books the old room back in place of this reservation
+            raise Conflict("the course changed while its room was being booked; try again", "course-changed")
+        if plan["times"] is not None:
+            store.replace_upcoming_sessions(conn, course_id, plan["times"], now)
+        sessions = [s for s in store.course_sessions(conn, course_id) if s["starts_at"] > now and s["state"] == "scheduled"]
+        if plan["answer"] is not None:
+            store.set_booking_ids(conn, course_id, plan["answer"].get("bookings") or [])
+            store.set_room_series(conn, course_id, course["room_series"] + 1)
         else:  # no room or nothing to come: the old bookings go once this commits
             store.clear_bookings(conn, course_id, now)
-            if old:  # their cancellations then concern no current series
+            if plan["old"]:  # their cancellations then concern no current series
                 store.set_room_series(conn, course_id, course["room_series"] + 1)
-            releases.extend(old)
+            rooms.given_up.extend(plan["old"])
         store.announce_again(conn, course_id, now)
         course = store.lock_course(conn, course_id)
         dropped = []
-        if retimed:
+        if plan["times"] is not None:
             for entry in store.confirmed_entries(conn, course_id):
                 store.release_slots(conn, entry["id"])
                 try:
@@ -338,6 +223,7 @@ class EnrolmentService:
                     self._drop(conn, course, entry["id"], "the new timetable overlaps another class you hold")
                     dropped.append(entry["member_id"])
         members = store.members_with(conn, course_id, domain.LIVE)
+        room, room_id = plan["room"], plan["room_id"]
         if members or dropped:
             self.outbox(conn, "course_rescheduled", _rescheduled_event.dump({
                 "course_id": course_id, "course_title": course["title"], "member_ids": members,
@@ -346,32 +232,18 @@ class EnrolmentService:
                 "room_id": room_id, "room_name": room and room.get("name"), "site_name": room and room.get("site_name"),
                 "dropped_member_ids": dropped}))
 
-    def _restore(self, swapped):
-        """This course change did not commit after venues swapped its bookings: the old series is
-        booked back in place of the new one (best effort; logged for staff when it cannot be)."""
-        for swap in swapped:
-            try:
-                if swap["room_id"] is not None and swap["sessions"] and swap["old"]:
-                    answer = self._reserve(swap["old"][0], swap["room_id"], swap["sessions"], swap["title"],
-                                           replaces=[swap["holder"]])
-                    with self.db.transaction() as conn:  # the sessions know their bookings again
-                        store.set_booking_ids(conn, swap["course_id"], answer.get("bookings") or [])
-                else:
-                    self.venues.release_series(swap["holder"])
-            except Exception:
-                log.exception("could not restore the room bookings of %s: staff must rebook them", swap["old"])
-
     @rpc(expected_exceptions=EXPECTED)
     def cancel_course(self, course_id, data=None):
         """Staff call a course off: every entry is cancelled, its room released, members told."""
         self.caller.require(*CLASS_STAFF)
         course_id = object_id(course_id, "course")
         reason = load(_cancel_in, data or {}).get("reason") or "cancelled by the palace"
-        with self.db.transaction() as conn:
+        with self._bookings() as rooms, self.db.transaction() as conn:
+            store.hold_changes(conn, course_id)
             course = store.lock_course(conn, course_id)
             if course["state"] == domain.CANCELLED_COURSE:
                 raise Conflict("the course is already cancelled", "course-cancelled")
-            holders = [_holder(course_id, course["room_series"]),
+            holders = [workflows.series_holder(course_id, course["room_series"]),
                        *({"service": self.name, "reference": r} for r in store.session_holders(conn, course_id))]
             members = store.members_with(conn, course_id, domain.LIVE)
             for entry in store.course_enrolments(conn, course_id, 100_000, 0):
@@ -381,10 +253,9 @@ class EnrolmentService:
                     store.set_status(conn, entry["id"], domain.CANCELLED, reason=reason, by=self.caller.id)
             store.move_seats(conn, course_id, -course["confirmed_count"])
             store.set_course_state(conn, course_id, domain.CANCELLED_COURSE)
-            answer = self._course_event(conn, "course_cancelled", course_id, member_ids=members, reason=reason)
-        if course["room_id"] is not None:
-            self._release(holders)
-        return answer
+            if course["room_id"] is not None:  # released once the cancellation commits
+                rooms.given_up.extend(holders)
+            return workflows.course_event(conn, self.outbox, "course_cancelled", course_id, member_ids=members, reason=reason)
 
     @rpc(expected_exceptions=EXPECTED)
     def get_course(self, course_id):
@@ -524,14 +395,26 @@ class EnrolmentService:
                 self._enrolment_event(conn, "offer_made", course, store.get_enrolment(conn, entry["id"]),
                                       offer_expires_at=_iso(expires), expires_at=_iso(expires))
                 continue
-            try:
-                store.claim_slots(conn, entry["id"], entry["member_id"], course["id"])
-            except Conflict as exc:
-                self._drop(conn, course, entry["id"], f"not promoted: {exc.detail}")
-                continue
-            store.set_status(conn, entry["id"], domain.CONFIRMED)
+            self._confirm(conn, course, entry, "enrolment_promoted", refused="not promoted: ")
+
+    def _confirm(self, conn, course, entry, event, refused=None, seats_held=False):
+        """Give an entry its seat, under the course lock: the times of its sessions claimed, its
+        seats counted (unless an offer holds them already), the member told by `event`. A clash
+        with another class of the member's is raised, or, given `refused` (the start of the
+        reason), drops the entry instead."""
+        try:
+            store.claim_slots(conn, entry["id"], entry["member_id"], course["id"])
+        except Conflict as exc:
+            if refused is None:
+                raise
+            self._drop(conn, course, entry["id"], f"{refused}{exc.detail}")
+            return None
+        store.set_status(conn, entry["id"], domain.CONFIRMED)
+        if not seats_held:
             store.move_seats(conn, course["id"], entry["seats"])
-            self._enrolment_event(conn, "enrolment_promoted", course, store.get_enrolment(conn, entry["id"]))
+        confirmed = store.get_enrolment(conn, entry["id"])
+        self._enrolment_event(conn, event, course, confirmed)
+        return confirmed
 
     def _drop(self, conn, course, enrolment_id, reason, by=None, event="enrolment_cancelled"):
         """Cancel one entry under the course lock, giving back its seats, time and term place."""
@@ -580,11 +463,7 @@ class EnrolmentService:
                 raise Conflict(f"there is no open offer: the enrolment is {entry['status']}", "no-offer")
             if entry["offer_expires_at"] <= course["now"]:
                 raise Conflict("the offer has expired", "offer-expired")
-            store.claim_slots(conn, enrolment_id, member_id, course["id"])
-            store.set_status(conn, enrolment_id, domain.CONFIRMED)
-            entry = store.get_enrolment(conn, enrolment_id)
-            self._enrolment_event(conn, "enrolment_confirmed", course, entry)
-            return _enrolment_out.dump(entry)
+            return _enrolment_out.dump(self._confirm(conn, course, entry, "enrolment_confirmed", seats_held=True))
 
     @timer(interval=TICK)
     def expire_offers(self):
@@ -633,14 +512,7 @@ class EnrolmentService:
         for outcome in result:
             if outcome["outcome"] == domain.CONFIRMED:
                 entry = store.get_enrolment(conn, outcome["enrolment_id"])
-                try:
-                    store.claim_slots(conn, entry["id"], entry["member_id"], course["id"])
-                except Conflict as exc:
-                    self._drop(conn, course, entry["id"], f"drawn, but {exc.detail}")
-                    continue
-                store.set_status(conn, entry["id"], domain.CONFIRMED)
-                store.move_seats(conn, course["id"], entry["seats"])
-                self._enrolment_event(conn, "enrolment_confirmed", course, store.get_enrolment(conn, entry["id"]))
+                self._confirm(conn, course, entry, "enrolment_confirmed", refused="drawn, but ")
             else:
                 store.waitlist_again(conn, course["id"], outcome["enrolment_id"])
                 self._enrolment_event(conn, "enrolment_waitlisted", course,
@@ -706,7 +578,7 @@ class EnrolmentService:
             session = store.get_session(conn, session_id, lock=True)
             if session["state"] != "scheduled":
                 raise Conflict(f"the session is {session['state']}", "session-not-held")
-            now = conn.execute("SELECT now() AS now").fetchone()["now"]
+            now = store.now(conn)
             if "marks" in request:
                 self.caller.require(*CLASS_STAFF)
                 problem = domain.attendance_problem(session["starts_at"], now, "teacher")
@@ -742,7 +614,7 @@ class EnrolmentService:
         if member_id != self.caller.id and not self.caller.has(*CLASS_STAFF):
             raise Forbidden("members see only their own strikes", "forbidden")
         with self.db.transaction() as conn:
-            now = conn.execute("SELECT now() AS now").fetchone()["now"]
+            now = store.now(conn)
             return _strikes_out.dump({"member_id": member_id, "blocked_until": self._block_of(conn, member_id, now),
                                       "strikes": store.strikes(conn, member_id)})
 
@@ -753,7 +625,7 @@ class EnrolmentService:
         reason = load(_clear_in, data)["reason"]
         with self.db.transaction() as conn:
             store.clear_strikes(conn, member_id, self.caller.id, reason)
-            now = conn.execute("SELECT now() AS now").fetchone()["now"]
+            now = store.now(conn)
             return _strikes_out.dump({"member_id": member_id, "blocked_until": self._block_of(conn, member_id, now),
                                       "strikes": store.strikes(conn, member_id)})
 
@@ -786,66 +658,55 @@ class EnrolmentService:
         self._room_lost(conn, event["payload"], released=True)
 
     def _room_lost(self, conn, payload, released):
-        if payload.get("holder_service") != self.name or payload.get("reason") in OUR_RELEASES:
+        if payload.get("holder_service") != self.name or payload.get("cause") in OUR_CAUSES:
             return
         reference = str(payload.get("holder_reference") or "")
         try:
             course_id = object_id(reference.split("/")[0], "course")
         except NotFound:
             return
-        if conn.execute("SELECT 1 FROM courses WHERE id = %s", (course_id,)).fetchone() is None:
+        if not store.course_exists(conn, course_id):
             return
-        course = store.lock_course(conn, course_id)
+        store.hold_changes(conn, course_id)  # after a timetable change in flight, not in its middle
+        course = store.read_course(conn, course_id)  # the row lock only once venues has answered
         if course["state"] != domain.PUBLISHED:
             return  # among them our own release of a cancelled course's room
-        current = reference == _holder(course_id, course["room_series"])["reference"]
-        session = store.session_for_booking(conn, course_id, payload.get("booking_id"), payload["starts_at"], current)
+        current = reference == workflows.series_holder(course_id, course["room_series"])["reference"]
+        found = lambda lock: store.session_for_booking(  # noqa: E731
+            conn, course_id, payload.get("booking_id"), payload["starts_at"], current, lock)
+        session = found(False)
         if session is None or session["state"] != "scheduled":
             return
         if released:
+            store.lock_course(conn, course_id)
             log.warning("venues released the room of session %s of course %s", session["id"], course_id)
             store.set_session_state(conn, session["id"], "room_lost")
             store.bump_version(conn, course_id)
             return
-        reserved = []
-        try:
-            room = self._rebook(conn, course, session, payload, reserved)
+        with self._bookings() as rooms:  # the move did not commit: nor does its booking
+            rebooked = workflows.free_room(self.venues, course, session, payload, rooms)
+            course = store.lock_course(conn, course_id)
+            session = found(True)  # the same, as changes of the course take turns; read again under the lock
+            if session is None or session["state"] != "scheduled":
+                rooms.undo()
+                return
+            if rebooked:
+                room, booking_id, holder = rebooked
+                store.rebook_session(conn, session["id"], room["id"], booking_id, holder["reference"])
             told = {"session_id": session["id"], "course_id": course_id, "course_title": course["title"],
                     "member_ids": store.members_with(conn, course_id), "starts_at": _iso(session["starts_at"]),
                     "ends_at": _iso(session["ends_at"]), "old_starts_at": _iso(session["starts_at"]),
                     "old_room_name": payload.get("room_name"),
-                    "reason": payload.get("reason") or "the room is no longer available"}
-            if room:
+                    "reason": payload.get("reason") or "the room is no longer available",
+                    "cause": payload.get("cause"), "note": payload.get("note")}
+            if rebooked:
                 self.outbox(conn, "session_moved", _session_event.dump({
                     **told, "state": "scheduled", "room_id": room["id"], "room_name": room.get("name")}))
             else:
                 store.set_session_state(conn, session["id"], "cancelled")
                 self.outbox(conn, "session_cancelled", _session_event.dump({**told, "state": "cancelled"}))
             store.bump_version(conn, course_id)
-            self._course_event(conn, "course_updated", course_id)
-        except BaseException:
-            self._release(reserved)  # the move did not commit: nor does its booking
-            raise
-
-    def _rebook(self, conn, course, session, payload, reserved):
-        """Another room of the same site, free at the session's time, booked for it alone; or None."""
-        if not payload.get("site_id"):
-            return None
-        occurrence = {"starts_at": _iso(session["starts_at"]), "ends_at": _iso(session["ends_at"])}
-        rooms = self.venues.availability({**occurrence, "site_id": str(payload["site_id"]),
-                                          "capacity": max(course["confirmed_count"], 1), "limit": 20})
-        for room in rooms:
-            if str(room["id"]) == str(payload.get("room_id")):
-                continue  # the room just lost, perhaps free but not for us
-            holder = {"service": self.name, "reference": f"{course['id']}/session/{uuid.uuid4().hex[:12]}"}
-            try:
-                answer = self.venues.reserve_series(holder, str(room["id"]), [occurrence], course["title"])
-            except (Conflict, Invalid, NotFound):
-                continue  # taken a moment ago, or not open then: the next one
-            reserved.append(holder)
-            store.rebook_session(conn, session["id"], room["id"], answer["bookings"][0]["id"], holder["reference"])
-            return room
-        return None
+            workflows.course_event(conn, self.outbox, "course_updated", course_id)
 
     # certificates
 
@@ -911,29 +772,24 @@ class EnrolmentService:
         self.caller.require(ADMIN)
         request_id = object_id(request_id, "class-request")
         decision = load(_decision_in, data)
-        reserved = []
-        try:
-            with self.db.transaction() as conn:
-                request = store.lock_class_request(conn, request_id)
-                problem = domain.decision_problem(request["state"])
-                if problem:
-                    raise Conflict(problem, "already-decided")
-                course_id = None
-                if decision["decision"] == "approve":
-                    raw = {"title": request["title"], "capacity": request["capacity"],
-                           "site_id": str(request["site_id"]), "unit_ids": [str(request["unit_id"])],
-                           **{k: request[k] for k in ("category", "description") if request[k]},
-                           **(data.get("course") or {})}
-                    course = load(_course_in, raw)
-                    course_id = self._create(conn, course, reserved)["id"]
-                state = "approved" if decision["decision"] == "approve" else "declined"
-                row = store.decide_class_request(conn, request_id, state, decision.get("reason"), course_id,
-                                                 self.caller.id)
-                self.outbox(conn, "class_request_decided", _decided_event.dump({
-                    "member_id": request["requested_by"], "request_id": request_id, "unit_id": request["unit_id"],
-                    "title": request["title"], "decision": state, "reason": decision.get("reason"),
-                    "course_id": course_id}))
-                return _request_out.dump(row)
-        except BaseException:
-            self._release(reserved)
-            raise
+        with self._bookings() as rooms, self.db.transaction() as conn:
+            request = store.lock_class_request(conn, request_id)
+            problem = domain.decision_problem(request["state"])
+            if problem:
+                raise Conflict(problem, "already-decided")
+            course_id = None
+            if decision["decision"] == "approve":
+                raw = {"title": request["title"], "capacity": request["capacity"],
+                       "site_id": str(request["site_id"]), "unit_ids": [str(request["unit_id"])],
+                       **{k: request[k] for k in ("category", "description") if request[k]},
+                       **(data.get("course") or {})}
+                course = load(_course_in, raw)
+                course_id = self._create(conn, course, rooms)["id"]
+            state = "approved" if decision["decision"] == "approve" else "declined"
+            row = store.decide_class_request(conn, request_id, state, decision.get("reason"), course_id,
+                                             self.caller.id)
+            self.outbox(conn, "class_request_decided", _decided_event.dump({
+                "member_id": request["requested_by"], "request_id": request_id, "unit_id": request["unit_id"],
+                "title": request["title"], "decision": state, "reason": decision.get("reason"),
+                "course_id": course_id}))
+            return _request_out.dump(row)

@@ -123,11 +123,10 @@ def list_courses(conn, filters, limit, offset, drafts=False):
         if filters.get(column) is not None:
             where.append(f"c.{column} = %({column})s")
             args[column] = filters[column]
-    if filters.get("open_seats"):
+    if filters.get("open_seats"):  # as domain.CATALOG_FILTERS defines it
         where.append("c.confirmed_count < c.capacity AND c.state = 'published'")
-    if filters.get("q"):
-        where.append("(c.title ILIKE %(q)s OR c.description ILIKE %(q)s OR c.teacher ILIKE %(q)s"
-                     " OR c.category ILIKE %(q)s)")
+    if filters.get("q"):  # the fields the public catalog searches (the read model too)
+        where.append("(" + " OR ".join(f"c.{name} ILIKE %(q)s" for name in domain.CATALOG_SEARCHES) + ")")
         args["q"] = "%" + like_literal(filters["q"]) + "%"
     if filters.get("weekday") is not None:
         where.append("EXISTS (SELECT 1 FROM sessions s WHERE s.course_id = c.id AND s.state <> 'cancelled'"
@@ -149,18 +148,44 @@ def list_courses(conn, filters, limit, offset, drafts=False):
     return rows
 
 
+def now(conn):
+    """The database's time: the clock every rule of this transaction is judged by."""
+    return conn.execute("SELECT now() AS now").fetchone()["now"]
+
+
+def course_exists(conn, course_id):
+    return conn.execute("SELECT 1 FROM courses WHERE id = %s", (course_id,)).fetchone() is not None
+
+
 def lock_course(conn, course_id):
-    """Take the course's row lock: enrolments into one course are decided one at a time."""
+    """Take the course's row lock: enrolments into one course are decided one at a time. Never
+    held across a call to another service (enrolments would wait out its timeout)."""
+    return _course_row(conn, course_id, " FOR UPDATE")
+
+
+def read_course(conn, course_id):
+    """The course as lock_course answers it, without the lock: for the work before one."""
+    return _course_row(conn, course_id, "")
+
+
+def _course_row(conn, course_id, lock):
     row = conn.execute(
         """SELECT c.*, c.attendance_threshold::float AS attendance_threshold, now() AS now,
                   (SELECT min(starts_at) FROM sessions s WHERE s.course_id = c.id AND s.state <> 'cancelled')
                   AS first_session_at
-           FROM courses c WHERE c.id = %s FOR UPDATE""",
+           FROM courses c WHERE c.id = %s""" + lock,
         (course_id,),
     ).fetchone()
     if row is None:
         raise NotFound(f"course {course_id} does not exist", "course-not-found")
     return row
+
+
+def hold_changes(conn, course_id):
+    """Staff changes of one course's timetable, room or state (and the moves of its lost rooms)
+    take turns, without the row lock: enrolments go on while one of them waits on venues. Taken
+    before the row lock, always, so two never wait on each other."""
+    conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"course-changes:{course_id}",))
 
 
 def counts(conn, course_id):
@@ -268,13 +293,13 @@ def clear_bookings(conn, course_id, after):
                  " WHERE course_id = %s AND starts_at > %s", (course_id, after))
 
 
-def session_for_booking(conn, course_id, booking_id, starts_at, current_series):
+def session_for_booking(conn, course_id, booking_id, starts_at, current_series, lock=True):
     """The session a venues booking serves today. A booking of an old series (the course moved)
     serves none; a session booked before booking ids were kept is known by its start."""
     return conn.execute(
         "SELECT s.*, c.title AS course_title FROM sessions s JOIN courses c ON c.id = s.course_id"
         " WHERE s.course_id = %s AND (s.booking_id = %s OR (%s AND s.booking_id IS NULL"
-        " AND s.holder_reference IS NULL AND s.starts_at = %s::timestamptz)) FOR UPDATE OF s",
+        " AND s.holder_reference IS NULL AND s.starts_at = %s::timestamptz))" + (" FOR UPDATE OF s" if lock else ""),
         (course_id, booking_id, current_series, starts_at)).fetchone()
 
 

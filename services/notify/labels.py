@@ -31,17 +31,23 @@ OUTCOMES = {"confirmed": {EN: "you have a seat", ZH: "您已中签"},
             "waitlisted": {EN: "you did not win a seat and are on the waitlist", ZH: "您未中签，已进入候补"}}
 UNKNOWN_OUTCOME = {EN: "your enrolments page shows your result", ZH: "结果请在“我的报名”中查看"}
 
-# The reasons the services write themselves, in English, into an event's `reason` (a staff
-# member's own words pass as they were typed). A stopgap until the events carry a machine reason
-# next to the words (STYLE.md, "explicit contracts"); a prefix ends with ": " or " by ".
+# Why a room booking ended, by the machine `cause` venues puts on booking_cancelled and
+# booking_released (and enrolment and welfare pass on with the session or appointment it cost).
+CAUSES = {
+    "cancelled_by_holder": {EN: "you cancelled it", ZH: "您本人取消"},
+    "cancelled_by_manager": {EN: "cancelled by the venue manager", ZH: "场地管理员取消"},
+    "replaced": {EN: "the room was rearranged", ZH: "场地另有安排"},
+    "released_by_holder": {EN: "the room was released", ZH: "场地已释放"},
+    "room_closed": {EN: "the room is closed", ZH: "场地关闭"},
+    "no_show": {EN: "nobody checked in, so the room was released", ZH: "未按时签到，场地已释放"},
+}
+
+# The reasons enrolment writes itself, in English, into the `reason` of events that have no cause
+# (a staff member's own words pass as they were typed); a prefix ends with ": " or "but ".
 REASONS = {
     "the offer expired": {EN: "the offer expired", ZH: "确认期限已过"},
     "cancelled by the member": {EN: "you cancelled it", ZH: "您本人取消"},
     "cancelled by the palace": {EN: "cancelled by the palace", ZH: "文化宫取消"},
-    "cancelled by its holder": {EN: "you cancelled it", ZH: "您本人取消"},
-    "cancelled by the venue manager": {EN: "cancelled by the venue manager", ZH: "场地管理员取消"},
-    "not checked in: the room was released": {EN: "nobody checked in, so the room was released",
-                                              ZH: "未按时签到，场地已释放"},
     "the new timetable overlaps another class you hold": {EN: "the new timetable overlaps another class of yours",
                                                           ZH: "新课表与您已报名的其他课程时间冲突"},
     "the room is no longer available": {EN: "the room is no longer available", ZH: "原场地无法使用"},
@@ -49,8 +55,6 @@ REASONS = {
 REASON_PREFIXES = {
     "not promoted: ": {EN: "the seat could not be given to you", ZH: "名额未能转给您"},
     "drawn, but ": {EN: "you were drawn, but the seat could not be given to you", ZH: "您已中签，但名额未能确认"},
-    "replaced by ": {EN: "the room was rearranged", ZH: "场地另有安排"},
-    "released by ": {EN: "the room was released", ZH: "场地已释放"},
 }
 
 
@@ -66,9 +70,16 @@ def outcome(value, language):
     return OUTCOMES.get(value, UNKNOWN_OUTCOME)[_language(language)]
 
 
-def reason(text, language):
-    """A reason in the message's language: the services' own sentences translated, anything else
-    (a staff member's words) as it was typed."""
+def reason(text, language, cause=None, note=None):
+    """A reason in the message's language. An event with a known `cause` is worded by it, with the
+    `note` its author gave after it; one without (enrolment's own, or a venues from before causes)
+    by the services' own sentences translated, anything else (a staff member's words) as typed."""
+    words = CAUSES.get(str(cause)) if cause else None
+    if words:
+        said = words[_language(language)]
+        if not note:
+            return said
+        return f"{said}：{note}" if _language(language) == ZH else f"{said}: {note}"
     if not text:
         return ""
     text = str(text)

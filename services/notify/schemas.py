@@ -1,7 +1,7 @@
-"""The notify service's RPC payloads."""
+"""The notify service's RPC payloads, and what it needs of the events it hears."""
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from services.common.fields import Phone, Text
 from services.common.zone import HOME_ZONE_NAME
@@ -92,3 +92,16 @@ class DeliverySchema(Schema):
     created_at = fields.AwareDateTime()
     next_attempt_at = fields.AwareDateTime()
     finished_at = fields.AwareDateTime(allow_none=True)
+
+
+class EnrolmentOutcomeSchema(Schema):
+    """What notify reads of enrolment's enrolment_confirmed and enrolment_waitlisted: its own
+    check, not enrolment's schema (enrolment owns the event; a field it adds is no error here)."""
+    class Meta:
+        unknown = EXCLUDE
+
+    member_id = fields.UUID(required=True)
+    course_title = fields.String(required=True)
+    status = fields.String(required=True)
+    position = fields.Integer(allow_none=True)
+    first_session_at = fields.String(allow_none=True)

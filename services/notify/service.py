@@ -8,12 +8,11 @@ from services.common.metrics import Metrics
 from services.common.params import listed, load, object_id, page
 from services.common.roles import ADMIN
 from services.common.rpc import rpc
-from services.enrolment.schemas import EnrolmentEventSchema
 from services.notify import domain, fanout, schemas, settings, store, templates
 from services.notify.dispatch import Dispatcher
 
 _entry_out = schemas.InboxEntrySchema()
-_enrolment_event = EnrolmentEventSchema()
+_enrolment_outcome = schemas.EnrolmentOutcomeSchema()
 _prefs = schemas.PreferencesSchema()
 _contacts = schemas.ContactsSchema()
 _preview = schemas.PreviewSchema()
@@ -24,12 +23,12 @@ VENUES_EVENTS = templates.SOURCES["venues"]
 WELFARE_EVENTS = templates.SOURCES["welfare"]
 CHANNEL_NAMES = ("wechat", "sms", "email", "console")
 LINGER = 0.02  # seconds
-CHECKED_BY_ENROLMENT = ("enrolment.enrolment_confirmed", "enrolment.enrolment_waitlisted")
+OUTCOMES_CHECKED = ("enrolment.enrolment_confirmed", "enrolment.enrolment_waitlisted")
 
 
 def _enrolment_check(event):
-    if event["event_type"] in CHECKED_BY_ENROLMENT:
-        _enrolment_event.load(event["payload"])  # these two are checked against enrolment's own schema
+    if event["event_type"] in OUTCOMES_CHECKED:
+        _enrolment_outcome.load(event["payload"])  # the member's own outcome: its fields must be there
     fanout.check(event)
 
 

@@ -27,12 +27,15 @@ def _money(value):
 
 
 def _environment(language):
+    def reason(text, cause=None, note=None):  # `reason | reason(cause, note)`: worded by the cause if known
+        return labels.reason(text, language, cause, note)
+
     env = ImmutableSandboxedEnvironment(undefined=ChainableUndefined, autoescape=False, trim_blocks=True)
     env.filters.update(money=_money, when=partial(labels.when, language=language),
                        day=partial(labels.day, language=language),
                        decision=partial(labels.decision, language=language),
                        outcome=partial(labels.outcome, language=language),
-                       reason=partial(labels.reason, language=language))
+                       reason=reason)
     return env
 
 
@@ -90,8 +93,8 @@ CATALOGUE = {
         sms=("SMS_PALACE_OFFER_EXPIRED", {"course": COURSE_ZH})),
     "enrolment.enrolment_cancelled": dict(
         category="classes", urgency="never",
-        en=(f"Enrolment cancelled: {t(COURSE)}", f"Your enrolment in {t(COURSE)} is cancelled.{{% if reason %}} Reason: {t('reason | reason')}.{{% endif %}}"),
-        zh=(f"报名已取消：{t(COURSE_ZH)}", f"您在《{t(COURSE_ZH)}》的报名已取消。{{% if reason %}}原因：{t('reason | reason')}。{{% endif %}}"),
+        en=(f"Enrolment cancelled: {t(COURSE)}", f"Your enrolment in {t(COURSE)} is cancelled.{{% if reason or cause %}} Reason: {t('reason | reason(cause, note)')}.{{% endif %}}"),
+        zh=(f"报名已取消：{t(COURSE_ZH)}", f"您在《{t(COURSE_ZH)}》的报名已取消。{{% if reason or cause %}}原因：{t('reason | reason(cause, note)')}。{{% endif %}}"),
         sms=("SMS_PALACE_ENROL_CANCELLED", {"course": COURSE_ZH})),
     "enrolment.lottery_interest_registered": dict(
         category="classes", urgency="never",
@@ -119,26 +122,26 @@ CATALOGUE = {
         category="classes", urgency="if_soon",
         en=(f"{LOST}Class affected{{% else %}}Class moved{{% endif %}}: {t(COURSE)}",
             f"{LOST}The {t(COURSE)} session of {t('(old_starts_at or starts_at) | when')} cannot take place as "
-            f"planned{{% if reason %}}: {t('reason | reason')}{{% endif %}}. We will tell you what happens next.{{% else %}}"
+            f"planned{{% if reason or cause %}}: {t('reason | reason(cause, note)')}{{% endif %}}. We will tell you what happens next.{{% else %}}"
             f"The {t(COURSE)} session of {t('(old_starts_at or previous_starts_at) | when')} now takes place on "
             f"{t('(new_starts_at or starts_at) | when')}{{% if room_name %}} in {t('room_name')}{{% endif %}}."
-            f"{{% if reason %}} Reason: {t('reason | reason')}{{% endif %}}{{% endif %}}"),
+            f"{{% if reason or cause %}} Reason: {t('reason | reason(cause, note)')}{{% endif %}}{{% endif %}}"),
         zh=(f"{LOST}课程受影响{{% else %}}上课时间变更{{% endif %}}：{t(COURSE_ZH)}",
             f"{LOST}《{t(COURSE_ZH)}》{t('(old_starts_at or starts_at) | when')} 的课程无法按计划进行"
-            f"{{% if reason %}}（{t('reason | reason')}）{{% endif %}}，后续安排会另行通知。{{% else %}}"
+            f"{{% if reason or cause %}}（{t('reason | reason(cause, note)')}）{{% endif %}}，后续安排会另行通知。{{% else %}}"
             f"《{t(COURSE_ZH)}》原定 {t('(old_starts_at or previous_starts_at) | when')} 的课程改为 "
             f"{t('(new_starts_at or starts_at) | when')}{{% if room_name %}}，地点：{t('room_name')}{{% endif %}}。"
-            f"{{% if reason %}}原因：{t('reason | reason')}{{% endif %}}{{% endif %}}"),
+            f"{{% if reason or cause %}}原因：{t('reason | reason(cause, note)')}{{% endif %}}{{% endif %}}"),
         sms=("SMS_PALACE_SESSION_MOVED", {"course": COURSE_ZH, "time": "(new_starts_at or starts_at) | when"})),
     "enrolment.session_cancelled": dict(
         # venues took the room and no other room of the site was free at that time
         category="classes", urgency="if_soon",
         en=(f"Class cancelled: {t(COURSE)} on {t('starts_at | when')}",
             f"The {t(COURSE)} session of {t('starts_at | when')} is cancelled: its room is no longer available"
-            f"{{% if reason %}} ({t('reason | reason')}){{% endif %}} and no other room was free. The other sessions go ahead."),
+            f"{{% if reason or cause %}} ({t('reason | reason(cause, note)')}){{% endif %}} and no other room was free. The other sessions go ahead."),
         zh=(f"课程停课：{t(COURSE_ZH)} {t('starts_at | when')}",
             f"《{t(COURSE_ZH)}》{t('starts_at | when')} 的课程取消：原场地无法使用"
-            f"{{% if reason %}}（{t('reason | reason')}）{{% endif %}}，且没有其他空闲场地。其余课程照常进行。"),
+            f"{{% if reason or cause %}}（{t('reason | reason(cause, note)')}）{{% endif %}}，且没有其他空闲场地。其余课程照常进行。"),
         sms=("SMS_PALACE_SESSION_CANCELLED", {"course": COURSE_ZH, "time": "starts_at | when"})),
     "enrolment.course_rescheduled": dict(
         category="classes", urgency="if_soon",
@@ -156,8 +159,8 @@ CATALOGUE = {
         sms=("SMS_PALACE_COURSE_RESCHEDULED", {"course": COURSE_ZH, "time": "first_session_at | when"})),
     "enrolment.course_cancelled": dict(
         category="classes", urgency="if_soon",
-        en=(f"Class cancelled: {t(COURSE)}", f"{t(COURSE)} is cancelled.{{% if reason %}} Reason: {t('reason | reason')}.{{% endif %}} We are sorry."),
-        zh=(f"课程取消：{t(COURSE_ZH)}", f"《{t(COURSE_ZH)}》已取消。{{% if reason %}}原因：{t('reason | reason')}。{{% endif %}}抱歉给您带来不便。"),
+        en=(f"Class cancelled: {t(COURSE)}", f"{t(COURSE)} is cancelled.{{% if reason or cause %}} Reason: {t('reason | reason(cause, note)')}.{{% endif %}} We are sorry."),
+        zh=(f"课程取消：{t(COURSE_ZH)}", f"《{t(COURSE_ZH)}》已取消。{{% if reason or cause %}}原因：{t('reason | reason(cause, note)')}。{{% endif %}}抱歉给您带来不便。"),
         sms=("SMS_PALACE_COURSE_CANCELLED", {"course": COURSE_ZH})),
     "enrolment.certificate_issued": dict(
         category="classes", urgency="never",
@@ -194,23 +197,23 @@ CATALOGUE = {
         sms=("SMS_PALACE_BOOKING_OK", {"room": ROOM_ZH, "time": "starts_at | when"})),
     "venues.booking_rejected": dict(
         category="rooms", urgency="if_soon",
-        en=(f"Booking declined: {t(ROOM)}", f"Your booking of {t(ROOM)} on {t('starts_at | when')} was declined.{{% if reason %}} Reason: {t('reason | reason')}.{{% endif %}}"),
-        zh=(f"预约未通过：{t(ROOM_ZH)}", f"您预约的{t(ROOM_ZH)}（{t('starts_at | when')}）未通过。{{% if reason %}}原因：{t('reason | reason')}。{{% endif %}}"),
+        en=(f"Booking declined: {t(ROOM)}", f"Your booking of {t(ROOM)} on {t('starts_at | when')} was declined.{{% if reason or cause %}} Reason: {t('reason | reason(cause, note)')}.{{% endif %}}"),
+        zh=(f"预约未通过：{t(ROOM_ZH)}", f"您预约的{t(ROOM_ZH)}（{t('starts_at | when')}）未通过。{{% if reason or cause %}}原因：{t('reason | reason(cause, note)')}。{{% endif %}}"),
         sms=("SMS_PALACE_BOOKING_REJECTED", {"room": ROOM_ZH, "time": "starts_at | when"})),
     "venues.booking_cancelled": dict(
         category="rooms", urgency="if_soon",
-        en=(f"Booking cancelled: {t(ROOM)}", f"The booking of {t(ROOM)} on {t('starts_at | when')} is cancelled.{{% if reason %}} Reason: {t('reason | reason')}.{{% endif %}}"),
-        zh=(f"预约已取消：{t(ROOM_ZH)}", f"{t(ROOM_ZH)}（{t('starts_at | when')}）的预约已取消。{{% if reason %}}原因：{t('reason | reason')}。{{% endif %}}"),
+        en=(f"Booking cancelled: {t(ROOM)}", f"The booking of {t(ROOM)} on {t('starts_at | when')} is cancelled.{{% if reason or cause %}} Reason: {t('reason | reason(cause, note)')}.{{% endif %}}"),
+        zh=(f"预约已取消：{t(ROOM_ZH)}", f"{t(ROOM_ZH)}（{t('starts_at | when')}）的预约已取消。{{% if reason or cause %}}原因：{t('reason | reason(cause, note)')}。{{% endif %}}"),
         sms=("SMS_PALACE_BOOKING_CANCELLED", {"room": ROOM_ZH, "time": "starts_at | when"})),
     "venues.booking_released": dict(
         category="rooms", urgency="if_soon",
-        en=(f"Booking released: {t(ROOM)}", f"The booking of {t(ROOM)} on {t('starts_at | when')} was released.{{% if reason %}} Reason: {t('reason | reason')}.{{% endif %}}"),
-        zh=(f"预约已释放：{t(ROOM_ZH)}", f"{t(ROOM_ZH)}（{t('starts_at | when')}）的预约已释放。{{% if reason %}}原因：{t('reason | reason')}。{{% endif %}}"),
+        en=(f"Booking released: {t(ROOM)}", f"The booking of {t(ROOM)} on {t('starts_at | when')} was released.{{% if reason or cause %}} Reason: {t('reason | reason(cause, note)')}.{{% endif %}}"),
+        zh=(f"预约已释放：{t(ROOM_ZH)}", f"{t(ROOM_ZH)}（{t('starts_at | when')}）的预约已释放。{{% if reason or cause %}}原因：{t('reason | reason(cause, note)')}。{{% endif %}}"),
         sms=("SMS_PALACE_BOOKING_RELEASED", {"room": ROOM_ZH, "time": "starts_at | when"})),
     "venues.room_closed": dict(
         category="rooms", urgency="if_soon",
-        en=(f"Room closed: {t(ROOM)}", f"{t(ROOM)} is closed{{% if starts_at %}} from {t('starts_at | when')}{{% endif %}}{{% if ends_at %}} to {t('ends_at | when')}{{% endif %}}.{{% if reason %}} Reason: {t('reason | reason')}.{{% endif %}}"),
-        zh=(f"场地关闭：{t(ROOM_ZH)}", f"{t(ROOM_ZH)}{{% if starts_at %}}自 {t('starts_at | when')}{{% endif %}}{{% if ends_at %}}至 {t('ends_at | when')}{{% endif %}}关闭。{{% if reason %}}原因：{t('reason | reason')}。{{% endif %}}"),
+        en=(f"Room closed: {t(ROOM)}", f"{t(ROOM)} is closed{{% if starts_at %}} from {t('starts_at | when')}{{% endif %}}{{% if ends_at %}} to {t('ends_at | when')}{{% endif %}}.{{% if reason or cause %}} Reason: {t('reason | reason(cause, note)')}.{{% endif %}}"),
+        zh=(f"场地关闭：{t(ROOM_ZH)}", f"{t(ROOM_ZH)}{{% if starts_at %}}自 {t('starts_at | when')}{{% endif %}}{{% if ends_at %}}至 {t('ends_at | when')}{{% endif %}}关闭。{{% if reason or cause %}}原因：{t('reason | reason(cause, note)')}。{{% endif %}}"),
         sms=("SMS_PALACE_ROOM_CLOSED", {"room": ROOM_ZH, "time": "starts_at | when"})),
     # welfare
     "welfare.application_submitted": dict(
@@ -232,8 +235,8 @@ CATALOGUE = {
         sms=("SMS_PALACE_INFO_REQUESTED", {"programme": PROGRAMME_ZH})),
     "welfare.case_escalated": dict(
         category="welfare", urgency="never",
-        en=("Your case was passed on", f"Your case ({t(PROGRAMME)}) was passed to a senior officer.{{% if reason %}} Reason: {t('reason | reason')}{{% endif %}}"),
-        zh=("您的个案已上报", f"您的个案（{t(PROGRAMME_ZH)}）已转交上级处理。{{% if reason %}}原因：{t('reason | reason')}{{% endif %}}"),
+        en=("Your case was passed on", f"Your case ({t(PROGRAMME)}) was passed to a senior officer.{{% if reason or cause %}} Reason: {t('reason | reason(cause, note)')}{{% endif %}}"),
+        zh=("您的个案已上报", f"您的个案（{t(PROGRAMME_ZH)}）已转交上级处理。{{% if reason or cause %}}原因：{t('reason | reason(cause, note)')}{{% endif %}}"),
         sms=("SMS_PALACE_CASE_ESCALATED", {"programme": PROGRAMME_ZH})),
     "welfare.payout_made": dict(
         category="welfare", urgency="never",
@@ -254,8 +257,8 @@ CATALOGUE = {
         sms=("SMS_PALACE_MUTUAL_AID", {"plan": "plan_title or plan"})),
     "welfare.counselling_cancelled": dict(
         category="welfare", urgency="if_soon",
-        en=("Counselling session cancelled", f"Your counselling session of {t('starts_at | when')} cannot take place{{% if reason %}}: {t('reason | reason')}{{% endif %}}. Your officer will arrange another time."),
-        zh=("心理咨询预约已取消", f"您 {t('starts_at | when')} 的心理咨询因故无法进行{{% if reason %}}（{t('reason | reason')}）{{% endif %}}，工作人员会与您另约时间。"),
+        en=("Counselling session cancelled", f"Your counselling session of {t('starts_at | when')} cannot take place{{% if reason or cause %}}: {t('reason | reason(cause, note)')}{{% endif %}}. Your officer will arrange another time."),
+        zh=("心理咨询预约已取消", f"您 {t('starts_at | when')} 的心理咨询因故无法进行{{% if reason or cause %}}（{t('reason | reason(cause, note)')}）{{% endif %}}，工作人员会与您另约时间。"),
         sms=("SMS_PALACE_COUNSELLING_CANCELLED", {"time": "starts_at | when"})),
     # reminders notify makes itself (from session_upcoming and booking events)
     "notify.reminder": dict(

@@ -239,6 +239,17 @@ TRANSITIONS = {
 EVENT_FOR = {CONFIRMED: "booking_confirmed", PENDING: "booking_pending", REJECTED: "booking_rejected",
              CANCELLED: "booking_cancelled", RELEASED: "booking_released"}
 
+# Why a booking ended, as the machine field `cause` of booking_cancelled and booking_released:
+# consumers act on it (and notify words it) instead of reading the `reason` sentence, which is for
+# people and may be a staff member's own words.
+CANCELLED_BY_HOLDER = "cancelled_by_holder"  # the member (or club) that booked it
+CANCELLED_BY_MANAGER = "cancelled_by_manager"
+REPLACED = "replaced"  # its holder service booked a new series in its place (reserve_series replaces)
+RELEASED_BY_HOLDER = "released_by_holder"  # its holder service gave it back (release_series)
+ROOM_CLOSED = "room_closed"
+NO_SHOW = "no_show"  # nobody checked in in time (booking_released)
+CAUSES = (CANCELLED_BY_HOLDER, CANCELLED_BY_MANAGER, REPLACED, RELEASED_BY_HOLDER, ROOM_CLOSED, NO_SHOW)
+
 
 def transition(action: str, status: str) -> str:
     allowed, target = TRANSITIONS[action]

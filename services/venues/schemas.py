@@ -1,4 +1,4 @@
-"""The venues service's RPC payloads and events."""
+"""The venues service's RPC payloads (its events are in events.py)."""
 import copy
 
 from marshmallow import Schema, ValidationError, fields, missing, validate, validates_schema
@@ -294,40 +294,6 @@ class ReserveSchema(Schema):
     title = Name(required=True)
     occurrences = fields.List(fields.Nested(OccurrenceSchema), required=True,
                               validate=validate.Length(min=1, max=domain.MAX_OCCURRENCES))
-
-
-class BookingEventSchema(Schema):
-    """booking_pending, booking_confirmed, booking_rejected, booking_cancelled, booking_released.
-    A series booked at once is one event: `booking_ids` lists every booking, starts_at is the first."""
-    booking_id = fields.UUID(required=True)
-    booking_ids = fields.List(fields.UUID(), load_default=list)
-    series_id = fields.UUID(allow_none=True)
-    room_id = fields.UUID(required=True)
-    room_name = fields.String(required=True)
-    site_id = fields.UUID(required=True)
-    site_name = fields.String(required=True)
-    title = fields.String(required=True)
-    status = fields.String(required=True)
-    starts_at = fields.String(required=True)
-    ends_at = fields.String(required=True)
-    occurrences = fields.Integer(load_default=1)
-    holder_service = fields.String(required=True)
-    holder_reference = fields.String(required=True)
-    member_id = fields.UUID(allow_none=True)
-    reason = fields.String(allow_none=True)
-
-
-class RoomClosedSchema(Schema):
-    closure_id = fields.UUID(required=True)
-    site_id = fields.UUID(required=True)
-    site_name = fields.String(required=True)
-    room_id = fields.UUID(allow_none=True)
-    room_name = fields.String(allow_none=True)
-    starts_at = fields.String(required=True)
-    ends_at = fields.String(required=True)
-    reason = fields.String(required=True)
-    member_ids = fields.List(fields.UUID(), metadata={"description": "members whose bookings it cancelled"})
-    cancelled = fields.Integer()
 
 
 class BookingFilterSchema(Schema):

@@ -18,7 +18,7 @@ from services.common.outbox import Outbox
 from services.common.params import listed, load, object_id, page
 from services.common.roles import MANAGERS, MEMBER
 from services.common.rpc import rpc
-from services.venues import domain, ical, schemas, store
+from services.venues import domain, events, ical, schemas, store
 from services.venues.holidays import ShippedCalendar
 
 FEED_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32)
@@ -36,7 +36,7 @@ _closure_in, _closure_out = schemas.ClosureCreateSchema(), schemas.ClosureSchema
 _day_io = schemas.CalendarDaySchema()
 _club_in, _club_edit, _club_out = schemas.ClubCreateSchema(), schemas.ClubEditSchema(), schemas.ClubSchema()
 _reserve_in = schemas.ReserveSchema()
-_booking_event, _closed_event = schemas.BookingEventSchema(), schemas.RoomClosedSchema()
+_booking_event, _closed_event = events.BookingEventSchema(), events.RoomClosedSchema()
 _utilisation_out = schemas.UtilisationSchema()
 _feed_out = schemas.CalendarFeedSchema()
 
@@ -341,8 +341,9 @@ class VenuesService:
         raise Conflict(detail, "booking-conflict", {"occurrences": [label(i) for i in clashes],
                                                     "reasons": [problems[i] for i in clashes]})
 
-    def _tell(self, conn, event_type, rows, reason=None):
-        """One event for the bookings of one request (a series is one event listing all)."""
+    def _tell(self, conn, event_type, rows, reason=None, cause=None, note=None):
+        """One event for the bookings of one request (a series is one event listing all); an ending
+        (cancelled, released) names its `cause` and the `note` its author gave, if any."""
         if not rows:
             return
         first = rows[0]
@@ -352,11 +353,12 @@ class VenuesService:
             "site_name": first["site_name"], "title": first["title"], "status": first["status"],
             "starts_at": _iso(first["starts_at"]), "ends_at": _iso(first["ends_at"]), "occurrences": len(rows),
             "holder_service": first["holder_service"], "holder_reference": first["holder_reference"],
-            "member_id": first["member_id"], "reason": reason if reason is not None else first["reason"]}))
+            "member_id": first["member_id"], "reason": reason if reason is not None else first["reason"],
+            "cause": cause, "note": note or None}))
 
-    def _tell_each(self, conn, event_type, rows, reason=None):
+    def _tell_each(self, conn, event_type, rows, reason=None, cause=None, note=None):
         for row in rows:
-            self._tell(conn, event_type, [row], reason)
+            self._tell(conn, event_type, [row], reason, cause, note)
 
     @rpc(expected_exceptions=EXPECTED)
     def get_booking(self, booking_id):
@@ -415,9 +417,11 @@ class VenuesService:
             rows = store.bookings_by_id(conn, changed)
             if new in domain.EVENT_FOR:
                 if new == domain.CANCELLED:
-                    self._tell_each(conn, "booking_cancelled", rows, reason or "cancelled by its holder"
-                                    if str(booking["member_id"] or "") == (self.caller.id or "-")
-                                    else reason or "cancelled by the venue manager")
+                    if str(booking["member_id"] or "") == (self.caller.id or "-"):
+                        cause, default = domain.CANCELLED_BY_HOLDER, "cancelled by its holder"
+                    else:
+                        cause, default = domain.CANCELLED_BY_MANAGER, "cancelled by the venue manager"
+                    self._tell_each(conn, "booking_cancelled", rows, reason or default, cause, reason)
                 else:
                     self._tell(conn, domain.EVENT_FOR[new], rows, reason)
             result = store.get_booking(conn, booking_id)
@@ -495,7 +499,8 @@ class VenuesService:
                 store.set_status(conn, booking["id"], domain.RELEASED, "not checked in")
                 store.add_strike(conn, booking)
             rows = store.bookings_by_id(conn, [b["id"] for b in due])
-            self._tell_each(conn, "booking_released", rows, "not checked in: the room was released")
+            self._tell_each(conn, "booking_released", rows, "not checked in: the room was released",
+                            domain.NO_SHOW)
         return {"released": len(due)}
 
     # other services
@@ -553,7 +558,8 @@ class VenuesService:
                                    member_rules=False, labels=[labels[i] for i in order])
             rows = store.bookings_by_id(conn, booked)
             self._tell(conn, "booking_confirmed", rows)
-            self._tell_each(conn, "booking_cancelled", store.bookings_by_id(conn, [r["id"] for r in released]), why)
+            self._tell_each(conn, "booking_cancelled", store.bookings_by_id(conn, [r["id"] for r in released]), why,
+                            domain.REPLACED)
         return {"bookings": _booking_out.dump(rows, many=True),
                 "released": [str(r["id"]) for r in released]}
 
@@ -571,7 +577,7 @@ class VenuesService:
             for row in rows:
                 store.set_status(conn, row["id"], domain.CANCELLED, why)
             rows = store.bookings_by_id(conn, [r["id"] for r in rows])
-            self._tell_each(conn, "booking_cancelled", rows, why)
+            self._tell_each(conn, "booking_cancelled", rows, why, domain.RELEASED_BY_HOLDER, reason and why)
         return {"cancelled": len(rows), "booking_ids": [str(r["id"]) for r in rows]}
 
     # closures
@@ -596,7 +602,7 @@ class VenuesService:
             for booking in hit:
                 store.set_status(conn, booking["id"], domain.CANCELLED, why, self.caller.id)
             rows = store.bookings_by_id(conn, [b["id"] for b in hit])
-            self._tell_each(conn, "booking_cancelled", rows, why)
+            self._tell_each(conn, "booking_cancelled", rows, why, domain.ROOM_CLOSED, request["reason"])
             self.outbox(conn, "room_closed", _closed_event.dump({
                 "closure_id": closure_id, "site_id": site_id, "site_name": site["name"],
                 "room_id": request.get("room_id"), "room_name": room_name, "starts_at": _iso(request["starts_at"]),

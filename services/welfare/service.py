@@ -30,7 +30,7 @@ from services.common.outbox import Outbox
 from services.common.params import listed, load, object_id, page
 from services.common.roles import ADMIN, IMPORTERS, OFFICERS, UNIT_ADMIN
 from services.common.rpc import RpcProxy, rpc
-from services.welfare import crypto, domain, schemas, store
+from services.welfare import crypto, domain, events, schemas, store
 
 log = logging.getLogger(__name__)
 
@@ -55,14 +55,14 @@ _document_out = schemas.DocumentSchema()
 _claim_in, _claim_out = schemas.ClaimCreateSchema(), schemas.ClaimSchema()
 _claim_decision_in, _claim_assign_in = schemas.ClaimDecisionSchema(), schemas.ClaimAssignmentSchema()
 EVENTS = {
-    "application_submitted": schemas.ApplicationSubmittedSchema(),
-    "application_decided": schemas.ApplicationDecidedSchema(),
-    "info_requested": schemas.InfoRequestedSchema(),
-    "case_escalated": schemas.CaseEscalatedSchema(),
-    "payout_made": schemas.PayoutMadeSchema(),
-    "claim_decided": schemas.ClaimDecidedSchema(),
-    "mutual_aid_enrolled": schemas.MutualAidEnrolledSchema(),
-    "counselling_cancelled": schemas.CounsellingCancelledSchema(),
+    "application_submitted": events.ApplicationSubmittedSchema(),
+    "application_decided": events.ApplicationDecidedSchema(),
+    "info_requested": events.InfoRequestedSchema(),
+    "case_escalated": events.CaseEscalatedSchema(),
+    "payout_made": events.PayoutMadeSchema(),
+    "claim_decided": events.ClaimDecidedSchema(),
+    "mutual_aid_enrolled": events.MutualAidEnrolledSchema(),
+    "counselling_cancelled": events.CounsellingCancelledSchema(),
 }
 
 
@@ -575,7 +575,7 @@ class WelfareService:
                     "application_id": application["id"], "reference": application["reference"],
                     "member_id": application["member_id"], "programme_title": application["programme_name"],
                     "starts_at": cancelled["starts_at"].isoformat(), "ends_at": cancelled["ends_at"].isoformat(),
-                    "reason": reason})
+                    "reason": reason, "cause": booking.get("cause"), "note": booking.get("note")})
 
     def release_rooms(self, app_id, references):
         """After a counselling case closes: give back its future room bookings."""

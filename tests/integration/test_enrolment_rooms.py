@@ -2,6 +2,9 @@
 clash names its dates; a course gets or changes its timetable and room the same way, its old
 bookings released only with the new ones; when venues cancels a booking the session moves to
 another free room of the site, or is cancelled, and members are told."""
+import os
+import signal
+import threading
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -81,6 +84,7 @@ def test_a_booking_cancelled_by_venues_with_no_other_room_cancels_the_session_an
 
     [gone] = eventually(lambda: outbox(palace, "session_cancelled", course["id"]), timeout=15)
     assert gone["member_ids"] == [member] and gone["reason"] == "burst pipe" and gone["state"] == "cancelled"
+    assert (gone["cause"], gone["note"]) == ("cancelled_by_manager", "burst pipe"), "venues' cause passed on"
     assert gone["starts_at"] == gone["old_starts_at"] and not outbox(palace, "session_moved", course["id"])
     sessions = call(palace, "enrolment", "get_course", course["id"])["sessions"]
     assert [s["state"] for s in sessions] == ["cancelled", "scheduled"]
@@ -295,3 +299,99 @@ def test_two_staff_moving_a_course_at_once_leave_it_in_one_room_with_one_set_of_
                               if b["holder_reference"].startswith(course["id"])]) for r in (home, left, right)}
         assert held == {home["id"]: 0, left["id"]: 3 if final == left["id"] else 0,
                         right["id"]: 3 if final == right["id"] else 0}, held
+
+
+def tell_cancelled(stack, room, booking, **fields):
+    """A booking_cancelled in venues' outbox, as venues would send it, with `fields` over it."""
+    from services.common.outbox import record
+    with stack.db("venues") as conn:
+        record(conn, "venues", "booking_cancelled", {**{k: booking.get(k) for k in (
+            "room_id", "room_name", "site_id", "title", "starts_at", "ends_at", "holder_service",
+            "holder_reference")}, "site_name": room["site_name"], "booking_id": booking["id"], "status": "cancelled",
+            **fields})
+
+
+def test_enrolment_knows_its_own_released_bookings_by_the_cause_not_by_the_words(palace):
+    [hall] = site_with(palace, "Hall")
+    first = datetime(2031, 9, 1, 11, 0, tzinfo=timezone.utc)
+    course = call(palace, "enrolment", "create_course", {"title": "Guzheng", "capacity": 5, "room_id": hall["id"],
+                                                         "schedule": weekly(first, 2)})
+    one, two = sorted(bookings(palace, hall["id"]), key=lambda b: b["starts_at"])
+    # ours (a series we replaced), whatever the words say: passed over
+    tell_cancelled(palace, hall, one, reason="burst pipe", cause="replaced")
+    # a venues from before causes: no cause, so the session check decides, and this booking is the session's
+    tell_cancelled(palace, hall, two, reason="replaced by enrolment")
+    [gone] = eventually(lambda: outbox(palace, "session_cancelled", course["id"]), timeout=15)
+    assert datetime.fromisoformat(gone["starts_at"]) == first + timedelta(weeks=1) and gone["cause"] is None
+    time.sleep(2)
+    assert len(outbox(palace, "session_cancelled", course["id"])) == 1 and not outbox(palace, "session_moved",
+                                                                                       course["id"])
+    sessions = call(palace, "enrolment", "get_course", course["id"])["sessions"]
+    assert [s["state"] for s in sessions] == ["scheduled", "cancelled"]
+
+
+def test_a_cancellation_without_a_cause_of_a_booking_no_session_holds_changes_nothing(palace):
+    [hall] = site_with(palace, "Hall")
+    first = datetime(2031, 10, 6, 11, 0, tzinfo=timezone.utc)
+    course = call(palace, "enrolment", "create_course", {"title": "Pipa", "capacity": 5, "room_id": hall["id"],
+                                                         "schedule": weekly(first, 1)})
+    [booking] = bookings(palace, hall["id"])
+    call(palace, "enrolment", "update_course", course["id"], {"schedule": weekly(first + timedelta(hours=3), 1)})
+    # the old booking, told again as an old venues would (no cause): it serves no session any more
+    tell_cancelled(palace, hall, booking, reason="anything at all")
+    time.sleep(3)
+    assert not outbox(palace, "session_cancelled", course["id"]) and not outbox(palace, "session_moved", course["id"])
+    assert {s["state"] for s in call(palace, "enrolment", "get_course", course["id"])["sessions"]} == {"scheduled"}
+
+
+def test_enrolments_go_on_while_venues_is_slow_to_book_a_course_its_new_room(palace):
+    """The course's row lock is not held while venues is asked: a member enrols at once while staff's
+    change of room waits on a venues that has stopped answering for a moment."""
+    old, new = site_with(palace, "Room A", "Room B")
+    course = call(palace, "enrolment", "create_course", {"title": "Erhu", "capacity": 5, "room_id": old["id"],
+                                                         "schedule": weekly(datetime(2032, 3, 1, 11, tzinfo=timezone.utc), 2)})
+    moved = {}
+    mover = threading.Thread(target=lambda: moved.update(
+        call(palace, "enrolment", "update_course", course["id"], {"room_id": new["id"]})), daemon=True)
+    venues = palace.procs["venues"].pid
+    os.killpg(venues, signal.SIGSTOP)  # alive and connected, silent
+    try:
+        mover.start()
+        time.sleep(0.5)
+        started = time.monotonic()
+        seat = call(palace, "enrolment", "enrol", course["id"], context=member())
+        took = time.monotonic() - started
+        change_waiting = mover.is_alive()
+    finally:
+        os.killpg(venues, signal.SIGCONT)
+    mover.join(timeout=30)
+    assert seat["status"] == "confirmed" and took < 1.5, f"the enrolment waited {took:.1f}s"
+    assert change_waiting, "the change of room was still waiting on venues"
+    assert moved["room_id"] == new["id"] and len(bookings(palace, new["id"])) == 2
+    assert bookings(palace, old["id"]) == []
+
+
+def test_enrolments_go_on_while_a_session_that_lost_its_room_waits_for_venues(palace):
+    from tests.broker import publish
+    lost, spare = site_with(palace, "Studio C", "Studio D")
+    course = call(palace, "enrolment", "create_course", {"title": "Pipa", "capacity": 5, "room_id": lost["id"],
+                                                         "schedule": weekly(datetime(2032, 5, 3, 11, tzinfo=timezone.utc), 1)})
+    [booking] = bookings(palace, lost["id"])
+    cancelled = {**{k: booking.get(k) for k in ("room_id", "room_name", "site_id", "title", "starts_at", "ends_at",
+                                                "holder_service", "holder_reference")},
+                 "site_name": lost["site_name"], "booking_id": booking["id"], "status": "cancelled",
+                 "reason": "floor repairs", "cause": "cancelled_by_manager", "note": "floor repairs"}
+    venues = palace.procs["venues"].pid
+    os.killpg(venues, signal.SIGSTOP)
+    try:
+        publish("venues", "booking_cancelled", cancelled)
+        time.sleep(1)  # enrolment has heard it and asks venues for a free room
+        started = time.monotonic()
+        seat = call(palace, "enrolment", "enrol", course["id"], context=member())
+        took = time.monotonic() - started
+        waiting = not outbox(palace, "session_moved", course["id"])
+    finally:
+        os.killpg(venues, signal.SIGCONT)
+    assert seat["status"] == "confirmed" and took < 1.5, f"the enrolment waited {took:.1f}s"
+    [moved] = eventually(lambda: outbox(palace, "session_moved", course["id"]), timeout=20)
+    assert waiting and moved["room_id"] == spare["id"] and moved["member_ids"] == [seat["member_id"]]

@@ -90,6 +90,7 @@ def test_reserve_series_books_all_confirmed_replays_and_release_frees_them(venue
     payload = events[0]["body"]["payload"]
     assert {"booking_id", "room_id", "site_id", "starts_at", "ends_at", "holder_service", "holder_reference",
             "reason"} <= payload.keys()
+    assert {e["body"]["payload"]["cause"] for e in events} == {"released_by_holder"}
 
 
 def test_a_series_replacing_another_may_take_its_times_and_a_clash_leaves_the_old_one_standing(venues, site):
@@ -114,6 +115,8 @@ def test_a_series_replacing_another_may_take_its_times_and_a_clash_leaves_the_ol
         # half an hour later in the same room: the new series overlaps the old one it replaces
         moved = rpc.venues.reserve_series(new, room["id"], half_past, "Erhu", [old])
         assert len(moved["bookings"]) == 3 and sorted(moved["released"]) == sorted(b["id"] for b in first["bookings"])
+        causes = [outbox_events(venues, "booking_cancelled", b["id"])[0]["payload"]["cause"] for b in first["bookings"]]
+        assert causes == ["replaced"] * 3, "the old series ended because the new one replaced it"
         with pytest.raises(Invalid):
             rpc.venues.reserve_series(holder(), room["id"], weeks, "Erhu", {"service": "welfare", "reference": "x"})
 
@@ -272,6 +275,8 @@ def test_a_booking_not_checked_in_is_released_and_counts_as_a_strike(venues, sit
                             (booking["id"],)).fetchone()["n"] == 1
         assert conn.execute("SELECT count(*) AS n FROM outbox WHERE event_type = 'booking_released'"
                             " AND body->'payload'->>'booking_id' = %s", (booking["id"],)).fetchone()["n"] == 1
+    [released] = outbox_events(venues, "booking_released", booking["id"])
+    assert released["payload"]["cause"] == "no_show"
 
 
 def outbox_events(stack, event_type, booking_id):
@@ -393,6 +398,7 @@ def test_approval_events_and_a_closure_tell_the_member(venues, site):
     assert confirmed["payload"]["member_id"] == member["caller_id"] and confirmed["payload"]["title"] == "Opera"
     [cancelled] = outbox_events(venues, "booking_cancelled", pending["id"])
     assert cancelled["payload"]["reason"] == "closed: power cut"
+    assert (cancelled["payload"]["cause"], cancelled["payload"]["note"]) == ("room_closed", "power cut")
     with venues.db("venues") as conn:
         [closed] = conn.execute("SELECT body FROM outbox WHERE event_type = 'room_closed'"
                                 " AND body->'payload'->>'closure_id' = %s", (closure["id"],)).fetchall()

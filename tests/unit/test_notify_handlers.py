@@ -1,11 +1,13 @@
 """The reliable handler taking several event types on one queue (used by notify), and the topology
 that declares those queues before any service starts."""
 import pytest
+from marshmallow import ValidationError
 
 from gateway import auth
 from ops import topology
 from services.common.handlers import handler_queue, reliable_handler, side_queues
 from services.notify import templates
+from services.notify.schemas import EnrolmentOutcomeSchema
 
 
 def test_a_single_type_keeps_its_queue_name_and_binding():
@@ -50,3 +52,13 @@ def test_the_topology_declares_one_queue_per_source_for_notify_covering_every_te
 ])
 def test_a_new_member_hears_in_chinese_unless_their_browser_prefers_english(header, language):
     assert auth.language(header) == language
+
+
+def test_notify_checks_an_enrolment_outcome_by_what_it_reads_and_lets_new_fields_pass():
+    outcome = {"enrolment_id": "5d0c6f7e-0a0b-4c1d-8e2f-3a4b5c6d7e8f", "course_id": "6e1d7f8a-1b2c-4d3e-9f40-4b5c6d7e8f90",
+               "course_title": "茶艺", "member_id": "7d1c0b8e-3f0a-4c55-9c0e-1b2a3c4d5e6f", "status": "confirmed",
+               "position": None, "seats_left": 3, "something_enrolment_adds_later": True}
+    assert EnrolmentOutcomeSchema().load(outcome)["course_title"] == "茶艺"
+    with pytest.raises(ValidationError) as missing:
+        EnrolmentOutcomeSchema().load({k: v for k, v in outcome.items() if k != "member_id"})
+    assert "member_id" in missing.value.messages

@@ -32,6 +32,7 @@ ENUMS = {
                "approved", "declined"],
     "state": ["scheduled", "room_lost", "cancelled", "approved", "rejected", "returned", "submitted"],
     "kind": ["hospital", "accident"],
+    "cause": list(labels.CAUSES),  # venues' machine cause of a lost booking, with the note of FACTS
 }
 RAW = {value for values in ENUMS.values() for value in values}
 SYSTEM_REASONS = [*labels.REASONS, *(prefix + "no seat left" for prefix in labels.REASON_PREFIXES)]
@@ -116,6 +117,23 @@ def test_the_services_own_reasons_are_translated_and_staff_words_kept():
     assert labels.reason("the offer expired", "zh-CN") == "确认期限已过"
     assert labels.reason("not promoted: the class is full", "zh-CN") == "名额未能转给您"
     assert labels.reason("设备检修", "en") == "设备检修" and labels.reason("pipes burst", "zh-CN") == "pipes burst"
+
+
+def test_a_room_booking_lost_is_worded_by_its_cause_with_the_words_given():
+    assert labels.reason("closed: 停电", "zh-CN", "room_closed", "停电") == "场地关闭：停电"
+    assert labels.reason("replaced by enrolment", "zh-CN", "replaced") == "场地另有安排"
+    assert labels.reason("not checked in: the room was released", "en", "no_show") == (
+        "nobody checked in, so the room was released")
+    # an event from a venues before causes, or a cause this notify does not know yet: the words as sent
+    assert labels.reason("设备检修", "zh-CN", None) == labels.reason("设备检修", "zh-CN", "rewired") == "设备检修"
+
+
+@pytest.mark.parametrize("event_type", ["venues.booking_cancelled", "enrolment.session_cancelled",
+                                        "welfare.counselling_cancelled"])
+def test_a_message_of_a_lost_room_says_its_cause_in_the_members_language(event_type):
+    payload = {**FACTS, "reason": "closed: burst pipe", "cause": "room_closed", "note": "水管爆裂"}
+    assert "场地关闭：水管爆裂" in templates.render(event_type, payload, "zh-CN", MEMBER)["body"]
+    assert "the room is closed: 水管爆裂" in templates.render(event_type, payload, "en", MEMBER)["body"]
 
 
 def test_a_date_keeps_its_year_and_a_time_its_weekday():
