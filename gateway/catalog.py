@@ -12,7 +12,7 @@ from psycopg.types.json import Jsonb
 from services.common import config
 from services.common.db import like_literal
 
-CACHE_SECONDS = float(config.env("PALACE_CATALOG_CACHE_SECONDS", "0.25"))
+CACHE_SECONDS = float(config.env("PALACE_CATALOG_CACHE_SECONDS"))
 CACHE_ENTRIES = 4096
 
 # -- writing (the feed) --
