@@ -1,11 +1,12 @@
 """Every setting the code reads is in the registry (services/common/settings.py), read through
-config.env (so NAME_FILE works for it)."""
+config.env (so NAME_FILE works for it), and the README's table is the one the registry makes."""
 import ast
 import re
 from pathlib import Path
 
 import pytest
 
+from ops import settings as readme
 from ops.processes import nameko_config
 from services.common import config
 from services.common.settings import BY_NAME, REGISTRY
@@ -95,3 +96,8 @@ def test_nameko_config_is_built_from_the_registry(monkeypatch):
     assert settings["AMQP_URI"] == BY_NAME["AMQP_URI"].default
     assert settings["max_workers"] == int(BY_NAME["PALACE_MAX_WORKERS"].default)
 
+
+def test_the_readme_table_is_the_one_the_registry_makes():
+    text = readme.README.read_text(encoding="utf-8")
+    assert readme.with_table(text) == text, \
+        "README.md's configuration table is stale: run `python -m ops.settings --readme`"
