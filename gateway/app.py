@@ -22,7 +22,7 @@ class Gateway:
         self.secret = auth.token_secret(self.db)
         self.catalog = Catalog(self.db)
         self.signed_out = auth.SignedOut(self.db)
-        phone, password = config.env("PALACE_ADMIN_PHONE", ""), config.env("PALACE_ADMIN_PASSWORD", "")
+        phone, password = config.env("PALACE_ADMIN_PHONE"), config.env("PALACE_ADMIN_PASSWORD")
         if phone and password:
             auth.ensure_admin(self.db, phone, password)
 

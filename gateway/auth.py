@@ -27,8 +27,8 @@ REFRESH_TTL = timedelta(days=30)
 RESET_TTL = timedelta(minutes=15)
 RESET_ATTEMPTS = 5
 RESET_DIGITS = 8
-ISSUER = config.env("PALACE_TOKEN_ISSUER", "palace-gateway")
-AUDIENCE = config.env("PALACE_TOKEN_AUDIENCE", "palace-api")
+ISSUER = config.env("PALACE_TOKEN_ISSUER")
+AUDIENCE = config.env("PALACE_TOKEN_AUDIENCE")
 
 log = logging.getLogger(__name__)
 
@@ -45,15 +45,15 @@ def password_hasher(choice):
     raise ValueError(f"PALACE_PASSWORD_HASHING is standard or cheapest, not {choice!r}")
 
 
-_hasher = password_hasher(config.env("PALACE_PASSWORD_HASHING", "standard"))
+_hasher = password_hasher(config.env("PALACE_PASSWORD_HASHING"))
 _dummy_hash = _hasher.hash("not a password")  # verify against it so unknown phones cost the same
 
 # Each argon2 hash or check takes 64 MiB and a core for tens of milliseconds: a process does at most
 # ARGON2_SLOTS at once (more would not go faster on the gateway's two cores, and 16 threads each
 # hashing would need 1 GiB, the container's whole limit), and a request that cannot get a slot within ARGON2_WAIT seconds is told to come
 # back (503) instead of piling up threads and memory.
-ARGON2_SLOTS = int(config.env("PALACE_ARGON2_SLOTS", "2"))
-ARGON2_WAIT = float(config.env("PALACE_ARGON2_WAIT", "10"))
+ARGON2_SLOTS = int(config.env("PALACE_ARGON2_SLOTS"))
+ARGON2_WAIT = float(config.env("PALACE_ARGON2_WAIT"))
 _argon2_slots = threading.BoundedSemaphore(ARGON2_SLOTS)
 
 
@@ -84,7 +84,7 @@ def matches(stored_hash, text):
 
 def token_secret(db):
     """PALACE_TOKEN_SECRET when set; else a random key made once and kept in the gateway database."""
-    secret = config.env("PALACE_TOKEN_SECRET", "")
+    secret = config.env("PALACE_TOKEN_SECRET")
     if secret:
         return secret
     with db.transaction() as conn:

@@ -13,7 +13,7 @@ from services.common import config
 from services.common.db import like_literal
 from services.enrolment import domain
 
-CACHE_SECONDS = float(config.env("PALACE_CATALOG_CACHE_SECONDS", "0.25"))
+CACHE_SECONDS = float(config.env("PALACE_CATALOG_CACHE_SECONDS"))
 CACHE_ENTRIES = 4096
 
 # -- writing (the feed) --

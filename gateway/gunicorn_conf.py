@@ -4,18 +4,18 @@ import shutil
 import tempfile
 
 from services.common import logs
-from services.common.config import gateway_workers  # not `config`: gunicorn reads that name as a setting
+from services.common.config import env, gateway_workers  # not `config`: gunicorn reads that name as a setting
 
-bind = f"{os.environ.get('PALACE_HTTP_HOST', '127.0.0.1')}:{os.environ.get('PALACE_HTTP_PORT', '8000')}"
+bind = f"{env('PALACE_HTTP_HOST')}:{env('PALACE_HTTP_PORT')}"
 worker_class = "gthread"  # gunicorn has no eventlet worker any more; each thread keeps its own RPC proxy
 workers = gateway_workers()
-threads = int(os.environ.get("PALACE_GATEWAY_THREADS", "16"))
+threads = int(env("PALACE_GATEWAY_THREADS"))
 wsgi_app = "gateway.app:create_app()"
 timeout = 30
 graceful_timeout = 10
 keepalive = 75  # longer than clients idle between taps, shorter than a proxy's upstream keepalive
-loglevel = os.environ.get("PALACE_LOG_LEVEL", "info").lower()
-logconfig_dict = logs.config(loglevel.upper(), os.environ.get("PALACE_LOG_FORMAT", "json"))
+loglevel = env("PALACE_LOG_LEVEL").lower()
+logconfig_dict = logs.config(loglevel.upper(), env("PALACE_LOG_FORMAT"))
 # several gateways may run on one machine (make run, the tests): no shared control socket path
 control_socket_disable = True
 

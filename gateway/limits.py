@@ -17,9 +17,9 @@ class Limit:
     seconds: int
 
     @classmethod
-    def from_env(cls, name, variable, default):
+    def from_env(cls, name, variable):
         """`PALACE_..._LIMIT=hits/seconds`, e.g. 5/900: five hits per 15 minutes."""
-        hits, _, seconds = config.env(variable, default).partition("/")
+        hits, _, seconds = config.env(variable).partition("/")
         return cls(name, int(hits), int(seconds))
 
     def window(self, now=None):
@@ -28,27 +28,26 @@ class Limit:
         return start, int(start + self.seconds - now) + 1
 
 
-FAILED_SIGN_INS_PER_PHONE = Limit.from_env("sign-in-phone", "PALACE_SIGNIN_PHONE_LIMIT", "5/900")
-FAILED_SIGN_INS_PER_ADDRESS = Limit.from_env("sign-in-address", "PALACE_SIGNIN_ADDRESS_LIMIT", "30/900")
-ENROLMENTS_PER_MEMBER = Limit.from_env("enrol", "PALACE_ENROL_LIMIT", "10/60")
+FAILED_SIGN_INS_PER_PHONE = Limit.from_env("sign-in-phone", "PALACE_SIGNIN_PHONE_LIMIT")
+FAILED_SIGN_INS_PER_ADDRESS = Limit.from_env("sign-in-address", "PALACE_SIGNIN_ADDRESS_LIMIT")
+ENROLMENTS_PER_MEMBER = Limit.from_env("enrol", "PALACE_ENROL_LIMIT")
 # every registration costs an argon2 hash (64 MiB, tens of ms) and makes an account
-REGISTERS_PER_ADDRESS = Limit.from_env("register-address", "PALACE_REGISTER_ADDRESS_LIMIT", "10/3600")
+REGISTERS_PER_ADDRESS = Limit.from_env("register-address", "PALACE_REGISTER_ADDRESS_LIMIT")
 # a reset request sends an SMS (the union pays for it) and a code that can be guessed: limited per
 # phone, per address and for the whole palace, on request and on confirm alike
-RESETS_PER_PHONE = Limit.from_env("reset-phone", "PALACE_RESET_PHONE_LIMIT", "3/3600")
-RESETS_PER_ADDRESS = Limit.from_env("reset-address", "PALACE_RESET_ADDRESS_LIMIT", "10/3600")
-RESETS_OVERALL = Limit.from_env("reset-all", "PALACE_RESET_GLOBAL_LIMIT", "300/3600")
-RESET_CONFIRMS_PER_PHONE = Limit.from_env("reset-confirm-phone", "PALACE_RESET_CONFIRM_PHONE_LIMIT", "10/3600")
-RESET_CONFIRMS_PER_ADDRESS = Limit.from_env("reset-confirm-address", "PALACE_RESET_CONFIRM_ADDRESS_LIMIT",
-                                            "30/3600")
-RESET_CONFIRMS_OVERALL = Limit.from_env("reset-confirm-all", "PALACE_RESET_CONFIRM_GLOBAL_LIMIT", "1000/3600")
+RESETS_PER_PHONE = Limit.from_env("reset-phone", "PALACE_RESET_PHONE_LIMIT")
+RESETS_PER_ADDRESS = Limit.from_env("reset-address", "PALACE_RESET_ADDRESS_LIMIT")
+RESETS_OVERALL = Limit.from_env("reset-all", "PALACE_RESET_GLOBAL_LIMIT")
+RESET_CONFIRMS_PER_PHONE = Limit.from_env("reset-confirm-phone", "PALACE_RESET_CONFIRM_PHONE_LIMIT")
+RESET_CONFIRMS_PER_ADDRESS = Limit.from_env("reset-confirm-address", "PALACE_RESET_CONFIRM_ADDRESS_LIMIT")
+RESET_CONFIRMS_OVERALL = Limit.from_env("reset-confirm-all", "PALACE_RESET_CONFIRM_GLOBAL_LIMIT")
 # a check-in code has 6 digits and stays open 13 hours: unlimited tries would find it
-WRONG_CHECKIN_CODES = Limit.from_env("checkin-code", "PALACE_CHECKIN_CODE_LIMIT", "5/900")
+WRONG_CHECKIN_CODES = Limit.from_env("checkin-code", "PALACE_CHECKIN_CODE_LIMIT")
 LIMITS = (FAILED_SIGN_INS_PER_PHONE, FAILED_SIGN_INS_PER_ADDRESS, ENROLMENTS_PER_MEMBER, REGISTERS_PER_ADDRESS,
           RESETS_PER_PHONE, RESETS_PER_ADDRESS, RESETS_OVERALL, RESET_CONFIRMS_PER_PHONE,
           RESET_CONFIRMS_PER_ADDRESS, RESET_CONFIRMS_OVERALL, WRONG_CHECKIN_CODES)
 EVERYONE = "all"  # the key of a limit counted for the whole palace
-SWEEP_SECONDS = float(config.env("PALACE_RATE_LIMIT_SWEEP", "300"))
+SWEEP_SECONDS = float(config.env("PALACE_RATE_LIMIT_SWEEP"))
 
 
 def count(conn, limit, key, add=1):
@@ -105,7 +104,7 @@ def trusted_proxies(text):
     return tuple(ipaddress.ip_network(part, strict=False) for part in text.replace(",", " ").split())
 
 
-TRUSTED_PROXIES = trusted_proxies(config.env("PALACE_TRUSTED_PROXIES", ""))
+TRUSTED_PROXIES = trusted_proxies(config.env("PALACE_TRUSTED_PROXIES"))
 
 
 def client_address(req, trusted=None):

@@ -94,7 +94,7 @@ class Breaker:
     whole timeout while other routes wait. Then one call is let through to try it again."""
 
     TRIPS = 3
-    COOL = float(config.env("PALACE_BREAKER_SECONDS", "5"))
+    COOL = float(config.env("PALACE_BREAKER_SECONDS"))
 
     def __init__(self):
         self._lock = threading.Lock()

@@ -34,7 +34,7 @@ PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-
 
 def web_root():
     """Where the built apps are: PALACE_WEB_ROOT, or web/dist beside the gateway package."""
-    return Path(config.env("PALACE_WEB_ROOT", str(Path(__file__).resolve().parent.parent / "web" / "dist")))
+    return Path(config.env("PALACE_WEB_ROOT") or Path(__file__).resolve().parent.parent / "web" / "dist")
 
 
 class WebApps:

@@ -18,7 +18,6 @@ pg_dump and pg_restore must match the server's major version: PALACE_PG_BIN, or 
 import argparse
 import hashlib
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -53,8 +52,8 @@ def server_version():
 def tool(name, major):
     """The pg_dump or pg_restore of the server's major version."""
     candidates = []
-    if os.environ.get("PALACE_PG_BIN"):
-        candidates.append(Path(os.environ["PALACE_PG_BIN"]) / name)
+    if config.env("PALACE_PG_BIN"):
+        candidates.append(Path(config.env("PALACE_PG_BIN")) / name)
     candidates.append(Path(f"/usr/lib/postgresql/{major}/bin") / name)
     if shutil.which(name):
         candidates.append(Path(shutil.which(name)))

@@ -2,7 +2,6 @@
 import argparse
 import getpass
 import json
-import os
 import sys
 import uuid
 import warnings
@@ -64,7 +63,7 @@ def create_admin(args):
     from gateway import auth, store
     from services.common.roles import ADMIN
 
-    password = os.environ.get("PALACE_NEW_ADMIN_PASSWORD") or getpass.getpass("password for the new admin: ")
+    password = config.env("PALACE_NEW_ADMIN_PASSWORD") or getpass.getpass("password for the new admin: ")
     if len(password) < 8:
         print("the password needs 8 characters or more", file=sys.stderr)
         return 2
@@ -89,7 +88,7 @@ def backup(args):
 
     from ops import backup as b
 
-    folder = Path(args.to or config.env("PALACE_BACKUP_DIR", "backups"))
+    folder = Path(args.to or config.env("PALACE_BACKUP_DIR"))
     target = folder / datetime.now(timezone.utc).strftime("palace-%Y%m%dT%H%M%SZ")
     try:
         manifest = b.backup(target)

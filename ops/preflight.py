@@ -64,7 +64,7 @@ def check_broker():
 
 def management_url():
     where = urlsplit(config.amqp_uri())
-    return f"http://{where.hostname}:{config.env('PALACE_RABBIT_API_PORT', '15672')}/api"
+    return f"http://{where.hostname}:{config.env('PALACE_RABBIT_API_PORT')}/api"
 
 
 def management_up():

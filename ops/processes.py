@@ -30,11 +30,12 @@ def commands():
 
 
 def nameko_config():
-    """nameko's settings, built from the environment (or NAME_FILE files) like every other part's."""
+    """nameko's settings, read through the settings registry (environment or NAME_FILE files, else the
+    registered default) like every other part's."""
     return {
         "AMQP_URI": config.amqp_uri(),
-        "max_workers": int(config.env("PALACE_MAX_WORKERS", "20")),
+        "max_workers": int(config.env("PALACE_MAX_WORKERS")),
         "serializer": "json",
-        "LOGGING": logs.config(config.env("PALACE_LOG_LEVEL", "INFO").upper(),
-                               config.env("PALACE_LOG_FORMAT", "json")),
+        "LOGGING": logs.config(config.env("PALACE_LOG_LEVEL").upper(),
+                               config.env("PALACE_LOG_FORMAT")),
     }

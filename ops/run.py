@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from ops import processes
+from services.common import config
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -53,7 +54,7 @@ def stop_all(procs):
 def metrics_port(index):
     """Each service process on this machine serves its metrics on its own port (the gateway on its
     HTTP port, at /metrics): 9101, 9102... from PALACE_METRICS_BASE (default 9100)."""
-    base = int(os.environ.get("PALACE_METRICS_BASE", "9100"))
+    base = int(config.env("PALACE_METRICS_BASE"))
     return {"PALACE_METRICS_PORT": str(base + 1 + index)}
 
 
@@ -70,7 +71,7 @@ def main(argv=()):
         signal.signal(sig, lambda *_: stopping.set())
     procs = {name: spawn(name, argv, {**env, **metrics_port(i)})
              for i, (name, (argv, env)) in enumerate(processes.commands().items())}
-    port = os.environ.get("PALACE_HTTP_PORT", "8000")
+    port = config.env("PALACE_HTTP_PORT")
     print(f"palace is starting: gateway on http://127.0.0.1:{port} (Ctrl-C stops everything)", flush=True)
     if demo:
         from ops import demo as loader

@@ -1,5 +1,8 @@
-"""Configuration from the environment, with defaults that work on a developer's machine."""
+"""Configuration from the environment, with defaults that work on a developer's machine; every
+setting, its default and its meaning are listed once in services/common/settings.py."""
 import os
+
+from services.common.settings import lookup
 
 SERVICES = ("enrolment", "venues", "welfare", "notify")
 # the gateway's feed is a nameko service too (it keeps the catalog read model, relays its outbox)
@@ -7,8 +10,10 @@ NAMEKO_SERVICES = SERVICES + ("gateway",)
 DATABASES = SERVICES + ("gateway",)
 
 
-def env(name, default):
-    """A setting from the environment; `NAME_FILE` names a file holding it (e.g. a docker secret)."""
+def env(name):
+    """A registered setting from the environment; `NAME_FILE` names a file holding it (e.g. a docker
+    secret); unset or empty, its registered default. An unregistered name raises KeyError."""
+    default = lookup(name).default
     value = os.environ.get(name)
     path = os.environ.get(f"{name}_FILE")
     if value in (None, "") and path:
@@ -18,7 +23,7 @@ def env(name, default):
 
 
 def amqp_uri():
-    return env("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+    return env("AMQP_URI")
 
 
 def quorum_queues():
@@ -27,16 +32,16 @@ def quorum_queues():
     reply queues are transient, so a node's death takes its reply queues with it instead of leaving
     durable ones nobody can declare again. Every process of a palace must agree on it: a queue
     declared with another type is refused (PRECONDITION_FAILED)."""
-    return env("PALACE_QUORUM_QUEUES", "0").lower() in ("1", "true", "yes", "on")
+    return env("PALACE_QUORUM_QUEUES").lower() in ("1", "true", "yes", "on")
 
 
 def pg_server():
     """URL of the PostgreSQL server, without a database name."""
-    return env("PALACE_PG", "postgresql://postgres@127.0.0.1:5432").rstrip("/")
+    return env("PALACE_PG").rstrip("/")
 
 
 def db_prefix():
-    return env("PALACE_DB_PREFIX", "palace")
+    return env("PALACE_DB_PREFIX")
 
 
 def db_name(part):
@@ -49,24 +54,24 @@ def db_url(part):
 
 
 def rpc_timeout():
-    return float(env("PALACE_RPC_TIMEOUT", "5"))
+    return float(env("PALACE_RPC_TIMEOUT"))
 
 
 def retry_delays():
     """Seconds to wait before each redelivery of a failed event, then it is dead-lettered.
     The default rides out about 12 minutes of a database or downstream outage."""
-    return [float(s) for s in env("PALACE_RETRY_DELAYS", "1,5,30,120,600").split(",") if s.strip()]
+    return [float(s) for s in env("PALACE_RETRY_DELAYS").split(",") if s.strip()]
 
 
 def pool_size():
     """Connections of each service instance's pool (nameko's default of 10 workers each get one)."""
-    return int(env("PALACE_DB_POOL_SIZE", "10"))
+    return int(env("PALACE_DB_POOL_SIZE"))
 
 
 def gateway_pool_size():
     """Connections of each gateway worker process's pool."""
-    return int(env("PALACE_GATEWAY_DB_POOL", "16"))
+    return int(env("PALACE_GATEWAY_DB_POOL"))
 
 
 def gateway_workers():
-    return int(env("PALACE_GATEWAY_WORKERS", "2"))
+    return int(env("PALACE_GATEWAY_WORKERS"))

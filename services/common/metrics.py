@@ -35,11 +35,11 @@ OUTBOX_CHECKED = Gauge("palace_outbox_checked_timestamp_seconds", "When the outb
 
 
 def port():
-    return int(config.env("PALACE_METRICS_PORT", "0"))
+    return int(config.env("PALACE_METRICS_PORT"))
 
 
 def refresh_interval():
-    return float(config.env("PALACE_METRICS_REFRESH", "5"))
+    return float(config.env("PALACE_METRICS_REFRESH"))
 
 
 class Metrics(DependencyProvider):
@@ -53,7 +53,7 @@ class Metrics(DependencyProvider):
             return
         self._refresher = OutboxGauges(self.service, self._database())
         self.container.spawn_managed_thread(self._refresher.run, identifier="metrics-refresh")
-        start_http_server(port(), addr=config.env("PALACE_METRICS_HOST", "127.0.0.1"))
+        start_http_server(port(), addr=config.env("PALACE_METRICS_HOST"))
         log.info("metrics on :%s/metrics", port())
 
     def stop(self):

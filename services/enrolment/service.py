@@ -21,10 +21,10 @@ from services.enrolment.workflows import iso as _iso
 
 log = logging.getLogger(__name__)
 
-TICK = float(config.env("PALACE_ENROLMENT_TICK", "30"))  # seconds between timer rounds
-REMIND_HOURS = int(config.env("PALACE_REMIND_HOURS", "24"))
-STRIKE_LIMIT = int(config.env("PALACE_STRIKE_LIMIT", "3"))
-STRIKE_BLOCK_DAYS = int(config.env("PALACE_STRIKE_BLOCK_DAYS", "30"))
+TICK = float(config.env("PALACE_ENROLMENT_TICK"))  # seconds between timer rounds
+REMIND_HOURS = int(config.env("PALACE_REMIND_HOURS"))
+STRIKE_LIMIT = int(config.env("PALACE_STRIKE_LIMIT"))
+STRIKE_BLOCK_DAYS = int(config.env("PALACE_STRIKE_BLOCK_DAYS"))
 
 _term_in, _term_out = schemas.TermCreateSchema(), schemas.TermSchema()
 _course_in, _course_update = schemas.CourseCreateSchema(), schemas.CourseUpdateSchema()

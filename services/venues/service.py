@@ -1,13 +1,13 @@
 """The venues service's nameko entrypoints: sites, rooms, the holiday calendar, bookings and
 series, approvals, check-in and release, closures, availability, feeds and figures."""
 import hashlib
-import os
 import re
 import secrets
 from datetime import date, datetime, timedelta, timezone
 
 from nameko.timer import timer
 
+from services.common import config
 from services.common.context import CallerProvider
 from services.common.db import Database
 from services.common.errors import EXPECTED, Conflict, Forbidden, Invalid, NotFound
@@ -22,7 +22,7 @@ from services.venues import domain, events, ical, schemas, store
 from services.venues.holidays import ShippedCalendar
 
 FEED_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32)
-SWEEP_SECONDS = float(os.environ.get("PALACE_VENUES_SWEEP_SECONDS", "30"))
+SWEEP_SECONDS = float(config.env("PALACE_VENUES_SWEEP_SECONDS"))
 MEMBERS = "members"
 
 _site_in, _site_out = schemas.SiteCreateSchema(), schemas.SiteSchema()

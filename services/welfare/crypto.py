@@ -36,7 +36,7 @@ class Sealer:
 
 
 def key_from_env():
-    value = config.env("PALACE_WELFARE_KEY", "")
+    value = config.env("PALACE_WELFARE_KEY")
     return base64.urlsafe_b64decode(value.encode()) if value else None
 
 

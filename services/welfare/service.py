@@ -37,8 +37,8 @@ log = logging.getLogger(__name__)
 IMPORT_BATCH = 5000
 MOST_ERRORS_KEPT = 10_000
 MOST_CSV_CHARS = 40_000_000
-SLA_CHECK_SECONDS = float(config.env("PALACE_WELFARE_SLA_CHECK", "60"))
-IMPORT_POLL_SECONDS = float(config.env("PALACE_WELFARE_IMPORT_POLL", "0.5"))
+SLA_CHECK_SECONDS = float(config.env("PALACE_WELFARE_SLA_CHECK"))
+IMPORT_POLL_SECONDS = float(config.env("PALACE_WELFARE_IMPORT_POLL"))
 
 _app_in, _app_out = schemas.ApplicationCreateSchema(), schemas.ApplicationSchema()
 _decision_in, _resubmit_in = schemas.DecisionCreateSchema(), schemas.ResubmitSchema()

@@ -4,7 +4,7 @@ from services.common import config
 
 def test_a_setting_is_read_from_the_environment(monkeypatch):
     monkeypatch.setenv("PALACE_TOKEN_SECRET", "from-env")
-    assert config.env("PALACE_TOKEN_SECRET", "default") == "from-env"
+    assert config.env("PALACE_TOKEN_SECRET") == "from-env"
 
 
 def test_a_secret_is_read_from_the_file_its_FILE_variable_names(monkeypatch, tmp_path):
@@ -12,7 +12,7 @@ def test_a_secret_is_read_from_the_file_its_FILE_variable_names(monkeypatch, tmp
     secret.write_text("from-a-file\n")
     monkeypatch.delenv("PALACE_TOKEN_SECRET", raising=False)
     monkeypatch.setenv("PALACE_TOKEN_SECRET_FILE", str(secret))
-    assert config.env("PALACE_TOKEN_SECRET", "default") == "from-a-file"
+    assert config.env("PALACE_TOKEN_SECRET") == "from-a-file"
 
 
 def test_an_unset_setting_takes_its_default(monkeypatch):
