@@ -76,6 +76,12 @@ def fund_ledger(stack):
             "entries": conn.execute("SELECT count(*) AS n FROM ledger_entries").fetchone()["n"]}
 
 
+def imports_finished(stack):
+    """No unit file still waiting or being read: its plan enrolments are written by then."""
+    with stack.db("welfare") as conn:
+        return not conn.execute("SELECT 1 FROM import_jobs WHERE status IN ('queued', 'running')").fetchone()
+
+
 def documents(stack):
     """{document id: sha256 of the bytes kept}, checked against the hash recorded at upload."""
     with stack.db("welfare") as conn:
@@ -87,6 +93,7 @@ def documents(stack):
 
 def test_the_demo_palace_is_backed_up_lost_and_restored(palace, loaded, tmp_path):
     eventually(lambda: outages.outbox_backlog(palace) == 0, timeout=30)  # the demo's events all told
+    eventually(lambda: imports_finished(palace), timeout=60)  # the unit's CSV is read in the background
     before = rows(palace)
     ledger, files = fund_ledger(palace), documents(palace)
     assert ledger["entries"] and files, "the demo paid relief from a fund and attached documents"
