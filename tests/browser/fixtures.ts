@@ -34,6 +34,11 @@ const EXPECTED = [/Failed to load resource: the server responded with a status o
  * (`axe: false` for another state of a page already checked, to keep the run short). */
 export async function screen(page: Page, name: string, { axe = true } = {}) {
   await page.waitForLoadState("networkidle").catch(() => undefined);
+  // a dialog still fading in has half-transparent text, which axe rightly finds too faint: check the
+  // screen once its transitions have ended (spinners run for ever and are left out)
+  await page.waitForFunction(() => document.getAnimations().every((a) =>
+    a.playState !== "running" || a.effect?.getTiming().iterations === Infinity), undefined, { timeout: 5_000 })
+    .catch(() => undefined);
   await page.screenshot({ path: `${artefacts}/screens/${name}.png`, fullPage: true });
   if (!axe) return;
   const { violations } = await new AxeBuilder({ page }).analyze();
