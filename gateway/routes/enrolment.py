@@ -359,7 +359,7 @@ class MyTimetable(Resource):
         since, before = timetable.bounds(first, last)
         caller = auth.caller(req)
         sessions = call("enrolment", "my_sessions", since, before, context=caller)
-        bookings = call("venues", "list_bookings", limit=200, starts_from=since, starts_before=before,
+        bookings = call("venues", "list_bookings", limit=200, starts_from=since, starts_before=before, mine=True,
                         context=caller)
         appointments = call("welfare", "my_appointments", since, before, context=caller)
         room_ids = {i["room_id"] for i in (*sessions, *bookings, *appointments) if i.get("room_id")}

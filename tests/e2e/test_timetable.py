@@ -53,6 +53,7 @@ def test_a_member_sees_their_class_and_their_booking_in_order_and_no_one_else_do
     assert {(i["room_name"], i["site_name"]) for i in items} == {("Classroom 3", site["name"])}
 
     assert other.get("/v1/me/timetable", params=the_week).json() == []
+    assert admin.get("/v1/me/timetable", params=the_week).json() == [], "staff see their own week too, not all"
     assert member.get("/v1/me/timetable", params={"from": sunday.isoformat()}).json() == [], "the next week"
     this_week = week(0)
     assert member.get("/v1/me/timetable").json() == member.get("/v1/me/timetable", params={
