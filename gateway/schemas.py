@@ -99,3 +99,18 @@ class ProblemSchema(Schema):
     detail = fields.String()
     errors = fields.Dict()
     request_id = fields.String()
+
+
+class TimetableItemSchema(Schema):
+    kind = fields.String(validate=validate.OneOf(["class", "booking", "counselling"]),
+                         metadata={"description": "class: a session of a course with a confirmed seat; booking: a room"
+                                   " the member booked; counselling: an appointment of their counselling case"})
+    id = fields.UUID(metadata={"description": "the session, booking or appointment"})
+    title = fields.String()
+    starts_at = fields.AwareDateTime(metadata={"description": "Asia/Shanghai time, +08:00"})
+    ends_at = fields.AwareDateTime(metadata={"description": "Asia/Shanghai time, +08:00"})
+    room_id = fields.String(allow_none=True)
+    room_name = fields.String(allow_none=True)
+    site_name = fields.String(allow_none=True)
+    course_id = fields.UUID(metadata={"description": "class: the course to open"})
+    application_id = fields.UUID(metadata={"description": "counselling: the case to open"})

@@ -2,19 +2,22 @@
 the enrolment service over RPC."""
 import html
 import json
+from datetime import datetime
 
 import falcon
 
-from gateway import auth, catalog, limits, store
+from gateway import auth, catalog, limits, store, timetable
 from gateway.idempotency import run_once
 from gateway.openapi import operation, versioned
 from gateway.problems import invalid
 from gateway.routes import PAGING, Resource, listed, paging, read_body
 from gateway.rpc import call
-from services.common.errors import Invalid
+from gateway.schemas import TimetableItemSchema
+from services.common.errors import Invalid, NotFound
 from services.common.fields import storable
 from services.common.params import object_id
 from services.common.roles import ADMIN, CLASS_STAFF, MEMBER, UNIT_ADMIN
+from services.common.zone import HOME_ZONE
 from services.enrolment.schemas import (
     AttendanceRequestSchema,
     AttendanceResultSchema,
@@ -338,6 +341,43 @@ class MyEnrolments(Resource):
                                       with_total=True, context=auth.caller(req)))
 
 
+class MyTimetable(Resource):
+    doc = {"get": documented("My timetable: class sessions (courses I hold a confirmed seat in), my room bookings"
+                             " and counselling appointments, sorted by start, in Asia/Shanghai time (+08:00);"
+                             f" from and to are dates, by default this Monday to Sunday, at most"
+                             f" {timetable.MOST_DAYS} days", operation_id="getMyTimetable", tag=TAG,
+                             response=TimetableItemSchema, many=True, query=(("from", "string"), ("to", "string")),
+                             errors=(422,))}
+    for param in doc["get"]["parameters"]:
+        param["schema"]["format"] = "date"
+    del param
+
+    @auth.require()
+    def on_get(self, req, resp):
+        today = datetime.now(HOME_ZONE).date()
+        first, last = timetable.days(req.get_param("from"), req.get_param("to"), today)
+        since, before = timetable.bounds(first, last)
+        caller = auth.caller(req)
+        sessions = call("enrolment", "my_sessions", since, before, context=caller)
+        bookings = call("venues", "list_bookings", limit=200, starts_from=since, starts_before=before, mine=True,
+                        context=caller)
+        appointments = call("welfare", "my_appointments", since, before, context=caller)
+        room_ids = {i["room_id"] for i in (*sessions, *bookings, *appointments) if i.get("room_id")}
+        resp.media = timetable.merged(sessions, bookings, appointments, _rooms(room_ids, caller),
+                                      str(req.context.account.id))
+
+
+def _rooms(room_ids, caller):
+    """The rooms by id, for their names; one gone since is simply left unnamed."""
+    rooms = {}
+    for room_id in sorted(room_ids):
+        try:
+            rooms[room_id] = call("venues", "get_room", room_id, context=caller)
+        except NotFound:
+            pass
+    return rooms
+
+
 class SessionAttendance(Resource):
     doc = {"post": documented("Mark attendance: a teacher's register (marks) or a member's check-in (code;"
                               " 5 wrong codes per session and 15 minutes, then 429 with Retry-After)",
@@ -445,6 +485,7 @@ def routes(gateway):
         ("/v1/enrolments/{enrolment_id}/certificate", EnrolmentCertificate(gateway)),
         ("/v1/certificates/{code}", Certificate(gateway)),
         ("/v1/me/enrolments", MyEnrolments(gateway)),
+        ("/v1/me/timetable", MyTimetable(gateway)),
         ("/v1/sessions/{session_id}/attendance", SessionAttendance(gateway)),
         ("/v1/sessions/{session_id}/code", SessionCode(gateway)),
         ("/v1/members/{member_id}/strikes", MemberStrikes(gateway)),

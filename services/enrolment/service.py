@@ -492,6 +492,16 @@ class EnrolmentService:
             rows = store.member_enrolments(conn, self.caller.id, *page(limit, offset))
         return listed(_enrolment_out.dump(rows, many=True), rows, with_total)
 
+    @rpc(expected_exceptions=EXPECTED)
+    def my_sessions(self, starts_from, starts_before):
+        """The caller's class sessions (courses they hold a confirmed seat in) starting in [from, before)."""
+        with self.db.transaction() as conn:
+            rows = store.member_sessions(conn, self.caller.require(), starts_from, starts_before)
+        return [{"id": str(r["id"]), "course_id": str(r["course_id"]), "title": r["title"],
+                 "starts_at": r["starts_at"].isoformat(), "ends_at": r["ends_at"].isoformat(),
+                 "site_id": r["site_id"] and str(r["site_id"]), "room_id": r["room_id"] and str(r["room_id"])}
+                for r in rows]
+
     # lottery
 
     def _draw(self, conn, course, by):

@@ -426,6 +426,16 @@ def member_enrolments(conn, member_id, limit, offset):
     ).fetchall()
 
 
+def member_sessions(conn, member_id, starts_from, starts_before):
+    """The scheduled sessions of the courses a member holds a confirmed seat in, for their timetable."""
+    return conn.execute(
+        "SELECT s.id, s.course_id, c.title, s.starts_at, s.ends_at, c.site_id, coalesce(s.room_id, c.room_id) AS room_id"
+        " FROM enrolments e JOIN courses c ON c.id = e.course_id JOIN sessions s ON s.course_id = c.id"
+        " WHERE e.member_id = %s AND e.status = 'confirmed' AND s.state = 'scheduled'"
+        " AND s.starts_at >= %s AND s.starts_at < %s ORDER BY s.starts_at LIMIT 500",
+        (member_id, starts_from, starts_before)).fetchall()
+
+
 def course_enrolments(conn, course_id, limit, offset, status=None):
     return conn.execute(
         f"SELECT {ENROLMENT_COLUMNS}, count(*) OVER () AS total FROM enrolments e WHERE e.course_id = %s"

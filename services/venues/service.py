@@ -370,12 +370,12 @@ class VenuesService:
 
     @rpc(expected_exceptions=EXPECTED)
     def list_bookings(self, limit=50, offset=0, room_id=None, site_id=None, status=None, series_id=None,
-                      starts_from=None, starts_before=None, with_total=False):
-        """Staff see every booking; anyone else only their own."""
+                      starts_from=None, starts_before=None, with_total=False, mine=False):
+        """Staff see every booking (with mine, their own only, as in their timetable); anyone else only their own."""
         filters = load(schemas.BookingFilterSchema(), {k: v for k, v in {
             "room_id": room_id, "site_id": site_id, "status": status, "series_id": series_id,
             "starts_from": starts_from, "starts_before": starts_before}.items() if v is not None})
-        member = None if self._manager else (self.caller.id or "00000000-0000-0000-0000-000000000000")
+        member = None if self._manager and not mine else (self.caller.id or "00000000-0000-0000-0000-000000000000")
         with self.db.transaction() as conn:
             rows = store.list_bookings(conn, *page(limit, offset), member_id=member, **filters)
         return listed(_booking_out.dump(rows, many=True), rows, with_total)

@@ -527,6 +527,14 @@ class WelfareService:
     # ------------------------------------------------------------ counselling rooms
 
     @rpc(expected_exceptions=EXPECTED)
+    def my_appointments(self, starts_from, starts_before):
+        """The caller's own counselling appointments starting in [from, before), for their timetable."""
+        with self.db.transaction() as conn:
+            rows = store.member_appointments(conn, self.caller.require(), starts_from, starts_before)
+        return [{"id": str(r["id"]), "application_id": str(r["application_id"]), "room_id": r["room_id"],
+                 "starts_at": r["starts_at"].isoformat(), "ends_at": r["ends_at"].isoformat()} for r in rows]
+
+    @rpc(expected_exceptions=EXPECTED)
     def book_appointments(self, app_id, data):
         """Reserve a private room through venues for a counselling case (the same slot `weeks` weeks running)."""
         self.caller.require(*OFFICERS)

@@ -247,6 +247,15 @@ def appointments(conn, app_id):
         " cancel_reason FROM appointments WHERE application_id = %s ORDER BY starts_at", (app_id,)).fetchall()
 
 
+def member_appointments(conn, member_id, starts_from, starts_before):
+    """A member's counselling appointments still standing, for their timetable."""
+    return conn.execute(
+        "SELECT ap.id, ap.application_id, ap.room_id, ap.starts_at, ap.ends_at FROM appointments ap"
+        " JOIN applications a ON a.id = ap.application_id WHERE a.member_id = %s AND ap.cancelled_at IS NULL"
+        " AND ap.starts_at >= %s AND ap.starts_at < %s ORDER BY ap.starts_at LIMIT 500",
+        (member_id, starts_from, starts_before)).fetchall()
+
+
 def release_appointments(conn, holder_reference):
     conn.execute("UPDATE appointments SET cancelled_at = now(), cancel_reason = 'case closed'"
                  " WHERE holder_reference = %s AND cancelled_at IS NULL AND starts_at > now()", (holder_reference,))

@@ -61,6 +61,7 @@ MATRIX = [
     ("POST", "/v1/courses/{course}/enrolments", only(*MEMBERS)),
     ("GET", "/v1/enrolments/{enrolment}", signed_in(404, owner=OK, teacher=OK, admin=OK)),
     ("GET", "/v1/me/enrolments", signed_in()),
+    ("GET", "/v1/me/timetable", signed_in()),
     ("DELETE", "/v1/enrolments/{to_cancel}", signed_in(404, owner=OK, teacher=OK, admin=OK)),
     ("POST", "/v1/enrolments/{enrolment}/accept", only("owner", stranger=404)),
     ("GET", "/v1/enrolments/{enrolment}/certificate", signed_in(404, owner=OK, teacher=OK, admin=OK)),

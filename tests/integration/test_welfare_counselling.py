@@ -103,3 +103,18 @@ def test_a_session_cancelled_by_venues_is_marked_off_on_the_case(palace, room):
 
     message = eventually(told)
     assert len(message) == 1 and "burst pipe" in message[0]["body"], message
+
+
+def test_a_member_sees_their_own_appointments_for_their_timetable_and_no_one_else_does(palace, room):
+    case = counselling_case(palace)
+    starts, ends = next_week_at(8)
+    with palace.rpc(context=context(OFFICER, "welfare_officer")) as rpc:
+        booked = rpc.welfare.book_appointments(case["id"], {"room_id": room["id"], "starts_at": starts.isoformat(),
+                                                            "ends_at": ends.isoformat(), "weeks": 2})
+    window = ((starts - timedelta(minutes=1)).isoformat(), (starts + timedelta(days=1)).isoformat())
+    with palace.rpc(context=context(MEMBER, "member")) as rpc:
+        [first] = rpc.welfare.my_appointments(*window)
+    assert first["id"] == booked[0]["id"] and first["application_id"] == case["id"]
+    assert datetime.fromisoformat(first["starts_at"]) == starts and first["room_id"] == room["id"]
+    with palace.rpc(context=context(str(uuid.uuid4()), "member")) as rpc:
+        assert rpc.welfare.my_appointments(*window) == []

@@ -821,6 +821,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/timetable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My timetable: class sessions (courses I hold a confirmed seat in), my room bookings and counselling appointments, sorted by start, in Asia/Shanghai time (+08:00); from and to are dates, by default this Monday to Sunday, at most 62 days */
+        get: operations["getMyTimetable"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/members/{member_id}/strikes": {
         parameters: {
             query?: never;
@@ -3145,6 +3162,42 @@ export interface components {
             /** Format: date */
             starts_on: string;
         };
+        TimetableItem: {
+            /**
+             * Format: uuid
+             * @description counselling: the case to open
+             */
+            application_id?: string;
+            /**
+             * Format: uuid
+             * @description class: the course to open
+             */
+            course_id?: string;
+            /**
+             * Format: date-time
+             * @description Asia/Shanghai time, +08:00
+             */
+            ends_at?: string;
+            /**
+             * Format: uuid
+             * @description the session, booking or appointment
+             */
+            id?: string;
+            /**
+             * @description class: a session of a course with a confirmed seat; booking: a room the member booked; counselling: an appointment of their counselling case
+             * @enum {string}
+             */
+            kind?: "class" | "booking" | "counselling";
+            room_id?: string | null;
+            room_name?: string | null;
+            site_name?: string | null;
+            /**
+             * Format: date-time
+             * @description Asia/Shanghai time, +08:00
+             */
+            starts_at?: string;
+            title?: string;
+        };
         Token: {
             access_token?: string;
             expires_in?: number;
@@ -5073,6 +5126,33 @@ export interface operations {
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
             413: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    getMyTimetable: {
+        parameters: {
+            query?: {
+                from?: string;
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TimetableItem"][];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
             503: components["responses"]["Problem"];
         };
