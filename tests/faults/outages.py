@@ -45,3 +45,20 @@ def outbox_backlog(stack):
         with stack.db(part) as conn:
             total += conn.execute("SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL").fetchone()["n"]
     return total
+
+
+def seats(stack, course_id):
+    """The course's live enrolments: confirmed, waitlisted, in all, and of how many members."""
+    with stack.db("enrolment") as conn:
+        return conn.execute(
+            "SELECT count(*) FILTER (WHERE status = 'confirmed') AS confirmed,"
+            " count(*) FILTER (WHERE status = 'waitlisted') AS waitlisted,"
+            " count(DISTINCT member_id) AS members, count(*) AS live"
+            " FROM enrolments WHERE course_id = %s AND status <> 'cancelled'", (course_id,)).fetchone()
+
+
+def told(stack, member_ids):
+    """The inbox entries these members have, and how many of them have one."""
+    with stack.db("notify") as conn:
+        return conn.execute("SELECT count(*) AS entries, count(DISTINCT member_id) AS members FROM inbox"
+                            " WHERE member_id = ANY(%s::uuid[])", (list(member_ids),)).fetchone()

@@ -55,18 +55,12 @@ def test_a_broker_outage_is_ridden_out(stack):
     backlog = outages.outbox_backlog(stack)
 
     def told():
-        with stack.db("notify") as conn:
-            return conn.execute("SELECT count(*) AS entries, count(DISTINCT member_id) AS members FROM inbox"
-                                " WHERE member_id = ANY(%s::uuid[])", ([m for m, _ in people],)).fetchone()
+        return outages.told(stack, [m for m, _ in people])
 
     while told()["members"] < MEMBERS and time.monotonic() < deadline:
         time.sleep(0.5)
     inbox = told()
-    with stack.db("enrolment") as conn:
-        counts = conn.execute(
-            "SELECT count(*) FILTER (WHERE status = 'confirmed') AS confirmed, count(*) AS live,"
-            " count(DISTINCT member_id) AS members FROM enrolments WHERE course_id = %s AND status <> 'cancelled'",
-            (course["id"],)).fetchone()
+    counts = outages.seats(stack, course["id"])
     retried = [a for a in answers if a["tries"] > 1]
     statuses = collections.Counter(a["status"] for a in answers)
     figures("broker-restart", outage_s=OUTAGE, statuses=dict(statuses), seconds=round(took, 1), retried=len(retried),

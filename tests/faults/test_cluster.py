@@ -57,17 +57,14 @@ def stack(nodes, tmp_path_factory):
     nodes.add_vhost(stack.tag)
     stack.env.update(AMQP_URI=nodes.uri(stack.tag), PALACE_QUORUM_QUEUES="1", PALACE_RETRY_DELAYS=RETRY_DELAYS,
                      PALACE_TOKEN_SECRET=secrets.token_urlsafe(32), PALACE_RPC_TIMEOUT="3")
-    saved = {k: os.environ.get(k) for k in ("AMQP_URI", "PALACE_DB_PREFIX", "PALACE_QUORUM_QUEUES")}
-    os.environ.update(AMQP_URI=stack.env["AMQP_URI"], PALACE_DB_PREFIX=stack.tag, PALACE_QUORUM_QUEUES="1")
     try:
-        stack.run_once(processes.MIGRATE, extra_env={"AMQP_URI": nodes.uri(stack.tag, first=1)})
-        yield stack
+        with pytest.MonkeyPatch.context() as env:
+            for key, value in (("AMQP_URI", stack.env["AMQP_URI"]), ("PALACE_DB_PREFIX", stack.tag),
+                               ("PALACE_QUORUM_QUEUES", "1")):
+                env.setenv(key, value)
+            stack.run_once(processes.MIGRATE, extra_env={"AMQP_URI": nodes.uri(stack.tag, first=1)})
+            yield stack
     finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
         stack.destroy()
 
 
@@ -136,20 +133,13 @@ def test_a_node_lost_mid_rush_loses_doubles_and_dead_letters_nothing(nodes, stac
     survivor = nodes.nodes[1]
 
     def told():
-        with stack.db("notify") as conn:
-            return conn.execute("SELECT count(*) AS entries, count(DISTINCT member_id) AS members FROM inbox"
-                                " WHERE member_id = ANY(%s::uuid[])", ([m for m, _ in people],)).fetchone()
+        return outages.told(stack, [m for m, _ in people])
 
     deadline = time.monotonic() + 120
     while (told()["members"] < MEMBERS or outages.outbox_backlog(stack)) and time.monotonic() < deadline:
         time.sleep(0.5)
     inbox, backlog = told(), outages.outbox_backlog(stack)
-    with stack.db("enrolment") as conn:
-        counts = conn.execute(
-            "SELECT count(*) FILTER (WHERE status = 'confirmed') AS confirmed,"
-            " count(*) FILTER (WHERE status = 'waitlisted') AS waitlisted,"
-            " count(DISTINCT member_id) AS members, count(*) AS live"
-            " FROM enrolments WHERE course_id = %s AND status <> 'cancelled'", (course["id"],)).fetchone()
+    counts = outages.seats(stack, course["id"])
     def stranded():
         """Messages left in delay and dead-letter queues (the broker's figures lag by a few seconds)."""
         found = broker_depths(survivor, stack.tag)

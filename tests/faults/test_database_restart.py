@@ -34,11 +34,7 @@ def test_a_database_restart_heals_without_restarting_anything(stack):
     answers = enrol_crowd(stack.url, course["id"], people, CLIENTS, tries=40, progress=restart_midway)
     took = time.monotonic() - started
 
-    with stack.db("enrolment") as conn:
-        counts = conn.execute(
-            "SELECT count(*) FILTER (WHERE status = 'confirmed') AS confirmed, count(*) AS live,"
-            " count(DISTINCT member_id) AS members FROM enrolments WHERE course_id = %s AND status <> 'cancelled'",
-            (course["id"],)).fetchone()
+    counts = outages.seats(stack, course["id"])
     shown = requests.get(f"{stack.url}/v1/courses/{course['id']}", timeout=30).json()
     figures("database-restart", seconds=round(took, 1), retried=sum(a["tries"] > 1 for a in answers),
             failed=sum(a["status"] not in (200, 201) for a in answers), **counts,

@@ -7,6 +7,7 @@ import requests
 
 from ops import processes
 from tests.crowd import enrol_crowd
+from tests.faults import outages
 from tests.faults.conftest import figures
 from tests.harness import ADMIN_PASSWORD, ADMIN_PHONE, bulk_members
 
@@ -33,17 +34,10 @@ def test_killing_an_enrolment_instance_mid_rush_loses_and_doubles_nothing(stack)
     answers = enrol_crowd(stack.url, course["id"], people, CLIENTS, tries=8, progress=kill_midway)
     took = time.monotonic() - started
 
-    with stack.db("enrolment") as conn:
-        counts = conn.execute(
-            "SELECT count(*) FILTER (WHERE status = 'confirmed') AS confirmed,"
-            " count(*) FILTER (WHERE status = 'waitlisted') AS waitlisted,"
-            " count(DISTINCT member_id) AS members, count(*) AS live"
-            " FROM enrolments WHERE course_id = %s AND status <> 'cancelled'", (course["id"],)).fetchone()
+    counts = outages.seats(stack, course["id"])
 
     def told():
-        with stack.db("notify") as conn:
-            return conn.execute("SELECT count(*) AS entries, count(DISTINCT member_id) AS members FROM inbox"
-                                " WHERE member_id = ANY(%s::uuid[])", ([m for m, _ in people],)).fetchone()
+        return outages.told(stack, [m for m, _ in people])
 
     deadline = time.monotonic() + 60
     while told()["members"] < MEMBERS and time.monotonic() < deadline:
