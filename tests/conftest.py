@@ -1,4 +1,3 @@
-import os
 import threading
 
 import psycopg
@@ -71,14 +70,10 @@ def stack(tmp_path_factory, room_for_stacks):
 
     stack = Stack(tmp_path_factory.mktemp("logs"), sizing=TEST_SIZING)
     stack.create()
-    saved = {k: os.environ.get(k) for k in ("AMQP_URI", "PALACE_DB_PREFIX")}
-    os.environ.update(AMQP_URI=stack.env["AMQP_URI"], PALACE_DB_PREFIX=stack.tag)
     try:
-        yield stack
+        with pytest.MonkeyPatch.context() as env:  # the test process's own clients find the stack
+            env.setenv("AMQP_URI", stack.env["AMQP_URI"])
+            env.setenv("PALACE_DB_PREFIX", stack.tag)
+            yield stack
     finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
         stack.destroy()
