@@ -9,6 +9,9 @@ from gateway.schemas import ProblemSchema
 JSON = "application/json"
 
 
+# query parameter types beyond JSON's own: a date is a string of a format
+QUERY_TYPES = {"date": {"type": "string", "format": "date"}}
+
 def operation(summary, *, operation_id, tag, body=None, response=None, status=200, many=False, auth=True,
               roles=(), idempotent=False, query=(), errors=(400, 422)):
     """The OpenAPI operation of one responder. `operation_id` is the name generated clients give it
@@ -37,7 +40,8 @@ def operation(summary, *, operation_id, tag, body=None, response=None, status=20
     sizes = (413,) if body is not None else ()
     for code in sorted({*errors, *((401, 403) if auth else ()), *sizes, 503}):
         op["responses"][str(code)] = {"$ref": "#/components/responses/Problem"}
-    params = [{"name": q, "in": "query", "required": False, "schema": {"type": t}} for q, t in query]
+    params = [{"name": q, "in": "query", "required": False, "schema": QUERY_TYPES.get(t, {"type": t})}
+              for q, t in query]
     if idempotent:
         params.append({"name": "Idempotency-Key", "in": "header", "required": False,
                        "schema": {"type": "string", "maxLength": 255},

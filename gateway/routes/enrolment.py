@@ -346,11 +346,8 @@ class MyTimetable(Resource):
                              " and counselling appointments, sorted by start, in Asia/Shanghai time (+08:00);"
                              f" from and to are dates, by default this Monday to Sunday, at most"
                              f" {timetable.MOST_DAYS} days", operation_id="getMyTimetable", tag=TAG,
-                             response=TimetableItemSchema, many=True, query=(("from", "string"), ("to", "string")),
+                             response=TimetableItemSchema, many=True, query=(("from", "date"), ("to", "date")),
                              errors=(422,))}
-    for param in doc["get"]["parameters"]:
-        param["schema"]["format"] = "date"
-    del param
 
     @auth.require()
     def on_get(self, req, resp):
