@@ -12,6 +12,7 @@ _.on_get, _.on_post, _.on_put, _.on_patch, _.on_delete
 _.process_request, _.process_resource, _.process_response, _.req_succeeded
 _.obj_type  # HTTPError.to_dict's argument
 _.strip_url_path_trailing_slash, _.media_handlers, _.cache_control, _.downloadable_as, _.etag, _.vary
+_.complete  # a middleware that answered itself: falcon skips the responder
 
 # gunicorn: `wsgi_app = "gateway.app:create_app()"` in gateway/gunicorn_conf.py
 _.create_app
@@ -21,7 +22,8 @@ _.create_app
 _.EnrolmentService, _.VenuesService, _.WelfareService, _.NotifyService, _.GatewayFeed
 _.get_dependency, _.worker_setup, _.worker_result, _.worker_teardown, _.handle_result
 _.use_confirms, _.delivery_mode, _.publisher_cls
-_.dispatcher, _.rpc_reply_listener
+_.dispatcher, _.rpc_reply_listener, _.context_data, _.retention  # nameko dependencies that run loops
+_.sealing_key, _.reset_code_key  # welfare's and notify's keys, checked as they start
 
 # prometheus_client: a registered collector's collect()
 _.collect
@@ -30,3 +32,4 @@ _.collect
 # its name, the envelope's fields (the fields of schemas.py modules: see scripts/lint), a schema's Meta
 _._serialize, _.load_default, _.required, _.rules_out, _.Meta
 _.occurred_at
+_.figure_title, _.period_from, _.period_to  # the report's schema fields (gateway/routes/reports.py)

@@ -21,6 +21,7 @@ def floor(stack, calls=2000, threads=4):
     SELECT 1), made from this process with the gateway's own RPC client and no HTTP: the part of
     every RPC that this code base does not choose."""
     os.environ["AMQP_URI"] = stack.env["AMQP_URI"]
+    os.environ["PALACE_CONTEXT_KEY"] = stack.env["PALACE_CONTEXT_KEY"]  # the calls are signed as the gateway's
     from gateway import rpc
 
     def caller():

@@ -4,9 +4,9 @@ import uuid
 
 import falcon
 
-from gateway import auth, conventions, metrics, openapi, problems, web
+from gateway import auth, conventions, exports, internal, metrics, openapi, problems, web
 from gateway.catalog import Catalog
-from gateway.routes import accounts, enrolment, notify, ops, venues, welfare
+from gateway.routes import accounts, desk, enrolment, notify, ops, reports, venues, welfare
 from services.common import config, logs
 from services.common.db import Db
 
@@ -14,9 +14,10 @@ REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 
 
 class Gateway:
-    """What every route needs: the gateway's own database and the token key."""
+    """What every route needs: the gateway's own database, the token key and the metrics token."""
 
     def __init__(self):
+        self.metrics_token = internal.metrics_token()  # first: a bad one stops the gateway before it opens a pool
         self.db = Db(config.db_url("gateway"), max_size=config.gateway_pool_size(), name="gateway")
         self.db.open()
         self.secret = auth.token_secret(self.db)
@@ -73,7 +74,7 @@ class RequestContext:
         resp.set_header("X-Request-Id", req.context.request_id)
         req.context.account = None
         header = req.get_header("Authorization")
-        if header:
+        if header and req.path not in internal.PATHS:  # there it holds the metrics token
             scheme, _, token = header.partition(" ")
             if scheme.lower() != "bearer" or not token:
                 raise problems.Problem(401, "bad-token", "use Authorization: Bearer <access token>")
@@ -85,14 +86,14 @@ class RequestContext:
 
 
 def route_table(gateway):
-    return [*ops.routes(gateway), *accounts.routes(gateway), *enrolment.routes(gateway),
-            *venues.routes(gateway), *welfare.routes(gateway), *notify.routes(gateway)]
+    return [*ops.routes(gateway), *accounts.routes(gateway), *desk.routes(gateway), *enrolment.routes(gateway),
+            *venues.routes(gateway), *welfare.routes(gateway), *notify.routes(gateway), *reports.routes(gateway)]
 
 
 def create_app():
     gateway = Gateway()
     app = falcon.App(middleware=[metrics.Timing(), RequestContext(gateway), QueryText(), BodyLimit(),
-                                 conventions.CreatedLocation(), conventions.PageLinks()])
+                                 conventions.CreatedLocation(), conventions.PageLinks(), exports.Exports()])
     app.req_options.strip_url_path_trailing_slash = True
     # JSON bodies only (falcon would also parse forms, and a form's strings would meet our schemas)
     app.req_options.media_handlers = falcon.media.Handlers({falcon.MEDIA_JSON: falcon.media.JSONHandler()})
@@ -102,7 +103,7 @@ def create_app():
         app.add_route(path, resource)
     document = openapi.build(routes)
     app.add_route("/openapi.json", ops.OpenApi(document))
-    app.add_route("/metrics", metrics.Metrics())
+    app.add_route("/metrics", metrics.Metrics(gateway.metrics_token))
     app.add_static_route(ops.DOCS_ASSETS, str(web.web_root() / "docs"))  # Swagger UI, from the web build
     # the web apps answer what no route does (falcon tries sinks last), never under the API's paths
     app.add_sink(web.WebApps(web.web_root()), web.SINK)

@@ -82,11 +82,16 @@ def matches(stored_hash, text):
             return False
 
 
+def checked_token_secret(secret):
+    return config.checked_secret("PALACE_TOKEN_SECRET", secret, 32,
+                                 "(python -c 'import secrets;print(secrets.token_urlsafe(32))'), or unset")
+
+
 def token_secret(db):
     """PALACE_TOKEN_SECRET when set; else a random key made once and kept in the gateway database."""
     secret = config.env("PALACE_TOKEN_SECRET")
     if secret:
-        return secret
+        return checked_token_secret(secret)
     with db.transaction() as conn:
         return store.keep_setting(conn, "token_secret", secrets.token_urlsafe(48))
 
@@ -116,8 +121,16 @@ def language(accept_language):
     return "en" if best == "en" else DEFAULT_LANGUAGE
 
 
-def create_account(conn, phone, name, password, roles=(MEMBER,), unit_id=None, birth_date=None):
-    return store.insert_account(conn, phone, name, hash_secret(password), roles, unit_id, birth_date)
+def create_account(conn, phone, name, password, roles=(MEMBER,), unit_id=None, birth_date=None, id_last4=None):
+    return store.insert_account(conn, phone, name, hash_secret(password), roles, unit_id, birth_date, id_last4)
+
+
+def open_for_walk_in(conn, clerk_id, phone, name, birth_date=None, id_last4=None):
+    """A member account opened at the counter by the clerk. Its password is a random secret nobody is
+    told, so it signs in like any wrong password until the member sets their own with a reset code."""
+    account = create_account(conn, phone, name, secrets.token_urlsafe(32), (MEMBER,), None, birth_date, id_last4)
+    store.note_opened_by(conn, account["id"], clerk_id)
+    return account
 
 
 def ensure_admin(db, phone, password):
@@ -126,16 +139,16 @@ def ensure_admin(db, phone, password):
         store.insert_account_unless_taken(conn, phone, "Administrator", hash_secret(password), [ADMIN])
 
 
-def register(conn, phone, name, password, birth_date=None):
+def register(conn, phone, name, password, birth_date=None, id_last4=None):
     """A member account for this phone. A phone already registered gets the same answer as a new one
     (an account-like body that is not stored, after the same hashing), so registering does not tell a
     stranger who is a member; the real owner then fails to sign in with the new password, and the
     member app points them to signing in or resetting. Returns the account and whether it is new."""
     password_hash = hash_secret(password)
-    row = store.insert_account_unless_taken(conn, phone, name, password_hash, [MEMBER], birth_date)
+    row = store.insert_account_unless_taken(conn, phone, name, password_hash, [MEMBER], birth_date, id_last4)
     if row is None:
         return {"id": uuid.uuid4(), "phone": phone, "name": name, "roles": [MEMBER], "unit_id": None,
-                "birth_date": birth_date, "created_at": datetime.now(timezone.utc)}, False
+                "birth_date": birth_date, "id_last4": id_last4, "created_at": datetime.now(timezone.utc)}, False
     return row, True
 
 
@@ -193,6 +206,26 @@ def use_reset_code(conn, phone, code, new_password):
     store.spend_reset_code(conn, row["id"])
     set_password(conn, row["account_id"], new_password)
     return True
+
+
+def new_phone_code(conn, account_id, phone):
+    """An 8-digit code for moving the account to `phone`, valid for RESET_TTL."""
+    code = _reset_code()
+    expires_at = store.replace_phone_change(conn, account_id, phone, hash_secret(code),
+                                            datetime.now(timezone.utc) + RESET_TTL)
+    return {"code": code, "expires_at": expires_at}
+
+
+def use_phone_code(conn, account_id, phone, code):
+    """The account moved to `phone` if `code` is its live code for it (RESET_ATTEMPTS guesses), else None."""
+    row = store.live_phone_change(conn, account_id, phone)
+    usable = row is not None and row["attempts"] < RESET_ATTEMPTS
+    if not matches(row["code_hash"] if usable else _dummy_hash, code) or not usable:
+        if usable:
+            store.count_phone_change_attempt(conn, row["id"])
+        return None
+    store.spend_phone_change(conn, row["id"])
+    return store.set_phone(conn, account_id, phone)
 
 
 def access_token(secret, account_row, now=None):
@@ -287,6 +320,13 @@ def caller(req, idempotency_key=None, birth_date=None):
     return dataclasses.replace(req.context.account or ANONYMOUS, request_id=req.context.request_id,
                                idempotency_key=idempotency_key,
                                birth_date=birth_date.isoformat() if birth_date else None).to_context()
+
+
+def as_member(req, member_id):
+    """The RPC context of a member who is not signed in but holds their calendar feed's secret address:
+    they read their own class sessions for the feed, and nothing else is asked with it."""
+    return dataclasses.replace(ANONYMOUS, id=member_id, roles=frozenset({MEMBER}),
+                               request_id=req.context.request_id).to_context()
 
 
 def require(*roles):

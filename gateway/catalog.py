@@ -69,9 +69,12 @@ _LIST = ("SELECT {doc} FROM catalog_courses WHERE doc IS NOT NULL"
          " AND (NOT %(open_seats)s OR (seats_left > 0 AND doc ->> 'state' = 'published'))"
          f" AND (%(q)s::text IS NULL OR {_SEARCHED})"
          " ORDER BY (doc ->> 'created_at')::timestamptz DESC, id LIMIT %(limit)s OFFSET %(offset)s")
-# the stored description with the latest counts laid over it
+# the stored description with the latest counts laid over it, and its teachers' names from the accounts
 _DOC = ("doc || jsonb_strip_nulls(jsonb_build_object('seats_left', seats_left,"
-        " 'waitlist_length', waitlist_length, 'version', version))")
+        " 'waitlist_length', waitlist_length, 'version', version))"
+        " || jsonb_build_object('teachers', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', a.id, 'name', a.name)"
+        "  ORDER BY t.n), '[]') FROM jsonb_array_elements_text(coalesce(doc -> 'teacher_ids', '[]'))"
+        "  WITH ORDINALITY t(id, n) JOIN accounts a ON a.id = t.id::uuid))")
 # the filters the read model answers; any other query goes to the enrolment service
 FILTERS = domain.CATALOG_FILTERS
 
@@ -91,6 +94,18 @@ class Catalog:
         (None for a page past the end)."""
         key = ("list", tuple(sorted(filters.items())), limit, offset)
         return self._cached(key, lambda conn: self._many(conn, filters, limit, offset))
+
+    def summaries(self, course_ids):
+        """Title, site, room, state and sessions of the courses the read model knows, by id (text),
+        in one query; a member's own view, so not cached."""
+        if not course_ids:
+            return {}
+        with self.db.autocommit() as conn:
+            rows = conn.execute(
+                "SELECT id::text AS id, doc ->> 'title' AS title, doc ->> 'site_id' AS site_id,"
+                " doc ->> 'room_id' AS room_id, doc ->> 'state' AS state, doc -> 'sessions' AS sessions"
+                " FROM catalog_courses WHERE id = ANY(%s::uuid[]) AND doc IS NOT NULL", (sorted(course_ids),)).fetchall()
+        return {r["id"]: r for r in rows}
 
     def _one(self, conn, course_id):
         row = conn.execute(f"SELECT ({_DOC})::text AS doc FROM catalog_courses WHERE id = %s AND doc IS NOT NULL",

@@ -1,6 +1,6 @@
 """HTTP's own conventions, kept for every route in one place so no responder forgets them: a 201 says
 where the new thing is (Location), a page of a list says where the pages beside it are (Link) and
-how many there are in all (X-Total-Count)."""
+how many there are in all (X-Total-Count), which a list answered whole also says."""
 import logging
 from urllib.parse import quote, urlencode
 
@@ -39,7 +39,11 @@ class PageLinks:
     its entries)."""
 
     def process_response(self, req, resp, resource, req_succeeded):
-        if not req_succeeded or req.method != "GET" or resp.status_code != 200 or not paged(resource):
+        if not req_succeeded or req.method != "GET" or resp.status_code != 200:
+            return
+        if not paged(resource):
+            if whole_list((getattr(resource, "doc", None) or {}).get("get")) and isinstance(resp.media, list):
+                resp.set_header("X-Total-Count", str(len(resp.media)))  # a list not paged: all of it is here
             return
         size = req.context.get("page_size")
         if size is None:
@@ -73,6 +77,15 @@ def paged(resource):
     """The route's list takes limit and offset (its GET operation documents them)."""
     listing = (getattr(resource, "doc", None) or {}).get("get") or {}
     return any(p["name"] == "limit" and p["in"] == "query" for p in listing.get("parameters", ()))
+
+
+def whole_list(op):
+    """A GET answering a bare array that is not paged (a year's calendar, the programmes): all of it."""
+    if not op:
+        return False
+    schema = op["responses"].get("200", {}).get("content", {}).get("application/json", {}).get("schema", {})
+    # the schema: {"type": "array", ...} for a list, else a marshmallow schema (a class, or its name)
+    return isinstance(schema, dict) and schema.get("type") == "array" and not any(p["name"] == "limit" for p in op.get("parameters", ()))
 
 
 def _page(req, limit, offset):

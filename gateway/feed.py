@@ -1,14 +1,16 @@
 """The gateway's own nameko service: it keeps the catalog read model fed from the enrolment
-events, relays the gateway's outbox (e.g. password reset codes for notify to send), and sweeps
-the rate-limit windows that have ended."""
+events, relays the gateway's outbox (e.g. password reset codes for notify to send), sweeps
+the rate-limit windows that have ended, and tells notify who holds a staff role."""
 from nameko.timer import timer
 
-from gateway import catalog, limits
+from gateway import catalog, limits, store
 from services.common.batching import reliable_batch_handler
 from services.common.db import Database
 from services.common.handlers import reliable_handler
 from services.common.metrics import Metrics
 from services.common.outbox import Outbox
+from services.common.retention import Retention, Rule
+from services.common.roles import ROLES
 from services.common.rpc import rpc
 
 COUNT_EVENTS = ("enrolment_confirmed", "enrolment_waitlisted", "enrolment_promoted", "enrolment_cancelled",
@@ -21,10 +23,20 @@ class GatewayFeed:
     db = Database()
     metrics = Metrics()
     outbox = Outbox()
+    # an Idempotency-Key answers retries for PALACE_RETAIN_IDEMPOTENCY_DAYS, then goes
+    retention = Retention(Rule("idempotency_keys", "created_at", "PALACE_RETAIN_IDEMPOTENCY_DAYS"))
 
     @rpc
     def ping(self):
         return {"service": self.name, "database": self.db.ping()}
+
+    @rpc
+    def staff(self, roles):
+        """The ids of the open accounts holding any of `roles`: whom notify tells of work waiting
+        (a booking to approve, a class request). Asked when it is needed, so a role granted or an
+        account closed counts at once, the bootstrap admin included."""
+        with self.db.transaction() as conn:
+            return store.staff_ids(conn, [r for r in roles if r in ROLES])
 
     # events that describe the whole course
 

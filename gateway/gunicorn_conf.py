@@ -3,8 +3,12 @@ import os
 import shutil
 import tempfile
 
-from services.common import logs
-from services.common.config import env, gateway_workers  # not `config`: gunicorn reads that name as a setting
+from services.common import logs, trust
+from services.common.config import (  # not `config`: gunicorn reads that name as a setting
+    check_connection_secrets,
+    env,
+    gateway_workers,
+)
 
 bind = f"{env('PALACE_HTTP_HOST')}:{env('PALACE_HTTP_PORT')}"
 worker_class = "gthread"  # gunicorn has no eventlet worker any more; each thread keeps its own RPC proxy
@@ -22,6 +26,18 @@ control_socket_disable = True
 # each worker process writes its metrics into this directory; /metrics adds them up
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="palace-gateway-metrics-")
+
+
+def on_starting(server):
+    """Without its keys the gateway could sign no call and seal no reset code, and with a placeholder
+    or short secret anyone could: stop, saying why."""
+    trust.key()
+    trust.code_key()
+    if env("PALACE_TOKEN_SECRET"):
+        from gateway.auth import checked_token_secret
+
+        checked_token_secret(env("PALACE_TOKEN_SECRET"))
+    check_connection_secrets()
 
 
 def on_exit(server):

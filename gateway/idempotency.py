@@ -1,5 +1,10 @@
 """Idempotency-Key on creates: the same key and body replays the stored answer, the same key
-with another body is a 422, and a key whose first request is still running is a 409."""
+with another body is a 422, and a key whose first request is still running is a 409.
+
+A route whose answer holds private facts (a welfare case, a claim, a document, a payout, counselling
+sessions, an account's name and phone) passes `reread`:
+the key then keeps only a reference to what was made (its id), never the answer, and a replay
+re-reads the thing as the caller may see it now (the same status and id)."""
 import hashlib
 import json
 import logging
@@ -17,16 +22,18 @@ log = logging.getLogger("palace.gateway.idempotency")
 # longer than any request can take (gunicorn kills a request after 30 s)
 ABANDONED_AFTER = max(60, 2 * config.rpc_timeout())
 PAUSES = (0.25, 0.5, 1.0, 2.0)  # seconds between tries of the key's own bookkeeping
+REFERENCE = "reference_id"  # the stored body of a `reread` route: {REFERENCE: id of what was made}
 
 
 def request_fingerprint(method, path, body):
     return hashlib.sha256(json.dumps([method, path, body], sort_keys=True, default=str).encode()).hexdigest()
 
 
-def run_once(db, req, resp, body, create, first=None):
+def run_once(db, req, resp, body, create, first=None, reread=None):
     """Answer `create(key) -> (status, document)` once per (caller, Idempotency-Key). `first(conn)`
     (a rate limit) runs in the transaction that claims the key, and only when the key is new: a
-    replay, or a retry of an attempt that failed on our side, is the same request, not another."""
+    replay, or a retry of an attempt that failed on our side, is the same request, not another.
+    `reread(id) -> document`: keep only the id of what was made, and replay by re-reading it."""
     key = req.get_header("Idempotency-Key")
     if key is None:
         if first is not None:
@@ -47,7 +54,7 @@ def run_once(db, req, resp, body, create, first=None):
             "SELECT request_hash, status, body FROM idempotency_keys WHERE account_id = %s AND key = %s",
             (account_id, key)).fetchone()
     if earlier is not None:
-        _replay(resp, earlier, fingerprint)
+        _replay(resp, earlier, fingerprint, reread)
         return
     try:
         status, document = create(key)
@@ -56,7 +63,7 @@ def run_once(db, req, resp, body, create, first=None):
         raise
     try:
         _persist(db, "UPDATE idempotency_keys SET status = %s, body = %s WHERE account_id = %s AND key = %s",
-                 (status, Jsonb(document), account_id, key))
+                 (status, Jsonb(document if reread is None else {REFERENCE: _reference(document)}), account_id, key))
     except Unavailable:  # it was done: say so; a retry waits out the claim, then the service replays it
         log.warning("the answer to Idempotency-Key %r could not be stored; answering it unstored", key)
     resp.status, resp.media = status, document
@@ -108,7 +115,14 @@ def _persist(db, sql, params, pauses=PAUSES):
             time.sleep(pause)
 
 
-def _replay(resp, earlier, fingerprint):
+def _reference(document):
+    """What a `reread` route keeps: the id of what was made (of each, for a list)."""
+    if isinstance(document, list):
+        return [str(d["id"]) for d in document]
+    return str(document["id"])
+
+
+def _replay(resp, earlier, fingerprint, reread=None):
     if earlier["request_hash"] != fingerprint:
         raise Problem(422, "idempotency-key-reused",
                       "this Idempotency-Key was used for a different request",
@@ -116,5 +130,8 @@ def _replay(resp, earlier, fingerprint):
     if earlier["status"] is None:
         raise Problem(409, "request-in-progress", "the first request with this Idempotency-Key is still running",
                       headers={"Retry-After": "1"})
-    resp.status, resp.media = earlier["status"], earlier["body"]
+    body = earlier["body"]
+    if reread is not None and isinstance(body, dict) and set(body) == {REFERENCE}:
+        body = reread(body[REFERENCE])
+    resp.status, resp.media = earlier["status"], body
     resp.set_header("Idempotent-Replayed", "true")

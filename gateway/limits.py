@@ -95,8 +95,10 @@ def forget_old(conn):
     """Drop the windows that have ended: older than the longest window, none can count again.
     Returns how many went."""
     longest = max(limit.seconds for limit in LIMITS)
-    return conn.execute("DELETE FROM rate_limits WHERE window_start < now() - make_interval(secs => %s)",
-                        (longest,)).rowcount
+    return conn.execute(  # a bounded batch: a backlog goes over the next sweeps, no lock held for long
+        "DELETE FROM rate_limits WHERE ctid = ANY(ARRAY(SELECT ctid FROM rate_limits"
+        " WHERE window_start < now() - make_interval(secs => %s) LIMIT %s))",
+        (longest, int(config.env("PALACE_RETENTION_BATCH")))).rowcount
 
 
 def trusted_proxies(text):

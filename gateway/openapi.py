@@ -4,6 +4,8 @@ from http import HTTPStatus
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
+from gateway import exports
+from gateway.conventions import whole_list
 from gateway.schemas import ProblemSchema
 
 JSON = "application/json"
@@ -13,9 +15,10 @@ JSON = "application/json"
 QUERY_TYPES = {"date": {"type": "string", "format": "date"}}
 
 def operation(summary, *, operation_id, tag, body=None, response=None, status=200, many=False, auth=True,
-              roles=(), idempotent=False, query=(), errors=(400, 422)):
+              roles=(), idempotent=False, query=(), errors=(400, 422), export=None):
     """The OpenAPI operation of one responder. `operation_id` is the name generated clients give it
-    (listCourses, enrolInCourse): a verb and the thing, unique in the API, never changed once published."""
+    (listCourses, enrolInCourse): a verb and the thing, unique in the API, never changed once published.
+    `export`: the columns of the list as a spreadsheet (gateway.exports), which it then also answers."""
     op = {"operationId": operation_id, "summary": summary, "tags": [tag], "responses": {}}
     description = f"Roles: {', '.join(roles)}." if roles else ""
     if description:
@@ -50,20 +53,26 @@ def operation(summary, *, operation_id, tag, body=None, response=None, status=20
         op["parameters"] = params
     if auth:
         op["security"] = [{"bearer": []}]
+    if export is not None:
+        exports.document(op, export, response)
     return op
 
 
 def versioned(op, *, conditional=False):
     """An operation on a versioned resource: its answer carries the version as an ETag, and a
-    conditional change takes If-Match (optional, so clients that do not send it keep working)."""
+    conditional change requires If-Match: a stale one changes nothing (412), none at all is refused
+    (428), so two editors never overwrite each other unseen."""
     ok = next(answer for status, answer in op["responses"].items() if status.startswith("2"))
     ok.setdefault("headers", {})["ETag"] = {"description": "the version of what is shown, for If-Match",
                                             "schema": {"type": "string"}}
     if conditional:
         op.setdefault("parameters", []).append({
-            "name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"},
-            "description": "the ETag read: if the resource has changed since, nothing is changed (412)"})
-        op["responses"].setdefault("412", {"$ref": "#/components/responses/Problem"})
+            "name": "If-Match", "in": "header", "required": True, "schema": {"type": "string"},
+            "description": "the ETag read (or `*`: whatever the version): if the resource has changed since,"
+                           " nothing is changed (412); without the header, 428"})
+        for status in ("412", "428"):
+            op["responses"][status] = {"$ref": "#/components/responses/Problem"}
+        op["responses"] = dict(sorted(op["responses"].items()))
     return op
 
 
@@ -78,6 +87,10 @@ def build(routes):
         "content": {"application/problem+json": {"schema": "Problem"}}})
     for path, resource in routes:
         operations = getattr(resource, "doc", None)
+        if operations and whole_list(operations.get("get")):
+            operations["get"]["responses"]["200"].setdefault("headers", {})["X-Total-Count"] = {
+                "description": "how many there are: the whole list, in this one answer",
+                "schema": {"type": "integer", "minimum": 0}}
         if operations:
             params = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
                       for p in _path_params(path)]

@@ -1,18 +1,16 @@
-"""Errors as application/problem+json (RFC 9457) with a stable `type` per kind of error."""
+"""Errors as application/problem+json (RFC 9457) with a stable `type` per kind of error: an absolute
+address under the palace's public one, where a short page says what it means (gateway.problem_pages)."""
 import json
 import logging
 
 import falcon
 
+from gateway import problem_pages
 from services.common.errors import PalaceError
 
 log = logging.getLogger("palace.gateway")
 
 PROBLEM = "application/problem+json"
-
-
-def problem_type(slug):
-    return f"/problems/{slug}"
 
 
 class Problem(falcon.HTTPError):
@@ -24,7 +22,7 @@ class Problem(falcon.HTTPError):
         self.slug, self.errors = slug, errors or {}
 
     def to_dict(self, obj_type=dict):
-        doc = {"type": problem_type(self.slug), "title": self.title, "status": int(self.status_code),
+        doc = {"type": problem_pages.PREFIX + self.slug, "title": self.title, "status": int(self.status_code),
                "detail": self.description}
         if self.errors:
             doc["errors"] = self.errors
@@ -50,8 +48,9 @@ def serialize_error(req, resp, exc):
         doc = exc.to_dict()
     else:
         status = int(exc.status_code)
-        doc = {"type": problem_type(FALCON_SLUGS.get(status, f"http-{status}")), "title": exc.title,
-               "status": status, "detail": exc.description or exc.title}
+        doc = {"type": problem_pages.PREFIX + FALCON_SLUGS.get(status, problem_pages.slug_of(status)),
+               "title": exc.title, "status": status, "detail": exc.description or exc.title}
+    doc["type"] = problem_pages.base(req) + doc["type"]  # absolute, where its page is
     doc["request_id"] = getattr(req.context, "request_id", None)
     resp.content_type = PROBLEM
     resp.text = json.dumps(doc, ensure_ascii=False)  # falcon has no media handler for problem+json

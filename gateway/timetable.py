@@ -43,11 +43,13 @@ def home(moment):
 def _item(kind, id_, title, starts_at, ends_at, room_id, rooms, **extra):
     room = rooms.get(room_id) or {}
     return {"kind": kind, "id": id_, "title": title, "starts_at": home(starts_at), "ends_at": home(ends_at),
-            "room_id": room_id, "room_name": room.get("name"), "site_name": room.get("site_name"), **extra}
+            "room_id": room_id, "room_name": room.get("name"), "site_name": room.get("site_name"),
+            "site_address": room.get("site_address"), **extra}
 
 
 def merged(sessions, bookings, appointments, rooms, member_id):
-    """One list sorted by start. `rooms` maps a room id to the room (name, site_name) where known."""
+    """One list sorted by start. `rooms` maps a room id to the room (name, site_name, site_address)
+    where known: where to go, for a counselling appointment above all."""
     items = [_item("class", s["id"], s["title"], s["starts_at"], s["ends_at"], s["room_id"], rooms,
                    course_id=s["course_id"]) for s in sessions]
     items += [_item("booking", b["id"], b["title"], b["starts_at"], b["ends_at"], b["room_id"], rooms)

@@ -17,7 +17,7 @@ from gateway.problems import Problem
 from services.common import config
 
 # the paths of the API, of operations and of a bench stack's extra routes: a sink never answers under them
-RESERVED = ("v1", "docs", "openapi.json", "healthz", "readyz", "metrics", "bench")
+RESERVED = ("v1", "docs", "problems", "openapi.json", "healthz", "readyz", "metrics", "bench")
 SINK = re.compile(r"/(?!(?:%s)(?:/|$))" % "|".join(re.escape(p) for p in RESERVED))
 # which app a page belongs to: the longest folder first
 APPS = (("console", "console/index.html"), ("", "index.html"))

@@ -41,9 +41,11 @@ class Refused(Exception):
     """Why a restore will not start; nothing has been touched."""
 
 
-def server_version():
-    """(major, full version string) of the PostgreSQL server."""
-    with psycopg.connect(f"{config.pg_server()}/postgres", connect_timeout=10) as conn:
+def server_version(url=None):
+    """(major, full version string) of the PostgreSQL server, asked of `url`: by default a part's own
+    database (with PALACE_PG_PASSWORDS no role but the superuser has more); a restore, whose databases
+    may be gone, asks the server's `postgres` database as the superuser it runs as."""
+    with psycopg.connect(url or config.db_url("gateway"), connect_timeout=10) as conn:
         number = int(conn.execute("SHOW server_version_num").fetchone()[0])
         full = conn.execute("SHOW server_version").fetchone()[0]
     return number // 10000, full
@@ -164,7 +166,7 @@ def check(source, parts=config.DATABASES):
         if entry.get("migration_head") != code_head(part):
             raise Refused(f"{part}: the backup's schema is at migration {entry.get('migration_head')}, this code's at"
                           f" {code_head(part)}: restore it with the code that took it, then migrate")
-    major, _full = server_version()
+    major, _full = server_version(f"{config.pg_server()}/postgres")
     if major < int(manifest.get("postgresql_major", 0)):
         raise Refused(f"the backup comes from PostgreSQL {manifest['postgresql']}; this server is {major}: older")
     for part in parts:
@@ -181,7 +183,7 @@ def restore(source, parts=config.DATABASES):
     """Put every part back from `source` (checked first: Refused changes nothing)."""
     source = Path(source)
     manifest = check(source, parts)
-    major, _full = server_version()
+    major, _full = server_version(f"{config.pg_server()}/postgres")
     pg_restore = tool("pg_restore", major)
     staged = {part: f"{config.db_name(part)}__restoring" for part in parts}
     with psycopg.connect(f"{config.pg_server()}/postgres", autocommit=True, connect_timeout=10) as admin:

@@ -179,6 +179,45 @@ def lottery_rerun(args):
     return 0
 
 
+def welfare_keys(args):
+    """How many sealed values each key of welfare's ring holds (read from their heads: no key needed)."""
+    from services.welfare import store
+
+    with psycopg.connect(config.db_url("welfare"), row_factory=psycopg.rows.dict_row) as conn:
+        for row in store.sealed_counts(conn):
+            print(f"{row['table'] + '.' + row['column']:<36} {row['key_id']:<32} {row['n']:>8}")
+
+
+def welfare_rotate_key(args):
+    """Reseal every row under an older key of the ring (or from before sealing) under its current
+    key, in batches of PALACE_WELFARE_RESEAL_BATCH, each its own transaction (welfare keeps serving)."""
+    from services.welfare import crypto, store
+
+    try:
+        ring = crypto.ring()
+    except RuntimeError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    batch, total = int(config.env("PALACE_WELFARE_RESEAL_BATCH")), 0
+    with psycopg.connect(config.db_url("welfare"), row_factory=psycopg.rows.dict_row) as conn:
+        while True:
+            with conn.transaction():
+                done = store.reseal(conn, batch)
+            total += done
+            if done == 0:
+                break
+            print(f"resealed {total} values under key {ring.current}", flush=True)
+        left = [r for r in store.sealed_counts(conn) if r["key_id"] != ring.current]
+    print(json.dumps({"current_key": ring.current, "resealed": total, "not_under_current_key": left}))
+    return 1 if any(r["key_id"] not in ring.ids for r in left) else 0
+
+
+def welfare_new_key(args):
+    from services.welfare import crypto
+
+    print(crypto.new_key())
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="palace", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -216,6 +255,13 @@ def main(argv=None):
                                              " exit 1 if it does not give the recorded result")
     rerun.add_argument("course_id")
     rerun.set_defaults(run=lottery_rerun)
+    welfare = commands.add_parser("welfare", help="welfare's key ring").add_subparsers(dest="action", required=True)
+    welfare.add_parser("keys", help="how many sealed values each key id holds").set_defaults(run=welfare_keys)
+    welfare.add_parser("new-key", help="print a fresh key (put it first in PALACE_WELFARE_KEYS as id:key)"
+                       ).set_defaults(run=welfare_new_key)
+    welfare.add_parser("rotate-key", help="reseal everything under the ring's current key, in batches;"
+                                          " exit 1 if values remain under a key the ring does not hold"
+                       ).set_defaults(run=welfare_rotate_key)
     args = parser.parse_args(argv)
     return args.run(args) or 0
 

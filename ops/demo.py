@@ -14,6 +14,7 @@ STAFF = {  # phone, password, name, roles
     "venue_manager": ("13800000012", "demo-venues-1", "Sun Li 孙丽", ["venue_manager"]),
     "welfare_officer": ("13800000013", "demo-welfare-1", "Qian Hua 钱华", ["welfare_officer"]),
     "second_officer": ("13800000016", "demo-welfare-2", "Zheng Lan 郑兰", ["welfare_officer"]),
+    "desk": ("13800000017", "demo-desk-1", "Zhao Li 赵丽", ["desk"]),
 }
 UNIT_ADMIN = ("13800000014", "demo-unit-1", "Wu Gang 吴刚")
 MEMBER = ("13900000001", "demo-member-1", "Ruan Xiaoqing 阮小青")
@@ -92,7 +93,8 @@ def venues_of_the_city(venues):
     palace = venues.post("/v1/sites", {"name": "Huaibei Workers' Cultural Palace 淮北市工人文化宫", "kind": "palace",
                                       "district": "Xiangshan", "address": "1 Renmin Road 人民路1号"})["id"]
     hall = venues.post("/v1/rooms", {"site_id": palace, "name": "Multi-function hall 多功能厅", "floor": 1,
-                                     "capacity": 200, "features": ["piano", "projector", "stage"], "buffer_minutes": 15})
+                                     "capacity": 200, "features": ["piano", "projector", "stage"], "buffer_minutes": 15,
+                                     "max_advance_days": 90})  # the choir books its season of Saturdays
     rooms = {
         "hall": hall["id"],
         "hall-east": venues.post("/v1/rooms", {"site_id": palace, "parent_id": hall["id"], "floor": 1,
@@ -183,9 +185,14 @@ def welfare_cases(base, members, unit_id):
     unit_admin = Api(base, *UNIT_ADMIN[:2])
     rows = "\n".join(f"Worker {n} 职工{n},{national_id(n)},1370000{n:04d}," for n in range(1, 41))
     if plan:
-        unit_admin.post(f"/v1/mutual-aid/plans/{plan['id']}/enrolments",
-                        ok=(202,), data=("name,national_id,phone,member_id\n" + rows + "\n").encode(),
-                        headers={"Content-Type": "text/csv"})
+        job = unit_admin.post(f"/v1/mutual-aid/plans/{plan['id']}/enrolments",
+                              ok=(202,), data=("name,national_id,phone,member_id\n" + rows + "\n").encode(),
+                              headers={"Content-Type": "text/csv"})
+        deadline = time.monotonic() + 60  # the contribution is checked against the roster the import makes
+        while unit_admin.get(f"/v1/mutual-aid/imports/{job['id']}")["status"] not in ("done", "failed"):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the demo roster import {job['id']} did not finish in 60 s")
+            time.sleep(0.2)
         officer.post(f"/v1/mutual-aid/plans/{plan['id']}/contributions", {"unit_id": unit_id, "amount": "2400.00"})
 
 
@@ -231,6 +238,7 @@ demo: loaded {figures['sites']} sites, {figures['rooms']} rooms, {figures['class
                venue manager {STAFF['venue_manager'][0]} / {STAFF['venue_manager'][1]}
                welfare officer {STAFF['welfare_officer'][0]} / {STAFF['welfare_officer'][1]}
                unit administrator {UNIT_ADMIN[0]} / {UNIT_ADMIN[1]}
+               front desk {STAFF['desk'][0]} / {STAFF['desk'][1]}
 """, flush=True)
     return 0
 

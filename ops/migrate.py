@@ -28,6 +28,8 @@ def migration_dirs(part):
 
 
 def create_databases(parts=config.DATABASES):
+    if config.own_roles():  # each part's database was made with its role, by its owner's grant alone
+        return
     with psycopg.connect(f"{config.pg_server()}/postgres", autocommit=True) as conn:
         existing = {r[0] for r in conn.execute("SELECT datname FROM pg_database")}
         for part in parts:
@@ -41,9 +43,12 @@ def apply_migrations(part):
     url = config.db_url(part).replace("postgresql://", "postgresql+psycopg://", 1)
     backend = get_backend(url)
     migrations = read_migrations(*map(str, migration_dirs(part)))
-    with backend.lock():
-        pending = backend.to_apply(migrations)
-        backend.apply_migrations(pending)
+    try:
+        with backend.lock():
+            pending = backend.to_apply(migrations)
+            backend.apply_migrations(pending)
+    finally:  # closed now, not when collected: a database is copied (CREATE ... TEMPLATE) only unused
+        backend.connection.close()
     return len(pending)
 
 

@@ -18,6 +18,7 @@ import sys  # noqa: E402
 from nameko.cli.run import import_service, run  # noqa: E402
 
 from ops.processes import nameko_config  # noqa: E402
+from services.common.config import check_connection_secrets  # noqa: E402
 
 
 def main(modules):
@@ -26,6 +27,7 @@ def main(modules):
         return 2
     settings = nameko_config()
     logging.config.dictConfig(settings["LOGGING"])
+    check_connection_secrets()
     services = [service for module in modules for service in import_service(module)]
     run(services, settings)
     return 0

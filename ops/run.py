@@ -2,7 +2,10 @@
 
 Ctrl-C or SIGTERM stops them all (SIGTERM, then SIGKILL after a grace period); if one of them
 dies, the rest are stopped too, so a broken stack never looks alive."""
+import base64
+import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -58,11 +61,39 @@ def metrics_port(index):
     return {"PALACE_METRICS_PORT": str(base + 1 + index)}
 
 
+def development_keys():
+    """The keys every part of this run shares, made for the run unless set (events left unsent by an
+    earlier run carry its signature, and are dead-lettered: `palace dead-letters` shows them)."""
+    os.environ.setdefault("PALACE_DEVELOPMENT", "1")  # the local guest and postgres, welfare's kept key
+    os.environ.setdefault("PALACE_CONTEXT_KEY", secrets.token_urlsafe(32))
+    os.environ.setdefault("PALACE_RESET_CODE_KEY", base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+    if not config.env("PALACE_METRICS_TOKEN"):  # nor its _FILE: ops read /metrics with it (printed at the start)
+        os.environ["PALACE_METRICS_TOKEN"] = secrets.token_urlsafe(32)
+    development_welfare_keys()
+
+
+def development_welfare_keys():
+    """welfare's sealed data outlives a run (its database does), so its development keys do too: made
+    once, kept in var/ (never in the database beside the data), unless the environment gives them."""
+    path = ROOT / "var" / "development-welfare-keys.json"
+    if not path.exists():
+        path.parent.mkdir(exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            json.dump({"PALACE_WELFARE_KEYS": f"dev1:{base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()}",
+                       "PALACE_WELFARE_FINGERPRINT_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()},
+                      out)
+    for name, value in json.loads(path.read_text()).items():
+        if not os.environ.get(name) and not os.environ.get(f"{name}_FILE"):
+            os.environ[name] = value
+
+
 def main(argv=()):
     demo = "--demo" in argv
     if demo:  # the demo's admin, unless one is configured
         os.environ.setdefault("PALACE_ADMIN_PHONE", "13800000000")
         os.environ.setdefault("PALACE_ADMIN_PASSWORD", "admin-pass-1")
+    development_keys()
     if subprocess.run(argv_here(processes.MIGRATE), cwd=ROOT).returncode != 0:
         print("migrate failed; nothing started", file=sys.stderr)
         return 1
@@ -73,6 +104,8 @@ def main(argv=()):
              for i, (name, (argv, env)) in enumerate(processes.commands().items())}
     port = config.env("PALACE_HTTP_PORT")
     print(f"palace is starting: gateway on http://127.0.0.1:{port} (Ctrl-C stops everything)", flush=True)
+    print(f"its metrics: curl -H 'Authorization: Bearer {config.env('PALACE_METRICS_TOKEN')}'"
+          f" http://127.0.0.1:{port}/metrics", flush=True)
     if demo:
         from ops import demo as loader
 

@@ -25,6 +25,8 @@ def room_for_stacks():
     PEAK.update(planned=harness.SUITE_PEAK, watch=watch)
     yield
     watch.stop()
+    harness.DROPS.wait()
+    harness.TEMPLATES.drop()
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -69,11 +71,19 @@ def stack(tmp_path_factory, room_for_stacks):
     from tests.harness import TEST_SIZING, Stack
 
     stack = Stack(tmp_path_factory.mktemp("logs"), sizing=TEST_SIZING)
-    stack.create()
     try:
-        with pytest.MonkeyPatch.context() as env:  # the test process's own clients find the stack
-            env.setenv("AMQP_URI", stack.env["AMQP_URI"])
-            env.setenv("PALACE_DB_PREFIX", stack.tag)
+        stack.create()
+        with pytest.MonkeyPatch.context() as env:
+            find_stack(env, stack)
             yield stack
     finally:
         stack.destroy()
+
+
+def find_stack(env, stack):
+    """The test process's own clients (a proxy, a store function, an event) find and trust `stack`."""
+    env.setenv("AMQP_URI", stack.env["AMQP_URI"])
+    env.setenv("PALACE_DB_PREFIX", stack.tag)
+    env.setenv("PALACE_CONTEXT_KEY", stack.env["PALACE_CONTEXT_KEY"])  # its events are signed
+    for name in ("PALACE_WELFARE_KEYS", "PALACE_WELFARE_FINGERPRINT_KEY"):  # tests that use welfare's store
+        env.setenv(name, stack.env[name])

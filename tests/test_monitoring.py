@@ -43,6 +43,8 @@ def test_prometheus_scrapes_every_process_by_its_compose_name_and_the_broker():
         assert sd["names"] == [name], name
         port = 8000 if name == "gateway" else int(COMPOSE[name]["environment"]["PALACE_METRICS_PORT"])
         assert sd["port"] == port, name
+    assert jobs()["gateway"]["authorization"] == {"type": "Bearer", "credentials_file": "/run/secrets/metrics-token"}
+    assert COMPOSE["prometheus"]["secrets"] == ["metrics-token"], "the gateway's /metrics answers its token alone"
     assert jobs()["rabbitmq"]["static_configs"][0]["targets"] == ["rabbitmq:15692"]
     queues = jobs()["rabbitmq-queues"]
     assert queues["metrics_path"] == "/metrics/detailed" and queues["params"]["family"] == ["queue_coarse_metrics"]
@@ -108,8 +110,15 @@ def test_the_monitoring_profile_runs_beside_the_palace_without_changing_it():
     assert "./monitoring/rabbitmq-enabled-plugins:/etc/rabbitmq/enabled_plugins:ro" in broker["volumes"]
 
 
-def test_promtool_finds_the_configuration_and_the_rules_valid():
-    checked = promtool("check", "config", "prometheus.yml")
+def test_promtool_finds_the_configuration_and_the_rules_valid(tmp_path):
+    """promtool looks for the token file, which compose mounts at /run/secrets: a copy reads one here."""
+    token = tmp_path / "metrics-token"
+    token.write_text("t" * 43)
+    config = {**PROMETHEUS, "rule_files": [str(MONITORING / pattern) for pattern in PROMETHEUS["rule_files"]]}
+    config["scrape_configs"] = [{**job, "authorization": {**job["authorization"], "credentials_file": str(token)}}
+                                if "authorization" in job else job for job in PROMETHEUS["scrape_configs"]]
+    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
+    checked = promtool("check", "config", str(tmp_path / "prometheus.yml"))
     assert checked.returncode == 0, checked.stdout + checked.stderr
     rules = promtool("check", "rules", "rules/palace.yml")
     assert rules.returncode == 0 and f"{len(alerts())} rules found" in rules.stdout, rules.stdout + rules.stderr

@@ -70,3 +70,22 @@ def test_every_key_a_screen_uses_is_in_both_catalogues(app):
 def test_the_committed_api_document_is_the_apis_own():
     committed = json.loads((WEB / "shared" / "api" / "openapi.json").read_text())
     assert committed == build(route_table(None)), "web/shared/api/openapi.json is stale: run `make web-api` and commit it"
+
+
+def test_there_is_a_staff_console_with_catalogues():
+    assert WEB / "console" in APPS
+
+
+SCREEN = re.compile(r"""^\s*(\w+): \{ roles: \[([^\]]*)\], api: "([A-Z]+) ([^"]+)" \},$""", re.M)
+
+
+def test_each_console_screen_is_for_exactly_the_roles_its_api_allows():
+    """The console's menu shows a screen to the roles the API lets do its work, no more and no fewer."""
+    document = json.loads((WEB / "shared" / "api" / "openapi.json").read_text())
+    screens = SCREEN.findall((WEB / "console" / "access.ts").read_text())
+    assert len(screens) >= 4, "the scan found the console's screens"
+    for name, roles, method, path in screens:
+        described = document["paths"][path][method.lower()].get("description", "")
+        allowed = re.search(r"Roles: ([a-z_, ]+)\.", described)
+        assert allowed, f"{method} {path} ({name}) names no roles in the API document"
+        assert set(re.findall(r'"(\w+)"', roles)) == {r.strip() for r in allowed.group(1).split(",")}, name

@@ -35,6 +35,9 @@ def load(schema, data):
 
 
 def paging(req):
+    walking = req.context.get("export_page")  # an export reads every page (gateway.exports)
+    if walking:
+        return dict(walking)
     return {"limit": req.get_param_as_int("limit", min_value=1, max_value=200, default=50),
             "offset": req.get_param_as_int("offset", min_value=0, max_value=1_000_000, default=0)}
 

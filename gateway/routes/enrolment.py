@@ -2,21 +2,22 @@
 the enrolment service over RPC."""
 import html
 import json
+import uuid
 from datetime import datetime
 
 import falcon
 
-from gateway import auth, catalog, limits, store, timetable
+from gateway import auth, catalog, certificates, classes, limits, store, timetable
 from gateway.idempotency import run_once
 from gateway.openapi import operation, versioned
-from gateway.problems import invalid
+from gateway.problems import Problem, invalid
 from gateway.routes import PAGING, Resource, listed, paging, read_body
 from gateway.rpc import call
-from gateway.schemas import TimetableItemSchema
+from gateway.schemas import MyEnrolmentSchema, TimetableItemSchema
 from services.common.errors import Invalid, NotFound
 from services.common.fields import storable
 from services.common.params import object_id
-from services.common.roles import ADMIN, CLASS_STAFF, MEMBER, UNIT_ADMIN
+from services.common.roles import ADMIN, CLASS_STAFF, DESK, MEMBER, ROSTER_READERS, UNIT_ADMIN
 from services.common.zone import HOME_ZONE
 from services.enrolment.schemas import (
     AttendanceRequestSchema,
@@ -33,8 +34,10 @@ from services.enrolment.schemas import (
     EnrolmentSchema,
     EnrolRequestSchema,
     LotterySchema,
+    RosterEntrySchema,
     SessionCodeSchema,
     StrikesSchema,
+    TeachingSchema,
     TermCreateSchema,
     TermSchema,
 )
@@ -63,6 +66,49 @@ def _text_param(req, name, most=200):
     if len(value) > most:
         raise invalid({name: [f"at most {most} characters"]})
     return value
+
+
+def _status_param(req):
+    status = _text_param(req, "status", 20)
+    if status is not None and status not in BOUNDS["status"]["enum"]:
+        raise invalid({"status": [f"must be one of {', '.join(BOUNDS['status']['enum'])}"]})
+    return status
+
+
+def check_teachers(gateway, course):
+    """The teacher_ids a course names, when it names any, are open accounts holding the teacher role
+    (the enrolment service knows no accounts): else 422 naming them. Ids that are not ids at all are
+    left to the service's schema to name."""
+    ids = course.get("teacher_ids") if isinstance(course, dict) else None
+    if not isinstance(ids, list):
+        return
+    wanted = set()
+    for item in ids:
+        try:
+            wanted.add(str(uuid.UUID(item)))
+        except (TypeError, ValueError, AttributeError):
+            continue
+    if not wanted:
+        return
+    with gateway.db.transaction() as conn:
+        unknown = sorted(wanted - store.teachers_among(conn, wanted))
+    if unknown:
+        raise invalid({"teacher_ids": [f"{i} is not a teacher's account" for i in unknown]},
+                      "teacher_ids names accounts that are not teachers")
+
+
+def with_teachers(gateway, answer):
+    """A course, or a list of them, with its teachers' names: all read in one query."""
+    courses = answer if isinstance(answer, list) else [answer]
+    ids = {t for course in courses for t in course.get("teacher_ids") or ()}
+    names = {}
+    if ids:
+        with gateway.db.transaction() as conn:
+            names = store.names_and_phones(conn, ids)
+    for course in courses:
+        course["teachers"] = [{"id": t, "name": names[t]["name"]} for t in course.get("teacher_ids") or ()
+                              if t in names]
+    return answer
 
 
 def course_filters(req):
@@ -94,6 +140,12 @@ def documented(summary, **kw):
     for param in op.get("parameters", ()):
         if param["in"] == "query":
             param["schema"].update(BOUNDS.get(param["name"], {}))
+    return op
+
+
+def _pdf_operation(summary, **kw):
+    op = documented(summary, **kw)
+    op["responses"]["200"]["content"] = {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}
     return op
 
 
@@ -139,8 +191,9 @@ class Courses(Resource):
     @auth.require(*CLASS_STAFF)
     def on_post(self, req, resp):
         body = read_body(req)
+        check_teachers(self.gateway, body)
         run_once(self.gateway.db, req, resp, body, lambda key: (
-            201, call("enrolment", "create_course", body, context=auth.caller(req, key))))
+            201, with_teachers(self.gateway, call("enrolment", "create_course", body, context=auth.caller(req, key)))))
 
     def on_get(self, req, resp):
         filters, page = course_filters(req), paging(req)
@@ -150,8 +203,8 @@ class Courses(Resource):
             resp.content_type = falcon.MEDIA_JSON
             resp.text, req.context["page_size"], req.context["total"] = self.gateway.catalog.courses(filters, **page)
             return
-        resp.media = listed(req, call("enrolment", "list_courses", **page, filters=filters,
-                                      with_total=True, context=auth.caller(req)))
+        resp.media = with_teachers(self.gateway, listed(req, call(
+            "enrolment", "list_courses", **page, filters=filters, with_total=True, context=auth.caller(req))))
 
 
 def version_tag(course):
@@ -160,13 +213,16 @@ def version_tag(course):
 
 
 def read_versions(req):
-    """If-Match as the course versions the editor read: None without the header (the edit applies to
-    whatever is there), [] when it names no version of ours (so nothing matches: 412). `*` matches
-    any course that exists. A weak tag never matches (RFC 9110 compares If-Match strongly)."""
+    """If-Match as the course versions the editor read, as update_course's words: without the header,
+    the edit is refused (428: two editors would overwrite each other unseen); [] when it names no
+    version of ours (so nothing matches: 412). `*` matches any course that exists (the edit applies to
+    whatever is there). A weak tag never matches (RFC 9110 compares If-Match strongly)."""
     tags = req.if_match
-    if tags is None or "*" in tags:
-        return None
-    return [int(tag) for tag in tags if not tag.is_weak and tag.isdigit() and len(tag) < 19]
+    if tags is None:
+        return {"version_required": True}
+    if "*" in tags:
+        return {}
+    return {"read_versions": [int(tag) for tag in tags if not tag.is_weak and tag.isdigit() and len(tag) < 19]}
 
 
 class Course(Resource):
@@ -176,7 +232,7 @@ class Course(Resource):
         "patch": documented("Change a course (course_updated). A published course's new timetable or room is"
                            " reserved before anything changes (409 room-clash names the dates); its members are"
                            " told (course_rescheduled)", operation_id="updateCourse", tag=TAG, body=CourseUpdateSchema,
-                           response=CourseSchema, roles=CLASS_STAFF, errors=(400, 404, 409, 412, 422)),
+                           response=CourseSchema, roles=CLASS_STAFF, errors=(400, 404, 409, 422)),
     }
     versioned(doc["get"])
     versioned(doc["patch"], conditional=True)
@@ -190,14 +246,15 @@ class Course(Resource):
             resp.etag = version_tag(json.loads(known))
             return
         # not in the read model (yet, or a draft only staff may see): ask the service
-        resp.media = call("enrolment", "get_course", course_id, context=auth.caller(req))
+        resp.media = with_teachers(self.gateway, call("enrolment", "get_course", course_id, context=auth.caller(req)))
         resp.etag = version_tag(resp.media)
 
     @auth.require(*CLASS_STAFF)
     def on_patch(self, req, resp, course_id):
-        read = read_versions(req)
-        extra = {} if read is None else {"read_versions": read}  # a service before If-Match takes no such word
-        resp.media = call("enrolment", "update_course", course_id, read_body(req), **extra, context=auth.caller(req))
+        body = read_body(req)
+        check_teachers(self.gateway, body)
+        resp.media = with_teachers(self.gateway, call("enrolment", "update_course", course_id, body,
+                                                      **read_versions(req), context=auth.caller(req)))
         resp.etag = version_tag(resp.media)
 
 
@@ -209,7 +266,8 @@ class CoursePublish(Resource):
 
     @auth.require(*CLASS_STAFF)
     def on_post(self, req, resp, course_id):
-        resp.media = call("enrolment", "publish_course", course_id, context=auth.caller(req))
+        resp.media = with_teachers(self.gateway, call("enrolment", "publish_course", course_id,
+                                                      context=auth.caller(req)))
 
 
 class CourseCancel(Resource):
@@ -220,43 +278,116 @@ class CourseCancel(Resource):
 
     @auth.require(*CLASS_STAFF)
     def on_post(self, req, resp, course_id):
-        resp.media = call("enrolment", "cancel_course", course_id, optional_body(req), context=auth.caller(req))
+        resp.media = with_teachers(self.gateway, call("enrolment", "cancel_course", course_id, optional_body(req),
+                                                      context=auth.caller(req)))
 
 
 class CourseEnrolments(Resource):
     doc = {
-        "post": documented("Enrol in a course: a seat, a place on the waitlist, or interest in a lottery",
+        "post": documented("Enrol in a course: a seat, a place on the waitlist, or interest in a lottery. The front"
+                           " desk (desk, admin) enrols a member on their behalf with member_id: the member's age and"
+                           " unit are checked, they are told as if they had enrolled, and the entry names the clerk",
                            operation_id="enrolInCourse", tag=TAG, body=EnrolRequestSchema, response=EnrolmentSchema,
-                           status=201, roles=(MEMBER,), idempotent=True, errors=(400, 404, 409, 422, 429)),
+                           status=201, roles=(MEMBER, DESK, ADMIN), idempotent=True,
+                           errors=(400, 403, 404, 409, 422, 429)),
         "get": documented("The course's roster and waitlist (staff)", operation_id="listCourseEnrolments", tag=TAG,
                           response=EnrolmentSchema, many=True, roles=CLASS_STAFF,
-                          query=PAGING + (("status", "string"),), errors=(400, 404, 422)),
+                          query=PAGING + (("status", "string"),), errors=(400, 404, 422),
+                          export=("id", "course_id", "member_id", "status", "position", "seats", "offer_expires_at",
+                                  "cancel_reason", "created_at")),
     }
     location = "/v1/enrolments/{id}"
 
 
-    @auth.require(MEMBER)
+    @auth.require(MEMBER, DESK, ADMIN)
     def on_post(self, req, resp, course_id):
         body = optional_body(req)
+        for_member = _on_behalf(req, body)
         with self.gateway.db.transaction() as conn:  # not in the token: it would ride in every request
-            born = store.birth_date(conn, req.context.account.id)
+            if for_member is None:
+                born, extra = store.birth_date(conn, req.context.account.id), {}
+            else:  # the member's own facts: their age and unit are checked, never the clerk's
+                born, extra = None, _member_facts(conn, for_member, req.context.account.id)
+        enrolled = for_member or req.context.account.id
         run_once(self.gateway.db, req, resp, body, lambda key: (
-            201, call("enrolment", "enrol", course_id, body, context=auth.caller(req, key, born))),
-            first=lambda conn: limits.check(conn, limits.ENROLMENTS_PER_MEMBER, req.context.account.id,
+            201, call("enrolment", "enrol", course_id, body, **extra, context=auth.caller(req, key, born))),
+            first=lambda conn: limits.check(conn, limits.ENROLMENTS_PER_MEMBER, enrolled,
                                             what="enrolment requests"))
 
     @auth.require(*CLASS_STAFF)
     def on_get(self, req, resp, course_id):
-        status = _text_param(req, "status", 20)
-        if status is not None and status not in BOUNDS["status"]["enum"]:
-            raise invalid({"status": [f"must be one of {', '.join(BOUNDS['status']['enum'])}"]})
-        resp.media = listed(req, call("enrolment", "course_enrolments", course_id, status,
+        resp.media = listed(req, call("enrolment", "course_enrolments", course_id, _status_param(req),
                                       **paging(req), with_total=True, context=auth.caller(req)))
+
+
+class CourseRoster(Resource):
+    doc = {"get": documented("The course's roster: each live entry (or those of one status) with the member's name"
+                             " and phone, status, waitlist position and attendance so far (sessions attended of"
+                             " those held). For the course's teachers, the desk and admins",
+                             operation_id="getCourseRoster", tag=TAG, response=RosterEntrySchema, many=True,
+                             roles=ROSTER_READERS, query=PAGING + (("status", "string"),), errors=(400, 404, 422),
+                             export=("name", "phone", "status", "position", "seats", "attended", "held",
+                                     "enrolment_id"))}
+
+    @auth.require(*ROSTER_READERS)
+    def on_get(self, req, resp, course_id):
+        rows = listed(req, call("enrolment", "course_roster", course_id, _status_param(req), **paging(req),
+                                with_total=True, context=auth.caller(req)))
+        people = {}
+        if rows:  # the names and phones of the whole page in one query
+            with self.gateway.db.transaction() as conn:
+                people = store.names_and_phones(conn, {r["member_id"] for r in rows})
+        for row in rows:
+            person = people.get(row["member_id"]) or {}
+            row["name"], row["phone"] = person.get("name"), person.get("phone")
+        resp.media = rows
+
+
+class MyTeaching(Resource):
+    doc = {"get": documented("The courses I teach, the next to meet first, each with its next session",
+                             operation_id="listMyTeaching", tag=TAG, response=TeachingSchema, many=True,
+                             roles=CLASS_STAFF, query=PAGING, errors=(400,))}
+
+    @auth.require(*CLASS_STAFF)
+    def on_get(self, req, resp):
+        resp.media = with_teachers(self.gateway, listed(req, call("enrolment", "my_teaching", **paging(req),
+                                                                  with_total=True, context=auth.caller(req))))
+
+
+def _on_behalf(req, body):
+    """The member the front desk enrols (`member_id`), or None when callers enrol themselves. Only
+    the desk and admins name someone else (403); the desk has no seat of its own, so names one (422)."""
+    account, named = req.context.account, body.get("member_id")
+    if named is not None:
+        try:
+            named = str(uuid.UUID(str(named)))
+        except ValueError:
+            raise invalid({"member_id": ["must be the id (a UUID) of a member's account"]}) from None
+    if named is None or named == str(account.id):
+        if not account.has(MEMBER):
+            raise invalid({"member_id": ["is required: the front desk names the member it enrols"]})
+        return None
+    if not account.has(DESK, ADMIN):
+        raise Problem(403, "forbidden", "only the front desk enrols someone else",
+                      {"member_id": ["is not you: enrol yourself, or ask at the front desk"]})
+    return named
+
+
+def _member_facts(conn, member_id, clerk_id):
+    """What the enrolment service checks of the member the desk enrols, and the clerk's name for
+    the member's history; an unknown member is a 422 naming member_id, before anything is written."""
+    member = store.member_facts(conn, member_id)
+    if member is None:
+        raise invalid({"member_id": ["is not an open member account"]}, "no such member")
+    return {"member": {"id": member_id, "unit_id": member["unit_id"] and str(member["unit_id"]),
+                       "birth_date": member["birth_date"] and member["birth_date"].isoformat()},
+            "clerk_name": store.name_of(conn, clerk_id)}
 
 
 class CourseLottery(Resource):
     doc = {
-        "get": documented("The draw's audit: seed, inputs, result, and whether re-running reproduces it",
+        "get": documented("The draw's audit: seed, whether re-running reproduces it, and the entries: all of"
+                          " them for the course's staff, the caller's own rank for a member, none for anyone else",
                           operation_id="getLotteryAudit", tag=TAG, response=LotterySchema, auth=False, errors=(404,)),
         "post": documented("Draw the lottery now (staff)", operation_id="drawLottery", tag=TAG, response=LotterySchema,
                            roles=CLASS_STAFF, errors=(404, 409)),
@@ -275,7 +406,8 @@ class Enrolment(Resource):
     doc = {
         "get": documented("One enrolment (its member or staff), with the waitlist position",
                           operation_id="getEnrolment", tag=TAG, response=EnrolmentSchema, errors=(404,)),
-        "delete": documented("Cancel an enrolment or leave the waitlist; the next in line moves up",
+        "delete": documented("Cancel an enrolment or leave the waitlist; the next in line moves up. The front desk"
+                             " cancels for a member under the member's rules, and is named in their history",
                              operation_id="cancelEnrolment", tag=TAG, response=EnrolmentSchema,
                              query=(("reason", "string"),), errors=(404, 409, 422)),
     }
@@ -287,8 +419,11 @@ class Enrolment(Resource):
 
     @auth.require()
     def on_delete(self, req, resp, enrolment_id):
-        resp.media = call("enrolment", "cancel_enrolment", enrolment_id, _text_param(req, "reason", 500),
-                          context=auth.caller(req))
+        reason, extra = _text_param(req, "reason", 500), {}
+        if req.context.account.has(DESK, ADMIN):  # acting for a member: their history names the clerk
+            with self.gateway.db.transaction() as conn:
+                extra["clerk_name"] = store.name_of(conn, req.context.account.id)
+        resp.media = call("enrolment", "cancel_enrolment", enrolment_id, reason, **extra, context=auth.caller(req))
 
 
 class EnrolmentAccept(Resource):
@@ -317,28 +452,65 @@ class EnrolmentCertificate(Resource):
             f"<p>This certifies completion of the course <strong>{title}</strong>, attending "
             f"{cert['attended']} of {cert['sessions_count']} sessions.</p>"
             f"<p>Issued {html.escape(cert['issued_at'])} by the Workers' Cultural Palace.</p>"
-            f"<p>Verification code: <code>{code}</code> (check it at /v1/certificates/{code})</p>"
+            f"<p>Verification code: <code>{code}</code> (check it at"
+            f" {html.escape(certificates.check_page(req, cert['code']))})</p>"
             "</main></body></html>")
 
 
+def _holder(gateway, member_id):
+    """The name a certificate bears: its member's, or None once the account is closed."""
+    with gateway.db.transaction() as conn:
+        return store.name_of(conn, member_id) if store.is_open_account(conn, member_id) else None
+
+
+# what the public check tells of a certificate (the enrolment service's document names the member too)
+PUBLIC_FACTS = ("code", "course_title", "attended", "sessions_count", "hours", "issued_at")
+
+
 class Certificate(Resource):
-    doc = {"get": documented("Check a certificate's verification code (anyone)", operation_id="checkCertificate",
+    doc = {"get": documented("Check a certificate's verification code (anyone, e.g. an employer shown it): the"
+                             " course, attendance, hours, date and the holder's name masked; nothing else about"
+                             " the member", operation_id="checkCertificate",
                              tag=TAG, response=CertificateCheckSchema, auth=False, errors=(404,))}
 
 
     def on_get(self, req, resp, code):
-        resp.media = call("enrolment", "verify_certificate", code, context=auth.caller(req))
+        cert = call("enrolment", "certificate_document", code, context=auth.caller(req))
+        # only the public facts: the member's id never leaves, their name only masked
+        resp.media = {"valid": True, **{name: cert[name] for name in PUBLIC_FACTS},
+                      "holder": certificates.masked(_holder(self.gateway, cert["member_id"]))}
+
+
+class CertificatePdf(Resource):
+    doc = {"get": _pdf_operation("The completion certificate as a PDF (anyone holding its verification code): the"
+                                 " member's name, the course, the code and a QR code of the member app's public"
+                                 " check page (/verify/{code})",
+                                 operation_id="getCertificatePdf", tag=TAG, auth=False, errors=(404,))}
+
+
+    def on_get(self, req, resp, code):
+        cert = call("enrolment", "certificate_document", code, context=auth.caller(req))
+        name = _holder(self.gateway, cert["member_id"])
+        resp.content_type = "application/pdf"
+        # inline: a phone opens it in its reader; the name is what it is saved as
+        resp.set_header("Content-Disposition", f'inline; filename="certificate-{cert["code"]}.pdf"')
+        resp.data = certificates.render(cert, name, certificates.check_page(req, cert["code"]))
 
 
 class MyEnrolments(Resource):
-    doc = {"get": documented("My enrolments, with waitlist positions", operation_id="listMyEnrolments", tag=TAG,
-                             response=EnrolmentSchema, many=True, query=PAGING, errors=(400,))}
+    doc = {"get": documented("My enrolments, with waitlist positions, each with its course (title, site, room,"
+                             " the next session and one open for check-in now) from the catalog; course is null"
+                             " for a course the catalog does not know yet", operation_id="listMyEnrolments",
+                             tag=TAG, response=MyEnrolmentSchema, many=True, query=PAGING, errors=(400,))}
 
 
     @auth.require()
     def on_get(self, req, resp):
-        resp.media = listed(req, call("enrolment", "my_enrolments", **paging(req),
-                                      with_total=True, context=auth.caller(req)))
+        caller = auth.caller(req)
+        entries = listed(req, call("enrolment", "my_enrolments", **paging(req), with_total=True, context=caller))
+        rows = self.gateway.catalog.summaries({e["course_id"] for e in entries})
+        rooms, sites = _places(rows.values(), caller)
+        resp.media = classes.told(entries, rows, rooms, sites, datetime.now(HOME_ZONE))
 
 
 class MyTimetable(Resource):
@@ -364,6 +536,19 @@ class MyTimetable(Resource):
                                       str(req.context.account.id))
 
 
+def _places(courses, caller):
+    """The rooms and (for courses without a room) the sites of `courses` by id, for their names:
+    names are a courtesy, so a venues that does not answer leaves them out."""
+    room_ids = {c["room_id"] for c in courses if c["room_id"]}
+    try:
+        rooms = _rooms(room_ids, caller)
+        roomless = any(c["site_id"] and not c["room_id"] for c in courses)
+        sites = {s["id"]: s for s in call("venues", "list_sites", limit=200, context=caller)} if roomless else {}
+    except Problem:
+        return {}, {}
+    return rooms, sites
+
+
 def _rooms(room_ids, caller):
     """The rooms by id, for their names; one gone since is simply left unnamed."""
     rooms = {}
@@ -379,8 +564,14 @@ class SessionAttendance(Resource):
     doc = {"post": documented("Mark attendance: a teacher's register (marks) or a member's check-in (code;"
                               " 5 wrong codes per session and 15 minutes, then 429 with Retry-After)",
                               operation_id="markAttendance", tag=TAG, body=AttendanceRequestSchema,
-                              response=AttendanceResultSchema, errors=(400, 404, 409, 422, 429))}
+                              response=AttendanceResultSchema, errors=(400, 404, 409, 422, 429)),
+           "get": documented("The session's register as marked so far: the teacher's marks and the members'"
+                             " check-ins (staff of the course)", operation_id="getSessionRegister", tag=TAG,
+                             response=AttendanceResultSchema, roles=CLASS_STAFF, errors=(404,))}
 
+    @auth.require(*CLASS_STAFF)
+    def on_get(self, req, resp, session_id):
+        resp.media = call("enrolment", "session_register", session_id, context=auth.caller(req))
 
     @auth.require()
     def on_post(self, req, resp, session_id):
@@ -466,7 +657,9 @@ class ClassRequestDecision(Resource):
 
     @auth.require(ADMIN)
     def on_post(self, req, resp, request_id):
-        resp.media = call("enrolment", "decide_class_request", request_id, read_body(req), context=auth.caller(req))
+        body = read_body(req)
+        check_teachers(self.gateway, body.get("course"))
+        resp.media = call("enrolment", "decide_class_request", request_id, body, context=auth.caller(req))
 
 
 def routes(gateway):
@@ -476,13 +669,16 @@ def routes(gateway):
         ("/v1/courses/{course_id}/publish", CoursePublish(gateway)),
         ("/v1/courses/{course_id}/cancel", CourseCancel(gateway)),
         ("/v1/courses/{course_id}/enrolments", CourseEnrolments(gateway)),
+        ("/v1/courses/{course_id}/roster", CourseRoster(gateway)),
         ("/v1/courses/{course_id}/lottery", CourseLottery(gateway)),
         ("/v1/enrolments/{enrolment_id}", Enrolment(gateway)),
         ("/v1/enrolments/{enrolment_id}/accept", EnrolmentAccept(gateway)),
         ("/v1/enrolments/{enrolment_id}/certificate", EnrolmentCertificate(gateway)),
         ("/v1/certificates/{code}", Certificate(gateway)),
+        ("/v1/certificates/{code}/certificate.pdf", CertificatePdf(gateway)),
         ("/v1/me/enrolments", MyEnrolments(gateway)),
         ("/v1/me/timetable", MyTimetable(gateway)),
+        ("/v1/me/teaching", MyTeaching(gateway)),
         ("/v1/sessions/{session_id}/attendance", SessionAttendance(gateway)),
         ("/v1/sessions/{session_id}/code", SessionCode(gateway)),
         ("/v1/members/{member_id}/strikes", MemberStrikes(gateway)),

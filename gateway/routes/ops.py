@@ -1,10 +1,11 @@
-"""Liveness, readiness and the API document."""
+"""Liveness, readiness, the API document and the pages of its problem types."""
 import falcon
 from kombu import Connection
 from marshmallow import Schema, fields
 
-from gateway import auth, store
+from gateway import auth, internal, problem_pages, store
 from gateway.openapi import operation
+from gateway.problems import Problem
 from gateway.routes import Resource
 from gateway.rpc import call, ping_all
 from services.common import config
@@ -20,14 +21,17 @@ class Health:
 
 class Ready(Resource):
     """Ready to serve: the broker answers, the gateway's database answers, and every service
-    answers a ping RPC (which checks that service's own database)."""
-
+    answers a ping RPC (which checks that service's own database). Anyone (a load balancer, `make
+    demo`) may ask whether the palace is ready; only ops (gateway/internal.py) read which part is not
+    and why: the checks name the parts and carry their errors (host names, ports, exceptions)."""
 
     def on_get(self, req, resp):
         checks = {"broker": self._broker(), "database": self._database(), **ping_all(config.NAMEKO_SERVICES)}
         ready = all(v == "ok" for v in checks.values())
         resp.status = 200 if ready else 503
-        resp.media = {"status": "ready" if ready else "not ready", "checks": checks}
+        resp.media = {"status": "ready" if ready else "not ready"}
+        if internal.is_ops(req, self.gateway.metrics_token):
+            resp.media["checks"] = checks
 
     def _broker(self):
         try:
@@ -106,6 +110,18 @@ class Docs:
         resp.content_type, resp.text = falcon.MEDIA_HTML, DOCS_PAGE
 
 
+class ProblemPage:
+    """What a problem type means and what to do, for a person who follows its address (not an API
+    operation: a page, outside the API document)."""
+
+    def on_get(self, req, resp, slug):
+        page = problem_pages.page_of(slug)
+        if page is None:
+            raise Problem(404, "not-found", f"palace has no problem type {slug!r}")
+        resp.content_type, resp.text = "text/html; charset=utf-8", problem_pages.render(req, slug, page)
+        resp.cache_control = ["public", "max-age=3600"]
+
+
 def routes(gateway):
     return [("/healthz", Health()), ("/readyz", Ready(gateway)), ("/docs", Docs()),
-            ("/v1/stats", Stats(gateway))]
+            ("/problems/{slug}", ProblemPage()), ("/v1/stats", Stats(gateway))]

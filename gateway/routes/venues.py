@@ -2,6 +2,7 @@
 calendar and iCal feeds, answered by the venues service over RPC."""
 import re
 import uuid
+from datetime import datetime, timedelta
 
 import falcon
 
@@ -12,6 +13,7 @@ from gateway.problems import Problem, invalid
 from gateway.routes import PAGING, Resource, listed, paging, read_body
 from gateway.rpc import call
 from services.common.roles import MANAGERS
+from services.common.zone import HOME_ZONE
 from services.venues.schemas import (
     ActionResultSchema,
     ActionSchema,
@@ -22,6 +24,7 @@ from services.venues.schemas import (
     CalendarDaySchema,
     CalendarFeedSchema,
     ClosureCreateSchema,
+    ClosureEditSchema,
     ClosureSchema,
     ClubCreateSchema,
     ClubEditSchema,
@@ -190,14 +193,17 @@ class Availability(Resource):
 class Utilisation(Resource):
     doc = {"get": operation("Utilisation per room (and site): hours booked, bookings, no-shows",
                             operation_id="getRoomUtilisation", tag=TAG, response=UtilisationSchema, many=True,
-                            roles=MANAGERS, errors=(400, 404, 422), query=(("site_id", "string"), ("days", "integer")))}
-
+                            roles=MANAGERS, errors=(400, 404, 422),
+                            query=(("site_id", "string"), ("days", "integer"), ("from", "string")))}
+    doc["get"]["description"] += (" Over the last `days` days (28 unless given), or, with `from` (a date, "
+                                 "YYYY-MM-DD, in China's time), the `days` days from that day on: a week's is "
+                                 "from=<its Monday>&days=7.")
 
     @auth.require(*MANAGERS)
     def on_get(self, req, resp):
         resp.media = call("venues", "utilisation", site_id=req.get_param("site_id"),
                           days=req.get_param_as_int("days", min_value=1, max_value=366, default=28),
-                          context=auth.caller(req))
+                          first_day=req.get_param("from"), context=auth.caller(req))
 
 
 class RoomCalendar(Resource):
@@ -252,16 +258,25 @@ class MyCalendarFeed(Resource):
         resp.status, resp.media = 201, feed
 
 
+FEED_PAST, FEED_AHEAD = timedelta(days=31), timedelta(days=366)
+
+
 class CalendarFeed(Resource):
-    doc = {"get": operation("A member's bookings as an iCalendar feed, by the secret address they were given "
+    doc = {"get": operation("A member's bookings and class sessions as an iCalendar feed, by the secret address they were given "
                             "(no sign-in: calendar apps cannot send one)", operation_id="getCalendarFeed", tag=TAG,
                             auth=False, errors=(404,))}
     doc["get"]["responses"]["200"]["content"] = {"text/calendar": {"schema": {"type": "string"}}}
 
     def on_get(self, req, resp, token):
+        member_id = call("venues", "feed_member", token, context=auth.caller(req))
+        classes = []
+        if member_id:  # a member's feed: their class sessions too, from a month back to a year ahead
+            now = datetime.now(HOME_ZONE)
+            classes = call("enrolment", "my_sessions", (now - FEED_PAST).isoformat(), (now + FEED_AHEAD).isoformat(),
+                           context=auth.as_member(req, member_id))
         resp.content_type = "text/calendar; charset=utf-8"
         resp.cache_control = ["private", "no-store"]
-        resp.text = call("venues", "feed_calendar", token, context=auth.caller(req))
+        resp.text = call("venues", "feed_calendar", token, classes=classes, context=auth.caller(req))
 
 
 class Bookings(Resource):
@@ -272,6 +287,9 @@ class Bookings(Resource):
                           errors=(400, 404, 409, 422)),
         "get": operation("Bookings: staff see all, anyone else their own", operation_id="listBookings", tag=TAG,
                          response=BookingSchema, many=True, errors=(400, 404, 422),
+                         export=("id", "title", "status", "site_id", "room_name", "starts_at", "ends_at", "club",
+                                 "member_id", "holder_service", "holder_reference", "reason", "checked_in_at",
+                                 "created_at"),
                          query=(*PAGING, ("room_id", "string"), ("site_id", "string"), ("status", "string"),
                                 ("series_id", "string"), ("from", "string"), ("before", "string"))),
     }
@@ -339,10 +357,23 @@ class BookingAction:
 
 
 class Closures(Resource):
-    doc = {"post": operation("Close a room or a whole site for a period (its bookings are cancelled)",
-                             operation_id="closeRoomsOrSite", tag=TAG, body=ClosureCreateSchema, response=ClosureSchema,
-                             status=201, roles=MANAGERS, idempotent=True, errors=(400, 404, 422))}
-    location = "/v1/rooms?site_id={site_id}"  # a closure has no address of its own: the rooms it closed
+    doc = {
+        "post": operation("Close a room or a whole site for a period (its bookings are cancelled)",
+                          operation_id="closeRoomsOrSite", tag=TAG, body=ClosureCreateSchema, response=ClosureSchema,
+                          status=201, roles=MANAGERS, idempotent=True, errors=(400, 404, 422)),
+        "get": operation("Closures of a site, or those closing a room (its site's whole-site ones too), or "
+                         "every site's, reaching into from..before, earliest first", operation_id="listClosures", tag=TAG,
+                         response=ClosureSchema, many=True, roles=MANAGERS, errors=(400, 404, 422),
+                         query=(*PAGING, ("site_id", "string"), ("room_id", "string"), ("from", "string"),
+                                ("before", "string"))),
+    }
+    location = "/v1/closures/{id}"
+
+    @auth.require(*MANAGERS)
+    def on_get(self, req, resp):
+        resp.media = listed(req, call("venues", "list_closures", **paging(req), site_id=req.get_param("site_id"),
+                                      room_id=req.get_param("room_id"), starts_from=_param(req, "from"),
+                                      starts_before=_param(req, "before"), with_total=True, context=auth.caller(req)))
 
 
     @auth.require(*MANAGERS)
@@ -350,6 +381,26 @@ class Closures(Resource):
         body = read_body(req)
         run_once(self.gateway.db, req, resp, body, lambda key: (
             201, call("venues", "close", body, context=auth.caller(req, key))))
+
+
+class Closure(Resource):
+    doc = {
+        "delete": operation("Reopen: take a closure away (the bookings it cancelled stay cancelled)",
+                            operation_id="removeClosure", tag=TAG, status=204, roles=MANAGERS, errors=(404,)),
+        "patch": operation("Change a closure's period or reason: the bookings it now covers are cancelled as by a "
+                           "new closure ('cancelled' counts them); those it no longer covers stay cancelled",
+                           operation_id="updateClosure", tag=TAG, body=ClosureEditSchema, response=ClosureSchema,
+                           roles=MANAGERS, errors=(400, 404, 422)),
+    }
+
+    @auth.require(*MANAGERS)
+    def on_patch(self, req, resp, closure_id):
+        resp.media = call("venues", "edit_closure", closure_id, read_body(req), context=auth.caller(req))
+
+    @auth.require(*MANAGERS)
+    def on_delete(self, req, resp, closure_id):
+        call("venues", "reopen", closure_id, context=auth.caller(req))
+        resp.status = 204
 
 
 class Calendar(Resource):
@@ -408,7 +459,7 @@ def routes(gateway):
         *[(f"/v1/bookings/{{booking_id}}/{action}", BookingAction(gateway, action))
           for action in ("approve", "reject", "cancel", "checkin")],
         ("/v1/clubs", Clubs(gateway)), ("/v1/clubs/{club_id}", Club(gateway)),
-        ("/v1/closures", Closures(gateway)),
+        ("/v1/closures", Closures(gateway)), ("/v1/closures/{closure_id}", Closure(gateway)),
         ("/v1/calendar/{year}", Calendar(gateway)), ("/v1/calendar/days", CalendarDays(gateway)),
         ("/v1/calendar/days/{day}", CalendarDay(gateway)),
     ])

@@ -1,6 +1,8 @@
 """Configuration from the environment, with defaults that work on a developer's machine; every
 setting, its default and its meaning are listed once in services/common/settings.py."""
 import os
+from pathlib import Path
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from services.common.settings import lookup
 
@@ -20,6 +22,40 @@ def env(name):
         with open(path, encoding="utf-8") as secret:
             value = secret.read().strip()
     return value if value not in (None, "") else default
+
+
+PLACEHOLDER = "change-me"  # how every secret of .env.example begins
+
+
+def checked_secret(name, value, minimum, advice):
+    """`value`, if it can be a secret: the one check of every secret a part reads (the signing key,
+    the token secret, the reset-code and welfare keys, the broker's and the database's passwords).
+    A placeholder (however long) or a value shorter than `minimum` stops the part, saying why."""
+    if len(value or "") < minimum or value.lower().startswith(PLACEHOLDER):
+        raise RuntimeError(f"{name} must hold at least {minimum} random characters, {advice}")
+    return value
+
+
+def development():
+    """A developer's machine (`make run`, the tests): what a deployment must give may be made up."""
+    return env("PALACE_DEVELOPMENT").lower() in ("1", "true", "yes", "on")
+
+
+def check_connection_secrets():
+    """At a part's start, outside development: the passwords in its broker and database URLs pass
+    checked_secret (the local broker's guest:guest is for development alone). A URL without a
+    password is left to the server (peer or certificate authentication)."""
+    if development():
+        return
+    for name, urls in (("AMQP_URI", amqp_uri()), ("PALACE_PG", pg_server())):
+        for url in urls.split(";"):
+            password = urlsplit(url.strip()).password
+            if password is not None:
+                checked_secret(f"the password in {name}", unquote(password), PASSWORD_MINIMUM,
+                               "one of its own for each part (python -c 'import secrets;print(secrets.token_urlsafe(24))')")
+
+
+PASSWORD_MINIMUM = 16
 
 
 def amqp_uri():
@@ -48,9 +84,36 @@ def db_name(part):
     return f"{db_prefix()}_{part}"
 
 
+# every session in home time: timestamps leave the services with +08:00, as members read them, and
+# a date the database works out is the one in Shanghai
+HOME_SESSION = "options=-c%20TimeZone%3DAsia%2FShanghai"
+
+
 def db_url(part):
-    """libpq URL of the database owned by `part` (a service or the gateway)."""
-    return f"{pg_server()}/{db_name(part)}"
+    """libpq URL of the database owned by `part` (a service or the gateway), its sessions in home time."""
+    return f"{part_server(part)}/{db_name(part)}?{HOME_SESSION}"
+
+
+def own_roles():
+    """PALACE_PG_PASSWORDS set (compose): each part connects as its own role, its database's owner."""
+    return bool(env("PALACE_PG_PASSWORDS"))
+
+
+def part_server(part):
+    """PALACE_PG; with PALACE_PG_PASSWORDS, PALACE_PG's host as the role `<prefix>_<part>` (made by
+    ops/postgres/10-palace-roles.sh), with the password in that directory's `pg-<part>` file."""
+    if not own_roles():
+        return pg_server()
+    path = Path(env("PALACE_PG_PASSWORDS")) / f"pg-{part}"
+    try:
+        password = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise RuntimeError(f"{path} (the database password of {part}) cannot be read: {exc.strerror}") from None
+    checked_secret(f"the database password in {path}", password, PASSWORD_MINIMUM,
+                   "(python -c 'import secrets;print(secrets.token_urlsafe(24))')")
+    where = urlsplit(pg_server())
+    return urlunsplit(where._replace(netloc=f"{quote(db_name(part), safe='')}:{quote(password, safe='')}"
+                                            f"@{where.hostname}:{where.port or 5432}"))
 
 
 def rpc_timeout():

@@ -1,10 +1,12 @@
-"""Who is calling: the gateway puts the caller and the request id into the RPC context."""
+"""Who is calling: the gateway signs the caller and the request id into the RPC context
+(services/common/trust.py); only a context whose signature holds names a caller."""
 from dataclasses import dataclass
 
 from nameko.extensions import DependencyProvider
 
-from services.common import logs
+from services.common import logs, trust
 from services.common.errors import Forbidden, Unauthorized
+from services.common.rpc import Rpc
 
 
 @dataclass(frozen=True)
@@ -15,6 +17,7 @@ class Caller:
     request_id: str | None
     idempotency_key: str | None
     birth_date: str | None = None  # ISO date, from the account
+    service: str | None = None  # the part that signed the call: "gateway", a service, "ops"
 
     def has(self, *roles):
         return bool(self.roles.intersection(roles))
@@ -29,7 +32,15 @@ class Caller:
         return self.id
 
     @classmethod
-    def from_context(cls, data):
+    def from_context(cls, data, admitted=False):
+        """The caller a signed context names; no one (all None) for an unsigned, tampered or stale one.
+        `admitted`: an RPC's, whose context its entrypoint checked before the worker started (it
+        refuses the others); a timer's or an event handler's is checked here, and names no one."""
+        if not admitted:
+            try:
+                data = trust.verify(data)
+            except Unauthorized:
+                return cls(None, frozenset(), None, None, None)
         roles = data.get("caller_roles") or ""
         return cls(
             id=data.get("caller_id") or None,
@@ -38,9 +49,11 @@ class Caller:
             request_id=data.get("request_id") or None,
             idempotency_key=data.get("idempotency_key") or None,
             birth_date=data.get("caller_birth_date") or None,
+            service=data.get(trust.SIGNED_BY) or None,
         )
 
     def to_context(self):
+        """The caller fields, unsigned: the part that calls signs them (trust.sign)."""
         return {
             "caller_id": self.id or "",
             "caller_roles": ",".join(sorted(self.roles)),
@@ -56,4 +69,4 @@ class CallerProvider(DependencyProvider):
         logs.enter(worker_ctx)
 
     def get_dependency(self, worker_ctx):
-        return Caller.from_context(worker_ctx.data)
+        return Caller.from_context(worker_ctx.data, admitted=isinstance(worker_ctx.entrypoint, Rpc))

@@ -58,11 +58,24 @@ class PreconditionFailed(PalaceError):
 
 
 @deserialize_to_instance
+class PreconditionRequired(PalaceError):
+    """A change to a versioned thing must name the version it was made to (If-Match), and this one
+    named none: without it, two editors' changes would overwrite each other unseen."""
+    status, problem = 428, "precondition-required"
+
+
+@deserialize_to_instance
 class Unavailable(PalaceError):
     """Something the service needs (its database, another service) is away for now: the caller may
     retry."""
     status, problem = 503, "service-unavailable"
 
 
+@deserialize_to_instance
+class BadGateway(PalaceError):
+    """A provider the service asked on the caller's behalf (WeChat) refused or answered nonsense."""
+    status, problem = 502, "bad-gateway"
+
+
 EXPECTED = (NotFound, Conflict, Invalid, Unauthorized, Forbidden, PayloadTooLarge, UnsupportedMediaType,
-            PreconditionFailed, Unavailable)
+            PreconditionFailed, PreconditionRequired, Unavailable, BadGateway)

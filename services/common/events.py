@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from kombu import Exchange, Queue
 from marshmallow import Schema, fields
 
-from services.common import config
+from services.common import config, trust
 from services.common.errors import Invalid
 
 
@@ -16,6 +16,7 @@ class EnvelopeSchema(Schema):
     occurred_at = fields.AwareDateTime(required=True)
     version = fields.Integer(required=True)
     payload = fields.Dict(required=True)
+    signature = fields.String(required=True)  # the producer's: trust.sign_event
 
 
 _envelope = EnvelopeSchema()
@@ -24,12 +25,14 @@ _envelope = EnvelopeSchema()
 def read_envelope(body, accepted=None):
     """The validated envelope of a message body (JSON text, or already decoded). Raises what no
     retry can fix: a ValidationError for a bad envelope, Invalid for a body that is not JSON or (with
-    `accepted`, a set of `<service>.<event_type>`) for an event its handler does not take."""
+    `accepted`, a set of `<service>.<event_type>`) for an event its handler does not take, or for an
+    event no part of the palace signed (or one changed since)."""
     if not isinstance(body, (dict, list)):
         try:
             body = json.loads(body)
         except ValueError as exc:
             raise Invalid(f"the message is not JSON: {exc}", errors={"_schema": ["not JSON"]}) from exc
+    trust.check_event(body)
     event = _envelope.load(body)
     if accepted is not None and event["event_type"] not in accepted:
         raise Invalid(f"{event['event_type']} is not an event this handler takes",
@@ -38,13 +41,14 @@ def read_envelope(body, accepted=None):
 
 
 def envelope(service, event_type, payload, version=1):
-    return {
+    """A new event, signed by the part that makes it."""
+    return trust.sign_event({
         "event_id": str(uuid.uuid4()),
         "event_type": f"{service}.{event_type}",
         "occurred_at": datetime.now(timezone.utc).isoformat(),
         "version": version,
         "payload": payload,
-    }
+    })
 
 
 # RabbitMQ drops what no queue is bound for; an alternate exchange keeps those events instead

@@ -15,7 +15,7 @@ import psycopg
 from kombu import Connection
 from nameko.extensions import DependencyProvider
 
-from services.common import config
+from services.common import config, trust
 from services.common.events import declare_exchange, envelope, exchange
 from services.common.loops import ReconnectingLoop
 
@@ -127,7 +127,7 @@ def relay_batch(conn, producer, exchange):
         try:
             for _id, event_id, event_type, body, request_id in rows:
                 headers = {"nameko.request_id": request_id} if request_id else {}
-                publisher.publish(body, exchange.name, event_type, headers, str(event_id))
+                publisher.publish(signed(body), exchange.name, event_type, headers, str(event_id))
             publisher.wait(CONFIRM_TIMEOUT)
         except BaseException:
             producer.__dict__.pop("_palace_confirmed", None)  # its channel's confirms are in doubt
@@ -135,6 +135,14 @@ def relay_batch(conn, producer, exchange):
         if rows:
             conn.execute("UPDATE outbox SET sent_at = now() WHERE id = ANY(%s)", ([r[0] for r in rows],))
     return len(rows)
+
+
+def signed(body):
+    """An outbox row's body as it goes out: signed. record() signs what it writes; a row written
+    another way (a SQL migration's, or one left from before events were signed) is signed here, by
+    the service whose own database holds it."""
+    event = json.loads(body)
+    return body if event.get(trust.SIGNATURE) else json.dumps(trust.sign_event(event))
 
 
 class ConfirmedPublisher:

@@ -12,9 +12,14 @@ enrolment service.
 On a cluster (PALACE_QUORUM_QUEUES) a service's RPC queue is a quorum queue and the reply queue of
 its RpcProxy is transient: RabbitMQ refuses to declare again a durable classic queue whose node is
 down (404 "home node ... is down"), so a service that lost that node could not reconnect, while
-a transient queue goes with its node and is declared afresh on another."""
+a transient queue goes with its node and is declared afresh on another.
+
+Trust (services/common/trust.py): an RPC whose context is unsigned, tampered with, stale or signed
+by a part that may not call it is answered with Unauthorized or Forbidden before a worker starts;
+the calls a service makes carry its own signature, and the caller it serves when that was signed."""
 import logging
 import socket
+import sys
 
 from amqp.exceptions import ConnectionError as AmqpConnectionError
 from kombu import Queue
@@ -24,12 +29,14 @@ from nameko.amqp.publish import Publisher
 from nameko.constants import (
     AMQP_SSL_CONFIG_KEY,
     AMQP_URI_CONFIG_KEY,
+    CALL_ID_STACK_CONTEXT_KEY,
     LOGIN_METHOD_CONFIG_KEY,
     NON_PERSISTENT,
     SERIALIZER_CONFIG_KEY,
 )
 
-from services.common import config
+from services.common import config, trust
+from services.common.errors import PalaceError
 
 log = logging.getLogger(__name__)
 
@@ -67,13 +74,61 @@ class ReplyListener(nameko_rpc.ReplyListener):
         self.queue = reply_queue(self.queue)
 
 
+class _SignedWorker:
+    """A worker's context as the service it calls sees it: signed by this service, naming the caller
+    this worker serves only when that caller came signed (never an event's or a timer's headers)."""
+
+    def __init__(self, worker_ctx, part):
+        self._worker_ctx, self._part = worker_ctx, part
+
+    def __getattr__(self, name):
+        return getattr(self._worker_ctx, name)
+
+    @property
+    def context_data(self):
+        data = trust.onward(self._worker_ctx.data, self._part)
+        data[CALL_ID_STACK_CONTEXT_KEY] = self._worker_ctx.call_id_stack
+        return data
+
+
 class RpcProxy(nameko_rpc.RpcProxy):
-    """nameko's RpcProxy, with a reply queue that a cluster can lose with its node."""
+    """nameko's RpcProxy, with a reply queue that a cluster can lose with its node, and calls signed
+    by this service."""
     rpc_reply_listener = ReplyListener()
+
+    def setup(self):
+        trust.key()  # no key, no calls: the service stops at start with the reason
+        super().setup()
+
+    def get_dependency(self, worker_ctx):
+        return nameko_rpc.ServiceProxy(_SignedWorker(worker_ctx, self.container.service_name),
+                                       self.target_service, self.rpc_reply_listener, **self.options)
 
 
 class Rpc(nameko_rpc.Rpc):
     rpc_consumer = RpcConsumer()
+
+    def setup(self):
+        trust.key()  # no key, nothing could be believed: the service stops at start with the reason
+        super().setup()
+
+    def handle_message(self, body, message):
+        try:
+            trust.admit(self.container.service_name, self.method_name, self.unpack_message_headers(message))
+        except PalaceError as refusal:
+            log.warning("refused a call to %s: %s", self.method_name, refusal.detail)
+            self._refuse(message, sys.exc_info())
+            return
+        super().handle_message(body, message)
+
+    def _refuse(self, message, exc_info):
+        """Answer the refusal at once, no worker spawned (a flood of forgeries costs no database)."""
+        try:
+            self._answer(message, None, exc_info)
+        except BROKER_LOST as error:
+            log.warning("the refusal of %s was not sent (%s)", self.method_name, error)
+            return
+        self.rpc_consumer.queue_consumer.ack_message(message)
 
     def handle_result(self, message, worker_ctx, result, exc_info):
         try:

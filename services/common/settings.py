@@ -35,9 +35,17 @@ REGISTRY = (
             "RabbitMQ (a cluster: each node's URI, `;`-separated; see \"Outgrowing one machine\")"),
     Setting("PALACE_PG", "postgresql://postgres@127.0.0.1:5432", EVERY_PART, "PostgreSQL server (no database name)"),
     Setting("PALACE_DB_PREFIX", "palace", EVERY_PART, "databases are `<prefix>_<part>`"),
+    Setting("PALACE_PG_PASSWORDS", "", EVERY_PART,
+            "a directory (compose: `/run/secrets`) holding `pg-<part>` files: each part then connects to"
+            " PALACE_PG's host as its own role `<prefix>_<part>`, its database's owner, with that password"
+            " (ops/postgres/10-palace-roles.sh makes them); unset, every part is PALACE_PG's user"),
     Setting("PALACE_QUORUM_QUEUES", "0", EVERY_PART,
             "`1` on a RabbitMQ cluster: the queues that must outlive a node are quorum queues (every process"
             " must agree; see \"Outgrowing one machine\")"),
+    Setting("PALACE_DEVELOPMENT", "0", EVERY_PART,
+            "`1` on a developer's machine (`make run` and the tests set it): the broker's and database's"
+            " passwords are not checked; never in"
+            " a deployment, where a part refuses a placeholder (`change-me...`) or short secret at start"),
     Setting("PALACE_LOG_FORMAT", "json", EVERY_PART, "JSON lines with the request id, or `plain`"),
     Setting("PALACE_LOG_LEVEL", "INFO", EVERY_PART, "the lowest level logged"),
     # the services (nameko)
@@ -50,7 +58,9 @@ REGISTRY = (
             "seconds before the gateway answers 503 for a silent service"),
     Setting("PALACE_METRICS_PORT", "0", ("services",), "where a service serves Prometheus metrics",
             shown="unset (`make run`: 9101...)"),
-    Setting("PALACE_METRICS_HOST", "127.0.0.1", ("services",), "the address a service serves its metrics on"),
+    Setting("PALACE_METRICS_HOST", "127.0.0.1", ("services",),
+            "the address a service serves its metrics on (compose: `0.0.0.0`, inside its private network,"
+            " no port published)"),
     Setting("PALACE_METRICS_REFRESH", "5", ("services",),
             "seconds between two readings of a service's outbox figures"),
     Setting("PALACE_ENROLMENT_TICK", "30", ("enrolment",),
@@ -59,15 +69,74 @@ REGISTRY = (
     Setting("PALACE_STRIKE_LIMIT", "3", ("enrolment",), "no-shows (strikes) that block a member from enrolling"),
     Setting("PALACE_STRIKE_BLOCK_DAYS", "30", ("enrolment",), "days such a block lasts"),
     Setting("PALACE_VENUES_SWEEP_SECONDS", "30", ("venues",), "seconds between sweeps that release no-show bookings"),
-    Setting("PALACE_WELFARE_KEY", "", ("welfare",),
-            "the key (32 bytes, urlsafe base64) that seals national ID numbers at rest; unset, a development"
-            " key is made once and kept in the welfare database (logged as a warning: never in production)"),
+    Setting("PALACE_WELFARE_KEYS", "", ("welfare", "palace CLI"),
+            "the key ring that seals welfare's private data at rest (national IDs, cases' reasons and private"
+            " facts, claims' health details, documents): `id:key,id:key,...`, each key 32 random bytes in"
+            " urlsafe base64, the current key first; a sealed value names its key's id. Rotate by putting a new"
+            " key first, restarting welfare and running `palace welfare rotate-key` (or waiting for welfare's"
+            " own rounds); drop an old key only when `palace welfare keys` shows nothing under it",
+            shown="unset: welfare refuses to start (`make run` makes one in var/)"),
+    Setting("PALACE_WELFARE_FINGERPRINT_KEY", "", ("welfare", "palace CLI"),
+            "the key (32 random bytes, urlsafe base64) of the keyed fingerprint (HMAC-SHA256) that matches a"
+            " national ID across rosters without decrypting it; not rotated with the ring",
+            shown="unset: welfare refuses to start (`make run` makes one in var/)"),
+    Setting("PALACE_WELFARE_RESEAL_SECONDS", "60", ("welfare",),
+            "seconds between welfare's rounds that reseal rows still under an older key of the ring (or from"
+            " before sealing) under the current one"),
+    Setting("PALACE_WELFARE_RESEAL_BATCH", "200", ("welfare", "palace CLI"),
+            "rows one resealing round (or one step of `palace welfare rotate-key`) seals at most (documents:"
+            " a tenth of it), each in its own short transaction"),
+    Setting("PALACE_CONTEXT_KEY", "", ("services", "gateway"),
+            "the key (32+ random characters) that signs every RPC's caller and every event; the same in the"
+            " gateway and every service, nowhere else; unsigned, tampered or stale calls and events are"
+            " refused (`make run` and the tests make one per run)", shown="unset: the part refuses to start"),
+    Setting("PALACE_RESET_CODE_KEY", "", ("gateway", "notify"),
+            "the Fernet key (32 random bytes, urlsafe base64) with which the gateway seals a reset code for"
+            " notify; only those two hold it, so no event, outbox, log or dead letter shows a code",
+            shown="unset: the gateway does not start"),
     Setting("PALACE_WELFARE_SLA_CHECK", "60", ("welfare",), "seconds between checks for overdue cases to escalate"),
+    Setting("PALACE_WELFARE_SLA_WARNING", "0.75", ("welfare",),
+            "the share of a programme's time limit after which a waiting case's officer and the admins are told"
+            " it is nearly due (once per wait; past the limit they are told again)"),
     Setting("PALACE_WELFARE_IMPORT_POLL", "0.5", ("welfare",), "seconds between looks for a waiting import job"),
     Setting("PALACE_NOTIFY_SMS_URL", "", ("notify",),
-            "SMS delivery provider (unset: that channel is off; the inbox always works)"),
-    Setting("PALACE_NOTIFY_WECHAT_URL", "", ("notify",), "WeChat delivery provider (unset: off)"),
+            "Aliyun SMS (Dysms) endpoint, e.g. `https://dysmsapi.aliyuncs.com/` (unset: that channel is off;"
+            " the inbox always works)"),
+    Setting("PALACE_NOTIFY_SMS_KEY_ID", "", ("notify",), "the AccessKey ID of the Aliyun SMS account"),
+    Setting("PALACE_NOTIFY_SMS_KEY_SECRET", "", ("notify",),
+            "its AccessKey secret (give it as `PALACE_NOTIFY_SMS_KEY_SECRET_FILE`, a docker secret)"),
+    Setting("PALACE_NOTIFY_SMS_SIGN_NAME", "", ("notify",), "the approved sign name (签名) SMS go out under"),
+    Setting("PALACE_NOTIFY_SMS_TEMPLATES", "", ("notify",),
+            "`NAME=CODE,...`: the template code Aliyun approved for each of palace's SMS templates"
+            " (`SMS_PALACE_ENROL_OK=SMS_465890123`; names in services/notify/templates.py); a message whose"
+            " template has no code fails over to the member's next channel"),
+    Setting("PALACE_NOTIFY_WECHAT_URL", "", ("notify",),
+            "the WeChat API, `https://api.weixin.qq.com` (unset: WeChat messages are off)"),
+    Setting("PALACE_NOTIFY_WECHAT_APP_ID", "", ("notify",), "the app id of the palace's official account"),
+    Setting("PALACE_NOTIFY_WECHAT_APP_SECRET", "", ("notify",),
+            "its app secret (give it as `PALACE_NOTIFY_WECHAT_APP_SECRET_FILE`, a docker secret)"),
+    Setting("PALACE_NOTIFY_WECHAT_AUTHORIZE_URL", "https://open.weixin.qq.com/connect/oauth2/authorize",
+            ("notify",), "where a member's browser is sent to let the official account know their openid"
+            " (WeChat's web authorization, `snsapi_base`)"),
+    Setting("PALACE_NOTIFY_WECHAT_CALLBACK_URL", "", ("notify",),
+            "the address WeChat sends the member back to, as registered with the official account"
+            " (`https://palace.example.org/v1/wechat/callback`; unset: the gateway's own address as the"
+            " request reached it)"),
+    Setting("PALACE_NOTIFY_WECHAT_STATE_SECONDS", "600", ("notify",),
+            "seconds a WeChat binding the member started may take to come back (its `state` then lapses)"),
+    Setting("PALACE_NOTIFY_WECHAT_TEMPLATES", "", ("notify",),
+            "`NAME=ID,...`: the template id the account added each of palace's WeChat templates under"
+            " (`WX_PALACE_ENROL_OK=...`; keywords `thing1`, `thing2`..., `character_string` for codes); a"
+            " message whose template has no id fails over to the member's next channel"),
     Setting("PALACE_NOTIFY_SMTP", "", ("notify",), "`host:port` of the mail relay (unset: mail is off)"),
+    Setting("PALACE_NOTIFY_SMTP_SECURITY", "starttls", ("notify",),
+            "`starttls` (the relay must offer it), `ssl` (implicit TLS, port 465) or `none` (a relay on this"
+            " machine only)"),
+    Setting("PALACE_NOTIFY_SMTP_USER", "", ("notify",), "the login at the relay (unset: no login)"),
+    Setting("PALACE_NOTIFY_SMTP_PASSWORD", "", ("notify",),
+            "its password (give it as `PALACE_NOTIFY_SMTP_PASSWORD_FILE`, a docker secret)"),
+    Setting("PALACE_NOTIFY_SMTP_CA", "", ("notify",),
+            "a CA bundle the relay's certificate must chain to (unset: the system's CAs)"),
     Setting("PALACE_NOTIFY_MAIL_FROM", "palace@localhost", ("notify",), "the sender of palace's mail"),
     Setting("PALACE_NOTIFY_HTTP_TIMEOUT", "5", ("notify",), "seconds a delivery provider has to answer"),
     Setting("PALACE_NOTIFY_BACKOFF", "5,900", ("notify",),
@@ -78,10 +147,17 @@ REGISTRY = (
             "the quiet hours (Asia/Shanghai) of a member who has not chosen their own, or `off`; routine"
             " messages outside the app wait for the morning"),
     Setting("PALACE_NOTIFY_POLL", "0.5", ("notify",), "seconds between looks for deliveries that are due"),
+    Setting("PALACE_NOTIFY_RATES", "sms=20,wechat=50,email=10", ("notify",),
+            "most sends a second per channel of each notify instance (`channel=rate,...`), so a broadcast does"
+            " not flood a provider; a channel not named is not paced"),
     Setting("PALACE_NOTIFY_LEASE", "60", ("notify",),
             "seconds a sender holds a delivery before another may take it over"),
     # the gateway
     Setting("PALACE_HTTP_HOST", "127.0.0.1", ("gateway",), "the address the gateway listens on"),
+    Setting("PALACE_PUBLIC_URL", "", ("gateway",),
+            "the address people reach the palace at (`https://palace.example.org`); a problem's `type` is a page"
+            " under it (`/problems/<slug>`), the same whichever host or proxy a request came through",
+            shown="unset: the scheme and host each request came to"),
     Setting("PALACE_HTTP_PORT", "8000", ("gateway", "make run"), "the port the gateway listens on"),
     Setting("PALACE_GATEWAY_WORKERS", "2", ("gateway",), "gunicorn processes"),
     Setting("PALACE_GATEWAY_THREADS", "16", ("gateway",), "threads in each gunicorn process"),
@@ -109,6 +185,11 @@ REGISTRY = (
             "seconds the gateway answers 503 at once for a service that timed out three times in a row"),
     Setting("PALACE_CATALOG_CACHE_SECONDS", "0.25", ("gateway",),
             "seconds each gateway process keeps a catalog answer it built"),
+    Setting("PALACE_METRICS_TOKEN", "", ("gateway", "make run"),
+            "the bearer token (32+ random characters) that ops and Prometheus present to read the gateway's"
+            " `/metrics` and which part `/readyz` finds not ready (give it as `PALACE_METRICS_TOKEN_FILE`, a"
+            " docker secret); anyone else finds no `/metrics` (404) and reads only `/readyz`'s status",
+            shown="unset: `/metrics` answers no one (`make run` makes one and prints it)"),
     Setting("PALACE_TRUSTED_PROXIES", "", ("gateway",),
             "addresses or CIDR networks of the reverse proxies in front of the gateway; only from these are"
             " `Forwarded` / `X-Forwarded-For` believed (the rightmost address no trusted proxy holds is the"
@@ -131,6 +212,16 @@ REGISTRY = (
            "enrolment requests per member per window; one Idempotency-Key counts once (its replays and its"
            " retries after a 503 do not count again)"),
     _limit("PALACE_CHECKIN_CODE_LIMIT", "5/900", "wrong check-in codes per member and session per window"),
+    Setting("PALACE_RETENTION_SWEEP", "3600", ("services", "gateway"),
+            "seconds between each part's sweeps of its old delivery records (see the next settings)"),
+    Setting("PALACE_RETENTION_BATCH", "1000", ("services", "gateway"),
+            "rows a retention sweep deletes per transaction (up to 100 batches a table per sweep)"),
+    Setting("PALACE_RETAIN_EVENTS_DAYS", "30", ("services", "gateway"),
+            "days an outbox row is kept after it was sent, and a consumer's record of a handled event"),
+    Setting("PALACE_RETAIN_DELIVERIES_DAYS", "90", ("notify",),
+            "days a finished delivery (sent, failed or skipped; its message and address) is kept"),
+    Setting("PALACE_RETAIN_IDEMPOTENCY_DAYS", "2", ("gateway",),
+            "days an Idempotency-Key is kept (a retry after that runs as a new request)"),
     Setting("PALACE_RATE_LIMIT_SWEEP", "300", ("gateway",),
             "seconds between the gateway-feed's sweeps of rate-limit windows that have ended"),
     # the palace command and `make run`

@@ -4,6 +4,7 @@ import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
+from services.common.recurrence import TooMany, holiday, weekly_dates
 from services.common.zone import HOME_ZONE
 
 CONFIRMED, WAITLISTED, OFFERED, REGISTERED, CANCELLED = (
@@ -22,6 +23,21 @@ MAX_SESSIONS = 400
 # course first (created_at, then id).
 CATALOG_FILTERS = ("category", "site_id", "open_seats", "q")
 CATALOG_SEARCHES = ("title", "description", "teacher", "category")
+
+
+def runs_course(roles, caller_id, teacher_ids, readers=("admin",)):
+    """Whether the caller sees and acts on a course's staff side (its roster, register, check-in
+    codes, edits, lottery): one of the `readers` roles (admins), or a teacher the course names.
+    A teacher of other courses does not: to them that side does not exist."""
+    if set(roles) & set(readers):
+        return True
+    return "teacher" in roles and caller_id is not None and str(caller_id) in {str(t) for t in teacher_ids or ()}
+
+
+def with_teacher(teacher_ids, creator):
+    """A course's teachers when `creator` (a teacher) makes it: those named, and always the creator."""
+    named = [str(t) for t in teacher_ids or ()]
+    return list(dict.fromkeys([str(creator), *named]))
 
 
 @dataclass(frozen=True)
@@ -134,22 +150,29 @@ def offer_expiry(now: datetime, offer_hours: int) -> datetime:
 
 # sessions
 
-def weekly_sessions(starts_on: date, ends_on: date, holidays, weekdays, start: time, minutes: int, zone=HOME_ZONE):
-    """Every `weekdays` (ISO, 1 = Monday) from `starts_on` to `ends_on`, skipping holidays, at
-    `start` local time for `minutes`: [(starts_at, ends_at)] in UTC, in order."""
+def weekly_sessions(starts_on: date, ends_on: date, holidays, weekdays, start: time, minutes: int, zone=HOME_ZONE,
+                    calendar=None):
+    """Every `weekdays` (ISO, 1 = Monday) from `starts_on` to `ends_on` at `start` local time for
+    `minutes`, as a room series is laid out (services.common.recurrence): a make-up working day (调休)
+    of `calendar` that keeps one of the weekdays has its class, a public holiday of `calendar` or one
+    of the term's own `holidays` has none. [(starts_at, ends_at)] in UTC, in order."""
     if not weekdays:
         raise ValueError("give at least one weekday")
     if minutes <= 0:
         raise ValueError("duration must be positive")
-    skip, days, out = set(holidays or ()), set(weekdays), []
-    day = starts_on
-    while day <= ends_on:
-        if day.isoweekday() in days and day not in skip:
-            begin = datetime.combine(day, start, tzinfo=zone)
-            out.append((begin.astimezone(timezone.utc), (begin + timedelta(minutes=minutes)).astimezone(timezone.utc)))
-            if len(out) > MAX_SESSIONS:
-                raise ValueError(f"more than {MAX_SESSIONS} sessions")
-        day += timedelta(days=1)
+    skip = set(holidays or ())
+    try:  # a term of holidays names more dates than it keeps: the bound is on the sessions kept
+        dates = weekly_dates(starts_on, weekdays, until=ends_on, calendar=calendar, limit=MAX_SESSIONS * 2)
+    except TooMany:
+        raise ValueError(f"more than {MAX_SESSIONS} sessions") from None
+    out = []
+    for day in dates:
+        if day in skip or holiday(calendar, day):
+            continue
+        begin = datetime.combine(day, start, tzinfo=zone)
+        out.append((begin.astimezone(timezone.utc), (begin + timedelta(minutes=minutes)).astimezone(timezone.utc)))
+    if len(out) > MAX_SESSIONS:
+        raise ValueError(f"more than {MAX_SESSIONS} sessions")
     return out
 
 
@@ -209,6 +232,14 @@ def draw(seed: str, entries, capacity: int):
     return result
 
 
+def lottery_seen_by(audit, member_id):
+    """A draw's audit as a member or the public reads it: the seed, the time and whether re-running
+    reproduces it, the number of entrants, and only `member_id`'s own entries (their rank and
+    outcome), never another entrant's. The course's staff read the whole audit instead."""
+    own = [r for r in audit["result"] if member_id is not None and r["member_id"] == str(member_id)]
+    return {**audit, "inputs": [], "result": own, "entrants": len(audit["result"])}
+
+
 # attendance, strikes, certificates
 
 def attendance_rate(attended: int, sessions: int) -> float:
@@ -241,6 +272,18 @@ def blocked_until(strike_times, now: datetime, limit: int, block_days: int):
     return until if now < until else None
 
 
+def block_end(strikes_by_term, now: datetime, limit: int, block_days: int):
+    """When the latest block of new enrolments ends, over each term's uncleared strikes (moments,
+    or their ISO text when read through json), or None when the member is not blocked."""
+    until = [blocked_until([_moment(t) for t in times], now, limit, block_days) for times in strikes_by_term]
+    until = [u for u in until if u]
+    return max(until) if until else None
+
+
+def _moment(value):
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
 def attendance_problem(session_starts_at: datetime, now: datetime, source: str):
     """Members check in only on the day (from an hour before); teachers mark from the start."""
     if source == "check_in":
@@ -267,3 +310,12 @@ def decision_problem(state: str):
     if state != "pending":
         return f"the request is already {state}"
     return None
+
+
+def requested_course(request, added=None):
+    """The course (as a create-course body) an approved class request makes: what the unit asked
+    for, and what the admin adds or changes (`added`)."""
+    return {"title": request["title"], "capacity": request["capacity"],
+            "site_id": str(request["site_id"]), "unit_ids": [str(request["unit_id"])],
+            **{k: request[k] for k in ("category", "description") if request[k]},
+            **(added or {})}

@@ -90,6 +90,16 @@ class CertificateIssuedSchema(Schema):
     code = fields.String(required=True)
 
 
+class ClassRequestSubmittedSchema(Schema):
+    """A unit asked for a class: the admins who decide are told."""
+    request_id = fields.UUID(required=True)
+    unit_id = fields.UUID(required=True)
+    requested_by = fields.UUID(required=True)
+    title = fields.String(required=True)
+    capacity = fields.Integer(allow_none=True)
+    note = fields.String(allow_none=True)
+
+
 class ClassRequestDecidedSchema(Schema):
     member_id = fields.UUID(required=True)
     request_id = fields.UUID(required=True)

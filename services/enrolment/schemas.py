@@ -87,6 +87,14 @@ class SessionCodeSchema(SessionSchema):
 
 # courses
 
+MOST_TEACHERS = 20
+
+
+def _no_repeats(items):
+    if len(set(items)) != len(items):
+        raise ValidationError("names a teacher twice")
+
+
 class CourseFieldsSchema(Schema):
     title = Text(validate=validate.Length(min=1, max=200))
     capacity = fields.Integer(strict=True, validate=validate.Range(min=1, max=100_000))
@@ -114,6 +122,9 @@ class CourseFieldsSchema(Schema):
     attendance_threshold = fields.Float(validate=validate.Range(min=0.01, max=1),
                                         metadata={"description": "share of sessions for a certificate"})
     schedule = fields.Nested(ScheduleSchema, allow_none=True)
+    teacher_ids = fields.List(fields.UUID(), validate=(validate.Length(max=MOST_TEACHERS), _no_repeats), metadata={
+        "description": "the teacher accounts who run the course (only they and admins see its staff side);"
+                       " a teacher creating a course is always among them; changed by admins only"})
 
     @validates_schema
     def coherent(self, data, **kwargs):
@@ -176,17 +187,38 @@ class CourseSchema(Schema):
     offer_hours = fields.Integer(allow_none=True)
     attendance_threshold = fields.Float()
     sessions = fields.List(fields.Nested(SessionSchema))
+    teacher_ids = fields.List(fields.UUID(), metadata={"description": "the teacher accounts who run the course"})
+    teachers = fields.List(fields.Nested(lambda: TeacherSchema()), metadata={
+        "description": "their names (from the gateway's accounts)"})
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
+
+
+class TeacherSchema(Schema):
+    id = fields.UUID()
+    name = fields.String()
+
+
+class TeachingSchema(CourseSchema):
+    next_session = fields.Nested(SessionSchema, allow_none=True, metadata={
+        "description": "the next scheduled session, none when all are past"})
 
 
 # enrolments
 
 class EnrolRequestSchema(Schema):
+    member_id = fields.UUID(metadata={"description": "the front desk (desk, admin): the member enrolled on their"
+                                                     " behalf; anyone else may only name themselves"})
     seats = fields.Integer(strict=True, load_default=1, validate=validate.Range(min=1, max=20),
                            metadata={"description": "a group entry (me and my child) is one entry"})
     birth_date = Day(metadata={"description": "needed when the course has an age restriction and the account"
                                              " has no birth date (the account's, when set, is used instead)"})
+
+
+class ActorSchema(Schema):
+    """Staff who acted on a member's entry: their account and their name then."""
+    id = fields.UUID()
+    name = fields.String(allow_none=True)
 
 
 class EnrolmentSchema(Schema):
@@ -198,7 +230,30 @@ class EnrolmentSchema(Schema):
     seats = fields.Integer()
     offer_expires_at = fields.AwareDateTime(allow_none=True)
     cancel_reason = fields.String(allow_none=True)
+    enrolled_by = fields.Nested(ActorSchema, allow_none=True,
+                                metadata={"description": "the clerk who enrolled the member on their behalf"})
+    cancelled_by = fields.Nested(ActorSchema, allow_none=True,
+                                 metadata={"description": "who cancelled it, when not the member (a clerk, staff)"})
     created_at = fields.AwareDateTime()
+
+
+class MemberEnrolmentSchema(EnrolmentSchema):
+    """An entry in a member's own list: with their certificate's code once it is issued."""
+    certificate_code = fields.String(allow_none=True, metadata={
+        "description": "the completion certificate's verification code, once issued: its PDF is at"
+                       " /v1/certificates/{code}/certificate.pdf"})
+
+
+class RosterEntrySchema(Schema):
+    enrolment_id = fields.UUID()
+    member_id = fields.UUID()
+    name = fields.String(allow_none=True, metadata={"description": "from the member's account"})
+    phone = fields.String(allow_none=True, metadata={"description": "from the member's account"})
+    status = fields.String(metadata={"description": "confirmed, offered, registered (lottery) or waitlisted"})
+    position = fields.Integer(allow_none=True, metadata={"description": "place on the waitlist, 1 is next"})
+    seats = fields.Integer()
+    attended = fields.Integer(metadata={"description": "sessions held so far that the member attended"})
+    held = fields.Integer(metadata={"description": "sessions held so far (ended, not cancelled)"})
 
 
 class CancelSchema(Schema):
@@ -266,13 +321,24 @@ class CertificateSchema(Schema):
     issued_at = fields.AwareDateTime()
 
 
+class CertificateDocumentSchema(CertificateSchema):
+    """The printable certificate's facts: the member it names too (never in the public check's answer)."""
+    member_id = fields.UUID()
+    hours = fields.Float(metadata={"description": "hours of the sessions the member was marked present at"})
+
+
 class CertificateCheckSchema(Schema):
+    """What anyone holding the code may learn: never who the member is beyond a masked name."""
     valid = fields.Boolean()
     code = fields.String()
     course_title = fields.String()
     attended = fields.Integer()
     sessions_count = fields.Integer()
+    hours = fields.Float(metadata={"description": "hours of the sessions the member was marked present at"})
     issued_at = fields.AwareDateTime()
+    holder = fields.String(allow_none=True, metadata={
+        "description": "the member's name, masked (王*明): enough to match the person showing it, no more;"
+                       " null for an account since closed"})
 
 
 # lottery
@@ -280,8 +346,11 @@ class CertificateCheckSchema(Schema):
 class LotterySchema(Schema):
     course_id = fields.UUID()
     seed = fields.String()
-    inputs = fields.List(fields.Dict(), metadata={"description": "the entries as drawn, with their priority"})
-    result = fields.List(fields.Dict(), metadata={"description": "draw order and outcome"})
+    inputs = fields.List(fields.Dict(), metadata={"description": "the entries as drawn, with their priority"
+                                                  " (the course's staff only; empty for anyone else)"})
+    result = fields.List(fields.Dict(), metadata={"description": "draw order and outcome: every entry for the"
+                                                  " course's staff, only the caller's own for a member"})
+    entrants = fields.Integer(metadata={"description": "how many entries were drawn"})
     drawn_at = fields.AwareDateTime()
     reproduced = fields.Boolean(metadata={"description": "re-running the draw from seed and inputs gives the result"})
 

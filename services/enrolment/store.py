@@ -4,6 +4,7 @@ import secrets
 from psycopg import errors as pg
 from psycopg.types.json import Jsonb
 
+from services.common import reports
 from services.common.db import like_literal
 from services.common.errors import Conflict, NotFound
 from services.common.zone import HOME_ZONE_NAME
@@ -12,14 +13,14 @@ from services.enrolment import domain
 COURSE_FIELDS = (
     "title", "category", "description", "teacher", "site_id", "district", "room_id", "term_id",
     "opens_at", "closes_at", "draw_at", "min_age", "max_age", "unit_ids", "group_limit", "cancel_cutoff",
-    "offer_hours", "attendance_threshold", "capacity",
+    "offer_hours", "attendance_threshold", "capacity", "teacher_ids",
 )
 
 COURSE_COLUMNS = """
     c.id, c.version, c.state, c.title, c.category, c.description, c.teacher, c.site_id, c.district,
     c.room_id, c.term_id, c.allocation, c.capacity, c.opens_at, c.closes_at, c.draw_at, c.drawn_at,
     c.min_age, c.max_age, c.unit_ids, c.group_limit, c.cancel_cutoff, c.offer_hours,
-    c.attendance_threshold::float AS attendance_threshold, c.created_at, c.updated_at,
+    c.attendance_threshold::float AS attendance_threshold, c.teacher_ids, c.created_at, c.updated_at,
     c.capacity - c.confirmed_count AS seats_left,
     (SELECT count(*) FROM enrolments w WHERE w.course_id = c.id AND w.status = 'waitlisted') AS waitlist_length
 """
@@ -30,6 +31,10 @@ WAITING = "(SELECT count(*) FROM enrolments w WHERE w.course_id = c.id AND w.sta
 ENROLMENT_COLUMNS = """
     e.id, e.course_id, e.member_id, e.status, e.seats, e.offer_expires_at, e.cancel_reason, e.created_at,
     e.birth_date,
+    CASE WHEN e.enrolled_by IS NOT NULL THEN json_build_object('id', e.enrolled_by, 'name', e.enrolled_by_name)
+    END AS enrolled_by,
+    CASE WHEN e.cancelled_by <> e.member_id THEN json_build_object('id', e.cancelled_by, 'name', e.cancelled_by_name)
+    END AS cancelled_by,
     CASE WHEN e.status = 'waitlisted' THEN (
         SELECT count(*) FROM enrolments w
         WHERE w.course_id = e.course_id AND w.status = 'waitlisted' AND w.waitlist_seq <= e.waitlist_seq
@@ -69,16 +74,18 @@ def list_terms(conn, limit, offset):
 def create_course(conn, data, created_by, state):
     values = {f: data.get(f) for f in COURSE_FIELDS}
     values.update(allocation=data.get("allocation", domain.FIRST_COME), state=state, created_by=created_by,
-                  group_limit=data.get("group_limit") or 1,
+                  group_limit=data.get("group_limit") or 1, teacher_ids=data.get("teacher_ids") or [],
                   attendance_threshold=data.get("attendance_threshold") or 0.8)
     return conn.execute(
         """INSERT INTO courses (title, category, description, teacher, site_id, district, room_id, term_id,
                                 capacity, opens_at, closes_at, draw_at, min_age, max_age, unit_ids, group_limit,
-                                cancel_cutoff, offer_hours, attendance_threshold, allocation, state, created_by)
+                                cancel_cutoff, offer_hours, attendance_threshold, allocation, state, created_by,
+                                teacher_ids)
            VALUES (%(title)s, %(category)s, %(description)s, %(teacher)s, %(site_id)s, %(district)s,
                    %(room_id)s, %(term_id)s, %(capacity)s, coalesce(%(opens_at)s, now()), %(closes_at)s,
                    %(draw_at)s, %(min_age)s, %(max_age)s, %(unit_ids)s, %(group_limit)s, %(cancel_cutoff)s,
-                   %(offer_hours)s, %(attendance_threshold)s, %(allocation)s, %(state)s, %(created_by)s)
+                   %(offer_hours)s, %(attendance_threshold)s, %(allocation)s, %(state)s, %(created_by)s,
+                   %(teacher_ids)s::uuid[])
            RETURNING id""",
         values,
     ).fetchone()["id"]
@@ -116,9 +123,11 @@ def get_course(conn, course_id):
 
 
 def list_courses(conn, filters, limit, offset, drafts=False):
+    """`drafts`: True lists every draft, a teacher's id only the drafts they teach, False none."""
     where, args = [], {}
-    if not drafts:
-        where.append("c.state <> 'draft'")
+    if drafts is not True:
+        where.append("(c.state <> 'draft' OR %(teacher)s::uuid = ANY(c.teacher_ids))")
+        args["teacher"] = drafts or None
     for column in ("site_id", "category", "term_id", "district", "state", "allocation"):
         if filters.get(column) is not None:
             where.append(f"c.{column} = %({column})s")
@@ -364,10 +373,11 @@ def standing(conn, member_id, course_id, idempotency_key=None):
         {"m": member_id, "c": course_id, "k": idempotency_key}).fetchone()
 
 
-def add_enrolment(conn, course, member_id, status, idempotency_key, seats=1, birth_date=None):
+def add_enrolment(conn, course, member_id, status, idempotency_key, seats=1, birth_date=None, by=None, by_name=None):
     """Insert the enrolment decided under the course lock, move the course's counters and, for a
     seat, take the member's time for every session: one statement, one round trip while the lock
-    is held. Answers the entry (a new waitlisted entry is last in line) and the course's figures."""
+    is held. Answers the entry (a new waitlisted entry is last in line) and the course's figures.
+    `by` and `by_name`: the clerk who enrolled the member on their behalf."""
     try:  # the caller's transaction rolls back whole on a refusal, counters included
         row = conn.execute(
             f"""WITH counted AS (
@@ -378,11 +388,14 @@ def add_enrolment(conn, course, member_id, status, idempotency_key, seats=1, bir
                     RETURNING c.id, c.version, c.capacity - c.confirmed_count AS seats_left, c.waitlist_seq,
                               {WAITING} + CASE WHEN %(status)s = 'waitlisted' THEN 1 ELSE 0 END AS waitlist_length),
                 added AS (
-                    INSERT INTO enrolments (course_id, member_id, status, waitlist_seq, idempotency_key, seats, birth_date)
+                    INSERT INTO enrolments (course_id, member_id, status, waitlist_seq, idempotency_key, seats, birth_date,
+                                            enrolled_by, enrolled_by_name)
                     SELECT id, %(member)s, %(status)s, CASE WHEN %(status)s = 'waitlisted' THEN waitlist_seq END,
-                           %(key)s, %(seats)s, %(birth)s FROM counted
+                           %(key)s, %(seats)s, %(birth)s, %(by)s, %(by_name)s FROM counted
                     RETURNING id, course_id, member_id, status, seats, offer_expires_at, cancel_reason, created_at,
-                              birth_date),
+                              birth_date, CASE WHEN enrolled_by IS NOT NULL
+                                  THEN json_build_object('id', enrolled_by, 'name', enrolled_by_name) END AS enrolled_by,
+                              NULL::json AS cancelled_by),
                 taken AS (
                     INSERT INTO member_slots (enrolment_id, member_id, session_id, during)
                     SELECT a.id, a.member_id, s.id, tstzrange(s.starts_at, s.ends_at) FROM added a
@@ -391,7 +404,7 @@ def add_enrolment(conn, course, member_id, status, idempotency_key, seats=1, bir
                 SELECT a.*, c.id AS figures_course_id, c.version AS course_version, c.seats_left, c.waitlist_length
                 FROM added a, counted c""",
             {"status": status, "seats": seats, "course": course["id"], "member": member_id, "key": idempotency_key,
-             "birth": birth_date}).fetchone()
+             "birth": birth_date, "by": by, "by_name": by_name}).fetchone()
     except pg.UniqueViolation as exc:
         if idempotency_key:  # perhaps this request's own entry, made meanwhile: the caller looks
             raise RequestDone() from exc
@@ -420,7 +433,8 @@ def enrolment_course(conn, enrolment_id):
 
 def member_enrolments(conn, member_id, limit, offset):
     return conn.execute(
-        f"SELECT {ENROLMENT_COLUMNS}, count(*) OVER () AS total FROM enrolments e WHERE e.member_id = %s"
+        f"SELECT {ENROLMENT_COLUMNS}, c.code AS certificate_code, count(*) OVER () AS total FROM enrolments e"
+        " LEFT JOIN certificates c ON c.enrolment_id = e.id WHERE e.member_id = %s"
         " ORDER BY e.created_at DESC LIMIT %s OFFSET %s",
         (member_id, limit, offset),
     ).fetchall()
@@ -457,15 +471,16 @@ def waitlist(conn, course_id):
         " ORDER BY waitlist_seq", (course_id,)).fetchall()
 
 
-def set_status(conn, enrolment_id, status, *, offer_expires_at=None, reason=None, by=None):
+def set_status(conn, enrolment_id, status, *, offer_expires_at=None, reason=None, by=None, by_name=None):
     conn.execute("UPDATE courses SET version = version + 1, updated_at = now()"
                  " WHERE id = (SELECT course_id FROM enrolments WHERE id = %s)", (enrolment_id,))
     conn.execute(
         """UPDATE enrolments SET status = %s, offer_expires_at = %s, updated_at = now(),
                   waitlist_seq = CASE WHEN %s = 'waitlisted' THEN waitlist_seq END,
-                  cancel_reason = coalesce(%s, cancel_reason), cancelled_by = coalesce(%s, cancelled_by)
+                  cancel_reason = coalesce(%s, cancel_reason), cancelled_by = coalesce(%s, cancelled_by),
+                  cancelled_by_name = coalesce(%s, cancelled_by_name)
            WHERE id = %s""",
-        (status, offer_expires_at, status, reason, by, enrolment_id))
+        (status, offer_expires_at, status, reason, by, by_name, enrolment_id))
 
 
 def waitlist_again(conn, course_id, enrolment_id):
@@ -592,12 +607,19 @@ def mark(conn, session, member_id, enrolment_id, present, source, by):
     if present:
         conn.execute("DELETE FROM strikes WHERE session_id = %s AND member_id = %s AND cleared_at IS NULL",
                      (session["id"], member_id))
-    else:
-        conn.execute("INSERT INTO strikes (member_id, session_id, course_id, term_id) VALUES (%s, %s, %s, %s)"
+    else:  # a closed account's absences are not kept (close_member)
+        conn.execute("INSERT INTO strikes (member_id, session_id, course_id, term_id) SELECT %(m)s, %(s)s, %(c)s, %(t)s"
+                     " WHERE NOT EXISTS (SELECT 1 FROM closed_members WHERE member_id = %(m)s)"
                      " ON CONFLICT (session_id, member_id) DO NOTHING",
-                     (member_id, session["id"], session["course_id"], session["term_id"]))
+                     {"m": member_id, "s": session["id"], "c": session["course_id"], "t": session["term_id"]})
     return conn.execute("SELECT * FROM attendance WHERE session_id = %s AND member_id = %s",
                         (session["id"], member_id)).fetchone()
+
+
+def register(conn, session_id):
+    """The session's marks so far: the teacher's and the members' own check-ins."""
+    return conn.execute("SELECT * FROM attendance WHERE session_id = %s ORDER BY marked_at, member_id",
+                        (session_id,)).fetchall()
 
 
 def confirmed_enrolment(conn, course_id, member_id):
@@ -609,10 +631,67 @@ def strikes(conn, member_id):
     return conn.execute("SELECT * FROM strikes WHERE member_id = %s ORDER BY created_at", (member_id,)).fetchall()
 
 
-def clear_strikes(conn, member_id, by, reason):
+def clear_strikes(conn, member_id, by, reason, teacher=None):
+    """The member's standing strikes cleared; given a `teacher`, only those of the courses they teach."""
     return conn.execute(
-        "UPDATE strikes SET cleared_at = now(), cleared_by = %s, clear_reason = %s"
-        " WHERE member_id = %s AND cleared_at IS NULL", (by, reason, member_id)).rowcount
+        "UPDATE strikes s SET cleared_at = now(), cleared_by = %s, clear_reason = %s"
+        " WHERE s.member_id = %s AND s.cleared_at IS NULL AND (%s::uuid IS NULL OR EXISTS ("
+        "  SELECT 1 FROM courses c WHERE c.id = s.course_id AND %s::uuid = ANY(c.teacher_ids)))",
+        (by, reason, member_id, teacher, teacher)).rowcount
+
+
+def taught_by(conn, member_id, teacher):
+    """Whether the member has ever had an entry in a course the teacher teaches."""
+    return conn.execute(
+        "SELECT 1 FROM enrolments e JOIN courses c ON c.id = e.course_id"
+        " WHERE e.member_id = %s AND %s::uuid = ANY(c.teacher_ids) LIMIT 1", (member_id, teacher)).fetchone() is not None
+
+
+# rosters and teachers
+
+def course_teachers(conn, course_id):
+    """The course's teacher ids (as text), or NotFound."""
+    row = conn.execute("SELECT teacher_ids::text[] AS ids FROM courses WHERE id = %s", (course_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"course {course_id} does not exist", "course-not-found")
+    return row["ids"]
+
+
+def roster(conn, course_id, status, limit, offset):
+    """The course's live entries (or those of one status), seats first then the waitlist in line order,
+    each with the sessions held so far (ended, not cancelled) and how many of them the member attended."""
+    return conn.execute(
+        f"""WITH held AS (SELECT id FROM sessions WHERE course_id = %(course)s AND state <> 'cancelled'
+                                                  AND ends_at <= now())
+            SELECT {ENROLMENT_COLUMNS}, e.id AS enrolment_id,
+                   (SELECT count(*) FROM held) AS held,
+                   (SELECT count(*) FROM attendance a JOIN held h ON h.id = a.session_id
+                    WHERE a.member_id = e.member_id AND a.present) AS attended,
+                   count(*) OVER () AS total
+            FROM enrolments e
+            WHERE e.course_id = %(course)s
+              AND (%(status)s::text IS NULL AND e.status <> 'cancelled' OR e.status = %(status)s)
+            ORDER BY array_position(ARRAY['confirmed', 'offered', 'registered', 'waitlisted', 'cancelled'],
+                                    e.status), e.waitlist_seq, e.created_at, e.id
+            LIMIT %(limit)s OFFSET %(offset)s""",
+        {"course": course_id, "status": status, "limit": limit, "offset": offset}).fetchall()
+
+
+def teaching(conn, teacher, limit, offset):
+    """The courses the teacher teaches, those still to come first, each with its next scheduled session."""
+    rows = conn.execute(
+        f"""SELECT {COURSE_COLUMNS}, count(*) OVER () AS total,
+                   (SELECT min(s.starts_at) FROM sessions s WHERE s.course_id = c.id AND s.state = 'scheduled'
+                    AND s.starts_at > now()) AS next_at
+            FROM courses c WHERE c.teacher_ids @> ARRAY[%s::uuid]
+            ORDER BY next_at NULLS LAST, c.created_at DESC, c.id LIMIT %s OFFSET %s""",
+        (teacher, limit, offset)).fetchall()
+    sessions = sessions_of(conn, [r["id"] for r in rows])
+    for row in rows:
+        row["sessions"] = sessions.get(row["id"], [])
+        row["next_session"] = next((s for s in row["sessions"] if s["starts_at"] == row["next_at"]
+                                    and s["state"] == "scheduled"), None)
+    return rows
 
 
 # certificates
@@ -642,7 +721,12 @@ def issue_certificate(conn, enrolment, course_title, attended, sessions_count):
 
 
 def certificate_by_code(conn, code):
-    row = conn.execute("SELECT * FROM certificates WHERE code = %s", (code.upper(),)).fetchone()
+    """The certificate of this code, with the hours of the sessions its holder was marked present at."""
+    row = conn.execute(
+        """SELECT c.*, (SELECT coalesce(round(extract(epoch FROM sum(s.ends_at - s.starts_at)) / 3600, 1), 0)
+                          FROM attendance a JOIN sessions s ON s.id = a.session_id
+                         WHERE a.enrolment_id = c.enrolment_id AND a.present) AS hours
+             FROM certificates c WHERE c.code = %s""", (code.upper(),)).fetchone()
     if row is None:
         raise NotFound("no certificate has this verification code", "certificate-not-found")
     return row
@@ -696,3 +780,92 @@ def stats(conn):
              (SELECT count(*) FROM certificates) AS certificates,
              (SELECT count(*) FROM class_requests WHERE state = 'pending') AS class_requests_pending""").fetchone()
     return dict(row)
+
+
+# the yearly report (GET /v1/reports/summary)
+
+# what each breakdown groups a class's figures by; the enrolments do not record the member's unit
+REPORT_KEYS = {"site": "c.site_id", "district": "c.district", "category": "c.category"}
+
+
+def _report_key(by, when):
+    return reports.month_of(when) if by == "month" else REPORT_KEYS.get(by)
+
+
+def report_sessions(conn, start, end, by):
+    """Courses run and sessions held in [start, end): sessions that took place (not cancelled, not
+    lost with their room, over by now), by when they started."""
+    head, group = reports.grouping(_report_key(by, "s.starts_at"))
+    return conn.execute(
+        f"""SELECT {head}, count(DISTINCT s.course_id) AS courses_run, count(*) AS sessions_held
+            FROM sessions s JOIN courses c ON c.id = s.course_id
+            WHERE s.starts_at >= %(s)s AND s.starts_at < %(e)s AND s.state = 'scheduled' AND s.ends_at <= now()
+            {group}""", {"s": start, "e": end}).fetchall()
+
+
+def report_attendance(conn, start, end, by):
+    """Person-times (a member marked present at a session) and the distinct members among them."""
+    head, group = reports.grouping(_report_key(by, "s.starts_at"))
+    return conn.execute(
+        f"""SELECT {head}, count(*) AS person_times, count(DISTINCT a.member_id) AS trainees
+            FROM attendance a JOIN sessions s ON s.id = a.session_id JOIN courses c ON c.id = s.course_id
+            WHERE s.starts_at >= %(s)s AND s.starts_at < %(e)s AND a.present
+            {group}""", {"s": start, "e": end}).fetchall()
+
+
+def report_enrolments(conn, start, end, by):
+    """Enrolments made in [start, end): those holding a seat now, and those still waiting."""
+    head, group = reports.grouping(_report_key(by, "e.created_at"))
+    return conn.execute(
+        f"""SELECT {head}, count(*) FILTER (WHERE e.status = 'confirmed') AS enrolments,
+                   count(*) FILTER (WHERE e.status = 'waitlisted') AS waitlisted
+            FROM enrolments e JOIN courses c ON c.id = e.course_id
+            WHERE e.created_at >= %(s)s AND e.created_at < %(e)s AND e.status IN ('confirmed', 'waitlisted')
+            {group}""", {"s": start, "e": end}).fetchall()
+
+
+# closed accounts (gateway.account_closed)
+
+CLOSED_NAME = "Closed account"  # what the gateway now calls the account
+
+
+def lock_member(conn, member_id, shared=False):
+    """The member's lock: an enrolment takes it shared, the erasure of a closed account alone, so the
+    one waits for the other and no enrolment slips in beside the erasure."""
+    conn.execute(f"SELECT pg_advisory_xact_lock{'_shared' if shared else ''}(hashtextextended(%s, 7))",
+                 (str(member_id),))
+
+
+def is_closed(conn, member_id):
+    return conn.execute("SELECT 1 FROM closed_members WHERE member_id = %s", (member_id,)).fetchone() is not None
+
+
+def remember_closed(conn, member_id):
+    conn.execute("INSERT INTO closed_members (member_id) VALUES (%s) ON CONFLICT DO NOTHING", (member_id,))
+
+
+def open_entries(conn, member_id):
+    """(enrolment id, course id) of the member's entries still to end: a waitlist place, an offer, a
+    lottery entry, or a seat in a course with a class still to come (or none timetabled yet)."""
+    return [(r["id"], r["course_id"]) for r in conn.execute(
+        """SELECT e.id, e.course_id FROM enrolments e WHERE e.member_id = %(m)s AND e.status <> 'cancelled'
+             AND (e.status <> 'confirmed'
+                  OR EXISTS (SELECT 1 FROM sessions s WHERE s.course_id = e.course_id AND s.state = 'scheduled'
+                             AND s.ends_at > now())
+                  OR NOT EXISTS (SELECT 1 FROM sessions s WHERE s.course_id = e.course_id))
+           ORDER BY e.course_id""", {"m": member_id}).fetchall()]
+
+
+def erase_member(conn, member_id):
+    """What is about the person goes: the birth date and their own words on their entries, their
+    note on class requests, their strikes; as a clerk, their name on the entries they made. The
+    entries (seats taken), attendance and certificates stay, under an id that names no one."""
+    for sql in ("UPDATE enrolments SET birth_date = NULL,"
+                " cancel_reason = CASE WHEN cancelled_by = %(m)s THEN NULL ELSE cancel_reason END"
+                " WHERE member_id = %(m)s AND (birth_date IS NOT NULL OR cancelled_by = %(m)s)",
+                "UPDATE enrolments SET enrolled_by_name = %(n)s WHERE enrolled_by = %(m)s",
+                "UPDATE enrolments SET cancelled_by_name = %(n)s WHERE cancelled_by = %(m)s"
+                " AND cancelled_by_name IS NOT NULL",
+                "UPDATE class_requests SET note = NULL WHERE requested_by = %(m)s AND note IS NOT NULL",
+                "DELETE FROM strikes WHERE member_id = %(m)s"):
+        conn.execute(sql, {"m": member_id, "n": CLOSED_NAME})

@@ -5,8 +5,11 @@ them `sending` with a lease, sends them concurrently, then records the outcome: 
 after backoff; or failed, with the member's next channel taking over. A dispatcher that dies
 mid-send leaves a lapsed lease, and the row is sent again (providers get `out_id` to drop it).
 It also turns due reminders into messages. Polls, faster while there is work."""
+import json
 import logging
 import random
+import threading
+import time
 
 import eventlet
 import psycopg
@@ -14,7 +17,8 @@ from eventlet.greenpool import GreenPool
 from nameko.extensions import DependencyProvider
 from psycopg.rows import dict_row
 
-from services.common import config
+from services.common import config, trust
+from services.common.errors import Invalid
 from services.common.loops import ReconnectingLoop
 from services.common.metrics import DELIVERIES
 from services.notify import channels, domain, fanout, settings, store
@@ -25,12 +29,43 @@ BATCH = 100
 CONCURRENCY = 20
 
 
+class Pacer:
+    """At most `rates[channel]` sends a second on each channel, so a broadcast does not flood a
+    provider (Aliyun and WeChat refuse, or bill, a burst): each send takes the next free slot of
+    its channel and waits for it. A channel without a rate goes as fast as it can."""
+
+    def __init__(self, rates, clock=time.monotonic, sleep=eventlet.sleep):
+        self.gaps = {channel: 1 / rate for channel, rate in rates.items() if rate > 0}
+        self.clock, self.sleep = clock, sleep
+        self.next_slot = {}
+        self.lock = threading.Lock()
+
+    def wait(self, channel):
+        gap = self.gaps.get(channel)
+        if gap is None:
+            return
+        with self.lock:
+            now = self.clock()
+            slot = max(now, self.next_slot.get(channel, now))
+            self.next_slot[channel] = slot + gap
+        if slot > now:
+            self.sleep(slot - now)
+
+    def batch(self, lease_seconds, most=100):
+        """How many deliveries to claim at once: no more than the slowest channel sends in half a
+        lease, or a paced batch would outlive its claim and be sent twice."""
+        if not self.gaps:
+            return most
+        return max(1, min(most, int(lease_seconds / 2 / max(self.gaps.values()))))
+
+
 class Dispatcher(ReconnectingLoop, DependencyProvider):
     def setup(self):
         self.url = config.db_url(self.container.service_name)
 
     def start(self):
         self.adapters = channels.adapters()
+        self.pacer = Pacer(settings.rates())
         self.pool = GreenPool(CONCURRENCY)
         self.start_loop("notify-dispatcher")
 
@@ -46,18 +81,22 @@ class Dispatcher(ReconnectingLoop, DependencyProvider):
             self.connected()
             idle = 0
             while self.running:
-                idle = 0 if run_once(work, self.adapters, self.pool) else idle + 1
+                idle = 0 if run_once(work, self.adapters, self.pool, self.pacer) else idle + 1
                 if idle:  # polled, not woken by NOTIFY: see services/common/outbox.py
                     eventlet.sleep(min(0.005 * 2 ** idle, settings.poll_interval()))
 
 
-def run_once(conn, adapters, pool):
-    """One round: due reminders, then one batch of due deliveries. Returns how much it did."""
+def run_once(conn, adapters, pool, pacer=None):
+    """One round: due reminders, a group of a broadcast's members, then one batch of due
+    deliveries. Returns how much it did."""
     with conn.transaction():
         reminded = fanout.send_due_reminders(conn)
     with conn.transaction():
-        batch = store.claim_due(conn, BATCH, settings.lease_seconds())
-    results = list(pool.imap(lambda d: (d, attempt(adapters, d)), batch))
+        reminded += fanout.send_broadcast_group(conn)
+    pacer = pacer or Pacer({})
+    with conn.transaction():
+        batch = store.claim_due(conn, pacer.batch(settings.lease_seconds(), BATCH), settings.lease_seconds())
+    results = list(pool.imap(lambda d: (d, attempt(adapters, d, pacer)), batch))
     with conn.transaction():
         outcomes = [(d["channel"], record(conn, d, failure)) for d, failure in results]
     for channel, outcome in outcomes:  # counted once recorded: a rolled-back round is sent again
@@ -65,10 +104,25 @@ def run_once(conn, adapters, pool):
     return reminded + len(batch)
 
 
-def attempt(adapters, d):
-    adapter = adapters.get(d["channel"]) or adapters["console"]
+def opened(d):
+    """The delivery as it goes out: a sealed reset code opened now, in memory only (its row keeps the
+    code hidden); one that cannot be opened fails for good (another try would not open it)."""
+    sealed = d["rendered"].get("code_sealed") if isinstance(d.get("rendered"), dict) else None
+    if not sealed:
+        return d
     try:
-        adapter.send(d)
+        code = trust.open_code(sealed)
+    except Invalid as exc:
+        raise channels.SendFailed(exc.detail, False) from None
+    rendered = json.loads(json.dumps(d["rendered"]).replace(fanout.HIDDEN_CODE, code))
+    return {**d, "rendered": rendered, "title": rendered["title"], "body": rendered["body"]}
+
+
+def attempt(adapters, d, pacer):
+    adapter = adapters.get(d["channel"]) or adapters["console"]
+    pacer.wait(d["channel"])
+    try:
+        adapter.send(opened(d))
     except channels.SendFailed as exc:
         return exc
     except Exception as exc:  # an adapter bug must not stop the dispatcher

@@ -204,3 +204,10 @@ def reminder_due(starts_at, lead, now):
     if starts_at <= now:
         return None
     return max(now, starts_at - lead)
+
+
+
+def follows_of(rows):
+    """What a member follows, as the API shows it, from their (kind, target) rows."""
+    return {"categories": [r["target"] for r in rows if r["kind"] == "category"],
+            "site_ids": [r["target"] for r in rows if r["kind"] == "site"]}

@@ -9,6 +9,7 @@ from services.notify import domain, settings, store, templates
 
 REMINDER_TYPE = "notify.reminder"
 REMINDER_IDS = uuid.UUID("6b7c2a5e-2f44-4c8e-9a51-2d0d3c1b7f00")  # namespace of reminder event ids
+ALERT_IDS = uuid.UUID("1f3e5d7c-9b2a-4c6e-8f10-3a5b7c9d1e20")  # namespace of staff alert ids
 
 
 def _moment(value):
@@ -22,26 +23,78 @@ def _moment(value):
 
 
 def check(event):
-    """Refuse, before any work, an event notify cannot handle (it is dead-lettered with the reason)."""
+    """Refuse, before any work, an event notify cannot handle (it is dead-lettered with the reason).
+    Returns the members its own message goes to (none for an event that only alerts staff)."""
     event_type = event["event_type"]
-    if not templates.known(event_type):
+    if not templates.known(event_type) and event_type not in templates.ALERTS:
         raise Invalid(f"no message for {event_type}", errors={"event_type": ["has no template"]})
     try:
-        return domain.recipients(event["payload"])
+        _, _, field = templates.ALERTS.get(event_type, (None, None, None))
+        if field and event["payload"].get(field) is not None:
+            [_] = domain.recipients({"member_id": event["payload"][field]})
+        return domain.recipients(event["payload"]) if templates.known(event_type) else []
     except (ValueError, TypeError, AttributeError) as exc:
         raise Invalid(f"bad member id in {event_type}: {exc}", errors={"member_id": ["not a uuid"]}) from exc
 
 
-def tell_many(conn, events, now=None):
-    """Inbox entries, reminders and deliveries for a group of events, with a handful of statements
-    whatever the group's size. Raises Invalid for an event it has no message for."""
-    now = now or datetime.now(timezone.utc)
-    work = []
+def alerts(events, staff):
+    """(alert event, member of staff) for the events that mean work for staff: the alert is an event
+    of its own (its id derived from the event's, so a redelivery tells nobody twice), with the
+    event's payload. `staff(roles)` gives the ids of the accounts holding any of `roles`."""
+    holders, found = {}, []
     for event in events:
-        members = check(event)
+        if event["event_type"] not in templates.ALERTS:
+            continue
+        alert_type, roles, field = templates.ALERTS[event["event_type"]]
+        if roles and roles not in holders:
+            holders[roles] = list(staff(roles))
+        named = [event["payload"].get(field)] if field and event["payload"].get(field) else []
+        told = domain.recipients({"member_ids": named + holders.get(roles, [])})  # each once
+        alert = {**event, "event_type": alert_type,
+                 "event_id": str(uuid.uuid5(ALERT_IDS, f"{event['event_id']}:{alert_type}"))}
+        found.extend((alert, member) for member in told)
+    return found
+
+
+def announced(conn, events):
+    """The events with each newly published course's announcement addressed to the members following
+    its category or its site: once per course (a course published again, or the event redelivered,
+    tells nobody twice); a course no one follows tells nobody."""
+    kept = []
+    for event in events:
+        if event["event_type"] != "enrolment.course_published":
+            kept.append(event)
+            continue
+        payload = event["payload"]
+        course = payload.get("course") or {}
+        try:
+            course_id = str(uuid.UUID(str(payload.get("course_id"))))
+        except ValueError as exc:
+            raise Invalid("a published course needs its id", errors={"course_id": ["not a uuid"]}) from exc
+        if not store.announce_once(conn, course_id):
+            continue
+        followers = store.followers(conn, [("category", (course.get("category") or "").strip()),
+                                           ("site", course.get("site_id"))])
+        kept.append({**event, "payload": {**payload, "member_ids": followers, "course_title": payload.get("title"),
+                                          "category": course.get("category")}})
+    return kept
+
+
+def tell_many(conn, events, now=None, staff=None):
+    """Inbox entries, reminders and deliveries for a group of events (and the staff alerts they
+    mean, `staff` as in alerts()), with a handful of statements whatever the group's size. Raises
+    Invalid for an event it has no message for."""
+    now = now or datetime.now(timezone.utc)
+    told = [(event, check(event)) for event in events]
+    staffed = alerts(events, staff or _nobody)
+    closed = _closed(conn, [m for _, members in told for m in members] + [m for _, m in staffed])
+    work = []
+    for event, members in told:
+        members = [m for m in members if m not in closed]
         _reminders(conn, event["event_type"], event["payload"], members, now)
         if event["event_type"] != "enrolment.session_upcoming":  # told by its reminder, `lead` before
             work.extend((event, member) for member in members)
+    work.extend((alert, member) for alert, member in staffed if member not in closed)
     if not work:
         return 0
     people = store.people(conn, sorted({member for _, member in work}))
@@ -60,6 +113,19 @@ def tell_many(conn, events, now=None):
     for member, event, prefs, rendered, channels, event_at in sorted(deliveries, key=lambda d: d[0]):
         _deliver(conn, member, event, prefs, rendered, channels, event_at, now)
     return len(work)
+
+
+def _nobody(roles):
+    return []
+
+
+def _closed(conn, members):
+    """The closed accounts among these members, asked under their locks: an erasure running beside
+    this transaction either is seen here or waits for it, and then deletes what it wrote."""
+    if not members:
+        return set()
+    store.lock_members(conn, members)
+    return store.closed_among(conn, set(members))
 
 
 def _deliver(conn, member_id, event, prefs, rendered, channels, event_at, now):
@@ -83,13 +149,20 @@ def _deliver(conn, member_id, event, prefs, rendered, channels, event_at, now):
     })
 
 
+HIDDEN_CODE = "********"
+
+
 def send_code(conn, event, now=None):
     """A password reset code goes by SMS to the phone the account signs in with, at once, and
     nowhere else: not the inbox (whoever needs the code cannot sign in), not another channel."""
     payload = event["payload"]
-    if not isinstance(payload.get("phone"), str) or not isinstance(payload.get("code"), str):
-        raise Invalid("a reset code event needs the phone and the code", errors={"payload": ["phone, code"]})
-    rendered = templates.render(event["event_type"], payload, "zh-CN")
+    if not isinstance(payload.get("phone"), str) or not isinstance(payload.get("code_sealed"), str):
+        raise Invalid("a reset code event needs the phone and the sealed code",
+                      errors={"payload": ["phone, code_sealed"]})
+    # the row keeps the message with the code hidden, and the code sealed: the dispatcher opens it
+    # in memory as it sends (dispatch.opened), so no delivery, log or failure report shows it
+    rendered = {**templates.render(event["event_type"], {**payload, "code": HIDDEN_CODE}, "zh-CN"),
+                "code_sealed": payload["code_sealed"]}
     return store.add_delivery(conn, {
         "member_id": check(event)[0], "event_id": event["event_id"], "event_type": event["event_type"],
         "category": rendered["category"], "urgent": True, "channel": "sms", "address": payload["phone"],
@@ -97,6 +170,19 @@ def send_code(conn, event, now=None):
         "route": [["sms", payload["phone"]]], "state": "pending", "last_error": None,
         "next_attempt_at": now or datetime.now(timezone.utc), "event_at": event.get("occurred_at") or now,
     })
+
+
+def follow_phone(conn, event):
+    """The member proved a new phone and signs in with it: their texts go there from now on."""
+    payload = event["payload"]
+    try:
+        [member] = domain.recipients({"member_id": payload.get("member_id")})
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise Invalid(f"bad member id in {event['event_type']}", errors={"member_id": ["not a uuid"]}) from exc
+    if not isinstance(payload.get("phone"), str):
+        raise Invalid("a phone change needs the new phone", errors={"payload": ["phone"]})
+    if not _closed(conn, [member]):
+        store.set_phone(conn, member, payload["phone"])
 
 
 def seed_member(conn, event):
@@ -112,6 +198,8 @@ def seed_member(conn, event):
     if not isinstance(phone, str) or language not in domain.LANGUAGES:
         raise Invalid("an account event needs the member's phone and a known language",
                       errors={"payload": ["phone, language"]})
+    if _closed(conn, [member]):
+        return
     store.seed_contacts(conn, member, phone)
     if language != domain.DEFAULT_LANGUAGE:
         store.seed_preferences(conn, member, {"language": language})
@@ -196,3 +284,22 @@ def send_due_reminders(conn, now=None, limit=200):
         })
     tell_many(conn, events, now)
     return len(due)
+
+
+# broadcasts
+
+BROADCAST_TYPE = "notify.broadcast"
+BROADCAST_GROUP = 500  # members told per round: a round is one transaction of the dispatcher
+
+
+def send_broadcast_group(conn, now=None):
+    """Tell the next group of a broadcast's members, through the same pipeline as any event (the
+    broadcast's id is the event id: a member listed in two groups is still told once)."""
+    found, members = store.claim_broadcast_group(conn, BROADCAST_GROUP)
+    if found is None:
+        store.finish_broadcasts(conn)
+        return 0
+    tell_many(conn, [{"event_id": str(found["id"]), "event_type": BROADCAST_TYPE, "occurred_at": found["created_at"],
+                      "payload": {"member_ids": members, "broadcast_title": found["title"],
+                                  "broadcast_body": found["body"]}}], now)
+    return len(members)

@@ -26,6 +26,10 @@ DECISIONS = {"approve": _APPROVED, "approved": _APPROVED, "reject": _DECLINED, "
              "closed": _CLOSED}
 UNKNOWN_DECISION = {EN: "decided", ZH: "已处理"}
 
+# how soon a welfare case wants an officer
+PRIORITIES = {"urgent": {EN: "urgent", ZH: "紧急"}, "normal": {EN: "normal", ZH: "一般"}, "low": {EN: "low", ZH: "较低"}}
+UNKNOWN_PRIORITY = {EN: "not set", ZH: "未定"}
+
 # a member's own outcome of a lottery draw
 OUTCOMES = {"confirmed": {EN: "you have a seat", ZH: "您已中签"},
             "waitlisted": {EN: "you did not win a seat and are on the waitlist", ZH: "您未中签，已进入候补"}}
@@ -64,6 +68,10 @@ def _language(language):
 
 def decision(value, language):
     return DECISIONS.get(str(value or "").lower(), UNKNOWN_DECISION)[_language(language)]
+
+
+def priority(value, language):
+    return PRIORITIES.get(str(value or "").lower(), UNKNOWN_PRIORITY)[_language(language)]
 
 
 def outcome(value, language):

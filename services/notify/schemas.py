@@ -1,7 +1,7 @@
 """The notify service's RPC payloads, and what it needs of the events it hears."""
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from services.common.fields import Phone, Text
 from services.common.zone import HOME_ZONE_NAME
@@ -54,10 +54,16 @@ class PreferencesSchema(Schema):
 
 
 class ContactsSchema(Schema):
+    """Where a member is reached outside the app."""
     phone = Phone(allow_none=True)
     email = fields.Email(allow_none=True, validate=validate.Length(max=254))
-    wechat_openid = Text(allow_none=True, validate=[validate.Length(min=1, max=128),
-                                                    validate.Regexp(r"^[A-Za-z0-9_-]+$", error="not an openid")])
+    wechat_openid = fields.String(dump_only=True, allow_none=True, metadata={
+        "description": "bound through WeChat (GET /v1/me/wechat/authorize), never set here"})
+
+
+class WeChatAuthorizeSchema(Schema):
+    url = fields.String(required=True, metadata={"description": "WeChat's authorize address with our app id, callback and a state"
+                                                 " made for this member (good once, for minutes): send the browser there"})
 
 
 class PreviewSchema(Schema):
@@ -105,3 +111,58 @@ class EnrolmentOutcomeSchema(Schema):
     status = fields.String(required=True)
     position = fields.Integer(allow_none=True)
     first_session_at = fields.String(allow_none=True)
+
+
+AUDIENCES = ("course", "unit", "site", "all")
+
+
+def _not_blank(text):
+    if not text.strip():
+        raise ValidationError("must not be empty")
+
+
+class BroadcastSchema(Schema):
+    """A message from staff to many members: a course's students, a unit's members, a site's followers,
+    or all members."""
+    audience = fields.String(required=True, validate=validate.OneOf(AUDIENCES))
+    course_id = fields.UUID(metadata={"description": "audience `course`: its students (confirmed seats)"})
+    unit_id = fields.UUID(metadata={"description": "audience `unit`: its members"})
+    site_id = fields.UUID(metadata={"description": "audience `site`: the members following it (admins)"})
+    title = Text(required=True, validate=[validate.Length(min=1, max=60), _not_blank])
+    body = Text(required=True, validate=[validate.Length(min=1, max=500), _not_blank])
+
+    @validates_schema
+    def _names_its_audience(self, data, **kwargs):
+        for audience, field in (("course", "course_id"), ("unit", "unit_id"), ("site", "site_id")):
+            if data.get("audience") == audience and not data.get(field):
+                raise ValidationError(f"is needed for the audience {audience}", field)
+
+
+class BroadcastOutSchema(Schema):
+    id = fields.UUID()
+    audience = fields.String()
+    course_id = fields.UUID(allow_none=True)
+    unit_id = fields.UUID(allow_none=True)
+    site_id = fields.UUID(allow_none=True)
+    title = fields.String()
+    body = fields.String()
+    sent_by = fields.UUID()
+    recipients = fields.Integer(metadata={"description": "members it goes to, each once"})
+    told = fields.Integer(metadata={"description": "members told so far (inbox, and their channels)"})
+    state = fields.String(metadata={"description": "sending, done or cancelled"})
+    created_at = fields.AwareDateTime()
+    finished_at = fields.AwareDateTime(allow_none=True)
+
+
+class BroadcastPreviewSchema(Schema):
+    recipients = fields.Integer(metadata={"description": "members it would go to, each once"})
+    message = fields.Nested(RenderedSchema, metadata={"description": "the message, as a member reading Chinese gets it"})
+
+
+CATEGORY = validate.Length(min=1, max=100)
+
+
+class FollowsSchema(Schema):
+    """What a member follows: a course published in one of these is announced to them."""
+    categories = fields.List(fields.String(), metadata={"description": "course categories, as courses name them"})
+    site_ids = fields.List(fields.UUID(), metadata={"description": "venues sites"})

@@ -16,13 +16,67 @@ def sms_url():
     return env("PALACE_NOTIFY_SMS_URL")
 
 
+def sms_account():
+    """(access key id, access key secret, sign name) of the Aliyun SMS account."""
+    return env("PALACE_NOTIFY_SMS_KEY_ID"), env("PALACE_NOTIFY_SMS_KEY_SECRET"), env("PALACE_NOTIFY_SMS_SIGN_NAME")
+
+
+def _named(text):
+    """{name: value} from `NAME=VALUE,NAME=VALUE`."""
+    pairs = (item.partition("=") for item in text.split(",") if item.strip())
+    return {name.strip(): value.strip() for name, _, value in pairs}
+
+
+def sms_templates():
+    """{our template name: the code Aliyun approved it under}."""
+    return _named(env("PALACE_NOTIFY_SMS_TEMPLATES"))
+
+
+def wechat_app():
+    """(app id, app secret) of the official account."""
+    return env("PALACE_NOTIFY_WECHAT_APP_ID"), env("PALACE_NOTIFY_WECHAT_APP_SECRET")
+
+
+def wechat_templates():
+    """{our template name: the template id the official account added it under}."""
+    return _named(env("PALACE_NOTIFY_WECHAT_TEMPLATES"))
+
+
 def wechat_url():
     return env("PALACE_NOTIFY_WECHAT_URL")
+
+
+def wechat_authorize_url():
+    return env("PALACE_NOTIFY_WECHAT_AUTHORIZE_URL")
+
+
+def wechat_callback_url():
+    """The callback registered with the official account, '' to use the gateway's own address."""
+    return env("PALACE_NOTIFY_WECHAT_CALLBACK_URL")
+
+
+def wechat_state_seconds():
+    return int(env("PALACE_NOTIFY_WECHAT_STATE_SECONDS"))
 
 
 def smtp():
     """host:port of the mail relay, '' for none."""
     return env("PALACE_NOTIFY_SMTP")
+
+
+def smtp_security():
+    """`starttls`, `ssl` (implicit TLS) or `none` (a relay on this machine only)."""
+    return env("PALACE_NOTIFY_SMTP_SECURITY").lower()
+
+
+def smtp_login():
+    """(user, password) for the relay, or None to send without logging in."""
+    user = env("PALACE_NOTIFY_SMTP_USER")
+    return (user, env("PALACE_NOTIFY_SMTP_PASSWORD")) if user else None
+
+
+def smtp_ca():
+    return env("PALACE_NOTIFY_SMTP_CA")
 
 
 def mail_from():
@@ -42,6 +96,12 @@ def quiet_hours():
     or `off`."""
     start, _, end = env("PALACE_NOTIFY_QUIET_HOURS").partition("-")
     return {"start": start, "end": end} if end else {"start": "00:00", "end": "00:00"}  # equal: none
+
+
+def rates():
+    """{channel: most sends a second} of each notify instance, from `sms=20,wechat=50`."""
+    pairs = (item.partition("=") for item in env("PALACE_NOTIFY_RATES").split(",") if item.strip())
+    return {channel.strip(): float(rate) for channel, _, rate in pairs}
 
 
 def poll_interval():

@@ -2,12 +2,20 @@
 from psycopg import errors as pg_errors
 from psycopg.types.json import Jsonb
 
+from services.common import reports
 from services.common.errors import Invalid, NotFound
+from services.common.retention import Rule
 
 ENTRY_COLUMNS = "id, event_type, title, body, created_at, read_at"
 DELIVERY_COLUMNS = ("id, member_id, event_id, event_type, category, urgent, channel, address, language, title, body,"
                     " rendered, route, state, attempts, next_attempt_at, last_error, failover_of, event_at,"
                     " created_at, finished_at")
+
+# finished deliveries (their message and address) go after PALACE_RETAIN_DELIVERIES_DAYS; one that a
+# failover points at waits until that later one has gone (the same sweep, a batch later)
+FINISHED_DELIVERIES = Rule("deliveries", "finished_at", "PALACE_RETAIN_DELIVERIES_DAYS",
+                           "state IN ('sent', 'failed', 'skipped')"
+                           " AND NOT EXISTS (SELECT 1 FROM deliveries f WHERE f.failover_of = deliveries.id)")
 
 
 # inbox
@@ -81,6 +89,47 @@ def _put_contacts(conn, member_id, phone, email, wechat_openid):
     ).fetchone()
 
 
+def keep_wechat(conn, member_id):
+    """The openid the member bound through WeChat, which the contacts API does not change."""
+    row = conn.execute("SELECT wechat_openid FROM contacts WHERE member_id = %s", (member_id,)).fetchone()
+    return row["wechat_openid"] if row else None
+
+
+def bind_wechat(conn, member_id, openid):
+    try:
+        with conn.transaction():
+            return conn.execute(
+                "INSERT INTO contacts (member_id, wechat_openid) VALUES (%s, %s) ON CONFLICT (member_id)"
+                " DO UPDATE SET wechat_openid = excluded.wechat_openid, updated_at = now()"
+                " RETURNING phone, email, wechat_openid", (member_id, openid)).fetchone()
+    except pg_errors.CheckViolation as exc:
+        raise Invalid("WeChat gave an openid PostgreSQL cannot keep", errors={"openid": ["too long"]}) from exc
+
+
+def add_wechat_state(conn, digest, member_id, seconds):
+    """A binding started; the lapsed ones of everyone go at the same time (there are few)."""
+    conn.execute("DELETE FROM wechat_states WHERE expires_at < now()")
+    conn.execute("INSERT INTO wechat_states (digest, member_id, expires_at)"
+                 " VALUES (%s, %s, now() + make_interval(secs => %s))", (digest, member_id, seconds))
+
+
+def take_wechat_state(conn, digest):
+    """The member who started this binding, once: the state is gone after (lapsed: None)."""
+    row = conn.execute("DELETE FROM wechat_states WHERE digest = %s RETURNING member_id::text,"
+                       " expires_at > now() AS alive", (digest,)).fetchone()
+    return row["member_id"] if row and row["alive"] else None
+
+
+def set_phone(conn, member_id, phone):
+    """The member's SMS contact is this phone now (what else they set stays)."""
+    try:
+        with conn.transaction():
+            conn.execute("INSERT INTO contacts (member_id, phone) VALUES (%s, %s) ON CONFLICT (member_id)"
+                         " DO UPDATE SET phone = excluded.phone, updated_at = now()", (member_id, phone))
+    except pg_errors.CheckViolation as exc:
+        raise Invalid("a phone PostgreSQL cannot keep", errors={"phone": ["is not a valid phone"]}) from exc
+
+
 def seed_contacts(conn, member_id, phone):
     """The member's first phone, unless they have contacts already (set before this came)."""
     try:
@@ -113,9 +162,34 @@ def put_preferences(conn, member_id, settings):
 # deliveries
 
 
+def erase_member(conn, member_id):
+    """Forget a closed account's person, and remember that it is closed (see closed_among)."""
+    for sql in ("INSERT INTO closed_members (member_id) VALUES (%(m)s) ON CONFLICT DO NOTHING",
+                "DELETE FROM contacts WHERE member_id = %(m)s", "DELETE FROM preferences WHERE member_id = %(m)s",
+                "DELETE FROM inbox WHERE member_id = %(m)s", "DELETE FROM reminders WHERE member_id = %(m)s",
+                "UPDATE deliveries SET address = '', title = '', body = '', rendered = '{}', route = '[]',"
+                " state = CASE WHEN state IN ('held', 'pending') THEN 'skipped' ELSE state END WHERE member_id = %(m)s"):
+        conn.execute(sql, {"m": member_id})
+
+
 def lock_member(conn, member_id):
     """Serialise the deliveries of one member (the daily cap is counted under this lock)."""
     conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 6))", (str(member_id),))
+
+
+def lock_members(conn, member_ids):
+    """lock_member for many, in one order (two groups that share members cannot deadlock)."""
+    conn.execute("SELECT count(pg_advisory_xact_lock(hashtextextended(m, 6)))"
+                 " FROM (SELECT m FROM unnest(%s::text[]) WITH ORDINALITY AS u(m, i) ORDER BY i) AS s",
+                 (sorted({str(m) for m in member_ids}),))
+
+
+def closed_among(conn, member_ids):
+    """Which of these members closed their account. Asked under their locks (lock_members), so an
+    erasure is either seen here or runs after this transaction, and deletes what it wrote."""
+    rows = conn.execute("SELECT member_id::text AS m FROM closed_members WHERE member_id = ANY(%s::uuid[])",
+                        (list(member_ids),)).fetchall()
+    return {r["m"] for r in rows}
 
 
 def sent_today(conn, member_id, day_start, day_end):
@@ -250,3 +324,107 @@ def stats(conn):
         " FROM inbox WHERE event_at IS NOT NULL AND created_at > now() - interval '1 day'").fetchone()
     total = conn.execute("SELECT count(*) AS n, count(*) FILTER (WHERE read_at IS NULL) AS unread FROM inbox").fetchone()
     return per_channel, inbox_row, total
+
+
+# the yearly report (GET /v1/reports/summary)
+
+def report_sent(conn, start, end, channels, by):
+    """Messages sent in [start, end) per channel (by when they went), and inbox entries made in it."""
+    when = "finished_at"  # set when a message is sent
+    head, group = reports.grouping(reports.month_of(when) if by == "month" else None)
+    counts = ", ".join(f"count(*) FILTER (WHERE channel = '{c}') AS sent_{c}" for c in channels)
+    sent = conn.execute(
+        f"""SELECT {head}, {counts} FROM deliveries
+            WHERE state = 'sent' AND {when} >= %(s)s AND {when} < %(e)s {group}""",
+        {"s": start, "e": end}).fetchall()
+    head, group = reports.grouping(reports.month_of("created_at") if by == "month" else None)
+    inbox = conn.execute(
+        f"""SELECT {head}, count(*) AS inbox_entries FROM inbox
+            WHERE created_at >= %(s)s AND created_at < %(e)s {group}""", {"s": start, "e": end}).fetchall()
+    return sent, inbox
+
+
+# follows and announcements
+
+
+def follow(conn, member_id, kind, target):
+    conn.execute("INSERT INTO follows (member_id, kind, target) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+                 (member_id, kind, target))
+
+
+def unfollow(conn, member_id, kind, target):
+    conn.execute("DELETE FROM follows WHERE member_id = %s AND kind = %s AND target = %s", (member_id, kind, target))
+
+
+def follows(conn, member_id):
+    return conn.execute("SELECT kind, target FROM follows WHERE member_id = %s ORDER BY kind, created_at, target",
+                        (member_id,)).fetchall()
+
+
+def followers(conn, pairs):
+    """The members following any of these (kind, target) pairs, each once."""
+    pairs = [(kind, str(target)) for kind, target in pairs if target]
+    if not pairs:
+        return []
+    kinds, targets = zip(*pairs)
+    return [r["member_id"] for r in conn.execute(
+        "SELECT DISTINCT f.member_id::text FROM follows f JOIN unnest(%s::text[], %s::text[]) AS p(kind, target)"
+        " ON f.kind = p.kind AND f.target = p.target ORDER BY 1", (list(kinds), list(targets))).fetchall()]
+
+
+def announce_once(conn, course_id):
+    """True the first time a course is announced, never after (published again, redelivered)."""
+    return conn.execute("INSERT INTO announced_courses (course_id) VALUES (%s) ON CONFLICT DO NOTHING",
+                        (course_id,)).rowcount == 1
+
+
+# broadcasts
+
+BROADCAST_COLUMNS = ("b.id, b.audience, b.course_id, b.unit_id, b.site_id, b.title, b.body, b.sent_by, b.recipients,"
+                     " b.state, b.created_at, b.finished_at")
+
+
+def add_broadcast(conn, data, sent_by, member_ids):
+    """A broadcast and its recipients (each once); returns the broadcast."""
+    member_ids = sorted(set(member_ids))
+    row = conn.execute(
+        "INSERT INTO broadcasts (audience, course_id, unit_id, site_id, title, body, sent_by, recipients)"
+        " VALUES (%(audience)s, %(course_id)s, %(unit_id)s, %(site_id)s, %(title)s, %(body)s, %(by)s, %(n)s)"
+        " RETURNING id",
+        {"course_id": None, "unit_id": None, "site_id": None, **data, "by": sent_by, "n": len(member_ids)}).fetchone()
+    conn.execute("INSERT INTO broadcast_recipients (broadcast_id, member_id) SELECT %s, m FROM unnest(%s::uuid[]) m",
+                 (row["id"], list(member_ids)))
+    return broadcast(conn, row["id"])
+
+
+def broadcast(conn, broadcast_id):
+    return conn.execute(
+        f"SELECT {BROADCAST_COLUMNS}, (SELECT count(*) FROM broadcast_recipients r WHERE r.broadcast_id = b.id"
+        f" AND r.told_at IS NOT NULL) AS told FROM broadcasts b WHERE b.id = %s", (broadcast_id,)).fetchone()
+
+
+def cancel_broadcast(conn, broadcast_id):
+    """Stop a broadcast still sending; None when it is not (any more)."""
+    return conn.execute("UPDATE broadcasts SET state = 'cancelled', finished_at = now() WHERE id = %s"
+                        " AND state = 'sending' RETURNING id", (broadcast_id,)).fetchone()
+
+
+def claim_broadcast_group(conn, limit):
+    """The next group of members of a sending broadcast not told yet, marked told (locked so two
+    dispatchers take different groups): (broadcast, [member ids]), or (None, [])."""
+    rows = conn.execute(
+        "UPDATE broadcast_recipients SET told_at = now() WHERE (broadcast_id, member_id) IN ("
+        " SELECT r.broadcast_id, r.member_id FROM broadcast_recipients r JOIN broadcasts b ON b.id = r.broadcast_id"
+        " WHERE b.state = 'sending' AND r.told_at IS NULL AND r.broadcast_id = (SELECT b2.id FROM broadcasts b2"
+        "   WHERE b2.state = 'sending' ORDER BY b2.created_at LIMIT 1)"
+        " LIMIT %s FOR UPDATE OF r SKIP LOCKED) RETURNING broadcast_id, member_id::text", (limit,)).fetchall()
+    if not rows:
+        return None, []
+    return broadcast(conn, rows[0]["broadcast_id"]), [r["member_id"] for r in rows]
+
+
+def finish_broadcasts(conn):
+    """Sending broadcasts with nobody left to tell are done."""
+    conn.execute("UPDATE broadcasts b SET state = 'done', finished_at = now() WHERE state = 'sending'"
+                 " AND NOT EXISTS (SELECT 1 FROM broadcast_recipients r WHERE r.broadcast_id = b.id"
+                 " AND r.told_at IS NULL)")

@@ -6,13 +6,16 @@ Each language has its own filters (services/notify/labels.py): `when` (a time wi
 `day`, `money`, `decision`, `outcome` and `reason`, so a template never shows a raw value.
 SMS templates name the provider's pre-approved template id and its parameters, in Chinese (Chinese
 SMS providers only send approved templates, and the palace's are Chinese); WeChat template
-messages likewise carry a template id and its data fields."""
+messages carry the same parameters as the keyword fields of the template of the same name (WX_...),
+in WeChat's current format: `{"thing1": {"value": ...}}`, no `first` or `remark`, each value within
+its field type's limit."""
 from decimal import Decimal, InvalidOperation
 from functools import partial
 
 from jinja2 import ChainableUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from services.common.roles import ADMIN, VENUE_MANAGER
 from services.notify import labels
 from services.notify.domain import DEFAULT_LANGUAGE, LANGUAGES
 
@@ -35,6 +38,7 @@ def _environment(language):
                        day=partial(labels.day, language=language),
                        decision=partial(labels.decision, language=language),
                        outcome=partial(labels.outcome, language=language),
+                       priority=partial(labels.priority, language=language),
                        reason=reason)
     return env
 
@@ -48,6 +52,10 @@ ROOM_ZH = "room_name or room_title or site_name or title or '场地'"
 LOST = "{% if state in ('room_lost', 'cancelled') %}"  # a session that keeps its time but cannot take place
 PROGRAMME = "programme_title or 'your application'"  # `programme` is its code: not for members' eyes
 PROGRAMME_ZH = "programme_title or '申请'"
+PLAN = "plan_title or 'the mutual-aid plan'"
+PLAN_ZH = "plan_title or '互助保障计划'"
+UNIT = "unit_name or 'A union branch'"  # the unit's name as the palace admin wrote it
+UNIT_ZH = "unit_name or '工会单位'"
 REMINDED = "title or 'Your class or booking'"
 REMINDED_ZH = "title or '您的课程或预约'"
 
@@ -157,6 +165,13 @@ CATALOGUE = {
             f"{{% if room_name %}}，地点：{{% if site_name %}}{t('site_name')} {{% endif %}}{t('room_name')}{{% endif %}}。"
             f"{{% if sessions %}}待上课次：{t('sessions')}。{{% endif %}}全部日期请在“我的报名”中查看。"),
         sms=("SMS_PALACE_COURSE_RESCHEDULED", {"course": COURSE_ZH, "time": "first_session_at | when"})),
+    "enrolment.course_published": dict(  # to the members following its category or its site
+        category="classes", urgency="never",
+        en=(f"New class: {t(COURSE)}", f"A new class you may like is open for enrolment: {t(COURSE)}"
+            f"{{% if category %}} ({t('category')}){{% endif %}}. See it in the catalogue."),
+        zh=(f"新课程：{t(COURSE_ZH)}", f"您关注的内容有新课程开放报名：《{t(COURSE_ZH)}》"
+            f"{{% if category %}}（{t('category')}）{{% endif %}}，欢迎到课程目录查看。"),
+        sms=("SMS_PALACE_NEW_COURSE", {"course": COURSE_ZH})),
     "enrolment.course_cancelled": dict(
         category="classes", urgency="if_soon",
         en=(f"Class cancelled: {t(COURSE)}", f"{t(COURSE)} is cancelled.{{% if reason or cause %}} Reason: {t('reason | reason(cause, note)')}.{{% endif %}} We are sorry."),
@@ -184,6 +199,19 @@ CATALOGUE = {
         zh=("密码重置验证码", f"您的工人文化宫密码重置验证码为 {t('code')}，{t('expires_at | when')} 前有效，仅可使用一次。"
             "工会工作人员不会向您索要验证码。"),
         sms=("SMS_PALACE_RESET_CODE", {"code": "code"})),
+    "gateway.phone_change_requested": dict(
+        category="account", urgency="always",
+        en=("Your phone change code", f"Your Workers' Cultural Palace code for using this phone is {t('code')}. "
+            f"It works once, until {t('expires_at | when')}. Nobody from the union will ask you for it."),
+        zh=("更换手机号验证码", f"您正在将工人文化宫账号改用本手机号，验证码为 {t('code')}，{t('expires_at | when')} 前有效，"
+            "仅可使用一次。工会工作人员不会向您索要验证码。"),
+        sms=("SMS_PALACE_PHONE_CODE", {"code": "code"})),
+    "gateway.unit_invitation_sent": dict(  # a unit's workers are covered by its mutual-aid plans: welfare
+        category="welfare", urgency="never",
+        en=(f"Invitation to join {t(UNIT)}", f"{t(UNIT)} invites you to join it as one of its members. You join"
+            " only if you accept the invitation; until then nothing changes."),
+        zh=(f"单位邀请：{t(UNIT_ZH)}", f"{t(UNIT_ZH)}邀请您加入本单位。只有您接受邀请后才会加入，在此之前一切不变。"),
+        sms=("SMS_PALACE_UNIT_INVITATION", {"unit": UNIT_ZH})),
     # venues
     "venues.booking_pending": dict(
         category="rooms", urgency="never",
@@ -233,10 +261,10 @@ CATALOGUE = {
         en=("More information needed", f"Your application ({t(PROGRAMME)}) needs more information: {t('(note or reason or request) | reason')}"),
         zh=("需要补充材料", f"您的申请（{t(PROGRAMME_ZH)}）需要补充材料：{t('(note or reason or request) | reason')}"),
         sms=("SMS_PALACE_INFO_REQUESTED", {"programme": PROGRAMME_ZH})),
-    "welfare.case_escalated": dict(
+    "welfare.case_escalated": dict(  # the applicant's: once per case, however long it waits
         category="welfare", urgency="never",
-        en=("Your case was passed on", f"Your case ({t(PROGRAMME)}) was passed to a senior officer.{{% if reason or cause %}} Reason: {t('reason | reason(cause, note)')}{{% endif %}}"),
-        zh=("您的个案已上报", f"您的个案（{t(PROGRAMME_ZH)}）已转交上级处理。{{% if reason or cause %}}原因：{t('reason | reason(cause, note)')}{{% endif %}}"),
+        en=("Your case is still in progress", f"Your case ({t(PROGRAMME)}) is taking longer than usual. It is still in progress: an officer is on it and we will tell you as soon as it is decided."),
+        zh=("您的申请仍在办理中", f"您的申请（{t(PROGRAMME_ZH)}）办理时间比通常长一些，仍在办理中，工作人员正在处理，有结果会第一时间通知您。"),
         sms=("SMS_PALACE_CASE_ESCALATED", {"programme": PROGRAMME_ZH})),
     "welfare.payout_made": dict(
         category="welfare", urgency="never",
@@ -260,6 +288,71 @@ CATALOGUE = {
         en=("Counselling session cancelled", f"Your counselling session of {t('starts_at | when')} cannot take place{{% if reason or cause %}}: {t('reason | reason(cause, note)')}{{% endif %}}. Your officer will arrange another time."),
         zh=("心理咨询预约已取消", f"您 {t('starts_at | when')} 的心理咨询因故无法进行{{% if reason or cause %}}（{t('reason | reason(cause, note)')}）{{% endif %}}，工作人员会与您另约时间。"),
         sms=("SMS_PALACE_COUNSELLING_CANCELLED", {"time": "starts_at | when"})),
+    # issue 19, counselling and escalation (welfare's own entries)
+    "welfare.counselling_booked": dict(
+        category="welfare", urgency="if_soon",
+        en=("Counselling booked", f"Your counselling session is on {t('starts_at | when')}"
+            f"{{% if room_name or site_name %}}, in {t(ROOM)}{{% if site_name and room_name %}}, {t('site_name')}{{% endif %}}{{% endif %}}"
+            f"{{% if address %}} ({t('address')}){{% endif %}}."
+            f"{{% if session_count and session_count > 1 %}} {t('session_count')} sessions in all, weekly at the same time.{{% endif %}}"),
+        zh=("心理咨询已预约", f"您的心理咨询时间：{t('starts_at | when')}"
+            f"{{% if room_name or site_name %}}，地点：{{% if site_name and room_name %}}{t('site_name')} {{% endif %}}{t(ROOM_ZH)}{{% endif %}}"
+            f"{{% if address %}}（{t('address')}）{{% endif %}}。"
+            f"{{% if session_count and session_count > 1 %}}共 {t('session_count')} 次，每周同一时间。{{% endif %}}"),
+        sms=("SMS_PALACE_COUNSELLING_BOOKED", {"time": "starts_at | when", "room": ROOM_ZH, "address": "address or ''"})),
+    # staff alerts: work waiting for a member of staff (see ALERTS)
+    "staff.booking_waiting": dict(
+        category="rooms", urgency="never",
+        en=(f"Booking awaiting approval: {t(ROOM)}", f"A booking of {t(ROOM)}{{% if site_name and room_name %}} ({t('site_name')}){{% endif %}}"
+            f" on {t('starts_at | when')}{{% if title %}} for {t('title')}{{% endif %}} waits for your approval."),
+        zh=(f"待审批预约：{t(ROOM_ZH)}", f"{{% if site_name and room_name %}}{t('site_name')}{{% endif %}}{t(ROOM_ZH)}"
+            f"（{t('starts_at | when')}）有一条预约{{% if title %}}《{t('title')}》{{% endif %}}等待您审批。"),
+        sms=("SMS_PALACE_STAFF_BOOKING", {"room": ROOM_ZH, "time": "starts_at | when"})),
+    "staff.class_request": dict(
+        category="classes", urgency="never",
+        en=(f"Class request: {t('title or topic')}", f"A unit asked for a class{{% if title or topic %}}, {t('title or topic')}{{% endif %}}"
+            f"{{% if capacity %}}, for {t('capacity')} people{{% endif %}}. It waits for your decision."),
+        zh=(f"开班申请待处理：{t('title or topic')}", f"有单位提交了开班申请{{% if title or topic %}}《{t('title or topic')}》{{% endif %}}"
+            f"{{% if capacity %}}（{t('capacity')} 人）{{% endif %}}，等待您处理。"),
+        sms=("SMS_PALACE_STAFF_CLASS_REQUEST", {"title": "title or topic or '开班申请'"})),
+    "staff.case_assigned": dict(
+        category="welfare", urgency="never",
+        en=(f"Case assigned to you: {t('reference')}", f"Case {t('reference')} ({t(PROGRAMME)}) is yours now; priority:"
+            f" {t('priority | priority')}."),
+        zh=(f"新分派个案：{t('reference')}", f"个案 {t('reference')}（{t(PROGRAMME_ZH)}）已分派给您，优先级：{t('priority | priority')}。"),
+        sms=("SMS_PALACE_STAFF_CASE", {"reference": "reference", "priority": "priority | priority"})),
+    "staff.case_overdue": dict(
+        category="welfare", urgency="always",
+        en=(f"Case waiting too long: {t('reference')}", f"Case {t('reference')} ({t(PROGRAMME)}) has waited longer than"
+            f" its time{{% if sla_hours %}} of {t('sla_hours')} hours{{% endif %}}{{% if waiting_since %}}, since"
+            f" {t('waiting_since | when')}{{% endif %}}. Please see to it."),
+        zh=(f"个案超时待办：{t('reference')}", f"个案 {t('reference')}（{t(PROGRAMME_ZH)}）已超过处理时限"
+            f"{{% if sla_hours %}}（{t('sla_hours')} 小时）{{% endif %}}{{% if waiting_since %}}，自 {t('waiting_since | when')}"
+            f" 起等待{{% endif %}}，请尽快处理。"),
+        sms=("SMS_PALACE_STAFF_CASE_OVERDUE", {"reference": "reference"})),
+    "staff.case_due_soon": dict(
+        category="welfare", urgency="never",
+        en=(f"Case nearly due: {t('reference')}", f"Case {t('reference')} ({t(PROGRAMME)}) has used most of its"
+            f" time{{% if sla_hours %}} of {t('sla_hours')} hours{{% endif %}}{{% if due_at %}}: it is due"
+            f" {t('due_at | when')}{{% endif %}}. Please see to it."),
+        zh=(f"个案即将超时：{t('reference')}", f"个案 {t('reference')}（{t(PROGRAMME_ZH)}）即将超过处理时限"
+            f"{{% if sla_hours %}}（{t('sla_hours')} 小时）{{% endif %}}{{% if due_at %}}，截止 {t('due_at | when')}"
+            f"{{% endif %}}，请及时处理。"),
+        sms=("SMS_PALACE_STAFF_CASE_DUE_SOON", {"reference": "reference", "time": "due_at | when"})),
+    "staff.import_errors": dict(
+        category="welfare", urgency="never",
+        en=(f"Roster import needs a look: {t(PLAN)}", f"Your roster import for {t(PLAN)} finished"
+            f"{{% if failed %}} with an error of its own{{% endif %}}: {t('enrolled_rows')} of {t('total_rows')}"
+            f" rows enrolled, {t('bad_rows')} not. The import shows which lines and why."),
+        zh=(f"名单导入有误：{t(PLAN_ZH)}", f"您为《{t(PLAN_ZH)}》导入的名单已处理完{{% if failed %}}（导入中途出错）{{% endif %}}："
+            f"共 {t('total_rows')} 行，成功 {t('enrolled_rows')} 行，{t('bad_rows')} 行未导入，请查看导入结果中的行号和原因。"),
+        sms=("SMS_PALACE_STAFF_IMPORT_ERRORS", {"plan": PLAN_ZH, "bad": "bad_rows"})),
+    # broadcasts: the words staff wrote, in whatever language they wrote them (see fanout.py)
+    "notify.broadcast": dict(
+        category="classes", urgency="never",
+        en=(t("broadcast_title or 'A notice from the palace'"), t("broadcast_body or 'See the palace app.'")),
+        zh=(t("broadcast_title or '文化宫通知'"), t("broadcast_body or '详情请查看文化宫应用。'")),
+        sms=("SMS_PALACE_BROADCAST", {"title": "broadcast_title or '文化宫通知'"})),
     # reminders notify makes itself (from session_upcoming and booking events)
     "notify.reminder": dict(
         category="reminders", urgency="if_soon",
@@ -268,8 +361,19 @@ CATALOGUE = {
         sms=("SMS_PALACE_REMINDER", {"title": REMINDED_ZH, "time": "starts_at | when"})),
 }
 
+# an event that means work for staff -> (the alert's message, the roles told, the payload field
+# naming a member of staff told as well); the event's own message (if any) still goes to its member
+ALERTS = {
+    "venues.booking_pending": ("staff.booking_waiting", (VENUE_MANAGER,), None),
+    "enrolment.class_request_submitted": ("staff.class_request", (ADMIN,), None),
+    "welfare.case_assigned": ("staff.case_assigned", (), "officer_id"),
+    "welfare.case_overdue": ("staff.case_overdue", (ADMIN,), "assigned_officer"),  # past its SLA, each time
+    "welfare.case_due_soon": ("staff.case_due_soon", (ADMIN,), "assigned_officer"),  # most of its SLA used
+    "welfare.import_had_errors": ("staff.import_errors", (), "uploaded_by"),
+}
+
 SOURCES = {
-    source: tuple(sorted(k.split(".", 1)[1] for k in CATALOGUE if k.startswith(source + ".")))
+    source: tuple(sorted({k.split(".", 1)[1] for k in (*CATALOGUE, *ALERTS) if k.startswith(source + ".")}))
     for source in ("enrolment", "venues", "welfare")
 }
 
@@ -311,6 +415,23 @@ def _outcome(payload, member_id):
     return None
 
 
+# WeChat keyword types: a code or a payment reference is a `character_string` (32 characters), any
+# other value a `thing` (20 characters of any text; `time` and `amount` fields accept only their own
+# formats, and a palace time carries its weekday)
+WECHAT_STRINGS = ("code", "reference")
+WECHAT_LIMITS = {"thing": 20, "character_string": 32}
+
+
+def wechat_data(params):
+    """The keyword fields of a WeChat template message from an SMS template's parameters, in order:
+    `thing1`, `time2`... as WeChat names a template's keywords, each value cut to its limit."""
+    data = {}
+    for number, (name, value) in enumerate(params.items(), start=1):
+        kind = "character_string" if name in WECHAT_STRINGS else "thing"
+        data[f"{kind}{number}"] = {"value": value[:WECHAT_LIMITS[kind]] or "-"}  # WeChat refuses an empty one
+    return data
+
+
 def render(event_type, payload, language=DEFAULT_LANGUAGE, member_id=None):
     """{title, body, category, urgency, sms: {template_id, params}, wechat: {template_id, data}}
     for the member `member_id` (when given). KeyError for an event type without templates."""
@@ -324,5 +445,5 @@ def render(event_type, payload, language=DEFAULT_LANGUAGE, member_id=None):
     return {
         "title": title[:200], "body": body[:2000], "category": meta["category"], "urgency": meta["urgency"],
         "sms": {"template_id": sms_id, "params": params},
-        "wechat": {"template_id": sms_id.replace("SMS_", "WX_"), "data": {"first": title, "remark": body, **params}},
+        "wechat": {"template_id": sms_id.replace("SMS_", "WX_"), "data": wechat_data(params)},
     }

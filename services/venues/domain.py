@@ -3,6 +3,7 @@ opening hours, advance limits, quotas, booking states, check-in windows."""
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from services.common.recurrence import Day, TooMany, holiday, weekly_dates
 from services.common.zone import HOME_ZONE
 
 MAX_OCCURRENCES = 200          # a series longer than this is refused (four years of a weekly class)
@@ -15,6 +16,12 @@ LIVE = (PENDING, CONFIRMED, CHECKED_IN)
 STRIKES_LIMIT = 3              # no-shows within STRIKES_WINDOW that stop a holder from booking (a room's default)
 STRIKES_WINDOW = timedelta(days=90)
 CHECKIN_OPENS_MINUTES = 15     # check-in opens this long before the start (a room's default)
+# A new room's limits when the manager names none (issue 18: a room with no limits let one member hold
+# it every evening for years). A month ahead is how far the palace publishes its own programme and a
+# member plans a rehearsal; three bookings a week leave a busy room to more than one choir or team.
+# A manager sets either to null for a room that is truly open (a member may not).
+ADVANCE_DAYS = 30
+BOOKINGS_PER_WEEK = 3
 
 
 class RuleError(ValueError):
@@ -23,15 +30,6 @@ class RuleError(ValueError):
     def __init__(self, detail, errors):
         super().__init__(detail)
         self.detail, self.errors = detail, errors
-
-
-@dataclass(frozen=True)
-class Day:
-    """A special day of the calendar: a public holiday, or a make-up working day (调休)."""
-    day: date
-    kind: str                  # "holiday" | "workday"
-    name: str
-    as_weekday: int | None = None   # a make-up working day keeps this weekday's timetable (1 = Monday)
 
 
 @dataclass(frozen=True)
@@ -101,45 +99,20 @@ def expand(starts_at: datetime, ends_at: datetime, rule: Rule, calendar: dict[da
     check_exceptions(rule.exceptions)
     duration = ends_at - starts_at
     clock = first.timetz().replace(tzinfo=None)
-    weekdays = sorted(set(rule.weekdays or (first.isoweekday(),)))
-    week0 = first.date() - timedelta(days=first.weekday())
-
-    dates = []
-    week = 0
-    while True:
-        monday = week0 + timedelta(weeks=week)
-        if rule.until is not None and monday > rule.until:
-            break
-        for wd in weekdays:
-            d = monday + timedelta(days=wd - 1)
-            if d < first.date() or (rule.until is not None and d > rule.until):
-                continue
-            dates.append(d)
-            if rule.count is not None and len(dates) == rule.count:
-                break
-            if len(dates) > limit:
-                raise RuleError(f"a series has at most {limit} occurrences",
-                                {"recurrence": [f"names more than {limit} occurrences; shorten it"]})
-        if rule.count is not None and len(dates) == rule.count:
-            break
-        week += rule.every_weeks
-    last = dates[-1] if dates else first.date()
-
-    if rule.makeup_days:
-        for day in calendar.values():
-            if day.kind == "workday" and day.as_weekday in weekdays and first.date() <= day.day <= last:
-                if ((day.day - week0).days // 7) % rule.every_weeks == 0 and day.day not in dates:
-                    dates.append(day.day)
-    if len(dates) > limit:
+    try:
+        dates = weekly_dates(first.date(), rule.weekdays, until=rule.until, count=rule.count,
+                             every_weeks=rule.every_weeks, calendar=calendar, makeup_days=rule.makeup_days,
+                             limit=limit)
+    except TooMany:
         raise RuleError(f"a series has at most {limit} occurrences",
-                        {"recurrence": [f"names more than {limit} occurrences; shorten it"]})
+                        {"recurrence": [f"names more than {limit} occurrences; shorten it"]}) from None
 
     occurrences = []
-    for d in sorted(dates):
+    for d in dates:
         start = at(d, clock)
         skipped = None
-        special = calendar.get(d)
-        if special is not None and special.kind == "holiday" and rule.on_holidays == "skip":
+        special = holiday(calendar, d)
+        if special is not None and rule.on_holidays == "skip":
             skipped = f"public holiday: {special.name}"
         for ex_from, ex_to, reason in rule.exceptions:
             if ex_from <= d <= ex_to:

@@ -67,11 +67,18 @@ class RoomCreateSchema(Schema):
     checkin_minutes = fields.Integer(strict=True, validate=validate.Range(min=1, max=240), allow_none=True,
                                      metadata={"description": "a member's booking not checked in this long "
                                                               "after its start is released"})
-    max_advance_days = fields.Integer(strict=True, validate=validate.Range(min=1, max=1000), allow_none=True)
+    max_advance_days = fields.Integer(strict=True, validate=validate.Range(min=1, max=1000), allow_none=True,
+                                      load_default=domain.ADVANCE_DAYS, metadata={
+                                          "description": "how many days ahead a member may book (managers are "
+                                                         f"not held to it); left out: {domain.ADVANCE_DAYS}; "
+                                                         "null: no limit"})
     min_notice_minutes = fields.Integer(strict=True, validate=validate.Range(min=0, max=100_000), allow_none=True)
     max_hours_per_week = fields.Float(validate=validate.Range(min=0.25, max=168), allow_none=True,
                                       metadata={"description": "quota per member or club and week"})
-    max_bookings_per_week = fields.Integer(strict=True, validate=validate.Range(min=1, max=1000), allow_none=True)
+    max_bookings_per_week = fields.Integer(strict=True, validate=validate.Range(min=1, max=1000), allow_none=True,
+                                           load_default=domain.BOOKINGS_PER_WEEK, metadata={
+                                               "description": "quota: bookings per member or club and week; left "
+                                                              f"out: {domain.BOOKINGS_PER_WEEK}; null: no limit"})
     checkin_opens_minutes = fields.Integer(strict=True, validate=validate.Range(min=0, max=240),
                                            load_default=domain.CHECKIN_OPENS_MINUTES,
                                            metadata={"description": "check-in opens this long before the start"})
@@ -112,6 +119,7 @@ class RoomSchema(Schema):
     id = fields.UUID()
     site_id = fields.UUID()
     site_name = fields.String()
+    site_address = fields.String(allow_none=True, metadata={"description": "where the room's site is"})
     district = fields.String(allow_none=True)
     parent_id = fields.UUID(allow_none=True)
     name = fields.String()
@@ -261,6 +269,18 @@ class ClosureCreateSchema(Schema):
             raise ValidationError("must be after starts_at", "ends_at")
 
 
+class ClosureEditSchema(Schema):
+    """What may change of a closure: its period and its reason (its room or site stays)."""
+    starts_at = Moment()
+    ends_at = Moment()
+    reason = Text(validate=validate.Length(min=1, max=500))
+
+    @validates_schema
+    def span(self, data, **kwargs):
+        if "starts_at" in data and "ends_at" in data and data["ends_at"] <= data["starts_at"]:
+            raise ValidationError("must be after starts_at", "ends_at")
+
+
 class ClosureSchema(Schema):
     id = fields.UUID()
     site_id = fields.UUID()
@@ -268,7 +288,21 @@ class ClosureSchema(Schema):
     starts_at = fields.AwareDateTime()
     ends_at = fields.AwareDateTime()
     reason = fields.String()
-    cancelled = fields.Integer(metadata={"description": "bookings cancelled by the closure"})
+    cancelled = fields.Integer(metadata={"description": "bookings cancelled by the closure (given when it is made)"})
+
+
+class ClosureFilterSchema(Schema):
+    """Which closures to list: those of a site, or those closing a room (its site's whole-site ones too);
+    neither: every site's."""
+    site_id = fields.UUID()
+    room_id = fields.UUID()
+    starts_from = Moment(metadata={"description": "closures reaching past this time"})
+    starts_before = Moment(metadata={"description": "closures starting before this time"})
+
+    @validates_schema
+    def target(self, data, **kwargs):
+        if "site_id" in data and "room_id" in data:
+            raise ValidationError("give site_id or room_id, not both", "room_id")
 
 
 class CalendarDaySchema(Schema):

@@ -1,29 +1,37 @@
 """The venues service's nameko entrypoints: sites, rooms, the holiday calendar, bookings and
 series, approvals, check-in and release, closures, availability, feeds and figures."""
 import hashlib
+import logging
 import re
 import secrets
-from datetime import date, datetime, timedelta, timezone
+import uuid
+from datetime import date, datetime, time, timedelta, timezone
 
 from nameko.timer import timer
 
-from services.common import config
+from services.common import config, reports
 from services.common.context import CallerProvider
 from services.common.db import Database
 from services.common.errors import EXPECTED, Conflict, Forbidden, Invalid, NotFound
 from services.common.fields import EARLIEST as fields_min
 from services.common.fields import LATEST as fields_max
+from services.common.handlers import reliable_handler
 from services.common.metrics import Metrics
 from services.common.outbox import Outbox
 from services.common.params import listed, load, object_id, page
-from services.common.roles import MANAGERS, MEMBER
+from services.common.retention import Retention
+from services.common.roles import DESK, MANAGERS, MEMBER, STAFF
 from services.common.rpc import rpc
+from services.common.zone import HOME_ZONE
 from services.venues import domain, events, ical, schemas, store
 from services.venues.holidays import ShippedCalendar
 
 FEED_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32)
+UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 SWEEP_SECONDS = float(config.env("PALACE_VENUES_SWEEP_SECONDS"))
 MEMBERS = "members"
+CLOSED_REASON = "the member's account was closed"
+log = logging.getLogger(__name__)
 
 _site_in, _site_out = schemas.SiteCreateSchema(), schemas.SiteSchema()
 _room_in, _room_out, _room_edit = schemas.RoomCreateSchema(), schemas.RoomSchema(), schemas.RoomEditSchema()
@@ -33,6 +41,8 @@ _action_in, _action_out = schemas.ActionSchema(), schemas.ActionResultSchema()
 _edit_in = schemas.BookingEditSchema()
 _avail_in = schemas.AvailabilityQuerySchema()
 _closure_in, _closure_out = schemas.ClosureCreateSchema(), schemas.ClosureSchema()
+_closure_filter = schemas.ClosureFilterSchema()
+_closure_edit = schemas.ClosureEditSchema()
 _day_io = schemas.CalendarDaySchema()
 _club_in, _club_edit, _club_out = schemas.ClubCreateSchema(), schemas.ClubEditSchema(), schemas.ClubSchema()
 _reserve_in = schemas.ReserveSchema()
@@ -83,6 +93,7 @@ class VenuesService:
     db = Database()
     metrics = Metrics()
     outbox = Outbox()
+    retention = Retention()
     caller = CallerProvider()
     calendar = ShippedCalendar()
 
@@ -117,6 +128,12 @@ class VenuesService:
         with self.db.transaction() as conn:
             rows = store.list_sites(conn, *page(limit, offset), _filter("district", district), _filter("kind", kind))
         return listed(_site_out.dump(rows, many=True), rows, with_total)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_site(self, site_id):
+        site_id = object_id(site_id, "site")
+        with self.db.transaction() as conn:
+            return _site_out.dump(store.get_site(conn, site_id))
 
     @rpc(expected_exceptions=EXPECTED)
     def create_room(self, data):
@@ -246,6 +263,7 @@ class VenuesService:
         request = load(_booking_in, data)
         holder = (MEMBERS, self.caller.id)
         with self.db.transaction() as conn:
+            self._open_holder(conn, holder)
             room = store.room_for_booking(conn, request["room_id"])
             if not self._manager and not self.caller.roles.intersection(room["bookable_by"]):
                 raise Forbidden(f"{room['name']} can be booked by: {', '.join(room['bookable_by'])}",
@@ -253,12 +271,7 @@ class VenuesService:
             club_id = self._club_for(conn, request.get("club_id"))
             occurrences = self._expand(conn, request)
             if not self._manager:
-                # the room's own limit, over the holder's no-shows in any room
-                days = room["no_show_days"]
-                strikes = store.recent_strikes(conn, holder, store.now(conn) - timedelta(days=days))
-                if strikes >= room["no_show_limit"]:
-                    raise Forbidden(f"{strikes} bookings were not checked in within {days} days: booking "
-                                    f"{room['name']} is suspended", "too-many-no-shows")
+                self._suspended(conn, room, holder)  # the room's own limit, over the no-shows in any room
             status = domain.initial_status(room["requires_approval"], self._manager, by_service=False)
             series_id = None
             if request.get("recurrence"):
@@ -272,6 +285,14 @@ class VenuesService:
             self._tell(conn, domain.EVENT_FOR[status], rows)
         return _result_out.dump({**rows[0], "bookings": rows, "skipped": [
             {"starts_at": o.starts_at, "ends_at": o.ends_at, "reason": r} for o, r in skipped]})
+
+    @staticmethod
+    def _open_holder(conn, holder):
+        """Take the member's holder lock (a closed account's erasure takes it too, so one waits for
+        the other) and refuse a closed account."""
+        store.lock_key(conn, f"holder:{holder[0]}:{holder[1]}")
+        if store.is_closed(conn, holder[1]):
+            raise NotFound("this member's account is closed", "account-closed")
 
     def _book(self, conn, room, occurrences, *, title, holder, member_id, club_id, status, skip, series_id,
               member_rules, labels=None):
@@ -290,21 +311,7 @@ class VenuesService:
             if why:
                 problems[i] = why
         if member_rules:
-            now = store.now(conn)
-            for i, occ in enumerate(candidates):
-                why = domain.advance_problem(now, occ.starts_at, room["max_advance_days"], room["min_notice_minutes"])
-                if why:
-                    problems.setdefault(i, why)
-            if room["max_hours_per_week"] is not None or room["max_bookings_per_week"] is not None:
-                store.lock_key(conn, f"quota:{room['id']}:{club_id or member_id}")
-                first, last = candidates[0].starts_at, candidates[-1].starts_at
-                used = store.holder_usage(conn, room["id"], member_id, club_id, first - timedelta(days=7),
-                                          last + timedelta(days=7))
-                over = domain.quota_problem(used, [o for i, o in enumerate(candidates) if i not in problems],
-                                            room["max_hours_per_week"], room["max_bookings_per_week"])
-                for i, occ in enumerate(candidates):
-                    if occ.starts_at in over:
-                        problems.setdefault(i, over[occ.starts_at])
+            self._member_rules(conn, room, candidates, member_id, club_id, problems)
         store.lock_room(conn, room)
         for i, why in store.clashes(conn, room, candidates).items():
             problems.setdefault(i, why)
@@ -328,6 +335,34 @@ class VenuesService:
             self._refuse(candidates, problems, label)
         skipped.sort(key=lambda s: s[0].starts_at)
         return booked, skipped
+
+    @staticmethod
+    def _member_rules(conn, room, candidates, member_id, club_id, problems):
+        """The rules a member's (or a club's) booking keeps and a manager's need not: how far ahead and
+        how late it may be made, and the room's weekly quota. Adds {index: why} to `problems`."""
+        now = store.now(conn)
+        for i, occ in enumerate(candidates):
+            why = domain.advance_problem(now, occ.starts_at, room["max_advance_days"], room["min_notice_minutes"])
+            if why:
+                problems.setdefault(i, why)
+        if room["max_hours_per_week"] is not None or room["max_bookings_per_week"] is not None:
+            store.lock_key(conn, f"quota:{room['id']}:{club_id or member_id}")
+            first, last = candidates[0].starts_at, candidates[-1].starts_at
+            used = store.holder_usage(conn, room["id"], member_id, club_id, first - timedelta(days=7),
+                                      last + timedelta(days=7))
+            over = domain.quota_problem(used, [o for i, o in enumerate(candidates) if i not in problems],
+                                        room["max_hours_per_week"], room["max_bookings_per_week"])
+            for i, occ in enumerate(candidates):
+                if occ.starts_at in over:
+                    problems.setdefault(i, over[occ.starts_at])
+
+    def _suspended(self, conn, room, holder):
+        """Refused when the holder's no-shows (in any room) reach this room's limit."""
+        days = room["no_show_days"]
+        strikes = store.recent_strikes(conn, holder, store.now(conn) - timedelta(days=days))
+        if strikes >= room["no_show_limit"]:
+            raise Forbidden(f"{strikes} bookings were not checked in within {days} days: booking "
+                            f"{room['name']} is suspended", "too-many-no-shows")
 
     @staticmethod
     def _refuse(candidates, problems, label):
@@ -378,6 +413,16 @@ class VenuesService:
         member = None if self._manager and not mine else (self.caller.id or "00000000-0000-0000-0000-000000000000")
         with self.db.transaction() as conn:
             rows = store.list_bookings(conn, *page(limit, offset), member_id=member, **filters)
+        return listed(_booking_out.dump(rows, many=True), rows, with_total)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def member_bookings(self, member_id, starts_from=None, limit=50, offset=0, with_total=False):
+        """A member's bookings (their own and their clubs'), by start, for the front desk and managers."""
+        self.caller.require(DESK, *MANAGERS)
+        member_id = object_id(member_id, "member")
+        filters = load(schemas.BookingFilterSchema(), {} if starts_from is None else {"starts_from": starts_from})
+        with self.db.transaction() as conn:
+            rows = store.list_bookings(conn, *page(limit, offset), member_id=member_id, **filters)
         return listed(_booking_out.dump(rows, many=True), rows, with_total)
 
     @rpc(expected_exceptions=EXPECTED)
@@ -455,7 +500,13 @@ class VenuesService:
             if any(not (fields_min <= o.starts_at and o.ends_at <= fields_max) for o in moved):
                 raise Invalid("the move leaves the years we can store", "validation-failed",
                               {"starts_at": ["moves an occurrence outside 1970 to 9999"]})
+            # a moved booking is a new request for the new time: every rule a new booking keeps is
+            # checked again (issue 18), and a room that needs approval holds it pending again
+            member_rules = bool(shift or length) and not self._manager and booking["holder_service"] == MEMBERS
+            status_after = {t["id"]: t["status"] for t in targets}
             if shift or length:
+                if member_rules:
+                    self._suspended(conn, room, (MEMBERS, booking["holder_reference"]))
                 calendar = store.calendar_between(conn, domain.local(moved[0].starts_at).date(),
                                                   domain.local(moved[-1].starts_at).date())
                 problems = {}
@@ -463,15 +514,20 @@ class VenuesService:
                     why = domain.opening_problem(room["opening_hours"], occ.starts_at, occ.ends_at, calendar)
                     if why:
                         problems[i] = why
-                # the bookings being moved do not clash with themselves: free them first
+                # the bookings being moved do not clash with themselves, nor count against their own
+                # quota: free them first
                 for t in targets:
                     store.set_status(conn, t["id"], domain.CANCELLED)
+                if member_rules:
+                    self._member_rules(conn, room, moved, booking["member_id"], booking["club_id"], problems)
                 for i, why in store.clashes(conn, room, moved).items():
                     problems.setdefault(i, why)
                 if problems:
                     self._refuse(moved, problems, lambda i: _iso(moved[i].starts_at))
+                if member_rules and room["requires_approval"]:
+                    status_after = {t["id"]: domain.PENDING for t in targets}
                 for t in targets:
-                    store.set_status(conn, t["id"], t["status"])
+                    store.set_status(conn, t["id"], status_after[t["id"]])
             for t, occ in zip(targets, moved):
                 try:
                     store.move_booking(conn, t, room, occ.starts_at, occ.ends_at, request.get("title", t["title"]))
@@ -479,8 +535,8 @@ class VenuesService:
                     raise Conflict(f"the room is taken at {_when(occ.starts_at)}", "booking-conflict",
                                    {"occurrences": [_iso(occ.starts_at)]}) from None
             rows = store.bookings_by_id(conn, [t["id"] for t in targets])
-            self._tell(conn, "booking_confirmed" if booking["status"] != domain.PENDING else "booking_pending",
-                       rows, "changed")
+            pending = status_after[booking["id"]] == domain.PENDING
+            self._tell(conn, "booking_pending" if pending else "booking_confirmed", rows, "changed")
             result = store.get_booking(conn, booking_id)
         return _action_out.dump({**result, "affected": len(targets)})
 
@@ -580,6 +636,28 @@ class VenuesService:
             self._tell_each(conn, "booking_cancelled", rows, why, domain.RELEASED_BY_HOLDER, reason and why)
         return {"cancelled": len(rows), "booking_ids": [str(r["id"]) for r in rows]}
 
+    # closed accounts
+
+    @reliable_handler("gateway", "account_closed")
+    def on_account_closed(self, conn, event):
+        """A closed account: its bookings still to come are cancelled (the rooms go back to others),
+        then what is about the person is erased (store.erase_member); remembered, so no later
+        booking brings them back."""
+        try:
+            member_id = str(uuid.UUID(str(event["payload"].get("member_id"))))
+        except ValueError:
+            log.warning("account_closed %s without a member id: ignored", event["event_id"])
+            return
+        holder = (MEMBERS, member_id)
+        store.lock_key(conn, f"holder:{holder[0]}:{holder[1]}")
+        store.remember_closed(conn, member_id)
+        ending = store.release_holder(conn, holder)
+        for row in ending:
+            store.set_status(conn, row["id"], domain.CANCELLED, CLOSED_REASON)
+        store.erase_member(conn, holder)  # before the events, which carry the titles
+        rows = store.bookings_by_id(conn, [r["id"] for r in ending])
+        self._tell_each(conn, "booking_cancelled", rows, CLOSED_REASON, domain.CANCELLED_BY_HOLDER)
+
     # closures
 
     @rpc(expected_exceptions=EXPECTED)
@@ -589,28 +667,78 @@ class VenuesService:
         self.caller.require(*MANAGERS)
         request = load(_closure_in, data)
         with self.db.transaction() as conn:
-            if request.get("room_id"):
-                room = store.room_for_booking(conn, request["room_id"])
-                site_id, room_name = room["site_id"], room["name"]
-                room_ids = [room["id"], *room["parts"], *([room["parent_id"]] if room["parent_id"] else [])]
-            else:
-                site_id, room_name, room_ids = store.get_site(conn, request["site_id"])["id"], None, None
-            site = store.get_site(conn, site_id)
-            closure_id = store.add_closure(conn, request, site_id, self.caller.id)
-            hit = store.bookings_in_closure(conn, site_id, room_ids, request["starts_at"], request["ends_at"])
-            why = f"closed: {request['reason']}"
-            for booking in hit:
-                store.set_status(conn, booking["id"], domain.CANCELLED, why, self.caller.id)
-            rows = store.bookings_by_id(conn, [b["id"] for b in hit])
-            self._tell_each(conn, "booking_cancelled", rows, why, domain.ROOM_CLOSED, request["reason"])
-            self.outbox(conn, "room_closed", _closed_event.dump({
-                "closure_id": closure_id, "site_id": site_id, "site_name": site["name"],
-                "room_id": request.get("room_id"), "room_name": room_name, "starts_at": _iso(request["starts_at"]),
-                "ends_at": _iso(request["ends_at"]), "reason": request["reason"], "cancelled": len(rows),
-                "member_ids": sorted({r["member_id"] for r in rows if r["member_id"]}, key=str)}))
-        return _closure_out.dump({"id": closure_id, "site_id": site_id, "room_id": request.get("room_id"),
-                                  "starts_at": request["starts_at"], "ends_at": request["ends_at"],
-                                  "reason": request["reason"], "cancelled": len(rows)})
+            site_id = (store.get_site(conn, request["site_id"])["id"] if request.get("site_id")
+                       else store.room_for_booking(conn, request["room_id"])["site_id"])
+            closure = {"room_id": None, **request, "site_id": site_id,
+                       "id": store.add_closure(conn, request, site_id, self.caller.id)}
+            cancelled = self._enforce_closure(conn, closure)
+        return _closure_out.dump({**closure, "cancelled": cancelled})
+
+    @rpc(expected_exceptions=EXPECTED)
+    def edit_closure(self, closure_id, data):
+        """Change a closure's period or reason: the bookings it now covers are cancelled and their
+        holders told, as a new closure would; those it no longer covers stay cancelled."""
+        self.caller.require(*MANAGERS)
+        closure_id = object_id(closure_id, "closure")
+        changes = load(_closure_edit, data)
+        with self.db.transaction() as conn:
+            closure = {**store.closure_for_update(conn, closure_id), **changes}
+            if closure["ends_at"] <= closure["starts_at"]:
+                field = "ends_at" if "ends_at" in changes else "starts_at"
+                raise Invalid("the closure would end before it starts", "validation-failed",
+                              {field: ["must be after starts_at" if field == "ends_at" else "must be before ends_at"]})
+            store.update_closure(conn, closure_id, closure["starts_at"], closure["ends_at"], closure["reason"])
+            cancelled = self._enforce_closure(conn, closure)
+        return _closure_out.dump({**closure, "cancelled": cancelled})
+
+    def _enforce_closure(self, conn, closure):
+        """Cancel the live bookings the closure covers (in its room, the room's parts and the whole it
+        belongs to, or anywhere on its site), tell their holders and publish room_closed; returns how many."""
+        site = store.get_site(conn, closure["site_id"])
+        room_name, room_ids = None, None
+        if closure["room_id"]:
+            room = store.room_for_booking(conn, closure["room_id"])
+            room_name, room_ids = room["name"], [room["id"], *room["parts"], *filter(None, [room["parent_id"]])]
+        hit = store.bookings_in_closure(conn, site["id"], room_ids, closure["starts_at"], closure["ends_at"])
+        why = f"closed: {closure['reason']}"
+        for booking in hit:
+            store.set_status(conn, booking["id"], domain.CANCELLED, why, self.caller.id)
+        rows = store.bookings_by_id(conn, [b["id"] for b in hit])
+        self._tell_each(conn, "booking_cancelled", rows, why, domain.ROOM_CLOSED, closure["reason"])
+        self.outbox(conn, "room_closed", _closed_event.dump({
+            "closure_id": closure["id"], "site_id": site["id"], "site_name": site["name"],
+            "room_id": closure["room_id"], "room_name": room_name, "starts_at": _iso(closure["starts_at"]),
+            "ends_at": _iso(closure["ends_at"]), "reason": closure["reason"], "cancelled": len(rows),
+            "member_ids": sorted({r["member_id"] for r in rows if r["member_id"]}, key=str)}))
+        return len(rows)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_closures(self, site_id=None, room_id=None, starts_from=None, starts_before=None, limit=50, offset=0,
+                      with_total=False):
+        """A site's closures, or a room's (its own, its whole's or parts', and its site's whole-site ones), or
+        with neither every site's."""
+        self.caller.require(*MANAGERS)
+        filters = load(_closure_filter, {k: v for k, v in {
+            "site_id": site_id, "room_id": room_id, "starts_from": starts_from,
+            "starts_before": starts_before}.items() if v is not None})
+        with self.db.transaction() as conn:
+            site_id, room_ids = None, None
+            if filters.get("room_id"):
+                room = store.room_for_booking(conn, filters["room_id"])
+                site_id, room_ids = room["site_id"], [room["id"], *room["parts"], *filter(None, [room["parent_id"]])]
+            elif filters.get("site_id"):
+                site_id = store.get_site(conn, filters["site_id"])["id"]
+            rows = store.list_closures(conn, site_id, room_ids, filters.get("starts_from"),
+                                       filters.get("starts_before"), *page(limit, offset))
+        return listed(_closure_out.dump(rows, many=True), rows, with_total)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def reopen(self, closure_id):
+        """Take a closure away: its rooms may be booked again (the bookings it cancelled stay cancelled)."""
+        self.caller.require(*MANAGERS)
+        closure_id = object_id(closure_id, "closure")
+        with self.db.transaction() as conn:
+            return _closure_out.dump(store.delete_closure(conn, closure_id))
 
     # search, feeds, figures
 
@@ -672,30 +800,94 @@ class VenuesService:
         return _feed_out.dump({"active": row is not None, "token": None, "url": None,
                                "created_at": row["created_at"] if row else None})
 
-    @rpc(expected_exceptions=EXPECTED)
-    def feed_calendar(self, token):
-        """The bookings of the holder a feed token belongs to; an unknown or replaced token is a 404."""
+    @staticmethod
+    def _feed_holder(conn, token):
+        """The holder a feed token belongs to; an unknown or replaced token is a 404."""
         if not isinstance(token, str) or not FEED_TOKEN.fullmatch(token):
             raise NotFound("no such calendar feed", "feed-not-found")
-        with self.db.transaction() as conn:
-            rows = self._feed_rows(conn, store.feed_holder(conn, _digest(token)))
-        return ical.feed("My room bookings", rows)
+        return store.feed_holder(conn, _digest(token))
 
     @rpc(expected_exceptions=EXPECTED)
-    def utilisation(self, site_id=None, days=28):
-        """Per room (and so per site): hours booked, bookings and no-shows over the last `days` days, and
-        the share of the room's own open hours (opening hours, make-up days, closures) that was booked."""
+    def feed_member(self, token):
+        """The member a feed token belongs to (None for another holder's feed), for the gateway to add
+        their class sessions; an unknown or replaced token is a 404."""
+        with self.db.transaction() as conn:
+            service, reference = self._feed_holder(conn, token)
+        return str(reference) if service == MEMBERS else None
+
+    @rpc(expected_exceptions=EXPECTED)
+    def feed_calendar(self, token, classes=None):
+        """The bookings of the holder a feed token belongs to, with `classes` (the member's class sessions
+        as enrolment's my_sessions tells them) beside them, each placed in its room where there is one."""
+        with self.db.transaction() as conn:
+            rows = self._feed_rows(conn, self._feed_holder(conn, token))
+            rooms = store.rooms_by_id(conn, {c["room_id"] for c in classes or () if UUID.fullmatch(str(c.get("room_id")))})
+        return ical.feed("My room bookings", rows, classes=classes or (), rooms=rooms)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def utilisation(self, site_id=None, days=28, first_day=None):
+        """Per room (and so per site): hours booked, bookings and no-shows over the last `days` days (or the
+        `days` days from first_day, a home-zone date, on), and the share of the room's own open hours
+        (opening hours, make-up days, closures) that was booked."""
         self.caller.require(*MANAGERS)
         site_id = object_id(site_id, "site") if site_id else None
         if not isinstance(days, int) or not 1 <= days <= 366:
             raise Invalid("bad days", "validation-failed", {"days": ["must be 1 to 366"]})
         with self.db.transaction() as conn:
-            rows = store.utilisation(conn, site_id, days)
-            now = store.now(conn)
-            open_hours = store.open_hours_by_room(conn, now - timedelta(days=days), now, site_id)
+            end = store.now(conn)
+            if first_day is not None:
+                end = datetime.combine(_first_day(first_day), time(), HOME_ZONE) + timedelta(days=days)
+            start = end - timedelta(days=days)
+            rows = store.utilisation(conn, start, end, site_id)
+            open_hours = store.open_hours_by_room(conn, start, end, site_id)
         return _utilisation_out.dump([_share(r, open_hours.get(r["room_id"], 0.0)) for r in rows], many=True)
 
     @rpc
     def stats(self):
         with self.db.transaction() as conn:
             return store.stats(conn)
+
+    # the yearly report
+
+    @rpc(expected_exceptions=EXPECTED)
+    def report_figures(self, since, until, by=None):
+        """Rooms' figures over [since, until) for GET /v1/reports/summary: bookings held, their hours,
+        and utilisation (booked hours over the hours the rooms stood open: their opening hours, less
+        what closures took)."""
+        self.caller.require(*STAFF)
+        start, end = reports.checked(since, until, by)
+        keyed = by in ("month", *store.REPORT_KEYS)
+        first, last = domain.local(start).date(), domain.local(end - timedelta(microseconds=1)).date()
+        with self.db.transaction() as conn:
+            reports.plain_plans(conn)
+            booked = reports.collect(store.report_bookings(conn, start, end, by), ("bookings", "booked_hours"),
+                                     keyed, lambda name, v: int(v) if name == "bookings" else round(float(v), 2))
+            opened = reports.collect(store.report_open_hours(conn, first, last, by), ("open_hours",), keyed,
+                                     lambda name, v: float(v))["open_hours"]
+            closed = reports.collect(store.report_closed_hours(conn, start, end, by), ("closed_hours",), keyed,
+                                     lambda name, v: float(v))["closed_hours"]
+            labels = store.report_site_names(conn) if by == "site" else {}
+        figures = {**booked, "utilisation": {
+            "total": _ratio(booked["booked_hours"]["total"], opened["total"] - closed["total"]),
+            "groups": None if not keyed else {
+                k: _ratio(booked["booked_hours"]["groups"].get(k, 0.0), hours - closed["groups"].get(k, 0.0))
+                for k, hours in opened["groups"].items()},
+            "not_applicable": None}}
+        if by is not None and not keyed:
+            reports.not_applicable(figures, f"room bookings are not recorded by {by}")
+        return {"figures": figures, "labels": labels}
+
+
+def _first_day(value):
+    """A period's first day (YYYY-MM-DD), far enough from the ends of time for a year after it."""
+    try:
+        day = date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
+    except ValueError:
+        day = None
+    if day is None or not fields_min.date() <= day <= (fields_max - timedelta(days=367)).date():
+        raise Invalid("bad from", "validation-failed", {"from": ["must be a date, YYYY-MM-DD, from 1970 to 9998"]})
+    return day
+
+
+def _ratio(booked, open_hours):
+    return round(booked / open_hours, 4) if open_hours else None

@@ -5,6 +5,7 @@ from psycopg import errors as pg
 from psycopg.types.json import Jsonb
 from psycopg.types.range import Range
 
+from services.common import reports
 from services.common.errors import Conflict, Invalid, NotFound
 from services.common.zone import HOME_ZONE_NAME
 from services.venues import domain
@@ -13,7 +14,7 @@ LIVE = list(domain.LIVE)
 
 SITE_COLUMNS = "s.id, s.name, s.kind, s.district, s.address, s.created_at," \
                " (SELECT count(*) FROM rooms r WHERE r.site_id = s.id) AS rooms"
-ROOM_COLUMNS = """r.id, r.site_id, s.name AS site_name, s.district, r.parent_id, r.name, r.floor, r.capacity,
+ROOM_COLUMNS = """r.id, r.site_id, s.name AS site_name, s.district, s.address AS site_address, r.parent_id, r.name, r.floor, r.capacity,
     r.features, r.opening_hours, r.bookable_by, r.buffer_minutes, r.requires_approval, r.checkin_minutes,
     r.max_advance_days, r.min_notice_minutes, r.max_hours_per_week::float8 AS max_hours_per_week,
     r.max_bookings_per_week, r.checkin_opens_minutes, r.no_show_limit, r.no_show_days, r.created_at"""
@@ -68,8 +69,8 @@ def create_room(conn, data):
             raise Invalid("a part of a room cannot be divided again", "validation-failed",
                           {"parent_id": ["is itself a part of a room"]})
     values = {"parent_id": None, "floor": None, "opening_hours": None, "checkin_minutes": None,
-              "max_advance_days": None, "min_notice_minutes": None, "max_hours_per_week": None,
-              "max_bookings_per_week": None, "checkin_opens_minutes": domain.CHECKIN_OPENS_MINUTES,
+              "max_advance_days": domain.ADVANCE_DAYS, "min_notice_minutes": None, "max_hours_per_week": None,
+              "max_bookings_per_week": domain.BOOKINGS_PER_WEEK, "checkin_opens_minutes": domain.CHECKIN_OPENS_MINUTES,
               "no_show_limit": domain.STRIKES_LIMIT, "no_show_days": domain.STRIKES_WINDOW.days, **data}
     values["opening_hours"] = Jsonb(values["opening_hours"]) if values["opening_hours"] is not None else None
     try:
@@ -112,6 +113,15 @@ def get_room(conn, room_id):
     if row is None:
         raise NotFound(f"room {room_id} does not exist", "room-not-found")
     return row
+
+
+def rooms_by_id(conn, room_ids):
+    """The rooms of these ids (text) that exist, by id (text), with their site's name."""
+    if not room_ids:
+        return {}
+    rows = conn.execute(f"SELECT {ROOM_COLUMNS} FROM rooms r JOIN sites s ON s.id = r.site_id"
+                        " WHERE r.id = ANY(%s::uuid[])", (sorted(room_ids),)).fetchall()
+    return {str(r["id"]): r for r in rows}
 
 
 def room_for_booking(conn, room_id):
@@ -419,6 +429,40 @@ def add_closure(conn, data, site_id, created_by):
                           created_by)).fetchone()["id"]
 
 
+CLOSURE_COLUMNS = "c.id, c.site_id, c.room_id, lower(c.during) AS starts_at, upper(c.during) AS ends_at, c.reason"
+
+
+def list_closures(conn, site_id, room_ids, starts_from, starts_before, limit, offset):
+    """Closures of a site (room_ids None; every site's with site_id None too), or those that close any of
+    room_ids (the site's own among them), reaching into [starts_from, starts_before) where given, earliest first."""
+    return conn.execute(
+        f"""SELECT {CLOSURE_COLUMNS}, count(*) OVER () AS total FROM closures c
+            WHERE (%(site)s::uuid IS NULL OR c.site_id = %(site)s) AND (%(rooms)s::uuid[] IS NULL OR c.room_id IS NULL OR c.room_id = ANY(%(rooms)s))
+              AND c.during && tstzrange(%(s)s, %(e)s)
+            ORDER BY lower(c.during), c.id LIMIT %(limit)s OFFSET %(offset)s""",
+        {"site": site_id, "rooms": room_ids, "s": starts_from, "e": starts_before, "limit": limit,
+         "offset": offset}).fetchall()
+
+
+def closure_for_update(conn, closure_id):
+    row = conn.execute(f"SELECT {CLOSURE_COLUMNS} FROM closures c WHERE c.id = %s FOR UPDATE", (closure_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"closure {closure_id} does not exist", "closure-not-found")
+    return row
+
+
+def update_closure(conn, closure_id, starts_at, ends_at, reason):
+    conn.execute("UPDATE closures SET during = tstzrange(%s, %s), reason = %s WHERE id = %s",
+                 (starts_at, ends_at, reason, closure_id))
+
+
+def delete_closure(conn, closure_id):
+    row = conn.execute(f"DELETE FROM closures c WHERE c.id = %s RETURNING {CLOSURE_COLUMNS}", (closure_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"closure {closure_id} does not exist", "closure-not-found")
+    return row
+
+
 def bookings_in_closure(conn, site_id, room_ids, starts_at, ends_at):
     return conn.execute(
         f"""SELECT {BOOKING_COLUMNS} FROM {BOOKING_FROM} WHERE b.site_id = %s AND b.status = ANY(%s)
@@ -585,18 +629,149 @@ def open_hours_by_room(conn, start, end, site_id=None):
     return {r["room_id"]: float(r["hours"]) for r in rows}
 
 
-def utilisation(conn, site_id=None, days=28):
-    """Booked hours, bookings and no-shows per room over the last `days` days."""
+def utilisation(conn, start, end, site_id=None):
+    """Booked hours, bookings and no-shows per room over [start, end)."""
     return conn.execute(
         """SELECT r.id AS room_id, r.name AS room_name, r.site_id, s.name AS site_name,
                   -- least and greatest skip NULLs: a room with no booking would count the whole period
-                  coalesce(sum(extract(epoch FROM least(b.ends_at, now())
-                                       - greatest(b.starts_at, now() - make_interval(days => %(days)s))))
+                  coalesce(sum(extract(epoch FROM least(b.ends_at, %(e)s) - greatest(b.starts_at, %(s)s)))
                            FILTER (WHERE b.id IS NOT NULL), 0) / 3600.0 AS booked_hours,
                   count(b.id) AS bookings,
                   (SELECT count(*) FROM strikes k JOIN bookings x ON x.id = k.booking_id WHERE x.room_id = r.id) AS no_shows
            FROM rooms r JOIN sites s ON s.id = r.site_id
            LEFT JOIN bookings b ON b.room_id = r.id AND b.status IN ('confirmed', 'checked_in')
-                AND b.ends_at > now() - make_interval(days => %(days)s) AND b.starts_at < now()
+                AND b.ends_at > %(s)s AND b.starts_at < %(e)s
            WHERE (%(site)s::uuid IS NULL OR r.site_id = %(site)s)
-           GROUP BY r.id, s.name ORDER BY s.name, r.name LIMIT 1000""", {"days": days, "site": site_id}).fetchall()
+           GROUP BY r.id, s.name ORDER BY s.name, r.name LIMIT 1000""", {"s": start, "e": end, "site": site_id}).fetchall()
+
+
+# the yearly report (GET /v1/reports/summary)
+
+# what each breakdown groups rooms' figures by; bookings do not record a unit, category or programme
+REPORT_KEYS = {"site": "st.id", "district": "st.district"}
+LIVE_BOOKED = "('confirmed', 'checked_in')"
+
+
+def _report_key(by, when):
+    return reports.month_of(when) if by == "month" else REPORT_KEYS.get(by)
+
+
+def report_bookings(conn, start, end, by):
+    """Bookings held (confirmed or checked in) that start in [start, end), and their hours within it."""
+    head, group = reports.grouping(_report_key(by, "b.starts_at"))
+    return conn.execute(
+        f"""SELECT {head}, count(*) AS bookings,
+                   coalesce(sum(extract(epoch FROM least(b.ends_at, %(e)s) - b.starts_at)), 0) / 3600.0 AS booked_hours
+            FROM bookings b JOIN sites st ON st.id = b.site_id
+            WHERE b.starts_at >= %(s)s AND b.starts_at < %(e)s AND b.status IN {LIVE_BOOKED}
+            {group}""", {"s": start, "e": end}).fetchall()
+
+
+def report_open_hours(conn, first, last, by):
+    """The hours the rooms stood open over the days first..last (home zone): each room's opening hours
+    per weekday times the number of such days (a make-up working day opens as the weekday it stands
+    for; no hours set: all day). Summed per site and weekday before the days are counted, so a year of
+    3,200 rooms is 2,800 rows, not a million. What closures took is report_closed_hours'."""
+    key = "d.month" if by == "month" else REPORT_KEYS.get(by)
+    head, group = reports.grouping(key)
+    return conn.execute(
+        f"""WITH days AS (
+                SELECT CASE WHEN %(monthly)s THEN to_char(g.day, 'YYYY-MM') END AS month,
+                       coalesce(k.as_weekday, extract(isodow FROM g.day)::int) AS weekday, count(*) AS n
+                FROM generate_series(%(first)s::date, %(last)s::date, interval '1 day') AS g(day)
+                LEFT JOIN calendar_days k ON k.day = g.day::date AND k.kind = 'workday'
+                GROUP BY 1, 2),
+            hours AS (  -- each room's open seconds per weekday (1 = Monday)
+                SELECT r.site_id, n AS weekday, r.opening_hours IS NULL AS always,
+                       (r.opening_hours -> (ARRAY['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'])[n] ->> 0)::time AS opens,
+                       (r.opening_hours -> (ARRAY['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'])[n] ->> 1)::time AS closes
+                FROM rooms r CROSS JOIN generate_series(1, 7) AS n),
+            per_site AS (
+                SELECT site_id, weekday,
+                       sum(CASE WHEN always THEN 86400 WHEN closes > opens THEN extract(epoch FROM closes - opens)
+                                ELSE 86400 - extract(epoch FROM opens - closes) END) AS seconds
+                FROM hours WHERE always OR (opens IS NOT NULL AND closes IS NOT NULL)
+                GROUP BY site_id, weekday)
+            SELECT {head}, coalesce(sum(d.n * p.seconds), 0) / 3600.0 AS open_hours
+            FROM per_site p JOIN days d ON d.weekday = p.weekday JOIN sites st ON st.id = p.site_id
+            {group}""", {"first": first, "last": last, "monthly": by == "month"}).fetchall()
+
+
+def report_site_names(conn):
+    return {str(r["id"]): r["name"] for r in conn.execute("SELECT id, name FROM sites").fetchall()}
+
+
+def report_closed_hours(conn, start, end, by):
+    """The open hours that closures took in [start, end): the rooms' opening spans (as
+    open_hours_by_room reads them) on the days some closure of their site reaches, less nothing
+    else. Only those days are expanded, so a year costs what its closures touch."""
+    key = "l.month" if by == "month" else REPORT_KEYS.get(by)
+    head, group = reports.grouping(key)
+    return conn.execute(
+        f"""WITH shut AS (
+                SELECT site_id, room_id, during * tstzrange(%(s)s, %(e)s) AS during FROM closures
+                WHERE during && tstzrange(%(s)s, %(e)s)),
+            touched AS (  -- the home-zone days a closure reaches (and the day before: a span past midnight)
+                SELECT DISTINCT c.site_id, g.day::date AS day FROM shut c,
+                       generate_series((lower(c.during) AT TIME ZONE '{HOME_ZONE_NAME}')::date - 1,
+                                       (upper(c.during) AT TIME ZONE '{HOME_ZONE_NAME}')::date, interval '1 day') g(day)),
+            hours AS (
+                SELECT r.id AS room_id, r.site_id, r.parent_id, n AS weekday, r.opening_hours IS NULL AS always,
+                       (r.opening_hours -> (ARRAY['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'])[n] ->> 0)::time AS opens,
+                       (r.opening_hours -> (ARRAY['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'])[n] ->> 1)::time AS closes
+                FROM rooms r CROSS JOIN generate_series(1, 7) AS n
+                WHERE r.site_id IN (SELECT site_id FROM shut)),
+            days AS (
+                SELECT h.room_id, h.site_id, h.parent_id, t.day, h.always, t.day + h.opens AS opens, t.day + h.closes AS closes
+                FROM touched t LEFT JOIN calendar_days k ON k.day = t.day AND k.kind = 'workday'
+                JOIN hours h ON h.site_id = t.site_id
+                 AND h.weekday = coalesce(k.as_weekday, extract(isodow FROM t.day)::int)
+                WHERE h.always OR (h.opens IS NOT NULL AND h.closes IS NOT NULL)),
+            spans AS (
+                SELECT room_id, site_id, parent_id, day,
+                       greatest(CASE WHEN always THEN day::timestamp ELSE opens END AT TIME ZONE '{HOME_ZONE_NAME}',
+                                %(s)s) AS s,
+                       least(CASE WHEN always THEN (day + 1)::timestamp WHEN closes > opens THEN closes
+                                  ELSE closes + interval '1 day' END AT TIME ZONE '{HOME_ZONE_NAME}', %(e)s) AS e
+                FROM days),
+            hit AS (  -- each span some closure reaches, and all the closures reaching it
+                SELECT sp.room_id, sp.day, tstzrange(sp.s, sp.e) AS span, range_agg(c.during) AS closed
+                FROM spans sp JOIN shut c ON c.site_id = sp.site_id AND c.during && tstzrange(sp.s, sp.e)
+                 AND (c.room_id IS NULL OR c.room_id = sp.room_id OR c.room_id = sp.parent_id
+                      OR c.room_id IN (SELECT p.id FROM rooms p WHERE p.parent_id = sp.room_id))
+                WHERE sp.s < sp.e GROUP BY sp.room_id, sp.day, sp.s, sp.e),
+            l AS (
+                SELECT h.room_id, r.site_id, CASE WHEN %(monthly)s THEN to_char(h.day, 'YYYY-MM') END AS month,
+                       (SELECT sum(extract(epoch FROM upper(x) - lower(x))) FROM unnest(tstzmultirange(h.span) * h.closed) x)
+                           AS seconds
+                FROM hit h JOIN rooms r ON r.id = h.room_id)
+            SELECT {head}, coalesce(sum(l.seconds), 0) / 3600.0 AS closed_hours
+            FROM l JOIN sites st ON st.id = l.site_id
+            {group}""", {"s": start, "e": end, "monthly": by == "month"}).fetchall()
+
+
+# closed accounts (gateway.account_closed)
+
+CLOSED_TITLE = "Booking of a closed account"
+
+
+def is_closed(conn, member_id):
+    return conn.execute("SELECT 1 FROM closed_members WHERE member_id = %s", (member_id,)).fetchone() is not None
+
+
+def remember_closed(conn, member_id):
+    conn.execute("INSERT INTO closed_members (member_id) VALUES (%s) ON CONFLICT DO NOTHING", (member_id,))
+
+
+def erase_member(conn, holder):
+    """What is about the person goes from a member holder's bookings: the titles they wrote, their
+    own cancellation notes and when they checked in; their calendar feed and no-show strikes too.
+    The bookings stay (the room was taken, checked in or not: the usage figures), naming no one."""
+    member = {"s": holder[0], "r": holder[1], "t": CLOSED_TITLE}
+    for sql in ("UPDATE bookings SET title = %(t)s, checked_in_at = NULL,"
+                " reason = CASE WHEN decided_by::text = %(r)s THEN NULL ELSE reason END"
+                " WHERE holder_service = %(s)s AND holder_reference = %(r)s",
+                "UPDATE series SET title = %(t)s WHERE holder_service = %(s)s AND holder_reference = %(r)s",
+                "DELETE FROM calendar_feeds WHERE holder_service = %(s)s AND holder_reference = %(r)s",
+                "DELETE FROM strikes WHERE holder_service = %(s)s AND holder_reference = %(r)s"):
+        conn.execute(sql, member)

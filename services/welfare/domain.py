@@ -8,7 +8,7 @@ import io
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from services.common.fields import MOBILE, MOBILE_PROBLEM
@@ -232,6 +232,15 @@ def parties(row):
     return {str(row["member_id"]), str(row["submitted_by"])}
 
 
+def check_not_self_assigned(assigner_id, officer_id, what):
+    """Triage is someone else's: an officer who took a case themselves would read its private facts
+    on no one's word, so a welfare admin or another officer gives it to them (issue 18)."""
+    if assigner_id == officer_id:
+        raise NotAllowed(f"an officer cannot assign a {what} to themselves: a welfare admin or another officer "
+                         "assigns it", "self-assignment",
+                         {"officer_id": ["is you: ask a welfare admin or another officer to assign it"]})
+
+
 def may_see_private(caller_id, member_id, assigned_officer, reviewers):
     """Health, income and family: the applicant, the assigned officer and the officers who decided."""
     return caller_id is not None and (
@@ -261,13 +270,16 @@ def national_id_check_digit(first17):
 
 
 def mask_national_id(value):
-    return value[:4] + "*" * (len(value) - 8) + value[-4:]
+    """Only the last 4: the first digits are the region and, with the birth date a member's account
+    holds, would give back most of the number (the desk finds members by these 4, as the gateway does)."""
+    return "*" * (len(value) - 4) + value[-4:]
 
 
 # ---------------------------------------------------------------- the mutual-aid plan
 
 HOSPITAL, CRITICAL_ILLNESS, ACCIDENT = "hospital", "critical_illness", "accident"
 CLAIM_KINDS = (HOSPITAL, CRITICAL_ILLNESS, ACCIDENT)
+CLAIM_OPEN = ("submitted", "under_review")  # a claim still being reviewed (approved by fewer officers than needed)
 SEVERITIES = ("minor", "moderate", "severe", "disability")
 
 
@@ -381,6 +393,72 @@ def check_row(row):
     if reasons:
         return None, reasons
     return {"name": name, "national_id": national_id, "phone": phone, "member_id": member_id}, []
+
+
+def contribution_problem(amount, headcount, rate):
+    """Why a unit's contribution is refused, naming both figures, or None: it is the roster's
+    headcount times the plan's rate per member, to the fen."""
+    expected = headcount * rate
+    if headcount == 0:
+        return "the unit has no confirmed workers on this plan's roster: enrol or confirm them first"
+    if amount != expected:
+        return (f"the contribution {yuan(amount)} does not match the roster: {headcount} worker(s) x "
+                f"{yuan(rate)} = {yuan(expected)}")
+    return None
+
+
+def roster_column(text, column):
+    """[(line, value)] of the records of an enrolment file with something in `column`."""
+    found = []
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = [c.strip().lower() for c in next(reader, [])]
+        if column not in header:
+            return []
+        at, line = header.index(column), reader.line_num
+        for record in reader:
+            first_line, line = line + 1, reader.line_num
+            if len(record) == len(header) and record[at].strip():
+                found.append((first_line, record[at].strip()))
+    except csv.Error:
+        pass  # the import reports the unreadable part by its line
+    return found
+
+
+def member_ids_by_line(text):
+    """[(line, member_id text)] of the records of an enrolment file that name an account."""
+    return roster_column(text, "member_id")
+
+
+def known_accounts(accounts_by_phone):
+    """[(phone, member_id)] of a {phone: account id} map, each pair well formed, the rest left out."""
+    pairs = []
+    for phone, member_id in (accounts_by_phone or {}).items() if isinstance(accounts_by_phone, dict) else ():
+        try:
+            member_id = str(uuid.UUID(str(member_id)))
+        except ValueError:
+            continue
+        if isinstance(phone, str) and MOBILE.fullmatch(phone):
+            pairs.append((phone, member_id))
+    return sorted(pairs)
+
+
+def foreign_members(lines, unit_id, member_units):
+    """{line: why} for the rows whose member_id is not a worker of this unit: no account, a worker of
+    another unit, or an account in no unit (it joins by accepting an invitation, not by a file), as
+    `member_units` ({member_id: the account's unit or None}) says. Such a row is an error row: a
+    unit's file never links an account the unit does not hold (issue 18)."""
+    problems = {}
+    for line, text in lines:
+        try:
+            member_id = str(uuid.UUID(text))
+        except ValueError:
+            continue  # the import reports a malformed id by its line
+        if member_id not in member_units:
+            problems[line] = f"member_id: {member_id} is not a palace account (unknown member)"
+        elif member_units[member_id] != unit_id:
+            problems[line] = f"member_id: {member_id} is not a worker of this unit"
+    return problems
 
 
 def application_problems(policy: Policy, required_documents, amount_requested, documents):
@@ -550,6 +628,21 @@ def clean_filename(name, kind, content_type):
     return name or f"{kind}.{EXTENSIONS[content_type]}"
 
 
+def counselling_booked(application, bookings, place):
+    """What the member is told of the sessions booked for them: when (each session) and where."""
+    sessions = sorted(({"starts_at": _iso(b["starts_at"]), "ends_at": _iso(b["ends_at"])} for b in bookings),
+                      key=lambda x: x["starts_at"])
+    return {"application_id": application["id"], "reference": application["reference"],
+            "member_id": application["member_id"], "programme_title": application["programme_name"],
+            "starts_at": sessions[0]["starts_at"], "ends_at": sessions[0]["ends_at"], "sessions": sessions,
+            "session_count": len(sessions),
+            "room_name": place["room_name"], "site_name": place["site_name"], "address": place["site_address"]}
+
+
+def _iso(moment):
+    return moment if isinstance(moment, str) else moment.isoformat()
+
+
 def weeks(n):
     """n weeks later (China keeps no daylight saving: a week is always 7 x 24 hours)."""
     return timedelta(weeks=n)
@@ -563,8 +656,9 @@ def csv_header(text):
         return []
 
 
-def read_enrolment_csv(text):
+def read_enrolment_csv(text, untrusted=None):
     """Check every record of an enrolment file: ([(line, clean row)], [{"line", "errors"}]).
+    `untrusted`: {line: why} of the rows whose member_id is not the unit's (foreign_members).
     Lines are numbered as a spreadsheet shows them (the header is line 1; a record with a quoted
     line break is known by its first line); the same person twice is an error on the later line."""
     good, errors, seen = [], [], {}
@@ -582,6 +676,8 @@ def read_enrolment_csv(text):
             clean, reasons = check_row(dict(zip(header, record)))
             if clean and clean["national_id"] in seen:
                 reasons = [f"national_id: the same person is on line {seen[clean['national_id']]}"]
+            if clean and str(first_line) in (untrusted or {}):
+                reasons = [untrusted[str(first_line)]]
             if reasons:
                 errors.append({"line": first_line, "errors": reasons})
                 continue
@@ -590,3 +686,55 @@ def read_enrolment_csv(text):
     except csv.Error as exc:  # e.g. an unterminated quote: the rest of the file cannot be read
         errors.append({"line": reader.line_num, "errors": [f"the file cannot be read from here on: {exc}"]})
     return good, errors
+
+
+# ---------------------------------------------------------------- roster files as units have them
+
+XLSX_MAGIC = b"PK\x03\x04"
+
+
+def roster_text(raw: bytes):
+    """A unit's roster file as CSV text: an .xlsx workbook (its first sheet), or CSV text in UTF-8
+    (with or without a BOM) or else GB18030, what Excel and WPS save in China. Refused (BadInput)
+    when it is none of these."""
+    if raw.startswith(XLSX_MAGIC):
+        return xlsx_to_csv(raw)
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise BadInput("the file is neither UTF-8 nor GB18030 text nor an .xlsx workbook",
+                   errors={"file": ["must be CSV (UTF-8 or GB18030) or .xlsx"]})
+
+
+def _cell(value):
+    """A spreadsheet cell as the text a CSV would hold (a phone typed as a number has no '.0')."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def xlsx_to_csv(raw: bytes):
+    """The first sheet of a workbook as CSV text, one record per sheet row, so a row's line number
+    is the row number a spreadsheet shows."""
+    import zipfile
+
+    from openpyxl import load_workbook  # only units that upload workbooks pay for its import
+    try:
+        book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise BadInput("the .xlsx workbook cannot be read", errors={"file": [f"is not a readable .xlsx: {exc}"]}) \
+            from None
+    try:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        for row in book.worksheets[0].iter_rows(values_only=True):
+            writer.writerow([_cell(v).replace("\r", " ").replace("\n", " ") for v in row])
+        return out.getvalue()
+    finally:
+        book.close()

@@ -49,6 +49,15 @@ class CaseEscalatedSchema(Schema):
     assigned_officer = fields.UUID(allow_none=True)
 
 
+class CaseAssignedSchema(Schema):
+    """A case given to an officer: the officer is told (not the member: triage is internal)."""
+    application_id = fields.UUID(required=True)
+    reference = fields.String(required=True)
+    programme_title = fields.String(required=True, metadata={"description": "the programme as members know it"})
+    officer_id = fields.UUID(required=True)
+    priority = fields.String(required=True)
+
+
 class PayoutMadeSchema(Schema):
     payout_id = fields.UUID(required=True)
     reference = fields.String(required=True)
@@ -92,3 +101,56 @@ class CounsellingCancelledSchema(Schema):
     reason = fields.String(required=True, metadata={"description": "why venues cancelled it (may be empty)"})
     cause = fields.String(allow_none=True, metadata={"description": "venues' cause (room_closed...), if it gave one"})
     note = fields.String(allow_none=True, metadata={"description": "the words given with that cause, if any"})
+
+
+class SessionSchema(Schema):
+    starts_at = fields.String(required=True)
+    ends_at = fields.String(required=True)
+
+
+class CounsellingBookedSchema(Schema):
+    application_id = fields.UUID(required=True)
+    reference = fields.String(required=True)
+    member_id = fields.UUID(required=True)
+    programme_title = fields.String(required=True, metadata={"description": "the programme as members know it"})
+    starts_at = fields.String(required=True, metadata={"description": "the first session booked"})
+    ends_at = fields.String(required=True)
+    sessions = fields.List(fields.Nested(SessionSchema), required=True, metadata={"description": "every session"})
+    session_count = fields.Integer(required=True)
+    room_name = fields.String(allow_none=True)
+    site_name = fields.String(allow_none=True)
+    address = fields.String(allow_none=True, metadata={"description": "the site's address, if venues has it"})
+
+
+class CaseOverdueSchema(Schema):
+    """For staff: a case waits longer than its programme allows."""
+    application_id = fields.UUID(required=True)
+    reference = fields.String(required=True)
+    member_ids = fields.List(fields.UUID(), required=True, metadata={
+        "description": "the staff to tell that welfare knows of: the assigned officer (none when unassigned)"})
+    roles = fields.List(fields.String(), required=True, metadata={
+        "description": "and every account with these roles (the admins): for notify's staff alerts"})
+    programme_title = fields.String(required=True)
+    state = fields.String(required=True)
+    waiting_since = fields.String(required=True)
+    sla_hours = fields.Integer(required=True)
+    assigned_officer = fields.UUID(allow_none=True)
+
+
+
+class CaseDueSoonSchema(CaseOverdueSchema):
+    """For staff: a case has used most of its time limit (PALACE_WELFARE_SLA_WARNING) and still waits."""
+    due_at = fields.String(required=True, metadata={"description": "when its time limit is over"})
+
+
+class ImportHadErrorsSchema(Schema):
+    """For the unit administrator who uploaded a roster: the import finished, some rows (or all) not taken."""
+    job_id = fields.UUID(required=True)
+    plan_id = fields.UUID(required=True)
+    plan_title = fields.String(required=True)
+    unit_id = fields.UUID(required=True)
+    uploaded_by = fields.UUID(allow_none=True)
+    total_rows = fields.Integer(required=True)
+    enrolled_rows = fields.Integer(required=True)
+    bad_rows = fields.Integer(required=True)
+    failed = fields.Boolean(required=True, metadata={"description": "the import stopped on an error of its own"})

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from marshmallow import Schema, ValidationError, fields, missing, validate, validates_schema
 
-from services.common.fields import Moment, Text
+from services.common.fields import Moment, Phone, Text
 from services.common.zone import HOME_ZONE
 from services.welfare import domain
 
@@ -253,6 +253,27 @@ class AppointmentSchema(Schema):
     cancel_reason = fields.String(allow_none=True)
 
 
+class CounsellingAppointmentSchema(AppointmentSchema):
+    """An appointment in the officers' counselling week: where, when, whose case and its state."""
+    member_id = fields.UUID()
+    member_name = fields.String(allow_none=True, metadata={"description": "from the accounts (null: closed since)"})
+    room_name = fields.String(allow_none=True)
+    site_name = fields.String(allow_none=True)
+    reference = fields.String(metadata={"description": "the case's reference"})
+    case_state = fields.String()
+    state = fields.String(metadata={"description": "booked or cancelled"})
+
+
+class DeskCaseSchema(Schema):
+    """A member's case as the front desk sees it: its state, never its facts."""
+    id = fields.UUID()
+    reference = fields.String()
+    programme = fields.String()
+    state = fields.String()
+    created_at = fields.AwareDateTime()
+    decided_at = fields.AwareDateTime(allow_none=True)
+
+
 class PayoutSchema(Schema):
     id = fields.UUID()
     reference = fields.String()
@@ -354,6 +375,7 @@ class ContributionSchema(Schema):
     plan_id = fields.UUID()
     unit_id = fields.UUID()
     amount = Money()
+    headcount = fields.Integer(allow_none=True, metadata={"description": "the confirmed workers it pays for"})
     recorded_at = fields.AwareDateTime()
 
 
@@ -389,6 +411,32 @@ class PlanEnrolmentSchema(Schema):
     enrolled_at = fields.AwareDateTime()
     cover_from = fields.AwareDateTime(allow_none=True, metadata={"description": "when the unit's contribution "
                                                                                "was recorded (null: no cover yet)"})
+    confirmed_at = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "null: copied by a renewal from last year's roster, waiting for the unit to confirm it"})
+    renewed_from = fields.Integer(allow_none=True, metadata={"description": "the row of last year it was copied from"})
+
+
+class RosterRowUpdateSchema(Schema):
+    name = Text(validate=validate.Length(min=1, max=100), metadata={"description": "the worker's name"})
+    phone = Phone(allow_none=True, metadata={"description": "their mobile: a worker with no account yet is "
+                                                            "linked to the account registered with it"})
+
+
+class RenewalCreateSchema(Schema):
+    from_plan_id = fields.UUID(required=True, metadata={"description": "last year's plan whose roster is copied"})
+    unit_id = fields.UUID(metadata={"description": "officers only: the unit (a unit_admin renews their own)"})
+
+
+class RosterConfirmationSchema(Schema):
+    unit_id = fields.UUID(metadata={"description": "officers only: the unit (a unit_admin confirms their own)"})
+
+
+class RosterSchema(Schema):
+    plan_id = fields.UUID()
+    unit_id = fields.UUID()
+    copied = fields.Integer(metadata={"description": "rows this renewal copied (0 when asked again)"})
+    confirmed = fields.Integer(metadata={"description": "workers on the roster, confirmed"})
+    waiting = fields.Integer(metadata={"description": "copied rows waiting for the unit's confirmation"})
 
 
 class ClaimCreateSchema(Schema):
@@ -398,6 +446,13 @@ class ClaimCreateSchema(Schema):
     details = fields.Dict(required=True, metadata={
         "description": "hospital: {days}; critical_illness: {diagnosis}; accident: {severity}"})
     member_id = fields.UUID(metadata={"description": "an officer claiming on a member's behalf"})
+    enrolment_id = fields.Integer(validate=validate.Range(min=1), metadata={
+        "description": "an officer claiming for a worker on the roster who has no account yet: their roster row"})
+
+    @validates_schema
+    def one_claimant(self, data, **kwargs):
+        if "member_id" in data and "enrolment_id" in data:
+            raise ValidationError("name the member or the roster row, not both", "enrolment_id")
 
     @validates_schema
     def details_fit(self, data, **kwargs):
@@ -417,16 +472,38 @@ class ExplanationLineSchema(Schema):
     amount = SignedMoney()
 
 
+class ClaimDocumentSchema(Schema):
+    id = fields.UUID()
+    claim_id = fields.UUID()
+    kind = fields.String(metadata={"description": "which document it is, e.g. discharge_summary"})
+    filename = fields.String()
+    content_type = fields.String(metadata={"description": "application/pdf, image/jpeg or image/png, "
+                                                          "read from the file's bytes"})
+    size = fields.Integer(metadata={"description": "bytes"})
+    sha256 = fields.String()
+    uploaded_by = fields.UUID()
+    uploaded_at = fields.AwareDateTime()
+
+
 class ClaimSchema(Schema):
     id = fields.UUID()
     plan_id = fields.UUID()
-    member_id = fields.UUID()
+    enrolment_id = fields.Integer(metadata={"description": "the worker's row on the plan's roster"})
+    member_id = fields.UUID(allow_none=True, metadata={
+        "description": "null while the worker (claimed for by an officer) has no account"})
+    submitted_by = fields.UUID()
+    approvals = fields.Integer(metadata={"description": "officers who approved it so far"})
+    approvals_needed = fields.Integer(metadata={
+        "description": "distinct officers who must approve it (two above the programme's threshold)"})
+    documents = fields.List(fields.Nested(ClaimDocumentSchema), metadata={
+        "description": "in a claim's own read only"})
     kind = fields.String()
     event_date = fields.Date()
     details = fields.Dict(allow_none=True, metadata={
         "description": "health details: for the member, the assigned officer and the officer who decided it; "
                        "never in staff lists"})
-    state = fields.String(metadata={"description": "submitted, approved, rejected or paid"})
+    state = fields.String(metadata={"description": "submitted, under_review (approved by fewer officers than it "
+                                                   "needs), approved, rejected or paid"})
     amount = Money()
     explanation = fields.List(fields.Nested(ExplanationLineSchema))
     note = fields.String()
@@ -444,3 +521,9 @@ class ClaimAssignmentSchema(Schema):
 class ClaimDecisionSchema(Schema):
     decision = fields.String(required=True, validate=validate.OneOf(("approve", "reject")))
     note = Text(load_default="", validate=validate.Length(max=4000))
+
+
+class PayoutListedSchema(PayoutSchema):
+    """A payout in the officers' list: the programme it paid from and who paid it."""
+    programme = fields.String()
+    paid_by = fields.UUID(allow_none=True)

@@ -1,10 +1,17 @@
 """SQL of the welfare database. Every function takes a connection inside the caller's transaction."""
+import base64
+import logging
+from typing import NamedTuple
+
 from psycopg import errors as pg
 from psycopg.types.json import Jsonb
 
-from services.common.errors import Conflict, Invalid, NotFound
+from services.common import reports
+from services.common.errors import Conflict, Forbidden, Invalid, NotFound
 from services.common.zone import HOME_ZONE_NAME
-from services.welfare import domain
+from services.welfare import crypto, domain
+
+log = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------- programmes
 
@@ -75,7 +82,7 @@ def rule_changes(conn, code, limit, offset):
 
 APPLICATION_COLUMNS = """
     a.id, a.reference, a.programme, p.name AS programme_name, a.member_id, a.submitted_by, a.state, a.round,
-    a.amount_requested, a.amount_approved, a.reason, a.private, a.national_id_mask,
+    a.amount_requested, a.amount_approved, a.reason, a.private, a.sealed, a.national_id_mask,
     a.assigned_officer, a.priority, a.escalated_at, a.state_since, a.decided_at, a.created_at, a.updated_at,
     a.member_since, a.member_unit,
     (SELECT count(*) FROM decisions d WHERE d.application_id = a.id AND d.round = a.round
@@ -83,12 +90,28 @@ APPLICATION_COLUMNS = """
 """
 
 
+def opened(row, plain=("reason", "private")):
+    """A row with its sealed column opened into the columns it holds (a row from before sealing
+    keeps its plain ones until the resealing round reaches it)."""
+    if row is None:
+        return None
+    row = dict(row)
+    sealed = row.pop("sealed", None)
+    if sealed is not None:
+        row.update({k: v for k, v in crypto.ring().open_json(sealed).items() if k in plain})
+    return row
+
+
+def sealed_case(reason, private):
+    return crypto.ring().seal_json({"reason": reason, "private": private or {}})
+
+
 def find_by_request(conn, submitted_by, key):
     if not key:
         return None
-    return conn.execute(
+    return opened(conn.execute(
         f"SELECT {APPLICATION_COLUMNS} FROM applications a JOIN programmes p ON p.code = a.programme"
-        " WHERE a.submitted_by = %s AND a.idempotency_key = %s", (submitted_by, key)).fetchone()
+        " WHERE a.submitted_by = %s AND a.idempotency_key = %s", (submitted_by, key)).fetchone())
 
 
 def insert_application(conn, data, member_id, submitted_by, cipher, mask, key, state="submitted", member_since=None,
@@ -98,10 +121,10 @@ def insert_application(conn, data, member_id, submitted_by, cipher, mask, key, s
     try:
         app_id = conn.execute(
             """INSERT INTO applications (reference, programme, member_id, submitted_by, state, amount_requested,
-                   reason, private, national_id_cipher, national_id_mask, idempotency_key, member_since, member_unit)
-               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
+                   reason, sealed, national_id_cipher, national_id_mask, idempotency_key, member_since, member_unit)
+               VALUES (%s, %s, %s, %s, %s, %s, '', %s, %s, %s, %s, %s, %s) RETURNING id""",
             (f"WA-{year}-{number:06d}", data["programme"], member_id, submitted_by, state, data["amount_requested"],
-             data["reason"], Jsonb(data.get("private") or {}), cipher, mask, key, member_since, member_unit),
+             sealed_case(data["reason"], data.get("private")), cipher, mask, key, member_since, member_unit),
         ).fetchone()["id"]
     except pg.UniqueViolation as exc:
         raise Conflict("this Idempotency-Key was already used for another application", "duplicate-request") from exc
@@ -117,7 +140,7 @@ def get_application(conn, app_id, lock=False):
     if lock:
         conn.execute("SELECT 1 FROM applications WHERE id = %s FOR UPDATE", (app_id,))
         return get_application(conn, app_id)
-    return row
+    return opened(row)
 
 
 def list_applications(conn, member_id, programme, state, limit, offset, officer_id=None):
@@ -135,13 +158,16 @@ def list_applications(conn, member_id, programme, state, limit, offset, officer_
         where.append("a.state = %s")
         args.append(state)
     clause = ("WHERE " + " AND ".join(where)) if where else ""
-    return conn.execute(
+    return [opened(r) for r in conn.execute(
         f"SELECT {APPLICATION_COLUMNS}, count(*) OVER () AS total FROM applications a JOIN programmes p ON p.code = a.programme {clause}"
-        " ORDER BY a.created_at DESC, a.id LIMIT %s OFFSET %s", (*args, limit, offset)).fetchall()
+        " ORDER BY a.created_at DESC, a.id LIMIT %s OFFSET %s", (*args, limit, offset)).fetchall()]
 
 
 def merge_private(conn, app_id, private):
-    conn.execute("UPDATE applications SET private = private || %s WHERE id = %s", (Jsonb(private), app_id))
+    """More private facts on a case (the caller holds its row lock): opened, merged, sealed again."""
+    row = opened(conn.execute("SELECT reason, private, sealed FROM applications WHERE id = %s", (app_id,)).fetchone())
+    conn.execute("UPDATE applications SET reason = '', private = '{}', sealed = %s WHERE id = %s",
+                 (sealed_case(row["reason"], {**(row["private"] or {}), **private}), app_id))
 
 
 def earlier_this_year(conn, application):
@@ -182,11 +208,14 @@ def touch(conn, app_id, **columns):
 
 
 def record_decision(conn, application, action, to_state, actor_id, amount, note, facts):
+    """The decision with the facts it rested on; the case's reason and private facts among them sealed."""
+    private = {k: facts[k] for k in ("reason", "private") if k in facts}
     return conn.execute(
-        """INSERT INTO decisions (application_id, round, action, from_state, to_state, actor_id, amount, note, facts)
-           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id, created_at""",
+        """INSERT INTO decisions (application_id, round, action, from_state, to_state, actor_id, amount, note, facts,
+                                  sealed) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id, created_at""",
         (application["id"], application["round"], action, application["state"], to_state, actor_id, amount,
-         note, Jsonb(facts)),
+         note, Jsonb({k: v for k, v in facts.items() if k not in private}),
+         crypto.ring().seal_json(private) if private else None),
     ).fetchone()
 
 
@@ -203,9 +232,11 @@ def reviewers(conn, app_id):
 
 
 def decisions(conn, app_id):
-    return conn.execute(
-        "SELECT action, from_state, to_state, round, actor_id, amount, note, facts, created_at FROM decisions"
+    rows = conn.execute(
+        "SELECT action, from_state, to_state, round, actor_id, amount, note, facts, sealed, created_at FROM decisions"
         " WHERE application_id = %s ORDER BY id", (app_id,)).fetchall()
+    return [{**row, "facts": {**row["facts"], **crypto.ring().open_json(row["sealed"])}} if row["sealed"] is not None
+            else {k: v for k, v in row.items() if k != "sealed"} for row in rows]
 
 
 def log_reads(conn, app_ids, reader_id, saw_private, request_id, column="application_id"):
@@ -226,19 +257,35 @@ def case_reads(conn, app_id, limit, offset):
 
 def overdue_cases(conn, limit=100):
     """Open cases waiting longer than their programme allows and not escalated since; locked."""
-    return conn.execute(
-        f"""SELECT {APPLICATION_COLUMNS}, (extract(epoch FROM p.sla) / 3600)::int AS sla_hours
+    return [opened(r) for r in conn.execute(
+        f"""SELECT {APPLICATION_COLUMNS}, (extract(epoch FROM p.sla) / 3600)::int AS sla_hours,
+                   a.applicant_told_overdue_at
             FROM applications a JOIN programmes p ON p.code = a.programme
             WHERE a.state IN ('submitted', 'under_review') AND a.state_since < now() - p.sla
               AND (a.escalated_at IS NULL OR a.escalated_at < a.state_since)
-            ORDER BY a.state_since LIMIT %s FOR UPDATE OF a SKIP LOCKED""", (limit,)).fetchall()
+            ORDER BY a.state_since LIMIT %s FOR UPDATE OF a SKIP LOCKED""", (limit,)).fetchall()]
 
 
-def add_appointment(conn, app_id, room_id, booking, holder_reference):
-    conn.execute(
-        "INSERT INTO appointments (application_id, room_id, booking_id, starts_at, ends_at, holder_reference)"
-        " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (application_id, booking_id) DO NOTHING",
-        (app_id, room_id, str(booking["id"]), booking["starts_at"], booking["ends_at"], holder_reference))
+def nearly_overdue_cases(conn, share, limit=100):
+    """Open cases past `share` of their time limit but not yet over it, not warned in this wait; locked."""
+    return [opened(r) for r in conn.execute(
+        f"""SELECT {APPLICATION_COLUMNS}, (extract(epoch FROM p.sla) / 3600)::int AS sla_hours,
+                   a.state_since + p.sla AS due_at
+            FROM applications a JOIN programmes p ON p.code = a.programme
+            WHERE a.state IN ('submitted', 'under_review') AND a.state_since < now() - p.sla * %s
+              AND a.state_since >= now() - p.sla
+              AND (a.warned_at IS NULL OR a.warned_at < a.state_since)
+            ORDER BY a.state_since LIMIT %s FOR UPDATE OF a SKIP LOCKED""", (share, limit)).fetchall()]
+
+
+def add_appointment(conn, app_id, room_id, booking, holder_reference, place):
+    """Record a booked session; False when it was recorded already (a retry of the booking)."""
+    return conn.execute(
+        "INSERT INTO appointments (application_id, room_id, booking_id, starts_at, ends_at, holder_reference,"
+        " room_name, site_name, site_address) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        " ON CONFLICT (application_id, booking_id) DO NOTHING",
+        (app_id, room_id, str(booking["id"]), booking["starts_at"], booking["ends_at"], holder_reference,
+         place["room_name"], place["site_name"], place["site_address"])).rowcount == 1
 
 
 def appointments(conn, app_id):
@@ -250,10 +297,31 @@ def appointments(conn, app_id):
 def member_appointments(conn, member_id, starts_from, starts_before):
     """A member's counselling appointments still standing, for their timetable."""
     return conn.execute(
-        "SELECT ap.id, ap.application_id, ap.room_id, ap.starts_at, ap.ends_at FROM appointments ap"
+        "SELECT ap.id, ap.application_id, ap.room_id, ap.room_name, ap.site_name, ap.site_address, ap.starts_at,"
+        " ap.ends_at FROM appointments ap"
         " JOIN applications a ON a.id = ap.application_id WHERE a.member_id = %s AND ap.cancelled_at IS NULL"
         " AND ap.starts_at >= %s AND ap.starts_at < %s ORDER BY ap.starts_at LIMIT 500",
         (member_id, starts_from, starts_before)).fetchall()
+
+
+def appointments_between(conn, starts_from, starts_before, limit, offset):
+    """Every counselling appointment starting in [from, before), cancelled ones too, by start: the
+    officers' week. With the case's reference, state and member (not its private facts)."""
+    return conn.execute(
+        "SELECT ap.id, ap.application_id, ap.room_id, ap.room_name, ap.site_name, ap.starts_at, ap.ends_at,"
+        " ap.cancelled_at, ap.cancel_reason, a.reference, a.state AS case_state, a.member_id,"
+        " count(*) OVER () AS total FROM appointments ap JOIN applications a ON a.id = ap.application_id"
+        " WHERE ap.starts_at >= %s AND ap.starts_at < %s ORDER BY ap.starts_at, ap.id LIMIT %s OFFSET %s",
+        (starts_from, starts_before, limit, offset)).fetchall()
+
+
+def member_cases(conn, member_id, limit, offset):
+    """A member's cases as the front desk may see them: reference, programme, state and dates only
+    (no reason, no amounts, no private facts), newest first."""
+    return conn.execute(
+        "SELECT id, reference, programme, state, created_at, decided_at, count(*) OVER () AS total"
+        " FROM applications WHERE member_id = %s ORDER BY created_at DESC, id LIMIT %s OFFSET %s",
+        (member_id, limit, offset)).fetchall()
 
 
 def release_appointments(conn, holder_reference):
@@ -270,37 +338,61 @@ def cancel_appointment(conn, booking_id, reason):
 
 # ---------------------------------------------------------------- documents
 
-DOCUMENT_COLUMNS = "id, application_id, kind, filename, content_type, size, sha256, uploaded_by, uploaded_at"
+class Files(NamedTuple):
+    """Where one kind of case keeps its files: the table, the column naming the case, and the two
+    columns of case_reads that log a staff download as a read of that case."""
+    table: str
+    owner: str
+    read_owner: str
+    read_document: str
+
+    @property
+    def columns(self):
+        return f"id, {self.owner}, kind, filename, content_type, size, sha256, uploaded_by, uploaded_at"
 
 
-def add_document(conn, app_id, kind, filename, content_type, sha256, content, uploaded_by):
-    """Attach a file to a case; the same file sent again is the attachment made the first time."""
+CASE_FILES = Files("application_documents", "application_id", "application_id", "document_id")
+CLAIM_FILES = Files("claim_documents", "claim_id", "claim_id", "claim_document_id")
+
+
+def add_file(conn, files, owner_id, kind, filename, content_type, sha256, content, uploaded_by):
+    """Attach a file (sealed) to a case or a claim; the same file sent again is the attachment
+    made the first time."""
     row = conn.execute(
-        f"""INSERT INTO application_documents (application_id, kind, filename, content_type, size, sha256, content,
-                                                uploaded_by) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
-            ON CONFLICT (application_id, kind, sha256) DO NOTHING RETURNING {DOCUMENT_COLUMNS}""",
-        (app_id, kind, filename, content_type, len(content), sha256, content, uploaded_by)).fetchone()
-    return row or conn.execute(f"SELECT {DOCUMENT_COLUMNS} FROM application_documents"
-                               " WHERE application_id = %s AND kind = %s AND sha256 = %s",
-                               (app_id, kind, sha256)).fetchone()
+        f"""INSERT INTO {files.table} ({files.owner}, kind, filename, content_type, size, sha256, content,
+                                        uploaded_by) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+            ON CONFLICT ({files.owner}, kind, sha256) DO NOTHING RETURNING {files.columns}""",
+        (owner_id, kind, filename, content_type, len(content), sha256, crypto.ring().seal(content),
+         uploaded_by)).fetchone()
+    return row or conn.execute(f"SELECT {files.columns} FROM {files.table}"
+                               f" WHERE {files.owner} = %s AND kind = %s AND sha256 = %s",
+                               (owner_id, kind, sha256)).fetchone()
 
 
-def documents(conn, app_id):
-    return conn.execute(f"SELECT {DOCUMENT_COLUMNS} FROM application_documents WHERE application_id = %s"
-                        " ORDER BY uploaded_at, id", (app_id,)).fetchall()
+def files_of(conn, files, owner_id):
+    return conn.execute(f"SELECT {files.columns} FROM {files.table} WHERE {files.owner} = %s"
+                        " ORDER BY uploaded_at, id", (owner_id,)).fetchall()
 
 
-def document_content(conn, app_id, document_id):
-    row = conn.execute(f"SELECT {DOCUMENT_COLUMNS}, content FROM application_documents"
-                       " WHERE application_id = %s AND id = %s", (app_id, document_id)).fetchone()
+def file_content(conn, files, owner_id, document_id):
+    row = conn.execute(f"SELECT {files.columns}, content FROM {files.table}"
+                       f" WHERE {files.owner} = %s AND id = %s", (owner_id, document_id)).fetchone()
     if row is None:
         raise NotFound(f"document {document_id} does not exist", "document-not-found")
-    return row
+    return opened_file(row)
 
 
-def log_document_read(conn, app_id, document_id, reader_id, request_id):
-    conn.execute("INSERT INTO case_reads (application_id, document_id, reader_id, saw_private, request_id)"
-                 " VALUES (%s, %s, %s, true, %s)", (app_id, document_id, reader_id, request_id))
+def opened_file(row):
+    """A document row with its file opened (a file from before sealing is plain: PDF, JPEG and PNG
+    never start with the sealed format's byte 1)."""
+    content = bytes(row["content"])
+    return {**row, "content": crypto.ring().open(content) if content[:1] == bytes([crypto.FORMAT]) else content}
+
+
+def log_file_read(conn, files, owner_id, document_id, reader_id, request_id):
+    """A staff download, logged as a read of the case or claim that saw private facts."""
+    conn.execute(f"INSERT INTO case_reads ({files.read_owner}, {files.read_document}, reader_id, saw_private,"
+                 " request_id) VALUES (%s, %s, %s, true, %s)", (owner_id, document_id, reader_id, request_id))
 
 
 # ---------------------------------------------------------------- the fund ledger
@@ -313,14 +405,16 @@ def current_year(conn):
 
 
 def post(conn, fund_id, kind, memo, entries, actor_id=None, application_id=None, claim_id=None, payout_id=None,
-         year=None):
+         year=None, plan_id=None, unit_id=None):
     """One balanced ledger transaction. Entries are (account, amount); the accounts' rows are
     locked in one fixed order, so concurrent postings never deadlock. A fund that would go below
     zero is a Conflict and nothing is written."""
     txn = conn.execute(
-        """INSERT INTO ledger_transactions (fund_id, kind, year, memo, actor_id, application_id, claim_id, payout_id)
-           VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
-        (fund_id, kind, year or current_year(conn), memo, actor_id, application_id, claim_id, payout_id)
+        """INSERT INTO ledger_transactions (fund_id, kind, year, memo, actor_id, application_id, claim_id, payout_id,
+                                            plan_id, unit_id)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
+        (fund_id, kind, year or current_year(conn), memo, actor_id, application_id, claim_id, payout_id, plan_id,
+         unit_id)
     ).fetchone()["id"]
     try:
         with conn.transaction():
@@ -373,18 +467,21 @@ def ledger_entries(conn, fund_id, limit, offset):
 
 # ---------------------------------------------------------------- payouts
 
-def insert_payout(conn, member_id, amount, paid_by, application_id=None, claim_id=None):
+def insert_payout(conn, member_id, amount, paid_by, application_id=None, claim_id=None, enrolment_id=None):
     year = current_year(conn)
     number = conn.execute("SELECT nextval('payout_numbers') AS n").fetchone()["n"]
     try:
         with conn.transaction():
             return conn.execute(
-                """INSERT INTO payouts (reference, application_id, claim_id, member_id, amount, paid_by)
-                   VALUES (%s, %s, %s, %s, %s, %s)
+                """INSERT INTO payouts (reference, application_id, claim_id, member_id, amount, paid_by, enrolment_id)
+                   VALUES (%s, %s, %s, %s, %s, %s, %s)
                    RETURNING id, reference, application_id, claim_id, member_id, amount, created_at""",
-                (f"PO-{year}-{number:07d}", application_id, claim_id, member_id, amount, paid_by)).fetchone()
+                (f"PO-{year}-{number:07d}", application_id, claim_id, member_id, amount, paid_by,
+                 enrolment_id)).fetchone()
     except pg.UniqueViolation as exc:
         raise Conflict("this has already been paid", "already-paid") from exc
+    except pg.CheckViolation as exc:  # payouts_not_by_approver
+        raise Forbidden("an officer who approved a claim may not pay it", "approver-pays") from exc
 
 
 def payout_for(conn, application_id=None, claim_id=None):
@@ -432,12 +529,13 @@ def rules_of(plan):
         critical_illness=r["critical_illness"], accident=dict(r["accident"]), yearly_cap=r["yearly_cap"])
 
 
-def record_contribution(conn, plan_id, unit_id, amount, recorded_by):
+def record_contribution(conn, plan_id, unit_id, amount, recorded_by, headcount):
     try:
         with conn.transaction():
             return conn.execute(
-                "INSERT INTO unit_contributions (plan_id, unit_id, amount, recorded_by) VALUES (%s, %s, %s, %s)"
-                " RETURNING plan_id, unit_id, amount, recorded_at", (plan_id, unit_id, amount, recorded_by)).fetchone()
+                "INSERT INTO unit_contributions (plan_id, unit_id, amount, recorded_by, headcount)"
+                " VALUES (%s, %s, %s, %s, %s) RETURNING plan_id, unit_id, amount, headcount, recorded_at",
+                (plan_id, unit_id, amount, recorded_by, headcount)).fetchone()
     except pg.UniqueViolation as exc:
         raise Conflict("this unit's contribution to the plan is already recorded", "contribution-recorded") from exc
 
@@ -456,10 +554,23 @@ def unit_member_ids(conn, plan_id, unit_id):
         (plan_id, unit_id)).fetchall()]
 
 
-def create_job(conn, plan_id, unit_id, uploaded_by, csv_text):
+def create_job(conn, plan_id, unit_id, uploaded_by, csv_text, untrusted):
     return conn.execute(
-        "INSERT INTO import_jobs (plan_id, unit_id, uploaded_by, csv) VALUES (%s, %s, %s, %s) RETURNING *",
-        (plan_id, unit_id, uploaded_by, csv_text)).fetchone()
+        "INSERT INTO import_jobs (plan_id, unit_id, uploaded_by, csv, untrusted) VALUES (%s, %s, %s, %s, %s)"
+        " RETURNING *", (plan_id, unit_id, uploaded_by,
+                         SEALED_CSV + base64.b64encode(crypto.ring().seal_text(csv_text)).decode(),
+                         Jsonb({str(k): v for k, v in untrusted.items()}))
+    ).fetchone()
+
+
+# a roster waiting for its import holds national IDs: sealed like the rest (as text, in its text column)
+SEALED_CSV = "sealed:"
+
+
+def _opened_csv(job):
+    if job is None or not (job["csv"] or "").startswith(SEALED_CSV):
+        return job  # from before sealing
+    return {**job, "csv": crypto.ring().open(base64.b64decode(job["csv"][len(SEALED_CSV):])).decode()}
 
 
 JOB_COLUMNS = ("id, plan_id, unit_id, uploaded_by, status, total_rows, processed_rows, enrolled_rows, bad_rows,"
@@ -476,13 +587,13 @@ def get_job(conn, job_id):
 def claim_job(conn, stale_after_s=300):
     """The oldest queued import, marked running (one instance takes it); an import left running
     by an instance that died is taken up again after a while (its rows are not enrolled twice)."""
-    return conn.execute(
+    return _opened_csv(conn.execute(
         """UPDATE import_jobs SET status = 'running', started_at = now()
            WHERE id = (SELECT id FROM import_jobs
                        WHERE status = 'queued'
                           OR (status = 'running' AND started_at < now() - make_interval(secs => %s))
                        ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
-           RETURNING id, plan_id, unit_id, csv""", (stale_after_s,)).fetchone()
+           RETURNING id, plan_id, unit_id, uploaded_by, csv, untrusted""", (stale_after_s,)).fetchone())
 
 
 def job_progress(conn, job_id, total, processed, enrolled, bad, errors):
@@ -496,6 +607,21 @@ def finish_job(conn, job_id, failure=None):
                  ("failed" if failure else "done", failure, job_id))
 
 
+# A row without a member_id is the account of the same person on another roster (by national-ID
+# hash), or else the account registered with its phone, if no other row of the file has that phone.
+LINKED_ROWS = """
+    sharing AS (SELECT r.*, count(*) OVER (PARTITION BY r.phone) AS with_phone FROM import_rows r),
+    linked AS (
+        SELECT s.name, s.phone, s.national_id_hash, s.national_id_cipher, s.national_id_mask,
+               coalesce(s.member_id,
+                        (SELECT o.member_id FROM plan_enrolments o WHERE o.national_id_hash = s.national_id_hash
+                            AND o.member_id IS NOT NULL ORDER BY o.id DESC LIMIT 1),
+                        CASE WHEN s.phone IS NOT NULL AND s.with_phone = 1
+                             THEN (SELECT m.member_id FROM members m WHERE m.phone = s.phone
+                                   ORDER BY m.registered_at LIMIT 1) END) AS member_id
+        FROM sharing s)"""
+
+
 def insert_enrolments(conn, plan_id, unit_id, job_id, rows):
     """COPY a batch of checked rows (line, name, phone, member_id, hash, cipher, mask) in; the lines
     whose person is already enrolled in the plan are returned, nothing of theirs is written."""
@@ -507,11 +633,11 @@ def insert_enrolments(conn, plan_id, unit_id, job_id, rows):
         for row in rows:
             copy.write_row(row)
     taken = conn.execute(
-        """WITH added AS (
+        f"""WITH {LINKED_ROWS}, added AS (
                INSERT INTO plan_enrolments (plan_id, unit_id, member_id, name, phone, national_id_hash,
                                             national_id_cipher, national_id_mask, job_id)
                SELECT %(plan)s, %(unit)s, member_id, name, phone, national_id_hash, national_id_cipher,
-                      national_id_mask, %(job)s FROM import_rows
+                      national_id_mask, %(job)s FROM linked
                ON CONFLICT (plan_id, national_id_hash) DO NOTHING
                RETURNING national_id_hash, member_id)
            SELECT 'taken' AS what, r.line, NULL::uuid AS member_id FROM import_rows r
@@ -533,27 +659,135 @@ def list_enrolments(conn, plan_id, unit_id, limit, offset):
         args.append(unit_id)
     return conn.execute(
         f"""SELECT e.id, e.plan_id, e.unit_id, e.member_id, e.name, e.phone, e.national_id_mask AS national_id,
-                   e.enrolled_at, c.recorded_at AS cover_from, count(*) OVER () AS total
+                   e.enrolled_at, e.confirmed_at, e.renewed_from, c.recorded_at AS cover_from,
+                   count(*) OVER () AS total
             FROM plan_enrolments e
             LEFT JOIN unit_contributions c ON c.plan_id = e.plan_id AND c.unit_id = e.unit_id
             WHERE {where} ORDER BY e.id LIMIT %s OFFSET %s""", (*args, limit, offset)).fetchall()
 
 
-def member_enrolment(conn, plan_id, member_id, lock=False):
-    """The member's enrolment in the plan and the day cover started (None: no contribution yet)."""
+def member_enrolment(conn, plan_id, member_id=None, lock=False, enrolment_id=None):
+    """The member's (or, for a worker without an account, the roster row's) confirmed enrolment in
+    the plan and the day cover started (None: no contribution yet)."""
+    which, value = ("e.id", enrolment_id) if enrolment_id is not None else ("e.member_id", member_id)
     row = conn.execute(
         f"""SELECT e.id, e.unit_id, e.member_id, e.enrolled_at,
                   CASE WHEN c.recorded_at IS NOT NULL  -- no contribution recorded: no cover
                     THEN (greatest(e.enrolled_at, c.recorded_at) AT TIME ZONE '{HOME_ZONE_NAME}')::date END AS cover_start
            FROM plan_enrolments e
            LEFT JOIN unit_contributions c ON c.plan_id = e.plan_id AND c.unit_id = e.unit_id
-           WHERE e.plan_id = %s AND e.member_id = %s ORDER BY e.id LIMIT 1""", (plan_id, member_id)).fetchone()
+           WHERE e.plan_id = %s AND {which} = %s AND e.confirmed_at IS NOT NULL ORDER BY e.id LIMIT 1""",
+        (plan_id, value)).fetchone()
     if row is None:
+        field = "enrolment_id" if enrolment_id is not None else "plan_id"
         raise Invalid("the member is not enrolled in this plan", "not-enrolled",
-                      {"plan_id": ["the member is not enrolled in this plan"]})
+                      {field: ["the member is not enrolled in this plan"]})
     if lock:
         conn.execute("SELECT 1 FROM plan_enrolments WHERE id = %s FOR UPDATE", (row["id"],))
     return row
+
+
+# ---------------------------------------------------------------- mutual aid: accounts and rosters
+
+def remember_member(conn, member_id, phone):
+    conn.execute("INSERT INTO members (member_id, phone) VALUES (%s, %s)"
+                 " ON CONFLICT (member_id) DO UPDATE SET phone = EXCLUDED.phone", (member_id, phone))
+
+
+def link_member(conn, member_id, phone):
+    """A worker registered: the roster rows with their phone and no account yet (the only row of
+    their plan with that phone) become theirs, then the same person's rows of other plan years (by
+    national-ID hash); the claims an officer filed for those rows follow. Returns the rows linked
+    as (plan_id, unit_id)."""
+    by_phone = conn.execute(
+        """UPDATE plan_enrolments e SET member_id = %s
+           WHERE e.member_id IS NULL AND e.phone = %s
+             AND NOT EXISTS (SELECT 1 FROM plan_enrolments o WHERE o.plan_id = e.plan_id AND o.phone = e.phone
+                                                                AND o.id <> e.id)
+           RETURNING e.id, e.plan_id, e.unit_id, e.national_id_hash""", (member_id, phone)).fetchall()
+    same_person = conn.execute(
+        "UPDATE plan_enrolments SET member_id = %s WHERE member_id IS NULL AND national_id_hash = ANY(%s)"
+        " RETURNING id, plan_id, unit_id", (member_id, [r["national_id_hash"] for r in by_phone])).fetchall()
+    rows = by_phone + same_person
+    conn.execute("UPDATE claims SET member_id = %s WHERE member_id IS NULL AND enrolment_id = ANY(%s)",
+                 (member_id, [r["id"] for r in rows]))
+    return sorted({(str(r["plan_id"]), str(r["unit_id"])) for r in rows})
+
+
+def headcount(conn, plan_id, unit_id):
+    """(confirmed, waiting) roster rows of the unit in the plan; locks the plan's row for the unit's
+    contribution so a roster and its contribution do not pass each other."""
+    conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"welfare-roster/{plan_id}/{unit_id}",))
+    row = conn.execute(
+        "SELECT count(*) FILTER (WHERE confirmed_at IS NOT NULL)::int AS confirmed,"
+        " count(*) FILTER (WHERE confirmed_at IS NULL)::int AS waiting"
+        " FROM plan_enrolments WHERE plan_id = %s AND unit_id = %s", (plan_id, unit_id)).fetchone()
+    return row["confirmed"], row["waiting"]
+
+
+def contribution_of(conn, plan_id, unit_id):
+    return conn.execute("SELECT plan_id, unit_id, amount, headcount, recorded_at FROM unit_contributions"
+                        " WHERE plan_id = %s AND unit_id = %s", (plan_id, unit_id)).fetchone()
+
+
+def renew_roster(conn, plan_id, from_plan_id, unit_id):
+    """Copy the unit's roster of an earlier plan into this one, waiting for confirmation; a worker
+    already on this plan's roster is not copied again. Returns how many rows were copied."""
+    return conn.execute(
+        """INSERT INTO plan_enrolments (plan_id, unit_id, member_id, name, phone, national_id_hash, national_id_cipher,
+                                        national_id_mask, renewed_from, confirmed_at)
+           SELECT %s, unit_id, member_id, name, phone, national_id_hash, national_id_cipher, national_id_mask, id, NULL
+           FROM plan_enrolments WHERE plan_id = %s AND unit_id = %s AND confirmed_at IS NOT NULL
+           ORDER BY id
+           ON CONFLICT (plan_id, national_id_hash) DO NOTHING""", (plan_id, from_plan_id, unit_id)).rowcount
+
+
+def confirm_roster(conn, plan_id, unit_id):
+    """The unit administrator confirms the renewed rows: they are on the roster. Returns the members."""
+    return [str(r["member_id"]) for r in conn.execute(
+        "UPDATE plan_enrolments SET confirmed_at = now(), enrolled_at = now()"
+        " WHERE plan_id = %s AND unit_id = %s AND confirmed_at IS NULL RETURNING member_id",
+        (plan_id, unit_id)).fetchall() if r["member_id"]]
+
+
+def roster_row(conn, plan_id, enrolment_id):
+    """A row of the plan's roster, locked."""
+    row = conn.execute("SELECT id, unit_id FROM plan_enrolments WHERE plan_id = %s AND id = %s FOR UPDATE",
+                       (plan_id, enrolment_id)).fetchone()
+    if row is None:
+        raise NotFound(f"enrolment {enrolment_id} is not on this plan's roster", "enrolment-not-found")
+    return row
+
+
+def edit_enrolment(conn, enrolment_id, changes):
+    """Correct a roster row's name or phone; a row with no account yet is linked to the account
+    registered with its new phone, if no other row of its plan has that phone."""
+    sets = [f"{name} = %({name})s" for name in changes]
+    if sets:
+        conn.execute(f"UPDATE plan_enrolments SET {', '.join(sets)} WHERE id = %(id)s", {**changes, "id": enrolment_id})
+    conn.execute(
+        """UPDATE plan_enrolments e SET member_id = m.member_id FROM members m
+           WHERE e.id = %s AND e.member_id IS NULL AND m.phone = e.phone
+             AND NOT EXISTS (SELECT 1 FROM plan_enrolments o WHERE o.plan_id = e.plan_id AND o.phone = e.phone
+                                                                AND o.id <> e.id)""", (enrolment_id,))
+
+
+def enrolment_row(conn, enrolment_id):
+    return conn.execute(
+        """SELECT e.id, e.plan_id, e.unit_id, e.member_id, e.name, e.phone, e.national_id_mask AS national_id,
+                  e.enrolled_at, e.confirmed_at, e.renewed_from, c.recorded_at AS cover_from
+           FROM plan_enrolments e
+           LEFT JOIN unit_contributions c ON c.plan_id = e.plan_id AND c.unit_id = e.unit_id
+           WHERE e.id = %s""", (enrolment_id,)).fetchone()
+
+
+def delete_enrolment(conn, enrolment_id):
+    conn.execute("DELETE FROM plan_enrolments WHERE id = %s", (enrolment_id,))
+
+
+def enrolment_has_claims(conn, enrolment_id):
+    return conn.execute("SELECT EXISTS (SELECT 1 FROM claims WHERE enrolment_id = %s) AS yes",
+                        (enrolment_id,)).fetchone()["yes"]
 
 
 def granted_this_year(conn, enrolment_id, except_claim=None):
@@ -563,9 +797,10 @@ def granted_this_year(conn, enrolment_id, except_claim=None):
         (enrolment_id, except_claim)).fetchone()["s"]
 
 
-CLAIM_COLUMNS = ("c.id, c.plan_id, c.enrolment_id, c.member_id, c.submitted_by, c.kind, c.event_date, c.details,"
+CLAIM_COLUMNS = ("c.id, c.plan_id, c.enrolment_id, c.member_id, c.submitted_by, c.kind, c.event_date, c.details, c.sealed,"
                  " c.state, c.amount, c.explanation, c.note, c.decided_by, c.decided_at, c.created_at,"
-                 " c.assigned_officer, c.assigned_at")
+                 " c.assigned_officer, c.assigned_at, c.approvals_needed,"
+                 " (SELECT count(*) FROM claim_approvals a WHERE a.claim_id = c.id)::int AS approvals")
 
 
 def insert_claim(conn, data, enrolment_id, member_id, submitted_by, assessment):
@@ -580,10 +815,11 @@ def insert_claim(conn, data, enrolment_id, member_id, submitted_by, assessment):
 
 def _insert_claim(conn, data, enrolment_id, member_id, submitted_by, assessment):
     return conn.execute(
-        """INSERT INTO claims (plan_id, enrolment_id, member_id, submitted_by, kind, event_date, details, amount,
-                               explanation) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
+        """INSERT INTO claims (plan_id, enrolment_id, member_id, submitted_by, kind, event_date, details, sealed,
+                               amount, explanation) VALUES (%s, %s, %s, %s, %s, %s, '{}', %s, %s, %s) RETURNING id""",
         (data["plan_id"], enrolment_id, member_id, submitted_by, data["kind"], data["event_date"],
-         Jsonb(data["details"]), assessment.amount, Jsonb(explanation(assessment)))).fetchone()["id"]
+         crypto.ring().seal_json({"details": data["details"]}), assessment.amount,
+         Jsonb(explanation(assessment)))).fetchone()["id"]
 
 
 def explanation(assessment):
@@ -595,7 +831,7 @@ def get_claim(conn, claim_id, lock=False):
                        (claim_id,)).fetchone()
     if row is None:
         raise NotFound(f"claim {claim_id} does not exist", "claim-not-found")
-    return row
+    return opened(row, ("details",))
 
 
 def list_claims(conn, member_id, state, limit, offset, officer_id=None):
@@ -610,8 +846,27 @@ def list_claims(conn, member_id, state, limit, offset, officer_id=None):
         where.append("c.state = %s")
         args.append(state)
     clause = ("WHERE " + " AND ".join(where)) if where else ""
-    return conn.execute(f"SELECT {CLAIM_COLUMNS}, count(*) OVER () AS total FROM claims c {clause} ORDER BY c.created_at DESC, c.id"
-                        " LIMIT %s OFFSET %s", (*args, limit, offset)).fetchall()
+    return [opened(r, ("details",)) for r in conn.execute(
+        f"SELECT {CLAIM_COLUMNS}, count(*) OVER () AS total FROM claims c {clause} ORDER BY c.created_at DESC, c.id"
+        " LIMIT %s OFFSET %s", (*args, limit, offset)).fetchall()]
+
+
+def claim_approvers(conn, claim_id):
+    return [str(r["officer_id"]) for r in conn.execute(
+        "SELECT officer_id FROM claim_approvals WHERE claim_id = %s ORDER BY approved_at", (claim_id,)).fetchall()]
+
+
+def approve_claim(conn, claim_id, officer_id, amount, needed):
+    """One officer's approval; each officer approves a claim once."""
+    try:
+        with conn.transaction():
+            conn.execute("INSERT INTO claim_approvals (claim_id, officer_id, amount) VALUES (%s, %s, %s)",
+                         (claim_id, officer_id, amount))
+    except pg.UniqueViolation as exc:
+        raise Conflict("you have already approved this claim; another officer must approve it", "already-approved",
+                       {"decision": ["you already approved this claim"]}) from exc
+    conn.execute("UPDATE claims SET approvals_needed = greatest(approvals_needed, %s) WHERE id = %s",
+                 (needed, claim_id))
 
 
 def assign_claim(conn, claim_id, officer_id, assigned_by):
@@ -661,3 +916,210 @@ def stats(conn):
     figures["claims_total"] = conn.execute("SELECT count(*)::int AS n FROM claims").fetchone()["n"]
     return figures
 
+
+
+# ---------------------------------------------------------------- the yearly report (GET /v1/reports/summary)
+
+# what each breakdown groups welfare's figures by: a case records the applicant's unit when opened
+CASE_KEYS = {"unit": "a.member_unit", "programme": "a.programme"}
+AID_KEYS = {"unit": "e.unit_id"}  # mutual aid is one programme (done in the service)
+
+
+def _report_key(keys, by, when):
+    return reports.month_of(when) if by == "month" else keys.get(by)
+
+
+def report_cases(conn, start, end, by):
+    """Cases opened in [start, end) (drafts never submitted are not cases)."""
+    head, group = reports.grouping(_report_key(CASE_KEYS, by, "a.created_at"))
+    return conn.execute(
+        f"""SELECT {head}, count(*) AS cases FROM applications a
+            WHERE a.created_at >= %(s)s AND a.created_at < %(e)s AND a.state <> 'draft' {group}""",
+        {"s": start, "e": end}).fetchall()
+
+
+def report_approvals(conn, start, end, by):
+    """Cases approved in [start, end): each case once, however many officers signed."""
+    head, group = reports.grouping(_report_key(CASE_KEYS, by, "d.created_at"))
+    return conn.execute(
+        f"""SELECT {head}, count(DISTINCT d.application_id) AS approvals
+            FROM decisions d JOIN applications a ON a.id = d.application_id
+            WHERE d.created_at >= %(s)s AND d.created_at < %(e)s AND d.to_state = 'approved' {group}""",
+        {"s": start, "e": end}).fetchall()
+
+
+def report_case_payouts(conn, start, end, by):
+    """Payouts of cases made in [start, end), and their sum in fen."""
+    head, group = reports.grouping(_report_key(CASE_KEYS, by, "p.created_at"))
+    return conn.execute(
+        f"""SELECT {head}, count(*) AS payouts, coalesce(sum(p.amount), 0) AS amount_paid
+            FROM payouts p JOIN applications a ON a.id = p.application_id
+            WHERE p.created_at >= %(s)s AND p.created_at < %(e)s {group}""",
+        {"s": start, "e": end}).fetchall()
+
+
+def report_plan_enrolments(conn, start, end, by):
+    """Mutual-aid enrolments made in [start, end) and the distinct units that made them."""
+    head, group = reports.grouping(_report_key(AID_KEYS, by, "e.enrolled_at"))
+    return conn.execute(
+        f"""SELECT {head}, count(DISTINCT e.unit_id) AS mutual_aid_units, count(*) AS mutual_aid_enrolments
+            FROM plan_enrolments e WHERE e.enrolled_at >= %(s)s AND e.enrolled_at < %(e)s {group}""",
+        {"s": start, "e": end}).fetchall()
+
+
+def report_contributions(conn, start, end, by):
+    """Units' contributions recorded in [start, end), in fen."""
+    head, group = reports.grouping(_report_key({"unit": "u.unit_id"}, by, "u.recorded_at"))
+    return conn.execute(
+        f"""SELECT {head}, coalesce(sum(u.amount), 0) AS contributions
+            FROM unit_contributions u WHERE u.recorded_at >= %(s)s AND u.recorded_at < %(e)s {group}""",
+        {"s": start, "e": end}).fetchall()
+
+
+def report_claim_payouts(conn, start, end, by):
+    """Mutual-aid claims paid in [start, end), and their sum in fen."""
+    head, group = reports.grouping(_report_key(AID_KEYS, by, "p.created_at"))
+    return conn.execute(
+        f"""SELECT {head}, count(*) AS claims_paid, coalesce(sum(p.amount), 0) AS claims_amount_paid
+            FROM payouts p JOIN claims c ON c.id = p.claim_id JOIN plan_enrolments e ON e.id = c.enrolment_id
+            WHERE p.created_at >= %(s)s AND p.created_at < %(e)s {group}""",
+        {"s": start, "e": end}).fetchall()
+
+
+def report_programme_names(conn):
+    return {r["code"]: r["name"] for r in conn.execute("SELECT code, name FROM programmes").fetchall()}
+
+
+def list_payouts(conn, limit, offset):
+    """Every payout, newest first, with the programme it paid from (a claim's: mutual_aid)."""
+    return conn.execute(
+        """SELECT p.id, p.reference, p.application_id, p.claim_id, p.member_id, p.amount, p.paid_by, p.created_at,
+                  coalesce(a.programme, 'mutual_aid') AS programme, count(*) OVER () AS total
+           FROM payouts p LEFT JOIN applications a ON a.id = p.application_id
+           ORDER BY p.created_at DESC, p.id LIMIT %s OFFSET %s""", (limit, offset)).fetchall()
+
+
+# ---------------------------------------------------------------- resealing (key rotation)
+
+# every sealed column, and what marks a row of it as still plain (from before sealing)
+SEALED_COLUMNS = (
+    ("applications", "sealed", "reason <> '' OR private <> '{}'"),
+    ("applications", "national_id_cipher", None),
+    ("decisions", "sealed", "facts ? 'reason' OR facts ? 'private'"),
+    ("claims", "sealed", "details <> '{}'"),
+    ("plan_enrolments", "national_id_cipher", None),
+    ("application_documents", "content", None),
+    ("claim_documents", "content", None),
+)
+FILES = ("application_documents", "claim_documents")
+
+
+def sealed_counts(conn):
+    """How many values each key seals, per table and column (`plain`: not sealed yet)."""
+    counts = []
+    for table, column, plain in SEALED_COLUMNS:
+        holding = f"{column} IS NOT NULL" + (f" OR ({plain})" if plain else "")
+        for row in conn.execute(f"SELECT coalesce(sealed_key({column}), 'plain') AS key_id, count(*)::int AS n"
+                                f" FROM {table} WHERE {holding} GROUP BY 1 ORDER BY 1").fetchall():
+            counts.append({"table": table, "column": column, **row})
+    return counts
+
+
+def erase_member(conn, member_id):
+    """Erasure on account closure: what names or describes the person goes; amounts, states, dates
+    and the ledger stay (a decision keeps its action and amount, a payout its amount)."""
+    cases = "SELECT id FROM applications WHERE member_id = %(m)s"
+    claims = "SELECT id FROM claims WHERE member_id = %(m)s"
+    for sql in (
+            "UPDATE applications SET reason = '', private = '{}', sealed = NULL, national_id_cipher = NULL,"
+            " national_id_mask = NULL WHERE member_id = %(m)s",
+            f"UPDATE decisions SET sealed = NULL WHERE sealed IS NOT NULL AND application_id IN ({cases})",
+            f"UPDATE application_documents SET content = '\\x' WHERE application_id IN ({cases})",
+            "UPDATE claims SET details = '{}', sealed = NULL WHERE member_id = %(m)s",
+            f"UPDATE claim_documents SET content = '\\x' WHERE claim_id IN ({claims})",
+            "UPDATE plan_enrolments SET name = '', phone = NULL, national_id_cipher = '\\x', national_id_mask = '',"
+            " national_id_hash = 'erased:' || id WHERE member_id = %(m)s",
+            "DELETE FROM members WHERE member_id = %(m)s"):
+        conn.execute(sql, {"m": member_id})
+
+
+def _stale(column, plain):
+    """Rows to reseal: under a key of the ring that is not the current one, or plain (and, for a
+    sealed column that may be empty, holding plain data). Rows under a key the ring does not hold
+    stay as they are (`palace welfare keys` shows them)."""
+    under_old = f"sealed_key({column}) = ANY(%(old)s)"
+    if plain:
+        return f"({under_old} OR ({column} IS NULL AND ({plain})))"
+    return f"({under_old} OR ({column} IS NOT NULL AND octet_length({column}) > 0 AND sealed_key({column}) IS NULL))"
+
+
+def reseal(conn, limit):
+    """Seal at most `limit` rows of each table (documents: a tenth of it) under the current key; how
+    many were."""
+    ring = crypto.ring()
+    args = {"old": [kid for kid in ring.ids if kid != ring.current], "limit": limit}
+    done = 0
+
+    def case(row):
+        facts, nid = opened(row), row["national_id_cipher"]
+        conn.execute("UPDATE applications SET reason = '', private = '{}', sealed = %s, national_id_cipher = %s"
+                     " WHERE id = %s", (sealed_case(facts["reason"], facts["private"]),
+                                        None if nid is None else ring.seal(ring.open(nid)), row["id"]))
+
+    done += _each(conn, "applications", case, conn.execute(
+        f"""SELECT id, reason, private, sealed, national_id_cipher FROM applications
+            WHERE {_stale('sealed', SEALED_COLUMNS[0][2])} OR {_stale('national_id_cipher', None)}
+            LIMIT %(limit)s FOR UPDATE SKIP LOCKED""", args).fetchall())
+
+    def decision(row):
+        private = ring.open_json(row["sealed"]) if row["sealed"] is not None else \
+            {k: row["facts"][k] for k in ("reason", "private") if k in row["facts"]}
+        conn.execute("UPDATE decisions SET sealed = %s, facts = facts - 'reason' - 'private' WHERE id = %s",
+                     (ring.seal_json(private), row["id"]))
+
+    done += _each(conn, "decisions", decision, conn.execute(
+        f"""SELECT id, facts, sealed FROM decisions WHERE {_stale('sealed', SEALED_COLUMNS[2][2])}
+            LIMIT %(limit)s FOR UPDATE SKIP LOCKED""", args).fetchall())
+
+    def claim(row):
+        conn.execute("UPDATE claims SET details = '{}', sealed = %s WHERE id = %s",
+                     (ring.seal_json({"details": opened(row, ("details",))["details"]}), row["id"]))
+
+    done += _each(conn, "claims", claim, conn.execute(
+        f"""SELECT id, details, sealed FROM claims WHERE {_stale('sealed', SEALED_COLUMNS[3][2])}
+            LIMIT %(limit)s FOR UPDATE SKIP LOCKED""", args).fetchall())
+
+    def enrolment(row):
+        national_id = ring.open(row["national_id_cipher"])
+        conn.execute("UPDATE plan_enrolments SET national_id_cipher = %s, national_id_hash = %s WHERE id = %s",
+                     (ring.seal(national_id), ring.fingerprint(national_id.decode()), row["id"]))
+
+    done += _each(conn, "plan_enrolments", enrolment, conn.execute(
+        f"""SELECT id, national_id_cipher, national_id_hash FROM plan_enrolments
+            WHERE {_stale('national_id_cipher', None)} OR (national_id_hash NOT LIKE '{crypto.FINGERPRINT_PREFIX}%%'
+                   AND national_id_hash NOT LIKE 'erased:%%')
+            LIMIT %(limit)s FOR UPDATE SKIP LOCKED""", args).fetchall())
+    for table in FILES:
+        def file(row, table=table):
+            conn.execute(f"UPDATE {table} SET content = %s WHERE id = %s",
+                         (ring.seal(opened_file(row)["content"]), row["id"]))
+
+        done += _each(conn, table, file, conn.execute(
+            f"""SELECT id, content FROM {table} WHERE {_stale('content', None)}
+                LIMIT %(files)s FOR UPDATE SKIP LOCKED""", {**args, "files": max(1, limit // 10)}).fetchall())
+    return done
+
+
+def _each(conn, table, work, rows):
+    """`work` on each row, each in its own savepoint: a row that cannot be opened (a changed value)
+    or resealed (its new fingerprint taken by the same person's row from the same plan) is logged
+    and left as it is, and the rest go on."""
+    done = 0
+    for row in rows:
+        try:
+            with conn.transaction():
+                work(row)
+            done += 1
+        except Exception as exc:  # noqa: BLE001 - one bad row must not stop the rotation of the others
+            log.warning("could not reseal %s row %s: %s", table, row["id"], exc)
+    return done

@@ -25,6 +25,16 @@ test("a member registers (a 12-digit phone is refused first), signs out and sign
   await page.locator(".van-tabbar").getByText("我的", { exact: true }).click();
   await expect(page.getByText("陈静")).toBeVisible();
   await screen(page, "03-me");
+  // the birth date, given once for the age limits of classes: picked, saved, then shown and no longer a field
+  await page.getByRole("textbox", { name: "出生日期" }).click();
+  const picker = page.locator(".van-popup .van-picker");
+  await picker.locator(".van-picker-column").first().getByText("1960", { exact: true }).dispatchEvent("click");
+  await picker.getByRole("button", { name: "确定" }).click();
+  await expect(page.getByRole("textbox", { name: "出生日期" })).toHaveValue(/^1960-\d\d-\d\d$/);
+  await page.getByRole("button", { name: "保存" }).click();
+  await expect(page.getByText("出生日期已保存")).toBeVisible();
+  await expect(page.locator(".van-cell").filter({ hasText: "出生日期" })).toContainText(/1960-\d\d-\d\d/);
+  await expect(page.getByRole("button", { name: "保存" })).toHaveCount(0);
   await page.getByRole("button", { name: "退出登录" }).click();
   await expect(page).toHaveURL(/\/signin/);
   expect(await session(page)).toBeNull();

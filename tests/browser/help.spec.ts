@@ -1,6 +1,7 @@
 // Journey 8: help. The programmes and who may apply; an application as a draft with the household's
 // facts and documents from the phone (the 10 MB limit said first; a 20 MB photo and a PDF that is not one
-// refused with a message), submitted and followed; counselling appointments; mutual-aid coverage and a claim.
+// refused with a message), submitted and followed; counselling appointments; mutual-aid coverage and a claim
+// with its papers uploaded from the phone the same way.
 import { expect, screen, seed, signedIn, test } from "./fixtures";
 
 test.beforeEach(async ({ context }) => signedIn(context, seed.member));
@@ -69,7 +70,8 @@ test("a decided case, a counselling appointment, the mutual-aid plan's cover and
   await screen(page, "78-case-decided");
 
   await page.goto("/help");
-  await page.locator(".van-cell").filter({ hasText: "心理咨询" }).first().click();
+  // the member's case (it has a state), not the programme: the two lists load in either order
+  await page.locator(".van-cell").filter({ hasText: "心理咨询" }).filter({ has: page.locator(".van-tag") }).first().click();
   await expect(page.getByText("心理咨询预约")).toBeVisible();
   await expect(page.getByText(/\d+月\d+日 周[一二三四五六日] \d\d:\d\d–\d\d:\d\d/)).toBeVisible();
   await screen(page, "75-counselling-case");
@@ -84,7 +86,35 @@ test("a decided case, a counselling appointment, the mutual-aid plan's cover and
   await expect(page.getByText("已提交补助申请")).toBeVisible();
   const claim = page.locator(".van-collapse-item").filter({ hasText: "意外伤害" });
   await expect(claim).toContainText("¥2,000.00");
-  await claim.locator(".van-collapse-item__title").click();
+  // the claim just filed is open, for its papers to follow
   await expect(claim).toContainText("accident benefit, moderate injury");
-  await screen(page, "77-claim", { axe: false });
+  const papers = claim.getByTestId("claim-documents");
+  await expect(papers).toContainText("还没有上传材料");
+  await expect(papers.getByTestId("upload-limit")).toHaveText(/每个文件不超过 10 MB/);
+  await expect(papers.getByRole("radio", { name: "事故证明" })).toBeChecked();
+  await screen(page, "77-claim");
+
+  const picker = papers.locator("input[type=file]");
+  const uploads: string[] = [];
+  page.on("request", (r) => { if (r.url().includes("/documents")) uploads.push(r.url()); });
+  await picker.evaluate((input: HTMLInputElement) => {  // a 20 MiB scan: refused before it is sent
+    const picked = new DataTransfer();
+    picked.items.add(new File([new Uint8Array(20 * 1024 * 1024).fill(0x25)], "scan.pdf", { type: "application/pdf" }));
+    input.files = picked.files;
+    input.dispatchEvent(new Event("change", { bubbles: true }));
+  });
+  await expect(papers.getByRole("alert")).toHaveText("文件超过 10 MB，不能上传，请压缩后再试。");
+  expect(uploads, "a file over the limit is never sent").toEqual([]);
+
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 50, downloadThroughput: -1, uploadThroughput: 128 * 1024 });
+  const pdf = Buffer.concat([Buffer.from("%PDF-1.4\n"), Buffer.alloc(400 * 1024, 0x20), Buffer.from("\n%%EOF\n")]);
+  await picker.setInputFiles({ name: "accident.pdf", mimeType: "application/pdf", buffer: pdf });
+  await expect(papers.getByRole("progressbar", { name: "上传进度" })).toBeVisible();
+  await screen(page, "77b-claim-upload-progress", { axe: false });
+  await expect(page.getByText("上传成功")).toBeVisible({ timeout: 20_000 });
+  await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  await expect(papers).toContainText("事故证明 · accident.pdf");
+  expect(uploads.some((u) => u.includes("/v1/mutual-aid/claims/") && u.includes("kind=accident_report"))).toBe(true);
+  await screen(page, "77c-claim-document", { axe: false });
 });

@@ -1,5 +1,6 @@
 // Journey 6: the inbox (unread, read on opening), preferences (categories x channels, quiet hours,
-// language), contacts (a bad one refused by its field), and the private calendar address with a copy button.
+// language), contacts (a bad one refused by its field), what the member follows (a category, a site), and
+// the private calendar address with a copy button.
 import { expect, screen, seed, signedIn, test } from "./fixtures";
 
 test.beforeEach(async ({ context }) => signedIn(context, seed.waiting));
@@ -17,7 +18,7 @@ test("an unread message is read on opening and the count goes down", async ({ pa
   await expect(page.locator(".van-collapse-item").filter({ hasText: seed.courses.full.title }).first()).toBeVisible();
 });
 
-test("preferences, contacts and the calendar address", async ({ page, context }) => {
+test("preferences, contacts, follows and the calendar address", async ({ page, context }) => {
   await page.goto("/me/preferences");
   const sms = () => page.locator("[aria-label=课程消息]").getByRole("checkbox", { name: "短信" });
   const before = await sms().getAttribute("aria-checked");
@@ -41,6 +42,16 @@ test("preferences, contacts and the calendar address", async ({ page, context })
   await page.getByLabel("电子邮箱").fill("zhang.qiang@example.cn");
   await page.getByRole("button", { name: "保存" }).click();
   await expect(page.getByText("已保存")).toBeVisible();
+
+  // following a category and a site (the site from the venues API): kept, as the switches say after a reload
+  await page.goto("/me/follows");
+  await page.getByRole("switch", { name: "文艺", exact: true }).click();
+  await expect(page.getByText("已关注")).toBeVisible();
+  await page.getByRole("switch", { name: seed.site.name, exact: true }).click();
+  await screen(page, "54-follows");
+  await page.reload();
+  await expect(page.getByRole("switch", { name: "文艺", exact: true })).toHaveAttribute("aria-checked", "true");
+  await expect(page.getByRole("switch", { name: seed.site.name, exact: true })).toHaveAttribute("aria-checked", "true");
 
   await context.grantPermissions(["clipboard-read", "clipboard-write"]);
   await page.goto("/me/calendar");

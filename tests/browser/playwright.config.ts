@@ -7,6 +7,7 @@ const artefacts = process.env.PALACE_ARTEFACTS ?? `${__dirname}/artefacts`;
 export default defineConfig({
   testDir: __dirname,
   testMatch: "*.spec.ts",
+  testIgnore: "console-*.spec.ts", // the staff console's, at a desktop's size: console.config.ts
   outputDir: `${artefacts}/results`,
   timeout: 60_000,
   expect: { timeout: 10_000 },

@@ -9,18 +9,16 @@ import os
 import secrets
 import shutil
 import subprocess
-import threading
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
 import requests
 
-from tests.e2e.conftest import new_member, new_staff, sign_in
-from tests.harness import ADMIN_PASSWORD, ADMIN_PHONE, bulk_members, eventually, free_port
+from tests.e2e.conftest import NO_LIMITS, new_member, new_staff, sign_in
+from tests.harness import ADMIN_PASSWORD, ADMIN_PHONE, bulk_members, eventually
+from tests.providers import Providers, sms_env
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -28,58 +26,25 @@ WEB = ROOT / "web"
 ARTEFACTS = HERE / "artefacts"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PLAYWRIGHT_SECONDS = 420
+# a subset while working on a screen: PLAYWRIGHT_ARGS="home.spec.ts classes.spec.ts" (any `playwright test`
+# arguments); unset, every spec runs
+PLAYWRIGHT_ARGS = os.environ.get("PLAYWRIGHT_ARGS", "").split()
 RACERS, RACE_SEATS = 20, 5
-
-
-class SmsProvider:
-    """The SMS provider's JSON endpoint: takes what notify sends (200), and shows the texts each phone
-    got (GET /sms?phone=...), as the member's phone would."""
-
-    def __init__(self):
-        self.texts, self.lock = [], threading.Lock()
-        provider = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                with provider.lock:
-                    provider.texts.append(body)
-                self._answer({"ok": True})
-
-            def do_GET(self):
-                phone = parse_qs(urlsplit(self.path).query).get("phone", [""])[0]
-                with provider.lock:
-                    self._answer([t for t in provider.texts if t.get("phone") == phone])
-
-            def _answer(self, document):
-                payload = json.dumps(document).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.send_header("Access-Control-Allow-Origin", "*")
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/sms"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
 @pytest.fixture(scope="module")
 def sms():
-    provider = SmsProvider()
+    """Aliyun's SMS service (tests/providers.py); GET /sms?phone=... shows the texts a phone got."""
+    provider = Providers()
     yield provider
-    provider.server.shutdown()
+    provider.stop()
 
 
 @pytest.fixture(scope="module")
 def palace(stack, sms):
     """Every process of `make run`, the gateway serving web/dist; texts go to the fake provider."""
     assert (WEB / "dist" / "index.html").is_file(), "the member app is not built: `make test` builds it (scripts/web)"
-    stack.env.update(PALACE_NOTIFY_SMS_URL=sms.url, PALACE_ENROL_LIMIT="100/60",
+    stack.env.update(**sms_env(sms.url + "/sms"), PALACE_ENROL_LIMIT="100/60",
                      PALACE_WEB_ROOT=str(WEB / "dist"), PALACE_TOKEN_SECRET=secrets.token_urlsafe(32))
     stack.start_all()
     yield stack
@@ -120,10 +85,10 @@ def seed(palace):
     now = datetime.now(SHANGHAI)
     site = created(admin.post("/v1/sites", {"name": "工人文化宫", "kind": "palace", "district": "相山区",
                                             "address": "人民路1号"}))
-    classroom = created(admin.post("/v1/rooms", {"site_id": site["id"], "name": "301 教室", "capacity": 40}))
-    hall = created(admin.post("/v1/rooms", {"site_id": site["id"], "name": "多功能厅", "capacity": 120,
+    classroom = created(admin.post("/v1/rooms", {"site_id": site["id"], "name": "301 教室", **NO_LIMITS, "capacity": 40}))
+    hall = created(admin.post("/v1/rooms", {"site_id": site["id"], "name": "多功能厅", **NO_LIMITS, "capacity": 120,
                                             "features": ["piano", "stage"]}))
-    counselling_room = created(admin.post("/v1/rooms", {"site_id": site["id"], "name": "心灵驿站", "capacity": 3,
+    counselling_room = created(admin.post("/v1/rooms", {"site_id": site["id"], "name": "心灵驿站", **NO_LIMITS, "capacity": 3,
                                                         "features": ["private"], "bookable_by": ["welfare_officer"]}))
 
     member_client, member = person(base, "阮小青")
@@ -154,6 +119,9 @@ def seed(palace):
         "eligible": course("太极 Tai chi for seniors", days=17, category="sport", min_age=60, max_age=100),
         "checkin": course("书法 Calligraphy", days=18, category="arts",
                           schedule={"dates": [session(now - timedelta(minutes=10), 80)]}),
+        # held last week and attended: the certificate is earned (out of this week's timetable)
+        "earned": course("国画 Chinese painting", days=19, category="arts",
+                         schedule={"dates": [session(now - timedelta(days=8), 90)]}),
     }
 
     def enrol(client, key):
@@ -162,8 +130,13 @@ def seed(palace):
     enrol(other_client, "full")
     enrol(other_client, "offer")
     enrol(other_client, "waiting")
-    for key in ("offer", "waiting", "mine", "checkin"):
+    for key in ("offer", "waiting", "checkin", "earned"):
         enrol(member_client, key)
+    [held] = created(admin.get(f"/v1/courses/{courses['earned']['id']}"), 200)["sessions"]
+    created(admin.post(f"/v1/sessions/{held['id']}/attendance",
+                       {"marks": [{"member_id": member["id"], "present": True}]}), 200)
+    clerk = new_staff(base, admin, ["desk"], name="赵丽")  # "mine" she asked for at the front desk
+    created(clerk.post(f"/v1/courses/{courses['mine']['id']}/enrolments", {"member_id": member["id"]}))
     released = enrol(leaver_client, "full")
     assert released["status"] == "waitlisted"
     # the seat of "offer" is freed: the member, first in line, is offered it for a day
@@ -203,7 +176,14 @@ def seed(palace):
         # entry made "now" can fall in the week beside it, and home rightly leaves it out
         "this_week": {"checkin": this_week(now - timedelta(minutes=10)), "booking": this_week(soon),
                       "counselling": this_week(appointment)},
+        "days": {"checkin": day_label(now - timedelta(minutes=10)), "booking": day_label(soon)},
     }
+
+
+def day_label(moment):
+    """The heading home gives the day of `moment` (Shanghai): 11月25日 周三."""
+    day = moment.astimezone(SHANGHAI).date()
+    return f"{day.month}月{day.day}日 周{'一二三四五六日'[day.weekday()]}"
 
 
 def this_week(moment):
@@ -216,6 +196,7 @@ def mutual_aid(base, admin, member, year):
     """This year's plan, the member's unit enrolled by its CSV and its contribution recorded."""
     unit = created(admin.post("/v1/units", {"name": "淮北矿业集团工会"}))
     unit_admin = new_staff(base, admin, ["unit_admin"], unit_id=unit["id"])
+    created(admin.post(f"/v1/units/{unit['id']}/members", {"phone": member["phone"]}), 200)  # the unit's worker
     plan = created(admin.post("/v1/mutual-aid/plans", {
         "year": year, "name": f"{year} 年职工互助保障", "contribution": "60.00", "rules": {
             "hospital_daily": "50.00", "hospital_deductible_days": 3, "hospital_max_days": 90, "waiting_days": 90,
@@ -228,16 +209,17 @@ def mutual_aid(base, admin, member, year):
     created(admin.post(f"/v1/mutual-aid/plans/{plan['id']}/contributions", {"unit_id": unit["id"], "amount": "60.00"}))
 
 
-def playwright(palace, sms, seed_file):
-    """`playwright test` once, with the palace's address and the seed; Playwright's own output on failure."""
+def playwright(palace, sms, seed_file, config="playwright.config.ts", artefacts=ARTEFACTS):
+    """`playwright test` once (the member app's specs, or another config's), with the palace's address
+    and the seed; Playwright's own output on failure."""
     link = HERE / "node_modules"  # the specs import @playwright/test: resolve it from web/node_modules
     if not link.exists():
         link.symlink_to(WEB / "node_modules", target_is_directory=True)
-    env = {**os.environ, "PALACE_URL": palace.url, "PALACE_SEED": str(seed_file), "PALACE_ARTEFACTS": str(ARTEFACTS),
+    env = {**os.environ, "PALACE_URL": palace.url, "PALACE_SEED": str(seed_file), "PALACE_ARTEFACTS": str(artefacts),
            "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1", "PLAYWRIGHT_BROWSERS_PATH": "0", "CI": "1"}
     try:
         return subprocess.run([str(WEB / "node_modules" / ".bin" / "playwright"), "test", "-c",
-                               str(HERE / "playwright.config.ts")],
+                               str(HERE / config), *PLAYWRIGHT_ARGS],
                               cwd=HERE, env=env, capture_output=True, text=True, timeout=PLAYWRIGHT_SECONDS)
     except subprocess.TimeoutExpired as late:
         pytest.fail(f"the browser tests ran over {PLAYWRIGHT_SECONDS} s:\n{(late.stdout or b'')[-6000:]}")
@@ -247,12 +229,12 @@ def test_the_member_app_journeys_in_chromium(palace, sms):
     shutil.rmtree(ARTEFACTS, ignore_errors=True)
     (ARTEFACTS / "screens").mkdir(parents=True)
     seed_file = ARTEFACTS / "seed.json"
-    seed_file.write_text(json.dumps({**seed(palace), "sms": sms.url}, ensure_ascii=False))
+    seed_file.write_text(json.dumps({**seed(palace), "sms": sms.url + "/sms"}, ensure_ascii=False))
     done = playwright(palace, sms, seed_file)
     (ARTEFACTS / "playwright.log").write_text(done.stdout + done.stderr)
     assert done.returncode == 0, f"Playwright failed:\n{(done.stdout + done.stderr)[-12000:]}"
     shots = sorted(p.stem for p in (ARTEFACTS / "screens").glob("*.png"))
-    assert len(shots) >= 20, f"a screenshot of each screen: {shots}"
+    assert PLAYWRIGHT_ARGS or len(shots) >= 20, f"a screenshot of each screen: {shots}"
 
 
 def test_the_gateway_serves_the_built_app_beside_the_api(palace):

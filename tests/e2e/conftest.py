@@ -1,14 +1,67 @@
 import pytest
 import requests
 
-from tests.harness import ADMIN_PASSWORD, ADMIN_PHONE
+from tests.conftest import find_stack
+from tests.harness import ADMIN_PASSWORD, ADMIN_PHONE, TEST_SIZING, Stack
+
+ANY_VERSION = {"If-Match": "*"}  # a course edit that means to apply whatever the course's version
 
 
 @pytest.fixture(scope="module")
-def palace(stack):
-    """Every service and the gateway, started as `make run` starts them."""
-    stack.start_all()
-    yield stack
+def palace(request, tmp_path_factory, room_for_stacks):
+    """Every service and the gateway, started as `make run` starts them. The modules that take the
+    palace as it comes share one (SHARED, run one after another): a whole palace's start is most of
+    a module's setup. A module that sets up its own (asks for `stack` to change a setting, stop a
+    process, start a fake provider first) or says OWN_PALACE gets its own."""
+    if request.node.nodeid not in SHARED["modules"]:
+        stack = request.getfixturevalue("stack")
+        stack.start_all()
+        return stack
+    if "stack" not in SHARED:
+        stack, env = Stack(tmp_path_factory.mktemp("logs"), sizing=TEST_SIZING), pytest.MonkeyPatch()
+        SHARED.update(stack=stack, env=env)
+        stack.create()
+        find_stack(env, stack)
+        stack.start_all()
+    return SHARED["stack"]
+
+
+SHARED = {"modules": set()}  # the shared palace's modules (node ids), and while it runs, it
+
+
+def _module(item):
+    return item.getparent(pytest.Module).nodeid
+
+
+def pytest_collection_modifyitems(items):
+    """The modules sharing the palace first among the e2e tests, in their order, the others after."""
+    own = {_module(i) for i in items if _module(i).startswith("tests/e2e/") and (
+        "stack" in i.fixturenames or getattr(i.module, "OWN_PALACE", False))}
+    sharing = {_module(i) for i in items if _module(i).startswith("tests/e2e/") and "palace" in i.fixturenames} - own
+    SHARED["modules"] = sharing
+    e2e = [n for n, i in enumerate(items) if _module(i).startswith("tests/e2e/")]
+    if e2e:
+        block = items[e2e[0]:e2e[-1] + 1]
+        block.sort(key=lambda i: _module(i) not in sharing)  # stable: each group keeps its order
+        items[e2e[0]:e2e[-1] + 1] = block
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item, nextitem):
+    if nextitem is None or _module(nextitem) not in SHARED["modules"]:
+        _close_shared()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish():
+    _close_shared()
+
+
+def _close_shared():
+    if "stack" in SHARED:
+        stack, env = SHARED.pop("stack"), SHARED.pop("env")
+        env.undo()
+        stack.destroy()
 
 
 class Client:
@@ -60,6 +113,11 @@ def own_connection(client):
     return fresh
 
 
+# a room a test books far ahead or often in: a new room's own limits (30 days ahead, 3 bookings a week
+# per member) are venues' defaults, tested where they are the point
+NO_LIMITS = {"max_advance_days": None, "max_bookings_per_week": None}
+
+
 def new_member(base, name="Wang Fang", **extra):
     password = "member-password"
     for _ in range(20):  # a phone the fuzzer registered in this stack is taken: register answers 201
@@ -87,7 +145,7 @@ def new_staff(base, admin, roles, name="Li Ming", **extra):
             break
     assert answer.status_code == 201, answer.text
     staff = sign_in(base, phone, password)
-    staff.id = answer.json()["id"]
+    staff.id, staff.phone = answer.json()["id"], phone
     return staff
 
 

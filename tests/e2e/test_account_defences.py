@@ -70,7 +70,7 @@ def test_forty_parallel_wrong_passwords_get_five_401s_at_most_and_the_owner_gets
     address = next(_addresses)
     assert _post(gateway.url, "/v1/auth/password-resets", {"phone": phone}, address).status_code == 202
     with gateway.db("gateway") as conn:
-        [code] = [r["body"]["payload"]["code"] for r in conn.execute(
+        [code] = [gateway.reset_code(r["body"]["payload"]["code_sealed"]) for r in conn.execute(
             "SELECT body FROM outbox WHERE event_type = 'password_reset_requested'").fetchall()
             if r["body"]["payload"]["phone"] == phone]
     assert len(code) == 8 and code.isdigit()
@@ -98,7 +98,7 @@ def test_a_new_password_ends_the_access_tokens_issued_before_it_within_two_secon
 
     # the gateway re-reads the signed-out accounts every 2 s: 2 s and a request's time at most
     for old in (other_device["access_token"], this_device["access_token"]):
-        assert eventually(refused(old), timeout=3, interval=0.1)["type"] == "/problems/signed-out"
+        assert eventually(refused(old), timeout=3, interval=0.1)["type"].endswith("/problems/signed-out")
     assert _me(gateway.url, changed.json()["access_token"]).status_code == 200, "the new token works"
 
     # a reset by the code staff hand over at the counter ends them the same way
@@ -122,7 +122,7 @@ def test_a_replayed_refresh_token_ends_its_whole_chain(gateway):
     second = refresh(first["refresh_token"])
     assert second.status_code == 200
     replayed = refresh(first["refresh_token"])  # a thief who copied the first token, or the member
-    assert replayed.status_code == 401 and replayed.json()["type"] == "/problems/bad-refresh-token"
+    assert replayed.status_code == 401 and replayed.json()["type"].endswith("/problems/bad-refresh-token")
     assert refresh(second.json()["refresh_token"]).status_code == 401, "the newer token of the chain ends too"
     assert refresh(elsewhere["refresh_token"]).status_code == 200, "other sign-ins go on"
 

@@ -12,7 +12,7 @@ def assert_problem(answer, status, slug, field=None):
     assert answer.status_code == status, answer.text
     assert answer.headers["Content-Type"].startswith(PROBLEM)
     doc = answer.json()
-    assert doc["type"] == f"/problems/{slug}" and doc["status"] == status and doc["detail"]
+    assert doc["type"].endswith(f"/problems/{slug}") and doc["status"] == status and doc["detail"]
     if field:
         assert field in doc["errors"], doc
     return doc

@@ -14,9 +14,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from ops import processes
 from tests.e2e.conftest import Client, new_member, sign_in
 from tests.harness import ADMIN_PASSWORD, ADMIN_PHONE, ROOT, eventually, free_port
+from tests.providers import sms_env
 
 # notify's SMS provider is away (nothing listens there): a delivery is retried, fails, and goes by email
-NOTIFY = {"PALACE_NOTIFY_SMS_URL": f"http://127.0.0.1:{free_port()}/sms", "PALACE_NOTIFY_MAX_ATTEMPTS": "2",
+NOTIFY = {**sms_env(f"http://127.0.0.1:{free_port()}/sms"), "PALACE_NOTIFY_MAX_ATTEMPTS": "2",
           "PALACE_NOTIFY_BACKOFF": "0.05,0.1", "PALACE_NOTIFY_POLL": "0.1"}
 
 
@@ -38,8 +39,10 @@ def admin(stack, ports):
     return sign_in(stack.url, ADMIN_PHONE, ADMIN_PASSWORD)
 
 
-def samples(url):
-    text = requests.get(url, timeout=10).text
+def samples(url, token=None):
+    answer = requests.get(url, headers={"Authorization": f"Bearer {token}"} if token else {}, timeout=10)
+    answer.raise_for_status()
+    text = answer.text
     return [s for family in text_string_to_metric_families(text) for s in family.samples]
 
 
@@ -85,14 +88,27 @@ def test_the_gateway_reports_requests_by_route_and_its_rpc_calls(stack, ports):
         member.get("/v1/me/enrolments")
 
     def counted():
-        found = samples(f"{stack.url}/metrics")
+        found = samples(f"{stack.url}/metrics", stack.metrics_token)
         routes = [s for s in found if s.name == "palace_http_request_seconds_count"
                   and s.labels["route"] == "/v1/me/enrolments" and s.labels["status"] == "200"]
         calls = [s for s in found if s.name == "palace_rpc_seconds_count" and s.labels["method"] == "my_enrolments"]
         return routes and calls and (sum(s.value for s in routes), sum(s.value for s in calls))
 
     assert eventually(counted) >= (3, 3)
-    assert Client(stack.url).get("/metrics").headers["Content-Type"].startswith("text/plain")
+    assert Client(stack.url, stack.metrics_token).get("/metrics").headers["Content-Type"].startswith("text/plain")
+
+
+def test_the_gateway_metrics_are_for_the_metrics_token_alone(stack, ports):
+    """A stranger, or a member with their own token, finds nothing at /metrics: the 404 of a path that is
+    not there. (The services' ports answer on 127.0.0.1 alone: PALACE_METRICS_HOST.)"""
+    def problem(answer):
+        return answer.status_code, {k: v for k, v in answer.json().items() if k != "request_id"}
+
+    absent = problem(Client(stack.url).get("/v1/nothing-here"))
+    member = new_member(stack.url)
+    for answer in (Client(stack.url).get("/metrics"), Client(stack.url, "x" * 43).get("/metrics"),
+                   member.get("/metrics")):
+        assert problem(answer) == absent and absent[0] == 404, answer.text
 
 
 def test_notify_counts_deliveries_sent_retried_and_failed_by_channel(stack, ports, admin):
@@ -127,7 +143,8 @@ def test_a_stopped_service_fires_its_alert_in_prometheus_against_the_live_metric
     (tmp_path / "prometheus.yml").write_text(yaml.safe_dump({
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
         "rule_files": [str(ROOT / "monitoring" / "rules" / "palace.yml")],
-        "scrape_configs": [{"job_name": name, "static_configs": [{"targets": [target]}]}
+        "scrape_configs": [{"job_name": name, "static_configs": [{"targets": [target]}],
+                            **({"authorization": {"credentials": stack.metrics_token}} if name == "gateway" else {})}
                            for name, target in targets.items()]}))
     api = f"http://127.0.0.1:{free_port()}"
     with open(tmp_path / "prometheus.log", "wb") as log:

@@ -14,7 +14,7 @@ def notifications(member):
 
 
 def test_the_palace_is_ready(palace):
-    answer = Client(palace.url).get("/readyz")
+    answer = Client(palace.url, palace.metrics_token).get("/readyz")
     assert answer.status_code == 200, answer.text
     assert set(answer.json()["checks"].values()) == {"ok"}
 
@@ -74,7 +74,7 @@ def test_a_retried_enrolment_with_the_same_key_replays_and_another_key_is_refuse
     assert first.status_code == again.status_code == 201
     assert again.json() == first.json() and again.headers.get("Idempotent-Replayed") == "true"
     other = member.post(f"/v1/courses/{course_id}/enrolments", headers={"Idempotency-Key": "tap-2"})
-    assert other.status_code == 409 and other.json()["type"] == "/problems/already-enrolled"
+    assert other.status_code == 409 and other.json()["type"].endswith("/problems/already-enrolled")
     eventually(lambda: len(notifications(member)) == 1)
 
 
@@ -84,7 +84,7 @@ def test_the_same_key_with_another_body_is_refused(palace, admin):
     replay = admin.post("/v1/courses", {"title": "Choir", "capacity": 40}, headers={"Idempotency-Key": "c-1"})
     assert replay.json()["id"] == created.json()["id"]
     changed = admin.post("/v1/courses", {"title": "Choir", "capacity": 41}, headers={"Idempotency-Key": "c-1"})
-    assert changed.status_code == 422 and changed.json()["type"] == "/problems/idempotency-key-reused"
+    assert changed.status_code == 422 and changed.json()["type"].endswith("/problems/idempotency-key-reused")
 
 
 def test_the_api_document_lists_the_slice(palace):

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 
-from tests.e2e.conftest import Client, new_member, new_staff
+from tests.e2e.conftest import NO_LIMITS, Client, new_member, new_staff
 from tests.harness import eventually
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -45,7 +45,7 @@ def palace_site(manager):
 
 def make_room(manager, site, **extra):
     answer = manager.post("/v1/rooms", {"site_id": site["id"], "name": f"Room {uuid.uuid4().hex[:6]}",
-                                        "capacity": 40, **extra})
+                                        **NO_LIMITS, "capacity": 40, **extra})
     assert answer.status_code == 201, answer.text
     return answer.json()
 
@@ -75,7 +75,7 @@ def test_a_member_finds_a_room_with_a_piano_books_it_and_the_next_member_is_refu
     assert again.status_code == 201 and again.json()["id"] == made.json()["id"]
 
     clash = problem(second.post("/v1/bookings", booking(room, start + timedelta(hours=1), end)), 409, "occurrences")
-    assert clash["type"] == "/problems/booking-conflict" and start.strftime("%Y-%m-%d") in clash["detail"]
+    assert clash["type"].endswith("/problems/booking-conflict") and start.strftime("%Y-%m-%d") in clash["detail"]
 
     gone = anyone.get("/v1/rooms/availability", params={"starts_at": start.isoformat(), "ends_at": end.isoformat(),
                                                         "features": "piano", "capacity": 30})
@@ -192,6 +192,54 @@ def test_a_closure_cancels_the_bookings_in_it_and_keeps_the_room_closed(palace, 
     assert "floor repairs" in refused["detail"]
 
 
+def test_a_manager_lists_a_rooms_closures_and_reopens_one(palace, manager, palace_site):
+    room, other = make_room(manager, palace_site), make_room(manager, palace_site)
+    start, end = evening(30)
+    week = {"from": (start - timedelta(days=2)).isoformat(), "before": (start + timedelta(days=5)).isoformat()}
+    closed = manager.post("/v1/closures", {"room_id": room["id"], "starts_at": start.isoformat(),
+                                           "ends_at": end.isoformat(), "reason": "painting"}).json()
+    manager.post("/v1/closures", {"room_id": other["id"], "starts_at": start.isoformat(), "ends_at": end.isoformat(),
+                                  "reason": "other room"})
+    listed = manager.get("/v1/closures", params={"room_id": room["id"], **week})
+    assert listed.status_code == 200 and [c["reason"] for c in listed.json()] == ["painting"], listed.text
+    assert {"id", "site_id", "room_id", "starts_at", "ends_at"} <= listed.json()[0].keys()
+    by_site = manager.get("/v1/closures", params={"site_id": palace_site["id"], **week}).json()
+    assert {"painting", "other room"} <= {c["reason"] for c in by_site}
+    assert {"painting", "other room"} <= {c["reason"] for c in manager.get("/v1/closures", params=week).json()}
+    problem(manager.get("/v1/closures", params={"site_id": palace_site["id"], "room_id": room["id"]}), 422, "room_id")
+    problem(new_member(palace.url).get("/v1/closures", params={"room_id": room["id"]}), 403)
+
+    assert manager.delete(f"/v1/closures/{closed['id']}").status_code == 204
+    assert manager.get("/v1/closures", params={"room_id": room["id"], **week}).json() == []
+    assert new_member(palace.url).post("/v1/bookings", booking(room, start, end)).status_code == 201
+    assert problem(manager.delete(f"/v1/closures/{closed['id']}"), 404)["type"].endswith("closure-not-found")
+
+
+def test_a_manager_extends_a_closure_and_the_bookings_it_now_covers_are_cancelled(palace, manager, palace_site):
+    room = make_room(manager, palace_site)
+    (tue, tue_end), (thu, thu_end) = evening(31, weekday=2), evening(31, weekday=4)
+    member = new_member(palace.url)
+    later = member.post("/v1/bookings", booking(room, thu, thu_end)).json()
+    closed = manager.post("/v1/closures", {"room_id": room["id"], "starts_at": tue.isoformat(),
+                                           "ends_at": tue_end.isoformat(), "reason": "painting"}).json()
+    path = f"/v1/closures/{closed['id']}"
+
+    extended = manager.patch(path, {"ends_at": (thu_end + timedelta(hours=1)).isoformat(), "reason": "second coat"})
+    assert extended.status_code == 200, extended.text
+    assert (extended.json()["cancelled"], extended.json()["reason"]) == (1, "second coat")
+    assert member.get(f"/v1/bookings/{later['id']}").json()["status"] == "cancelled"
+    shortened = manager.patch(path, {"ends_at": tue_end.isoformat()}).json()
+    assert (shortened["cancelled"], shortened["ends_at"][:16]) == (0, tue_end.isoformat()[:16])
+    assert member.get(f"/v1/bookings/{later['id']}").json()["status"] == "cancelled"  # stays cancelled
+
+    problem(manager.patch(path, {"ends_at": (tue - timedelta(hours=1)).isoformat()}), 422, "ends_at")
+    problem(manager.patch(path, {"starts_at": thu.isoformat(), "reason": ""}), 422, "reason")
+    problem(manager.patch(path, {"starts_at": thu.isoformat()}), 422, "starts_at")
+    assert problem(manager.patch(f"/v1/closures/{uuid.uuid4()}", {"reason": "x"}), 404)["type"].endswith(
+        "closure-not-found")
+    problem(member.patch(path, {"reason": "x"}), 403)
+
+
 def test_the_room_calendar_feed_parses_and_lists_the_bookings(palace, manager, palace_site):
     room = make_room(manager, palace_site)
     start, end = evening(25)
@@ -251,6 +299,21 @@ def test_managers_read_utilisation_per_room_and_members_may_not(palace, manager,
     assert rows.status_code == 200, rows.text
     assert rows.json() and {"room_id", "site_name", "booked_hours", "bookings", "no_shows", "share"} <= rows.json()[0].keys()
     problem(new_member(palace.url).get("/v1/rooms/utilisation"), 403)
+
+
+def test_a_weeks_utilisation_is_its_booked_hours_over_its_open_hours(palace, manager, palace_site):
+    room = make_room(manager, palace_site, opening_hours={day: ["08:00", "20:00"] for day in ("mon", "tue", "wed")})
+    start, end = evening(31, hour=9, hours=3)  # a Tuesday morning
+    assert new_member(palace.url).post("/v1/bookings", booking(room, start, end)).status_code == 201
+    monday = (start - timedelta(days=1)).date().isoformat()
+    rows = manager.get("/v1/rooms/utilisation", params={"site_id": palace_site["id"], "days": 7, "from": monday})
+    assert rows.status_code == 200, rows.text
+    [mine] = [r for r in rows.json() if r["room_id"] == room["id"]]
+    # 36 open hours, less any holiday that week: 3 booked of them
+    assert mine["booked_hours"] == 3.0 and mine["bookings"] == 1 and mine["open_hours"] in (24.0, 36.0), mine
+    assert mine["share"] == round(3.0 / mine["open_hours"], 4)
+    for bad in ("next monday", "9999-12-27"):
+        problem(manager.get("/v1/rooms/utilisation", params={"from": bad}), 422, "from")
 
 
 def test_a_member_subscribes_by_a_secret_address_that_a_new_one_kills(palace, manager, palace_site):
@@ -387,7 +450,7 @@ def test_a_club_is_booked_for_by_its_leader_and_staff_and_nobody_else(palace, ma
     assert rehearsal.json()["club_id"] == choir["id"] and rehearsal.json()["club"] == choir["name"]
     refused = problem(member.post("/v1/bookings", booking(room, start + timedelta(hours=3), end + timedelta(hours=3),
                                                           club_id=choir["id"])), 403, "club_id")
-    assert refused["type"] == "/problems/not-club-leader"
+    assert refused["type"].endswith("/problems/not-club-leader")
     problem(leader.post("/v1/bookings", booking(room, start, end, club_id=str(uuid.uuid4()))), 404, "club_id")
     problem(leader.post("/v1/bookings", booking(room, start, end, club="Workers' Choir 职工合唱团")), 422, "club")
 

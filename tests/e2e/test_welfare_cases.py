@@ -10,6 +10,8 @@ import pytest
 from tests.e2e.conftest import new_member, new_staff, own_connection
 from tests.harness import eventually
 
+OWN_PALACE = True  # it expects the programmes' rules as they come and counts every case (the stats route)
+
 
 @pytest.fixture(scope="module")
 def officers(palace, admin):
@@ -58,12 +60,12 @@ def test_relief_above_the_threshold_needs_two_officers_then_is_paid_exactly_once
     member = new_member(palace.url, "Zhao Min")
     application = apply(member, national_id="11010519491231002X", private={"health": "fractured hip"})
     assert application["state"] == "submitted" and application["amount_requested"] == "5000.00"
-    assert application["national_id"] == "1101**********002X" and application["private"]["health"] == "fractured hip"
+    assert application["national_id"] == "**************002X" and application["private"]["health"] == "fractured hip"
 
     first = decide(a, application, "approve", "4500.00", "two months of rent")
     assert (first["state"], first["approvals"]) == ("under_review", 1)
     twice = decide(a, application, "approve", "4500.00", status=409)
-    assert twice["type"] == "/problems/already-approved" and "already" in twice["detail"]
+    assert twice["type"].endswith("/problems/already-approved") and "already" in twice["detail"]
     second = decide(b, application, "approve", note="agreed")
     assert (second["state"], second["amount_approved"]) == ("approved", "4500.00")
     assert [d["action"] for d in second["decisions"]] == ["submit", "approve", "approve"]
@@ -75,7 +77,7 @@ def test_relief_above_the_threshold_needs_two_officers_then_is_paid_exactly_once
     replay = b.post(f"/v1/welfare/applications/{application['id']}/payouts", headers={"Idempotency-Key": "pay-1"})
     assert replay.status_code == 201 and replay.json() == paid.json()
     again = a.post(f"/v1/welfare/applications/{application['id']}/payouts")
-    assert again.status_code == 409 and again.json()["type"] == "/problems/already-paid"
+    assert again.status_code == 409 and again.json()["type"].endswith("/problems/already-paid")
 
     ledger = a.get("/v1/welfare/funds/hardship_relief/ledger").json()
     assert ledger["total"] == "0.00"
@@ -94,7 +96,7 @@ def test_nobody_approves_their_own_application_or_one_they_submitted(palace, off
     a, b = officers
     own = apply(a, amount_requested="100.00")
     refused = decide(a, own, "approve", "100.00", status=403)
-    assert refused["type"] == "/problems/own-application" and "own application" in refused["detail"]
+    assert refused["type"].endswith("/problems/own-application") and "own application" in refused["detail"]
     member = new_member(palace.url)
     on_behalf = apply(a, amount_requested="100.00", member_id=member.id)
     assert on_behalf["member_id"] == member.id and on_behalf["submitted_by"] == a.id
@@ -109,11 +111,11 @@ def test_a_closed_case_cannot_be_approved_and_a_rejected_one_is_never_paid(palac
     application = apply(member)
     assert decide(a, application, "reject", note="income above the line")["state"] == "rejected"
     pay = b.post(f"/v1/welfare/applications/{application['id']}/payouts")
-    assert pay.status_code == 409 and pay.json()["type"] == "/problems/not-approved"
+    assert pay.status_code == 409 and pay.json()["type"].endswith("/problems/not-approved")
     assert "rejected" in pay.json()["detail"]
     assert decide(a, application, "close")["state"] == "closed"
     late = decide(b, application, "approve", "100.00", status=409)
-    assert late["type"] == "/problems/case-closed" and "closed" in late["detail"]
+    assert late["type"].endswith("/problems/case-closed") and "closed" in late["detail"]
 
 
 def test_a_returned_case_comes_back_with_more_information_for_a_new_round(palace, officers):
@@ -137,9 +139,9 @@ def test_documents_are_files_kept_with_the_case_and_opened_only_by_those_on_it(p
     refused = member.post(f"/v1/welfare/applications/{draft['id']}/submission", {})
     assert refused.status_code == 422 and "income_statement" in refused.json()["errors"]["documents"][0]
     fake = attach(member, draft, "income_statement", b"GIF89a not a pdf", "application/pdf", status=415)
-    assert fake["type"] == "/problems/unsupported-media-type" and "file" in fake["errors"]
+    assert fake["type"].endswith("/problems/unsupported-media-type") and "file" in fake["errors"]
     big = attach(own_connection(member), draft, "income_statement", b"%PDF-" + bytes(10 * 1024 * 1024), status=413)
-    assert big["type"] == "/problems/payload-too-large"
+    assert big["type"].endswith("/problems/payload-too-large")
     assert attach(member, draft, "Income Statement", status=422)["errors"]["kind"]
     photo = attach(member, draft, "id_card_photo", PNG, "application/pdf", filename="../../etc/id card.png")
     assert (photo["content_type"], photo["filename"], photo["size"]) == ("image/png", "id card.png", len(PNG))
@@ -156,7 +158,7 @@ def test_documents_are_files_kept_with_the_case_and_opened_only_by_those_on_it(p
     assert own.headers["X-Content-Type-Options"] == "nosniff" and "attachment" in own.headers["Content-Disposition"]
     assert stranger.get(url).status_code == 404
     assert a.get(url).status_code == 403, "an officer not on the case does not open its files"
-    assert attach(a, draft, "other", status=403)["type"] == "/problems/not-on-the-case"
+    assert attach(a, draft, "other", status=403)["type"].endswith("/problems/not-on-the-case")
     assert len(a.get(f"/v1/welfare/applications/{draft['id']}").json()["documents"]) == 2, "listed, not opened"
     assert a.post(f"/v1/welfare/applications/{draft['id']}/assignment", {"officer_id": b.id}).status_code == 200
     assert b.get(url).content == pdf("March")
@@ -165,7 +167,7 @@ def test_documents_are_files_kept_with_the_case_and_opened_only_by_those_on_it(p
         (b.id, statement["id"], True)], "the officer's download is logged, the member's own is not"
     decide(b, sent.json(), "reject", note="income above the line")
     late = attach(member, draft, "payslip", status=409)
-    assert late["type"] == "/problems/case-decided"
+    assert late["type"].endswith("/problems/case-decided")
 
 
 def test_a_programmes_eligibility_rules_are_checked_on_submission_naming_each_rule(palace, officers):
@@ -174,7 +176,7 @@ def test_a_programmes_eligibility_rules_are_checked_on_submission_naming_each_ru
     assert rules["hardship_relief"] == [{"rule": "income_per_person_below", "amount": "1500.00"}]
     well_off = apply(member, draft=True, private={"household_income": "6000.00", "household_size": 2})
     refused = member.post(f"/v1/welfare/applications/{well_off['id']}/submission", {})
-    assert refused.status_code == 422 and refused.json()["type"] == "/problems/not-eligible", refused.text
+    assert refused.status_code == 422 and refused.json()["type"].endswith("/problems/not-eligible"), refused.text
     assert refused.json()["errors"]["eligibility"] == [
         "income_per_person_below: 3000.00 a month per person; the programme is for households below 1500.00"]
     assert member.get(f"/v1/welfare/applications/{well_off['id']}").json()["state"] == "draft", "nothing written"
@@ -208,11 +210,11 @@ def test_a_draft_is_kept_until_the_member_submits_it(palace, officers):
     draft = apply(member, draft=True)
     assert draft["state"] == "draft"
     refused = decide(officers[0], draft, "approve", "10.00", status=409)
-    assert refused["type"] == "/problems/case-not-open"
+    assert refused["type"].endswith("/problems/case-not-open")
     sent = member.post(f"/v1/welfare/applications/{draft['id']}/submission", {})
     assert sent.status_code == 200 and (sent.json()["state"], sent.json()["round"]) == ("submitted", 1), sent.text
     again = member.post(f"/v1/welfare/applications/{draft['id']}/submission", {})
-    assert again.status_code == 409 and again.json()["type"] == "/problems/illegal-transition"
+    assert again.status_code == 409 and again.json()["type"].endswith("/problems/illegal-transition")
 
 
 def test_members_see_only_their_own_cases_and_cannot_decide(palace, officers):
@@ -274,7 +276,7 @@ def test_legal_aid_is_triaged_to_an_officer_who_finds_it_in_their_list(palace, o
     assert b.get(f"/v1/welfare/applications/{request['id']}").json()["private"]["family"] == "sole earner"
     assert decide(b, request, "approve")["state"] == "approved"
     pay = b.post(f"/v1/welfare/applications/{request['id']}/payouts")
-    assert pay.status_code == 409 and pay.json()["type"] == "/problems/nothing-to-pay"
+    assert pay.status_code == 409 and pay.json()["type"].endswith("/problems/nothing-to-pay")
     assert decide(b, request, "close", note="settled at arbitration")["state"] == "closed"
 
 
@@ -302,6 +304,8 @@ def test_a_unit_enrols_by_csv_and_a_member_claims_and_is_paid(palace, admin, off
     assert plan.status_code == 201, plan.text
     plan = plan.json()
     worker = new_member(palace.url, "Sun Li")
+    joined = admin.post(f"/v1/units/{unit.json()['id']}/members", {"phone": worker.get("/v1/me").json()["phone"]})
+    assert joined.status_code == 200, joined.text  # a roster names only the unit's workers
     csv_text = ("name,national_id,phone,member_id\n"
                 f"Sun Li,11010519491231002X,13912345678,{worker.id}\n"
                 "Bad Id,110105194912310021,,\n"
@@ -318,7 +322,7 @@ def test_a_unit_enrols_by_csv_and_a_member_claims_and_is_paid(palace, admin, off
     assert member_cannot_upload(palace, plan) == 403
     listed = unit_admin.get(f"/v1/mutual-aid/plans/{plan['id']}/enrolments").json()
     assert [(e["name"], e["national_id"], e["cover_from"]) for e in listed] == [
-        ("Sun Li", "1101**********002X", None), ("Zhou Qiang", "4405**********0014", None)]
+        ("Sun Li", "**************002X", None), ("Zhou Qiang", "**************0014", None)]
 
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()  # the plan's calendar
     early = worker.post("/v1/mutual-aid/claims", {"plan_id": plan["id"], "kind": "accident", "event_date": today,
@@ -327,7 +331,7 @@ def test_a_unit_enrols_by_csv_and_a_member_claims_and_is_paid(palace, admin, off
     assert "contribution" in early.json()["explanation"][0]["text"]
     twice = worker.post("/v1/mutual-aid/claims", {"plan_id": plan["id"], "kind": "accident", "event_date": today,
                                                    "details": {"severity": "moderate"}})
-    assert twice.status_code == 409 and twice.json()["type"] == "/problems/duplicate-claim"
+    assert twice.status_code == 409 and twice.json()["type"].endswith("/problems/duplicate-claim")
     rejected = a.post(f"/v1/mutual-aid/claims/{early.json()['id']}/decisions",
                       {"decision": "reject", "note": "no cover yet: the unit's contribution has not arrived"})
     assert rejected.status_code == 200 and rejected.json()["state"] == "rejected"
@@ -387,3 +391,52 @@ def test_a_unit_file_larger_than_the_gateways_default_body_limit_is_imported(pal
     job = eventually(lambda: (lambda j: j if j["status"] == "done" else None)(
         unit_admin.get(f"/v1/mutual-aid/imports/{upload.json()['id']}").json()), timeout=30)
     assert job["enrolled_rows"] == 25_000 - len(bad) and [e["line"] for e in job["errors"]] == bad
+
+
+def test_an_idempotent_replay_keeps_no_private_facts_in_the_gateway(palace, officers):
+    """A backup-style read of the gateway's idempotency table after a welfare create with a key
+    finds none of the private facts sent; a replay still answers the same status and the same case."""
+    member = new_member(palace.url)
+    secret = f"chemotherapy {uuid.uuid4().hex[:8]}"
+    body = {"programme": "hardship_relief", "amount_requested": "5000.00", "reason": "hospital bills",
+            "national_id": "11010519491231002X", "draft": True,
+            "private": {"household_income": "2417.35", "household_size": 3, "health": secret}}
+    key = {"Idempotency-Key": f"apply-{uuid.uuid4().hex}"}
+    first = member.post("/v1/welfare/applications", body, headers=key)
+    assert first.status_code == 201, first.text
+    statement = pdf(f"statement {secret}")
+    upload = {"data": statement, "params": {"kind": "income_statement", "filename": "病历-化疗.pdf"},
+              "headers": {"Content-Type": "application/pdf", "Idempotency-Key": f"doc-{uuid.uuid4().hex}"}}
+    path = f"/v1/welfare/applications/{first.json()['id']}/documents"
+    attached = member.http.post(palace.url + path, timeout=15, **upload)
+    assert attached.status_code == 201, attached.text
+
+    with palace.db("gateway") as conn:
+        kept = " ".join(r["row"] for r in conn.execute(
+            "SELECT row_to_json(k)::text AS row FROM idempotency_keys k WHERE key = ANY(%s)",
+            ([key["Idempotency-Key"], upload["headers"]["Idempotency-Key"]],)))
+    assert first.json()["id"] in kept and attached.json()["id"] in kept
+    for private in (secret, "2417.35", "hospital bills", "91231002X", "化疗"):
+        assert private not in kept, f"the idempotency table keeps {private!r}"
+
+    again = member.post("/v1/welfare/applications", body, headers=key)
+    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"] and again.json()["private"]["health"] == secret
+    assert again.headers["Location"] == first.headers["Location"]
+    twice = member.http.post(palace.url + path, timeout=15, **upload)
+    assert twice.status_code == 201 and twice.json() == attached.json()
+
+    # an officer's decision on the case, with a key, keeps no private facts either
+    sent = member.post(f"/v1/welfare/applications/{first.json()['id']}/submission", {})
+    assert sent.status_code == 200, sent.text
+    returned = {"decision": "return", "note": "please add the March payslip"}
+    decision_key = {"Idempotency-Key": f"decide-{uuid.uuid4().hex}"}
+    decided = officers[0].post(f"/v1/welfare/applications/{first.json()['id']}/decisions", returned, headers=decision_key)
+    assert decided.status_code == 201, decided.text
+    with palace.db("gateway") as conn:
+        [row] = conn.execute("SELECT body::text AS body FROM idempotency_keys WHERE key = %s",
+                             (decision_key["Idempotency-Key"],))
+    assert secret not in row["body"] and "2417.35" not in row["body"] and first.json()["id"] in row["body"]
+    replayed = officers[0].post(f"/v1/welfare/applications/{first.json()['id']}/decisions", returned,
+                                headers=decision_key)
+    assert (replayed.status_code, replayed.json()["id"]) == (201, first.json()["id"])

@@ -60,7 +60,8 @@ def stack(nodes, tmp_path_factory):
     try:
         with pytest.MonkeyPatch.context() as env:
             for key, value in (("AMQP_URI", stack.env["AMQP_URI"]), ("PALACE_DB_PREFIX", stack.tag),
-                               ("PALACE_QUORUM_QUEUES", "1")):
+                               ("PALACE_QUORUM_QUEUES", "1"),
+                               ("PALACE_CONTEXT_KEY", stack.env["PALACE_CONTEXT_KEY"])):
                 env.setenv(key, value)
             stack.run_once(processes.MIGRATE, extra_env={"AMQP_URI": nodes.uri(stack.tag, first=1)})
             yield stack

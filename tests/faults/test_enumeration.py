@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.e2e.conftest import admin, new_member, palace  # noqa: F401 (fixtures)
+from tests.e2e.conftest import NO_LIMITS, admin, new_member, palace  # noqa: F401 (fixtures)
 from tests.faults.conftest import figures
 from tests.harness import eventually
 
@@ -24,7 +24,7 @@ def world(palace, admin):  # noqa: F811
     enrolment = owner.post(f"/v1/courses/{course}/enrolments").json()["id"]
     stranger.post(f"/v1/courses/{course}/enrolments")  # the stranger has objects of their own
     site = admin.post("/v1/sites", {"name": "Probe Workers' Home", "kind": "shared"}).json()["id"]
-    room = admin.post("/v1/rooms", {"site_id": site, "name": "Probe hall", "capacity": 20}).json()["id"]
+    room = admin.post("/v1/rooms", {"site_id": site, "name": "Probe hall", **NO_LIMITS, "capacity": 20}).json()["id"]
     booking = owner.post("/v1/bookings", {"room_id": room, "title": "Owner's rehearsal",
                                           "starts_at": "2030-03-05T19:00:00+08:00",
                                           "ends_at": "2030-03-05T21:00:00+08:00"}).json()["id"]

@@ -20,7 +20,7 @@ from schemathesis.specs.openapi.checks import (
 
 from gateway import openapi
 from gateway.app import route_table
-from tests.e2e.conftest import Client, admin, new_member, palace  # noqa: F401 (fixtures)
+from tests.e2e.conftest import NO_LIMITS, Client, admin, new_member, palace  # noqa: F401 (fixtures)
 from tests.faults.conftest import figures
 from tests.harness import ADMIN_PASSWORD, ADMIN_PHONE, eventually
 
@@ -102,7 +102,7 @@ def test_injection_strings_and_emoji_are_stored_and_shown_verbatim(palace, admin
         for path, body in (("/v1/sites", {"name": text, "kind": "shared"}), ("/v1/units", {"name": text})):
             made = admin.post(path, body)
             assert made.status_code == 201 and made.json()["name"] == text, made.text
-        room = admin.post("/v1/rooms", {"site_id": site, "name": text, "capacity": 10}).json()
+        room = admin.post("/v1/rooms", {"site_id": site, "name": text, **NO_LIMITS, "capacity": 10}).json()
         assert room["name"] == text and anyone.get(f"/v1/rooms/{room['id']}").json()["name"] == text
         booking = member.post("/v1/bookings", {"room_id": room["id"], "title": text,
                                                "starts_at": "2030-03-05T19:00:00+08:00",
@@ -147,7 +147,7 @@ def test_a_nul_in_a_query_parameter_is_a_400(palace, admin):  # noqa: F811
 
 def test_times_without_a_zone_are_refused_naming_the_field(palace, admin):  # noqa: F811
     site = admin.post("/v1/sites", {"name": "Zone home", "kind": "shared"}).json()["id"]
-    room = admin.post("/v1/rooms", {"site_id": site, "name": "Zone hall", "capacity": 10}).json()["id"]
+    room = admin.post("/v1/rooms", {"site_id": site, "name": "Zone hall", **NO_LIMITS, "capacity": 10}).json()["id"]
     member = new_member(palace.url)
     case = member.post("/v1/welfare/applications", {"programme": "legal_aid", "reason": "wages"}).json()["id"]
     naive, aware = "2030-03-05T19:00:00", "2030-03-05T21:00:00+08:00"
@@ -173,7 +173,7 @@ def test_times_without_a_zone_are_refused_naming_the_field(palace, admin):  # no
 
 def test_the_year_9999_is_accepted_consistently_or_refused(palace, admin):  # noqa: F811
     site = admin.post("/v1/sites", {"name": "Far home", "kind": "shared"}).json()["id"]
-    room = admin.post("/v1/rooms", {"site_id": site, "name": "Far hall", "capacity": 10}).json()["id"]
+    room = admin.post("/v1/rooms", {"site_id": site, "name": "Far hall", **NO_LIMITS, "capacity": 10}).json()["id"]
     member = new_member(palace.url)
     outcomes = Counter()
 

@@ -39,7 +39,7 @@ def fire(stack, requests, threads=50):
                 go()
                 replies = []
                 for context, method, args in share:
-                    standalone._worker_ctx.data = dict(context)
+                    standalone._worker_ctx.data = stack.signed(context)
                     replies.append(getattr(proxy.enrolment, method).call_async(*args))
                 out = []
                 for reply in replies:

@@ -16,7 +16,9 @@ TEACHER = {"caller_id": str(uuid.uuid4()), "caller_roles": "teacher"}
 
 @pytest.fixture(scope="module")
 def svc(stack):
+    stack.start("venues", wait=False)  # a weekly timetable is laid out on venues' working calendar
     stack.start("enrolment", extra_env={"PALACE_ENROLMENT_TICK": "0.5", "PALACE_STRIKE_LIMIT": "2"})
+    stack.wait_until_up("venues")
     return stack
 
 
@@ -140,6 +142,37 @@ def test_eligibility_and_group_entries(svc):
     assert call(svc, member(), "get_course", seniors["id"])["seats_left"] == 1
 
 
+def test_the_front_desk_enrols_a_member_by_the_members_age_and_unit_and_is_named(svc):
+    unit, clerk = str(uuid.uuid4()), {"caller_id": str(uuid.uuid4()), "caller_roles": "desk", "caller_unit": "",
+                                      "caller_birth_date": "2001-01-01"}
+    course = call(svc, ADMIN, "create_course", {"title": "Choir for the steelworks", "capacity": 5, "min_age": 50,
+                                                "unit_ids": [unit]})
+    worker, outsider = str(uuid.uuid4()), str(uuid.uuid4())
+    facts = {"id": worker, "birth_date": "1960-05-01", "unit_id": unit}
+    entry = call(svc, clerk, "enrol", course["id"], {"member_id": worker}, member=facts, clerk_name="Zhao Li")
+    assert (entry["member_id"], entry["status"]) == (worker, "confirmed")
+    assert entry["enrolled_by"] == {"id": clerk["caller_id"], "name": "Zhao Li"}
+    with pytest.raises(Forbidden) as exc:  # the member's unit, not the clerk's (who has none)
+        call(svc, clerk, "enrol", course["id"], {"member_id": outsider},
+             member={"id": outsider, "birth_date": "1960-05-01", "unit_id": None})
+    assert exc.value.problem == "not-eligible"
+    with pytest.raises(Invalid) as exc:  # the gateway's facts must be of the member named
+        call(svc, clerk, "enrol", course["id"], {"member_id": outsider}, member=facts)
+    assert "member_id" in exc.value.errors
+    with pytest.raises(Forbidden):  # a member names only themselves, whatever facts come with it
+        call(svc, member(unit=unit), "enrol", course["id"], {"member_id": outsider},
+             member={"id": outsider, "birth_date": "1960-05-01", "unit_id": unit})
+    assert [e["member_id"] for e in call(svc, ADMIN, "course_enrolments", course["id"])] == [worker]
+
+    left = call(svc, clerk, "cancel_enrolment", entry["id"], clerk_name="Zhao Li")
+    assert left["cancelled_by"] == {"id": clerk["caller_id"], "name": "Zhao Li"}
+    [told] = events(svc, "enrolment_cancelled", enrolment_id=entry["id"])
+    assert (told["member_id"], told["reason"]) == (worker, "cancelled by the member"), "told as if they did it"
+    assert [e["id"] for e in call(svc, clerk, "member_enrolments", worker)] == [entry["id"]]
+    with pytest.raises(Forbidden):
+        call(svc, member(), "member_enrolments", worker)
+
+
 def test_the_lottery_draws_at_its_time_reproducibly_with_priority(svc):
     term = call(svc, ADMIN, "create_term", {"name": f"lottery {uuid.uuid4().hex[:6]}", "starts_on": "2027-03-01",
                                             "ends_on": "2027-06-30", "class_cap": 5})
@@ -171,6 +204,14 @@ def test_the_lottery_draws_at_its_time_reproducibly_with_priority(svc):
     assert drawn["seats_left"] == 0 and drawn["waitlist_length"] == 7 and len(drawn["member_ids"]) == 12
     with pytest.raises(Conflict):
         call(svc, ADMIN, "draw_lottery", course["id"])
+    # a member reads the draw's facts and their own rank, never another entrant's member id
+    entrant = members[3]
+    seen = call(svc, entrant, "get_lottery", course["id"])
+    [own] = [r for r in audit["result"] if r["member_id"] == entrant["caller_id"]]
+    assert (seen["seed"], seen["reproduced"], seen["entrants"]) == (audit["seed"], True, 12)
+    assert seen["result"] == [own] and seen["inputs"] == []
+    outsider = call(svc, member(), "get_lottery", course["id"])
+    assert (outsider["result"], outsider["inputs"], outsider["entrants"]) == ([], [], 12)
     # the catalog read model orders count changes by version: every change a higher one
     with svc.db("enrolment") as conn:
         versions = [r["v"] for r in conn.execute(
@@ -184,13 +225,14 @@ def test_the_lottery_draws_at_its_time_reproducibly_with_priority(svc):
 
 def _drawn(stack, course_id):
     try:
-        return call(stack, member(), "get_lottery", course_id)
+        return call(stack, ADMIN, "get_lottery", course_id)
     except NotFound:
         return None
 
 
 def test_staff_draw_on_demand(svc):
     course = call(svc, ADMIN, "create_course", {"title": "Dance", "capacity": 2, "allocation": "lottery",
+                                                "teacher_ids": [TEACHER["caller_id"]],
                                                 "draw_at": iso(now() + timedelta(days=3))})
     for _ in range(3):
         call(svc, member(), "enrol", course["id"])
@@ -225,7 +267,7 @@ def test_an_offer_moves_down_the_list_when_it_expires(svc):
 
 def test_attendance_strikes_block_and_staff_clear_them(svc):
     past = now() - timedelta(days=3)
-    course = call(svc, ADMIN, "create_course", {"title": "Fitness", "capacity": 5,
+    course = call(svc, ADMIN, "create_course", {"title": "Fitness", "capacity": 5, "teacher_ids": [TEACHER["caller_id"]],
                                                 "schedule": dates(past, past + timedelta(days=1))})
     me = member()
     call(svc, me, "enrol", course["id"])
@@ -251,6 +293,7 @@ def test_attendance_strikes_block_and_staff_clear_them(svc):
 def test_check_in_with_the_door_code_and_a_certificate_with_a_verification_code(svc):
     past = now() - timedelta(days=2)
     course = call(svc, ADMIN, "create_course", {"title": "Tea art 茶艺", "capacity": 5, "attendance_threshold": 0.5,
+                                                "teacher_ids": [TEACHER["caller_id"]],
                                                 "schedule": dates(past, now() - timedelta(minutes=90))})
     me, lazy = member(), member()
     mine = call(svc, me, "enrol", course["id"])

@@ -1,99 +1,57 @@
 """Notify on real PostgreSQL and RabbitMQ, with a local HTTP server playing the SMS and WeChat
-providers (answering 429/5xx when told to) and a real SMTP server (aiosmtpd)."""
-import json
-import threading
+providers (tests/providers.py: answering 429/5xx or a provider's error code when told to) and a real
+mail relay (aiosmtpd, STARTTLS and a login)."""
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from email import message_from_bytes, policy
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from ops import dead_letters
+from services.common import trust
 from services.common.handlers import dead_queue_name
 from tests.broker import message_count, publish
-from tests.harness import at_once, eventually, free_port
+from tests.harness import at_once, eventually
+from tests.providers import MAIL_USER, MailRelay, Providers, sms_env, wechat_env
 
 BACKOFF_BASE = 0.1
 
 
-class Provider:
-    """An SMS/WeChat provider: answers each path from a script (then 200), records every request."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.script = {}   # path -> list of statuses still to answer
-        self.always = {}   # path -> status answered forever
-        self.requests = []  # (path, status, body, monotonic time)
-        provider = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                with provider.lock:
-                    queue = provider.script.get(self.path) or []
-                    status = queue.pop(0) if queue else provider.always.get(self.path, 200)
-                    provider.requests.append((self.path, status, body, time.monotonic()))
-                payload = json.dumps({"ok": status == 200}).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def to(self, path, address):
-        key = "phone" if path == "/sms" else "touser"
-        with self.lock:
-            return [r for r in self.requests if r[0] == path and r[2].get(key) == address]
-
-
-class Mailbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.rcpt_tos, envelope.content.decode("utf-8", "replace")))
-        return "250 OK"
-
-
 @pytest.fixture(scope="module")
-def world(stack):
-    provider, mailbox = Provider(), Mailbox()
-    smtp = Controller(mailbox, hostname="127.0.0.1", port=free_port())
-    smtp.start()
+def world(stack, tmp_path_factory):
+    provider, mailbox = Providers(), MailRelay(tmp_path_factory.mktemp("relay"))
     # the migrate step declared the shared queues: an event sent before notify ever ran waits for it
     early = str(uuid.uuid4())
     publish("welfare", "mutual_aid_enrolled", {"member_id": early, "plan_title": "2026 plan"})
     stack.early_member = early
+    stack.start("gateway-feed")  # notify asks it who holds a staff role (a booking waiting: the managers)
     stack.start("notify", extra_env={
-        "PALACE_NOTIFY_SMS_URL": provider.url + "/sms", "PALACE_NOTIFY_WECHAT_URL": provider.url + "/wechat",
-        "PALACE_NOTIFY_SMTP": f"127.0.0.1:{smtp.port}", "PALACE_NOTIFY_BACKOFF": f"{BACKOFF_BASE},1",
+        **sms_env(provider.url + "/sms"), **wechat_env(provider.url + "/wechat"),
+        **mailbox.env(), "PALACE_NOTIFY_BACKOFF": f"{BACKOFF_BASE},1",
         "PALACE_NOTIFY_MAX_ATTEMPTS": "4", "PALACE_NOTIFY_POLL": "0.1",
     })
     yield stack, provider, mailbox
     stack.stop("notify")
-    smtp.stop()
-    provider.server.shutdown()
+    stack.stop("gateway-feed")
+    mailbox.stop()
+    provider.stop()
 
 
 def as_member(stack, member):
     return stack.rpc(context={"caller_id": member, "caller_roles": "member"})
 
 
-def new_member(stack, **contacts):
+def new_member(stack, wechat_openid=None, **contacts):
     member = str(uuid.uuid4())
     if contacts:
         with as_member(stack, member) as rpc:
             rpc.notify.put_contacts(contacts)
+    if wechat_openid:  # bound as WeChat's web authorization binds it (tests/e2e/test_notify_contacts.py)
+        with stack.db("notify") as conn:
+            conn.execute("INSERT INTO contacts (member_id, wechat_openid) VALUES (%s, %s) ON CONFLICT (member_id)"
+                         " DO UPDATE SET wechat_openid = excluded.wechat_openid", (member, wechat_openid))
     return member
 
 
@@ -133,8 +91,9 @@ def test_an_event_redelivered_100_times_gives_one_inbox_entry_and_one_sms(world)
     time.sleep(0.5)  # room for a wrong second message to show up
     assert len(inbox(stack, member)) == 1
     [sms] = provider.to("/sms", number)
-    assert sms[1] == 200 and sms[2]["template_id"] == "SMS_PALACE_ENROL_OK"
-    assert sms[2]["params"] == {"course": "Tea art 茶艺", "time": "另行通知"}, "no timetable yet"
+    assert (sms[1], sms[2]["Code"]) == (200, "OK")
+    assert sms[2]["TemplateCode"] == provider.template("SMS_PALACE_ENROL_OK")
+    assert sms[2]["TemplateParam"] == {"course": "Tea art 茶艺", "time": "另行通知"}, "no timetable yet"
     [row] = deliveries(stack, member)
     assert (row["channel"], row["state"], row["attempts"]) == ("sms", "sent", 1)
 
@@ -149,7 +108,7 @@ def test_a_provider_answering_503_three_times_delivers_once_after_backoff(world)
     [row] = eventually(lambda: settled(stack, member), timeout=15)
     tries = provider.to("/sms", number)
     assert [t[1] for t in tries] == [503, 503, 503, 200]
-    assert len({t[2]["out_id"] for t in tries}) == 1, "the same delivery each time"
+    assert len({t[2]["OutId"] for t in tries}) == 1, "the same delivery each time"
     assert (row["state"], row["attempts"]) == ("sent", 4)
     # equal jitter: pause k is at least half of base * 2**(k-1)
     gaps = [b[3] - a[3] for a, b in zip(tries, tries[1:])]
@@ -164,7 +123,7 @@ def test_a_channel_that_always_fails_is_recorded_and_the_sms_takes_over_and_ops_
     number, openid = phone(), f"oPENID{uuid.uuid4().hex[:12]}"
     member = new_member(stack, phone=number, wechat_openid=openid)
     with provider.lock:
-        provider.always["/wechat"] = 500
+        provider.always["/wechat"] = -1  # "system busy": worth trying again, until the last attempt
     try:
         publish("enrolment", "enrolment_confirmed", confirmed(member))
         rows = eventually(lambda: settled(stack, member, 2), timeout=15)
@@ -173,17 +132,19 @@ def test_a_channel_that_always_fails_is_recorded_and_the_sms_takes_over_and_ops_
             provider.always.pop("/wechat")
     wechat, sms = rows
     assert (wechat["channel"], wechat["state"], wechat["attempts"]) == ("wechat", "failed", 4)
-    assert "500" in wechat["last_error"]
+    assert "wechat answered -1" in wechat["last_error"]
     assert (sms["channel"], sms["state"], sms["failover_of"]) == ("sms", "sent", wechat["id"])
     assert len(provider.to("/wechat", openid)) == 4 and len(provider.to("/sms", number)) == 1
 
-    with stack.rpc() as rpc:
+    with stack.rpc(part=trust.OPS) as rpc:  # ops tooling signs as itself
         failed = rpc.notify.failed_deliveries()
         assert str(wechat["id"]) in [f["id"] for f in failed]
         assert rpc.notify.replay_delivery(str(wechat["id"]))["state"] == "pending"
     eventually(lambda: deliveries(stack, member)[0]["state"] == "sent")
     assert len(provider.to("/sms", number)) == 1, "the replay sent no second SMS"
     with as_member(stack, str(uuid.uuid4())) as rpc, pytest.raises(Exception, match="admin"):
+        rpc.notify.failed_deliveries()
+    with stack.rpc() as rpc, pytest.raises(Exception, match="sign in"):  # the gateway names no one: refused
         rpc.notify.failed_deliveries()
 
 
@@ -219,12 +180,30 @@ def test_the_daily_cap_holds_when_events_for_one_member_race_on_several_queues(w
     eventually(lambda: len(provider.to("/sms", number)) == 3)
 
 
+def test_aliyun_flow_control_is_tried_again_and_a_number_it_refuses_fails_at_once(world):
+    stack, provider, _ = world
+    limited, refused = phone(), phone()
+    first, second = new_member(stack, phone=limited), new_member(stack, phone=refused)
+    with provider.lock:
+        provider.script["/sms"] = ["isv.BUSINESS_LIMIT_CONTROL"]
+    publish("enrolment", "enrolment_confirmed", confirmed(first))
+    [row] = eventually(lambda: settled(stack, first))
+    assert [t[2]["Code"] for t in provider.to("/sms", limited)] == ["isv.BUSINESS_LIMIT_CONTROL", "OK"]
+    assert (row["state"], row["attempts"]) == ("sent", 2)
+
+    with provider.lock:
+        provider.script["/sms"] = ["isv.MOBILE_NUMBER_ILLEGAL"]
+    publish("enrolment", "enrolment_confirmed", confirmed(second))
+    [row] = eventually(lambda: settled(stack, second))
+    assert (row["state"], row["attempts"]) == ("failed", 1) and "isv.MOBILE_NUMBER_ILLEGAL" in row["last_error"]
+
+
 def test_a_refusal_that_cannot_pass_later_fails_at_once(world):
     stack, provider, _ = world
     number, openid = phone(), f"oBAD{uuid.uuid4().hex[:12]}"
     member = new_member(stack, phone=number, wechat_openid=openid)
     with provider.lock:
-        provider.script["/wechat"] = [400]
+        provider.script["/wechat"] = [43004]  # the member no longer follows the account
     publish("enrolment", "enrolment_confirmed", confirmed(member))
     wechat, sms = eventually(lambda: settled(stack, member, 2))
     assert (wechat["state"], wechat["attempts"], sms["state"]) == ("failed", 1, "sent")
@@ -237,9 +216,10 @@ def test_email_goes_through_a_real_smtp_server_in_the_members_language(world):
         prefs = rpc.notify.put_preferences({"language": "en", "categories": {"welfare": ["email"]}})
     assert prefs["categories"]["welfare"] == ["email"] and prefs["categories"]["classes"] == ["wechat", "sms"]
     publish("welfare", "payout_made", {"member_id": member, "amount": "1500.00", "reference": "PAY-7"})
-    eventually(lambda: [m for m in mailbox.messages if "ruan@example.org" in m[0]])
-    [(_, content)] = [m for m in mailbox.messages if "ruan@example.org" in m[0]]
-    assert "PAY-7" in content
+    [(_, content, login)] = eventually(lambda: mailbox.to("ruan@example.org"))
+    mail = message_from_bytes(content.encode(), policy=policy.default)
+    assert "PAY-7" in mail.get_content() and mail["Subject"] == "Payment sent: ¥1,500.00"
+    assert login == MAIL_USER and mail["Date"] and mail["Message-ID"].endswith("@localhost>")
     [entry] = inbox(stack, member)
     assert entry["title"] == "Payment sent: ¥1,500.00"
 
@@ -301,9 +281,9 @@ def test_a_malformed_event_on_a_shared_queue_is_dead_lettered_with_its_reason(wo
     [letter] = dead_letters.peek(dead_queue_name(queue))
     assert letter["attempts"] == 1 and "member" in letter["reason"]
     # a type the queue is not bound for, sent straight to it, is refused too
-    publish("welfare", "payout_made", {}, event={"event_id": str(uuid.uuid4()), "event_type": "welfare.unknown",
-                                                  "occurred_at": datetime.now(timezone.utc).isoformat(),
-                                                  "version": 1, "payload": {}})
+    publish("welfare", "payout_made", {}, event=trust.sign_event({
+        "event_id": str(uuid.uuid4()), "event_type": "welfare.unknown",
+        "occurred_at": datetime.now(timezone.utc).isoformat(), "version": 1, "payload": {}}))
     eventually(lambda: message_count(dead_queue_name(queue)) == 2)
     reasons = [letter["reason"] for letter in dead_letters.peek(dead_queue_name(queue))]
     assert any("welfare.unknown" in r for r in reasons)
@@ -423,8 +403,33 @@ def test_a_new_account_gives_its_phone_once_and_keeps_what_a_member_set_first(wo
     publish("enrolment", "enrolment_confirmed", confirmed(member))
     eventually(lambda: settled(stack, member))
     [sms] = provider.to("/sms", number)
-    assert sms[2]["params"]["course"] == "Tea art 茶艺"
+    assert sms[2]["TemplateParam"]["course"] == "Tea art 茶艺"
 
     publish("gateway", "account_registered", {"member_id": str(uuid.uuid4()), "phone": "call me"})
     publish("gateway", "account_registered", {"phone": number})
     eventually(lambda: message_count(dead_queue_name(queue)) == 2)
+
+
+def test_a_case_past_its_time_reaches_its_officer_and_every_admin_each_once_through_the_broker(world):
+    stack, provider, _ = world
+    with stack.db("gateway") as conn:  # the admins notify finds by asking the gateway's feed
+        admins = [str(conn.execute("INSERT INTO accounts (phone, name, password_hash, roles) VALUES (%s, %s, 'x', %s)"
+                                   " RETURNING id", (phone(), f"管理员{n}", ["admin"])).fetchone()["id"]) for n in "12"]
+    officer, member = str(uuid.uuid4()), str(uuid.uuid4())
+    overdue = {"application_id": str(uuid.uuid4()), "reference": "WF-2026-0042", "member_ids": [officer],
+               "roles": ["admin"], "programme_title": "法律援助", "state": "submitted",
+               "waiting_since": "2026-11-24T11:00:00+00:00", "sla_hours": 72, "assigned_officer": officer}
+    publish("welfare", "case_overdue", overdue, times=2)
+    for someone in (officer, *admins):
+        [entry] = eventually(lambda s=someone: inbox(stack, s))
+        assert entry["title"] == "个案超时待办：WF-2026-0042" and "11月24日 周二 19:00" in entry["body"]
+    publish("welfare", "case_escalated", {**{k: v for k, v in overdue.items() if k not in ("member_ids", "roles")},
+                                          "member_id": member})
+    [entry] = eventually(lambda: inbox(stack, member))
+    assert entry["title"] == "您的申请仍在办理中", "the member hears their own message, not the staff's"
+    assert len(inbox(stack, officer)) == 1, "the applicant's message is not an alert"
+    publish("welfare", "case_overdue", {**overdue, "application_id": str(uuid.uuid4()), "reference": "WF-2",
+                                        "member_ids": [], "assigned_officer": None})
+    eventually(lambda: len(inbox(stack, admins[0])) == 2)
+    time.sleep(0.3)
+    assert len(inbox(stack, officer)) == 1, "a case nobody holds goes to the admins alone"

@@ -7,7 +7,7 @@ from amqp.exceptions import NotFound
 from kombu import Connection
 
 from ops import dead_letters, topology
-from services.common import config
+from services.common import config, trust
 from services.common.handlers import dead_queue_name, retry_queue_name
 from tests.broker import message_count, publish
 from tests.harness import eventually
@@ -107,8 +107,9 @@ def test_a_retired_handler_queue_hands_its_events_on_and_goes(notify):
         channel.queue_declare(dead, durable=True, auto_delete=False)
         producer = conn.Producer(channel)
         for body, target in ((confirmed(waiting), old.name), (letter, dead)):
-            event = {"event_id": str(uuid.uuid4()), "event_type": "enrolment.enrolment_confirmed",
-                     "occurred_at": "2026-11-21T08:00:00+00:00", "version": 1, "payload": body}
+            # signed: events an older release left unsigned in its queues are dead-lettered as forgeries
+            event = trust.sign_event({"event_id": str(uuid.uuid4()), "event_type": "enrolment.enrolment_confirmed",
+                                      "occurred_at": "2026-11-21T08:00:00+00:00", "version": 1, "payload": body})
             producer.publish(json.dumps(event), exchange="", routing_key=target, delivery_mode=2,
                              content_type="application/json", headers={"x-palace-queue": old.name})
     dead_before = message_count(dead_queue_name(QUEUE))

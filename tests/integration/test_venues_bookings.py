@@ -11,6 +11,7 @@ from psycopg.types.range import Range
 
 from services.common import config
 from services.common.errors import Conflict, Forbidden, Invalid, NotFound
+from tests.e2e.conftest import NO_LIMITS
 from tests.harness import RACE_CONNECTIONS, at_once, eventually
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -36,7 +37,7 @@ def site(venues):
 def new_room(stack, site, **extra):
     with stack.rpc(context=MANAGER) as rpc:
         return rpc.venues.create_room({"site_id": site["id"], "name": f"Room {uuid.uuid4().hex[:8]}",
-                                       "capacity": 30, **extra})
+                                       **NO_LIMITS, "capacity": 30, **extra})
 
 
 def evening(weeks_ahead=1, weekday=2, hour=19, hours=2):
@@ -57,7 +58,7 @@ def test_reserve_series_books_all_confirmed_replays_and_release_frees_them(venue
     occurrences = [{"starts_at": (start + timedelta(weeks=k)).isoformat(),
                     "ends_at": (end + timedelta(weeks=k)).isoformat()} for k in range(4)]
     course = holder()
-    with venues.rpc() as rpc:
+    with venues.rpc(part="enrolment") as rpc:  # another service books for its holders
         got = rpc.venues.reserve_series(course, room["id"], occurrences, "Tea art 茶艺")
         assert len(got["bookings"]) == 4 and {b["status"] for b in got["bookings"]} == {"confirmed"}
         again = rpc.venues.reserve_series(course, room["id"], occurrences, "Tea art 茶艺")
@@ -101,7 +102,7 @@ def test_a_series_replacing_another_may_take_its_times_and_a_clash_leaves_the_ol
     half_past = [{"starts_at": (start + timedelta(weeks=k, minutes=30)).isoformat(),
                   "ends_at": (end + timedelta(weeks=k, minutes=30)).isoformat()} for k in range(3)]
     old, new = holder(), holder()
-    with venues.rpc() as rpc:
+    with venues.rpc(part="enrolment") as rpc:  # another service books for its holders
         first = rpc.venues.reserve_series(old, room["id"], weeks, "Erhu")
         rpc.venues.reserve_series(holder(), other["id"], weeks[1:2], "Chess")
         with pytest.raises(Conflict) as refused:  # the other room is taken the second week: nothing moves
@@ -124,7 +125,7 @@ def test_a_series_replacing_another_may_take_its_times_and_a_clash_leaves_the_ol
 def test_reserve_series_refuses_bad_input_without_writing(venues, site):
     room = new_room(venues, site)
     start, end = evening(70)
-    with venues.rpc() as rpc:
+    with venues.rpc(part="enrolment") as rpc:  # another service books for its holders
         with pytest.raises(Invalid) as bad:
             rpc.venues.reserve_series(holder(), room["id"], [{"starts_at": end.isoformat(),
                                                                "ends_at": start.isoformat()}], "x")
@@ -199,7 +200,7 @@ def test_a_16_week_series_against_3_taken_evenings_books_13_when_skipping_and_no
     room = new_room(venues, site)
     start, end = evening(80, weekday=3)  # Wednesdays, far from any shipped holiday file? checked below
     taken = [start + timedelta(weeks=k) for k in (2, 7, 11)]
-    with venues.rpc() as rpc:
+    with venues.rpc(part="enrolment") as rpc:  # another service books for its holders
         for k, t in enumerate(taken):
             rpc.venues.reserve_series(holder(), room["id"], [{"starts_at": t.isoformat(),
                                                               "ends_at": (t + timedelta(hours=2)).isoformat()}], f"x{k}")
@@ -369,7 +370,7 @@ def test_move_this_and_the_following_occurrences_all_or_nothing(venues, site):
                          start + timedelta(weeks=3, hours=1)]
     # another booking in the way of one of them: nothing moves
     blocker_at = start + timedelta(weeks=3, hours=4)
-    with venues.rpc() as rpc:
+    with venues.rpc(part="enrolment") as rpc:  # another service books for its holders
         rpc.venues.reserve_series(holder(), room["id"], [{"starts_at": blocker_at.isoformat(),
                                                           "ends_at": (blocker_at + timedelta(hours=1)).isoformat()}], "x")
     with venues.rpc(context=member) as rpc:

@@ -1,11 +1,14 @@
 """Counselling sessions in a private room, booked through the real venues service."""
+import time
 import uuid
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from services.common.context import Caller
-from services.common.errors import Conflict
+from services.common.errors import Conflict, Forbidden
+from tests.e2e.conftest import NO_LIMITS
 from tests.harness import eventually
 
 MEMBER, OFFICER, MANAGER = (str(uuid.uuid4()) for _ in range(3))
@@ -24,8 +27,9 @@ def palace(stack):
 @pytest.fixture(scope="module")
 def room(palace):
     with palace.rpc(context=context(MANAGER, "admin")) as rpc:
-        site = rpc.venues.create_site({"name": "Heart station 心灵驿站", "kind": "palace"})
-        return rpc.venues.create_room({"site_id": site["id"], "name": "Quiet room 2", "capacity": 2,
+        site = rpc.venues.create_site({"name": "Heart station 心灵驿站", "kind": "palace",
+                                       "address": "东城区工人文化宫北楼三层"})
+        return rpc.venues.create_room({"site_id": site["id"], "name": "Quiet room 2", **NO_LIMITS, "capacity": 2,
                                        "features": ["private"], "bookable_by": ["admin"]})
 
 
@@ -60,6 +64,9 @@ def test_a_counselling_case_reserves_a_weekly_private_slot_and_a_clash_names_the
         held = conn.execute("SELECT count(*) AS n FROM bookings WHERE holder_service = 'welfare'"
                             " AND holder_reference LIKE %s AND status = 'confirmed'", (f"{case['id']}%",)).fetchone()
     assert held["n"] == 3
+    with palace.rpc(context=context(None)) as rpc:  # the room's public feed, as anyone reads it
+        feed = rpc.venues.room_calendar(room["id"])
+    assert feed.count("SUMMARY:Booked\r\n") >= 3 and "Counselling" not in feed and case["reference"] not in feed
 
 
 def test_closing_the_case_gives_the_rooms_back(palace, room):
@@ -116,5 +123,38 @@ def test_a_member_sees_their_own_appointments_for_their_timetable_and_no_one_els
         [first] = rpc.welfare.my_appointments(*window)
     assert first["id"] == booked[0]["id"] and first["application_id"] == case["id"]
     assert datetime.fromisoformat(first["starts_at"]) == starts and first["room_id"] == room["id"]
+    assert (first["room_name"], first["site_name"], first["address"]) == (
+        "Quiet room 2", "Heart station 心灵驿站", "东城区工人文化宫北楼三层")
     with palace.rpc(context=context(str(uuid.uuid4()), "member")) as rpc:
         assert rpc.welfare.my_appointments(*window) == []
+        with pytest.raises(Forbidden):  # the service checks the role itself, whatever the gateway did
+            rpc.welfare.list_appointments(*window)
+        with pytest.raises(Forbidden):
+            rpc.welfare.member_cases(MEMBER)
+    with palace.rpc(context=context(OFFICER, "welfare_officer")) as rpc:
+        week = rpc.welfare.list_appointments(window[0], (starts + timedelta(minutes=1)).isoformat(), with_total=True)
+    assert [(a["id"], a["member_id"], a["state"]) for a in week["items"]] == [(booked[0]["id"], MEMBER, "booked")]
+
+
+def test_the_member_is_told_when_and_where_their_sessions_are_in_chinese_once(palace, room):
+    case = counselling_case(palace)
+    starts, ends = next_week_at(10)
+    body = {"room_id": room["id"], "starts_at": starts.isoformat(), "ends_at": ends.isoformat(), "weeks": 3}
+    with palace.rpc(context=Caller(OFFICER, frozenset({"welfare_officer"}), None, None, "book-1").to_context()) as rpc:
+        rpc.welfare.book_appointments(case["id"], body)
+        rpc.welfare.book_appointments(case["id"], body)  # a retry of the same booking tells nothing twice
+
+    shanghai = starts.astimezone(ZoneInfo("Asia/Shanghai"))
+
+    def told():  # this case's sessions: the only ones at this hour
+        with palace.rpc(context=context(MEMBER, "member")) as rpc:
+            return [n for n in rpc.notify.my_inbox(limit=100) if n["event_type"] == "welfare.counselling_booked"
+                    and shanghai.strftime("%H:%M") in n["body"]]
+
+    [message] = eventually(told, timeout=15)
+    assert message["title"] == "心理咨询已预约", message
+    assert f"{shanghai.month}月{shanghai.day}日" in message["body"] and shanghai.strftime("%H:%M") in message["body"]
+    assert "Quiet room 2" in message["body"] and "东城区工人文化宫北楼三层" in message["body"]
+    assert "共 3 次" in message["body"], message
+    time.sleep(1)
+    assert len(told()) == 1, "told once"

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from services.common.context import Caller
-from services.common.errors import Conflict, Invalid, NotFound
+from services.common.errors import Conflict, Forbidden, Invalid, NotFound
 from tests.broker import Watch
 from tests.harness import at_once, eventually
 
@@ -123,23 +123,46 @@ def test_a_fund_cannot_go_below_zero(welfare):
     assert balances(welfare, "merit_scholarship")["available"] == 100
 
 
-def test_a_case_waiting_past_its_limit_is_escalated_once_as_an_event(welfare):
-    watch = Watch("welfare", "case_escalated")
+def test_an_overdue_case_alerts_its_officer_every_time_and_tells_the_applicant_once(welfare):
+    watch = Watch("welfare")
     with rpc_as(welfare, MEMBER, "member") as rpc:
         application = rpc.welfare.create_application({"programme": "legal_aid", "reason": "unpaid wages"})
+    with rpc_as(welfare, OFFICER_A, "welfare_officer") as rpc:
+        rpc.welfare.assign(application["id"], {"officer_id": OFFICER_B, "priority": "urgent"})
+
+    def escalations(count):
+        seen = []
+
+        def arrived():
+            seen.extend(e for e in watch.drain(0.3) if e["payload"]["application_id"] == application["id"]
+                        and e["event_type"] in ("welfare.case_escalated", "welfare.case_overdue"))
+            return len([e for e in seen if e["event_type"] == "welfare.case_overdue"]) >= count and seen
+        return eventually(arrived, timeout=15)
+
     with welfare.db("welfare") as conn:
         conn.execute("UPDATE programmes SET sla = interval '1 second' WHERE code = 'legal_aid'")
     try:
-        events = eventually(lambda: [e for e in watch.drain(0.3)
-                                     if e["payload"]["application_id"] == application["id"]], timeout=15)
+        first = escalations(1)
+        with rpc_as(welfare, OFFICER_A, "welfare_officer") as rpc:  # back to the member, then overdue again
+            rpc.welfare.decide(application["id"], {"decision": "return", "note": "the contract, please"})
+        with rpc_as(welfare, MEMBER, "member") as rpc:
+            rpc.welfare.submit(application["id"], {"note": "contract attached"})
+        second = escalations(1)
+        later = watch.drain(1.0)
     finally:
         with welfare.db("welfare") as conn:
             conn.execute("UPDATE programmes SET sla = interval '2 days' WHERE code = 'legal_aid'")
-    assert events[0]["event_type"] == "welfare.case_escalated"
-    assert events[0]["payload"]["member_id"] == MEMBER and events[0]["payload"]["reference"].startswith("WA-")
+    told = [e for e in first + second + later if e["event_type"] == "welfare.case_escalated"
+            and e["payload"]["application_id"] == application["id"]]
+    alerts = [e for e in first + second + later if e["event_type"] == "welfare.case_overdue"
+              and e["payload"]["application_id"] == application["id"]]
+    assert len(told) == 1, "the applicant hears once that the case is still in progress"
+    assert told[0]["payload"]["member_id"] == MEMBER and told[0]["payload"]["reference"].startswith("WA-")
+    assert len(alerts) == 2, "each wait past the limit alerts the staff"
+    assert all(a["payload"]["member_ids"] == [OFFICER_B] and a["payload"]["roles"] == ["admin"] for a in alerts)
     with welfare.db("welfare") as conn:
         assert conn.execute("SELECT count(*) AS n FROM decisions WHERE application_id = %s AND action = 'escalate'",
-                            (application["id"],)).fetchone()["n"] == 1
+                            (application["id"],)).fetchone()["n"] == 2
 
 
 def test_a_case_is_overdue_once_past_its_limit_and_escalated_once_per_wait(welfare):
@@ -170,7 +193,7 @@ def test_staff_reads_are_logged_and_private_data_is_for_the_case_officers_only(w
     application = approved_application(welfare, "300.00")
     with rpc_as(welfare, MEMBER, "member") as rpc:
         mine = rpc.welfare.get_application(application["id"])
-        assert mine["private"]["income"] == "1,200 a month" and mine["national_id"] == "1101**********002X"
+        assert mine["private"]["income"] == "1,200 a month" and mine["national_id"] == "**************002X"
     outsider = str(uuid.uuid4())
     with rpc_as(welfare, outsider, "welfare_officer") as rpc:
         seen = rpc.welfare.get_application(application["id"])
@@ -206,7 +229,8 @@ def test_claims_approved_at_once_never_pass_the_members_yearly_cap_together(welf
             "accident": {"minor": "500.00", "moderate": "2000.00", "severe": "5000.00", "disability": "10000.00"}}})
     with welfare.rpc(context=context(str(uuid.uuid4()), "unit_admin", unit=unit)) as rpc:
         job = rpc.welfare.start_import(plan["id"],
-                                       f"name,national_id,member_id\nQian Wei,11010519491231002X,{worker}\n")
+                                       f"name,national_id,member_id\nQian Wei,11010519491231002X,{worker}\n",
+                                       member_units={worker: unit})
         eventually(lambda: rpc.welfare.get_import(job["id"])["status"] == "done")
     with rpc_as(welfare, OFFICER_A, "welfare_officer") as rpc:
         rpc.welfare.record_contribution(plan["id"], {"unit_id": unit, "amount": "60.00"})
@@ -224,6 +248,10 @@ def test_claims_approved_at_once_never_pass_the_members_yearly_cap_together(welf
         assert twice.value.problem == "duplicate-claim"
     assert {c["amount"] for c in claims} == {"10000.00"}, "each alone is within the cap"
 
+    with rpc_as(welfare, OFFICER_A, "welfare_officer") as rpc:  # 10,000 needs two officers: A signs first
+        firsts = [rpc.welfare.decide_claim(c["id"], {"decision": "approve"}) for c in claims]
+    assert {(c["state"], c["approvals"], c["approvals_needed"]) for c in firsts} == {("under_review", 1, 2)}
+
     def approver(claim):
         def approve(go):
             with rpc_as(welfare, OFFICER_B, "welfare_officer") as rpc:
@@ -231,7 +259,7 @@ def test_claims_approved_at_once_never_pass_the_members_yearly_cap_together(welf
                 return rpc.welfare.decide_claim(claim["id"], {"decision": "approve"})
         return approve
 
-    results = at_once([approver(c) for c in claims])
+    results = at_once([approver(c) for c in claims])  # the second signatures race
     assert sorted(r["amount"] for r in results) == sorted(["0.00"] * 4 + ["10000.00", "5000.00"])
     capped = [r for r in results if r["amount"] == "5000.00"][0]
     assert sum(domain_fen(line["amount"]) for line in capped["explanation"]) == 500000
@@ -281,7 +309,8 @@ def enrolled_worker(stack, plan_name):
             "critical_illness": "10000.00", "yearly_cap": "15000.00",
             "accident": {"minor": "500.00", "moderate": "2000.00", "severe": "5000.00", "disability": "10000.00"}}})
     with stack.rpc(context=context(str(uuid.uuid4()), "unit_admin", unit=unit)) as rpc:
-        job = rpc.welfare.start_import(plan["id"], f"name,national_id,member_id\nSun Li,11010519491231002X,{worker}\n")
+        job = rpc.welfare.start_import(plan["id"], f"name,national_id,member_id\nSun Li,11010519491231002X,{worker}\n",
+                                       member_units={worker: unit})
         eventually(lambda: rpc.welfare.get_import(job["id"])["status"] == "done")
     with rpc_as(stack, OFFICER_A, "welfare_officer") as rpc:
         rpc.welfare.record_contribution(plan["id"], {"unit_id": unit, "amount": "60.00"})
@@ -317,6 +346,10 @@ def test_a_claims_health_details_are_for_the_member_the_assigned_and_the_decidin
         assert rpc.welfare.get_claim(claim["id"])["details"] is None
         decided = rpc.welfare.decide_claim(claim["id"], {"decision": "approve", "note": "diagnosis certified"})
         assert decided["details"] == {"diagnosis": "acute leukaemia"}, "the deciding officer reviewed it"
+        assert decided["state"] == "under_review", "10,000 yuan: a second officer signs"
+    with rpc_as(welfare, assigned, "welfare_officer") as rpc:
+        assert rpc.welfare.decide_claim(claim["id"], {"decision": "approve"})["state"] == "approved"
+    with rpc_as(welfare, outsider, "welfare_officer") as rpc:
         with pytest.raises(Conflict) as late:
             rpc.welfare.assign_claim(claim["id"], {"officer_id": triager})
         assert late.value.problem == "claim-decided"
@@ -351,3 +384,30 @@ def test_every_step_of_a_case_leaves_through_the_outbox_with_the_member_and_the_
     assert by_type["welfare.application_decided"]["amount"] == "250.00"
     assert by_type["welfare.payout_made"]["reference"] == payout["reference"]
     assert "private" not in str(by_type) and "1,200" not in str(by_type), "no private data in events"
+
+
+def test_the_database_refuses_an_approval_short_of_signatures_and_a_payout_by_an_approver(welfare):
+    """What the service checks first, PostgreSQL holds on its own: a claim needing two officers is
+    not approved on one, and whoever approved a claim cannot be the one who pays it."""
+    plan, worker = enrolled_worker(welfare, "Database holds")
+    with rpc_as(welfare, worker, "member") as rpc:
+        claim = rpc.welfare.create_claim({"plan_id": plan["id"], "kind": "accident",
+                                          "event_date": (date.today() - timedelta(days=1)).isoformat(),
+                                          "details": {"severity": "disability"}})
+    with rpc_as(welfare, OFFICER_A, "welfare_officer") as rpc:
+        assert rpc.welfare.decide_claim(claim["id"], {"decision": "approve"})["state"] == "under_review"
+    with welfare.db("welfare") as conn:
+        with pytest.raises(psycopg.errors.CheckViolation):
+            conn.execute("UPDATE claims SET state = 'approved' WHERE id = %s", (claim["id"],))
+    with rpc_as(welfare, OFFICER_B, "welfare_officer") as rpc:
+        assert rpc.welfare.decide_claim(claim["id"], {"decision": "approve"})["state"] == "approved"
+    with welfare.db("welfare") as conn:
+        with pytest.raises(psycopg.errors.CheckViolation):
+            conn.execute("INSERT INTO payouts (reference, claim_id, member_id, amount, paid_by)"
+                         " VALUES ('PO-TEST-1', %s, %s, 1000000, %s)", (claim["id"], worker, OFFICER_B))
+    with rpc_as(welfare, OFFICER_A, "welfare_officer") as rpc:
+        with pytest.raises(Forbidden) as approver:
+            rpc.welfare.pay_claim(claim["id"])
+    assert approver.value.problem == "approver-pays"
+    with rpc_as(welfare, MEMBER, "welfare_officer") as rpc:
+        assert rpc.welfare.pay_claim(claim["id"])["amount"] == "10000.00"

@@ -44,11 +44,32 @@ def test_a_201_documents_its_location_header(document):
     assert all("Location" in op["responses"]["201"].get("headers", {}) for op in created)
 
 
+def test_a_change_to_a_versioned_resource_requires_if_match(document):
+    """Every PATCH of a resource answered with an ETag documents If-Match as required, 412 and 428."""
+    versioned = [(path, item["patch"]) for path, item in document["paths"].items()
+                 if "patch" in item and "ETag" in item.get("get", {}).get("responses", {}).get("200", {}).get("headers", {})]
+    assert [path for path, _ in versioned] == ["/v1/courses/{course_id}"]
+    for path, op in versioned:
+        header = next(p for p in op["parameters"] if p["name"] == "If-Match")
+        assert header["in"] == "header" and header["required"] is True, path
+        assert {"412", "428"} <= set(op["responses"]), path
+
+
 def test_if_match_reads_strong_version_tags_only():
     from falcon import testing
 
     from gateway.routes.enrolment import read_versions
     read = lambda value: read_versions(testing.create_req(headers={"If-Match": value} if value else {}))  # noqa: E731
-    assert read(None) is None and read("*") is None
-    assert read('"3", W/"4", "abc"') == [3]
-    assert read('"abc"') == []
+    assert read(None) == {"version_required": True}  # no If-Match: 428
+    assert read("*") == {}  # whatever the version
+    assert read('"3", W/"4", "abc"') == {"read_versions": [3]}
+    assert read('"abc"') == {"read_versions": []}  # nothing of ours matches: 412
+
+
+def test_every_list_says_how_many_there_are(document):
+    """A GET answering a bare array documents X-Total-Count, paged or answered whole."""
+    uncounted = [path for path, item in document["paths"].items()
+                 if item.get("get", {}).get("responses", {}).get("200", {}).get("content", {})
+                 .get("application/json", {}).get("schema", {}).get("type") == "array"
+                 and "X-Total-Count" not in item["get"]["responses"]["200"].get("headers", {})]
+    assert not uncounted, uncounted

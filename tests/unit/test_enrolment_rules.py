@@ -1,3 +1,4 @@
+import uuid
 from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
@@ -208,6 +209,15 @@ def test_n_strikes_block_enrolment_for_the_period_after_the_last():
     assert domain.blocked_until(strikes, NOW + timedelta(days=40), 3, 30) is None
 
 
+def test_strikes_block_per_term_and_the_longest_block_counts_even_when_read_through_json():
+    spring = [NOW - timedelta(days=9), NOW - timedelta(days=8)]
+    autumn = [(NOW - timedelta(days=3)).isoformat(), (NOW - timedelta(days=2)).isoformat()]
+    assert domain.block_end([spring, autumn], NOW, 2, 30) == NOW - timedelta(days=2) + timedelta(days=30)
+    assert domain.block_end([spring, autumn[:1]], NOW, 2, 30) == spring[-1] + timedelta(days=30)
+    assert domain.block_end([spring[:1], autumn[:1]], NOW, 2, 30) is None
+    assert domain.block_end([], NOW, 2, 30) is None
+
+
 def test_a_certificate_needs_a_seat_the_course_finished_and_enough_attendance():
     assert domain.certificate_problem(domain.CONFIRMED, 8, 10, 0.8) is None
     assert "70%" in domain.certificate_problem(domain.CONFIRMED, 7, 10, 0.8)
@@ -220,6 +230,16 @@ def test_a_certificate_needs_a_seat_the_course_finished_and_enough_attendance():
 def test_a_class_request_is_decided_once():
     assert domain.decision_problem("pending") is None
     assert "already approved" in domain.decision_problem("approved")
+
+
+def test_an_approved_request_makes_the_course_the_unit_asked_for_with_what_the_admin_adds():
+    site, unit = uuid.uuid4(), uuid.uuid4()
+    request = {"title": "茶艺", "capacity": 20, "site_id": site, "unit_id": unit, "category": "arts",
+               "description": None}
+    assert domain.requested_course(request) == {"title": "茶艺", "capacity": 20, "site_id": str(site),
+                                                "unit_ids": [str(unit)], "category": "arts"}
+    added = domain.requested_course(request, {"capacity": 30, "publish": False})
+    assert added["capacity"] == 30 and added["publish"] is False and added["title"] == "茶艺"
 
 
 def test_a_new_timetable_for_a_published_course_starts_after_now():
@@ -242,3 +262,20 @@ def test_an_edit_of_the_version_read_applies():
 def test_an_edit_of_an_older_version_is_refused_naming_the_current_one():
     assert "version 7" in domain.stale_edit_problem(7, [6])
     assert domain.stale_edit_problem(7, []) is not None  # If-Match named no version of ours
+
+
+def test_a_course_s_staff_side_is_its_teachers_and_the_admins():
+    mine, other = "7f1c4f7e-0000-4000-8000-000000000001", "7f1c4f7e-0000-4000-8000-000000000002"
+    assert domain.runs_course({"admin"}, other, [mine])
+    assert domain.runs_course({"teacher"}, mine, [uuid.UUID(mine)]), "ids as text or UUID alike"
+    assert not domain.runs_course({"teacher"}, other, [mine]), "a teacher of another course"
+    assert not domain.runs_course({"member"}, mine, [mine]), "named, but no longer a teacher"
+    assert not domain.runs_course({"teacher"}, None, [])
+    assert domain.runs_course({"desk"}, other, [mine], readers=("admin", "desk"))
+    assert not domain.runs_course({"desk"}, other, [mine])
+
+
+def test_a_teacher_who_makes_a_course_is_always_among_its_teachers():
+    me, colleague = "a", "b"
+    assert domain.with_teacher(None, me) == [me]
+    assert domain.with_teacher([colleague, me], me) == [me, colleague]

@@ -5,9 +5,10 @@ from contextlib import contextmanager
 from datetime import date, datetime, time, timezone
 
 import pytest
+from nameko.exceptions import RpcTimeout
 
 from services.common.errors import Conflict, Invalid
-from services.enrolment.workflows import RoomBookings, free_room, restore, series_holder, session_times
+from services.enrolment.workflows import RoomBookings, check_changes, free_room, restore, series_holder, session_times
 
 TERM = {"starts_on": date(2030, 3, 4), "ends_on": date(2030, 3, 17), "holidays": [date(2030, 3, 11)]}
 WEEKLY = {"weekdays": [1], "start_time": time(19, 0), "duration_minutes": 90}
@@ -25,6 +26,31 @@ def test_explicit_dates_are_the_sessions_as_given():
 
 def test_a_weekly_pattern_runs_over_the_term_and_skips_its_holidays():
     assert session_times({"weekly": WEEKLY}, TERM) == [(utc(2030, 3, 4, 11), utc(2030, 3, 4, 12, 30))]
+
+
+class Venues:
+    """venues' list_calendar: National Day 2030 (1 to 7 October) and Saturday 12 October worked as a Monday."""
+
+    def __init__(self, down=False):
+        self.down, self.asked = down, []
+
+    def list_calendar(self, year):
+        self.asked.append(year)
+        if self.down:
+            raise RpcTimeout()
+        return [{"day": f"2030-10-0{d}", "kind": "holiday", "name": "国庆节", "as_weekday": None} for d in range(1, 8)] + [
+            {"day": "2030-10-12", "kind": "workday", "name": "国庆节调休", "as_weekday": 1}]
+
+
+def test_a_weekly_pattern_follows_venues_calendar_make_up_saturday_in_holiday_out():
+    autumn = {**WEEKLY, "starts_on": date(2030, 9, 30), "ends_on": date(2030, 10, 18)}
+    venues = Venues()
+    starts = [b.date() for b, _ in session_times({"weekly": autumn}, None, venues)]
+    assert starts == [date(2030, 9, 30), date(2030, 10, 12), date(2030, 10, 14)]  # not Monday 7 October
+    assert venues.asked == [2030]
+    with pytest.raises(Conflict) as down:
+        session_times({"weekly": autumn}, None, Venues(down=True))
+    assert down.value.problem == "venues-unavailable"
 
 
 def test_a_weekly_pattern_needs_a_term_or_its_own_dates_in_order():
@@ -111,3 +137,18 @@ def test_a_swap_from_no_room_undone_only_releases_the_new_series():
     restore(venues, db, {"course_id": "c1", "holder": "new", "old": [], "room_id": None, "sessions": [SESSION],
                          "title": "Ballet"})
     assert venues.released == ["new"] and venues.reserved == [] and db.statements == []
+
+
+def test_a_change_keeps_the_window_the_ages_and_the_seats_already_taken():
+    course = {"opens_at": utc(2030, 3, 1), "closes_at": None, "min_age": 50, "max_age": None,
+              "confirmed_count": 12}
+    check_changes(course, {"capacity": 12, "max_age": 60, "closes_at": utc(2030, 3, 2)})
+    with pytest.raises(Conflict) as below:
+        check_changes(course, {"capacity": 11})
+    assert below.value.problem == "capacity-below-taken" and below.value.errors == {"capacity": ["at least 12"]}
+    with pytest.raises(Invalid) as window:
+        check_changes(course, {"closes_at": utc(2030, 3, 1)})
+    assert "closes_at" in window.value.errors
+    with pytest.raises(Invalid) as ages:
+        check_changes({**course, "max_age": 70}, {"min_age": 71})
+    assert "max_age" in ages.value.errors

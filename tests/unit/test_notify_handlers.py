@@ -5,6 +5,7 @@ from marshmallow import ValidationError
 
 from gateway import auth
 from ops import topology
+from services.common.errors import Invalid
 from services.common.handlers import handler_queue, reliable_handler, side_queues
 from services.notify import templates
 from services.notify.schemas import EnrolmentOutcomeSchema
@@ -32,17 +33,20 @@ def test_a_handler_needs_at_least_one_type():
         reliable_handler("venues", ())
 
 
-def test_the_topology_declares_one_queue_per_source_for_notify_covering_every_template():
+def test_the_topology_declares_one_queue_per_source_for_notify_covering_every_template_and_alert():
     queues = {q.name: q for q, _ in topology.handler_queues(topology.service_class("notify"))}
     bound = set()
     for queue in queues.values():
         source = queue.name.split("-")[1]
         keys = [b.routing_key for b in queue.bindings] or [queue.routing_key]
         bound.update(f"{source}.{k}" for k in keys)
-    assert bound == {t for t in templates.CATALOGUE if not t.startswith("notify.")} | {"gateway.account_registered"}
+    own = {t for t in templates.CATALOGUE if not t.startswith(("notify.", "staff."))}
+    assert bound == own | set(templates.ALERTS) | {"gateway.account_registered", "gateway.account_closed",
+                                                   "gateway.account_phone_changed"}
     assert {"evt-enrolment--notify.on_enrolment", "evt-venues--notify.on_venues",
             "evt-welfare--notify.on_welfare"} <= set(queues)
-    assert len(queues) == 5, "three shared queues, reset codes and new accounts from the gateway"
+    assert len(queues) == 9, ("three shared queues; reset codes, phone codes, new and closed accounts, phones and unit"
+                              " invitations from the gateway")
 
 
 @pytest.mark.parametrize("header, language", [
@@ -62,3 +66,28 @@ def test_notify_checks_an_enrolment_outcome_by_what_it_reads_and_lets_new_fields
     with pytest.raises(ValidationError) as missing:
         EnrolmentOutcomeSchema().load({k: v for k, v in outcome.items() if k != "member_id"})
     assert "member_id" in missing.value.messages
+
+
+def test_work_waiting_for_staff_becomes_an_alert_of_its_own_to_each_holder_of_the_role_asked_once():
+    from services.notify import fanout
+    asked = []
+
+    def staff(roles):
+        asked.append(roles)
+        return ["1c0f6e2a-7b3d-4e5f-8a9b-0c1d2e3f4a5b", "2d1a7f3b-8c4e-4f60-9bac-1d2e3f4a5b6c"]
+
+    booker = "7d1c0b8e-3f0a-4c55-9c0e-1b2a3c4d5e6f"
+    events = [{"event_id": f"00000000-0000-4000-8000-00000000000{i}", "event_type": "venues.booking_pending",
+               "payload": {"member_id": booker, "room_name": "二号厅"}} for i in (1, 2)]
+    events.append({"event_id": "00000000-0000-4000-8000-000000000003", "event_type": "welfare.case_assigned",
+                   "payload": {"officer_id": "3e2b8a4c-9d5f-4a71-8cbd-2e3f4a5b6c7d", "reference": "WF-1"}})
+    found = fanout.alerts(events, staff)
+    assert asked == [("venue_manager",)], "the role holders are asked once a group"
+    assert [(a["event_type"], m) for a, m in found] == [
+        ("staff.booking_waiting", "1c0f6e2a-7b3d-4e5f-8a9b-0c1d2e3f4a5b"),
+        ("staff.booking_waiting", "2d1a7f3b-8c4e-4f60-9bac-1d2e3f4a5b6c")] * 2 + [
+        ("staff.case_assigned", "3e2b8a4c-9d5f-4a71-8cbd-2e3f4a5b6c7d")]
+    assert found[0][0]["event_id"] == fanout.alerts(events[:1], staff)[0][0]["event_id"] != events[0]["event_id"]
+    assert fanout.check(events[2]) == [], "a case assigned has no message for the member"
+    with pytest.raises(Invalid):
+        fanout.check({**events[2], "payload": {"officer_id": "nobody"}})

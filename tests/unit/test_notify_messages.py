@@ -21,8 +21,11 @@ FACTS = {
     "draw_at": TUESDAY_EVENING, "position": 2, "amount": "1200", "amount_requested": "1500",
     "reference": "PAY-1", "code": "123456", "note": "请补交收入证明", "reason": "设备检修", "sessions": 8,
     "announced": True, "covered_from": "2027-01-01", "place": "二号厅", "seats": 1,
+    "waiting_since": TUESDAY_EVENING, "sla_hours": 72, "capacity": 25, "priority": "urgent",
     "result": "the draw is done; your seat or waitlist place is in your enrolments",
     "confirmed_member_ids": [MEMBER], "waitlisted_member_ids": [OTHER], "member_ids": [MEMBER, OTHER],
+    "address": "东城区工人文化宫北门", "session_count": 3, "due_at": TUESDAY_EVENING,
+    "total_rows": 120, "enrolled_rows": 117, "bad_rows": 3, "failed": False, "unit_name": "第一机床厂工会",
 }
 
 # the raw values the services put in the fields a message speaks of
@@ -32,6 +35,7 @@ ENUMS = {
                "approved", "declined"],
     "state": ["scheduled", "room_lost", "cancelled", "approved", "rejected", "returned", "submitted"],
     "kind": ["hospital", "accident"],
+    "priority": ["urgent", "normal", "low"],
     "cause": list(labels.CAUSES),  # venues' machine cause of a lost booking, with the note of FACTS
 }
 RAW = {value for values in ENUMS.values() for value in values}

@@ -170,3 +170,12 @@ def test_a_public_room_feed_names_a_members_booking_only_by_its_club():
     text = ical.feed("Room 2", [mine, club, course], public=True)
     assert "lawyer" not in text and "SUMMARY:Booked\r\n" in text
     assert "SUMMARY:Booked: Choir 合唱团" in text and "SUMMARY:Tea art" in text
+
+
+def test_a_public_room_feed_shows_a_welfare_case_only_as_booked():
+    session = {"id": "b5", "title": "Counselling WA-2026-000123", "starts_at": sh(2026, 3, 3, 19),
+               "ends_at": sh(2026, 3, 3, 20), "room_name": "Quiet room", "site_name": "Palace",
+               "status": "confirmed", "holder_service": "welfare", "club": None}
+    text = ical.feed("Quiet room", [session, {**session, "id": "b6", "holder_service": "someone-new"}], public=True)
+    assert "WA-" not in text and "Counselling" not in text and text.count("SUMMARY:Booked\r\n") == 2
+    assert "SUMMARY:Counselling WA-2026-000123" in ical.feed("Mine", [session]), "the holder's own feed names it"

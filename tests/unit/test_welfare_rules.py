@@ -162,7 +162,7 @@ def test_national_ids_are_checked_and_masked():
     assert domain.national_id_problem("11010519491231002X") is None
     assert "check digit" in domain.national_id_problem("110105194912310021")
     assert "birth date" in domain.national_id_problem("110105194913310021")
-    assert domain.mask_national_id("11010519491231002X") == "1101**********002X"
+    assert domain.mask_national_id("11010519491231002X") == "**************002X"
 
 
 # ---------------------------------------------------------------- the benefit rules
@@ -400,3 +400,66 @@ def test_new_rules_load_as_fen_and_bad_ones_are_refused_by_field():
     assert rules_update([{"rule": "unit_in_plan"}, {"rule": "unit_in_plan"}]) == {
         "rules": {1: ["unit_in_plan is already rule 0: give each rule once"]}}
     assert "version" in rules_update([], version=0) and "version" in rules_update([], version="1")
+
+
+# ---------------------------------------------------------------- mutual aid: contributions, roster files
+
+def test_a_contribution_is_the_headcount_times_the_rate_to_the_fen():
+    assert domain.contribution_problem(600000, 100, 6000) is None
+    problem = domain.contribution_problem(500000, 100, 6000)
+    assert "5000.00" in problem and "100 worker(s) x 60.00 = 6000.00" in problem
+    assert "no confirmed workers" in domain.contribution_problem(6000, 0, 6000)
+
+
+def test_a_roster_file_is_read_as_utf8_with_or_without_bom_else_gb18030():
+    text = "name,national_id\n张伟,11010519491231002X\n"
+    assert domain.roster_text(text.encode("utf-8")) == text
+    assert domain.roster_text(b"\xef\xbb\xbf" + text.encode("utf-8")) == text
+    assert domain.roster_text(text.encode("gb18030")) == text
+    with pytest.raises(domain.BadInput) as refused:
+        domain.roster_text(b"\x81\x30\x81")  # a GB18030 four-byte sequence cut short: neither
+    assert "file" in refused.value.errors
+
+
+def test_a_workbook_is_read_as_its_first_sheet_one_record_per_row():
+    import io
+
+    from openpyxl import Workbook
+    book = Workbook()
+    book.active.append(["name", "national_id", "phone"])
+    book.active.append(["李娜\n二车间", "11010519491231002X", 13912345678])
+    out = io.BytesIO()
+    book.save(out)
+    assert domain.roster_text(out.getvalue()) == "name,national_id,phone\n李娜 二车间,11010519491231002X,13912345678\n"
+    with pytest.raises(domain.BadInput):
+        domain.roster_text(b"PK\x03\x04 not a workbook")
+
+
+def test_accounts_named_in_a_roster_must_be_workers_of_the_unit():
+    unit, other = "6a1f1c7e-0000-4000-8000-000000000001", "6a1f1c7e-0000-4000-8000-000000000002"
+    ours, theirs, free, ghost = (f"7b2e2d8f-0000-4000-8000-00000000000{n}" for n in range(4))
+    text = ("name,national_id,member_id\nA,1,{}\nB,2,\nC,3,{}\nD,4,{}\nE,5,{}\nF,6,not-an-id\n"
+            .format(ours, theirs, free, ghost))
+    lines = domain.member_ids_by_line(text)
+    assert lines == [(2, ours), (4, theirs), (5, free), (6, ghost), (7, "not-an-id")]
+    untrusted = domain.foreign_members(lines, unit, {ours: unit, theirs: other, free: None})
+    assert untrusted == {4: f"member_id: {theirs} is not a worker of this unit",
+                         5: f"member_id: {free} is not a worker of this unit",
+                         6: f"member_id: {ghost} is not a palace account (unknown member)"}
+    assert domain.foreign_members(lines, unit, {}) == {
+        line: f"member_id: {i} is not a palace account (unknown member)" for line, i in lines[:4]}, "none is trusted"
+    ids = [f"1101051949123100{n}" for n in range(2, 8)]
+    ids = [i + domain.national_id_check_digit(i) for i in ids]
+    valid = "name,national_id,member_id\n" + "".join(
+        f"{name},{nid},{member}\n" for name, nid, member in zip("ABCDEF", ids, (ours, "", theirs, free, ghost, "")))
+    good, errors = domain.read_enrolment_csv(valid, {str(k): v for k, v in untrusted.items()})
+    assert [line for line, _ in good] == [2, 3, 7]
+    assert errors == [{"line": line, "errors": [why]} for line, why in untrusted.items()]
+    assert domain.member_ids_by_line("name,national_id\nA,1\n") == []
+
+
+def test_only_well_formed_phone_and_account_pairs_are_remembered():
+    member = "7b2e2d8f-0000-4000-8000-000000000001"
+    assert domain.known_accounts({"13912345678": member, "12345": member, "13812345678": "x"}) == [
+        ("13912345678", member)]
+    assert domain.known_accounts(None) == domain.known_accounts(["13912345678"]) == []

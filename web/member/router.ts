@@ -25,6 +25,7 @@ const routes: RouteRecordRaw[] = [
   { path: "/me", name: "me", component: () => import("./screens/Me.vue"), meta: { auth: true, tab: true, title: "me.title" } },
   { path: "/me/preferences", name: "preferences", component: () => import("./screens/Preferences.vue"), meta: { auth: true, title: "preferences.title" } },
   { path: "/me/contacts", name: "contacts", component: () => import("./screens/Contacts.vue"), meta: { auth: true, title: "contacts.title" } },
+  { path: "/me/follows", name: "follows", component: () => import("./screens/Follows.vue"), meta: { auth: true, title: "follows.title" } },
   { path: "/me/calendar", name: "calendar", component: () => import("./screens/CalendarFeed.vue"), meta: { auth: true, title: "calendar.title" } },
   { path: "/rooms", name: "rooms", component: () => import("./screens/Rooms.vue"), meta: { auth: true, title: "rooms.title" } },
   { path: "/rooms/bookings", name: "bookings", component: () => import("./screens/MyBookings.vue"), meta: { auth: true, title: "bookings.title" } },
@@ -32,6 +33,8 @@ const routes: RouteRecordRaw[] = [
   { path: "/help/apply/:programme", name: "apply", component: () => import("./screens/Apply.vue"), meta: { auth: true, title: "apply.title" } },
   { path: "/help/cases/:id", name: "case", component: () => import("./screens/Case.vue"), meta: { auth: true, title: "case.title" } },
   { path: "/help/mutual-aid", name: "mutualAid", component: () => import("./screens/MutualAid.vue"), meta: { auth: true, title: "mutualAid.title" } },
+  // where a certificate's QR leads whoever is shown it: no sign-in
+  { path: "/verify/:code", name: "verify", component: () => import("./screens/Verify.vue"), meta: { title: "verify.title" } },
   { path: "/:rest(.*)*", name: "notFound", component: () => import("./screens/NotFound.vue"), meta: { title: "notFound.title" } },
 ];
 

@@ -37,6 +37,12 @@ export function day(iso: string | Date, locale: Locale = "zh-CN"): string {
   return locale.startsWith("zh") ? `${p.month}月${p.day}日 ${p.weekday}` : `${p.weekday} ${p.day} ${p.month}`;
 }
 
+/** 2026年3月2日 (zh-CN) or 2 Mar 2026 (en): a day that may lie in another year, e.g. a certificate's. */
+export function dated(iso: string | Date, locale: Locale = "zh-CN"): string {
+  const p = parts(iso, locale, { year: "numeric", month: locale.startsWith("zh") ? "numeric" : "short", day: "numeric" });
+  return locale.startsWith("zh") ? `${p.year}年${p.month}月${p.day}日` : `${p.day} ${p.month} ${p.year}`;
+}
+
 /** 周二 19:00 */
 export function weekdayClock(iso: string | Date, locale: Locale = "zh-CN"): string {
   return `${parts(iso, locale, { weekday: "short" }).weekday} ${clock(iso, locale)}`;

@@ -1,6 +1,5 @@
-// Courses, sites and rooms as the screens need them, each asked for once per page view. (When
-// GET /v1/me/enrolments carries each course's title, site, room and next session, My classes and the
-// home timetable stop asking for a course each.)
+// Courses, sites and rooms as the screens need them, each asked for once per page view. (My classes and
+// home ask for none: GET /v1/me/enrolments and GET /v1/me/timetable tell them what they show.)
 import { api, type Schemas } from "@shared/api/client";
 import { call } from "@shared/api/problems";
 
@@ -37,6 +36,13 @@ export function room(id: string): Promise<Room> {
 }
 
 /** The sessions still to come (or under way), soonest first. */
+/** Who teaches the course: the name the course gives, else the names of the teacher accounts it names. */
+export function teacherOf(course: Course): string | undefined {
+  if (course.teacher) return course.teacher;
+  const names = (course.teachers ?? []).map((t) => t.name).filter(Boolean);
+  return names.length ? names.join("、") : undefined;
+}
+
 export function upcoming(course: Course, now = Date.now()) {
   return (course.sessions ?? [])
     .filter((s) => s.state !== "cancelled" && new Date(s.ends_at ?? 0).getTime() > now)

@@ -6,6 +6,8 @@ import { call } from "@shared/api/problems";
 import { newKey } from "@shared/ids";
 
 export type Enrolment = Schemas["Enrolment"];
+/** One of the member's own, with its course told (GET /v1/me/enrolments). */
+export type MyEnrolment = Schemas["MyEnrolment"];
 
 export function useEnrol() {
   const busy = ref(false);

@@ -2,7 +2,7 @@
 // or (for a type the app does not know yet) the server's detail under a general sentence.
 import { useI18n } from "vue-i18n";
 import { showFailToast } from "vant";
-import { asApiError } from "./load";
+import { asApiError } from "@shared/load";
 
 export function useProblem() {
   const { t, te } = useI18n();

@@ -61,7 +61,8 @@ export async function send(request: Request): Promise<Response> {
   }
 }
 
-export const api = createClient<paths>({ baseUrl: "", fetch: send });
+// JSON answers only: a list that also answers as a spreadsheet (text/csv, .xlsx) keeps its JSON type here
+export const api = createClient<paths, "application/json">({ baseUrl: "", fetch: send });
 
 /** A client without the session, for signing in and renewing the token itself. */
-export const publicApi = createClient<paths>({ baseUrl: "" });
+export const publicApi = createClient<paths, "application/json">({ baseUrl: "" });

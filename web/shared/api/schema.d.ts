@@ -37,13 +37,17 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Close an account: it can no longer sign in or refresh
+         * Close an account: it can no longer sign in or refresh, its name, phone, birth date and ID digits are erased, and every service erases or anonymises the person's data (money moved stays in the ledgers, without the person)
          * @description Roles: admin.
          */
         delete: operations["closeAccount"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change an account's roles (all of them, as they are to be; a unit admin needs a unit). Its access tokens stop working within seconds; the next renewal carries the new roles. An admin cannot take away their own admin role
+         * @description Roles: admin.
+         */
+        patch: operations["changeAccountRoles"];
         trace?: never;
     };
     "/v1/accounts/{account_id}/reset-code": {
@@ -58,8 +62,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Staff at the counter: make a reset code for a member whose identity was checked
-         * @description Roles: admin.
+         * Staff at the counter: make a reset code for a member whose identity was checked (the front desk: for member accounts only, never a staff account)
+         * @description Roles: admin, desk.
          */
         post: operations["makeResetCode"];
         delete?: never;
@@ -273,6 +277,90 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/broadcasts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a message to a course's students, a unit's members, a site's followers or all members (these two: admins): each member once, through their preferences, quiet hours and daily cap; sent a group at a time (GET it for progress)
+         * @description Roles: admin, teacher, unit_admin.
+         */
+        post: operations["sendBroadcast"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/broadcasts/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Before sending a broadcast: how many members it reaches, and its message
+         * @description Roles: admin, teacher, unit_admin.
+         */
+        post: operations["previewBroadcast"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/broadcasts/{broadcast_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                broadcast_id: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * A broadcast and how far it has gone
+         * @description Roles: admin, teacher, unit_admin.
+         */
+        get: operations["getBroadcast"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/broadcasts/{broadcast_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                broadcast_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stop a broadcast midway: the members not told yet are not told
+         * @description Roles: admin, teacher, unit_admin.
+         */
+        post: operations["cancelBroadcast"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/calendar-feeds/{token}/calendar.ics": {
         parameters: {
             query?: never;
@@ -282,7 +370,7 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** A member's bookings as an iCalendar feed, by the secret address they were given (no sign-in: calendar apps cannot send one) */
+        /** A member's bookings and class sessions as an iCalendar feed, by the secret address they were given (no sign-in: calendar apps cannot send one) */
         get: operations["getCalendarFeed"];
         put?: never;
         post?: never;
@@ -362,8 +450,27 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** Check a certificate's verification code (anyone) */
+        /** Check a certificate's verification code (anyone, e.g. an employer shown it): the course, attendance, hours, date and the holder's name masked; nothing else about the member */
         get: operations["checkCertificate"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/certificates/{code}/certificate.pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        /** The completion certificate as a PDF (anyone holding its verification code): the member's name, the course, the code and a QR code of the member app's public check page (/verify/{code}) */
+        get: operations["getCertificatePdf"];
         put?: never;
         post?: never;
         delete?: never;
@@ -425,7 +532,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Closures of a site, or those closing a room (its site's whole-site ones too), or every site's, reaching into from..before, earliest first
+         * @description Roles: venue_manager, admin.
+         */
+        get: operations["listClosures"];
         put?: never;
         /**
          * Close a room or a whole site for a period (its bookings are cancelled)
@@ -436,6 +547,32 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/v1/closures/{closure_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                closure_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Reopen: take a closure away (the bookings it cancelled stay cancelled)
+         * @description Roles: venue_manager, admin.
+         */
+        delete: operations["removeClosure"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a closure's period or reason: the bookings it now covers are cancelled as by a new closure ('cancelled' counts them); those it no longer covers stay cancelled
+         * @description Roles: venue_manager, admin.
+         */
+        patch: operations["updateClosure"];
         trace?: never;
     };
     "/v1/clubs": {
@@ -563,8 +700,8 @@ export interface paths {
         get: operations["listCourseEnrolments"];
         put?: never;
         /**
-         * Enrol in a course: a seat, a place on the waitlist, or interest in a lottery
-         * @description Roles: member.
+         * Enrol in a course: a seat, a place on the waitlist, or interest in a lottery. The front desk (desk, admin) enrols a member on their behalf with member_id: the member's age and unit are checked, they are told as if they had enrolled, and the entry names the clerk
+         * @description Roles: member, desk, admin.
          */
         post: operations["enrolInCourse"];
         delete?: never;
@@ -582,7 +719,7 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** The draw's audit: seed, inputs, result, and whether re-running reproduces it */
+        /** The draw's audit: seed, whether re-running reproduces it, and the entries: all of them for the course's staff, the caller's own rank for a member, none for anyone else */
         get: operations["getLotteryAudit"];
         put?: never;
         /**
@@ -618,6 +755,140 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/courses/{course_id}/roster": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                course_id: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * The course's roster: each live entry (or those of one status) with the member's name and phone, status, waitlist position and attendance so far (sessions attended of those held). For the course's teachers, the desk and admins
+         * @description Roles: admin, teacher, desk.
+         */
+        get: operations["getCourseRoster"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/desk/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Find a member at the counter by the last 4 of their national ID, part of their phone number or of their name; by name
+         * @description Roles: desk, admin.
+         */
+        get: operations["findMembers"];
+        put?: never;
+        /**
+         * Open a member account for a walk-in: phone and name (birth date and the last 4 of the ID if given), no password: the member sets one with a reset code sent to their phone. A phone that has an account already is a 409 naming it.
+         * @description Roles: desk, admin.
+         */
+        post: operations["openWalkInAccount"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/desk/members/{member_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                member_id: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * One member as the counter sees them (the card a search finds): for a member's page opened by its link
+         * @description Roles: desk, admin.
+         */
+        get: operations["getDeskMember"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/desk/members/{member_id}/bookings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                member_id: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * A member's room bookings from today on (their own and their clubs'), by start
+         * @description Roles: desk, admin.
+         */
+        get: operations["listMemberBookings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/desk/members/{member_id}/cases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                member_id: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * A member's welfare cases as the counter may see them: reference, programme, state and dates, never the reason, amounts, documents or other facts of the case; newest first
+         * @description Roles: desk, admin.
+         */
+        get: operations["listMemberCases"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/desk/members/{member_id}/enrolments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                member_id: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * A member's classes, newest first, with who enrolled or cancelled on their behalf
+         * @description Roles: desk, admin.
+         */
+        get: operations["listMemberEnrolments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/enrolments/{enrolment_id}": {
         parameters: {
             query?: never;
@@ -631,7 +902,7 @@ export interface paths {
         get: operations["getEnrolment"];
         put?: never;
         post?: never;
-        /** Cancel an enrolment or leave the waitlist; the next in line moves up */
+        /** Cancel an enrolment or leave the waitlist; the next in line moves up. The front desk cancels for a member under the member's rules, and is named in their history */
         delete: operations["cancelEnrolment"];
         options?: never;
         head?: never;
@@ -693,7 +964,8 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /** Give my birth date, once: the age limits of classes are checked against it, so a member may not change it later (409; staff correct a mistake) */
+        patch: operations["setMyBirthDate"];
         trace?: never;
     };
     "/v1/me/calendar-feed": {
@@ -724,7 +996,7 @@ export interface paths {
         };
         /** Where I can be reached */
         get: operations["getMyContacts"];
-        /** Set where I can be reached: phone, email, WeChat openid (one left out is cleared) */
+        /** Set where I can be reached: phone and email (one left out is cleared); WeChat is bound through GET /v1/me/wechat/authorize */
         put: operations["setMyContacts"];
         post?: never;
         delete?: never;
@@ -740,11 +1012,68 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** My enrolments, with waitlist positions */
+        /** My enrolments, with waitlist positions, each with its course (title, site, room, the next session and one open for check-in now) from the catalog; course is null for a course the catalog does not know yet */
         get: operations["listMyEnrolments"];
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/follows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The course categories and sites I follow: a class published in one is announced to me, once */
+        get: operations["listMyFollows"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/follows/categories/{category}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                category: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /** Follow a course category */
+        put: operations["followCategory"];
+        post?: never;
+        /** Stop following a course category */
+        delete: operations["unfollowCategory"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/follows/sites/{site_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                site_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /** Follow a site */
+        put: operations["followSite"];
+        post?: never;
+        /** Stop following a site */
+        delete: operations["unfollowSite"];
         options?: never;
         head?: never;
         patch?: never;
@@ -821,6 +1150,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/phone": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Move my account to a new phone: a code is sent there by SMS (confirm it at /v1/me/phone/confirm). Limited per phone and per address like reset codes. */
+        post: operations["changeMyPhone"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/phone/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Confirm my new phone with the code sent to it: I sign in with it from now on, and the palace's texts go to it */
+        post: operations["confirmMyPhone"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/teaching": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The courses I teach, the next to meet first, each with its next session
+         * @description Roles: admin, teacher.
+         */
+        get: operations["listMyTeaching"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me/timetable": {
         parameters: {
             query?: never;
@@ -830,6 +1213,95 @@ export interface paths {
         };
         /** My timetable: class sessions (courses I hold a confirmed seat in), my room bookings and counselling appointments, sorted by start, in Asia/Shanghai time (+08:00); from and to are dates, by default this Monday to Sunday, at most 62 days */
         get: operations["getMyTimetable"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/unit-invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My open invitations to join a unit */
+        get: operations["listMyUnitInvitations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/unit-invitations/{invitation_id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                invitation_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Accept: join the unit (a refreshed token names it) my invitation to a unit */
+        post: operations["acceptUnitInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/unit-invitations/{invitation_id}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                invitation_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Decline my invitation to a unit */
+        post: operations["declineUnitInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/wechat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Unbind my WeChat: no more messages there until I bind it again */
+        delete: operations["unbindMyWeChat"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/wechat/authorize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Start binding my WeChat: where to send my browser (WeChat's web authorization, which comes back to /v1/wechat/callback); my openid is never typed in */
+        get: operations["authorizeMyWeChat"];
         put?: never;
         post?: never;
         delete?: never;
@@ -889,7 +1361,7 @@ export interface paths {
         /** Claims: a member sees their own, officers all (without health details) */
         get: operations["listClaims"];
         put?: never;
-        /** Claim against the mutual-aid plan: computed by the rules, explained line by line */
+        /** Claim against the mutual-aid plan: computed by the rules, explained line by line. An officer claims for a member (member_id) or for a worker with no account (enrolment_id) */
         post: operations["makeClaim"];
         delete?: never;
         options?: never;
@@ -928,7 +1400,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Triage: assign a submitted claim to the officer who reviews it
+         * Triage: assign a submitted claim to the officer who reviews it (never to oneself: 403 self-assignment)
          * @description Roles: welfare_officer, admin.
          */
         post: operations["assignClaim"];
@@ -950,10 +1422,49 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Review a claim: approve (amount recomputed by the rules) or reject
+         * Review a claim: approve (amount recomputed by the rules) or reject. Above the programme's threshold it needs two distinct officers' approvals (under_review after the first)
          * @description Roles: welfare_officer, admin.
          */
         post: operations["decideClaim"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/mutual-aid/claims/{claim_id}/documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                claim_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Attach a document to a claim (discharge summary, diagnosis, accident report): the file itself is the body, as for a case's documents (PDF, JPEG or PNG, at most 10 MiB). The member, the officer who filed it, or an officer on it */
+        post: operations["attachClaimDocument"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/mutual-aid/claims/{claim_id}/documents/{document_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                claim_id: string;
+                document_id: string;
+            };
+            cookie?: never;
+        };
+        /** Download a document of a claim (the member and the officers on it; a staff download is logged as a read of the claim) */
+        get: operations["downloadClaimDocument"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -972,7 +1483,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Pay an approved claim, once
+         * Pay an approved claim, once, by an officer who did not approve it
          * @description Roles: welfare_officer, admin.
          */
         post: operations["payClaim"];
@@ -991,7 +1502,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** An enrolment import: progress and bad rows with their line numbers */
+        /**
+         * An enrolment import: progress and bad rows with their line numbers; for the unit's administrators and the officers only (another unit's administrator: 404)
+         * @description Roles: unit_admin, welfare_officer, admin.
+         */
         get: operations["getEnrolmentImport"];
         put?: never;
         post?: never;
@@ -1053,7 +1567,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Record a unit's contribution: its members' cover starts
+         * Record a unit's contribution: it must be the confirmed roster's headcount x the plan's rate (422 naming both figures otherwise); it goes into the mutual-aid fund's ledger and the workers' cover starts
          * @description Roles: welfare_officer, admin.
          */
         post: operations["recordContribution"];
@@ -1079,10 +1593,81 @@ export interface paths {
         get: operations["listPlanEnrolments"];
         put?: never;
         /**
-         * Enrol the unit's members: upload a CSV (name,national_id,phone,member_id); the import runs in the background, poll the job
+         * Enrol the unit's workers: upload the roster (columns name, national_id, phone, member_id) as CSV in UTF-8 or GB18030, or as an .xlsx workbook (its first sheet). A row without member_id is linked to the worker's account by national ID or phone, now or when they register. A row whose member_id is no account or not a worker of this unit is an error row of the job (never linked); the other rows are imported. The import runs in the background, poll the job
          * @description Roles: unit_admin, welfare_officer, admin.
          */
         post: operations["importPlanEnrolments"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/mutual-aid/plans/{plan_id}/enrolments/{enrolment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                plan_id: string;
+                enrolment_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Take a worker off the unit's roster (they left) while the unit's contribution is not recorded
+         * @description Roles: unit_admin, welfare_officer, admin.
+         */
+        delete: operations["removePlanEnrolment"];
+        options?: never;
+        head?: never;
+        /**
+         * Correct a worker's name or phone on the unit's roster while the unit's contribution is not recorded (a worker with no account is linked to the one registered with the new phone)
+         * @description Roles: unit_admin, welfare_officer, admin.
+         */
+        patch: operations["editPlanEnrolment"];
+        trace?: never;
+    };
+    "/v1/mutual-aid/plans/{plan_id}/renewal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                plan_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Renewal (续保): copy the unit's roster of an earlier plan year into this plan; the rows wait for the unit administrator to confirm them (or take workers off). Asked again, nothing more is copied
+         * @description Roles: unit_admin, welfare_officer, admin.
+         */
+        post: operations["renewPlanRoster"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/mutual-aid/plans/{plan_id}/renewal/confirmation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                plan_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm the renewed rows of the unit's roster: those workers are enrolled (the contribution is then headcount x rate)
+         * @description Roles: unit_admin, welfare_officer, admin.
+         */
+        post: operations["confirmPlanRoster"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1151,6 +1736,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/reports/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The yearly report: courses run, sessions held, person-times, trainees, enrolments and waitlists; bookings, booked hours and utilisation; welfare cases, approvals and amounts paid; the mutual-aid plan's units, enrolments, contributions and claims paid; notifications sent by channel. from and to are dates (both counted, Asia/Shanghai; by default this year, at most 5 years); by is one of month, site, district, unit, category, programme. A figure whose records do not carry the breakdown is given in total and named in not_applicable. Utilisation is booked hours over the hours the rooms stood open (their opening hours, less closures)
+         * @description Roles: admin, teacher, venue_manager, welfare_officer, desk.
+         */
+        get: operations["getReportSummary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/rooms": {
         parameters: {
             query?: never;
@@ -1198,7 +1803,7 @@ export interface paths {
         };
         /**
          * Utilisation per room (and site): hours booked, bookings, no-shows
-         * @description Roles: venue_manager, admin.
+         * @description Roles: venue_manager, admin. Over the last `days` days (28 unless given), or, with `from` (a date, YYYY-MM-DD, in China's time), the `days` days from that day on: a week's is from=<its Monday>&days=7.
          */
         get: operations["getRoomUtilisation"];
         put?: never;
@@ -1260,7 +1865,11 @@ export interface paths {
             };
             cookie?: never;
         };
-        get?: never;
+        /**
+         * The session's register as marked so far: the teacher's marks and the members' check-ins (staff of the course)
+         * @description Roles: admin, teacher.
+         */
+        get: operations["getSessionRegister"];
         put?: never;
         /** Mark attendance: a teacher's register (marks) or a member's check-in (code; 5 wrong codes per session and 15 minutes, then 429 with Retry-After) */
         post: operations["markAttendance"];
@@ -1322,7 +1931,7 @@ export interface paths {
         };
         /**
          * Figures for the yearly report, from every service
-         * @description Roles: admin, teacher, venue_manager, welfare_officer.
+         * @description Roles: admin, teacher, venue_manager, welfare_officer, desk.
          */
         get: operations["getYearlyFigures"];
         put?: never;
@@ -1378,6 +1987,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/units/{unit_id}/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                unit_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Invite a registered member (by phone) to join the unit; they see it under GET /v1/me/unit-invitations and join by accepting. A staff account is never invited (409 staff-account); one open invitation per member and unit (asked again, the same one)
+         * @description Roles: admin, unit_admin.
+         */
+        post: operations["inviteUnitMember"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/units/{unit_id}/members": {
         parameters: {
             query?: never;
@@ -1388,14 +2019,14 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The unit's members
+         * The unit's members (name and phone: a unit sees no birth date or ID digits)
          * @description Roles: admin, unit_admin.
          */
         get: operations["listUnitMembers"];
         put?: never;
         /**
-         * Add a registered member to the unit
-         * @description Roles: admin, unit_admin.
+         * The palace admin puts a registered account into the unit directly. A unit administrator invites instead (POST /v1/units/{unit_id}/invitations): the member joins by accepting
+         * @description Roles: admin.
          */
         post: operations["addUnitMember"];
         delete?: never;
@@ -1422,6 +2053,23 @@ export interface paths {
          * @description Roles: admin, unit_admin.
          */
         delete: operations["removeUnitMember"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/wechat/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Where WeChat sends the member's browser back with a code and the state it was given: the openid is bound to the member who started, then the browser goes to their contacts. A state unknown, used or lapsed binds nothing (422); WeChat refusing the exchange: 422 for the code, 502 otherwise */
+        get: operations["finishWeChatBinding"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1498,7 +2146,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Triage: assign the case to an officer with a priority
+         * Triage: assign the case to an officer with a priority. A welfare admin or another officer assigns: an officer giving a case to themselves is refused (403 self-assignment)
          * @description Roles: welfare_officer, admin.
          */
         post: operations["assignApplication"];
@@ -1629,6 +2277,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/welfare/counselling": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The counselling appointments of a week for the welfare office: when, where (room and site), whose case (member name, case reference and state) and whether it still stands (booked or cancelled), by start, in Asia/Shanghai time; from and to are dates, by default this Monday to Sunday, at most 62 days. Each case listed is logged as read
+         * @description Roles: welfare_officer, admin.
+         */
+        get: operations["listCounsellingAppointments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/welfare/funds/{fund_id}/budgets": {
         parameters: {
             query?: never;
@@ -1665,6 +2333,26 @@ export interface paths {
          * @description Roles: welfare_officer, admin.
          */
         get: operations["getFundLedger"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/welfare/payouts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every payout of cases and claims, newest first, with the programme it paid from
+         * @description Roles: welfare_officer, admin.
+         */
+        get: operations["listPayouts"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1756,6 +2444,8 @@ export interface components {
             created_at?: string;
             /** Format: uuid */
             id?: string;
+            /** @description the last 4 of the national ID */
+            id_last4?: string | null;
             name?: string;
             phone?: string;
             roles?: string[];
@@ -1804,6 +2494,11 @@ export interface components {
             /** @description pending, confirmed, checked_in, rejected, cancelled, released */
             status?: string;
             title?: string;
+        };
+        Actor: {
+            /** Format: uuid */
+            id?: string;
+            name?: string | null;
         };
         Application: {
             /** @description yuan as a decimal string with at most two decimals, e.g. "1500.00" */
@@ -1943,6 +2638,13 @@ export interface components {
             committed?: string;
             paid_out?: string;
         };
+        BirthDate: {
+            /**
+             * Format: date
+             * @description set once by the member (the age limits of classes are checked against it); a mistake is corrected by staff
+             */
+            birth_date: string;
+        };
         Booking: {
             /** Format: date-time */
             checked_in_at?: string | null;
@@ -2042,6 +2744,58 @@ export interface components {
             status?: string;
             title?: string;
         };
+        Broadcast: {
+            /** @enum {string} */
+            audience: "course" | "unit" | "site" | "all";
+            body: string;
+            /**
+             * Format: uuid
+             * @description audience `course`: its students (confirmed seats)
+             */
+            course_id?: string;
+            /**
+             * Format: uuid
+             * @description audience `site`: the members following it (admins)
+             */
+            site_id?: string;
+            title: string;
+            /**
+             * Format: uuid
+             * @description audience `unit`: its members
+             */
+            unit_id?: string;
+        };
+        BroadcastOut: {
+            audience?: string;
+            body?: string;
+            /** Format: uuid */
+            course_id?: string | null;
+            /** Format: date-time */
+            created_at?: string;
+            /** Format: date-time */
+            finished_at?: string | null;
+            /** Format: uuid */
+            id?: string;
+            /** @description members it goes to, each once */
+            recipients?: number;
+            /** Format: uuid */
+            sent_by?: string;
+            /** Format: uuid */
+            site_id?: string | null;
+            /** @description sending, done or cancelled */
+            state?: string;
+            title?: string;
+            /** @description members told so far (inbox, and their channels) */
+            told?: number;
+            /** Format: uuid */
+            unit_id?: string | null;
+        };
+        BroadcastPreview: {
+            /** @description the message, as a member reading Chinese gets it */
+            message?: components["schemas"]["Rendered"];
+            /** @description members it would go to, each once */
+            recipients?: number;
+        };
         Budget: {
             /** @description yuan as a decimal string with at most two decimals, e.g. "1500.00" */
             amount?: string;
@@ -2085,6 +2839,10 @@ export interface components {
             attended?: number;
             code?: string;
             course_title?: string;
+            /** @description the member's name, masked (王*明): enough to match the person showing it, no more; null for an account since closed */
+            holder?: string | null;
+            /** @description hours of the sessions the member was marked present at */
+            hours?: number;
             /** Format: date-time */
             issued_at?: string;
             sessions_count?: number;
@@ -2093,6 +2851,10 @@ export interface components {
         Claim: {
             /** @description yuan as a decimal string with at most two decimals, e.g. "1500.00" */
             amount?: string;
+            /** @description officers who approved it so far */
+            approvals?: number;
+            /** @description distinct officers who must approve it (two above the programme's threshold) */
+            approvals_needed?: number;
             /** Format: date-time */
             assigned_at?: string | null;
             /**
@@ -2110,19 +2872,28 @@ export interface components {
             details?: {
                 [key: string]: unknown;
             } | null;
+            /** @description in a claim's own read only */
+            documents?: components["schemas"]["ClaimDocument"][];
+            /** @description the worker's row on the plan's roster */
+            enrolment_id?: number;
             /** Format: date */
             event_date?: string;
             explanation?: components["schemas"]["ExplanationLine"][];
             /** Format: uuid */
             id?: string;
             kind?: string;
-            /** Format: uuid */
-            member_id?: string;
+            /**
+             * Format: uuid
+             * @description null while the worker (claimed for by an officer) has no account
+             */
+            member_id?: string | null;
             note?: string;
             /** Format: uuid */
             plan_id?: string;
-            /** @description submitted, approved, rejected or paid */
+            /** @description submitted, under_review (approved by fewer officers than it needs), approved, rejected or paid */
             state?: string;
+            /** Format: uuid */
+            submitted_by?: string;
         };
         ClaimAssignment: {
             /**
@@ -2136,6 +2907,8 @@ export interface components {
             details: {
                 [key: string]: unknown;
             };
+            /** @description an officer claiming for a worker on the roster who has no account yet: their roster row */
+            enrolment_id?: number;
             /**
              * Format: date
              * @description admission, diagnosis or accident date
@@ -2156,6 +2929,24 @@ export interface components {
             decision: "approve" | "reject";
             /** @default  */
             note: string;
+        };
+        ClaimDocument: {
+            /** Format: uuid */
+            claim_id?: string;
+            /** @description application/pdf, image/jpeg or image/png, read from the file's bytes */
+            content_type?: string;
+            filename?: string;
+            /** Format: uuid */
+            id?: string;
+            /** @description which document it is, e.g. discharge_summary */
+            kind?: string;
+            sha256?: string;
+            /** @description bytes */
+            size?: number;
+            /** Format: date-time */
+            uploaded_at?: string;
+            /** Format: uuid */
+            uploaded_by?: string;
         };
         ClassRequest: {
             capacity?: number;
@@ -2203,7 +2994,7 @@ export interface components {
             reason: string;
         };
         Closure: {
-            /** @description bookings cancelled by the closure */
+            /** @description bookings cancelled by the closure (given when it is made) */
             cancelled?: number;
             /** Format: date-time */
             ends_at?: string;
@@ -2227,6 +3018,13 @@ export interface components {
             site_id?: string;
             /** Format: date-time */
             starts_at: string;
+        };
+        ClosureEdit: {
+            /** Format: date-time */
+            ends_at?: string;
+            reason?: string;
+            /** Format: date-time */
+            starts_at?: string;
         };
         Club: {
             /** Format: date-time */
@@ -2265,11 +3063,14 @@ export interface components {
             email?: string | null;
             /** @example 13900000001 */
             phone?: string | null;
-            wechat_openid?: string | null;
+            /** @description bound through WeChat (GET /v1/me/wechat/authorize), never set here */
+            readonly wechat_openid?: string | null;
         };
         Contribution: {
             /** @description yuan as a decimal string with at most two decimals, e.g. "1500.00" */
             amount?: string;
+            /** @description the confirmed workers it pays for */
+            headcount?: number | null;
             /** Format: uuid */
             plan_id?: string;
             /** Format: date-time */
@@ -2282,6 +3083,32 @@ export interface components {
             amount: string;
             /** Format: uuid */
             unit_id: string;
+        };
+        CounsellingAppointment: {
+            /** Format: uuid */
+            application_id?: string;
+            booking_id?: string;
+            cancel_reason?: string | null;
+            /** Format: date-time */
+            cancelled_at?: string | null;
+            case_state?: string;
+            /** Format: date-time */
+            ends_at?: string;
+            /** Format: uuid */
+            id?: string;
+            /** Format: uuid */
+            member_id?: string;
+            /** @description from the accounts (null: closed since) */
+            member_name?: string | null;
+            /** @description the case's reference */
+            reference?: string;
+            room_id?: string;
+            room_name?: string | null;
+            site_name?: string | null;
+            /** Format: date-time */
+            starts_at?: string;
+            /** @description booked or cancelled */
+            state?: string;
         };
         Course: {
             allocation?: string;
@@ -2317,6 +3144,10 @@ export interface components {
             /** @description draft, published or cancelled */
             state?: string;
             teacher?: string | null;
+            /** @description the teacher accounts who run the course */
+            teacher_ids?: string[];
+            /** @description their names (from the gateway's accounts) */
+            teachers?: components["schemas"]["Teacher"][];
             /** Format: uuid */
             term_id?: string | null;
             title?: string;
@@ -2381,6 +3212,8 @@ export interface components {
              */
             site_id?: string | null;
             teacher?: string | null;
+            /** @description the teacher accounts who run the course (only they and admins see its staff side); a teacher creating a course is always among them; changed by admins only */
+            teacher_ids?: string[];
             /** Format: uuid */
             term_id?: string | null;
             title: string;
@@ -2432,6 +3265,8 @@ export interface components {
              */
             site_id?: string | null;
             teacher?: string | null;
+            /** @description the teacher accounts who run the course (only they and admins see its staff side); a teacher creating a course is always among them; changed by admins only */
+            teacher_ids?: string[];
             /** Format: uuid */
             term_id?: string | null;
             title?: string;
@@ -2488,6 +3323,17 @@ export interface components {
             title?: string;
             urgent?: boolean;
         };
+        DeskCase: {
+            /** Format: date-time */
+            created_at?: string;
+            /** Format: date-time */
+            decided_at?: string | null;
+            /** Format: uuid */
+            id?: string;
+            programme?: string;
+            reference?: string;
+            state?: string;
+        };
         Document: {
             /** Format: uuid */
             application_id?: string;
@@ -2524,17 +3370,41 @@ export interface components {
              */
             birth_date?: string;
             /**
+             * Format: uuid
+             * @description the front desk (desk, admin): the member enrolled on their behalf; anyone else may only name themselves
+             */
+            member_id?: string;
+            /**
              * @description a group entry (me and my child) is one entry
              * @default 1
              */
             seats: number;
         };
+        EnrolledCourse: {
+            /** @description the session a member may check in to now (from an hour before its start to 12 hours after) */
+            checkin_session?: components["schemas"]["Session"] | null;
+            /** @description the first not cancelled that has not ended (+08:00) */
+            next_session?: components["schemas"]["Session"] | null;
+            /** Format: uuid */
+            room_id?: string | null;
+            room_name?: string | null;
+            /** Format: uuid */
+            site_id?: string | null;
+            site_name?: string | null;
+            /** @description published or cancelled */
+            state?: string;
+            title?: string;
+        };
         Enrolment: {
             cancel_reason?: string | null;
+            /** @description who cancelled it, when not the member (a clerk, staff) */
+            cancelled_by?: components["schemas"]["Actor"] | null;
             /** Format: uuid */
             course_id?: string;
             /** Format: date-time */
             created_at?: string;
+            /** @description the clerk who enrolled the member on their behalf */
+            enrolled_by?: components["schemas"]["Actor"] | null;
             /** Format: uuid */
             id?: string;
             /** Format: uuid */
@@ -2549,6 +3419,12 @@ export interface components {
         ExplanationLine: {
             amount?: string;
             text?: string;
+        };
+        Follows: {
+            /** @description course categories, as courses name them */
+            categories?: string[];
+            /** @description venues sites */
+            site_ids?: string[];
         };
         ImportJob: {
             bad_rows?: number;
@@ -2617,13 +3493,15 @@ export interface components {
             course_id?: string;
             /** Format: date-time */
             drawn_at?: string;
-            /** @description the entries as drawn, with their priority */
+            /** @description how many entries were drawn */
+            entrants?: number;
+            /** @description the entries as drawn, with their priority (the course's staff only; empty for anyone else) */
             inputs?: {
                 [key: string]: unknown;
             }[];
             /** @description re-running the draw from seed and inputs gives the result */
             reproduced?: boolean;
-            /** @description draw order and outcome */
+            /** @description draw order and outcome: every entry for the course's staff, only the caller's own for a member */
             result?: {
                 [key: string]: unknown;
             }[];
@@ -2633,6 +3511,73 @@ export interface components {
             /** Format: uuid */
             member_id: string;
             present: boolean;
+        };
+        MemberEnrolment: {
+            cancel_reason?: string | null;
+            /** @description who cancelled it, when not the member (a clerk, staff) */
+            cancelled_by?: components["schemas"]["Actor"] | null;
+            /** @description the completion certificate's verification code, once issued: its PDF is at /v1/certificates/{code}/certificate.pdf */
+            certificate_code?: string | null;
+            /** Format: uuid */
+            course_id?: string;
+            /** Format: date-time */
+            created_at?: string;
+            /** @description the clerk who enrolled the member on their behalf */
+            enrolled_by?: components["schemas"]["Actor"] | null;
+            /** Format: uuid */
+            id?: string;
+            /** Format: uuid */
+            member_id?: string;
+            /** Format: date-time */
+            offer_expires_at?: string | null;
+            /** @description place on the waitlist, 1 is next */
+            position?: number | null;
+            seats?: number;
+            status?: string;
+        };
+        MemberFound: {
+            /** Format: date */
+            birth_date?: string | null;
+            /** Format: date-time */
+            created_at?: string;
+            /** Format: uuid */
+            id?: string;
+            id_last4?: string | null;
+            name?: string;
+            phone?: string;
+            /** Format: uuid */
+            unit_id?: string | null;
+            unit_name?: string | null;
+        };
+        MyEnrolment: {
+            cancel_reason?: string | null;
+            /** @description who cancelled it, when not the member (a clerk, staff) */
+            cancelled_by?: components["schemas"]["Actor"] | null;
+            /** @description the completion certificate's verification code, once issued: its PDF is at /v1/certificates/{code}/certificate.pdf */
+            certificate_code?: string | null;
+            course?: components["schemas"]["EnrolledCourse"] | null;
+            /** Format: uuid */
+            course_id?: string;
+            /** Format: date-time */
+            created_at?: string;
+            /** @description the clerk who enrolled the member on their behalf */
+            enrolled_by?: components["schemas"]["Actor"] | null;
+            /** Format: uuid */
+            id?: string;
+            /** Format: uuid */
+            member_id?: string;
+            /** Format: date-time */
+            offer_expires_at?: string | null;
+            /** @description place on the waitlist, 1 is next */
+            position?: number | null;
+            seats?: number;
+            status?: string;
+        };
+        NotApplicable: {
+            figure?: string;
+            figure_title?: string;
+            /** @description why the breakdown asked for does not apply to it */
+            reason?: string;
         };
         PasswordChange: {
             current_password: string;
@@ -2652,6 +3597,36 @@ export interface components {
             /** Format: uuid */
             member_id?: string;
             reference?: string;
+        };
+        PayoutListed: {
+            /** @description yuan as a decimal string with at most two decimals, e.g. "1500.00" */
+            amount?: string;
+            /** Format: uuid */
+            application_id?: string | null;
+            /** Format: uuid */
+            claim_id?: string | null;
+            /** Format: date-time */
+            created_at?: string;
+            /** Format: uuid */
+            id?: string;
+            /** Format: uuid */
+            member_id?: string;
+            /** Format: uuid */
+            paid_by?: string | null;
+            programme?: string;
+            reference?: string;
+        };
+        PhoneChange: {
+            /**
+             * @description the new phone: a code is sent to it
+             * @example 13900000001
+             */
+            phone: string;
+        };
+        PhoneConfirm: {
+            code: string;
+            /** @example 13900000001 */
+            phone: string;
         };
         Plan: {
             /** @description yuan as a decimal string with at most two decimals, e.g. "1500.00" */
@@ -2675,6 +3650,11 @@ export interface components {
         PlanEnrolment: {
             /**
              * Format: date-time
+             * @description null: copied by a renewal from last year's roster, waiting for the unit to confirm it
+             */
+            confirmed_at?: string | null;
+            /**
+             * Format: date-time
              * @description when the unit's contribution was recorded (null: no cover yet)
              */
             cover_from?: string | null;
@@ -2689,6 +3669,8 @@ export interface components {
             phone?: string | null;
             /** Format: uuid */
             plan_id?: string;
+            /** @description the row of last year it was copied from */
+            renewed_from?: number | null;
             /** Format: uuid */
             unit_id?: string;
         };
@@ -2743,6 +3725,10 @@ export interface components {
             request_id?: string;
             status?: number;
             title?: string;
+            /**
+             * Format: uri
+             * @description the address of a page saying what the problem means and what to do; its last part is the kind of problem, a stable slug (`.../problems/room-clash`)
+             */
             type?: string;
         };
         Programme: {
@@ -2806,6 +3792,8 @@ export interface components {
              * @default null
              */
             birth_date: string | null;
+            /** @example 002X */
+            id_last4?: string | null;
             name: string;
             password: string;
             /** @example 13900000001 */
@@ -2822,6 +3810,42 @@ export interface components {
             wechat?: {
                 [key: string]: unknown;
             };
+        };
+        RenewalCreate: {
+            /**
+             * Format: uuid
+             * @description last year's plan whose roster is copied
+             */
+            from_plan_id: string;
+            /**
+             * Format: uuid
+             * @description officers only: the unit (a unit_admin renews their own)
+             */
+            unit_id?: string;
+        };
+        Report: {
+            by?: string | null;
+            /** Format: date */
+            from?: string;
+            /** @description figures given only in total: their records do not carry the breakdown asked for */
+            not_applicable?: components["schemas"]["NotApplicable"][];
+            rows?: components["schemas"]["ReportRow"][];
+            /** Format: date */
+            to?: string;
+        };
+        ReportRow: {
+            /** @description the figure's code (courses_run, person_times...) */
+            figure?: string;
+            /** @description its name in Chinese */
+            figure_title?: string;
+            /** @description null: the total; else the group's key (a month YYYY-MM, a site or unit id...; '' for records that do not say) */
+            group?: string | null;
+            /** @description the group's name (合计 for the total) */
+            label?: string;
+            /** @description the service that counted it */
+            source?: string;
+            /** @description a count, hours, a share (0-1; null: nothing was open), or yuan as a decimal string */
+            value?: unknown;
         };
         ResetCode: {
             code?: string;
@@ -2845,6 +3869,14 @@ export interface components {
              */
             note: string;
             private?: components["schemas"]["Private"];
+        };
+        RolesChange: {
+            roles: ("member" | "teacher" | "venue_manager" | "welfare_officer" | "unit_admin" | "desk" | "admin")[];
+            /**
+             * Format: uuid
+             * @default null
+             */
+            unit_id: string | null;
         };
         Room: {
             bookable_by?: string[];
@@ -2872,12 +3904,14 @@ export interface components {
             /** Format: uuid */
             parent_id?: string | null;
             requires_approval?: boolean;
+            /** @description where the room's site is */
+            site_address?: string | null;
             /** Format: uuid */
             site_id?: string;
             site_name?: string;
         };
         RoomCreate: {
-            bookable_by?: ("member" | "teacher" | "venue_manager" | "welfare_officer" | "unit_admin" | "admin")[];
+            bookable_by?: ("member" | "teacher" | "venue_manager" | "welfare_officer" | "unit_admin" | "desk" | "admin")[];
             /**
              * @description cleaning time held after each booking
              * @default 0
@@ -2894,8 +3928,16 @@ export interface components {
             /** @description e.g. piano, mirrors, projector, sprung_floor */
             features?: string[];
             floor?: number | null;
-            max_advance_days?: number | null;
-            max_bookings_per_week?: number | null;
+            /**
+             * @description how many days ahead a member may book (managers are not held to it); left out: 30; null: no limit
+             * @default 30
+             */
+            max_advance_days: number | null;
+            /**
+             * @description quota: bookings per member or club and week; left out: 3; null: no limit
+             * @default 3
+             */
+            max_bookings_per_week: number | null;
             /** @description quota per member or club and week */
             max_hours_per_week?: number | null;
             min_notice_minutes?: number | null;
@@ -2922,7 +3964,7 @@ export interface components {
             site_id: string;
         };
         RoomEdit: {
-            bookable_by?: ("member" | "teacher" | "venue_manager" | "welfare_officer" | "unit_admin" | "admin")[];
+            bookable_by?: ("member" | "teacher" | "venue_manager" | "welfare_officer" | "unit_admin" | "desk" | "admin")[];
             capacity?: number;
             /** @description a member's booking not checked in this long after its start is released */
             checkin_minutes?: number | null;
@@ -2931,7 +3973,9 @@ export interface components {
             /** @description e.g. piano, mirrors, projector, sprung_floor */
             features?: string[];
             floor?: number | null;
+            /** @description how many days ahead a member may book (managers are not held to it); left out: 30; null: no limit */
             max_advance_days?: number | null;
+            /** @description quota: bookings per member or club and week; left out: 3; null: no limit */
             max_bookings_per_week?: number | null;
             /** @description quota per member or club and week */
             max_hours_per_week?: number | null;
@@ -2945,6 +3989,53 @@ export interface components {
                 [key: string]: string[] | null;
             } | null;
             requires_approval?: boolean;
+        };
+        Roster: {
+            /** @description workers on the roster, confirmed */
+            confirmed?: number;
+            /** @description rows this renewal copied (0 when asked again) */
+            copied?: number;
+            /** Format: uuid */
+            plan_id?: string;
+            /** Format: uuid */
+            unit_id?: string;
+            /** @description copied rows waiting for the unit's confirmation */
+            waiting?: number;
+        };
+        RosterConfirmation: {
+            /**
+             * Format: uuid
+             * @description officers only: the unit (a unit_admin confirms their own)
+             */
+            unit_id?: string;
+        };
+        RosterEntry: {
+            /** @description sessions held so far that the member attended */
+            attended?: number;
+            /** Format: uuid */
+            enrolment_id?: string;
+            /** @description sessions held so far (ended, not cancelled) */
+            held?: number;
+            /** Format: uuid */
+            member_id?: string;
+            /** @description from the member's account */
+            name?: string | null;
+            /** @description from the member's account */
+            phone?: string | null;
+            /** @description place on the waitlist, 1 is next */
+            position?: number | null;
+            seats?: number;
+            /** @description confirmed, offered, registered (lottery) or waitlisted */
+            status?: string;
+        };
+        RosterRowUpdate: {
+            /** @description the worker's name */
+            name?: string;
+            /**
+             * @description their mobile: a worker with no account yet is linked to the account registered with it
+             * @example 13900000001
+             */
+            phone?: string | null;
         };
         RowError: {
             errors?: string[];
@@ -3084,11 +4175,13 @@ export interface components {
              * @default null
              */
             birth_date: string | null;
+            /** @example 002X */
+            id_last4?: string | null;
             name: string;
             password: string;
             /** @example 13900000001 */
             phone: string;
-            roles: ("member" | "teacher" | "venue_manager" | "welfare_officer" | "unit_admin" | "admin")[];
+            roles: ("member" | "teacher" | "venue_manager" | "welfare_officer" | "unit_admin" | "desk" | "admin")[];
             /** Format: uuid */
             unit_id?: string | null;
         };
@@ -3135,6 +4228,60 @@ export interface components {
             /** Format: uuid */
             member_id?: string;
             strikes?: components["schemas"]["Strike"][];
+        };
+        Teacher: {
+            /** Format: uuid */
+            id?: string;
+            name?: string;
+        };
+        Teaching: {
+            allocation?: string;
+            attendance_threshold?: number;
+            /** Format: date-time */
+            cancel_cutoff?: string | null;
+            capacity?: number;
+            category?: string | null;
+            /** Format: date-time */
+            closes_at?: string | null;
+            /** Format: date-time */
+            created_at?: string;
+            description?: string | null;
+            district?: string | null;
+            /** Format: date-time */
+            draw_at?: string | null;
+            /** Format: date-time */
+            drawn_at?: string | null;
+            group_limit?: number;
+            /** Format: uuid */
+            id?: string;
+            max_age?: number | null;
+            min_age?: number | null;
+            /** @description the next scheduled session, none when all are past */
+            next_session?: components["schemas"]["Session"] | null;
+            offer_hours?: number | null;
+            /** Format: date-time */
+            opens_at?: string;
+            /** Format: uuid */
+            room_id?: string | null;
+            seats_left?: number;
+            sessions?: components["schemas"]["Session"][];
+            /** Format: uuid */
+            site_id?: string | null;
+            /** @description draft, published or cancelled */
+            state?: string;
+            teacher?: string | null;
+            /** @description the teacher accounts who run the course */
+            teacher_ids?: string[];
+            /** @description their names (from the gateway's accounts) */
+            teachers?: components["schemas"]["Teacher"][];
+            /** Format: uuid */
+            term_id?: string | null;
+            title?: string;
+            unit_ids?: string[] | null;
+            /** Format: date-time */
+            updated_at?: string;
+            version?: number;
+            waitlist_length?: number;
         };
         Term: {
             class_cap?: number;
@@ -3190,6 +4337,8 @@ export interface components {
             kind?: "class" | "booking" | "counselling";
             room_id?: string | null;
             room_name?: string | null;
+            /** @description the street address of the room's site */
+            site_address?: string | null;
             site_name?: string | null;
             /**
              * Format: date-time
@@ -3222,6 +4371,31 @@ export interface components {
         UnitCreate: {
             name: string;
         };
+        UnitInvitation: {
+            /** Format: date-time */
+            answered_at?: string | null;
+            /** Format: date-time */
+            created_at?: string;
+            /** Format: uuid */
+            id?: string;
+            /** @description the invited member's */
+            phone?: string;
+            /** @description pending, accepted or declined */
+            status?: string;
+            /** Format: uuid */
+            unit_id?: string;
+            unit_name?: string;
+        };
+        UnitMember: {
+            /** Format: date-time */
+            created_at?: string;
+            /** Format: uuid */
+            id?: string;
+            name?: string;
+            phone?: string;
+            /** Format: uuid */
+            unit_id?: string | null;
+        };
         UnitMemberAdd: {
             /** @example 13900000001 */
             phone: string;
@@ -3241,6 +4415,23 @@ export interface components {
             /** Format: uuid */
             site_id?: string;
             site_name?: string;
+        };
+        WalkIn: {
+            /**
+             * Format: date
+             * @description checked against the age limits of classes
+             * @default null
+             */
+            birth_date: string | null;
+            /** @example 002X */
+            id_last4?: string | null;
+            name: string;
+            /** @example 13900000001 */
+            phone: string;
+        };
+        WeChatAuthorize: {
+            /** @description WeChat's authorize address with our app id, callback and a state made for this member (good once, for minutes): send the browser there */
+            url: string;
         };
         Weekly: {
             duration_minutes: number;
@@ -3368,6 +4559,39 @@ export interface operations {
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    changeAccountRoles: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RolesChange"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Account"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
             503: components["responses"]["Problem"];
         };
     };
@@ -3532,7 +4756,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
+            /** @description OK; with Accept: text/csv or application/vnd.openxmlformats-officedocument.spreadsheetml.sheet, the whole list (every page, at most 100000 rows) as a spreadsheet with Chinese headers */
             200: {
                 headers: {
                     /** @description the pages beside this one (RFC 8288): rel="next" when more follow, rel="prev" when it is not the first */
@@ -3543,6 +4767,8 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Booking"][];
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv": string;
                 };
             };
             400: components["responses"]["Problem"];
@@ -3902,6 +5128,128 @@ export interface operations {
             503: components["responses"]["Problem"];
         };
     };
+    sendBroadcast: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the same key and body replays the first answer */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Broadcast"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description where the new thing is (or, when it has no address of its own, the list or record it belongs to) */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BroadcastOut"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    previewBroadcast: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Broadcast"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BroadcastPreview"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    getBroadcast: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                broadcast_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BroadcastOut"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    cancelBroadcast: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                broadcast_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BroadcastOut"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
     getCalendarFeed: {
         parameters: {
             query?: never;
@@ -4021,6 +5369,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description how many there are: the whole list, in this one answer */
+                    "X-Total-Count"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4058,6 +5408,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CertificateCheck"];
+                };
+            };
+            404: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    getCertificatePdf: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
                 };
             };
             404: components["responses"]["Problem"];
@@ -4165,6 +5539,52 @@ export interface operations {
             503: components["responses"]["Problem"];
         };
     };
+    listClosures: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+                site_id?: string;
+                room_id?: string;
+                from?: string;
+                before?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the pages beside this one (RFC 8288): rel="next" when more follow, rel="prev" when it is not the first */
+                    Link?: string;
+                    /** @description how many there are in all, on every page but one past the end */
+                    "X-Total-Count"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Closure"][];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            /** @description URI too long: refused by the HTTP server before the API reads it */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            422: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
     closeRoomsOrSite: {
         parameters: {
             query?: never;
@@ -4186,6 +5606,81 @@ export interface operations {
                 headers: {
                     /** @description where the new thing is (or, when it has no address of its own, the list or record it belongs to) */
                     Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Closure"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            /** @description URI too long: refused by the HTTP server before the API reads it */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            422: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    removeClosure: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                closure_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            /** @description URI too long: refused by the HTTP server before the API reads it */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            503: components["responses"]["Problem"];
+        };
+    };
+    updateClosure: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                closure_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClosureEdit"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -4447,9 +5942,9 @@ export interface operations {
     updateCourse: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description the ETag read: if the resource has changed since, nothing is changed (412) */
-                "If-Match"?: string;
+            header: {
+                /** @description the ETag read (or `*`: whatever the version): if the resource has changed since, nothing is changed (412); without the header, 428 */
+                "If-Match": string;
             };
             path: {
                 course_id: string;
@@ -4481,6 +5976,7 @@ export interface operations {
             412: components["responses"]["Problem"];
             413: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            428: components["responses"]["Problem"];
             503: components["responses"]["Problem"];
         };
     };
@@ -4533,7 +6029,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
+            /** @description OK; with Accept: text/csv or application/vnd.openxmlformats-officedocument.spreadsheetml.sheet, the whole list (every page, at most 100000 rows) as a spreadsheet with Chinese headers */
             200: {
                 headers: {
                     /** @description the pages beside this one (RFC 8288): rel="next" when more follow, rel="prev" when it is not the first */
@@ -4544,6 +6040,8 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Enrolment"][];
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv": string;
                 };
             };
             400: components["responses"]["Problem"];
@@ -4670,6 +6168,241 @@ export interface operations {
             404: components["responses"]["Problem"];
             409: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    getCourseRoster: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+                status?: "confirmed" | "waitlisted" | "offered" | "registered" | "cancelled";
+            };
+            header?: never;
+            path: {
+                course_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK; with Accept: text/csv or application/vnd.openxmlformats-officedocument.spreadsheetml.sheet, the whole list (every page, at most 100000 rows) as a spreadsheet with Chinese headers */
+            200: {
+                headers: {
+                    /** @description the pages beside this one (RFC 8288): rel="next" when more follow, rel="prev" when it is not the first */
+                    Link?: string;
+                    /** @description how many there are in all, on every page but one past the end */
+                    "X-Total-Count"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RosterEntry"][];
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    findMembers: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+                q?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the pages beside this one (RFC 8288): rel="next" when more follow, rel="prev" when it is not the first */
+                    Link?: string;
+                    /** @description how many there are in all, on every page but one past the end */
+                    "X-Total-Count"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberFound"][];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    openWalkInAccount: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the same key and body replays the first answer */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WalkIn"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description where the new thing is (or, when it has no address of its own, the list or record it belongs to) */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Account"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    getDeskMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                member_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberFound"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    listMemberBookings: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                member_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the pages beside this one (RFC 8288): rel="next" when more follow, rel="prev" when it is not the first */
+                    Link?: string;
+                    /** @description how many there are in all, on every page but one past the end */
+                    "X-Total-Count"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Booking"][];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    listMemberCases: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                member_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the pages beside this one (RFC 8288): rel="next" when more follow, rel="prev" when it is not the first */
+                    Link?: string;
+                    /** @description how many there are in all, on every page but one past the end */
+                    "X-Total-Count"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeskCase"][];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    listMemberEnrolments: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                member_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the pages beside this one (RFC 8288): rel="next" when more follow, rel="prev" when it is not the first */
+                    Link?: string;
+                    /** @description how many there are in all, on every page but one past the end */
+                    "X-Total-Count"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberEnrolment"][];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
             503: components["responses"]["Problem"];
         };
     };
@@ -4803,6 +6536,37 @@ export interface operations {
             };
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    setMyBirthDate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BirthDate"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Account"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
             503: components["responses"]["Problem"];
         };
     };
@@ -4978,12 +6742,139 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Enrolment"][];
+                    "application/json": components["schemas"]["MyEnrolment"][];
                 };
             };
             400: components["responses"]["Problem"];
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    listMyFollows: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Follows"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    followCategory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                category: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Follows"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    unfollowCategory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                category: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Follows"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    followSite: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                site_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Follows"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    unfollowSite: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                site_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Follows"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
             503: components["responses"]["Problem"];
         };
     };
@@ -5130,6 +7021,98 @@ export interface operations {
             503: components["responses"]["Problem"];
         };
     };
+    changeMyPhone: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PhoneChange"];
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    confirmMyPhone: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PhoneConfirm"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Account"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    listMyTeaching: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the pages beside this one (RFC 8288): rel="next" when more follow, rel="prev" when it is not the first */
+                    Link?: string;
+                    /** @description how many there are in all, on every page but one past the end */
+                    "X-Total-Count"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Teaching"][];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
     getMyTimetable: {
         parameters: {
             query?: {
@@ -5145,6 +7128,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description how many there are: the whole list, in this one answer */
+                    "X-Total-Count"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5154,6 +7139,131 @@ export interface operations {
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    listMyUnitInvitations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description how many there are: the whole list, in this one answer */
+                    "X-Total-Count"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnitInvitation"][];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    acceptUnitInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                invitation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnitInvitation"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    declineUnitInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                invitation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnitInvitation"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    unbindMyWeChat: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Contacts"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    authorizeMyWeChat: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WeChatAuthorize"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
             503: components["responses"]["Problem"];
         };
     };
@@ -5231,7 +7341,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
+            /** @description OK; with Accept: text/csv or application/vnd.openxmlformats-officedocument.spreadsheetml.sheet, the whole list (every page, at most 100000 rows) as a spreadsheet with Chinese headers */
             200: {
                 headers: {
                     /** @description the pages beside this one (RFC 8288): rel="next" when more follow, rel="prev" when it is not the first */
@@ -5242,6 +7352,8 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Claim"][];
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv": string;
                 };
             };
             400: components["responses"]["Problem"];
@@ -5384,6 +7496,82 @@ export interface operations {
             409: components["responses"]["Problem"];
             413: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    attachClaimDocument: {
+        parameters: {
+            query: {
+                /** @description which document it is: one the programme requires (income_statement...) or another */
+                kind: string;
+                filename?: string;
+            };
+            header?: {
+                /** @description the same key and body replays the first answer */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                claim_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+                "application/pdf": string;
+                "image/jpeg": string;
+                "image/png": string;
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description where the new thing is (or, when it has no address of its own, the list or record it belongs to) */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClaimDocument"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    downloadClaimDocument: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                claim_id: string;
+                document_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                    "image/jpeg": string;
+                    "image/png": string;
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
             503: components["responses"]["Problem"];
         };
     };
@@ -5589,7 +7777,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
+            /** @description OK; with Accept: text/csv or application/vnd.openxmlformats-officedocument.spreadsheetml.sheet, the whole list (every page, at most 100000 rows) as a spreadsheet with Chinese headers */
             200: {
                 headers: {
                     /** @description the pages beside this one (RFC 8288): rel="next" when more follow, rel="prev" when it is not the first */
@@ -5600,6 +7788,8 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PlanEnrolment"][];
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv": string;
                 };
             };
             400: components["responses"]["Problem"];
@@ -5627,6 +7817,7 @@ export interface operations {
         };
         requestBody: {
             content: {
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 "text/csv": string;
             };
         };
@@ -5638,6 +7829,142 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ImportJob"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    removePlanEnrolment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                plan_id: string;
+                enrolment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Roster"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    editPlanEnrolment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                plan_id: string;
+                enrolment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RosterRowUpdate"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlanEnrolment"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    renewPlanRoster: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the same key and body replays the first answer */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                plan_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RenewalCreate"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Roster"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    confirmPlanRoster: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the same key and body replays the first answer */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                plan_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RosterConfirmation"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Roster"];
                 };
             };
             400: components["responses"]["Problem"];
@@ -5739,6 +8066,36 @@ export interface operations {
             413: components["responses"]["Problem"];
             415: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    getReportSummary: {
+        parameters: {
+            query?: {
+                from?: string;
+                to?: string;
+                by?: "month" | "site" | "district" | "unit" | "category" | "programme";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK; with Accept: text/csv or application/vnd.openxmlformats-officedocument.spreadsheetml.sheet, the whole list (every page, at most 100000 rows) as a spreadsheet with Chinese headers */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Report"];
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
             503: components["responses"]["Problem"];
         };
     };
@@ -5882,6 +8239,7 @@ export interface operations {
             query?: {
                 site_id?: string;
                 days?: number;
+                from?: string;
             };
             header?: never;
             path?: never;
@@ -5892,6 +8250,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description how many there are: the whole list, in this one answer */
+                    "X-Total-Count"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6021,6 +8381,32 @@ export interface operations {
                     "text/html": string;
                 };
             };
+            503: components["responses"]["Problem"];
+        };
+    };
+    getSessionRegister: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttendanceResult"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
             503: components["responses"]["Problem"];
         };
     };
@@ -6326,6 +8712,40 @@ export interface operations {
             503: components["responses"]["Problem"];
         };
     };
+    inviteUnitMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                unit_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UnitMemberAdd"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnitInvitation"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
     listUnitMembers: {
         parameters: {
             query?: {
@@ -6350,7 +8770,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Account"][];
+                    "application/json": components["schemas"]["UnitMember"][];
                 };
             };
             400: components["responses"]["Problem"];
@@ -6419,6 +8839,30 @@ export interface operations {
             503: components["responses"]["Problem"];
         };
     };
+    finishWeChatBinding: {
+        parameters: {
+            query?: {
+                code?: string;
+                state?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description See Other */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            422: components["responses"]["Problem"];
+            502: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
     listApplications: {
         parameters: {
             query?: {
@@ -6435,7 +8879,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
+            /** @description OK; with Accept: text/csv or application/vnd.openxmlformats-officedocument.spreadsheetml.sheet, the whole list (every page, at most 100000 rows) as a spreadsheet with Chinese headers */
             200: {
                 headers: {
                     /** @description the pages beside this one (RFC 8288): rel="next" when more follow, rel="prev" when it is not the first */
@@ -6446,6 +8890,8 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Application"][];
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv": string;
                 };
             };
             400: components["responses"]["Problem"];
@@ -6811,6 +9257,40 @@ export interface operations {
             503: components["responses"]["Problem"];
         };
     };
+    listCounsellingAppointments: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+                from?: string;
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description the pages beside this one (RFC 8288): rel="next" when more follow, rel="prev" when it is not the first */
+                    Link?: string;
+                    /** @description how many there are in all, on every page but one past the end */
+                    "X-Total-Count"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CounsellingAppointment"][];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
     addFundBudget: {
         parameters: {
             query?: never;
@@ -6863,7 +9343,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
+            /** @description OK; with Accept: text/csv or application/vnd.openxmlformats-officedocument.spreadsheetml.sheet, the whole list (every page, at most 100000 rows) as a spreadsheet with Chinese headers */
             200: {
                 headers: {
                     /** @description the pages beside this one (RFC 8288): rel="next" when more follow, rel="prev" when it is not the first */
@@ -6872,12 +9352,48 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Ledger"];
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv": string;
                 };
             };
             400: components["responses"]["Problem"];
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    listPayouts: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK; with Accept: text/csv or application/vnd.openxmlformats-officedocument.spreadsheetml.sheet, the whole list (every page, at most 100000 rows) as a spreadsheet with Chinese headers */
+            200: {
+                headers: {
+                    /** @description the pages beside this one (RFC 8288): rel="next" when more follow, rel="prev" when it is not the first */
+                    Link?: string;
+                    /** @description how many there are in all, on every page but one past the end */
+                    "X-Total-Count"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayoutListed"][];
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
             503: components["responses"]["Problem"];
         };
@@ -6894,6 +9410,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description how many there are: the whole list, in this one answer */
+                    "X-Total-Count"?: number;
                     [name: string]: unknown;
                 };
                 content: {

@@ -1,0 +1,98 @@
+"""Closing an account erases the person everywhere, through the real broker: the gateway forgets
+their name, phone, birth date and ID digits and publishes a signed `account_closed`; welfare erases
+their private facts, national ID and files (the case, its payout and the fund's ledger stay, balanced);
+notify drops their contacts and inbox; enrolment and venues end their places and bookings still to
+come (the seat and the room go to others) and erase their birth date and their words."""
+import uuid
+
+import pytest
+
+from tests.e2e.conftest import new_member, new_staff
+from tests.e2e.test_venues_http import booking, evening, make_room
+from tests.e2e.test_welfare_cases import apply, decide
+from tests.harness import eventually
+
+
+@pytest.fixture(scope="module")
+def officers(palace, admin):
+    return [new_staff(palace.url, admin, ["welfare_officer", "member"], name=f"Officer {n}") for n in "AB"]
+
+
+def test_closing_an_account_erases_the_person_in_every_service_and_keeps_the_ledger_balanced(palace, admin,
+                                                                                            officers):
+    a, b = officers
+    member = new_member(palace.url, "Qian Hong")
+    application = apply(member, national_id="11010519491231002X", private={"health": "kidney failure"})
+    decide(a, application, "approve", "4500.00")
+    decide(b, application, "approve")
+    paid = b.post(f"/v1/welfare/applications/{application['id']}/payouts", headers={"Idempotency-Key": "erase-1"})
+    assert paid.status_code == 201, paid.text
+    with palace.db("notify") as conn:
+        eventually(lambda: conn.execute("SELECT 1 FROM contacts WHERE member_id = %s", (member.id,)).fetchone())
+
+    closed = admin.delete(f"/v1/accounts/{member.id}")
+    assert closed.status_code == 204, closed.text
+
+    def erased_in_welfare():
+        with palace.db("welfare") as conn:
+            case = conn.execute("SELECT sealed, national_id_cipher, national_id_mask, reason FROM applications"
+                                " WHERE id = %s", (application["id"],)).fetchone()
+            files = conn.execute("SELECT octet_length(content) AS n FROM application_documents"
+                                 " WHERE application_id = %s", (application["id"],)).fetchall()
+            return case["sealed"] is None and case["national_id_cipher"] is None and all(f["n"] == 0 for f in files)
+    eventually(erased_in_welfare, timeout=30)
+    with palace.db("welfare") as conn:
+        decisions = conn.execute("SELECT sealed, facts FROM decisions WHERE application_id = %s",
+                                 (application["id"],)).fetchall()
+        assert all(d["sealed"] is None and "private" not in d["facts"] for d in decisions)
+        payout = conn.execute("SELECT amount FROM payouts WHERE application_id = %s", (application["id"],)).fetchone()
+        assert payout["amount"] == 450000, "the money paid stays paid"
+        assert conn.execute("SELECT sum(balance)::bigint AS s FROM ledger_accounts").fetchone()["s"] == 0
+    with palace.db("notify") as conn:
+        eventually(lambda: conn.execute("SELECT count(*)::int AS n FROM contacts WHERE member_id = %s",
+                                        (member.id,)).fetchone()["n"] == 0, timeout=30)
+        assert conn.execute("SELECT count(*)::int AS n FROM inbox WHERE member_id = %s",
+                            (member.id,)).fetchone()["n"] == 0
+    with palace.db("gateway") as conn:
+        account = conn.execute("SELECT name, phone, birth_date, id_last4 FROM accounts WHERE id = %s",
+                               (member.id,)).fetchone()
+    assert account["name"] == "Closed account" and account["phone"].startswith("closed:")
+    assert account["birth_date"] is None and account["id_last4"] is None
+    seen = a.get(f"/v1/welfare/applications/{application['id']}")
+    assert seen.status_code == 200 and seen.json()["private"] in (None, {}) and seen.json()["national_id"] is None
+
+
+def test_closing_an_account_gives_its_seat_and_room_to_others_and_erases_its_words(palace, admin):
+    member, next_in_line = new_member(palace.url, "Sun Li", birth_date="1961-03-08"), new_member(palace.url)
+    course = admin.post("/v1/courses", {"title": "Erhu for beginners", "capacity": 1}).json()
+    seat = member.post(f"/v1/courses/{course['id']}/enrolments")
+    assert seat.status_code == 201 and seat.json()["status"] == "confirmed", seat.text
+    waiting = next_in_line.post(f"/v1/courses/{course['id']}/enrolments").json()
+    manager = new_staff(palace.url, admin, ["venue_manager"], name="Erasure Manager")
+    site = manager.post("/v1/sites", {"name": "Erasure Workers' Home", "kind": "shared"}).json()
+    start, end = evening(2)
+    booked = member.post("/v1/bookings", booking(make_room(manager, site), start, end,
+                                                 title="Talk with my divorce lawyer"))
+    assert booked.status_code == 201, booked.text
+    assert member.post("/v1/me/calendar-feed").status_code == 201
+    unit = admin.post("/v1/units", json={"name": f"Erasure Textiles {uuid.uuid4().hex[:6]}"}).json()
+    invited = admin.post(f"/v1/units/{unit['id']}/invitations", json={"phone": member.get("/v1/me").json()["phone"]})
+    assert invited.status_code == 200, invited.text
+
+    assert admin.delete(f"/v1/accounts/{member.id}").status_code == 204
+    with palace.db("gateway") as conn:
+        assert conn.execute("SELECT status FROM unit_invitations WHERE id = %s",
+                            (invited.json()["id"],)).fetchone()["status"] == "declined", "nobody is left to accept"
+
+    def ended_in_venues():
+        with palace.db("venues") as conn:
+            return conn.execute("SELECT status, title FROM bookings WHERE id = %s AND status = 'cancelled'",
+                                (booked.json()["id"],)).fetchone()
+    assert "divorce" not in eventually(ended_in_venues, timeout=30)["title"]
+    with palace.db("venues") as conn:
+        assert not conn.execute("SELECT 1 FROM calendar_feeds WHERE holder_reference = %s", (member.id,)).fetchall()
+    eventually(lambda: next_in_line.get(f"/v1/enrolments/{waiting['id']}").json()["status"] == "confirmed",
+               timeout=30)
+    with palace.db("enrolment") as conn:
+        entry = conn.execute("SELECT status, birth_date FROM enrolments WHERE id = %s", (seat.json()["id"],)).fetchone()
+    assert entry == {"status": "cancelled", "birth_date": None}

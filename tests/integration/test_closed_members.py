@@ -1,0 +1,64 @@
+"""A closed account stays erased in enrolment and venues on real PostgreSQL: an enrolment made while
+the erasure waits is ended by it, and neither service takes a new enrolment or booking for it after."""
+import threading
+import uuid
+
+import psycopg
+import pytest
+from psycopg.rows import dict_row
+
+from services.common import config
+from services.common.errors import NotFound
+from services.common.outbox import record
+from services.enrolment import workflows
+from services.venues import store as venues_store
+from services.venues.service import MEMBERS, VenuesService
+
+
+def connect(part):
+    return psycopg.connect(config.db_url(part), row_factory=dict_row)
+
+
+def outbox(conn, event_type, payload):
+    record(conn, "enrolment", event_type, payload)
+
+
+def enrol(conn, course_id, member):
+    return workflows.enrol(conn, outbox, course_id, workflows.Enrollee(member, None, None), None, 1,
+                           strike_limit=3, block_days=30)
+
+
+def test_an_enrolment_beside_the_erasure_is_ended_by_it_and_none_is_taken_after(stack):
+    member = str(uuid.uuid4())
+    with connect("enrolment") as enroller, connect("enrolment") as eraser:
+        with enroller.transaction():
+            course_id = str(enroller.execute("INSERT INTO courses (title, capacity) VALUES ('Erasure race', 5)"
+                                             " RETURNING id").fetchone()["id"])
+        entry = enrol(enroller, course_id, member)  # its transaction still open
+
+        def close():
+            with eraser.transaction():
+                workflows.close_member(eraser, outbox, member)
+        closing = threading.Thread(target=close, daemon=True)
+        closing.start()
+        closing.join(1.0)
+        assert closing.is_alive(), "the erasure waits for the enrolment"
+        enroller.commit()
+        closing.join(10)
+        assert not closing.is_alive()
+        status = enroller.execute("SELECT status FROM enrolments WHERE id = %s", (entry["id"],)).fetchone()
+        assert status["status"] == "cancelled"
+        enroller.commit()
+        with pytest.raises(NotFound) as refused, enroller.transaction():
+            enrol(enroller, course_id, member)
+        assert refused.value.problem == "account-closed"
+
+
+def test_venues_takes_no_booking_for_a_closed_account(stack):
+    member = str(uuid.uuid4())
+    with connect("venues") as conn:
+        with conn.transaction():
+            VenuesService._open_holder(conn, (MEMBERS, member))  # an open account books
+            venues_store.remember_closed(conn, member)
+        with pytest.raises(NotFound), conn.transaction():
+            VenuesService._open_holder(conn, (MEMBERS, member))
