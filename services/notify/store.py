@@ -131,11 +131,12 @@ def set_phone(conn, member_id, phone):
 
 
 def seed_contacts(conn, member_id, phone):
-    """The member's first phone, unless they have contacts already (set before this came)."""
+    """The member's first phone, unless they set one before this came; a WeChat binding or an email
+    set first (the event is asynchronous) does not keep the phone out."""
     try:
         with conn.transaction():
-            conn.execute("INSERT INTO contacts (member_id, phone) VALUES (%s, %s) ON CONFLICT (member_id) DO NOTHING",
-                         (member_id, phone))
+            conn.execute("INSERT INTO contacts (member_id, phone) VALUES (%s, %s) ON CONFLICT (member_id)"
+                         " DO UPDATE SET phone = coalesce(contacts.phone, excluded.phone)", (member_id, phone))
     except pg_errors.CheckViolation as exc:
         raise Invalid("a phone PostgreSQL cannot keep", errors={"phone": ["is not a valid phone"]}) from exc
 
