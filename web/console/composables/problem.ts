@@ -1,31 +1,9 @@
-// A refusal or failure in the clerk's language: the problem type's own sentence from the catalogue, or
-// (for a type the console does not know yet) the server's detail under a general sentence.
+// The shared wording of problems (web/shared/problem.ts), and the console's way of acting on one.
 import { ref } from "vue";
-import { useI18n } from "vue-i18n";
 import { ElMessage } from "element-plus";
-import { asApiError } from "@shared/load";
+import { useProblem } from "@shared/problem";
 
-export function useProblem() {
-  const { t, te } = useI18n();
-
-  function say(failure: unknown): string {
-    const problem = asApiError(failure);
-    if (problem.slug === "network") return t("problems.network");
-    const key = `problems.${problem.slug}`;
-    if (te(key)) return t(key);
-    if (problem.status === 403) return t("problems.forbidden");
-    return problem.detail ? t("problems.other", { detail: problem.detail }) : t("problems.unknown");
-  }
-
-  /** The server's reasons by field name, for the form to show under its fields. */
-  function fields(failure: unknown): Record<string, string> {
-    const out: Record<string, string> = {};
-    for (const [name, reasons] of Object.entries(asApiError(failure).fields)) out[name] = reasons.join("; ");
-    return out;
-  }
-
-  return { say, fields };
-}
+export { useProblem };
 
 /** A button's action: busy while it runs, a message saying it worked or, in words, why not. */
 export function useAct() {
