@@ -1,15 +1,16 @@
 """Closing an account erases the person everywhere, through the real broker: the gateway forgets
 their name, phone, birth date and ID digits and publishes a signed `account_closed`; welfare erases
-their private facts, national ID and files (the case, its payout and the fund's ledger stay, balanced);
-notify drops their contacts and inbox; enrolment and venues end their places and bookings still to
-come (the seat and the room go to others) and erase their birth date and their words."""
+their private facts, national ID and files with the names they were sent under (the case, its
+payout and the fund's ledger stay, balanced); notify drops their contacts and inbox; enrolment and
+venues end their places and bookings still to come (the seat and the room go to others) and erase
+their birth date and their words."""
 import uuid
 
 import pytest
 
 from tests.e2e.conftest import new_member, new_staff
 from tests.e2e.test_venues_http import booking, evening, make_room
-from tests.e2e.test_welfare_cases import apply, decide
+from tests.e2e.test_welfare_cases import apply, attach, decide, pdf
 from tests.harness import eventually
 
 
@@ -23,6 +24,8 @@ def test_closing_an_account_erases_the_person_in_every_service_and_keeps_the_led
     a, b = officers
     member = new_member(palace.url, "Qian Hong")
     application = apply(member, national_id="11010519491231002X", private={"health": "kidney failure"})
+    attach(member, application, "medical_report", content=pdf("nephrology letter"),
+           filename="diagnosis_kidney_failure.pdf")
     decide(a, application, "approve", "4500.00")
     decide(b, application, "approve")
     paid = b.post(f"/v1/welfare/applications/{application['id']}/payouts", headers={"Idempotency-Key": "erase-1"})
@@ -37,9 +40,10 @@ def test_closing_an_account_erases_the_person_in_every_service_and_keeps_the_led
         with palace.db("welfare") as conn:
             case = conn.execute("SELECT sealed, national_id_cipher, national_id_mask, reason FROM applications"
                                 " WHERE id = %s", (application["id"],)).fetchone()
-            files = conn.execute("SELECT octet_length(content) AS n FROM application_documents"
+            files = conn.execute("SELECT octet_length(content) AS n, filename FROM application_documents"
                                  " WHERE application_id = %s", (application["id"],)).fetchall()
-            return case["sealed"] is None and case["national_id_cipher"] is None and all(f["n"] == 0 for f in files)
+            return case["sealed"] is None and case["national_id_cipher"] is None and len(files) == 2 and \
+                all(f["n"] == 0 and f["filename"] == "erased" for f in files)
     eventually(erased_in_welfare, timeout=30)
     with palace.db("welfare") as conn:
         decisions = conn.execute("SELECT sealed, facts FROM decisions WHERE application_id = %s",
@@ -60,6 +64,7 @@ def test_closing_an_account_erases_the_person_in_every_service_and_keeps_the_led
     assert account["birth_date"] is None and account["id_last4"] is None
     seen = a.get(f"/v1/welfare/applications/{application['id']}")
     assert seen.status_code == 200 and seen.json()["private"] in (None, {}) and seen.json()["national_id"] is None
+    assert "kidney" not in seen.text and {d["filename"] for d in seen.json()["documents"]} == {"erased"}
 
 
 def test_closing_an_account_gives_its_seat_and_room_to_others_and_erases_its_words(palace, admin):
