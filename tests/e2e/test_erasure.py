@@ -3,8 +3,9 @@ their name, phone, birth date and ID digits and publishes a signed `account_clos
 their private facts, national ID and files with the names they were sent under (the case, its
 payout and the fund's ledger stay, balanced); notify drops their contacts and inbox; enrolment and
 venues end their places and bookings still to come (the seat and the room go to others) and erase
-their birth date and their words."""
+their birth date and their words, but a club they led keeps the rooms they booked for it."""
 import uuid
+from datetime import timedelta
 
 import pytest
 
@@ -101,3 +102,35 @@ def test_closing_an_account_gives_its_seat_and_room_to_others_and_erases_its_wor
     with palace.db("enrolment") as conn:
         entry = conn.execute("SELECT status, birth_date FROM enrolments WHERE id = %s", (seat.json()["id"],)).fetchone()
     assert entry == {"status": "cancelled", "birth_date": None}
+
+
+def test_a_club_keeps_the_rooms_its_closed_leader_booked_for_it_until_a_new_leader_takes_them(palace, admin):
+    leader, next_leader = new_member(palace.url, "Zhou Qin"), new_member(palace.url, "Wu Fang")
+    manager = new_staff(palace.url, admin, ["venue_manager"], name="Club Manager")
+    site = manager.post("/v1/sites", {"name": "Club Workers' Home", "kind": "shared"}).json()
+    room = make_room(manager, site)
+    choir = manager.post("/v1/clubs", {"name": f"Workers' Choir {uuid.uuid4().hex[:6]}", "leader_id": leader.id})
+    assert choir.status_code == 201, choir.text
+    start, end = evening(3)
+    own = leader.post("/v1/bookings", booking(room, start, end, title="Meeting my bankruptcy lawyer"))
+    rehearsals = leader.post("/v1/bookings", booking(room, start + timedelta(days=1), end + timedelta(days=1),
+                                                     club_id=choir.json()["id"], recurrence={"count": 3}))
+    assert own.status_code == 201 and rehearsals.status_code == 201, rehearsals.text
+    club_ids = {b["id"] for b in rehearsals.json()["bookings"]}
+
+    assert admin.delete(f"/v1/accounts/{leader.id}").status_code == 204
+
+    def own_ended():
+        with palace.db("venues") as conn:
+            return conn.execute("SELECT status, title FROM bookings WHERE id = %s AND status = 'cancelled'",
+                                (own.json()["id"],)).fetchone()
+    assert "bankruptcy" not in eventually(own_ended, timeout=30)["title"]
+    with palace.db("venues") as conn:
+        kept = conn.execute("SELECT status, title FROM bookings WHERE id = ANY(%s::uuid[])",
+                            (list(club_ids),)).fetchall()
+    assert kept == [{"status": "confirmed", "title": "Choir rehearsal 合唱"}] * 3, "the choir still rehearses"
+
+    assert manager.patch(f"/v1/clubs/{choir.json()['id']}", {"leader_id": next_leader.id}).status_code == 200
+    assert club_ids <= {b["id"] for b in next_leader.get("/v1/bookings").json()}
+    cancelled = next_leader.post(f"/v1/bookings/{sorted(club_ids)[0]}/cancel", {"reason": "choir on tour"})
+    assert cancelled.status_code == 200, cancelled.text
