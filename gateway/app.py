@@ -4,7 +4,7 @@ import uuid
 
 import falcon
 
-from gateway import auth, conventions, exports, internal, metrics, openapi, problems, web
+from gateway import auth, conventions, exports, idempotency, internal, metrics, openapi, problems, web
 from gateway.catalog import Catalog
 from gateway.routes import accounts, desk, enrolment, notify, ops, reports, venues, welfare
 from services.common import config, logs
@@ -14,13 +14,15 @@ REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 
 
 class Gateway:
-    """What every route needs: the gateway's own database, the token key and the metrics token."""
+    """What every route needs: the gateway's own database, the token key (and the key of request
+    hashes made from it) and the metrics token."""
 
     def __init__(self):
         self.metrics_token = internal.metrics_token()  # first: a bad one stops the gateway before it opens a pool
         self.db = Db(config.db_url("gateway"), max_size=config.gateway_pool_size(), name="gateway")
         self.db.open()
         self.secret = auth.token_secret(self.db)
+        self.request_key = idempotency.request_key(self.secret)
         self.catalog = Catalog(self.db)
         self.signed_out = auth.SignedOut(self.db)
         phone, password = config.env("PALACE_ADMIN_PHONE"), config.env("PALACE_ADMIN_PASSWORD")

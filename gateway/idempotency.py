@@ -4,8 +4,14 @@ with another body is a 422, and a key whose first request is still running is a 
 A route whose answer holds private facts (a welfare case, a claim, a document, a payout, counselling
 sessions, an account's name and phone) passes `reread`:
 the key then keeps only a reference to what was made (its id), never the answer, and a replay
-re-reads the thing as the caller may see it now (the same status and id)."""
+re-reads the thing as the caller may see it now (the same status and id).
+
+The key also keeps a hash of its request, to tell a retry from another request under the same key.
+That hash is keyed (HMAC, with a key made from the token secret): a plain hash of a welfare
+application's body would let whoever holds a copy of the gateway database confirm a guess at its
+private facts by hashing candidates; without the gateway's key they cannot."""
 import hashlib
+import hmac
 import json
 import logging
 import time
@@ -25,15 +31,33 @@ PAUSES = (0.25, 0.5, 1.0, 2.0)  # seconds between tries of the key's own bookkee
 REFERENCE = "reference_id"  # the stored body of a `reread` route: {REFERENCE: id of what was made}
 
 
-def request_fingerprint(method, path, body):
-    return hashlib.sha256(json.dumps([method, path, body], sort_keys=True, default=str).encode()).hexdigest()
+def request_key(token_secret):
+    """The key of request hashes: made from the token secret (which only the gateway holds, and which
+    compose requires from outside the database), separate from the token key it is made from."""
+    return hmac.new(token_secret.encode(), b"palace idempotency request hash", hashlib.sha256).digest()
 
 
-def run_once(db, req, resp, body, create, first=None, reread=None):
+def request_fingerprint(key, method, path, body):
+    return hmac.new(key, _request(method, path, body), hashlib.sha256).hexdigest()
+
+
+def _unkeyed_fingerprint(method, path, body):
+    """How keys were hashed before request hashes were keyed: still accepted, so a retry of a key
+    claimed before the change replays. PALACE_RETAIN_IDEMPOTENCY_DAYS after the change no such key is
+    left, and this can go."""
+    return hashlib.sha256(_request(method, path, body)).hexdigest()
+
+
+def _request(method, path, body):
+    return json.dumps([method, path, body], sort_keys=True, default=str).encode()
+
+
+def run_once(gateway, req, resp, body, create, first=None, reread=None):
     """Answer `create(key) -> (status, document)` once per (caller, Idempotency-Key). `first(conn)`
     (a rate limit) runs in the transaction that claims the key, and only when the key is new: a
     replay, or a retry of an attempt that failed on our side, is the same request, not another.
     `reread(id) -> document`: keep only the id of what was made, and replay by re-reading it."""
+    db = gateway.db
     key = req.get_header("Idempotency-Key")
     if key is None:
         if first is not None:
@@ -45,16 +69,17 @@ def run_once(db, req, resp, body, create, first=None, reread=None):
         raise Problem(422, "validation-failed", "bad Idempotency-Key header",
                       {"Idempotency-Key": ["must be 1 to 255 characters"]})
     account_id = req.context.account.id
-    fingerprint = request_fingerprint(req.method, req.path, body)
+    fingerprint = request_fingerprint(gateway.request_key, req.method, req.path, body)
+    fingerprints = (fingerprint, _unkeyed_fingerprint(req.method, req.path, body))
     with db.transaction() as conn:
-        claim = _claim(conn, account_id, key, fingerprint)
+        claim = _claim(conn, account_id, key, fingerprints)
         if claim is not None and claim["tries"] == 1 and first is not None:
             first(conn)  # a 429 rolls the claim back with it
         earlier = None if claim else conn.execute(
             "SELECT request_hash, status, body FROM idempotency_keys WHERE account_id = %s AND key = %s",
             (account_id, key)).fetchone()
     if earlier is not None:
-        _replay(resp, earlier, fingerprint, reread)
+        _replay(resp, earlier, fingerprints, reread)
         return
     try:
         status, document = create(key)
@@ -69,18 +94,20 @@ def run_once(db, req, resp, body, create, first=None, reread=None):
     resp.status, resp.media = status, document
 
 
-def _claim(conn, account_id, key, fingerprint):
+def _claim(conn, account_id, key, fingerprints):
     """Claim the key: a new row (tries 1), or the same request taking over a claim that was released
-    after failing, or abandoned long ago by a gateway that died mid-request (tries > 1). None when
-    the key is answered, still running, or was used with another body."""
+    after failing, or abandoned long ago by a gateway that died mid-request (tries > 1; its hash is
+    then the keyed one, whichever it was). None when the key is answered, still running, or was
+    used with another body. `fingerprints`: the request's keyed hash, then its unkeyed one."""
     return conn.execute(
         "INSERT INTO idempotency_keys (account_id, key, request_hash) VALUES (%s, %s, %s)"
         " ON CONFLICT (account_id, key) DO UPDATE"
-        " SET created_at = now(), released = false, tries = idempotency_keys.tries + 1"
-        " WHERE idempotency_keys.status IS NULL AND idempotency_keys.request_hash = excluded.request_hash"
+        " SET created_at = now(), released = false, tries = idempotency_keys.tries + 1,"
+        "     request_hash = excluded.request_hash"
+        " WHERE idempotency_keys.status IS NULL AND idempotency_keys.request_hash IN (%s, %s)"
         " AND (idempotency_keys.released"
         "      OR idempotency_keys.created_at < now() - make_interval(secs => %s))"
-        " RETURNING tries", (account_id, key, fingerprint, ABANDONED_AFTER)).fetchone()
+        " RETURNING tries", (account_id, key, fingerprints[0], *fingerprints, ABANDONED_AFTER)).fetchone()
 
 
 def _unclaim(db, account_id, key, exc):
@@ -122,8 +149,8 @@ def _reference(document):
     return str(document["id"])
 
 
-def _replay(resp, earlier, fingerprint, reread=None):
-    if earlier["request_hash"] != fingerprint:
+def _replay(resp, earlier, fingerprints, reread=None):
+    if not any(hmac.compare_digest(earlier["request_hash"], f) for f in fingerprints):
         raise Problem(422, "idempotency-key-reused",
                       "this Idempotency-Key was used for a different request",
                       {"Idempotency-Key": ["was used with another body or path"]})

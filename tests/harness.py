@@ -201,6 +201,17 @@ class Stack:
         """A reset code the gateway sealed for notify, opened with this stack's key."""
         return trust.open_code(sealed, secret=self.env["PALACE_RESET_CODE_KEY"])
 
+    def request_fingerprint(self, method, path, body):
+        """The hash the gateway keeps of a request under an Idempotency-Key, keyed as this stack's
+        gateway keys it (its PALACE_TOKEN_SECRET, or the token key it made and kept)."""
+        from gateway import idempotency
+
+        secret = self.env.get("PALACE_TOKEN_SECRET")
+        if not secret:
+            with self.db("gateway") as conn:
+                secret = conn.execute("SELECT value FROM settings WHERE name = 'token_secret'").fetchone()["value"]
+        return idempotency.request_fingerprint(idempotency.request_key(secret), method, path, body)
+
     def db(self, part):
         return psycopg.connect(f"{config.pg_server()}/{self.tag}_{part}", autocommit=True, connect_timeout=10,
                                row_factory=psycopg.rows.dict_row)

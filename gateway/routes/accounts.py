@@ -272,7 +272,7 @@ class Accounts(Resource):
                 tell_registered(conn, req, account, auth.DEFAULT_LANGUAGE)  # the admin's browser is not theirs
                 return 201, _account.dump(account)
 
-        run_once(self.gateway.db, req, resp, {k: v for k, v in body.items() if k != "password"}, create,
+        run_once(self.gateway, req, resp, {k: v for k, v in body.items() if k != "password"}, create,
                  reread=account_now(self.gateway))
 
     @auth.require(ADMIN)
@@ -370,7 +370,7 @@ class Units(Resource):
             with self.gateway.db.transaction() as conn:
                 return 201, _unit.dump(store.create_unit(conn, data["name"]))
 
-        run_once(self.gateway.db, req, resp, body, create)
+        run_once(self.gateway, req, resp, body, create)
 
     @auth.require(ADMIN, UNIT_ADMIN)
     def on_get(self, req, resp):

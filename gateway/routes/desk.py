@@ -66,7 +66,7 @@ class DeskMembers(Resource):
                 tell_registered(conn, req, account, auth.DEFAULT_LANGUAGE)
                 return 201, _account.dump(account)
 
-        run_once(self.gateway.db, req, resp, body, open_account, reread=account_now(self.gateway))
+        run_once(self.gateway, req, resp, body, open_account, reread=account_now(self.gateway))
 
 
 class DeskMember(Resource):

@@ -168,7 +168,7 @@ class Terms(Resource):
     @auth.require(*CLASS_STAFF)
     def on_post(self, req, resp):
         body = read_body(req)
-        run_once(self.gateway.db, req, resp, body, lambda key: (
+        run_once(self.gateway, req, resp, body, lambda key: (
             201, call("enrolment", "create_term", body, context=auth.caller(req, key))))
 
     def on_get(self, req, resp):
@@ -192,7 +192,7 @@ class Courses(Resource):
     def on_post(self, req, resp):
         body = read_body(req)
         check_teachers(self.gateway, body)
-        run_once(self.gateway.db, req, resp, body, lambda key: (
+        run_once(self.gateway, req, resp, body, lambda key: (
             201, with_teachers(self.gateway, call("enrolment", "create_course", body, context=auth.caller(req, key)))))
 
     def on_get(self, req, resp):
@@ -309,7 +309,7 @@ class CourseEnrolments(Resource):
             else:  # the member's own facts: their age and unit are checked, never the clerk's
                 born, extra = None, _member_facts(conn, for_member, req.context.account.id)
         enrolled = for_member or req.context.account.id
-        run_once(self.gateway.db, req, resp, body, lambda key: (
+        run_once(self.gateway, req, resp, body, lambda key: (
             201, call("enrolment", "enrol", course_id, body, **extra, context=auth.caller(req, key, born))),
             first=lambda conn: limits.check(conn, limits.ENROLMENTS_PER_MEMBER, enrolled,
                                             what="enrolment requests"))
@@ -640,7 +640,7 @@ class ClassRequests(Resource):
     @auth.require(UNIT_ADMIN)
     def on_post(self, req, resp):
         body = read_body(req)
-        run_once(self.gateway.db, req, resp, body, lambda key: (
+        run_once(self.gateway, req, resp, body, lambda key: (
             201, call("enrolment", "create_class_request", body, context=auth.caller(req, key))))
 
     @auth.require(UNIT_ADMIN, ADMIN)

@@ -190,7 +190,7 @@ class ReplayDelivery(Resource):
 
     @auth.require(ADMIN)
     def on_post(self, req, resp, delivery_id):
-        run_once(self.gateway.db, req, resp, {}, lambda key: (
+        run_once(self.gateway, req, resp, {}, lambda key: (
             200, call("notify", "replay_delivery", delivery_id, context=auth.caller(req, key))))
 
 
@@ -271,7 +271,7 @@ class Broadcasts(Resource):
     def on_post(self, req, resp):
         body = read_body(req)
         members = _audience(self, req, body)
-        run_once(self.gateway.db, req, resp, body, lambda key: (
+        run_once(self.gateway, req, resp, body, lambda key: (
             201, call("notify", "broadcast", body, members, context=auth.caller(req, key))))
 
 

@@ -1,4 +1,7 @@
 """Liveness, readiness, the API document and the pages of its problem types."""
+import threading
+import time
+
 import falcon
 from kombu import Connection
 from marshmallow import Schema, fields
@@ -23,15 +26,45 @@ class Ready(Resource):
     """Ready to serve: the broker answers, the gateway's database answers, and every service
     answers a ping RPC (which checks that service's own database). Anyone (a load balancer, `make
     demo`) may ask whether the palace is ready; only ops (gateway/internal.py) read which part is not
-    and why: the checks name the parts and carry their errors (host names, ports, exceptions)."""
+    and why: the checks name the parts and carry their errors (host names, ports, exceptions).
+
+    Each set of checks opens a broker connection, takes a database connection and sends a ping to
+    every service: a stranger calling in a loop would have the gateway hammer all of them. So the
+    anonymous answer is the last set of checks while it is younger than FRESH seconds (per process),
+    and one request at a time runs them while the others wait for its answer. Ops get fresh checks
+    every time (their token is not a stranger's), and those refresh the anonymous answer too."""
+
+    FRESH = 2.0  # seconds: a load balancer polling every few seconds still sees each change
+
+    def __init__(self, gateway):
+        super().__init__(gateway)
+        self._lock = threading.Lock()
+        self._last = None  # (time.monotonic() when checked, checks)
 
     def on_get(self, req, resp):
-        checks = {"broker": self._broker(), "database": self._database(), **ping_all(config.NAMEKO_SERVICES)}
+        ops = internal.is_ops(req, self.gateway.metrics_token)
+        checks = self._check() if ops else self._recent()
         ready = all(v == "ok" for v in checks.values())
         resp.status = 200 if ready else 503
         resp.media = {"status": "ready" if ready else "not ready"}
-        if internal.is_ops(req, self.gateway.metrics_token):
+        if ops:
             resp.media["checks"] = checks
+
+    def _recent(self):
+        with self._lock:
+            if self._last is not None and time.monotonic() - self._last[0] < self.FRESH:
+                return self._last[1]
+            return self._checked()
+
+    def _check(self):
+        with self._lock:
+            return self._checked()
+
+    def _checked(self):
+        """Runs every check and keeps the answer; the caller holds the lock."""
+        checks = {"broker": self._broker(), "database": self._database(), **ping_all(config.NAMEKO_SERVICES)}
+        self._last = (time.monotonic(), checks)
+        return checks
 
     def _broker(self):
         try:

@@ -75,7 +75,7 @@ class Sites(Resource):
     @auth.require(*MANAGERS)
     def on_post(self, req, resp):
         body = read_body(req)
-        run_once(self.gateway.db, req, resp, body, lambda key: (
+        run_once(self.gateway, req, resp, body, lambda key: (
             201, call("venues", "create_site", body, context=auth.caller(req, key))))
 
     def on_get(self, req, resp):
@@ -99,7 +99,7 @@ class Rooms(Resource):
     @auth.require(*MANAGERS)
     def on_post(self, req, resp):
         body = read_body(req)
-        run_once(self.gateway.db, req, resp, body, lambda key: (
+        run_once(self.gateway, req, resp, body, lambda key: (
             201, call("venues", "create_room", body, context=auth.caller(req, key))))
 
     def on_get(self, req, resp):
@@ -137,7 +137,7 @@ class Clubs(Resource):
     def on_post(self, req, resp):
         body = read_body(req)
         _known_leader(self.gateway, body)
-        run_once(self.gateway.db, req, resp, body, lambda key: (
+        run_once(self.gateway, req, resp, body, lambda key: (
             201, call("venues", "create_club", body, context=auth.caller(req, key))))
 
     @auth.require()
@@ -299,7 +299,7 @@ class Bookings(Resource):
     @auth.require()
     def on_post(self, req, resp):
         body = read_body(req)
-        run_once(self.gateway.db, req, resp, body, lambda key: (
+        run_once(self.gateway, req, resp, body, lambda key: (
             201, call("venues", "create_booking", body, context=auth.caller(req, key))))
 
     @auth.require()
@@ -352,7 +352,7 @@ class BookingAction:
         body = _optional_body(req)
         if self.action in ("approve", "reject"):
             req.context.account.require(*MANAGERS)
-        run_once(self.gateway.db, req, resp, body, lambda key: (
+        run_once(self.gateway, req, resp, body, lambda key: (
             200, call("venues", "act", booking_id, self.action, body, context=auth.caller(req, key))))
 
 
@@ -379,7 +379,7 @@ class Closures(Resource):
     @auth.require(*MANAGERS)
     def on_post(self, req, resp):
         body = read_body(req)
-        run_once(self.gateway.db, req, resp, body, lambda key: (
+        run_once(self.gateway, req, resp, body, lambda key: (
             201, call("venues", "close", body, context=auth.caller(req, key))))
 
 

@@ -58,7 +58,7 @@ MOST_CSV_BYTES = 40 * 1024 * 1024
 
 def _post(gateway, req, resp, status, method, *args, body=None, reread=None):
     body = read_body(req) if body is None else body
-    run_once(gateway.db, req, resp, body, lambda key: (
+    run_once(gateway, req, resp, body, lambda key: (
         status, call("welfare", method, *args, body, context=auth.caller(req, key))), reread=reread)
 
 
@@ -151,7 +151,7 @@ class Applications(Resource):
     def on_post(self, req, resp):
         body = read_body(req)
         applicant = _applicant(self.gateway, body.get("member_id") or req.context.account.id)
-        run_once(self.gateway.db, req, resp, body, lambda key: (
+        run_once(self.gateway, req, resp, body, lambda key: (
             201, call("welfare", "create_application", body, applicant, context=auth.caller(req, key))),
             reread=_reread(req, "get_application"))
 
@@ -217,7 +217,7 @@ class Payouts(Resource):
 
     @auth.require(*OFFICERS)
     def on_post(self, req, resp, application_id):
-        run_once(self.gateway.db, req, resp, {}, lambda key: (
+        run_once(self.gateway, req, resp, {}, lambda key: (
             201, call("welfare", "pay", application_id, context=auth.caller(req, key))),
             reread=lambda _: call("welfare", "get_payout", application_id, None, context=auth.caller(req)))
 
@@ -268,7 +268,7 @@ def _upload(resource, req, resp, attach, read, owner_id):
     # the retry of an upload is known by the file's hash, not by its megabytes
     fingerprint = {"kind": kind, "filename": filename, "sha256": hashlib.sha256(content).hexdigest()}
     encoded = base64.b64encode(content).decode()
-    run_once(resource.gateway.db, req, resp, fingerprint, lambda key: (
+    run_once(resource.gateway, req, resp, fingerprint, lambda key: (
         201, call("welfare", attach, owner_id, kind, filename, encoded, context=auth.caller(req, key))),
         reread=_reread(req, read, owner_id))
 
@@ -422,7 +422,7 @@ class Enrolments(Resource):
         with self.gateway.db.transaction() as conn:  # what the accounts say of the people in the file
             member_units = store.units_of_accounts(conn, _uuids(ids))
             accounts = store.accounts_by_phone(conn, phones)
-        run_once(self.gateway.db, req, resp, {"csv": text, "unit_id": unit_id}, lambda key: (
+        run_once(self.gateway, req, resp, {"csv": text, "unit_id": unit_id}, lambda key: (
             202, call("welfare", "start_import", plan_id, text, unit_id, member_units, accounts,
                       context=auth.caller(req, key))))
 
@@ -567,7 +567,7 @@ class ClaimPayouts(Resource):
 
     @auth.require(*OFFICERS)
     def on_post(self, req, resp, claim_id):
-        run_once(self.gateway.db, req, resp, {}, lambda key: (
+        run_once(self.gateway, req, resp, {}, lambda key: (
             201, call("welfare", "pay_claim", claim_id, context=auth.caller(req, key))),
             reread=lambda _: call("welfare", "get_payout", None, claim_id, context=auth.caller(req)))
 

@@ -170,7 +170,8 @@ REGISTRY = (
     Setting("PALACE_ADMIN_PASSWORD", "", ("gateway",), "the password of that admin"),
     Setting("PALACE_TOKEN_SECRET", "", ("gateway",),
             "key that signs access tokens (15 min, void within 2 s of a password change or reset; refresh"
-            " tokens 30 days, rotated, and a replayed one ends its whole chain)",
+            " tokens 30 days, rotated, and a replayed one ends its whole chain); the key of the hashes kept of"
+            " requests under an Idempotency-Key is made from it (a new one makes a retry of an older key a 422)",
             shown="made once, kept in the gateway database"),
     Setting("PALACE_TOKEN_ISSUER", "palace-gateway", ("gateway",),
             "the `iss` of access tokens, checked on every request"),

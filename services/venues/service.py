@@ -642,7 +642,8 @@ class VenuesService:
     def on_account_closed(self, conn, event):
         """A closed account: its bookings still to come are cancelled (the rooms go back to others),
         then what is about the person is erased (store.erase_member); remembered, so no later
-        booking brings them back."""
+        booking brings them back. The bookings they made for a club they lead stay: the choir still
+        rehearses; a venue manager names its new leader (edit_club), who then sees and handles them."""
         try:
             member_id = str(uuid.UUID(str(event["payload"].get("member_id"))))
         except ValueError:
@@ -651,7 +652,7 @@ class VenuesService:
         holder = (MEMBERS, member_id)
         store.lock_key(conn, f"holder:{holder[0]}:{holder[1]}")
         store.remember_closed(conn, member_id)
-        ending = store.release_holder(conn, holder)
+        ending = store.release_holder(conn, holder, clubs=False)
         for row in ending:
             store.set_status(conn, row["id"], domain.CANCELLED, CLOSED_REASON)
         store.erase_member(conn, holder)  # before the events, which carry the titles

@@ -346,14 +346,18 @@ def live_holder_series(conn, holder):
               AND b.status = ANY(%s) ORDER BY b.starts_at""", (holder[0], holder[1], LIVE)).fetchall()
 
 
-def release_holder(conn, holder):
-    """Lock the holder's future live bookings and mark its series released."""
-    conn.execute("UPDATE series SET released_at = now() WHERE holder_service = %s AND holder_reference = %s"
-                 " AND released_at IS NULL", holder)
+def release_holder(conn, holder, clubs=True):
+    """Lock the holder's future live bookings and mark its series released. `clubs=False`: not the
+    bookings a member made for a club they lead (nor those series), which are the club's."""
+    conn.execute("UPDATE series x SET released_at = now() WHERE holder_service = %s AND holder_reference = %s"
+                 " AND released_at IS NULL AND (%s OR NOT EXISTS"
+                 " (SELECT 1 FROM bookings c WHERE c.series_id = x.id AND c.club_id IS NOT NULL))",
+                 (*holder, clubs))
     return conn.execute(
         f"SELECT {BOOKING_COLUMNS} FROM {BOOKING_FROM} WHERE b.holder_service = %s AND b.holder_reference = %s"
-        " AND b.status = ANY(%s) AND b.starts_at > now() ORDER BY b.starts_at FOR UPDATE OF b",
-        (holder[0], holder[1], LIVE)).fetchall()
+        " AND b.status = ANY(%s) AND b.starts_at > now() AND (%s OR b.club_id IS NULL)"
+        " ORDER BY b.starts_at FOR UPDATE OF b",
+        (holder[0], holder[1], LIVE, clubs)).fetchall()
 
 
 def series_scope(conn, booking, scope):
@@ -415,9 +419,13 @@ def due_for_release(conn, limit=200):
 
 
 def add_strike(conn, booking):
+    """A strike against the booking's holder; none against a closed account (a club's booking it
+    held stays the club's, and its erasure is not undone by a no-show after it)."""
     conn.execute("INSERT INTO strikes (booking_id, holder_service, holder_reference, series_id)"
-                 " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                 (booking["id"], booking["holder_service"], booking["holder_reference"], booking["series_id"]))
+                 " SELECT %(b)s, %(s)s, %(r)s, %(x)s WHERE NOT (%(s)s = 'members' AND EXISTS"
+                 " (SELECT 1 FROM closed_members WHERE member_id::text = %(r)s)) ON CONFLICT DO NOTHING",
+                 {"b": booking["id"], "s": booking["holder_service"], "r": booking["holder_reference"],
+                  "x": booking["series_id"]})
 
 
 # closures
@@ -766,12 +774,16 @@ def remember_closed(conn, member_id):
 def erase_member(conn, holder):
     """What is about the person goes from a member holder's bookings: the titles they wrote, their
     own cancellation notes and when they checked in; their calendar feed and no-show strikes too.
-    The bookings stay (the room was taken, checked in or not: the usage figures), naming no one."""
+    The bookings stay (the room was taken, checked in or not: the usage figures), naming no one.
+    Those they made for a club they led are the club's: its titles ("Choir rehearsal") and when it
+    met stay; only their own notes go."""
     member = {"s": holder[0], "r": holder[1], "t": CLOSED_TITLE}
-    for sql in ("UPDATE bookings SET title = %(t)s, checked_in_at = NULL,"
+    for sql in ("UPDATE bookings SET title = CASE WHEN club_id IS NULL THEN %(t)s ELSE title END,"
+                " checked_in_at = CASE WHEN club_id IS NULL THEN NULL ELSE checked_in_at END,"
                 " reason = CASE WHEN decided_by::text = %(r)s THEN NULL ELSE reason END"
                 " WHERE holder_service = %(s)s AND holder_reference = %(r)s",
-                "UPDATE series SET title = %(t)s WHERE holder_service = %(s)s AND holder_reference = %(r)s",
+                "UPDATE series x SET title = %(t)s WHERE holder_service = %(s)s AND holder_reference = %(r)s"
+                " AND NOT EXISTS (SELECT 1 FROM bookings c WHERE c.series_id = x.id AND c.club_id IS NOT NULL)",
                 "DELETE FROM calendar_feeds WHERE holder_service = %(s)s AND holder_reference = %(r)s",
                 "DELETE FROM strikes WHERE holder_service = %(s)s AND holder_reference = %(r)s"):
         conn.execute(sql, member)

@@ -1027,16 +1027,17 @@ def sealed_counts(conn):
 
 def erase_member(conn, member_id):
     """Erasure on account closure: what names or describes the person goes; amounts, states, dates
-    and the ledger stay (a decision keeps its action and amount, a payout its amount)."""
+    and the ledger stay (a decision keeps its action and amount, a payout its amount). A document
+    goes with the name it was sent under ("diagnosis_cancer.pdf"); its kind, size and hash stay."""
     cases = "SELECT id FROM applications WHERE member_id = %(m)s"
     claims = "SELECT id FROM claims WHERE member_id = %(m)s"
     for sql in (
             "UPDATE applications SET reason = '', private = '{}', sealed = NULL, national_id_cipher = NULL,"
             " national_id_mask = NULL WHERE member_id = %(m)s",
             f"UPDATE decisions SET sealed = NULL WHERE sealed IS NOT NULL AND application_id IN ({cases})",
-            f"UPDATE application_documents SET content = '\\x' WHERE application_id IN ({cases})",
+            f"UPDATE application_documents SET content = '\\x', filename = 'erased' WHERE application_id IN ({cases})",
             "UPDATE claims SET details = '{}', sealed = NULL WHERE member_id = %(m)s",
-            f"UPDATE claim_documents SET content = '\\x' WHERE claim_id IN ({claims})",
+            f"UPDATE claim_documents SET content = '\\x', filename = 'erased' WHERE claim_id IN ({claims})",
             "UPDATE plan_enrolments SET name = '', phone = NULL, national_id_cipher = '\\x', national_id_mask = '',"
             " national_id_hash = 'erased:' || id WHERE member_id = %(m)s",
             "DELETE FROM members WHERE member_id = %(m)s"):

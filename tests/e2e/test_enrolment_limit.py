@@ -6,7 +6,6 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from gateway.idempotency import request_fingerprint
 from tests.e2e.conftest import new_member
 from tests.e2e.test_bad_input import assert_problem
 
@@ -104,7 +103,7 @@ def test_a_key_whose_first_request_is_still_running_is_a_409_until_it_is_release
     path = course(admin, "Knitting")
     with palace.db("gateway") as conn:  # the first request is running on another gateway thread
         conn.execute("INSERT INTO idempotency_keys (account_id, key, request_hash) VALUES (%s, 'tap-busy', %s)",
-                     (member.id, request_fingerprint("POST", path, {})))
+                     (member.id, palace.request_fingerprint("POST", path, {})))
     assert_problem(enrol(member, path, "tap-busy"), 409, "request-in-progress")
     with palace.db("gateway") as conn:  # it failed with a 503 and released its claim
         conn.execute("UPDATE idempotency_keys SET released = true WHERE account_id = %s AND key = 'tap-busy'",

@@ -1,15 +1,17 @@
 """Closing an account erases the person everywhere, through the real broker: the gateway forgets
 their name, phone, birth date and ID digits and publishes a signed `account_closed`; welfare erases
-their private facts, national ID and files (the case, its payout and the fund's ledger stay, balanced);
-notify drops their contacts and inbox; enrolment and venues end their places and bookings still to
-come (the seat and the room go to others) and erase their birth date and their words."""
+their private facts, national ID and files with the names they were sent under (the case, its
+payout and the fund's ledger stay, balanced); notify drops their contacts and inbox; enrolment and
+venues end their places and bookings still to come (the seat and the room go to others) and erase
+their birth date and their words, but a club they led keeps the rooms they booked for it."""
 import uuid
+from datetime import timedelta
 
 import pytest
 
 from tests.e2e.conftest import new_member, new_staff
 from tests.e2e.test_venues_http import booking, evening, make_room
-from tests.e2e.test_welfare_cases import apply, decide
+from tests.e2e.test_welfare_cases import apply, attach, decide, pdf
 from tests.harness import eventually
 
 
@@ -23,6 +25,8 @@ def test_closing_an_account_erases_the_person_in_every_service_and_keeps_the_led
     a, b = officers
     member = new_member(palace.url, "Qian Hong")
     application = apply(member, national_id="11010519491231002X", private={"health": "kidney failure"})
+    attach(member, application, "medical_report", content=pdf("nephrology letter"),
+           filename="diagnosis_kidney_failure.pdf")
     decide(a, application, "approve", "4500.00")
     decide(b, application, "approve")
     paid = b.post(f"/v1/welfare/applications/{application['id']}/payouts", headers={"Idempotency-Key": "erase-1"})
@@ -37,9 +41,10 @@ def test_closing_an_account_erases_the_person_in_every_service_and_keeps_the_led
         with palace.db("welfare") as conn:
             case = conn.execute("SELECT sealed, national_id_cipher, national_id_mask, reason FROM applications"
                                 " WHERE id = %s", (application["id"],)).fetchone()
-            files = conn.execute("SELECT octet_length(content) AS n FROM application_documents"
+            files = conn.execute("SELECT octet_length(content) AS n, filename FROM application_documents"
                                  " WHERE application_id = %s", (application["id"],)).fetchall()
-            return case["sealed"] is None and case["national_id_cipher"] is None and all(f["n"] == 0 for f in files)
+            return case["sealed"] is None and case["national_id_cipher"] is None and len(files) == 2 and \
+                all(f["n"] == 0 and f["filename"] == "erased" for f in files)
     eventually(erased_in_welfare, timeout=30)
     with palace.db("welfare") as conn:
         decisions = conn.execute("SELECT sealed, facts FROM decisions WHERE application_id = %s",
@@ -60,6 +65,7 @@ def test_closing_an_account_erases_the_person_in_every_service_and_keeps_the_led
     assert account["birth_date"] is None and account["id_last4"] is None
     seen = a.get(f"/v1/welfare/applications/{application['id']}")
     assert seen.status_code == 200 and seen.json()["private"] in (None, {}) and seen.json()["national_id"] is None
+    assert "kidney" not in seen.text and {d["filename"] for d in seen.json()["documents"]} == {"erased"}
 
 
 def test_closing_an_account_gives_its_seat_and_room_to_others_and_erases_its_words(palace, admin):
@@ -96,3 +102,35 @@ def test_closing_an_account_gives_its_seat_and_room_to_others_and_erases_its_wor
     with palace.db("enrolment") as conn:
         entry = conn.execute("SELECT status, birth_date FROM enrolments WHERE id = %s", (seat.json()["id"],)).fetchone()
     assert entry == {"status": "cancelled", "birth_date": None}
+
+
+def test_a_club_keeps_the_rooms_its_closed_leader_booked_for_it_until_a_new_leader_takes_them(palace, admin):
+    leader, next_leader = new_member(palace.url, "Zhou Qin"), new_member(palace.url, "Wu Fang")
+    manager = new_staff(palace.url, admin, ["venue_manager"], name="Club Manager")
+    site = manager.post("/v1/sites", {"name": "Club Workers' Home", "kind": "shared"}).json()
+    room = make_room(manager, site)
+    choir = manager.post("/v1/clubs", {"name": f"Workers' Choir {uuid.uuid4().hex[:6]}", "leader_id": leader.id})
+    assert choir.status_code == 201, choir.text
+    start, end = evening(3)
+    own = leader.post("/v1/bookings", booking(room, start, end, title="Meeting my bankruptcy lawyer"))
+    rehearsals = leader.post("/v1/bookings", booking(room, start + timedelta(days=1), end + timedelta(days=1),
+                                                     club_id=choir.json()["id"], recurrence={"count": 3}))
+    assert own.status_code == 201 and rehearsals.status_code == 201, rehearsals.text
+    club_ids = {b["id"] for b in rehearsals.json()["bookings"]}
+
+    assert admin.delete(f"/v1/accounts/{leader.id}").status_code == 204
+
+    def own_ended():
+        with palace.db("venues") as conn:
+            return conn.execute("SELECT status, title FROM bookings WHERE id = %s AND status = 'cancelled'",
+                                (own.json()["id"],)).fetchone()
+    assert "bankruptcy" not in eventually(own_ended, timeout=30)["title"]
+    with palace.db("venues") as conn:
+        kept = conn.execute("SELECT status, title FROM bookings WHERE id = ANY(%s::uuid[])",
+                            (list(club_ids),)).fetchall()
+    assert kept == [{"status": "confirmed", "title": "Choir rehearsal 合唱"}] * 3, "the choir still rehearses"
+
+    assert manager.patch(f"/v1/clubs/{choir.json()['id']}", {"leader_id": next_leader.id}).status_code == 200
+    assert club_ids <= {b["id"] for b in next_leader.get("/v1/bookings").json()}
+    cancelled = next_leader.post(f"/v1/bookings/{sorted(club_ids)[0]}/cancel", {"reason": "choir on tour"})
+    assert cancelled.status_code == 200, cancelled.text

@@ -2,7 +2,6 @@
 import json
 from concurrent.futures import ThreadPoolExecutor
 
-from gateway.idempotency import request_fingerprint
 from tests.e2e.conftest import Client, new_member
 from tests.harness import at_once, eventually
 
@@ -117,7 +116,7 @@ def test_a_claim_abandoned_by_a_dead_gateway_does_not_block_the_key_forever(pala
     with palace.db("gateway") as conn:  # a gateway claimed the key two minutes ago and died
         conn.execute("INSERT INTO idempotency_keys (account_id, key, request_hash, created_at)"
                      " VALUES (%s, 'tap-lost', %s, now() - interval '2 minutes')",
-                     (member.id, request_fingerprint("POST", path, {})))
+                     (member.id, palace.request_fingerprint("POST", path, {})))
     answer = member.post(path, headers={"Idempotency-Key": "tap-lost"})
     assert answer.status_code == 201 and answer.json()["status"] == "confirmed"
 

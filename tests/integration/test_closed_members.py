@@ -1,7 +1,9 @@
 """A closed account stays erased in enrolment and venues on real PostgreSQL: an enrolment made while
-the erasure waits is ended by it, and neither service takes a new enrolment or booking for it after."""
+the erasure waits is ended by it, and neither service takes a new enrolment or booking for it after,
+nor counts a no-show against it."""
 import threading
 import uuid
+from datetime import timedelta
 
 import psycopg
 import pytest
@@ -12,6 +14,7 @@ from services.common.errors import NotFound
 from services.common.outbox import record
 from services.enrolment import workflows
 from services.venues import store as venues_store
+from services.venues.domain import Occurrence
 from services.venues.service import MEMBERS, VenuesService
 
 
@@ -62,3 +65,26 @@ def test_venues_takes_no_booking_for_a_closed_account(stack):
             venues_store.remember_closed(conn, member)
         with pytest.raises(NotFound), conn.transaction():
             VenuesService._open_holder(conn, (MEMBERS, member))
+
+
+def test_a_no_show_counts_no_strike_against_a_closed_account(stack):
+    """A club's booking its closed leader held stays the club's; nobody checking in to it must not
+    bring a strike (a row naming the erased person) back."""
+    closed, open_member = str(uuid.uuid4()), str(uuid.uuid4())
+    with connect("venues") as conn, conn.transaction():
+        site = conn.execute("INSERT INTO sites (name, kind) VALUES ('Strike Home', 'shared') RETURNING id").fetchone()
+        room = conn.execute("INSERT INTO rooms (site_id, name, capacity) VALUES (%s, 'Strike room', 10)"
+                            " RETURNING id, site_id, buffer_minutes", (site["id"],)).fetchone()
+        venues_store.remember_closed(conn, closed)
+        bookings = []
+        for hour, member in ((1, closed), (3, open_member)):
+            starts = venues_store.now(conn) - timedelta(days=1, hours=hour)
+            holder = (MEMBERS, member)
+            booking_id = venues_store.insert_booking(conn, room, Occurrence(starts, starts + timedelta(hours=1)),
+                                                     "confirmed", "Rehearsal", holder, member, None, member)
+            bookings.append(venues_store.get_booking(conn, booking_id))
+        for booking in bookings:
+            venues_store.add_strike(conn, booking)
+        struck = conn.execute("SELECT holder_reference FROM strikes WHERE booking_id = ANY(%s)",
+                              ([b["id"] for b in bookings],)).fetchall()
+    assert struck == [{"holder_reference": open_member}]
