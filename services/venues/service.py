@@ -278,14 +278,8 @@ class VenuesService:
     def release_no_shows(self):
         """Release the members' bookings nobody checked in to in time; each is a strike."""
         with self.db.transaction() as conn:
-            due = store.due_for_release(conn)
-            for booking in due:
-                store.set_status(conn, booking["id"], domain.RELEASED, "not checked in")
-                store.add_strike(conn, booking)
-            rows = store.bookings_by_id(conn, [b["id"] for b in due])
-            workflows.tell_each(conn, self.outbox, "booking_released", rows, "not checked in: the room was released",
-                                domain.NO_SHOW)
-        return {"released": len(due)}
+            released = workflows.release_no_shows(conn, self.outbox)
+        return {"released": released}
 
     # other services
 
@@ -326,24 +320,10 @@ class VenuesService:
                               {"occurrences": {str(i): ["overlaps another occurrence"]}})
             wanted.append(domain.Occurrence(o["starts_at"], o["ends_at"]))
         with self.db.transaction() as conn:
-            for key in sorted({holder, *old}):  # one order, so two swaps never wait on each other
-                store.lock_key(conn, f"holder:{key[0]}:{key[1]}")
-            existing = store.live_holder_series(conn, holder)
-            if existing:
-                return {"bookings": _booking_out.dump(existing, many=True)}
-            room = store.room_for_booking(conn, request["room_id"])
-            why = f"replaced by {holder[0]}"
-            released = [r for h in old for r in store.release_holder(conn, h)]
-            for row in released:  # freed first: the new series may take their times
-                store.set_status(conn, row["id"], domain.CANCELLED, why)
-            series_id = store.create_series(conn, room["id"], request["title"], holder, None)
-            booked, _ = workflows.book(conn, room, wanted, actor=self.caller.id, title=request["title"], holder=holder,
-                                       member_id=None, club_id=None, status=domain.CONFIRMED, skip=False,
-                                       series_id=series_id, member_rules=False, labels=[labels[i] for i in order])
-            rows = store.bookings_by_id(conn, booked)
-            workflows.tell(conn, self.outbox, "booking_confirmed", rows)
-            workflows.tell_each(conn, self.outbox, "booking_cancelled",
-                                store.bookings_by_id(conn, [r["id"] for r in released]), why, domain.REPLACED)
+            rows, released = workflows.reserve_series(conn, self.outbox, self.caller.id, holder, old, request, wanted,
+                                                      [labels[i] for i in order])
+        if released is None:  # the holder's series, booked before: the same answer again
+            return {"bookings": _booking_out.dump(rows, many=True)}
         return {"bookings": _booking_out.dump(rows, many=True),
                 "released": [str(r["id"]) for r in released]}
 
@@ -354,15 +334,8 @@ class VenuesService:
             holder = domain.holder_key(holder)
         except domain.RuleError as exc:
             raise workflows.rule_error(exc) from None
-        why = str(reason)[:500] if reason else f"released by {holder[0]}"
         with self.db.transaction() as conn:
-            store.lock_key(conn, f"holder:{holder[0]}:{holder[1]}")
-            rows = store.release_holder(conn, holder)
-            for row in rows:
-                store.set_status(conn, row["id"], domain.CANCELLED, why)
-            rows = store.bookings_by_id(conn, [r["id"] for r in rows])
-            workflows.tell_each(conn, self.outbox, "booking_cancelled", rows, why, domain.RELEASED_BY_HOLDER,
-                                reason and why)
+            rows = workflows.release_series(conn, self.outbox, holder, reason)
         return {"cancelled": len(rows), "booking_ids": [str(r["id"]) for r in rows]}
 
     # closed accounts

@@ -327,3 +327,56 @@ def edit_booking(conn, outbox, caller, booking_id, request):
     tell(conn, outbox, "booking_pending" if pending else "booking_confirmed", rows, "changed")
     result = store.get_booking(conn, booking_id)
     return {**result, "affected": len(targets)}
+
+
+# other services' series, and the no-shows
+
+def reserve_series(conn, outbox, actor, holder, old, request, wanted, labels):
+    """Book `wanted` (occurrences in time order, `labels` naming them as the caller sent them),
+    confirmed, for another service's `holder`: all or nothing. The future bookings of the `old`
+    holders are released first, so the new series may take their times; a clash refuses it all and
+    they stand. Answers the bookings and those released, or for a holder booked before its existing
+    bookings and None."""
+    for key in sorted({holder, *old}):  # one order, so two swaps never wait on each other
+        store.lock_key(conn, f"holder:{key[0]}:{key[1]}")
+    existing = store.live_holder_series(conn, holder)
+    if existing:
+        return existing, None
+    room = store.room_for_booking(conn, request["room_id"])
+    why = f"replaced by {holder[0]}"
+    released = [r for h in old for r in store.release_holder(conn, h)]
+    for row in released:  # freed first: the new series may take their times
+        store.set_status(conn, row["id"], domain.CANCELLED, why)
+    series_id = store.create_series(conn, room["id"], request["title"], holder, None)
+    booked, _ = book(conn, room, wanted, actor=actor, title=request["title"], holder=holder, member_id=None,
+                     club_id=None, status=domain.CONFIRMED, skip=False, series_id=series_id,
+                     member_rules=False, labels=labels)
+    rows = store.bookings_by_id(conn, booked)
+    tell(conn, outbox, "booking_confirmed", rows)
+    tell_each(conn, outbox, "booking_cancelled", store.bookings_by_id(conn, [r["id"] for r in released]), why,
+              domain.REPLACED)
+    return rows, released
+
+
+def release_series(conn, outbox, holder, reason=None):
+    """Cancel the holder's future bookings, telling each; nothing to cancel is not an error. Answers
+    the bookings cancelled."""
+    why = str(reason)[:500] if reason else f"released by {holder[0]}"
+    store.lock_key(conn, f"holder:{holder[0]}:{holder[1]}")
+    rows = store.release_holder(conn, holder)
+    for row in rows:
+        store.set_status(conn, row["id"], domain.CANCELLED, why)
+    rows = store.bookings_by_id(conn, [r["id"] for r in rows])
+    tell_each(conn, outbox, "booking_cancelled", rows, why, domain.RELEASED_BY_HOLDER, reason and why)
+    return rows
+
+
+def release_no_shows(conn, outbox):
+    """Release the members' bookings nobody checked in to in time; each is a strike. Answers how many."""
+    due = store.due_for_release(conn)
+    for booking in due:
+        store.set_status(conn, booking["id"], domain.RELEASED, "not checked in")
+        store.add_strike(conn, booking)
+    rows = store.bookings_by_id(conn, [b["id"] for b in due])
+    tell_each(conn, outbox, "booking_released", rows, "not checked in: the room was released", domain.NO_SHOW)
+    return len(due)
