@@ -23,7 +23,7 @@ from services.common.retention import Retention
 from services.common.roles import DESK, MANAGERS, MEMBER, STAFF
 from services.common.rpc import rpc
 from services.common.zone import HOME_ZONE
-from services.venues import domain, events, ical, schemas, store, workflows
+from services.venues import domain, ical, schemas, store, workflows
 from services.venues.holidays import ShippedCalendar
 from services.venues.workflows import MEMBERS
 
@@ -46,7 +46,6 @@ _closure_edit = schemas.ClosureEditSchema()
 _day_io = schemas.CalendarDaySchema()
 _club_in, _club_edit, _club_out = schemas.ClubCreateSchema(), schemas.ClubEditSchema(), schemas.ClubSchema()
 _reserve_in = schemas.ReserveSchema()
-_closed_event = events.RoomClosedSchema()
 _utilisation_out = schemas.UtilisationSchema()
 _feed_out = schemas.CalendarFeedSchema()
 
@@ -365,56 +364,23 @@ class VenuesService:
     @rpc(expected_exceptions=EXPECTED)
     def close(self, data):
         """Close a room (its parts and the whole it belongs to with it) or a whole site for a
-        period: its bookings then are cancelled and their holders told."""
+        period: its bookings then are cancelled and their holders told (workflows.close)."""
         self.caller.require(*MANAGERS)
         request = load(_closure_in, data)
         with self.db.transaction() as conn:
-            site_id = (store.get_site(conn, request["site_id"])["id"] if request.get("site_id")
-                       else store.room_for_booking(conn, request["room_id"])["site_id"])
-            closure = {"room_id": None, **request, "site_id": site_id,
-                       "id": store.add_closure(conn, request, site_id, self.caller.id)}
-            cancelled = self._enforce_closure(conn, closure)
-        return _closure_out.dump({**closure, "cancelled": cancelled})
+            closure = workflows.close(conn, self.outbox, self.caller.id, request)
+        return _closure_out.dump(closure)
 
     @rpc(expected_exceptions=EXPECTED)
     def edit_closure(self, closure_id, data):
         """Change a closure's period or reason: the bookings it now covers are cancelled and their
-        holders told, as a new closure would; those it no longer covers stay cancelled."""
+        holders told, as a new closure would (workflows.edit_closure)."""
         self.caller.require(*MANAGERS)
         closure_id = object_id(closure_id, "closure")
         changes = load(_closure_edit, data)
         with self.db.transaction() as conn:
-            closure = {**store.closure_for_update(conn, closure_id), **changes}
-            if closure["ends_at"] <= closure["starts_at"]:
-                field = "ends_at" if "ends_at" in changes else "starts_at"
-                raise Invalid("the closure would end before it starts", "validation-failed",
-                              {field: ["must be after starts_at" if field == "ends_at" else "must be before ends_at"]})
-            store.update_closure(conn, closure_id, closure["starts_at"], closure["ends_at"], closure["reason"])
-            cancelled = self._enforce_closure(conn, closure)
-        return _closure_out.dump({**closure, "cancelled": cancelled})
-
-    def _enforce_closure(self, conn, closure):
-        """Cancel the live bookings the closure covers (in its room, the room's parts and the whole it
-        belongs to, or anywhere on its site), tell their holders and publish room_closed; returns how many."""
-        site = store.get_site(conn, closure["site_id"])
-        room_name, room_ids = None, None
-        if closure["room_id"]:
-            room = store.room_for_booking(conn, closure["room_id"])
-            room_name, room_ids = room["name"], [room["id"], *room["parts"], *filter(None, [room["parent_id"]])]
-        hit = store.bookings_in_closure(conn, site["id"], room_ids, closure["starts_at"], closure["ends_at"])
-        why = f"closed: {closure['reason']}"
-        for booking in hit:
-            store.set_status(conn, booking["id"], domain.CANCELLED, why, self.caller.id)
-        rows = store.bookings_by_id(conn, [b["id"] for b in hit])
-        workflows.tell_each(conn, self.outbox, "booking_cancelled", rows, why, domain.ROOM_CLOSED,
-                            closure["reason"])
-        self.outbox(conn, "room_closed", _closed_event.dump({
-            "closure_id": closure["id"], "site_id": site["id"], "site_name": site["name"],
-            "room_id": closure["room_id"], "room_name": room_name,
-            "starts_at": workflows.iso(closure["starts_at"]), "ends_at": workflows.iso(closure["ends_at"]),
-            "reason": closure["reason"], "cancelled": len(rows),
-            "member_ids": sorted({r["member_id"] for r in rows if r["member_id"]}, key=str)}))
-        return len(rows)
+            closure = workflows.edit_closure(conn, self.outbox, self.caller.id, closure_id, changes)
+        return _closure_out.dump(closure)
 
     @rpc(expected_exceptions=EXPECTED)
     def list_closures(self, site_id=None, room_id=None, starts_from=None, starts_before=None, limit=50, offset=0,

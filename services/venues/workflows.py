@@ -14,7 +14,7 @@ from services.venues import domain, events, schemas, store
 MEMBERS = "members"  # the holder service of the members' own bookings
 
 _booking_in = schemas.BookingCreateSchema()
-_booking_event = events.BookingEventSchema()
+_booking_event, _closed_event = events.BookingEventSchema(), events.RoomClosedSchema()
 
 
 def rule_error(exc):
@@ -380,3 +380,52 @@ def release_no_shows(conn, outbox):
     rows = store.bookings_by_id(conn, [b["id"] for b in due])
     tell_each(conn, outbox, "booking_released", rows, "not checked in: the room was released", domain.NO_SHOW)
     return len(due)
+
+
+# closures
+
+def close(conn, outbox, actor, request):
+    """Close a room (its parts and the whole it belongs to with it) or a whole site for a period: its
+    bookings then are cancelled and their holders told. Answers the closure, with how many it cancelled."""
+    site_id = (store.get_site(conn, request["site_id"])["id"] if request.get("site_id")
+               else store.room_for_booking(conn, request["room_id"])["site_id"])
+    closure = {"room_id": None, **request, "site_id": site_id,
+               "id": store.add_closure(conn, request, site_id, actor)}
+    cancelled = enforce_closure(conn, outbox, actor, closure)
+    return {**closure, "cancelled": cancelled}
+
+
+def edit_closure(conn, outbox, actor, closure_id, changes):
+    """Change a closure's period or reason: the bookings it now covers are cancelled and their
+    holders told, as a new closure would; those it no longer covers stay cancelled. Answers the
+    closure, with how many it cancelled."""
+    closure = {**store.closure_for_update(conn, closure_id), **changes}
+    if closure["ends_at"] <= closure["starts_at"]:
+        field = "ends_at" if "ends_at" in changes else "starts_at"
+        raise Invalid("the closure would end before it starts", "validation-failed",
+                      {field: ["must be after starts_at" if field == "ends_at" else "must be before ends_at"]})
+    store.update_closure(conn, closure_id, closure["starts_at"], closure["ends_at"], closure["reason"])
+    cancelled = enforce_closure(conn, outbox, actor, closure)
+    return {**closure, "cancelled": cancelled}
+
+
+def enforce_closure(conn, outbox, actor, closure):
+    """Cancel the live bookings the closure covers (in its room, the room's parts and the whole it
+    belongs to, or anywhere on its site), tell their holders and publish room_closed; returns how many."""
+    site = store.get_site(conn, closure["site_id"])
+    room_name, room_ids = None, None
+    if closure["room_id"]:
+        room = store.room_for_booking(conn, closure["room_id"])
+        room_name, room_ids = room["name"], [room["id"], *room["parts"], *filter(None, [room["parent_id"]])]
+    hit = store.bookings_in_closure(conn, site["id"], room_ids, closure["starts_at"], closure["ends_at"])
+    why = f"closed: {closure['reason']}"
+    for booking in hit:
+        store.set_status(conn, booking["id"], domain.CANCELLED, why, actor)
+    rows = store.bookings_by_id(conn, [b["id"] for b in hit])
+    tell_each(conn, outbox, "booking_cancelled", rows, why, domain.ROOM_CLOSED, closure["reason"])
+    outbox(conn, "room_closed", _closed_event.dump({
+        "closure_id": closure["id"], "site_id": site["id"], "site_name": site["name"],
+        "room_id": closure["room_id"], "room_name": room_name, "starts_at": iso(closure["starts_at"]),
+        "ends_at": iso(closure["ends_at"]), "reason": closure["reason"], "cancelled": len(rows),
+        "member_ids": sorted({r["member_id"] for r in rows if r["member_id"]}, key=str)}))
+    return len(rows)
