@@ -30,7 +30,6 @@ from services.venues.workflows import MEMBERS
 FEED_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32)
 UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 SWEEP_SECONDS = float(config.env("PALACE_VENUES_SWEEP_SECONDS"))
-CLOSED_REASON = "the member's account was closed"
 log = logging.getLogger(__name__)
 
 _site_in, _site_out = schemas.SiteCreateSchema(), schemas.SiteSchema()
@@ -341,23 +340,14 @@ class VenuesService:
 
     @reliable_handler("gateway", "account_closed")
     def on_account_closed(self, conn, event):
-        """A closed account: its bookings still to come are cancelled (the rooms go back to others),
-        then what is about the person is erased (store.erase_member); remembered, so no later
-        booking brings them back."""
+        """A closed account: its bookings still to come are cancelled and the person is erased
+        (workflows.close_member)."""
         try:
             member_id = str(uuid.UUID(str(event["payload"].get("member_id"))))
         except ValueError:
             log.warning("account_closed %s without a member id: ignored", event["event_id"])
             return
-        holder = (MEMBERS, member_id)
-        store.lock_key(conn, f"holder:{holder[0]}:{holder[1]}")
-        store.remember_closed(conn, member_id)
-        ending = store.release_holder(conn, holder)
-        for row in ending:
-            store.set_status(conn, row["id"], domain.CANCELLED, CLOSED_REASON)
-        store.erase_member(conn, holder)  # before the events, which carry the titles
-        rows = store.bookings_by_id(conn, [r["id"] for r in ending])
-        workflows.tell_each(conn, self.outbox, "booking_cancelled", rows, CLOSED_REASON, domain.CANCELLED_BY_HOLDER)
+        workflows.close_member(conn, self.outbox, member_id)
 
     # closures
 

@@ -12,6 +12,7 @@ from services.common.roles import MANAGERS
 from services.venues import domain, events, schemas, store
 
 MEMBERS = "members"  # the holder service of the members' own bookings
+CLOSED_REASON = "the member's account was closed"
 
 _booking_in = schemas.BookingCreateSchema()
 _booking_event, _closed_event = events.BookingEventSchema(), events.RoomClosedSchema()
@@ -429,3 +430,20 @@ def enforce_closure(conn, outbox, actor, closure):
         "ends_at": iso(closure["ends_at"]), "reason": closure["reason"], "cancelled": len(rows),
         "member_ids": sorted({r["member_id"] for r in rows if r["member_id"]}, key=str)}))
     return len(rows)
+
+
+# closed accounts
+
+def close_member(conn, outbox, member_id):
+    """A closed account: its bookings still to come are cancelled (the rooms go back to others),
+    then what is about the person is erased (store.erase_member); remembered, so no later
+    booking brings them back."""
+    holder = (MEMBERS, member_id)
+    store.lock_key(conn, f"holder:{holder[0]}:{holder[1]}")
+    store.remember_closed(conn, member_id)
+    ending = store.release_holder(conn, holder)
+    for row in ending:
+        store.set_status(conn, row["id"], domain.CANCELLED, CLOSED_REASON)
+    store.erase_member(conn, holder)  # before the events, which carry the titles
+    rows = store.bookings_by_id(conn, [r["id"] for r in ending])
+    tell_each(conn, outbox, "booking_cancelled", rows, CLOSED_REASON, domain.CANCELLED_BY_HOLDER)
