@@ -101,13 +101,7 @@ def book(conn, room, occurrences, *, actor, title, holder, member_id, club_id, s
     if not candidates:
         raise Invalid("the rule leaves no occurrence to book", "validation-failed",
                       {"recurrence": ["every occurrence falls on a holiday or an exception"]})
-    calendar = store.calendar_between(conn, domain.local(candidates[0].starts_at).date(),
-                                      domain.local(candidates[-1].starts_at).date())
-    problems = {}
-    for i, occ in enumerate(candidates):
-        why = domain.opening_problem(room["opening_hours"], occ.starts_at, occ.ends_at, calendar)
-        if why:
-            problems[i] = why
+    problems = closed_at(conn, room, candidates)
     if member_rules:
         check_member_rules(conn, room, candidates, member_id, club_id, problems)
     store.lock_room(conn, room)
@@ -133,6 +127,19 @@ def book(conn, room, occurrences, *, actor, title, holder, member_id, club_id, s
         refuse(candidates, problems, label)
     skipped.sort(key=lambda s: s[0].starts_at)
     return booked, skipped
+
+
+def closed_at(conn, room, occurrences):
+    """{index: why} for the occurrences (in time order) outside the room's opening hours, on the
+    holiday calendar: a new booking and a moved one are checked alike."""
+    calendar = store.calendar_between(conn, domain.local(occurrences[0].starts_at).date(),
+                                      domain.local(occurrences[-1].starts_at).date())
+    problems = {}
+    for i, occ in enumerate(occurrences):
+        why = domain.opening_problem(room["opening_hours"], occ.starts_at, occ.ends_at, calendar)
+        if why:
+            problems[i] = why
+    return problems
 
 
 def check_member_rules(conn, room, candidates, member_id, club_id, problems):
@@ -296,13 +303,7 @@ def edit_booking(conn, outbox, caller, booking_id, request):
     if shift or length:
         if member_rules:
             suspended(conn, room, (MEMBERS, booking["holder_reference"]))
-        calendar = store.calendar_between(conn, domain.local(moved[0].starts_at).date(),
-                                          domain.local(moved[-1].starts_at).date())
-        problems = {}
-        for i, occ in enumerate(moved):
-            why = domain.opening_problem(room["opening_hours"], occ.starts_at, occ.ends_at, calendar)
-            if why:
-                problems[i] = why
+        problems = closed_at(conn, room, moved)
         # the bookings being moved do not clash with themselves, nor count against their own
         # quota: free them first
         for t in targets:
