@@ -5,7 +5,6 @@ import binascii
 import hashlib
 import logging
 import uuid
-from contextlib import contextmanager
 from datetime import date, datetime, timezone
 
 from nameko.exceptions import RpcTimeout, UnknownService
@@ -20,9 +19,7 @@ from services.common.errors import (
     Forbidden,
     Invalid,
     NotFound,
-    PayloadTooLarge,
     Unavailable,
-    UnsupportedMediaType,
 )
 from services.common.handlers import reliable_handler
 from services.common.metrics import Metrics
@@ -32,7 +29,7 @@ from services.common.retention import Retention
 from services.common.roles import ADMIN, DESK, IMPORTERS, OFFICERS, STAFF, UNIT_ADMIN
 from services.common.rpc import RpcProxy, rpc
 from services.common.trust import CheckedAtStart
-from services.welfare import crypto, domain, events, schemas, store
+from services.welfare import crypto, domain, schemas, store, workflows
 
 log = logging.getLogger(__name__)
 
@@ -62,42 +59,6 @@ _claim_decision_in, _claim_assign_in = schemas.ClaimDecisionSchema(), schemas.Cl
 _claim_document_out = schemas.ClaimDocumentSchema()
 _renewal_in, _confirmation_in = schemas.RenewalCreateSchema(), schemas.RosterConfirmationSchema()
 _roster_out, _row_edit_in = schemas.RosterSchema(), schemas.RosterRowUpdateSchema()
-EVENTS = {
-    "application_submitted": events.ApplicationSubmittedSchema(),
-    "application_decided": events.ApplicationDecidedSchema(),
-    "info_requested": events.InfoRequestedSchema(),
-    "case_escalated": events.CaseEscalatedSchema(),
-    "case_assigned": events.CaseAssignedSchema(),
-    "payout_made": events.PayoutMadeSchema(),
-    "claim_decided": events.ClaimDecidedSchema(),
-    "mutual_aid_enrolled": events.MutualAidEnrolledSchema(),
-    "counselling_cancelled": events.CounsellingCancelledSchema(),
-    "counselling_booked": events.CounsellingBookedSchema(),
-    "case_overdue": events.CaseOverdueSchema(),
-    "case_due_soon": events.CaseDueSoonSchema(),
-    "import_had_errors": events.ImportHadErrorsSchema(),
-}
-
-
-# the answer to each kind of refusal of the rules: same problem type, same fields at fault
-ANSWERS = ((domain.BadInput, Invalid), (domain.NotAllowed, Forbidden), (domain.WrongState, Conflict),
-           (domain.TooLarge, PayloadTooLarge), (domain.Unsupported, UnsupportedMediaType))
-
-
-@contextmanager
-def refusals():
-    """Where the rules are applied: a refusal leaves as the error the gateway answers with."""
-    try:
-        yield
-    except domain.Refused as refused:
-        answer = next(error for kind, error in ANSWERS if isinstance(refused, kind))
-        raise answer(refused.detail, refused.problem, refused.errors) from None
-
-
-def now_iso():
-    return datetime.now(timezone.utc).isoformat()
-
-
 # the files of cases and claims: the same rules, each kind of case in its own table (store.Files)
 
 def _arrived(content_b64):
@@ -114,7 +75,7 @@ def _still_open(what, state, open_states):
 
 def _attach(conn, files, owner_id, kind, filename, content, actor):
     """A PDF, JPEG or PNG (its type read from its bytes) kept with a clean name, once per content."""
-    with refusals():
+    with workflows.refusals():
         content_type = domain.check_document(content, kind)
     return store.add_file(conn, files, owner_id, kind, domain.clean_filename(filename, kind, content_type),
                           content_type, hashlib.sha256(content).hexdigest(), content, actor)
@@ -132,9 +93,6 @@ class WelfareService:
     venues = RpcProxy("venues")
 
     # ------------------------------------------------------------ helpers
-
-    def emit(self, conn, event_type, payload):
-        self.outbox(conn, event_type, EVENTS[event_type].dump(payload))
 
     @staticmethod
     def sealer():
@@ -169,17 +127,6 @@ class WelfareService:
             doc["appointments"] = store.appointments(conn, application["id"])
             doc["documents"] = store.files_of(conn, store.CASE_FILES, application["id"])
         return _app_out.dump(doc), private_ok
-
-    def facts(self, conn, application, **more):
-        """What a decision rests on, frozen with it (the files by their hashes)."""
-        files = [{"id": str(d["id"]), "kind": d["kind"], "sha256": d["sha256"]}
-                 for d in store.files_of(conn, store.CASE_FILES, application["id"])]
-        return {"programme": application["programme"], "state": application["state"], "round": application["round"],
-                "amount_requested": application["amount_requested"], "amount_approved": application["amount_approved"],
-                "reason": application["reason"], "documents": files,
-                "national_id": application["national_id_mask"], "private": application["private"],
-                "assigned_officer": str(application["assigned_officer"]) if application["assigned_officer"] else None,
-                **more}
 
     @rpc
     def ping(self):
@@ -229,20 +176,6 @@ class WelfareService:
 
     # ------------------------------------------------------------ applications
 
-    def eligibility(self, conn, application, rules, rules_version):
-        """The applicant as these rules see them, the rules they do not meet, and what of it is
-        frozen with a decision (the household figures stay in the private part)."""
-        private, since = application["private"] or {}, application["member_since"]
-        who = domain.Applicant(
-            membership_months=domain.months_between(since, store.today(conn)) if since else None,
-            household_income=private.get("household_income"), household_size=private.get("household_size"),
-            unit_in_plan=store.unit_in_plan(conn, application["member_unit"], application["member_id"]),
-            earlier_this_year=store.earlier_this_year(conn, application))
-        unmet = domain.unmet_rules(rules, who)
-        return unmet, {"rules": rules, "rules_version": rules_version, "membership_months": who.membership_months,
-                       "unit_in_plan": who.unit_in_plan, "earlier_this_year": who.earlier_this_year,
-                       "unmet": [name for name, _ in unmet]}
-
     @staticmethod
     def applicant_facts(applicant):
         """(member_since, unit) the gateway knows of the applicant's account; nothing if unreadable."""
@@ -269,27 +202,10 @@ class WelfareService:
         member_id = str(data.get("member_id") or submitted_by)
         sealer = self.sealer()
         with self.db.transaction() as conn:
-            replay = store.find_by_request(conn, submitted_by, self.caller.idempotency_key)
-            if replay is not None:
-                return self.view(conn, replay)[0]
-            programme = store.get_programme(conn, data["programme"])
-            errors = domain.application_problems(store.policy(programme), programme["required_documents"],
-                                                 data["amount_requested"], [])
-            if data["draft"]:  # the files are attached to the draft, then it is submitted
-                errors.pop("documents", None)
-            if errors:
-                raise Invalid("the application does not meet the programme's rules", errors=errors)
-            if programme["fixed_parts"]:
-                data["amount_requested"] = sum(p["amount"] for p in programme["fixed_parts"])
-            national_id = data.get("national_id")
-            state = domain.DRAFT if data["draft"] else domain.SUBMITTED
-            application = store.insert_application(
-                conn, data, member_id, submitted_by, sealer.seal_text(national_id) if national_id else None,
-                domain.mask_national_id(national_id) if national_id else None, self.caller.idempotency_key, state,
-                *self.applicant_facts(applicant))
-            if state == domain.SUBMITTED:
-                self.submitted(conn, {**application, "state": domain.DRAFT}, submitted_by, "")
-            return self.view(conn, application, detail=True)[0]
+            application, replayed = workflows.create_application(
+                conn, self.outbox, sealer, data, member_id, submitted_by, self.caller.idempotency_key,
+                self.applicant_facts(applicant))
+            return self.view(conn, application, detail=not replayed)[0]
 
     @rpc(expected_exceptions=EXPECTED)
     def list_applications(self, limit=50, offset=0, programme=None, state=None, mine=False, assigned=False,
@@ -332,78 +248,13 @@ class WelfareService:
         app_id = object_id(app_id, "application")
         data = load(_decision_in, data)
         with self.db.transaction() as conn:
-            application = store.get_application(conn, app_id, lock=True)
-            programme = store.get_programme(conn, application["programme"])
-            policy = store.policy(programme)
-            approvals = store.approvals(conn, app_id, application["round"])
-            case = domain.Case(application["state"], str(application["member_id"]), str(application["submitted_by"]),
-                               application["round"], application["amount_requested"])
-            with refusals():
-                outcome = domain.decide(policy, case, actor, data["decision"], data.get("amount"), data["note"],
-                                        approvals)
-            # judged by the rules the case was submitted under, not rules changed since
-            rules = domain.rules_at_submission(store.decisions(conn, app_id), programme["eligibility_rules"],
-                                               programme["rules_version"])
-            eligibility = self.eligibility(conn, application, *rules)[1]
-            store.record_decision(conn, application, data["decision"], outcome.to_state, actor, outcome.amount,
-                                  data["note"], self.facts(conn, application, approvals_before=len(approvals),
-                                                           signatures_needed=outcome.signatures_needed,
-                                                           eligibility=eligibility))
-            self.apply_outcome(conn, application, programme, policy, data, outcome, actor)
+            outcome = workflows.decide(conn, self.outbox, app_id, actor, data)
             answer = self.view(conn, store.get_application(conn, app_id), detail=True)[0]
             held = {a["holder_reference"] for a in store.appointments(conn, app_id)
                     if a["holder_reference"] and not a["cancelled_at"]}
         if outcome.to_state == domain.CLOSED and held:
             self.release_rooms(app_id, sorted(held))
         return answer
-
-    def apply_outcome(self, conn, application, programme, policy, data, outcome, actor):
-        app_id, decision = application["id"], data["decision"]
-        event = {"application_id": app_id, "reference": application["reference"],
-                 "member_id": application["member_id"], "programme": programme["code"],
-                 "programme_title": programme["name"], "decision": decision, "state": outcome.to_state,
-                 "amount": outcome.amount, "note": data["note"], "decided_at": now_iso()}
-        if decision == "approve" and not outcome.final:
-            if outcome.to_state != application["state"]:
-                store.set_state(conn, app_id, outcome.to_state)
-            return
-        if decision == "approve":
-            parts = domain.payment_parts(policy, programme["fund_id"], outcome.amount) if outcome.amount else []
-            store.commit_funds(conn, parts, f"approved {application['reference']}", actor, application_id=app_id)
-            store.set_state(conn, app_id, domain.APPROVED, amount_approved=outcome.amount,
-                            decided_at=application["decided_at"] or datetime.now(timezone.utc))
-            self.emit(conn, "application_decided", event)
-        elif decision == "reject":
-            store.set_state(conn, app_id, domain.REJECTED,
-                            decided_at=application["decided_at"] or datetime.now(timezone.utc))
-            self.emit(conn, "application_decided", event)
-        elif decision == "return":
-            store.set_state(conn, app_id, domain.RETURNED)
-            self.emit(conn, "info_requested", {**event, "requested_at": event["decided_at"]})
-        elif decision == "close":
-            if application["state"] == domain.APPROVED and application["amount_approved"]:
-                # approved but never paid: the promised money goes back to the fund
-                for fund_id, amount, _ in domain.payment_parts(policy, programme["fund_id"],
-                                                               application["amount_approved"]):
-                    store.post(conn, fund_id, "reversal", f"closed unpaid {application['reference']}",
-                               [("committed", -amount), ("available", amount)], actor, application_id=app_id)
-            store.set_state(conn, app_id, domain.CLOSED)
-
-    def submitted(self, conn, application, actor, note):
-        """Check the programme's eligibility rules (a 422 naming each rule not met, and nothing is
-        written), record the submission with the facts it rested on, tell the member it arrived."""
-        current = store.get_application(conn, application["id"])
-        programme = store.get_programme(conn, application["programme"])
-        unmet, eligibility = self.eligibility(conn, current, programme["eligibility_rules"], programme["rules_version"])
-        with refusals():
-            domain.refuse_unmet(unmet)
-        store.record_decision(conn, application, "submit", domain.SUBMITTED, actor, None, note,
-                              self.facts(conn, {**application, "private": current["private"]}, eligibility=eligibility))
-        self.emit(conn, "application_submitted", {
-            "application_id": application["id"], "reference": application["reference"],
-            "member_id": application["member_id"], "programme": application["programme"],
-            "programme_title": application["programme_name"],
-            "amount_requested": application["amount_requested"], "submitted_at": now_iso()})
 
     @rpc(expected_exceptions=EXPECTED)
     def submit(self, app_id, data):
@@ -413,24 +264,7 @@ class WelfareService:
         data = load(_resubmit_in, data)
         with self.db.transaction() as conn:
             application = self.readable_application(conn, app_id, lock=True)
-            if actor not in domain.parties(application):
-                raise Forbidden("only the applicant submits an application", "not-the-applicant")
-            with refusals():
-                domain.move(application["state"], domain.SUBMITTED)
-            returned = application["state"] == domain.RETURNED
-            if returned and not data["note"].strip():
-                raise Invalid("say what information you added", errors={"note": ["is required to answer a return"]})
-            changes = {"round": application["round"] + 1} if returned else {}
-            programme = store.get_programme(conn, application["programme"])
-            missing = domain.application_problems(store.policy(programme), programme["required_documents"],
-                                                  application["amount_requested"],
-                                                  {d["kind"] for d in store.files_of(conn, store.CASE_FILES, app_id)})
-            if missing:
-                raise Invalid("the application does not meet the programme's rules", errors=missing)
-            if "private" in data:
-                store.merge_private(conn, app_id, data["private"])
-            store.set_state(conn, app_id, domain.SUBMITTED, **changes)
-            self.submitted(conn, application, actor, data["note"])
+            workflows.submit(conn, self.outbox, app_id, application, actor, data)
             return self.view(conn, store.get_application(conn, app_id), detail=True)[0]
 
     # ------------------------------------------------------------ documents
@@ -479,23 +313,10 @@ class WelfareService:
         app_id = object_id(app_id, "application")
         data = load(_assign_in, data)
         officer_id = str(data["officer_id"])
-        with refusals():
+        with workflows.refusals():
             domain.check_not_self_assigned(actor, officer_id, "case")
         with self.db.transaction() as conn:
-            application = store.get_application(conn, app_id, lock=True)
-            if officer_id in domain.parties(application):
-                raise Invalid("an officer cannot be assigned their own case",
-                              errors={"officer_id": ["is the applicant of this case"]})
-            if application["state"] in (domain.CLOSED,):
-                raise Conflict("the case is closed", "case-closed")
-            store.record_decision(conn, application, "assign", application["state"], actor, None,
-                                  f"assigned to {officer_id}, priority {data['priority']}",
-                                  self.facts(conn, application, officer_id=officer_id, priority=data["priority"]))
-            store.touch(conn, app_id, assigned_officer=officer_id, assigned_by=actor, priority=data["priority"])
-            if officer_id != str(application["assigned_officer"] or ""):
-                self.emit(conn, "case_assigned", {
-                    "application_id": app_id, "reference": application["reference"], "officer_id": officer_id,
-                    "programme_title": application["programme_name"], "priority": data["priority"]})
+            workflows.assign(conn, self.outbox, app_id, actor, officer_id, data["priority"])
             return self.view(conn, store.get_application(conn, app_id), detail=True)[0]
 
     # ------------------------------------------------------------ payouts and the ledger
@@ -520,9 +341,9 @@ class WelfareService:
             store.pay_funds(conn, parts, f"payout {payout['reference']} for {application['reference']}", actor,
                             payout["id"], application_id=app_id)
             store.record_decision(conn, application, "pay", domain.PAID, actor, amount, payout["reference"],
-                                  self.facts(conn, application, payout=payout["reference"]))
+                                  workflows.facts(conn, application, payout=payout["reference"]))
             store.set_state(conn, app_id, domain.PAID)
-            self.emit(conn, "payout_made", {
+            workflows.emit(conn, self.outbox, "payout_made", {
                 "payout_id": payout["id"], "reference": payout["reference"], "member_id": application["member_id"],
                 "amount": amount, "application_id": app_id, "claim_id": None,
                 "programme_title": programme["name"], "paid_at": payout["created_at"].isoformat()})
@@ -620,9 +441,10 @@ class WelfareService:
                      if store.add_appointment(conn, app_id, data["room_id"], b, holder["reference"], place)]
             store.record_decision(conn, application, "appointment", application["state"], self.caller.id, None,
                                   f"{len(booked['bookings'])} session(s) in room {data['room_id']}",
-                                  self.facts(conn, application, bookings=booked["bookings"]))
+                                  workflows.facts(conn, application, bookings=booked["bookings"]))
             if added:  # the member hears when and where to come (a retry tells nothing twice)
-                self.emit(conn, "counselling_booked", domain.counselling_booked(application, added, place))
+                workflows.emit(conn, self.outbox, "counselling_booked",
+                               domain.counselling_booked(application, added, place))
             return _appointment_out.dump(store.appointments(conn, app_id), many=True)
 
     @reliable_handler("venues", "booking_cancelled")
@@ -638,9 +460,9 @@ class WelfareService:
             application = store.get_application(conn, cancelled["application_id"])
             store.record_decision(conn, application, "appointment", application["state"], None, None,
                                   f"session of {cancelled['starts_at'].isoformat()} cancelled by venues: "
-                                  f"{reason or 'no reason given'}", self.facts(conn, application))
+                                  f"{reason or 'no reason given'}", workflows.facts(conn, application))
             if cancelled["starts_at"] > datetime.now(timezone.utc):  # a session already held needs no message
-                self.emit(conn, "counselling_cancelled", {
+                workflows.emit(conn, self.outbox, "counselling_cancelled", {
                     "application_id": application["id"], "reference": application["reference"],
                     "member_id": application["member_id"], "programme_title": application["programme_name"],
                     "starts_at": cancelled["starts_at"].isoformat(), "ends_at": cancelled["ends_at"].isoformat(),
@@ -676,7 +498,7 @@ class WelfareService:
         with self.db.transaction() as conn:
             for application in store.overdue_cases(conn):
                 store.record_decision(conn, application, "escalate", application["state"], None, None,
-                                      f"waiting longer than {application['sla_hours']} hours", self.facts(conn, application))
+                                      f"waiting longer than {application['sla_hours']} hours", workflows.facts(conn, application))
                 now = datetime.now(timezone.utc)
                 store.touch(conn, application["id"], escalated_at=now)
                 facts = {"application_id": application["id"], "reference": application["reference"],
@@ -684,11 +506,11 @@ class WelfareService:
                          "waiting_since": application["state_since"].isoformat(),
                          "sla_hours": application["sla_hours"], "assigned_officer": application["assigned_officer"]}
                 officer = application["assigned_officer"]
-                self.emit(conn, "case_overdue", {**facts, "member_ids": [officer] if officer else [],
+                workflows.emit(conn, self.outbox, "case_overdue", {**facts, "member_ids": [officer] if officer else [],
                                                  "roles": [ADMIN]})
                 if application["applicant_told_overdue_at"] is None:
                     store.touch(conn, application["id"], applicant_told_overdue_at=now)
-                    self.emit(conn, "case_escalated", {**facts, "member_id": application["member_id"]})
+                    workflows.emit(conn, self.outbox, "case_escalated", {**facts, "member_id": application["member_id"]})
             self.warn_due_soon(conn)
 
     def warn_due_soon(self, conn):
@@ -696,7 +518,7 @@ class WelfareService:
         for application in store.nearly_overdue_cases(conn, SLA_WARNING):
             store.touch(conn, application["id"], warned_at=datetime.now(timezone.utc))
             officer = application["assigned_officer"]
-            self.emit(conn, "case_due_soon", {
+            workflows.emit(conn, self.outbox, "case_due_soon", {
                 "application_id": application["id"], "reference": application["reference"],
                 "programme_title": application["programme_name"], "state": application["state"],
                 "waiting_since": application["state_since"].isoformat(), "sla_hours": application["sla_hours"],
@@ -755,7 +577,7 @@ class WelfareService:
     def tell_enrolled(self, conn, plan, unit_id, members):
         """The unit's members with an account hear they are on the plan (and from when they are covered)."""
         if members:
-            self.emit(conn, "mutual_aid_enrolled", {
+            workflows.emit(conn, self.outbox, "mutual_aid_enrolled", {
                 "member_ids": members, "plan_id": plan["id"], "plan_title": plan["name"], "year": plan["year"],
                 "unit_id": unit_id, "enrolled": len(members),
                 "covered_from": store.cover_date(conn, plan["id"], unit_id)})
@@ -959,7 +781,7 @@ class WelfareService:
             title = store.get_plan(conn, job["plan_id"])["name"]
         except NotFound:  # what the import failed on, maybe: the alert still goes
             title = ""
-        self.emit(conn, "import_had_errors", {
+        workflows.emit(conn, self.outbox, "import_had_errors", {
             "job_id": job["id"], "plan_id": job["plan_id"], "plan_title": title, "unit_id": job["unit_id"],
             "uploaded_by": job["uploaded_by"], "total_rows": job["total_rows"] or 0,
             "enrolled_rows": job["enrolled_rows"] or 0, "bad_rows": job["bad_rows"] or 0,
@@ -1060,7 +882,7 @@ class WelfareService:
         claim_id = object_id(claim_id, "claim")
         data = load(_claim_assign_in, data)
         officer_id = str(data["officer_id"])
-        with refusals():
+        with workflows.refusals():
             domain.check_not_self_assigned(actor, officer_id, "claim")
         with self.db.transaction() as conn:
             claim = store.get_claim(conn, claim_id, lock=True)
@@ -1109,7 +931,7 @@ class WelfareService:
                                       amount=assessment.amount, assessment=assessment)
             claim = store.get_claim(conn, claim_id)  # the deciding officer has reviewed it: details shown
             if claim["member_id"]:  # a worker with no account yet hears through their unit
-                self.emit(conn, "claim_decided", {
+                workflows.emit(conn, self.outbox, "claim_decided", {
                     "claim_id": claim_id, "member_id": claim["member_id"], "plan_title": plan["name"],
                     "kind": claim["kind"], "decision": data["decision"], "amount": claim["amount"],
                     "note": data["note"], "decided_at": claim["decided_at"].isoformat()})
@@ -1140,7 +962,7 @@ class WelfareService:
             store.set_claim_state(conn, claim_id, "paid")
             plan = store.get_plan(conn, claim["plan_id"])
             if claim["member_id"]:
-                self.emit(conn, "payout_made", {
+                workflows.emit(conn, self.outbox, "payout_made", {
                     "payout_id": payout["id"], "reference": payout["reference"], "member_id": claim["member_id"],
                     "amount": claim["amount"], "application_id": None, "claim_id": claim_id,
                     "programme_title": f"{plan['name']} ({claim['kind'].replace('_', ' ')})",

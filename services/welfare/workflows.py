@@ -1,0 +1,219 @@
+"""Welfare's use cases, out of the nameko class (STYLE.md, "use cases out of the nameko classes"):
+functions of what they need (the transaction's `conn`, the `outbox` that tells, who acts and what
+the entrypoint parsed), called by service.py's entrypoints once they have parsed the input, checked
+the caller and opened the transaction. Here too: the events welfare tells, and how a refusal of the
+rules leaves as the error the gateway answers with. Pure rules are domain.py's, SQL store.py's."""
+from contextlib import contextmanager
+from datetime import datetime, timezone
+
+from services.common.errors import Conflict, Forbidden, Invalid, PayloadTooLarge, UnsupportedMediaType
+from services.welfare import domain, events, store
+
+EVENTS = {
+    "application_submitted": events.ApplicationSubmittedSchema(),
+    "application_decided": events.ApplicationDecidedSchema(),
+    "info_requested": events.InfoRequestedSchema(),
+    "case_escalated": events.CaseEscalatedSchema(),
+    "case_assigned": events.CaseAssignedSchema(),
+    "payout_made": events.PayoutMadeSchema(),
+    "claim_decided": events.ClaimDecidedSchema(),
+    "mutual_aid_enrolled": events.MutualAidEnrolledSchema(),
+    "counselling_cancelled": events.CounsellingCancelledSchema(),
+    "counselling_booked": events.CounsellingBookedSchema(),
+    "case_overdue": events.CaseOverdueSchema(),
+    "case_due_soon": events.CaseDueSoonSchema(),
+    "import_had_errors": events.ImportHadErrorsSchema(),
+}
+
+
+# the answer to each kind of refusal of the rules: same problem type, same fields at fault
+ANSWERS = ((domain.BadInput, Invalid), (domain.NotAllowed, Forbidden), (domain.WrongState, Conflict),
+           (domain.TooLarge, PayloadTooLarge), (domain.Unsupported, UnsupportedMediaType))
+
+
+@contextmanager
+def refusals():
+    """Where the rules are applied: a refusal leaves as the error the gateway answers with."""
+    try:
+        yield
+    except domain.Refused as refused:
+        answer = next(error for kind, error in ANSWERS if isinstance(refused, kind))
+        raise answer(refused.detail, refused.problem, refused.errors) from None
+
+
+def now_iso():
+    return datetime.now(timezone.utc).isoformat()
+
+
+def emit(conn, outbox, event_type, payload):
+    outbox(conn, event_type, EVENTS[event_type].dump(payload))
+
+
+def facts(conn, application, **more):
+    """What a decision rests on, frozen with it (the files by their hashes)."""
+    files = [{"id": str(d["id"]), "kind": d["kind"], "sha256": d["sha256"]}
+             for d in store.files_of(conn, store.CASE_FILES, application["id"])]
+    return {"programme": application["programme"], "state": application["state"], "round": application["round"],
+            "amount_requested": application["amount_requested"], "amount_approved": application["amount_approved"],
+            "reason": application["reason"], "documents": files,
+            "national_id": application["national_id_mask"], "private": application["private"],
+            "assigned_officer": str(application["assigned_officer"]) if application["assigned_officer"] else None,
+            **more}
+
+
+# applications
+
+def eligibility(conn, application, rules, rules_version):
+    """The applicant as these rules see them, the rules they do not meet, and what of it is
+    frozen with a decision (the household figures stay in the private part)."""
+    private, since = application["private"] or {}, application["member_since"]
+    who = domain.Applicant(
+        membership_months=domain.months_between(since, store.today(conn)) if since else None,
+        household_income=private.get("household_income"), household_size=private.get("household_size"),
+        unit_in_plan=store.unit_in_plan(conn, application["member_unit"], application["member_id"]),
+        earlier_this_year=store.earlier_this_year(conn, application))
+    unmet = domain.unmet_rules(rules, who)
+    return unmet, {"rules": rules, "rules_version": rules_version, "membership_months": who.membership_months,
+                   "unit_in_plan": who.unit_in_plan, "earlier_this_year": who.earlier_this_year,
+                   "unmet": [name for name, _ in unmet]}
+
+
+def create_application(conn, outbox, sealer, data, member_id, submitted_by, key, applicant_facts):
+    """A new application (a draft, or submitted at once), its national ID sealed; a retry with the same
+    idempotency `key` gets the one made before. `applicant_facts`: (member_since, unit) of the
+    account. Answers the application and whether it was the one made before."""
+    replay = store.find_by_request(conn, submitted_by, key)
+    if replay is not None:
+        return replay, True
+    programme = store.get_programme(conn, data["programme"])
+    errors = domain.application_problems(store.policy(programme), programme["required_documents"],
+                                         data["amount_requested"], [])
+    if data["draft"]:  # the files are attached to the draft, then it is submitted
+        errors.pop("documents", None)
+    if errors:
+        raise Invalid("the application does not meet the programme's rules", errors=errors)
+    if programme["fixed_parts"]:
+        data["amount_requested"] = sum(p["amount"] for p in programme["fixed_parts"])
+    national_id = data.get("national_id")
+    state = domain.DRAFT if data["draft"] else domain.SUBMITTED
+    application = store.insert_application(
+        conn, data, member_id, submitted_by, sealer.seal_text(national_id) if national_id else None,
+        domain.mask_national_id(national_id) if national_id else None, key, state, *applicant_facts)
+    if state == domain.SUBMITTED:
+        submitted(conn, outbox, {**application, "state": domain.DRAFT}, submitted_by, "")
+    return application, False
+
+
+def submitted(conn, outbox, application, actor, note):
+    """Check the programme's eligibility rules (a 422 naming each rule not met, and nothing is
+    written), record the submission with the facts it rested on, tell the member it arrived."""
+    current = store.get_application(conn, application["id"])
+    programme = store.get_programme(conn, application["programme"])
+    unmet, eligible = eligibility(conn, current, programme["eligibility_rules"], programme["rules_version"])
+    with refusals():
+        domain.refuse_unmet(unmet)
+    store.record_decision(conn, application, "submit", domain.SUBMITTED, actor, None, note,
+                          facts(conn, {**application, "private": current["private"]}, eligibility=eligible))
+    emit(conn, outbox, "application_submitted", {
+        "application_id": application["id"], "reference": application["reference"],
+        "member_id": application["member_id"], "programme": application["programme"],
+        "programme_title": application["programme_name"],
+        "amount_requested": application["amount_requested"], "submitted_at": now_iso()})
+
+
+def submit(conn, outbox, app_id, application, actor, data):
+    """Submit a draft, or answer a return with more information (a new round of review)."""
+    if actor not in domain.parties(application):
+        raise Forbidden("only the applicant submits an application", "not-the-applicant")
+    with refusals():
+        domain.move(application["state"], domain.SUBMITTED)
+    returned = application["state"] == domain.RETURNED
+    if returned and not data["note"].strip():
+        raise Invalid("say what information you added", errors={"note": ["is required to answer a return"]})
+    changes = {"round": application["round"] + 1} if returned else {}
+    programme = store.get_programme(conn, application["programme"])
+    missing = domain.application_problems(store.policy(programme), programme["required_documents"],
+                                          application["amount_requested"],
+                                          {d["kind"] for d in store.files_of(conn, store.CASE_FILES, app_id)})
+    if missing:
+        raise Invalid("the application does not meet the programme's rules", errors=missing)
+    if "private" in data:
+        store.merge_private(conn, app_id, data["private"])
+    store.set_state(conn, app_id, domain.SUBMITTED, **changes)
+    submitted(conn, outbox, application, actor, data["note"])
+
+
+def decide(conn, outbox, app_id, actor, data):
+    """An officer's decision on a case, by the programme's policy (signatures, amounts), recorded in
+    the case's ledger with the facts it rested on and the eligibility under the rules the case was
+    submitted under; answers the outcome."""
+    application = store.get_application(conn, app_id, lock=True)
+    programme = store.get_programme(conn, application["programme"])
+    policy = store.policy(programme)
+    approvals = store.approvals(conn, app_id, application["round"])
+    case = domain.Case(application["state"], str(application["member_id"]), str(application["submitted_by"]),
+                       application["round"], application["amount_requested"])
+    with refusals():
+        outcome = domain.decide(policy, case, actor, data["decision"], data.get("amount"), data["note"],
+                                approvals)
+    # judged by the rules the case was submitted under, not rules changed since
+    rules = domain.rules_at_submission(store.decisions(conn, app_id), programme["eligibility_rules"],
+                                       programme["rules_version"])
+    eligible = eligibility(conn, application, *rules)[1]
+    store.record_decision(conn, application, data["decision"], outcome.to_state, actor, outcome.amount,
+                          data["note"], facts(conn, application, approvals_before=len(approvals),
+                                              signatures_needed=outcome.signatures_needed,
+                                              eligibility=eligible))
+    apply_outcome(conn, outbox, application, programme, policy, data, outcome, actor)
+    return outcome
+
+
+def apply_outcome(conn, outbox, application, programme, policy, data, outcome, actor):
+    app_id, decision = application["id"], data["decision"]
+    event = {"application_id": app_id, "reference": application["reference"],
+             "member_id": application["member_id"], "programme": programme["code"],
+             "programme_title": programme["name"], "decision": decision, "state": outcome.to_state,
+             "amount": outcome.amount, "note": data["note"], "decided_at": now_iso()}
+    if decision == "approve" and not outcome.final:
+        if outcome.to_state != application["state"]:
+            store.set_state(conn, app_id, outcome.to_state)
+        return
+    if decision == "approve":
+        parts = domain.payment_parts(policy, programme["fund_id"], outcome.amount) if outcome.amount else []
+        store.commit_funds(conn, parts, f"approved {application['reference']}", actor, application_id=app_id)
+        store.set_state(conn, app_id, domain.APPROVED, amount_approved=outcome.amount,
+                        decided_at=application["decided_at"] or datetime.now(timezone.utc))
+        emit(conn, outbox, "application_decided", event)
+    elif decision == "reject":
+        store.set_state(conn, app_id, domain.REJECTED,
+                        decided_at=application["decided_at"] or datetime.now(timezone.utc))
+        emit(conn, outbox, "application_decided", event)
+    elif decision == "return":
+        store.set_state(conn, app_id, domain.RETURNED)
+        emit(conn, outbox, "info_requested", {**event, "requested_at": event["decided_at"]})
+    elif decision == "close":
+        if application["state"] == domain.APPROVED and application["amount_approved"]:
+            # approved but never paid: the promised money goes back to the fund
+            for fund_id, amount, _ in domain.payment_parts(policy, programme["fund_id"],
+                                                           application["amount_approved"]):
+                store.post(conn, fund_id, "reversal", f"closed unpaid {application['reference']}",
+                           [("committed", -amount), ("available", amount)], actor, application_id=app_id)
+        store.set_state(conn, app_id, domain.CLOSED)
+
+
+def assign(conn, outbox, app_id, actor, officer_id, priority):
+    """Triage: give the case to an officer, with a priority (legal aid, counselling, any case)."""
+    application = store.get_application(conn, app_id, lock=True)
+    if officer_id in domain.parties(application):
+        raise Invalid("an officer cannot be assigned their own case",
+                      errors={"officer_id": ["is the applicant of this case"]})
+    if application["state"] in (domain.CLOSED,):
+        raise Conflict("the case is closed", "case-closed")
+    store.record_decision(conn, application, "assign", application["state"], actor, None,
+                          f"assigned to {officer_id}, priority {priority}",
+                          facts(conn, application, officer_id=officer_id, priority=priority))
+    store.touch(conn, app_id, assigned_officer=officer_id, assigned_by=actor, priority=priority)
+    if officer_id != str(application["assigned_officer"] or ""):
+        emit(conn, outbox, "case_assigned", {
+            "application_id": app_id, "reference": application["reference"], "officer_id": officer_id,
+            "programme_title": application["programme_name"], "priority": priority})
