@@ -328,26 +328,7 @@ class WelfareService:
         actor = self.caller.require(*OFFICERS)
         app_id = object_id(app_id, "application")
         with self.db.transaction() as conn:
-            application = store.get_application(conn, app_id, lock=True)
-            if actor == str(application["member_id"]):
-                raise Forbidden("an officer may not pay their own application", "own-application")
-            programme = store.get_programme(conn, application["programme"])
-            problem = domain.payout_problem(application["state"], programme["kind"])
-            if problem:
-                raise Conflict(problem[1], problem[0], {"state": [f"is {application['state']}"]})
-            amount = application["amount_approved"]
-            payout = store.insert_payout(conn, application["member_id"], amount, actor, application_id=app_id)
-            parts = domain.payment_parts(store.policy(programme), programme["fund_id"], amount)
-            store.pay_funds(conn, parts, f"payout {payout['reference']} for {application['reference']}", actor,
-                            payout["id"], application_id=app_id)
-            store.record_decision(conn, application, "pay", domain.PAID, actor, amount, payout["reference"],
-                                  workflows.facts(conn, application, payout=payout["reference"]))
-            store.set_state(conn, app_id, domain.PAID)
-            workflows.emit(conn, self.outbox, "payout_made", {
-                "payout_id": payout["id"], "reference": payout["reference"], "member_id": application["member_id"],
-                "amount": amount, "application_id": app_id, "claim_id": None,
-                "programme_title": programme["name"], "paid_at": payout["created_at"].isoformat()})
-            return _payout_out.dump(payout)
+            return _payout_out.dump(workflows.pay(conn, self.outbox, app_id, actor))
 
     @rpc(expected_exceptions=EXPECTED)
     def fund_ledger(self, fund_id, limit=50, offset=0):

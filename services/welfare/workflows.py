@@ -217,3 +217,30 @@ def assign(conn, outbox, app_id, actor, officer_id, priority):
         emit(conn, outbox, "case_assigned", {
             "application_id": app_id, "reference": application["reference"], "officer_id": officer_id,
             "programme_title": application["programme_name"], "priority": priority})
+
+
+# payouts and the ledger
+
+def pay(conn, outbox, app_id, actor):
+    """Pay an approved application once: the case row is locked, the payout's application is
+    unique, so concurrent attempts give one payout and the others a Conflict. Answers the payout."""
+    application = store.get_application(conn, app_id, lock=True)
+    if actor == str(application["member_id"]):
+        raise Forbidden("an officer may not pay their own application", "own-application")
+    programme = store.get_programme(conn, application["programme"])
+    problem = domain.payout_problem(application["state"], programme["kind"])
+    if problem:
+        raise Conflict(problem[1], problem[0], {"state": [f"is {application['state']}"]})
+    amount = application["amount_approved"]
+    payout = store.insert_payout(conn, application["member_id"], amount, actor, application_id=app_id)
+    parts = domain.payment_parts(store.policy(programme), programme["fund_id"], amount)
+    store.pay_funds(conn, parts, f"payout {payout['reference']} for {application['reference']}", actor,
+                    payout["id"], application_id=app_id)
+    store.record_decision(conn, application, "pay", domain.PAID, actor, amount, payout["reference"],
+                          facts(conn, application, payout=payout["reference"]))
+    store.set_state(conn, app_id, domain.PAID)
+    emit(conn, outbox, "payout_made", {
+        "payout_id": payout["id"], "reference": payout["reference"], "member_id": application["member_id"],
+        "amount": amount, "application_id": app_id, "claim_id": None,
+        "programme_title": programme["name"], "paid_at": payout["created_at"].isoformat()})
+    return payout
