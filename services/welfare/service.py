@@ -806,15 +806,7 @@ class WelfareService:
                             {field: ["leave it out to claim for yourself"]})
         data["plan_id"] = str(data["plan_id"])
         with self.db.transaction() as conn:
-            plan = store.get_plan(conn, data["plan_id"])
-            if data.get("enrolment_id"):
-                enrolment = store.member_enrolment(conn, data["plan_id"], enrolment_id=data["enrolment_id"])
-            else:
-                enrolment = store.member_enrolment(conn, data["plan_id"], str(data.get("member_id") or submitted_by))
-            member_id = str(enrolment["member_id"]) if enrolment["member_id"] else None
-            assessment = domain.assess_claim(store.rules_of(plan), data["kind"], data["event_date"], data["details"],
-                                             enrolment["cover_start"], store.granted_this_year(conn, enrolment["id"]))
-            claim = store.insert_claim(conn, data, enrolment["id"], member_id, submitted_by, assessment)
+            claim = workflows.create_claim(conn, data, submitted_by)
             return _claim_out.dump({**claim, "documents": []})
 
     def claim_view(self, conn, claim):
@@ -866,15 +858,8 @@ class WelfareService:
         with workflows.refusals():
             domain.check_not_self_assigned(actor, officer_id, "claim")
         with self.db.transaction() as conn:
-            claim = store.get_claim(conn, claim_id, lock=True)
-            if officer_id in domain.parties(claim):
-                raise Invalid("an officer cannot be assigned their own claim",
-                              errors={"officer_id": ["is the claimant or filed this claim"]})
-            if claim["state"] not in domain.CLAIM_OPEN:
-                raise Conflict(f"the claim is {claim['state']}: only a claim under review is triaged", "claim-decided",
-                               {"state": [f"is {claim['state']}"]})
-            store.assign_claim(conn, claim_id, officer_id, actor)
-            return _claim_out.dump(self.claim_view(conn, store.get_claim(conn, claim_id))[0])
+            claim = workflows.assign_claim(conn, claim_id, actor, officer_id)
+            return _claim_out.dump(self.claim_view(conn, claim)[0])
 
     @rpc(expected_exceptions=EXPECTED)
     def decide_claim(self, claim_id, data):
@@ -885,37 +870,7 @@ class WelfareService:
         claim_id = object_id(claim_id, "claim")
         data = load(_claim_decision_in, data)
         with self.db.transaction() as conn:
-            claim = store.get_claim(conn, claim_id, lock=True)
-            if actor in domain.parties(claim):
-                raise Forbidden("an officer may not decide their own claim or one they filed", "own-application")
-            if claim["state"] not in domain.CLAIM_OPEN:
-                raise Conflict(f"the claim is {claim['state']}: only a claim under review can be decided",
-                               "claim-decided", {"state": [f"is {claim['state']}"]})
-            plan = store.get_plan(conn, claim["plan_id"])
-            enrolment = store.member_enrolment(conn, str(claim["plan_id"]), enrolment_id=claim["enrolment_id"],
-                                               lock=True)
-            if data["decision"] == "reject":
-                store.set_claim_state(conn, claim_id, "rejected", decided_by=actor, note=data["note"])
-            else:
-                assessment = domain.assess_claim(store.rules_of(plan), claim["kind"], claim["event_date"],
-                                                 claim["details"], enrolment["cover_start"],
-                                                 store.granted_this_year(conn, enrolment["id"]))
-                needed = store.policy(store.get_programme(conn, "mutual_aid")).signatures_needed(assessment.amount)
-                store.approve_claim(conn, claim_id, actor, assessment.amount, needed)
-                if len(store.claim_approvers(conn, claim_id)) < max(needed, claim["approvals_needed"]):
-                    store.set_claim_state(conn, claim_id, "under_review", note=data["note"], amount=assessment.amount,
-                                          assessment=assessment)
-                    return _claim_out.dump(self.claim_view(conn, store.get_claim(conn, claim_id))[0])
-                store.commit_funds(conn, [("mutual_aid", assessment.amount, "claim")], f"claim {claim_id}", actor,
-                                   claim_id=claim_id)
-                store.set_claim_state(conn, claim_id, "approved", decided_by=actor, note=data["note"],
-                                      amount=assessment.amount, assessment=assessment)
-            claim = store.get_claim(conn, claim_id)  # the deciding officer has reviewed it: details shown
-            if claim["member_id"]:  # a worker with no account yet hears through their unit
-                workflows.emit(conn, self.outbox, "claim_decided", {
-                    "claim_id": claim_id, "member_id": claim["member_id"], "plan_title": plan["name"],
-                    "kind": claim["kind"], "decision": data["decision"], "amount": claim["amount"],
-                    "note": data["note"], "decided_at": claim["decided_at"].isoformat()})
+            claim = workflows.decide_claim(conn, self.outbox, claim_id, actor, data)
             return _claim_out.dump(self.claim_view(conn, claim)[0])
 
     @rpc(expected_exceptions=EXPECTED)
@@ -924,31 +879,7 @@ class WelfareService:
         actor = self.caller.require(*OFFICERS)
         claim_id = object_id(claim_id, "claim")
         with self.db.transaction() as conn:
-            claim = store.get_claim(conn, claim_id, lock=True)
-            if actor in domain.parties(claim):
-                raise Forbidden("an officer may not pay their own claim or one they filed", "own-application")
-            if claim["state"] == "paid":
-                raise Conflict("this claim has already been paid", "already-paid")
-            if claim["state"] != "approved":
-                raise Conflict(f"only an approved claim can be paid; this one is {claim['state']}", "not-approved",
-                               {"state": [f"is {claim['state']}"]})
-            if actor in store.claim_approvers(conn, claim_id):
-                raise Forbidden("you approved this claim: another officer pays it", "approver-pays")
-            if not claim["amount"]:
-                raise Conflict("the plan pays nothing for this claim", "nothing-to-pay")
-            payout = store.insert_payout(conn, claim["member_id"], claim["amount"], actor, claim_id=claim_id,
-                                         enrolment_id=claim["enrolment_id"])
-            store.pay_funds(conn, [("mutual_aid", claim["amount"], "claim")], f"payout {payout['reference']}", actor,
-                            payout["id"], claim_id=claim_id)
-            store.set_claim_state(conn, claim_id, "paid")
-            plan = store.get_plan(conn, claim["plan_id"])
-            if claim["member_id"]:
-                workflows.emit(conn, self.outbox, "payout_made", {
-                    "payout_id": payout["id"], "reference": payout["reference"], "member_id": claim["member_id"],
-                    "amount": claim["amount"], "application_id": None, "claim_id": claim_id,
-                    "programme_title": f"{plan['name']} ({claim['kind'].replace('_', ' ')})",
-                    "paid_at": payout["created_at"].isoformat()})
-            return _payout_out.dump(payout)
+            return _payout_out.dump(workflows.pay_claim(conn, self.outbox, claim_id, actor))
 
     # ------------------------------------------------------------ mutual aid: claims' documents
 

@@ -244,3 +244,101 @@ def pay(conn, outbox, app_id, actor):
         "amount": amount, "application_id": app_id, "claim_id": None,
         "programme_title": programme["name"], "paid_at": payout["created_at"].isoformat()})
     return payout
+
+
+# mutual aid: claims
+
+def create_claim(conn, data, submitted_by):
+    """A claim on the plan for a member (or a worker on a roster with no account yet), assessed by the
+    plan's rules on what the enrolment was granted this year; answers the claim."""
+    plan = store.get_plan(conn, data["plan_id"])
+    if data.get("enrolment_id"):
+        enrolment = store.member_enrolment(conn, data["plan_id"], enrolment_id=data["enrolment_id"])
+    else:
+        enrolment = store.member_enrolment(conn, data["plan_id"], str(data.get("member_id") or submitted_by))
+    member_id = str(enrolment["member_id"]) if enrolment["member_id"] else None
+    assessment = domain.assess_claim(store.rules_of(plan), data["kind"], data["event_date"], data["details"],
+                                     enrolment["cover_start"], store.granted_this_year(conn, enrolment["id"]))
+    return store.insert_claim(conn, data, enrolment["id"], member_id, submitted_by, assessment)
+
+
+def assign_claim(conn, claim_id, actor, officer_id):
+    """Triage: give a submitted claim to the officer who reviews it; answers the claim."""
+    claim = store.get_claim(conn, claim_id, lock=True)
+    if officer_id in domain.parties(claim):
+        raise Invalid("an officer cannot be assigned their own claim",
+                      errors={"officer_id": ["is the claimant or filed this claim"]})
+    if claim["state"] not in domain.CLAIM_OPEN:
+        raise Conflict(f"the claim is {claim['state']}: only a claim under review is triaged", "claim-decided",
+                       {"state": [f"is {claim['state']}"]})
+    store.assign_claim(conn, claim_id, officer_id, actor)
+    return store.get_claim(conn, claim_id)
+
+
+def decide_claim(conn, outbox, claim_id, actor, data):
+    """Review: the amount is computed again under the member's enrolment lock, so two claims
+    approved at once never pass the yearly cap together. Above the mutual-aid programme's
+    threshold a claim needs that many distinct officers' approvals; money is promised at the last.
+    Answers the claim."""
+    claim = store.get_claim(conn, claim_id, lock=True)
+    if actor in domain.parties(claim):
+        raise Forbidden("an officer may not decide their own claim or one they filed", "own-application")
+    if claim["state"] not in domain.CLAIM_OPEN:
+        raise Conflict(f"the claim is {claim['state']}: only a claim under review can be decided",
+                       "claim-decided", {"state": [f"is {claim['state']}"]})
+    plan = store.get_plan(conn, claim["plan_id"])
+    enrolment = store.member_enrolment(conn, str(claim["plan_id"]), enrolment_id=claim["enrolment_id"],
+                                       lock=True)
+    if data["decision"] == "reject":
+        store.set_claim_state(conn, claim_id, "rejected", decided_by=actor, note=data["note"])
+    else:
+        assessment = domain.assess_claim(store.rules_of(plan), claim["kind"], claim["event_date"],
+                                         claim["details"], enrolment["cover_start"],
+                                         store.granted_this_year(conn, enrolment["id"]))
+        needed = store.policy(store.get_programme(conn, "mutual_aid")).signatures_needed(assessment.amount)
+        store.approve_claim(conn, claim_id, actor, assessment.amount, needed)
+        if len(store.claim_approvers(conn, claim_id)) < max(needed, claim["approvals_needed"]):
+            store.set_claim_state(conn, claim_id, "under_review", note=data["note"], amount=assessment.amount,
+                                  assessment=assessment)
+            return store.get_claim(conn, claim_id)
+        store.commit_funds(conn, [("mutual_aid", assessment.amount, "claim")], f"claim {claim_id}", actor,
+                           claim_id=claim_id)
+        store.set_claim_state(conn, claim_id, "approved", decided_by=actor, note=data["note"],
+                              amount=assessment.amount, assessment=assessment)
+    claim = store.get_claim(conn, claim_id)  # the deciding officer has reviewed it: details shown
+    if claim["member_id"]:  # a worker with no account yet hears through their unit
+        emit(conn, outbox, "claim_decided", {
+            "claim_id": claim_id, "member_id": claim["member_id"], "plan_title": plan["name"],
+            "kind": claim["kind"], "decision": data["decision"], "amount": claim["amount"],
+            "note": data["note"], "decided_at": claim["decided_at"].isoformat()})
+    return claim
+
+
+def pay_claim(conn, outbox, claim_id, actor):
+    """Pay an approved claim once, by an officer who did not approve it (the database refuses it too).
+    Answers the payout."""
+    claim = store.get_claim(conn, claim_id, lock=True)
+    if actor in domain.parties(claim):
+        raise Forbidden("an officer may not pay their own claim or one they filed", "own-application")
+    if claim["state"] == "paid":
+        raise Conflict("this claim has already been paid", "already-paid")
+    if claim["state"] != "approved":
+        raise Conflict(f"only an approved claim can be paid; this one is {claim['state']}", "not-approved",
+                       {"state": [f"is {claim['state']}"]})
+    if actor in store.claim_approvers(conn, claim_id):
+        raise Forbidden("you approved this claim: another officer pays it", "approver-pays")
+    if not claim["amount"]:
+        raise Conflict("the plan pays nothing for this claim", "nothing-to-pay")
+    payout = store.insert_payout(conn, claim["member_id"], claim["amount"], actor, claim_id=claim_id,
+                                 enrolment_id=claim["enrolment_id"])
+    store.pay_funds(conn, [("mutual_aid", claim["amount"], "claim")], f"payout {payout['reference']}", actor,
+                    payout["id"], claim_id=claim_id)
+    store.set_claim_state(conn, claim_id, "paid")
+    plan = store.get_plan(conn, claim["plan_id"])
+    if claim["member_id"]:
+        emit(conn, outbox, "payout_made", {
+            "payout_id": payout["id"], "reference": payout["reference"], "member_id": claim["member_id"],
+            "amount": claim["amount"], "application_id": None, "claim_id": claim_id,
+            "programme_title": f"{plan['name']} ({claim['kind'].replace('_', ' ')})",
+            "paid_at": payout["created_at"].isoformat()})
+    return payout
