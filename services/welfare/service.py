@@ -473,38 +473,10 @@ class WelfareService:
 
     @timer(interval=SLA_CHECK_SECONDS)
     def escalate_overdue(self):
-        """A case waiting longer than its programme allows: its officer and the admins are alerted
-        (again each time it falls overdue in a new state); the applicant hears once that it is still
-        in progress."""
+        """A case waiting longer than its programme allows: its officer and the admins are alerted, the
+        applicant hears once; then the cases nearly due are warned of (workflows.escalate_overdue)."""
         with self.db.transaction() as conn:
-            for application in store.overdue_cases(conn):
-                store.record_decision(conn, application, "escalate", application["state"], None, None,
-                                      f"waiting longer than {application['sla_hours']} hours", workflows.facts(conn, application))
-                now = datetime.now(timezone.utc)
-                store.touch(conn, application["id"], escalated_at=now)
-                facts = {"application_id": application["id"], "reference": application["reference"],
-                         "programme_title": application["programme_name"], "state": application["state"],
-                         "waiting_since": application["state_since"].isoformat(),
-                         "sla_hours": application["sla_hours"], "assigned_officer": application["assigned_officer"]}
-                officer = application["assigned_officer"]
-                workflows.emit(conn, self.outbox, "case_overdue", {**facts, "member_ids": [officer] if officer else [],
-                                                 "roles": [ADMIN]})
-                if application["applicant_told_overdue_at"] is None:
-                    store.touch(conn, application["id"], applicant_told_overdue_at=now)
-                    workflows.emit(conn, self.outbox, "case_escalated", {**facts, "member_id": application["member_id"]})
-            self.warn_due_soon(conn)
-
-    def warn_due_soon(self, conn):
-        """A case that has used most of its time (SLA_WARNING) warns its officer and the admins, once a wait."""
-        for application in store.nearly_overdue_cases(conn, SLA_WARNING):
-            store.touch(conn, application["id"], warned_at=datetime.now(timezone.utc))
-            officer = application["assigned_officer"]
-            workflows.emit(conn, self.outbox, "case_due_soon", {
-                "application_id": application["id"], "reference": application["reference"],
-                "programme_title": application["programme_name"], "state": application["state"],
-                "waiting_since": application["state_since"].isoformat(), "sla_hours": application["sla_hours"],
-                "due_at": application["due_at"].isoformat(), "assigned_officer": officer,
-                "member_ids": [officer] if officer else [], "roles": [ADMIN]})
+            workflows.escalate_overdue(conn, self.outbox, SLA_WARNING)
 
     # ------------------------------------------------------------ mutual aid: plans
 

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from services.common.errors import Conflict, Forbidden, Invalid, PayloadTooLarge, UnsupportedMediaType
+from services.common.roles import ADMIN
 from services.welfare import domain, events, store
 
 EVENTS = {
@@ -342,3 +343,39 @@ def pay_claim(conn, outbox, claim_id, actor):
             "programme_title": f"{plan['name']} ({claim['kind'].replace('_', ' ')})",
             "paid_at": payout["created_at"].isoformat()})
     return payout
+
+
+# the SLA
+
+def escalate_overdue(conn, outbox, warning):
+    """A case waiting longer than its programme allows: its officer and the admins are alerted
+    (again each time it falls overdue in a new state); the applicant hears once that it is still
+    in progress. Then the cases due soon (warn_due_soon)."""
+    for application in store.overdue_cases(conn):
+        store.record_decision(conn, application, "escalate", application["state"], None, None,
+                              f"waiting longer than {application['sla_hours']} hours", facts(conn, application))
+        now = datetime.now(timezone.utc)
+        store.touch(conn, application["id"], escalated_at=now)
+        told = {"application_id": application["id"], "reference": application["reference"],
+                "programme_title": application["programme_name"], "state": application["state"],
+                "waiting_since": application["state_since"].isoformat(),
+                "sla_hours": application["sla_hours"], "assigned_officer": application["assigned_officer"]}
+        officer = application["assigned_officer"]
+        emit(conn, outbox, "case_overdue", {**told, "member_ids": [officer] if officer else [], "roles": [ADMIN]})
+        if application["applicant_told_overdue_at"] is None:
+            store.touch(conn, application["id"], applicant_told_overdue_at=now)
+            emit(conn, outbox, "case_escalated", {**told, "member_id": application["member_id"]})
+    warn_due_soon(conn, outbox, warning)
+
+
+def warn_due_soon(conn, outbox, warning):
+    """A case that has used most of its time (`warning`) warns its officer and the admins, once a wait."""
+    for application in store.nearly_overdue_cases(conn, warning):
+        store.touch(conn, application["id"], warned_at=datetime.now(timezone.utc))
+        officer = application["assigned_officer"]
+        emit(conn, outbox, "case_due_soon", {
+            "application_id": application["id"], "reference": application["reference"],
+            "programme_title": application["programme_name"], "state": application["state"],
+            "waiting_since": application["state_since"].isoformat(), "sla_hours": application["sla_hours"],
+            "due_at": application["due_at"].isoformat(), "assigned_officer": officer,
+            "member_ids": [officer] if officer else [], "roles": [ADMIN]})
