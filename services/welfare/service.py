@@ -511,29 +511,8 @@ class WelfareService:
             raise Invalid("a contribution is more than nothing", errors={"amount": ["must be more than 0"]})
         unit_id = str(data["unit_id"])
         with self.db.transaction() as conn:
-            plan = store.get_plan(conn, plan_id)
-            confirmed, waiting = store.headcount(conn, plan_id, unit_id)
-            if waiting:
-                raise Conflict(f"{waiting} renewed worker(s) of the unit wait for its confirmation: confirm or remove "
-                               "them first", "roster-unconfirmed", {"unit_id": [f"{waiting} row(s) not confirmed"]})
-            problem = domain.contribution_problem(data["amount"], confirmed, plan["contribution"])
-            if problem:
-                raise Invalid(problem, "contribution-mismatch", {"amount": [problem]})
-            recorded = store.record_contribution(conn, plan_id, unit_id, data["amount"], actor, confirmed)
-            store.post(conn, "mutual_aid", "contribution",
-                       f"contribution of unit {unit_id} to {plan['name']}: {confirmed} x {domain.yuan(plan['contribution'])}",
-                       [("allocation", -data["amount"]), ("available", data["amount"])], actor,
-                       year=plan["year"], plan_id=plan_id, unit_id=unit_id)
-            self.tell_enrolled(conn, plan, unit_id, store.unit_member_ids(conn, plan_id, unit_id))
+            recorded = workflows.record_contribution(conn, self.outbox, plan_id, unit_id, data["amount"], actor)
             return _contribution_out.dump(recorded)
-
-    def tell_enrolled(self, conn, plan, unit_id, members):
-        """The unit's members with an account hear they are on the plan (and from when they are covered)."""
-        if members:
-            workflows.emit(conn, self.outbox, "mutual_aid_enrolled", {
-                "member_ids": members, "plan_id": plan["id"], "plan_title": plan["name"], "year": plan["year"],
-                "unit_id": unit_id, "enrolled": len(members),
-                "covered_from": store.cover_date(conn, plan["id"], unit_id)})
 
     def roster_unit(self, unit_id):
         """The unit whose roster the caller handles: a unit administrator's own, or the one an officer names."""
@@ -553,11 +532,6 @@ class WelfareService:
         return _roster_out.dump({"plan_id": plan_id, "unit_id": unit, "copied": copied, "confirmed": confirmed,
                                  "waiting": waiting})
 
-    def roster_still_open(self, conn, plan_id, unit):
-        if store.contribution_of(conn, plan_id, unit):
-            raise Conflict("the unit's contribution to this plan is recorded: its roster is settled",
-                           "contribution-recorded", {"unit_id": ["has paid its contribution for this plan"]})
-
     @rpc(expected_exceptions=EXPECTED)
     def renew_roster(self, plan_id, data):
         """Renewal (续保): the unit's roster of an earlier plan year is copied into this plan, every row
@@ -568,13 +542,7 @@ class WelfareService:
         unit = self.roster_unit(data.get("unit_id"))
         from_plan_id = str(data["from_plan_id"])
         with self.db.transaction() as conn:
-            plan, earlier = store.get_plan(conn, plan_id), store.get_plan(conn, from_plan_id)
-            if earlier["year"] >= plan["year"]:
-                raise Invalid(f"a renewal copies an earlier year's roster; plan {from_plan_id} is of {earlier['year']}",
-                              errors={"from_plan_id": [f"must be a plan before {plan['year']}"]})
-            self.roster_still_open(conn, plan_id, unit)
-            store.headcount(conn, plan_id, unit)  # the unit's roster lock
-            copied = store.renew_roster(conn, plan_id, from_plan_id, unit)
+            copied = workflows.renew_roster(conn, plan_id, from_plan_id, unit)
             return self.roster(conn, plan_id, unit, copied)
 
     @rpc(expected_exceptions=EXPECTED)
@@ -584,9 +552,7 @@ class WelfareService:
         plan_id = object_id(plan_id, "plan")
         unit = self.roster_unit(load(_confirmation_in, data).get("unit_id"))
         with self.db.transaction() as conn:
-            store.get_plan(conn, plan_id)
-            store.headcount(conn, plan_id, unit)
-            store.confirm_roster(conn, plan_id, unit)
+            workflows.confirm_roster(conn, plan_id, unit)
             return self.roster(conn, plan_id, unit)
 
     def open_roster_row(self, conn, plan_id, enrolment_id):
@@ -598,7 +564,7 @@ class WelfareService:
         if not self.is_staff() and self.caller.unit != unit:
             raise NotFound(f"enrolment {enrolment_id} is not on this plan's roster", "enrolment-not-found")
         store.headcount(conn, plan_id, unit)
-        self.roster_still_open(conn, plan_id, unit)
+        workflows.roster_still_open(conn, plan_id, unit)
         return unit
 
     @rpc(expected_exceptions=EXPECTED)
@@ -608,9 +574,7 @@ class WelfareService:
         plan_id = object_id(plan_id, "plan")
         with self.db.transaction() as conn:
             unit = self.open_roster_row(conn, plan_id, enrolment_id)
-            if store.enrolment_has_claims(conn, enrolment_id):
-                raise Conflict("a claim was filed for this worker: they stay on the roster", "enrolment-claimed")
-            store.delete_enrolment(conn, enrolment_id)
+            workflows.remove_enrolment(conn, enrolment_id)
             return self.roster(conn, plan_id, unit)
 
     @rpc(expected_exceptions=EXPECTED)
@@ -651,7 +615,7 @@ class WelfareService:
         store.remember_member(conn, member_id, phone)
         for plan_id, unit_id in store.link_member(conn, member_id, phone):
             if store.contribution_of(conn, plan_id, unit_id):  # covered already: they hear so now
-                self.tell_enrolled(conn, store.get_plan(conn, plan_id), unit_id, [member_id])
+                workflows.tell_enrolled(conn, self.outbox, store.get_plan(conn, plan_id), unit_id, [member_id])
 
     # ------------------------------------------------------------ mutual aid: enrolment imports
 
@@ -758,7 +722,7 @@ class WelfareService:
                 enrolled += len(batch) - len(taken)
                 errors.sort(key=lambda e: e["line"])
                 store.job_progress(conn, job["id"], total, processed, enrolled, len(errors), errors[:MOST_ERRORS_KEPT])
-                self.tell_enrolled(conn, plan, str(job["unit_id"]), members)
+                workflows.tell_enrolled(conn, self.outbox, plan, str(job["unit_id"]), members)
         with self.db.transaction() as conn:
             store.finish_job(conn, job["id"])
             self.tell_import_errors(conn, job["id"])

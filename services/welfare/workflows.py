@@ -379,3 +379,68 @@ def warn_due_soon(conn, outbox, warning):
             "waiting_since": application["state_since"].isoformat(), "sla_hours": application["sla_hours"],
             "due_at": application["due_at"].isoformat(), "assigned_officer": officer,
             "member_ids": [officer] if officer else [], "roles": [ADMIN]})
+
+
+# mutual aid: the units' rosters and contributions
+
+def record_contribution(conn, outbox, plan_id, unit_id, amount, actor):
+    """The unit's contribution has arrived: it must be the confirmed roster's headcount times the
+    plan's rate (a mismatch is refused naming both figures, nothing written); it goes into the
+    mutual-aid fund's ledger and its members' cover starts now. Answers the contribution."""
+    plan = store.get_plan(conn, plan_id)
+    confirmed, waiting = store.headcount(conn, plan_id, unit_id)
+    if waiting:
+        raise Conflict(f"{waiting} renewed worker(s) of the unit wait for its confirmation: confirm or remove "
+                       "them first", "roster-unconfirmed", {"unit_id": [f"{waiting} row(s) not confirmed"]})
+    problem = domain.contribution_problem(amount, confirmed, plan["contribution"])
+    if problem:
+        raise Invalid(problem, "contribution-mismatch", {"amount": [problem]})
+    recorded = store.record_contribution(conn, plan_id, unit_id, amount, actor, confirmed)
+    store.post(conn, "mutual_aid", "contribution",
+               f"contribution of unit {unit_id} to {plan['name']}: {confirmed} x {domain.yuan(plan['contribution'])}",
+               [("allocation", -amount), ("available", amount)], actor,
+               year=plan["year"], plan_id=plan_id, unit_id=unit_id)
+    tell_enrolled(conn, outbox, plan, unit_id, store.unit_member_ids(conn, plan_id, unit_id))
+    return recorded
+
+
+def tell_enrolled(conn, outbox, plan, unit_id, members):
+    """The unit's members with an account hear they are on the plan (and from when they are covered)."""
+    if members:
+        emit(conn, outbox, "mutual_aid_enrolled", {
+            "member_ids": members, "plan_id": plan["id"], "plan_title": plan["name"], "year": plan["year"],
+            "unit_id": unit_id, "enrolled": len(members),
+            "covered_from": store.cover_date(conn, plan["id"], unit_id)})
+
+
+def roster_still_open(conn, plan_id, unit):
+    if store.contribution_of(conn, plan_id, unit):
+        raise Conflict("the unit's contribution to this plan is recorded: its roster is settled",
+                       "contribution-recorded", {"unit_id": ["has paid its contribution for this plan"]})
+
+
+def renew_roster(conn, plan_id, from_plan_id, unit):
+    """Renewal (续保): the unit's roster of an earlier plan year is copied into this plan, every row
+    waiting for the unit administrator to confirm (or remove) it. Asked again, nothing more is copied.
+    Answers how many rows were copied."""
+    plan, earlier = store.get_plan(conn, plan_id), store.get_plan(conn, from_plan_id)
+    if earlier["year"] >= plan["year"]:
+        raise Invalid(f"a renewal copies an earlier year's roster; plan {from_plan_id} is of {earlier['year']}",
+                      errors={"from_plan_id": [f"must be a plan before {plan['year']}"]})
+    roster_still_open(conn, plan_id, unit)
+    store.headcount(conn, plan_id, unit)  # the unit's roster lock
+    return store.renew_roster(conn, plan_id, from_plan_id, unit)
+
+
+def confirm_roster(conn, plan_id, unit):
+    """The unit administrator confirms the renewed rows of their roster: those workers are enrolled."""
+    store.get_plan(conn, plan_id)
+    store.headcount(conn, plan_id, unit)
+    store.confirm_roster(conn, plan_id, unit)
+
+
+def remove_enrolment(conn, enrolment_id):
+    """Take a worker off the unit's roster (they left), unless a claim was filed for them."""
+    if store.enrolment_has_claims(conn, enrolment_id):
+        raise Conflict("a claim was filed for this worker: they stay on the roster", "enrolment-claimed")
+    store.delete_enrolment(conn, enrolment_id)
