@@ -5,7 +5,7 @@ import binascii
 import hashlib
 import logging
 import uuid
-from datetime import date, datetime, timezone
+from datetime import date
 
 from nameko.exceptions import RpcTimeout, UnknownService
 from nameko.timer import timer
@@ -19,7 +19,6 @@ from services.common.errors import (
     Forbidden,
     Invalid,
     NotFound,
-    Unavailable,
 )
 from services.common.handlers import reliable_handler
 from services.common.metrics import Metrics
@@ -399,33 +398,17 @@ class WelfareService:
         app_id = object_id(app_id, "application")
         data = load(_appointment_in, data)
         with self.db.transaction() as conn:
-            application = store.get_application(conn, app_id)
-            if application["programme"] != "counselling":
-                raise Invalid("appointments are for counselling cases", errors={"room_id": ["not a counselling case"]})
-            if application["state"] not in (domain.SUBMITTED, domain.UNDER_REVIEW, domain.APPROVED):
-                raise Conflict(f"the case is {application['state']}", "case-not-open")
-            series = len({a["holder_reference"] for a in store.appointments(conn, app_id)})
+            application, series = workflows.counselling_case(conn, app_id)
         occurrences = [{"starts_at": (data["starts_at"] + domain.weeks(i)).isoformat(),
                         "ends_at": (data["ends_at"] + domain.weeks(i)).isoformat()} for i in range(data["weeks"])]
         holder = {"service": "welfare", "reference": f"{app_id}/{self.caller.idempotency_key or series + 1}"}
-        try:
-            room = self.venues.get_room(data["room_id"])  # where it is, for the member's message
-            booked = self.venues.reserve_series(holder, data["room_id"], occurrences,
-                                                f"Counselling {application['reference']}")
-        except (UnknownService, RpcTimeout) as exc:
-            raise Unavailable("the rooms service is not answering; try again shortly") from exc
+        room, booked = workflows.reserve_rooms(self.venues, holder, data["room_id"], occurrences,
+                                               f"Counselling {application['reference']}")
         place = {"room_name": room.get("name"), "site_name": room.get("site_name"),
                  "site_address": room.get("site_address")}
         with self.db.transaction() as conn:
-            application = store.get_application(conn, app_id, lock=True)
-            added = [b for b in booked["bookings"]
-                     if store.add_appointment(conn, app_id, data["room_id"], b, holder["reference"], place)]
-            store.record_decision(conn, application, "appointment", application["state"], self.caller.id, None,
-                                  f"{len(booked['bookings'])} session(s) in room {data['room_id']}",
-                                  workflows.facts(conn, application, bookings=booked["bookings"]))
-            if added:  # the member hears when and where to come (a retry tells nothing twice)
-                workflows.emit(conn, self.outbox, "counselling_booked",
-                               domain.counselling_booked(application, added, place))
+            workflows.add_appointments(conn, self.outbox, app_id, data["room_id"], booked, holder["reference"], place,
+                                       self.caller.id)
             return _appointment_out.dump(store.appointments(conn, app_id), many=True)
 
     @reliable_handler("venues", "booking_cancelled")
@@ -435,19 +418,7 @@ class WelfareService:
         booking = event["payload"]
         if booking.get("holder_service") != "welfare":
             return
-        reason = booking.get("reason") or ""
-        cancelled = store.cancel_appointment(conn, str(booking["booking_id"]), reason)
-        if cancelled is not None:
-            application = store.get_application(conn, cancelled["application_id"])
-            store.record_decision(conn, application, "appointment", application["state"], None, None,
-                                  f"session of {cancelled['starts_at'].isoformat()} cancelled by venues: "
-                                  f"{reason or 'no reason given'}", workflows.facts(conn, application))
-            if cancelled["starts_at"] > datetime.now(timezone.utc):  # a session already held needs no message
-                workflows.emit(conn, self.outbox, "counselling_cancelled", {
-                    "application_id": application["id"], "reference": application["reference"],
-                    "member_id": application["member_id"], "programme_title": application["programme_name"],
-                    "starts_at": cancelled["starts_at"].isoformat(), "ends_at": cancelled["ends_at"].isoformat(),
-                    "reason": reason, "cause": booking.get("cause"), "note": booking.get("note")})
+        workflows.appointment_cancelled(conn, self.outbox, booking)
 
     def release_rooms(self, app_id, references):
         """After a counselling case closes: give back its future room bookings."""

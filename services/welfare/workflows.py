@@ -6,7 +6,9 @@ rules leaves as the error the gateway answers with. Pure rules are domain.py's, 
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
-from services.common.errors import Conflict, Forbidden, Invalid, PayloadTooLarge, UnsupportedMediaType
+from nameko.exceptions import RpcTimeout, UnknownService
+
+from services.common.errors import Conflict, Forbidden, Invalid, PayloadTooLarge, Unavailable, UnsupportedMediaType
 from services.common.roles import ADMIN
 from services.welfare import domain, events, store
 
@@ -444,3 +446,58 @@ def remove_enrolment(conn, enrolment_id):
     if store.enrolment_has_claims(conn, enrolment_id):
         raise Conflict("a claim was filed for this worker: they stay on the roster", "enrolment-claimed")
     store.delete_enrolment(conn, enrolment_id)
+
+
+# counselling rooms
+
+def counselling_case(conn, app_id):
+    """A counselling case open for appointments, and how many series of rooms it has had."""
+    application = store.get_application(conn, app_id)
+    if application["programme"] != "counselling":
+        raise Invalid("appointments are for counselling cases", errors={"room_id": ["not a counselling case"]})
+    if application["state"] not in (domain.SUBMITTED, domain.UNDER_REVIEW, domain.APPROVED):
+        raise Conflict(f"the case is {application['state']}", "case-not-open")
+    series = len({a["holder_reference"] for a in store.appointments(conn, app_id)})
+    return application, series
+
+
+def reserve_rooms(venues, holder, room_id, occurrences, title):
+    """The room (where it is, for the member's message) and its bookings for `holder`, from venues;
+    a venues that does not answer is a 503 to try again."""
+    try:
+        room = venues.get_room(room_id)  # where it is, for the member's message
+        booked = venues.reserve_series(holder, room_id, occurrences, title)
+    except (UnknownService, RpcTimeout) as exc:
+        raise Unavailable("the rooms service is not answering; try again shortly") from exc
+    return room, booked
+
+
+def add_appointments(conn, outbox, app_id, room_id, booked, reference, place, actor):
+    """The sessions venues booked become the case's appointments, in its ledger; the member hears
+    when and where to come (a retry tells nothing twice)."""
+    application = store.get_application(conn, app_id, lock=True)
+    added = [b for b in booked["bookings"]
+             if store.add_appointment(conn, app_id, room_id, b, reference, place)]
+    store.record_decision(conn, application, "appointment", application["state"], actor, None,
+                          f"{len(booked['bookings'])} session(s) in room {room_id}",
+                          facts(conn, application, bookings=booked["bookings"]))
+    if added:  # the member hears when and where to come (a retry tells nothing twice)
+        emit(conn, outbox, "counselling_booked", domain.counselling_booked(application, added, place))
+
+
+def appointment_cancelled(conn, outbox, booking):
+    """A counselling room booking venues cancelled (room closed...): the session is off, the case's
+    ledger says so, and the member is told if it was still to come."""
+    reason = booking.get("reason") or ""
+    cancelled = store.cancel_appointment(conn, str(booking["booking_id"]), reason)
+    if cancelled is not None:
+        application = store.get_application(conn, cancelled["application_id"])
+        store.record_decision(conn, application, "appointment", application["state"], None, None,
+                              f"session of {cancelled['starts_at'].isoformat()} cancelled by venues: "
+                              f"{reason or 'no reason given'}", facts(conn, application))
+        if cancelled["starts_at"] > datetime.now(timezone.utc):  # a session already held needs no message
+            emit(conn, outbox, "counselling_cancelled", {
+                "application_id": application["id"], "reference": application["reference"],
+                "member_id": application["member_id"], "programme_title": application["programme_name"],
+                "starts_at": cancelled["starts_at"].isoformat(), "ends_at": cancelled["ends_at"].isoformat(),
+                "reason": reason, "cause": booking.get("cause"), "note": booking.get("note")})
