@@ -1,9 +1,7 @@
 """The venues service's nameko entrypoints: sites, rooms, the holiday calendar, bookings and
 series, approvals, check-in and release, closures, availability, feeds and figures."""
-import hashlib
 import logging
 import re
-import secrets
 import uuid
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -27,7 +25,6 @@ from services.venues import domain, ical, schemas, store, workflows
 from services.venues.holidays import ShippedCalendar
 from services.venues.workflows import MEMBERS
 
-FEED_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32)
 UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 SWEEP_SECONDS = float(config.env("PALACE_VENUES_SWEEP_SECONDS"))
 log = logging.getLogger(__name__)
@@ -67,10 +64,6 @@ def _share(row, open_hours):
     booked = float(row["booked_hours"])
     return {**row, "booked_hours": round(booked, 2), "open_hours": round(open_hours, 2),
             "share": round(booked / open_hours, 4) if open_hours else None}
-
-
-def _digest(token):
-    return hashlib.sha256(token.encode()).digest()
 
 
 class VenuesService:
@@ -422,25 +415,15 @@ class VenuesService:
         """The calling member's live bookings (theirs and their clubs') as an iCalendar feed."""
         self.caller.require()
         with self.db.transaction() as conn:
-            rows = self._feed_rows(conn, (MEMBERS, self.caller.id))
+            rows = workflows.feed_rows(conn, (MEMBERS, self.caller.id))
         return ical.feed("My room bookings", rows)
-
-    @staticmethod
-    def _feed_rows(conn, holder):
-        """A member's feed holds what their booking list holds (their clubs' bookings too, whoever made
-        them); another holder's, its own bookings. From a month back, so last week stays in view."""
-        since = datetime.now(timezone.utc) - timedelta(days=31)
-        if holder[0] == MEMBERS:
-            return store.member_feed(conn, holder[1], since)
-        return store.holder_feed(conn, holder, since)
 
     @rpc(expected_exceptions=EXPECTED)
     def issue_calendar_feed(self):
         """A new secret feed address for the caller's bookings; the one before stops working."""
         self.caller.require()
-        token = secrets.token_urlsafe(32)
         with self.db.transaction() as conn:
-            created = store.set_feed_token(conn, (MEMBERS, self.caller.id), _digest(token))
+            token, created = workflows.issue_feed(conn, (MEMBERS, self.caller.id))
         return _feed_out.dump({"active": True, "token": token, "url": None, "created_at": created})
 
     @rpc(expected_exceptions=EXPECTED)
@@ -460,19 +443,12 @@ class VenuesService:
         return _feed_out.dump({"active": row is not None, "token": None, "url": None,
                                "created_at": row["created_at"] if row else None})
 
-    @staticmethod
-    def _feed_holder(conn, token):
-        """The holder a feed token belongs to; an unknown or replaced token is a 404."""
-        if not isinstance(token, str) or not FEED_TOKEN.fullmatch(token):
-            raise NotFound("no such calendar feed", "feed-not-found")
-        return store.feed_holder(conn, _digest(token))
-
     @rpc(expected_exceptions=EXPECTED)
     def feed_member(self, token):
         """The member a feed token belongs to (None for another holder's feed), for the gateway to add
         their class sessions; an unknown or replaced token is a 404."""
         with self.db.transaction() as conn:
-            service, reference = self._feed_holder(conn, token)
+            service, reference = workflows.feed_holder(conn, token)
         return str(reference) if service == MEMBERS else None
 
     @rpc(expected_exceptions=EXPECTED)
@@ -480,7 +456,7 @@ class VenuesService:
         """The bookings of the holder a feed token belongs to, with `classes` (the member's class sessions
         as enrolment's my_sessions tells them) beside them, each placed in its room where there is one."""
         with self.db.transaction() as conn:
-            rows = self._feed_rows(conn, self._feed_holder(conn, token))
+            rows = workflows.feed_rows(conn, workflows.feed_holder(conn, token))
             rooms = store.rooms_by_id(conn, {c["room_id"] for c in classes or () if UUID.fullmatch(str(c.get("room_id")))})
         return ical.feed("My room bookings", rows, classes=classes or (), rooms=rooms)
 

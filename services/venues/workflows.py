@@ -3,7 +3,10 @@ functions of what they need (the transaction's `conn`, the `outbox` that tells, 
 who acts), called by service.py's entrypoints once they have parsed the input, checked the caller and
 opened the transaction. Here too: how occurrences are booked (all or nothing, or the free ones) and
 how an event tells the bookings of one request. Pure rules are domain.py's, SQL store.py's."""
-from datetime import timedelta
+import hashlib
+import re
+import secrets
+from datetime import datetime, timedelta, timezone
 
 from services.common.errors import Conflict, Forbidden, Invalid, NotFound
 from services.common.fields import EARLIEST as fields_min
@@ -12,6 +15,7 @@ from services.common.roles import MANAGERS
 from services.venues import domain, events, schemas, store
 
 MEMBERS = "members"  # the holder service of the members' own bookings
+FEED_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32)
 CLOSED_REASON = "the member's account was closed"
 
 _booking_in = schemas.BookingCreateSchema()
@@ -448,3 +452,32 @@ def close_member(conn, outbox, member_id):
     store.erase_member(conn, holder)  # before the events, which carry the titles
     rows = store.bookings_by_id(conn, [r["id"] for r in ending])
     tell_each(conn, outbox, "booking_cancelled", rows, CLOSED_REASON, domain.CANCELLED_BY_HOLDER)
+
+
+# calendar feeds
+
+def _digest(token):
+    return hashlib.sha256(token.encode()).digest()
+
+
+def issue_feed(conn, holder):
+    """A new secret feed address for the holder's bookings; the one before stops working. Answers
+    the token (only its digest is kept) and when it was made."""
+    token = secrets.token_urlsafe(32)
+    return token, store.set_feed_token(conn, holder, _digest(token))
+
+
+def feed_holder(conn, token):
+    """The holder a feed token belongs to; an unknown or replaced token is a 404."""
+    if not isinstance(token, str) or not FEED_TOKEN.fullmatch(token):
+        raise NotFound("no such calendar feed", "feed-not-found")
+    return store.feed_holder(conn, _digest(token))
+
+
+def feed_rows(conn, holder):
+    """A member's feed holds what their booking list holds (their clubs' bookings too, whoever made
+    them); another holder's, its own bookings. From a month back, so last week stays in view."""
+    since = datetime.now(timezone.utc) - timedelta(days=31)
+    if holder[0] == MEMBERS:
+        return store.member_feed(conn, holder[1], since)
+    return store.holder_feed(conn, holder, since)
