@@ -32,8 +32,6 @@ from services.welfare import crypto, domain, schemas, store, workflows
 
 log = logging.getLogger(__name__)
 
-IMPORT_BATCH = 5000
-MOST_ERRORS_KEPT = 10_000
 MOST_CSV_CHARS = 40_000_000
 SLA_CHECK_SECONDS = float(config.env("PALACE_WELFARE_SLA_CHECK"))
 SLA_WARNING = float(config.env("PALACE_WELFARE_SLA_WARNING"))
@@ -653,50 +651,12 @@ class WelfareService:
         if job is None:
             return
         try:
-            self.import_enrolments(job)
+            workflows.import_enrolments(self.db.transaction, self.outbox, self.sealer(), job)
         except Exception as exc:  # the job says what went wrong instead of staying 'running'
             log.exception("enrolment import %s failed", job["id"])
             with self.db.transaction() as conn:
                 store.finish_job(conn, job["id"], failure=f"{type(exc).__name__}: {exc}"[:1000])
-                self.tell_import_errors(conn, job["id"])
-
-    def tell_import_errors(self, conn, job_id):
-        """An import that did not take every row tells the unit administrator who uploaded it."""
-        job = store.get_job(conn, job_id)
-        if not job["bad_rows"] and not job["failure"]:
-            return
-        try:
-            title = store.get_plan(conn, job["plan_id"])["name"]
-        except NotFound:  # what the import failed on, maybe: the alert still goes
-            title = ""
-        workflows.emit(conn, self.outbox, "import_had_errors", {
-            "job_id": job["id"], "plan_id": job["plan_id"], "plan_title": title, "unit_id": job["unit_id"],
-            "uploaded_by": job["uploaded_by"], "total_rows": job["total_rows"] or 0,
-            "enrolled_rows": job["enrolled_rows"] or 0, "bad_rows": job["bad_rows"] or 0,
-            "failed": job["failure"] is not None})
-
-    def import_enrolments(self, job):
-        sealer = self.sealer()
-        good, errors = domain.read_enrolment_csv(job["csv"], job["untrusted"])
-        rows = [(line, r["name"], r["phone"], r["member_id"], sealer.fingerprint(r["national_id"]),
-                 sealer.seal_text(r["national_id"]), domain.mask_national_id(r["national_id"])) for line, r in good]
-        total, processed, enrolled = len(rows) + len(errors), len(errors), 0
-        with self.db.transaction() as conn:
-            plan = store.get_plan(conn, job["plan_id"])
-            store.job_progress(conn, job["id"], total, processed, 0, len(errors), errors[:MOST_ERRORS_KEPT])
-        for start in range(0, len(rows), IMPORT_BATCH):
-            batch = rows[start:start + IMPORT_BATCH]
-            with self.db.transaction() as conn:
-                taken, members = store.insert_enrolments(conn, job["plan_id"], job["unit_id"], job["id"], batch)
-                errors += [{"line": n, "errors": ["national_id: already enrolled in this plan"]} for n in taken]
-                processed += len(batch)
-                enrolled += len(batch) - len(taken)
-                errors.sort(key=lambda e: e["line"])
-                store.job_progress(conn, job["id"], total, processed, enrolled, len(errors), errors[:MOST_ERRORS_KEPT])
-                workflows.tell_enrolled(conn, self.outbox, plan, str(job["unit_id"]), members)
-        with self.db.transaction() as conn:
-            store.finish_job(conn, job["id"])
-            self.tell_import_errors(conn, job["id"])
+                workflows.tell_import_errors(conn, self.outbox, job["id"])
 
     # ------------------------------------------------------------ mutual aid: claims
 

@@ -8,10 +8,20 @@ from datetime import datetime, timezone
 
 from nameko.exceptions import RpcTimeout, UnknownService
 
-from services.common.errors import Conflict, Forbidden, Invalid, PayloadTooLarge, Unavailable, UnsupportedMediaType
+from services.common.errors import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    PayloadTooLarge,
+    Unavailable,
+    UnsupportedMediaType,
+)
 from services.common.roles import ADMIN
 from services.welfare import domain, events, store
 
+IMPORT_BATCH = 5000  # roster rows a transaction
+MOST_ERRORS_KEPT = 10_000
 EVENTS = {
     "application_submitted": events.ApplicationSubmittedSchema(),
     "application_decided": events.ApplicationDecidedSchema(),
@@ -501,3 +511,47 @@ def appointment_cancelled(conn, outbox, booking):
                 "member_id": application["member_id"], "programme_title": application["programme_name"],
                 "starts_at": cancelled["starts_at"].isoformat(), "ends_at": cancelled["ends_at"].isoformat(),
                 "reason": reason, "cause": booking.get("cause"), "note": booking.get("note")})
+
+
+# mutual aid: enrolment imports
+
+def import_enrolments(transaction, outbox, sealer, job):
+    """The job's CSV read, its national IDs sealed, its rows enrolled a batch a `transaction`, the
+    job's progress written as it goes; the unit's members with an account hear they are on the plan,
+    and the unit administrator hears of the rows not taken."""
+    good, errors = domain.read_enrolment_csv(job["csv"], job["untrusted"])
+    rows = [(line, r["name"], r["phone"], r["member_id"], sealer.fingerprint(r["national_id"]),
+             sealer.seal_text(r["national_id"]), domain.mask_national_id(r["national_id"])) for line, r in good]
+    total, processed, enrolled = len(rows) + len(errors), len(errors), 0
+    with transaction() as conn:
+        plan = store.get_plan(conn, job["plan_id"])
+        store.job_progress(conn, job["id"], total, processed, 0, len(errors), errors[:MOST_ERRORS_KEPT])
+    for start in range(0, len(rows), IMPORT_BATCH):
+        batch = rows[start:start + IMPORT_BATCH]
+        with transaction() as conn:
+            taken, members = store.insert_enrolments(conn, job["plan_id"], job["unit_id"], job["id"], batch)
+            errors += [{"line": n, "errors": ["national_id: already enrolled in this plan"]} for n in taken]
+            processed += len(batch)
+            enrolled += len(batch) - len(taken)
+            errors.sort(key=lambda e: e["line"])
+            store.job_progress(conn, job["id"], total, processed, enrolled, len(errors), errors[:MOST_ERRORS_KEPT])
+            tell_enrolled(conn, outbox, plan, str(job["unit_id"]), members)
+    with transaction() as conn:
+        store.finish_job(conn, job["id"])
+        tell_import_errors(conn, outbox, job["id"])
+
+
+def tell_import_errors(conn, outbox, job_id):
+    """An import that did not take every row tells the unit administrator who uploaded it."""
+    job = store.get_job(conn, job_id)
+    if not job["bad_rows"] and not job["failure"]:
+        return
+    try:
+        title = store.get_plan(conn, job["plan_id"])["name"]
+    except NotFound:  # what the import failed on, maybe: the alert still goes
+        title = ""
+    emit(conn, outbox, "import_had_errors", {
+        "job_id": job["id"], "plan_id": job["plan_id"], "plan_title": title, "unit_id": job["unit_id"],
+        "uploaded_by": job["uploaded_by"], "total_rows": job["total_rows"] or 0,
+        "enrolled_rows": job["enrolled_rows"] or 0, "bad_rows": job["bad_rows"] or 0,
+        "failed": job["failure"] is not None})
