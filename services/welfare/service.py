@@ -7,7 +7,6 @@ import logging
 import uuid
 from datetime import date
 
-from nameko.exceptions import RpcTimeout, UnknownService
 from nameko.timer import timer
 
 from services.common import config, reports
@@ -247,10 +246,9 @@ class WelfareService:
         with self.db.transaction() as conn:
             outcome = workflows.decide(conn, self.outbox, app_id, actor, data)
             answer = self.view(conn, store.get_application(conn, app_id), detail=True)[0]
-            held = {a["holder_reference"] for a in store.appointments(conn, app_id)
-                    if a["holder_reference"] and not a["cancelled_at"]}
+            held = workflows.rooms_held(conn, app_id)
         if outcome.to_state == domain.CLOSED and held:
-            self.release_rooms(app_id, sorted(held))
+            workflows.release_rooms(self.venues, self.db.transaction, app_id, held)
         return answer
 
     @rpc(expected_exceptions=EXPECTED)
@@ -417,17 +415,6 @@ class WelfareService:
         if booking.get("holder_service") != "welfare":
             return
         workflows.appointment_cancelled(conn, self.outbox, booking)
-
-    def release_rooms(self, app_id, references):
-        """After a counselling case closes: give back its future room bookings."""
-        for reference in references:
-            try:
-                self.venues.release_series({"service": "welfare", "reference": reference}, "counselling case closed")
-            except (UnknownService, RpcTimeout):
-                log.warning("could not release the rooms of case %s (%s); venues did not answer", app_id, reference)
-                continue
-            with self.db.transaction() as conn:
-                store.release_appointments(conn, reference)
 
     # ------------------------------------------------------------ SLA
 

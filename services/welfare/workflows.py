@@ -3,6 +3,7 @@ functions of what they need (the transaction's `conn`, the `outbox` that tells, 
 the entrypoint parsed), called by service.py's entrypoints once they have parsed the input, checked
 the caller and opened the transaction. Here too: the events welfare tells, and how a refusal of the
 rules leaves as the error the gateway answers with. Pure rules are domain.py's, SQL store.py's."""
+import logging
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
@@ -20,6 +21,7 @@ from services.common.errors import (
 from services.common.roles import ADMIN
 from services.welfare import domain, events, store
 
+log = logging.getLogger(__name__)
 IMPORT_BATCH = 5000  # roster rows a transaction
 MOST_ERRORS_KEPT = 10_000
 EVENTS = {
@@ -493,6 +495,25 @@ def add_appointments(conn, outbox, app_id, room_id, booked, reference, place, ac
                           facts(conn, application, bookings=booked["bookings"]))
     if added:  # the member hears when and where to come (a retry tells nothing twice)
         emit(conn, outbox, "counselling_booked", domain.counselling_booked(application, added, place))
+
+
+def rooms_held(conn, app_id):
+    """The holders of the case's room series with a session not cancelled (to give back if it closes)."""
+    return sorted({a["holder_reference"] for a in store.appointments(conn, app_id)
+                   if a["holder_reference"] and not a["cancelled_at"]})
+
+
+def release_rooms(venues, transaction, app_id, references):
+    """After a counselling case closes: give back its future room bookings, each series in venues
+    then in the case's appointments (a `transaction` each); a venues that does not answer is logged."""
+    for reference in references:
+        try:
+            venues.release_series({"service": "welfare", "reference": reference}, "counselling case closed")
+        except (UnknownService, RpcTimeout):
+            log.warning("could not release the rooms of case %s (%s); venues did not answer", app_id, reference)
+            continue
+        with transaction() as conn:
+            store.release_appointments(conn, reference)
 
 
 def appointment_cancelled(conn, outbox, booking):
