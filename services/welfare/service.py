@@ -345,12 +345,7 @@ class WelfareService:
         if not isinstance(fund_id, str) or len(fund_id) > 64:
             raise NotFound(f"fund {fund_id} does not exist", "fund-not-found")
         with self.db.transaction() as conn:
-            store.get_fund(conn, fund_id)
-            store.post(conn, fund_id, "budget", data["note"] or f"yearly budget {data['year']}",
-                       [("allocation", -data["amount"]), ("available", data["amount"])], self.caller.id,
-                       year=data["year"])
-            fund = store.get_fund(conn, fund_id)
-            fund["entries"] = store.ledger_entries(conn, fund_id, 10, 0)
+            fund = workflows.add_budget(conn, fund_id, data["amount"], data["year"], data["note"], self.caller.id)
             return _ledger_out.dump(fund)
 
     # ------------------------------------------------------------ counselling rooms

@@ -261,6 +261,18 @@ def pay(conn, outbox, app_id, actor):
     return payout
 
 
+
+def add_budget(conn, fund_id, amount, year, note, actor):
+    """The union puts a year's budget into a fund: one balanced ledger transaction. Answers the fund
+    with its latest entries."""
+    store.get_fund(conn, fund_id)
+    store.post(conn, fund_id, "budget", note or f"yearly budget {year}",
+               [("allocation", -amount), ("available", amount)], actor, year=year)
+    fund = store.get_fund(conn, fund_id)
+    fund["entries"] = store.ledger_entries(conn, fund_id, 10, 0)
+    return fund
+
+
 # mutual aid: claims
 
 def create_claim(conn, data, submitted_by):
