@@ -2,7 +2,6 @@
 payouts and the fund ledger, the mutual-aid plan (enrolment imports, claims), counselling rooms."""
 import base64
 import binascii
-import hashlib
 import logging
 import uuid
 from datetime import date
@@ -14,7 +13,6 @@ from services.common.context import CallerProvider
 from services.common.db import Database
 from services.common.errors import (
     EXPECTED,
-    Conflict,
     Forbidden,
     Invalid,
     NotFound,
@@ -55,26 +53,15 @@ _claim_decision_in, _claim_assign_in = schemas.ClaimDecisionSchema(), schemas.Cl
 _claim_document_out = schemas.ClaimDocumentSchema()
 _renewal_in, _confirmation_in = schemas.RenewalCreateSchema(), schemas.RosterConfirmationSchema()
 _roster_out, _row_edit_in = schemas.RosterSchema(), schemas.RosterRowUpdateSchema()
-# the files of cases and claims: the same rules, each kind of case in its own table (store.Files)
+
+
+# the files of cases and claims (their rules: workflows.attach)
 
 def _arrived(content_b64):
     try:
         return base64.b64decode(content_b64 or "", validate=True)
     except (binascii.Error, TypeError, ValueError):
         raise Invalid("the file did not arrive whole", errors={"file": ["is not base64"]}) from None
-
-
-def _still_open(what, state, open_states):
-    if state not in open_states:
-        raise Conflict(f"the {what} is {state}: its documents are settled", "case-decided", {"state": [f"is {state}"]})
-
-
-def _attach(conn, files, owner_id, kind, filename, content, actor):
-    """A PDF, JPEG or PNG (its type read from its bytes) kept with a clean name, once per content."""
-    with workflows.refusals():
-        content_type = domain.check_document(content, kind)
-    return store.add_file(conn, files, owner_id, kind, domain.clean_filename(filename, kind, content_type),
-                          content_type, hashlib.sha256(content).hexdigest(), content, actor)
 
 
 class WelfareService:
@@ -264,13 +251,6 @@ class WelfareService:
 
     # ------------------------------------------------------------ documents
 
-    def _download(self, conn, files, case, document_id):
-        """One file of a case or claim, opened; a download by anyone but its member is logged as a read."""
-        document = store.file_content(conn, files, case["id"], document_id)
-        if self.caller.id != str(case["member_id"]):
-            store.log_file_read(conn, files, case["id"], document_id, self.caller.id, self.caller.request_id)
-        return document
-
     def case_for_files(self, conn, app_id, lock=False):
         """The case, if the caller is its applicant, the officer who applied for them, or an officer on it."""
         application = self.readable_application(conn, app_id, lock=lock)
@@ -286,9 +266,10 @@ class WelfareService:
         content = _arrived(content_b64)
         with self.db.transaction() as conn:
             application = self.case_for_files(conn, app_id, lock=True)
-            _still_open("case", application["state"],
-                        (domain.DRAFT, domain.SUBMITTED, domain.UNDER_REVIEW, domain.RETURNED))
-            return _document_out.dump(_attach(conn, store.CASE_FILES, app_id, kind, filename, content, actor))
+            workflows.still_open("case", application["state"],
+                                 (domain.DRAFT, domain.SUBMITTED, domain.UNDER_REVIEW, domain.RETURNED))
+            return _document_out.dump(workflows.attach(conn, store.CASE_FILES, app_id, kind, filename, content,
+                                                       actor))
 
     @rpc(expected_exceptions=EXPECTED)
     def get_document(self, app_id, document_id):
@@ -298,7 +279,8 @@ class WelfareService:
         document_id = object_id(document_id, "document")
         with self.db.transaction() as conn:
             application = self.case_for_files(conn, app_id)
-            document = self._download(conn, store.CASE_FILES, application, document_id)
+            document = workflows.download(conn, store.CASE_FILES, application, document_id, self.caller.id,
+                                          self.caller.request_id)
         return {**_document_out.dump(document), "content": base64.b64encode(document["content"]).decode()}
 
     @rpc(expected_exceptions=EXPECTED)
@@ -750,8 +732,9 @@ class WelfareService:
         content = _arrived(content_b64)
         with self.db.transaction() as conn:
             claim = self.claim_for_files(conn, claim_id, lock=True)
-            _still_open("claim", claim["state"], domain.CLAIM_OPEN)
-            return _claim_document_out.dump(_attach(conn, store.CLAIM_FILES, claim_id, kind, filename, content, actor))
+            workflows.still_open("claim", claim["state"], domain.CLAIM_OPEN)
+            return _claim_document_out.dump(workflows.attach(conn, store.CLAIM_FILES, claim_id, kind, filename,
+                                                             content, actor))
 
     @rpc(expected_exceptions=EXPECTED)
     def get_claim_document(self, claim_id, document_id):
@@ -761,7 +744,8 @@ class WelfareService:
         document_id = object_id(document_id, "document")
         with self.db.transaction() as conn:
             claim = self.claim_for_files(conn, claim_id)
-            document = self._download(conn, store.CLAIM_FILES, claim, document_id)
+            document = workflows.download(conn, store.CLAIM_FILES, claim, document_id, self.caller.id,
+                                          self.caller.request_id)
         return {**_claim_document_out.dump(document), "content": base64.b64encode(document["content"]).decode()}
 
     # ------------------------------------------------------------ stats

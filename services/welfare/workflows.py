@@ -3,6 +3,7 @@ functions of what they need (the transaction's `conn`, the `outbox` that tells, 
 the entrypoint parsed), called by service.py's entrypoints once they have parsed the input, checked
 the caller and opened the transaction. Here too: the events welfare tells, and how a refusal of the
 rules leaves as the error the gateway answers with. Pure rules are domain.py's, SQL store.py's."""
+import hashlib
 import logging
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -74,6 +75,29 @@ def facts(conn, application, **more):
             "national_id": application["national_id_mask"], "private": application["private"],
             "assigned_officer": str(application["assigned_officer"]) if application["assigned_officer"] else None,
             **more}
+
+
+# the files of cases and claims: the same rules, each kind of case in its own table (store.Files)
+
+def still_open(what, state, open_states):
+    if state not in open_states:
+        raise Conflict(f"the {what} is {state}: its documents are settled", "case-decided", {"state": [f"is {state}"]})
+
+
+def attach(conn, files, owner_id, kind, filename, content, actor):
+    """A PDF, JPEG or PNG (its type read from its bytes) kept with a clean name, once per content."""
+    with refusals():
+        content_type = domain.check_document(content, kind)
+    return store.add_file(conn, files, owner_id, kind, domain.clean_filename(filename, kind, content_type),
+                          content_type, hashlib.sha256(content).hexdigest(), content, actor)
+
+
+def download(conn, files, case, document_id, reader, request_id):
+    """One file of a case or claim, opened; a download by anyone but its member is logged as a read."""
+    document = store.file_content(conn, files, case["id"], document_id)
+    if reader != str(case["member_id"]):
+        store.log_file_read(conn, files, case["id"], document_id, reader, request_id)
+    return document
 
 
 # applications
