@@ -1,5 +1,6 @@
 """The venues service's nameko entrypoints: sites, rooms, the holiday calendar, bookings and
-series, approvals, check-in and release, closures, availability, feeds and figures."""
+series, approvals, check-in and release, closures, availability, feeds and figures. Each parses the
+input, checks the caller, opens the transaction, calls the use case (workflows.py) and dumps the answer."""
 import logging
 import re
 import uuid

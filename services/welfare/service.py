@@ -1,5 +1,7 @@
 """The welfare service's nameko entrypoints: relief and other applications as cases, decisions,
-payouts and the fund ledger, the mutual-aid plan (enrolment imports, claims), counselling rooms."""
+payouts and the fund ledger, the mutual-aid plan (enrolment imports, claims), counselling rooms. Each
+parses the input, checks the caller, opens the transaction, calls the use case (workflows.py) and
+dumps the answer."""
 import base64
 import binascii
 import logging
