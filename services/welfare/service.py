@@ -1,14 +1,13 @@
 """The welfare service's nameko entrypoints: relief and other applications as cases, decisions,
-payouts and the fund ledger, the mutual-aid plan (enrolment imports, claims), counselling rooms."""
+payouts and the fund ledger, the mutual-aid plan (enrolment imports, claims), counselling rooms. Each
+parses the input, checks the caller, opens the transaction, calls the use case (workflows.py) and
+dumps the answer."""
 import base64
 import binascii
-import hashlib
 import logging
 import uuid
-from contextlib import contextmanager
-from datetime import date, datetime, timezone
+from datetime import date
 
-from nameko.exceptions import RpcTimeout, UnknownService
 from nameko.timer import timer
 
 from services.common import config, reports
@@ -16,13 +15,9 @@ from services.common.context import CallerProvider
 from services.common.db import Database
 from services.common.errors import (
     EXPECTED,
-    Conflict,
     Forbidden,
     Invalid,
     NotFound,
-    PayloadTooLarge,
-    Unavailable,
-    UnsupportedMediaType,
 )
 from services.common.handlers import reliable_handler
 from services.common.metrics import Metrics
@@ -32,12 +27,10 @@ from services.common.retention import Retention
 from services.common.roles import ADMIN, DESK, IMPORTERS, OFFICERS, STAFF, UNIT_ADMIN
 from services.common.rpc import RpcProxy, rpc
 from services.common.trust import CheckedAtStart
-from services.welfare import crypto, domain, events, schemas, store
+from services.welfare import crypto, domain, schemas, store, workflows
 
 log = logging.getLogger(__name__)
 
-IMPORT_BATCH = 5000
-MOST_ERRORS_KEPT = 10_000
 MOST_CSV_CHARS = 40_000_000
 SLA_CHECK_SECONDS = float(config.env("PALACE_WELFARE_SLA_CHECK"))
 SLA_WARNING = float(config.env("PALACE_WELFARE_SLA_WARNING"))
@@ -62,62 +55,15 @@ _claim_decision_in, _claim_assign_in = schemas.ClaimDecisionSchema(), schemas.Cl
 _claim_document_out = schemas.ClaimDocumentSchema()
 _renewal_in, _confirmation_in = schemas.RenewalCreateSchema(), schemas.RosterConfirmationSchema()
 _roster_out, _row_edit_in = schemas.RosterSchema(), schemas.RosterRowUpdateSchema()
-EVENTS = {
-    "application_submitted": events.ApplicationSubmittedSchema(),
-    "application_decided": events.ApplicationDecidedSchema(),
-    "info_requested": events.InfoRequestedSchema(),
-    "case_escalated": events.CaseEscalatedSchema(),
-    "case_assigned": events.CaseAssignedSchema(),
-    "payout_made": events.PayoutMadeSchema(),
-    "claim_decided": events.ClaimDecidedSchema(),
-    "mutual_aid_enrolled": events.MutualAidEnrolledSchema(),
-    "counselling_cancelled": events.CounsellingCancelledSchema(),
-    "counselling_booked": events.CounsellingBookedSchema(),
-    "case_overdue": events.CaseOverdueSchema(),
-    "case_due_soon": events.CaseDueSoonSchema(),
-    "import_had_errors": events.ImportHadErrorsSchema(),
-}
 
 
-# the answer to each kind of refusal of the rules: same problem type, same fields at fault
-ANSWERS = ((domain.BadInput, Invalid), (domain.NotAllowed, Forbidden), (domain.WrongState, Conflict),
-           (domain.TooLarge, PayloadTooLarge), (domain.Unsupported, UnsupportedMediaType))
-
-
-@contextmanager
-def refusals():
-    """Where the rules are applied: a refusal leaves as the error the gateway answers with."""
-    try:
-        yield
-    except domain.Refused as refused:
-        answer = next(error for kind, error in ANSWERS if isinstance(refused, kind))
-        raise answer(refused.detail, refused.problem, refused.errors) from None
-
-
-def now_iso():
-    return datetime.now(timezone.utc).isoformat()
-
-
-# the files of cases and claims: the same rules, each kind of case in its own table (store.Files)
+# the files of cases and claims (their rules: workflows.attach)
 
 def _arrived(content_b64):
     try:
         return base64.b64decode(content_b64 or "", validate=True)
     except (binascii.Error, TypeError, ValueError):
         raise Invalid("the file did not arrive whole", errors={"file": ["is not base64"]}) from None
-
-
-def _still_open(what, state, open_states):
-    if state not in open_states:
-        raise Conflict(f"the {what} is {state}: its documents are settled", "case-decided", {"state": [f"is {state}"]})
-
-
-def _attach(conn, files, owner_id, kind, filename, content, actor):
-    """A PDF, JPEG or PNG (its type read from its bytes) kept with a clean name, once per content."""
-    with refusals():
-        content_type = domain.check_document(content, kind)
-    return store.add_file(conn, files, owner_id, kind, domain.clean_filename(filename, kind, content_type),
-                          content_type, hashlib.sha256(content).hexdigest(), content, actor)
 
 
 class WelfareService:
@@ -132,9 +78,6 @@ class WelfareService:
     venues = RpcProxy("venues")
 
     # ------------------------------------------------------------ helpers
-
-    def emit(self, conn, event_type, payload):
-        self.outbox(conn, event_type, EVENTS[event_type].dump(payload))
 
     @staticmethod
     def sealer():
@@ -169,17 +112,6 @@ class WelfareService:
             doc["appointments"] = store.appointments(conn, application["id"])
             doc["documents"] = store.files_of(conn, store.CASE_FILES, application["id"])
         return _app_out.dump(doc), private_ok
-
-    def facts(self, conn, application, **more):
-        """What a decision rests on, frozen with it (the files by their hashes)."""
-        files = [{"id": str(d["id"]), "kind": d["kind"], "sha256": d["sha256"]}
-                 for d in store.files_of(conn, store.CASE_FILES, application["id"])]
-        return {"programme": application["programme"], "state": application["state"], "round": application["round"],
-                "amount_requested": application["amount_requested"], "amount_approved": application["amount_approved"],
-                "reason": application["reason"], "documents": files,
-                "national_id": application["national_id_mask"], "private": application["private"],
-                "assigned_officer": str(application["assigned_officer"]) if application["assigned_officer"] else None,
-                **more}
 
     @rpc
     def ping(self):
@@ -229,20 +161,6 @@ class WelfareService:
 
     # ------------------------------------------------------------ applications
 
-    def eligibility(self, conn, application, rules, rules_version):
-        """The applicant as these rules see them, the rules they do not meet, and what of it is
-        frozen with a decision (the household figures stay in the private part)."""
-        private, since = application["private"] or {}, application["member_since"]
-        who = domain.Applicant(
-            membership_months=domain.months_between(since, store.today(conn)) if since else None,
-            household_income=private.get("household_income"), household_size=private.get("household_size"),
-            unit_in_plan=store.unit_in_plan(conn, application["member_unit"], application["member_id"]),
-            earlier_this_year=store.earlier_this_year(conn, application))
-        unmet = domain.unmet_rules(rules, who)
-        return unmet, {"rules": rules, "rules_version": rules_version, "membership_months": who.membership_months,
-                       "unit_in_plan": who.unit_in_plan, "earlier_this_year": who.earlier_this_year,
-                       "unmet": [name for name, _ in unmet]}
-
     @staticmethod
     def applicant_facts(applicant):
         """(member_since, unit) the gateway knows of the applicant's account; nothing if unreadable."""
@@ -269,27 +187,10 @@ class WelfareService:
         member_id = str(data.get("member_id") or submitted_by)
         sealer = self.sealer()
         with self.db.transaction() as conn:
-            replay = store.find_by_request(conn, submitted_by, self.caller.idempotency_key)
-            if replay is not None:
-                return self.view(conn, replay)[0]
-            programme = store.get_programme(conn, data["programme"])
-            errors = domain.application_problems(store.policy(programme), programme["required_documents"],
-                                                 data["amount_requested"], [])
-            if data["draft"]:  # the files are attached to the draft, then it is submitted
-                errors.pop("documents", None)
-            if errors:
-                raise Invalid("the application does not meet the programme's rules", errors=errors)
-            if programme["fixed_parts"]:
-                data["amount_requested"] = sum(p["amount"] for p in programme["fixed_parts"])
-            national_id = data.get("national_id")
-            state = domain.DRAFT if data["draft"] else domain.SUBMITTED
-            application = store.insert_application(
-                conn, data, member_id, submitted_by, sealer.seal_text(national_id) if national_id else None,
-                domain.mask_national_id(national_id) if national_id else None, self.caller.idempotency_key, state,
-                *self.applicant_facts(applicant))
-            if state == domain.SUBMITTED:
-                self.submitted(conn, {**application, "state": domain.DRAFT}, submitted_by, "")
-            return self.view(conn, application, detail=True)[0]
+            application, replayed = workflows.create_application(
+                conn, self.outbox, sealer, data, member_id, submitted_by, self.caller.idempotency_key,
+                self.applicant_facts(applicant))
+            return self.view(conn, application, detail=not replayed)[0]
 
     @rpc(expected_exceptions=EXPECTED)
     def list_applications(self, limit=50, offset=0, programme=None, state=None, mine=False, assigned=False,
@@ -332,78 +233,12 @@ class WelfareService:
         app_id = object_id(app_id, "application")
         data = load(_decision_in, data)
         with self.db.transaction() as conn:
-            application = store.get_application(conn, app_id, lock=True)
-            programme = store.get_programme(conn, application["programme"])
-            policy = store.policy(programme)
-            approvals = store.approvals(conn, app_id, application["round"])
-            case = domain.Case(application["state"], str(application["member_id"]), str(application["submitted_by"]),
-                               application["round"], application["amount_requested"])
-            with refusals():
-                outcome = domain.decide(policy, case, actor, data["decision"], data.get("amount"), data["note"],
-                                        approvals)
-            # judged by the rules the case was submitted under, not rules changed since
-            rules = domain.rules_at_submission(store.decisions(conn, app_id), programme["eligibility_rules"],
-                                               programme["rules_version"])
-            eligibility = self.eligibility(conn, application, *rules)[1]
-            store.record_decision(conn, application, data["decision"], outcome.to_state, actor, outcome.amount,
-                                  data["note"], self.facts(conn, application, approvals_before=len(approvals),
-                                                           signatures_needed=outcome.signatures_needed,
-                                                           eligibility=eligibility))
-            self.apply_outcome(conn, application, programme, policy, data, outcome, actor)
+            outcome = workflows.decide(conn, self.outbox, app_id, actor, data)
             answer = self.view(conn, store.get_application(conn, app_id), detail=True)[0]
-            held = {a["holder_reference"] for a in store.appointments(conn, app_id)
-                    if a["holder_reference"] and not a["cancelled_at"]}
+            held = workflows.rooms_held(conn, app_id)
         if outcome.to_state == domain.CLOSED and held:
-            self.release_rooms(app_id, sorted(held))
+            workflows.release_rooms(self.venues, self.db.transaction, app_id, held)
         return answer
-
-    def apply_outcome(self, conn, application, programme, policy, data, outcome, actor):
-        app_id, decision = application["id"], data["decision"]
-        event = {"application_id": app_id, "reference": application["reference"],
-                 "member_id": application["member_id"], "programme": programme["code"],
-                 "programme_title": programme["name"], "decision": decision, "state": outcome.to_state,
-                 "amount": outcome.amount, "note": data["note"], "decided_at": now_iso()}
-        if decision == "approve" and not outcome.final:
-            if outcome.to_state != application["state"]:
-                store.set_state(conn, app_id, outcome.to_state)
-            return
-        if decision == "approve":
-            parts = domain.payment_parts(policy, programme["fund_id"], outcome.amount) if outcome.amount else []
-            store.commit_funds(conn, parts, f"approved {application['reference']}", actor, application_id=app_id)
-            store.set_state(conn, app_id, domain.APPROVED, amount_approved=outcome.amount,
-                            decided_at=application["decided_at"] or datetime.now(timezone.utc))
-            self.emit(conn, "application_decided", event)
-        elif decision == "reject":
-            store.set_state(conn, app_id, domain.REJECTED,
-                            decided_at=application["decided_at"] or datetime.now(timezone.utc))
-            self.emit(conn, "application_decided", event)
-        elif decision == "return":
-            store.set_state(conn, app_id, domain.RETURNED)
-            self.emit(conn, "info_requested", {**event, "requested_at": event["decided_at"]})
-        elif decision == "close":
-            if application["state"] == domain.APPROVED and application["amount_approved"]:
-                # approved but never paid: the promised money goes back to the fund
-                for fund_id, amount, _ in domain.payment_parts(policy, programme["fund_id"],
-                                                               application["amount_approved"]):
-                    store.post(conn, fund_id, "reversal", f"closed unpaid {application['reference']}",
-                               [("committed", -amount), ("available", amount)], actor, application_id=app_id)
-            store.set_state(conn, app_id, domain.CLOSED)
-
-    def submitted(self, conn, application, actor, note):
-        """Check the programme's eligibility rules (a 422 naming each rule not met, and nothing is
-        written), record the submission with the facts it rested on, tell the member it arrived."""
-        current = store.get_application(conn, application["id"])
-        programme = store.get_programme(conn, application["programme"])
-        unmet, eligibility = self.eligibility(conn, current, programme["eligibility_rules"], programme["rules_version"])
-        with refusals():
-            domain.refuse_unmet(unmet)
-        store.record_decision(conn, application, "submit", domain.SUBMITTED, actor, None, note,
-                              self.facts(conn, {**application, "private": current["private"]}, eligibility=eligibility))
-        self.emit(conn, "application_submitted", {
-            "application_id": application["id"], "reference": application["reference"],
-            "member_id": application["member_id"], "programme": application["programme"],
-            "programme_title": application["programme_name"],
-            "amount_requested": application["amount_requested"], "submitted_at": now_iso()})
 
     @rpc(expected_exceptions=EXPECTED)
     def submit(self, app_id, data):
@@ -413,34 +248,10 @@ class WelfareService:
         data = load(_resubmit_in, data)
         with self.db.transaction() as conn:
             application = self.readable_application(conn, app_id, lock=True)
-            if actor not in domain.parties(application):
-                raise Forbidden("only the applicant submits an application", "not-the-applicant")
-            with refusals():
-                domain.move(application["state"], domain.SUBMITTED)
-            returned = application["state"] == domain.RETURNED
-            if returned and not data["note"].strip():
-                raise Invalid("say what information you added", errors={"note": ["is required to answer a return"]})
-            changes = {"round": application["round"] + 1} if returned else {}
-            programme = store.get_programme(conn, application["programme"])
-            missing = domain.application_problems(store.policy(programme), programme["required_documents"],
-                                                  application["amount_requested"],
-                                                  {d["kind"] for d in store.files_of(conn, store.CASE_FILES, app_id)})
-            if missing:
-                raise Invalid("the application does not meet the programme's rules", errors=missing)
-            if "private" in data:
-                store.merge_private(conn, app_id, data["private"])
-            store.set_state(conn, app_id, domain.SUBMITTED, **changes)
-            self.submitted(conn, application, actor, data["note"])
+            workflows.submit(conn, self.outbox, app_id, application, actor, data)
             return self.view(conn, store.get_application(conn, app_id), detail=True)[0]
 
     # ------------------------------------------------------------ documents
-
-    def _download(self, conn, files, case, document_id):
-        """One file of a case or claim, opened; a download by anyone but its member is logged as a read."""
-        document = store.file_content(conn, files, case["id"], document_id)
-        if self.caller.id != str(case["member_id"]):
-            store.log_file_read(conn, files, case["id"], document_id, self.caller.id, self.caller.request_id)
-        return document
 
     def case_for_files(self, conn, app_id, lock=False):
         """The case, if the caller is its applicant, the officer who applied for them, or an officer on it."""
@@ -457,9 +268,10 @@ class WelfareService:
         content = _arrived(content_b64)
         with self.db.transaction() as conn:
             application = self.case_for_files(conn, app_id, lock=True)
-            _still_open("case", application["state"],
-                        (domain.DRAFT, domain.SUBMITTED, domain.UNDER_REVIEW, domain.RETURNED))
-            return _document_out.dump(_attach(conn, store.CASE_FILES, app_id, kind, filename, content, actor))
+            workflows.still_open("case", application["state"],
+                                 (domain.DRAFT, domain.SUBMITTED, domain.UNDER_REVIEW, domain.RETURNED))
+            return _document_out.dump(workflows.attach(conn, store.CASE_FILES, app_id, kind, filename, content,
+                                                       actor))
 
     @rpc(expected_exceptions=EXPECTED)
     def get_document(self, app_id, document_id):
@@ -469,7 +281,8 @@ class WelfareService:
         document_id = object_id(document_id, "document")
         with self.db.transaction() as conn:
             application = self.case_for_files(conn, app_id)
-            document = self._download(conn, store.CASE_FILES, application, document_id)
+            document = workflows.download(conn, store.CASE_FILES, application, document_id, self.caller.id,
+                                          self.caller.request_id)
         return {**_document_out.dump(document), "content": base64.b64encode(document["content"]).decode()}
 
     @rpc(expected_exceptions=EXPECTED)
@@ -479,23 +292,10 @@ class WelfareService:
         app_id = object_id(app_id, "application")
         data = load(_assign_in, data)
         officer_id = str(data["officer_id"])
-        with refusals():
+        with workflows.refusals():
             domain.check_not_self_assigned(actor, officer_id, "case")
         with self.db.transaction() as conn:
-            application = store.get_application(conn, app_id, lock=True)
-            if officer_id in domain.parties(application):
-                raise Invalid("an officer cannot be assigned their own case",
-                              errors={"officer_id": ["is the applicant of this case"]})
-            if application["state"] in (domain.CLOSED,):
-                raise Conflict("the case is closed", "case-closed")
-            store.record_decision(conn, application, "assign", application["state"], actor, None,
-                                  f"assigned to {officer_id}, priority {data['priority']}",
-                                  self.facts(conn, application, officer_id=officer_id, priority=data["priority"]))
-            store.touch(conn, app_id, assigned_officer=officer_id, assigned_by=actor, priority=data["priority"])
-            if officer_id != str(application["assigned_officer"] or ""):
-                self.emit(conn, "case_assigned", {
-                    "application_id": app_id, "reference": application["reference"], "officer_id": officer_id,
-                    "programme_title": application["programme_name"], "priority": data["priority"]})
+            workflows.assign(conn, self.outbox, app_id, actor, officer_id, data["priority"])
             return self.view(conn, store.get_application(conn, app_id), detail=True)[0]
 
     # ------------------------------------------------------------ payouts and the ledger
@@ -507,26 +307,7 @@ class WelfareService:
         actor = self.caller.require(*OFFICERS)
         app_id = object_id(app_id, "application")
         with self.db.transaction() as conn:
-            application = store.get_application(conn, app_id, lock=True)
-            if actor == str(application["member_id"]):
-                raise Forbidden("an officer may not pay their own application", "own-application")
-            programme = store.get_programme(conn, application["programme"])
-            problem = domain.payout_problem(application["state"], programme["kind"])
-            if problem:
-                raise Conflict(problem[1], problem[0], {"state": [f"is {application['state']}"]})
-            amount = application["amount_approved"]
-            payout = store.insert_payout(conn, application["member_id"], amount, actor, application_id=app_id)
-            parts = domain.payment_parts(store.policy(programme), programme["fund_id"], amount)
-            store.pay_funds(conn, parts, f"payout {payout['reference']} for {application['reference']}", actor,
-                            payout["id"], application_id=app_id)
-            store.record_decision(conn, application, "pay", domain.PAID, actor, amount, payout["reference"],
-                                  self.facts(conn, application, payout=payout["reference"]))
-            store.set_state(conn, app_id, domain.PAID)
-            self.emit(conn, "payout_made", {
-                "payout_id": payout["id"], "reference": payout["reference"], "member_id": application["member_id"],
-                "amount": amount, "application_id": app_id, "claim_id": None,
-                "programme_title": programme["name"], "paid_at": payout["created_at"].isoformat()})
-            return _payout_out.dump(payout)
+            return _payout_out.dump(workflows.pay(conn, self.outbox, app_id, actor))
 
     @rpc(expected_exceptions=EXPECTED)
     def fund_ledger(self, fund_id, limit=50, offset=0):
@@ -548,12 +329,7 @@ class WelfareService:
         if not isinstance(fund_id, str) or len(fund_id) > 64:
             raise NotFound(f"fund {fund_id} does not exist", "fund-not-found")
         with self.db.transaction() as conn:
-            store.get_fund(conn, fund_id)
-            store.post(conn, fund_id, "budget", data["note"] or f"yearly budget {data['year']}",
-                       [("allocation", -data["amount"]), ("available", data["amount"])], self.caller.id,
-                       year=data["year"])
-            fund = store.get_fund(conn, fund_id)
-            fund["entries"] = store.ledger_entries(conn, fund_id, 10, 0)
+            fund = workflows.add_budget(conn, fund_id, data["amount"], data["year"], data["note"], self.caller.id)
             return _ledger_out.dump(fund)
 
     # ------------------------------------------------------------ counselling rooms
@@ -597,32 +373,17 @@ class WelfareService:
         app_id = object_id(app_id, "application")
         data = load(_appointment_in, data)
         with self.db.transaction() as conn:
-            application = store.get_application(conn, app_id)
-            if application["programme"] != "counselling":
-                raise Invalid("appointments are for counselling cases", errors={"room_id": ["not a counselling case"]})
-            if application["state"] not in (domain.SUBMITTED, domain.UNDER_REVIEW, domain.APPROVED):
-                raise Conflict(f"the case is {application['state']}", "case-not-open")
-            series = len({a["holder_reference"] for a in store.appointments(conn, app_id)})
+            application, series = workflows.counselling_case(conn, app_id)
         occurrences = [{"starts_at": (data["starts_at"] + domain.weeks(i)).isoformat(),
                         "ends_at": (data["ends_at"] + domain.weeks(i)).isoformat()} for i in range(data["weeks"])]
         holder = {"service": "welfare", "reference": f"{app_id}/{self.caller.idempotency_key or series + 1}"}
-        try:
-            room = self.venues.get_room(data["room_id"])  # where it is, for the member's message
-            booked = self.venues.reserve_series(holder, data["room_id"], occurrences,
-                                                f"Counselling {application['reference']}")
-        except (UnknownService, RpcTimeout) as exc:
-            raise Unavailable("the rooms service is not answering; try again shortly") from exc
+        room, booked = workflows.reserve_rooms(self.venues, holder, data["room_id"], occurrences,
+                                               f"Counselling {application['reference']}")
         place = {"room_name": room.get("name"), "site_name": room.get("site_name"),
                  "site_address": room.get("site_address")}
         with self.db.transaction() as conn:
-            application = store.get_application(conn, app_id, lock=True)
-            added = [b for b in booked["bookings"]
-                     if store.add_appointment(conn, app_id, data["room_id"], b, holder["reference"], place)]
-            store.record_decision(conn, application, "appointment", application["state"], self.caller.id, None,
-                                  f"{len(booked['bookings'])} session(s) in room {data['room_id']}",
-                                  self.facts(conn, application, bookings=booked["bookings"]))
-            if added:  # the member hears when and where to come (a retry tells nothing twice)
-                self.emit(conn, "counselling_booked", domain.counselling_booked(application, added, place))
+            workflows.add_appointments(conn, self.outbox, app_id, data["room_id"], booked, holder["reference"], place,
+                                       self.caller.id)
             return _appointment_out.dump(store.appointments(conn, app_id), many=True)
 
     @reliable_handler("venues", "booking_cancelled")
@@ -632,30 +393,7 @@ class WelfareService:
         booking = event["payload"]
         if booking.get("holder_service") != "welfare":
             return
-        reason = booking.get("reason") or ""
-        cancelled = store.cancel_appointment(conn, str(booking["booking_id"]), reason)
-        if cancelled is not None:
-            application = store.get_application(conn, cancelled["application_id"])
-            store.record_decision(conn, application, "appointment", application["state"], None, None,
-                                  f"session of {cancelled['starts_at'].isoformat()} cancelled by venues: "
-                                  f"{reason or 'no reason given'}", self.facts(conn, application))
-            if cancelled["starts_at"] > datetime.now(timezone.utc):  # a session already held needs no message
-                self.emit(conn, "counselling_cancelled", {
-                    "application_id": application["id"], "reference": application["reference"],
-                    "member_id": application["member_id"], "programme_title": application["programme_name"],
-                    "starts_at": cancelled["starts_at"].isoformat(), "ends_at": cancelled["ends_at"].isoformat(),
-                    "reason": reason, "cause": booking.get("cause"), "note": booking.get("note")})
-
-    def release_rooms(self, app_id, references):
-        """After a counselling case closes: give back its future room bookings."""
-        for reference in references:
-            try:
-                self.venues.release_series({"service": "welfare", "reference": reference}, "counselling case closed")
-            except (UnknownService, RpcTimeout):
-                log.warning("could not release the rooms of case %s (%s); venues did not answer", app_id, reference)
-                continue
-            with self.db.transaction() as conn:
-                store.release_appointments(conn, reference)
+        workflows.appointment_cancelled(conn, self.outbox, booking)
 
     # ------------------------------------------------------------ SLA
 
@@ -670,38 +408,10 @@ class WelfareService:
 
     @timer(interval=SLA_CHECK_SECONDS)
     def escalate_overdue(self):
-        """A case waiting longer than its programme allows: its officer and the admins are alerted
-        (again each time it falls overdue in a new state); the applicant hears once that it is still
-        in progress."""
+        """A case waiting longer than its programme allows: its officer and the admins are alerted, the
+        applicant hears once; then the cases nearly due are warned of (workflows.escalate_overdue)."""
         with self.db.transaction() as conn:
-            for application in store.overdue_cases(conn):
-                store.record_decision(conn, application, "escalate", application["state"], None, None,
-                                      f"waiting longer than {application['sla_hours']} hours", self.facts(conn, application))
-                now = datetime.now(timezone.utc)
-                store.touch(conn, application["id"], escalated_at=now)
-                facts = {"application_id": application["id"], "reference": application["reference"],
-                         "programme_title": application["programme_name"], "state": application["state"],
-                         "waiting_since": application["state_since"].isoformat(),
-                         "sla_hours": application["sla_hours"], "assigned_officer": application["assigned_officer"]}
-                officer = application["assigned_officer"]
-                self.emit(conn, "case_overdue", {**facts, "member_ids": [officer] if officer else [],
-                                                 "roles": [ADMIN]})
-                if application["applicant_told_overdue_at"] is None:
-                    store.touch(conn, application["id"], applicant_told_overdue_at=now)
-                    self.emit(conn, "case_escalated", {**facts, "member_id": application["member_id"]})
-            self.warn_due_soon(conn)
-
-    def warn_due_soon(self, conn):
-        """A case that has used most of its time (SLA_WARNING) warns its officer and the admins, once a wait."""
-        for application in store.nearly_overdue_cases(conn, SLA_WARNING):
-            store.touch(conn, application["id"], warned_at=datetime.now(timezone.utc))
-            officer = application["assigned_officer"]
-            self.emit(conn, "case_due_soon", {
-                "application_id": application["id"], "reference": application["reference"],
-                "programme_title": application["programme_name"], "state": application["state"],
-                "waiting_since": application["state_since"].isoformat(), "sla_hours": application["sla_hours"],
-                "due_at": application["due_at"].isoformat(), "assigned_officer": officer,
-                "member_ids": [officer] if officer else [], "roles": [ADMIN]})
+            workflows.escalate_overdue(conn, self.outbox, SLA_WARNING)
 
     # ------------------------------------------------------------ mutual aid: plans
 
@@ -736,29 +446,8 @@ class WelfareService:
             raise Invalid("a contribution is more than nothing", errors={"amount": ["must be more than 0"]})
         unit_id = str(data["unit_id"])
         with self.db.transaction() as conn:
-            plan = store.get_plan(conn, plan_id)
-            confirmed, waiting = store.headcount(conn, plan_id, unit_id)
-            if waiting:
-                raise Conflict(f"{waiting} renewed worker(s) of the unit wait for its confirmation: confirm or remove "
-                               "them first", "roster-unconfirmed", {"unit_id": [f"{waiting} row(s) not confirmed"]})
-            problem = domain.contribution_problem(data["amount"], confirmed, plan["contribution"])
-            if problem:
-                raise Invalid(problem, "contribution-mismatch", {"amount": [problem]})
-            recorded = store.record_contribution(conn, plan_id, unit_id, data["amount"], actor, confirmed)
-            store.post(conn, "mutual_aid", "contribution",
-                       f"contribution of unit {unit_id} to {plan['name']}: {confirmed} x {domain.yuan(plan['contribution'])}",
-                       [("allocation", -data["amount"]), ("available", data["amount"])], actor,
-                       year=plan["year"], plan_id=plan_id, unit_id=unit_id)
-            self.tell_enrolled(conn, plan, unit_id, store.unit_member_ids(conn, plan_id, unit_id))
+            recorded = workflows.record_contribution(conn, self.outbox, plan_id, unit_id, data["amount"], actor)
             return _contribution_out.dump(recorded)
-
-    def tell_enrolled(self, conn, plan, unit_id, members):
-        """The unit's members with an account hear they are on the plan (and from when they are covered)."""
-        if members:
-            self.emit(conn, "mutual_aid_enrolled", {
-                "member_ids": members, "plan_id": plan["id"], "plan_title": plan["name"], "year": plan["year"],
-                "unit_id": unit_id, "enrolled": len(members),
-                "covered_from": store.cover_date(conn, plan["id"], unit_id)})
 
     def roster_unit(self, unit_id):
         """The unit whose roster the caller handles: a unit administrator's own, or the one an officer names."""
@@ -778,11 +467,6 @@ class WelfareService:
         return _roster_out.dump({"plan_id": plan_id, "unit_id": unit, "copied": copied, "confirmed": confirmed,
                                  "waiting": waiting})
 
-    def roster_still_open(self, conn, plan_id, unit):
-        if store.contribution_of(conn, plan_id, unit):
-            raise Conflict("the unit's contribution to this plan is recorded: its roster is settled",
-                           "contribution-recorded", {"unit_id": ["has paid its contribution for this plan"]})
-
     @rpc(expected_exceptions=EXPECTED)
     def renew_roster(self, plan_id, data):
         """Renewal (续保): the unit's roster of an earlier plan year is copied into this plan, every row
@@ -793,13 +477,7 @@ class WelfareService:
         unit = self.roster_unit(data.get("unit_id"))
         from_plan_id = str(data["from_plan_id"])
         with self.db.transaction() as conn:
-            plan, earlier = store.get_plan(conn, plan_id), store.get_plan(conn, from_plan_id)
-            if earlier["year"] >= plan["year"]:
-                raise Invalid(f"a renewal copies an earlier year's roster; plan {from_plan_id} is of {earlier['year']}",
-                              errors={"from_plan_id": [f"must be a plan before {plan['year']}"]})
-            self.roster_still_open(conn, plan_id, unit)
-            store.headcount(conn, plan_id, unit)  # the unit's roster lock
-            copied = store.renew_roster(conn, plan_id, from_plan_id, unit)
+            copied = workflows.renew_roster(conn, plan_id, from_plan_id, unit)
             return self.roster(conn, plan_id, unit, copied)
 
     @rpc(expected_exceptions=EXPECTED)
@@ -809,9 +487,7 @@ class WelfareService:
         plan_id = object_id(plan_id, "plan")
         unit = self.roster_unit(load(_confirmation_in, data).get("unit_id"))
         with self.db.transaction() as conn:
-            store.get_plan(conn, plan_id)
-            store.headcount(conn, plan_id, unit)
-            store.confirm_roster(conn, plan_id, unit)
+            workflows.confirm_roster(conn, plan_id, unit)
             return self.roster(conn, plan_id, unit)
 
     def open_roster_row(self, conn, plan_id, enrolment_id):
@@ -823,7 +499,7 @@ class WelfareService:
         if not self.is_staff() and self.caller.unit != unit:
             raise NotFound(f"enrolment {enrolment_id} is not on this plan's roster", "enrolment-not-found")
         store.headcount(conn, plan_id, unit)
-        self.roster_still_open(conn, plan_id, unit)
+        workflows.roster_still_open(conn, plan_id, unit)
         return unit
 
     @rpc(expected_exceptions=EXPECTED)
@@ -833,9 +509,7 @@ class WelfareService:
         plan_id = object_id(plan_id, "plan")
         with self.db.transaction() as conn:
             unit = self.open_roster_row(conn, plan_id, enrolment_id)
-            if store.enrolment_has_claims(conn, enrolment_id):
-                raise Conflict("a claim was filed for this worker: they stay on the roster", "enrolment-claimed")
-            store.delete_enrolment(conn, enrolment_id)
+            workflows.remove_enrolment(conn, enrolment_id)
             return self.roster(conn, plan_id, unit)
 
     @rpc(expected_exceptions=EXPECTED)
@@ -876,7 +550,7 @@ class WelfareService:
         store.remember_member(conn, member_id, phone)
         for plan_id, unit_id in store.link_member(conn, member_id, phone):
             if store.contribution_of(conn, plan_id, unit_id):  # covered already: they hear so now
-                self.tell_enrolled(conn, store.get_plan(conn, plan_id), unit_id, [member_id])
+                workflows.tell_enrolled(conn, self.outbox, store.get_plan(conn, plan_id), unit_id, [member_id])
 
     # ------------------------------------------------------------ mutual aid: enrolment imports
 
@@ -943,50 +617,12 @@ class WelfareService:
         if job is None:
             return
         try:
-            self.import_enrolments(job)
+            workflows.import_enrolments(self.db.transaction, self.outbox, self.sealer(), job)
         except Exception as exc:  # the job says what went wrong instead of staying 'running'
             log.exception("enrolment import %s failed", job["id"])
             with self.db.transaction() as conn:
                 store.finish_job(conn, job["id"], failure=f"{type(exc).__name__}: {exc}"[:1000])
-                self.tell_import_errors(conn, job["id"])
-
-    def tell_import_errors(self, conn, job_id):
-        """An import that did not take every row tells the unit administrator who uploaded it."""
-        job = store.get_job(conn, job_id)
-        if not job["bad_rows"] and not job["failure"]:
-            return
-        try:
-            title = store.get_plan(conn, job["plan_id"])["name"]
-        except NotFound:  # what the import failed on, maybe: the alert still goes
-            title = ""
-        self.emit(conn, "import_had_errors", {
-            "job_id": job["id"], "plan_id": job["plan_id"], "plan_title": title, "unit_id": job["unit_id"],
-            "uploaded_by": job["uploaded_by"], "total_rows": job["total_rows"] or 0,
-            "enrolled_rows": job["enrolled_rows"] or 0, "bad_rows": job["bad_rows"] or 0,
-            "failed": job["failure"] is not None})
-
-    def import_enrolments(self, job):
-        sealer = self.sealer()
-        good, errors = domain.read_enrolment_csv(job["csv"], job["untrusted"])
-        rows = [(line, r["name"], r["phone"], r["member_id"], sealer.fingerprint(r["national_id"]),
-                 sealer.seal_text(r["national_id"]), domain.mask_national_id(r["national_id"])) for line, r in good]
-        total, processed, enrolled = len(rows) + len(errors), len(errors), 0
-        with self.db.transaction() as conn:
-            plan = store.get_plan(conn, job["plan_id"])
-            store.job_progress(conn, job["id"], total, processed, 0, len(errors), errors[:MOST_ERRORS_KEPT])
-        for start in range(0, len(rows), IMPORT_BATCH):
-            batch = rows[start:start + IMPORT_BATCH]
-            with self.db.transaction() as conn:
-                taken, members = store.insert_enrolments(conn, job["plan_id"], job["unit_id"], job["id"], batch)
-                errors += [{"line": n, "errors": ["national_id: already enrolled in this plan"]} for n in taken]
-                processed += len(batch)
-                enrolled += len(batch) - len(taken)
-                errors.sort(key=lambda e: e["line"])
-                store.job_progress(conn, job["id"], total, processed, enrolled, len(errors), errors[:MOST_ERRORS_KEPT])
-                self.tell_enrolled(conn, plan, str(job["unit_id"]), members)
-        with self.db.transaction() as conn:
-            store.finish_job(conn, job["id"])
-            self.tell_import_errors(conn, job["id"])
+                workflows.tell_import_errors(conn, self.outbox, job["id"])
 
     # ------------------------------------------------------------ mutual aid: claims
 
@@ -1003,15 +639,7 @@ class WelfareService:
                             {field: ["leave it out to claim for yourself"]})
         data["plan_id"] = str(data["plan_id"])
         with self.db.transaction() as conn:
-            plan = store.get_plan(conn, data["plan_id"])
-            if data.get("enrolment_id"):
-                enrolment = store.member_enrolment(conn, data["plan_id"], enrolment_id=data["enrolment_id"])
-            else:
-                enrolment = store.member_enrolment(conn, data["plan_id"], str(data.get("member_id") or submitted_by))
-            member_id = str(enrolment["member_id"]) if enrolment["member_id"] else None
-            assessment = domain.assess_claim(store.rules_of(plan), data["kind"], data["event_date"], data["details"],
-                                             enrolment["cover_start"], store.granted_this_year(conn, enrolment["id"]))
-            claim = store.insert_claim(conn, data, enrolment["id"], member_id, submitted_by, assessment)
+            claim = workflows.create_claim(conn, data, submitted_by)
             return _claim_out.dump({**claim, "documents": []})
 
     def claim_view(self, conn, claim):
@@ -1060,18 +688,11 @@ class WelfareService:
         claim_id = object_id(claim_id, "claim")
         data = load(_claim_assign_in, data)
         officer_id = str(data["officer_id"])
-        with refusals():
+        with workflows.refusals():
             domain.check_not_self_assigned(actor, officer_id, "claim")
         with self.db.transaction() as conn:
-            claim = store.get_claim(conn, claim_id, lock=True)
-            if officer_id in domain.parties(claim):
-                raise Invalid("an officer cannot be assigned their own claim",
-                              errors={"officer_id": ["is the claimant or filed this claim"]})
-            if claim["state"] not in domain.CLAIM_OPEN:
-                raise Conflict(f"the claim is {claim['state']}: only a claim under review is triaged", "claim-decided",
-                               {"state": [f"is {claim['state']}"]})
-            store.assign_claim(conn, claim_id, officer_id, actor)
-            return _claim_out.dump(self.claim_view(conn, store.get_claim(conn, claim_id))[0])
+            claim = workflows.assign_claim(conn, claim_id, actor, officer_id)
+            return _claim_out.dump(self.claim_view(conn, claim)[0])
 
     @rpc(expected_exceptions=EXPECTED)
     def decide_claim(self, claim_id, data):
@@ -1082,37 +703,7 @@ class WelfareService:
         claim_id = object_id(claim_id, "claim")
         data = load(_claim_decision_in, data)
         with self.db.transaction() as conn:
-            claim = store.get_claim(conn, claim_id, lock=True)
-            if actor in domain.parties(claim):
-                raise Forbidden("an officer may not decide their own claim or one they filed", "own-application")
-            if claim["state"] not in domain.CLAIM_OPEN:
-                raise Conflict(f"the claim is {claim['state']}: only a claim under review can be decided",
-                               "claim-decided", {"state": [f"is {claim['state']}"]})
-            plan = store.get_plan(conn, claim["plan_id"])
-            enrolment = store.member_enrolment(conn, str(claim["plan_id"]), enrolment_id=claim["enrolment_id"],
-                                               lock=True)
-            if data["decision"] == "reject":
-                store.set_claim_state(conn, claim_id, "rejected", decided_by=actor, note=data["note"])
-            else:
-                assessment = domain.assess_claim(store.rules_of(plan), claim["kind"], claim["event_date"],
-                                                 claim["details"], enrolment["cover_start"],
-                                                 store.granted_this_year(conn, enrolment["id"]))
-                needed = store.policy(store.get_programme(conn, "mutual_aid")).signatures_needed(assessment.amount)
-                store.approve_claim(conn, claim_id, actor, assessment.amount, needed)
-                if len(store.claim_approvers(conn, claim_id)) < max(needed, claim["approvals_needed"]):
-                    store.set_claim_state(conn, claim_id, "under_review", note=data["note"], amount=assessment.amount,
-                                          assessment=assessment)
-                    return _claim_out.dump(self.claim_view(conn, store.get_claim(conn, claim_id))[0])
-                store.commit_funds(conn, [("mutual_aid", assessment.amount, "claim")], f"claim {claim_id}", actor,
-                                   claim_id=claim_id)
-                store.set_claim_state(conn, claim_id, "approved", decided_by=actor, note=data["note"],
-                                      amount=assessment.amount, assessment=assessment)
-            claim = store.get_claim(conn, claim_id)  # the deciding officer has reviewed it: details shown
-            if claim["member_id"]:  # a worker with no account yet hears through their unit
-                self.emit(conn, "claim_decided", {
-                    "claim_id": claim_id, "member_id": claim["member_id"], "plan_title": plan["name"],
-                    "kind": claim["kind"], "decision": data["decision"], "amount": claim["amount"],
-                    "note": data["note"], "decided_at": claim["decided_at"].isoformat()})
+            claim = workflows.decide_claim(conn, self.outbox, claim_id, actor, data)
             return _claim_out.dump(self.claim_view(conn, claim)[0])
 
     @rpc(expected_exceptions=EXPECTED)
@@ -1121,31 +712,7 @@ class WelfareService:
         actor = self.caller.require(*OFFICERS)
         claim_id = object_id(claim_id, "claim")
         with self.db.transaction() as conn:
-            claim = store.get_claim(conn, claim_id, lock=True)
-            if actor in domain.parties(claim):
-                raise Forbidden("an officer may not pay their own claim or one they filed", "own-application")
-            if claim["state"] == "paid":
-                raise Conflict("this claim has already been paid", "already-paid")
-            if claim["state"] != "approved":
-                raise Conflict(f"only an approved claim can be paid; this one is {claim['state']}", "not-approved",
-                               {"state": [f"is {claim['state']}"]})
-            if actor in store.claim_approvers(conn, claim_id):
-                raise Forbidden("you approved this claim: another officer pays it", "approver-pays")
-            if not claim["amount"]:
-                raise Conflict("the plan pays nothing for this claim", "nothing-to-pay")
-            payout = store.insert_payout(conn, claim["member_id"], claim["amount"], actor, claim_id=claim_id,
-                                         enrolment_id=claim["enrolment_id"])
-            store.pay_funds(conn, [("mutual_aid", claim["amount"], "claim")], f"payout {payout['reference']}", actor,
-                            payout["id"], claim_id=claim_id)
-            store.set_claim_state(conn, claim_id, "paid")
-            plan = store.get_plan(conn, claim["plan_id"])
-            if claim["member_id"]:
-                self.emit(conn, "payout_made", {
-                    "payout_id": payout["id"], "reference": payout["reference"], "member_id": claim["member_id"],
-                    "amount": claim["amount"], "application_id": None, "claim_id": claim_id,
-                    "programme_title": f"{plan['name']} ({claim['kind'].replace('_', ' ')})",
-                    "paid_at": payout["created_at"].isoformat()})
-            return _payout_out.dump(payout)
+            return _payout_out.dump(workflows.pay_claim(conn, self.outbox, claim_id, actor))
 
     # ------------------------------------------------------------ mutual aid: claims' documents
 
@@ -1167,8 +734,9 @@ class WelfareService:
         content = _arrived(content_b64)
         with self.db.transaction() as conn:
             claim = self.claim_for_files(conn, claim_id, lock=True)
-            _still_open("claim", claim["state"], domain.CLAIM_OPEN)
-            return _claim_document_out.dump(_attach(conn, store.CLAIM_FILES, claim_id, kind, filename, content, actor))
+            workflows.still_open("claim", claim["state"], domain.CLAIM_OPEN)
+            return _claim_document_out.dump(workflows.attach(conn, store.CLAIM_FILES, claim_id, kind, filename,
+                                                             content, actor))
 
     @rpc(expected_exceptions=EXPECTED)
     def get_claim_document(self, claim_id, document_id):
@@ -1178,7 +746,8 @@ class WelfareService:
         document_id = object_id(document_id, "document")
         with self.db.transaction() as conn:
             claim = self.claim_for_files(conn, claim_id)
-            document = self._download(conn, store.CLAIM_FILES, claim, document_id)
+            document = workflows.download(conn, store.CLAIM_FILES, claim, document_id, self.caller.id,
+                                          self.caller.request_id)
         return {**_claim_document_out.dump(document), "content": base64.b64encode(document["content"]).decode()}
 
     # ------------------------------------------------------------ stats

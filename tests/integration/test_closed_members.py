@@ -15,7 +15,7 @@ from services.common.outbox import record
 from services.enrolment import workflows
 from services.venues import store as venues_store
 from services.venues.domain import Occurrence
-from services.venues.service import MEMBERS, VenuesService
+from services.venues.workflows import MEMBERS, open_holder
 
 
 def connect(part):
@@ -61,10 +61,10 @@ def test_venues_takes_no_booking_for_a_closed_account(stack):
     member = str(uuid.uuid4())
     with connect("venues") as conn:
         with conn.transaction():
-            VenuesService._open_holder(conn, (MEMBERS, member))  # an open account books
+            open_holder(conn, (MEMBERS, member))  # an open account books
             venues_store.remember_closed(conn, member)
         with pytest.raises(NotFound), conn.transaction():
-            VenuesService._open_holder(conn, (MEMBERS, member))
+            open_holder(conn, (MEMBERS, member))
 
 
 def test_a_no_show_counts_no_strike_against_a_closed_account(stack):
