@@ -115,6 +115,31 @@ def test_the_cap_counts_the_local_day():
     assert (start, end) == (at(0, 0, day=22), at(0, 0, day=23))
 
 
+# pacing
+
+
+def test_a_members_messages_go_a_gap_apart_and_the_first_goes_when_due():
+    gap = timedelta(seconds=60)
+    assert domain.paced(at(19), None, gap, urgent=False) == at(19), "nothing sent lately"
+    assert domain.paced(at(19), at(19), gap, urgent=False) == at(19, 1)
+    assert domain.paced(at(19), at(18, 59) + timedelta(seconds=30), gap, urgent=False) == at(19) + timedelta(seconds=30)
+    assert domain.paced(at(19), at(18, 30), gap, urgent=False) == at(19), "long enough ago"
+
+
+def test_the_mornings_held_messages_are_spaced_not_released_at_once():
+    gap, morning = timedelta(seconds=60), at(8, day=22)
+    slot = None
+    for expected in (at(8, 0, day=22), at(8, 1, day=22), at(8, 2, day=22)):
+        slot = domain.paced(domain.send_at(at(23), False, QUIET), slot, gap, urgent=False)
+        assert slot == expected
+    assert slot > morning
+
+
+def test_an_urgent_message_is_never_paced_and_no_gap_paces_nothing():
+    assert domain.paced(at(19), at(19), timedelta(seconds=60), urgent=True) == at(19)
+    assert domain.paced(at(19), at(19), timedelta(0), urgent=False) == at(19)
+
+
 # channels
 
 
