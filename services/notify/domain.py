@@ -46,6 +46,21 @@ def merge_preferences(stored, change, quiet_hours=None):
     return merged
 
 
+def chosen(stored, change, quiet_hours=None):
+    """What a member's preferences row keeps after `change`: only what differs from the defaults
+    (categories one by one). A value equal to a default is the default, not a choice: kept, it would
+    pin the member to today's default once it changes, as English stayed with everyone who saved any
+    setting while English was the default (the app sends the whole form, language included)."""
+    defaults = default_preferences(quiet_hours)
+    merged = merge_preferences(stored, change, quiet_hours)
+    kept = {key: value for key, value in merged.items() if key != "categories" and value != defaults.get(key)}
+    categories = {category: channels for category, channels in merged["categories"].items()
+                  if channels != defaults["categories"].get(category)}
+    if categories:
+        kept["categories"] = categories
+    return kept
+
+
 # who
 
 

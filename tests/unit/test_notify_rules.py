@@ -196,6 +196,15 @@ def test_preferences_default_and_merge_one_category_at_a_time():
     assert merged["quiet_hours"] == QUIET
 
 
+def test_only_what_differs_from_the_defaults_is_stored_so_a_saved_form_does_not_pin_a_default():
+    form = {**domain.default_preferences(QUIET), "daily_cap": 3}  # the app sends every field
+    assert domain.chosen(None, form, QUIET) == {"daily_cap": 3}
+    assert domain.chosen({"daily_cap": 3}, {"language": "en", "categories": {"rooms": ["sms"]}}, QUIET) == {
+        "daily_cap": 3, "language": "en", "categories": {"rooms": ["sms"]}}
+    assert domain.chosen({"language": "en"}, {"language": "zh-CN"}, QUIET) == {}, "back to the default"
+    assert domain.merge_preferences(domain.chosen(None, form, QUIET), None, QUIET)["language"] == "zh-CN"
+
+
 def test_a_reminder_is_due_its_lead_before_the_start_or_at_once_when_that_has_passed():
     lead = timedelta(hours=24)
     now = at(10, 0)
