@@ -692,14 +692,16 @@ def member_enrolment(conn, plan_id, member_id=None, lock=False, enrolment_id=Non
 def remember_member(conn, member_id, phone, phone_at=None):
     """The account's phone, as the gateway had it at `phone_at` (None: now): kept unless welfare
     already holds a newer one; a closed account's is not kept (lock_member first). Returns whether
-    it was kept."""
+    it is the account's phone now (kept, or already held: an upload may have told welfare first)."""
     if closed(conn, member_id):
         return False
-    return conn.execute(
+    conn.execute(
         "INSERT INTO members (member_id, phone, phone_at) VALUES (%(m)s, %(p)s, coalesce(%(at)s, now()))"
         " ON CONFLICT (member_id) DO UPDATE SET phone = EXCLUDED.phone, phone_at = EXCLUDED.phone_at"
         " WHERE members.phone_at IS NULL OR members.phone_at <= EXCLUDED.phone_at",
-        {"m": member_id, "p": phone, "at": phone_at}).rowcount == 1
+        {"m": member_id, "p": phone, "at": phone_at})
+    return conn.execute("SELECT EXISTS (SELECT 1 FROM members WHERE member_id = %s AND phone = %s) AS yes",
+                        (member_id, phone)).fetchone()["yes"]
 
 
 def lock_member(conn, member_id):

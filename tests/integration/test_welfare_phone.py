@@ -107,3 +107,14 @@ def test_a_closed_account_gets_no_phone_back_from_a_late_change(welfare):
     told("account_phone_changed", {"member_id": member, "phone": new})
     drained()
     assert members(stack, new) == [] and linked_to(stack, typed_with_new) is None
+
+
+def test_a_registration_arriving_after_an_upload_told_welfare_the_same_phone_still_links_the_rows(welfare):
+    stack, plan = welfare
+    member, number = str(uuid.uuid4()), phone()
+    typed = roster_row(stack, plan, number)
+    with stack.db("welfare") as conn:  # an upload's accounts_by_phone named the account first (start_import)
+        conn.execute("INSERT INTO members (member_id, phone, phone_at) VALUES (%s, %s, now())", (member, number))
+    told("account_registered", {"member_id": member, "phone": number, "language": "zh-CN"},
+         at=datetime.now(timezone.utc) - timedelta(minutes=5))
+    assert eventually(lambda: linked_to(stack, typed) == member)
