@@ -73,6 +73,9 @@ class Stack:
             # what a test expects of a message must not depend on the hour it runs (tests of quiet
             # hours set the member's own)
             "PALACE_NOTIFY_QUIET_HOURS": "off",
+            # nor on how fast its events came: a member's messages are not spaced (pacing is tested
+            # with its own gap by tests/integration/test_notify_pacing.py)
+            "PALACE_NOTIFY_MEMBER_GAP": "0",
             # every test registers its members from 127.0.0.1: the per-address limit of registrations
             # is tested with its production value by tests/e2e/test_account_defences.py
             "PALACE_REGISTER_ADDRESS_LIMIT": "100000/3600",

@@ -4,7 +4,8 @@ request as the provider would, on one HTTP server the test starts:
 - `/sms`: Aliyun's SMS service (Dysms), the RPC API `SendSms` (version 2017-05-25), form-posted and
   signed (signature version 1.0, HMAC-SHA1), the way the documentation describes; a bad signature, a
   stale timestamp, a nonce used twice, an unknown key, sign name or template code is refused with
-  the code Aliyun gives. `GET /sms?phone=...` shows the texts a phone got (for a browser test).
+  the code Aliyun gives; with `per_number_gap`, a number texted again too soon is refused as Aliyun's
+  flow control refuses it. `GET /sms?phone=...` shows the texts a phone got (for a browser test).
 - `/wechat`: the WeChat official-account API: `GET /sns/oauth2/access_token` (a web authorization's
   code for the openid, once; `/wechat-open/connect/oauth2/authorize` is WeChat's authorize page, sending
   the browser back with a code for `wechat_user`), `GET /cgi-bin/token` (client credentials) and
@@ -98,6 +99,9 @@ class Providers:
         self.always = {}    # path -> answer given forever
         self.requests = []  # (path, status, fields, monotonic time)
         self.nonces = set()
+        # Aliyun's flow control of one number: a text sooner than this many seconds after the last
+        # one the number got is refused (isv.BUSINESS_LIMIT_CONTROL); None: not checked
+        self.per_number_gap, self.last_text = None, {}
         self.codes = sms_codes()
         self.template_ids = set(wechat_ids().values())
         self.tokens, self.client_ids = set(), set()
@@ -187,12 +191,21 @@ class Providers:
                 refusal = (scripted, "ServiceUnavailable" if scripted >= 500 else "Throttling.User")
             elif scripted:
                 refusal = (200, scripted)
+        refusal = refusal or self._flow_control(fields["PhoneNumbers"])
         status, code = refusal or (200, "OK")
         fields["Code"] = code
         answer = {"RequestId": str(uuid.uuid4()).upper(), "Code": code, "Message": "OK" if code == "OK" else code}
         if code == "OK":
             answer["BizId"] = f"{uuid.uuid4().int % 10**18}^0"
         return status, answer, fields
+
+    def _flow_control(self, number):
+        with self.lock:
+            now, last = time.monotonic(), self.last_text.get(number)
+            if self.per_number_gap is not None and last is not None and now - last < self.per_number_gap:
+                return 200, "isv.BUSINESS_LIMIT_CONTROL"
+            self.last_text[number] = now
+        return None
 
     def _aliyun_refusal(self, method, headers, fields):
         if method != "POST" or not headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):

@@ -150,6 +150,9 @@ REGISTRY = (
     Setting("PALACE_NOTIFY_RATES", "sms=20,wechat=50,email=10", ("notify",),
             "most sends a second per channel of each notify instance (`channel=rate,...`), so a broadcast does"
             " not flood a provider; a channel not named is not paced"),
+    Setting("PALACE_NOTIFY_MEMBER_GAP", "60", ("notify",),
+            "fewest seconds between two messages outside the app to one member (urgent ones go at once), so"
+            " a burst of events does not buzz a phone or meet the SMS provider's per-number limit; 0: none"),
     Setting("PALACE_NOTIFY_LEASE", "60", ("notify",),
             "seconds a sender holds a delivery before another may take it over"),
     # the gateway

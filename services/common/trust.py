@@ -39,6 +39,7 @@ ALLOWED = {
     "venues.release_series": {"enrolment", "welfare"},
     "venues.release_no_shows": {OPS},
     "gateway.staff": {"notify"},  # whom a staff alert goes to (gateway/feed.py)
+    "enrolment.regenerate_timetables": {OPS},  # palace courses regenerate
     "notify.failed_deliveries": {"gateway", OPS},
     "notify.replay_delivery": {"gateway", OPS},
 }

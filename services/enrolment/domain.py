@@ -4,7 +4,7 @@ import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from services.common.recurrence import TooMany, holiday, weekly_dates
+from services.common.recurrence import WORKDAY, TooMany, holiday, weekly_dates
 from services.common.zone import HOME_ZONE
 
 CONFIRMED, WAITLISTED, OFFERED, REGISTERED, CANCELLED = (
@@ -174,6 +174,51 @@ def weekly_sessions(starts_on: date, ends_on: date, holidays, weekdays, start: t
     if len(out) > MAX_SESSIONS:
         raise ValueError(f"more than {MAX_SESSIONS} sessions")
     return out
+
+
+# timetables laid out before the working calendar: the recurrence helper lays them out again
+
+
+def weekly_pattern(times, calendar=None, zone=HOME_ZONE):
+    """The weekly timetable [(starts_at, ends_at)] follow: the same local start and length for every
+    one, two at least. A session on a make-up working day of `calendar` is of the weekday that day
+    keeps (a Saturday worked as Tuesday holds Tuesday's class). {weekdays, start_time,
+    duration_minutes, first, last} or None."""
+    if len(times) < 2:
+        return None
+    local = [(begin.astimezone(zone), end - begin) for begin, end in times]
+    starts, lengths = {b.time() for b, _ in local}, {length for _, length in local}
+    if len(starts) != 1 or len(lengths) != 1 or lengths.pop() % timedelta(minutes=1):
+        return None
+    days = sorted(b.date() for b, _ in local)
+    kept = {day: special.as_weekday for day, special in (calendar or {}).items() if special.kind == WORKDAY}
+    return {"weekdays": sorted({kept.get(day) or day.isoweekday() for day in days}), "start_time": starts.pop(),
+            "duration_minutes": int((local[0][1]).total_seconds() // 60), "first": days[0], "last": days[-1]}
+
+
+def regeneration(sessions, term, calendar, now, zone=HOME_ZONE):
+    """What laying a course's weekly timetable out again on the working calendar changes in its
+    sessions still to come: None when nothing, else {schedule: the weekly schedule from its first
+    session to come (workflows.change_course lays it out and rebooks the room), adds, drops: the
+    starts it gains (a make-up working day, 调休) and loses (a public holiday)}. Sessions begun or
+    held are no part of it. A course that is not one weekly timetable (explicit dates, a session
+    moved or cancelled alone) is left as staff made it: None. `sessions`: rows with starts_at,
+    ends_at and state; `term`: its holidays, or None."""
+    pattern = weekly_pattern([(s["starts_at"], s["ends_at"]) for s in sessions], calendar, zone)
+    upcoming = [s for s in sessions if s["starts_at"] > now]
+    if pattern is None or not upcoming or any(s["state"] != "scheduled" for s in upcoming):
+        return None
+    # its own first and last class bound it, not its term's: a course given half a term stays in its half
+    starts_on, ends_on = pattern["first"], pattern["last"]
+    laid_out = weekly_sessions(starts_on, ends_on, term["holidays"] if term else (), pattern["weekdays"],
+                               pattern["start_time"], pattern["duration_minutes"], zone, calendar)
+    wanted = [begin for begin, _ in laid_out if begin > now]
+    have = [s["starts_at"] for s in upcoming]
+    if not wanted or set(wanted) == set(have):
+        return None
+    weekly = {key: pattern[key] for key in ("weekdays", "start_time", "duration_minutes")}
+    return {"schedule": {"weekly": {**weekly, "starts_on": wanted[0].astimezone(zone).date(), "ends_on": ends_on}},
+            "adds": sorted(set(wanted) - set(have)), "drops": sorted(set(have) - set(wanted))}
 
 
 def explicit_sessions_problem(sessions):

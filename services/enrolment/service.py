@@ -18,6 +18,7 @@ from services.common.params import listed, load, object_id, page
 from services.common.retention import Retention
 from services.common.roles import ADMIN, CLASS_STAFF, DESK, ROSTER_READERS, STAFF, TEACHER, UNIT_ADMIN
 from services.common.rpc import RpcProxy, rpc
+from services.common.zone import HOME_ZONE
 from services.enrolment import domain, events, schemas, store, workflows
 from services.enrolment.workflows import Enrollee
 
@@ -136,6 +137,28 @@ class EnrolmentService:
             course = workflows.change_course(conn, self.outbox, self.venues, course_id, changes, read_versions,
                                              rooms)
             return _course_out.dump(course)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def regenerate_timetables(self, apply=False):
+        """Ops (`palace courses regenerate`): the published courses whose weekly sessions still to
+        come differ from what the recurrence helper lays out on the working calendar (courses made
+        before it), each with the starts it gains and loses; changed too when `apply`, a course per
+        transaction (workflows.regenerate_timetable). Only palace's own tooling calls it (trust)."""
+        with self.db.transaction() as conn:
+            course_ids = store.courses_to_come(conn)
+        found = []
+        for course_id in course_ids:
+            try:
+                with self._bookings() as rooms, self.db.transaction() as conn:
+                    change = workflows.regenerate_timetable(conn, self.outbox, self.venues, course_id, rooms, apply)
+            except (Conflict, Invalid) as exc:  # a room taken on a make-up day, say: the others go on
+                found.append({"course_id": course_id, "problem": exc.detail})
+                continue
+            if change is not None:
+                found.append({"course_id": course_id, "applied": bool(apply),
+                              "adds": [t.astimezone(HOME_ZONE).isoformat() for t in change["adds"]],
+                              "drops": [t.astimezone(HOME_ZONE).isoformat() for t in change["drops"]]})
+        return found
 
     @rpc(expected_exceptions=EXPECTED)
     def cancel_course(self, course_id, data=None):

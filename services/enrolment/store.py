@@ -214,6 +214,14 @@ def move_seats(conn, course_id, taken_delta):
 
 # sessions
 
+def courses_to_come(conn):
+    """The published courses with a session still to come, oldest first."""
+    return [str(r["id"]) for r in conn.execute(
+        "SELECT c.id FROM courses c WHERE c.state = 'published'"
+        " AND EXISTS (SELECT 1 FROM sessions s WHERE s.course_id = c.id AND s.starts_at > now())"
+        " ORDER BY c.created_at, c.id").fetchall()]
+
+
 def course_sessions(conn, course_id):
     return conn.execute(f"SELECT {SESSION_COLUMNS} FROM sessions s WHERE s.course_id = %s ORDER BY s.starts_at",
                         (course_id,)).fetchall()

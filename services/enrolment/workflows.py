@@ -208,6 +208,25 @@ def change_course(conn, outbox, venues, course_id, changes, read_versions, rooms
     return store.get_course(conn, course_id)
 
 
+def regenerate_timetable(conn, outbox, venues, course_id, rooms, apply):
+    """A published course whose weekly sessions were laid out before the working calendar (调休):
+    what laying its sessions to come out again changes (domain.regeneration; None: nothing), made
+    when `apply` through change_course, as staff giving the course that weekly schedule would: its
+    room rebooked, sessions begun or held kept with their attendance, its members told. Run again,
+    it finds nothing to change."""
+    store.hold_changes(conn, course_id)
+    course = store.read_course(conn, course_id)
+    sessions = store.course_sessions(conn, course_id)
+    if course["state"] != domain.PUBLISHED or not sessions:
+        return None
+    span = [s["starts_at"].astimezone(HOME_ZONE).date() for s in (sessions[0], sessions[-1])]
+    change = domain.regeneration(sessions, course_term(conn, course["term_id"]), working_calendar(venues, *span),
+                                 course["now"])
+    if change is not None and apply:
+        change_course(conn, outbox, venues, course_id, {"schedule": change["schedule"]}, None, rooms)
+    return change
+
+
 def draft_timetable(conn, venues, course, changes):
     """A draft's new sessions (None: the schedule is not changed), its term and room checked:
     nothing is reserved yet."""

@@ -4,7 +4,8 @@
 - where: the inbox always keeps it; outside the app, the first channel of the member's list for the
   event's category that the member can be reached on, then the next one if that fails (WeChat -> SMS);
 - when: at once, unless it falls in the member's quiet hours and is not urgent: then held till morning;
-- how often: at most `daily_cap` messages outside the app per member and local day (urgent ones always go);
+- how often: at most `daily_cap` messages outside the app per member and local day (urgent ones always go),
+  and not in a burst: each at least `gap` after the one before it to the same member (urgent ones go at once);
 - retries: exponential backoff with jitter; a 429, a 5xx or a broken connection is retried, any other
   answer is final, and after the last attempt the delivery fails and the next channel takes over.
 """
@@ -43,6 +44,21 @@ def merge_preferences(stored, change, quiet_hours=None):
             else:
                 merged[key] = value
     return merged
+
+
+def chosen(stored, change, quiet_hours=None):
+    """What a member's preferences row keeps after `change`: only what differs from the defaults
+    (categories one by one). A value equal to a default is the default, not a choice: kept, it would
+    pin the member to today's default once it changes, as English stayed with everyone who saved any
+    setting while English was the default (the app sends the whole form, language included)."""
+    defaults = default_preferences(quiet_hours)
+    merged = merge_preferences(stored, change, quiet_hours)
+    kept = {key: value for key, value in merged.items() if key != "categories" and value != defaults.get(key)}
+    categories = {category: channels for category, channels in merged["categories"].items()
+                  if channels != defaults["categories"].get(category)}
+    if categories:
+        kept["categories"] = categories
+    return kept
 
 
 # who
@@ -152,6 +168,18 @@ def local_day(moment, zone=HOME_ZONE_NAME):
     local = moment.astimezone(ZoneInfo(zone))
     start = local.replace(hour=0, minute=0, second=0, microsecond=0)
     return start, start + timedelta(days=1)
+
+
+def paced(due, last_slot, gap, urgent):
+    """When a message outside the app goes so that a member's phone does not get a burst: not before
+    `gap` after the last message to them (`last_slot`: when it was due; None: none lately). Several
+    events about one class (moved, then its room changed) or the morning's release of the quiet
+    hours' messages would otherwise land in the same minute, and the SMS providers refuse a number
+    more than one message a minute (Aliyun's default flow control, isv.BUSINESS_LIMIT_CONTROL).
+    Urgent ones go when due: an offer that lapses tonight does not queue behind a routine message."""
+    if urgent or not gap or last_slot is None:
+        return due
+    return max(due, last_slot + gap)
 
 
 def within_cap(sent_today, daily_cap, urgent):

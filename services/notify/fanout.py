@@ -128,15 +128,21 @@ def _closed(conn, members):
     return store.closed_among(conn, set(members))
 
 
+LATELY = timedelta(days=1)  # a member's last message further back than this paces nothing
+
+
 def _deliver(conn, member_id, event, prefs, rendered, channels, event_at, now):
-    """The first delivery of a message outside the app: now, held for the quiet hours, or skipped
-    over the daily cap (counted under a lock of the member, so racing events cannot exceed it)."""
+    """The first delivery of a message outside the app: now, held for the quiet hours or a gap after
+    the member's last one (domain.paced), or skipped over the daily cap (counted under a lock of the
+    member, so racing events cannot exceed it)."""
     urgent = domain.is_urgent(rendered["urgency"], event["payload"], now)
     store.lock_member(conn, member_id)
     zone = prefs.get("timezone") or HOME_ZONE_NAME
     day_start, day_end = domain.local_day(now, zone)
-    allowed = domain.within_cap(store.sent_today(conn, member_id, day_start, day_end), prefs.get("daily_cap"), urgent)
-    due = domain.send_at(now, urgent, prefs.get("quiet_hours"), zone)
+    sent, slot = store.lately(conn, member_id, day_start, day_end, now - LATELY)
+    allowed = domain.within_cap(sent, prefs.get("daily_cap"), urgent)
+    # paced under the same lock: racing events for one member take turns, a gap apart
+    due = domain.paced(domain.send_at(now, urgent, prefs.get("quiet_hours"), zone), slot, settings.member_gap(), urgent)
     channel, address = channels[0]
     return store.add_delivery(conn, {
         "member_id": member_id, "event_id": event["event_id"], "event_type": event["event_type"],

@@ -124,14 +124,15 @@ class NotifyService:
 
     @rpc(expected_exceptions=EXPECTED)
     def put_preferences(self, body):
-        """Fields given replace the stored ones (categories one by one); the rest stay."""
+        """Fields given replace the stored ones (categories one by one); the rest stay. Only what
+        differs from the defaults is stored (domain.chosen); the answer is what applies."""
         change = load(_prefs, body)
         member = self.caller.require()
         with self.db.transaction() as conn:
             store.lock_member(conn, member)
-            merged = domain.merge_preferences(store.preferences(conn, member), change, settings.quiet_hours())
-            store.put_preferences(conn, member, merged)
-        return merged
+            stored = store.preferences(conn, member)
+            store.put_preferences(conn, member, domain.chosen(stored, change, settings.quiet_hours()))
+        return domain.merge_preferences(stored, change, settings.quiet_hours())
 
     @rpc(expected_exceptions=EXPECTED)
     def get_contacts(self):

@@ -1,4 +1,6 @@
 """Notify's configuration from the environment (short pauses in tests, real ones in production)."""
+from datetime import timedelta
+
 from services.common.config import env
 
 
@@ -96,6 +98,11 @@ def quiet_hours():
     or `off`."""
     start, _, end = env("PALACE_NOTIFY_QUIET_HOURS").partition("-")
     return {"start": start, "end": end} if end else {"start": "00:00", "end": "00:00"}  # equal: none
+
+
+def member_gap():
+    """The shortest time between two messages outside the app to one member (urgent ones excepted)."""
+    return timedelta(seconds=float(env("PALACE_NOTIFY_MEMBER_GAP")))
 
 
 def rates():

@@ -193,14 +193,18 @@ def closed_among(conn, member_ids):
     return {r["m"] for r in rows}
 
 
-def sent_today(conn, member_id, day_start, day_end):
-    """Messages that went (or will go) out to a member in the local day: one per event, failovers
-    and capped ones not counted."""
-    return conn.execute(
-        "SELECT count(DISTINCT event_id) AS n FROM deliveries WHERE member_id = %s AND failover_of IS NULL"
-        " AND state <> 'skipped' AND created_at >= %s AND created_at < %s",
-        (member_id, day_start, day_end),
-    ).fetchone()["n"]
+def lately(conn, member_id, day_start, day_end, since):
+    """(messages, slot) of a member, in one look: how many messages went (or will go) out to them in
+    the local day [day_start, day_end), one per event, failovers and capped ones not counted (the
+    daily cap); and when the latest made since `since` was (or is) due (the slot the next one is
+    paced after, domain.paced; None: none)."""
+    row = conn.execute(
+        "SELECT count(DISTINCT event_id) FILTER (WHERE created_at >= %(start)s AND created_at < %(end)s) AS n,"
+        " max(next_attempt_at) FILTER (WHERE created_at >= %(since)s) AS slot"
+        " FROM deliveries WHERE member_id = %(m)s AND failover_of IS NULL AND state <> 'skipped'"
+        " AND created_at >= least(%(start)s, %(since)s)",
+        {"m": member_id, "start": day_start, "end": day_end, "since": since}).fetchone()
+    return row["n"], row["slot"]
 
 
 def add_delivery(conn, d):

@@ -533,21 +533,36 @@ class WelfareService:
         except ValueError:
             log.warning("account_closed %s without a member id: ignored", event["event_id"])
             return
+        store.lock_member(conn, member_id)
         store.erase_member(conn, member_id)
 
     @reliable_handler("gateway", "account_registered")
     def on_account_registered(self, conn, event):
         """A worker registered: their rows on units' rosters (by phone, then the same person by
         national-ID hash) and the claims an officer filed for them become theirs."""
+        self.follow_account(conn, event)
+
+    @reliable_handler("gateway", "account_phone_changed")
+    def on_phone_changed(self, conn, event):
+        """A member proved a new phone and signs in with it: roster rows are matched to them by it from
+        now on (their old phone may become another worker's account, who must not get their rows), and
+        rows a unit typed with the new phone become theirs, as at registration."""
+        self.follow_account(conn, event)
+
+    def follow_account(self, conn, event):
+        """The account's phone as of the event, unless the account is closed or welfare heard a newer
+        one (the two events come on queues of their own); then the roster rows it names are linked."""
         payload = event["payload"]
         try:
             member_id, phone = str(uuid.UUID(str(payload.get("member_id")))), payload.get("phone")
         except ValueError:
-            log.warning("account_registered %s without a member id: ignored", event["event_id"])
+            log.warning("%s %s without a member id: ignored", event["event_type"], event["event_id"])
             return
         if not isinstance(phone, str) or not domain.MOBILE.fullmatch(phone):
             return
-        store.remember_member(conn, member_id, phone)
+        store.lock_member(conn, member_id)
+        if not store.remember_member(conn, member_id, phone, event.get("occurred_at")):
+            return
         for plan_id, unit_id in store.link_member(conn, member_id, phone):
             if store.contribution_of(conn, plan_id, unit_id):  # covered already: they hear so now
                 workflows.tell_enrolled(conn, self.outbox, store.get_plan(conn, plan_id), unit_id, [member_id])

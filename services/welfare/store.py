@@ -689,9 +689,29 @@ def member_enrolment(conn, plan_id, member_id=None, lock=False, enrolment_id=Non
 
 # ---------------------------------------------------------------- mutual aid: accounts and rosters
 
-def remember_member(conn, member_id, phone):
-    conn.execute("INSERT INTO members (member_id, phone) VALUES (%s, %s)"
-                 " ON CONFLICT (member_id) DO UPDATE SET phone = EXCLUDED.phone", (member_id, phone))
+def remember_member(conn, member_id, phone, phone_at=None):
+    """The account's phone, as the gateway had it at `phone_at` (None: now): kept unless welfare
+    already holds a newer one; a closed account's is not kept (lock_member first). Returns whether
+    it is the account's phone now (kept, or already held: an upload may have told welfare first)."""
+    if closed(conn, member_id):
+        return False
+    conn.execute(
+        "INSERT INTO members (member_id, phone, phone_at) VALUES (%(m)s, %(p)s, coalesce(%(at)s, now()))"
+        " ON CONFLICT (member_id) DO UPDATE SET phone = EXCLUDED.phone, phone_at = EXCLUDED.phone_at"
+        " WHERE members.phone_at IS NULL OR members.phone_at <= EXCLUDED.phone_at",
+        {"m": member_id, "p": phone, "at": phone_at})
+    return conn.execute("SELECT EXISTS (SELECT 1 FROM members WHERE member_id = %s AND phone = %s) AS yes",
+                        (member_id, phone)).fetchone()["yes"]
+
+
+def lock_member(conn, member_id):
+    """Serialise what account events do to one member: a phone kept and an erasure take turns."""
+    conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 7))", (f"welfare-member/{member_id}",))
+
+
+def closed(conn, member_id):
+    return conn.execute("SELECT EXISTS (SELECT 1 FROM closed_members WHERE member_id = %s) AS yes",
+                        (member_id,)).fetchone()["yes"]
 
 
 def link_member(conn, member_id, phone):
@@ -1040,7 +1060,8 @@ def erase_member(conn, member_id):
             f"UPDATE claim_documents SET content = '\\x', filename = 'erased' WHERE claim_id IN ({claims})",
             "UPDATE plan_enrolments SET name = '', phone = NULL, national_id_cipher = '\\x', national_id_mask = '',"
             " national_id_hash = 'erased:' || id WHERE member_id = %(m)s",
-            "DELETE FROM members WHERE member_id = %(m)s"):
+            "DELETE FROM members WHERE member_id = %(m)s",
+            "INSERT INTO closed_members (member_id) VALUES (%(m)s) ON CONFLICT DO NOTHING"):
         conn.execute(sql, {"m": member_id})
 
 

@@ -45,6 +45,22 @@ def test_a_member_sets_contacts_and_preferences_and_bad_ones_are_refused_by_fiel
         assert_problem(member.put("/v1/me/notification-preferences", body), 422, "validation-failed", field)
 
 
+def test_saving_the_whole_form_stores_only_what_the_member_changed(palace):
+    """The member app sends every field: what equals a default is not stored as a choice, so a
+    member who never chose a language keeps getting the default one (issue 20: English stayed with
+    everyone who saved any setting while English was the default)."""
+    member = new_member(palace.url)
+    form = member.get("/v1/me/notification-preferences").json()
+    saved = member.put("/v1/me/notification-preferences", {**form, "daily_cap": 4})
+    assert saved.status_code == 200 and saved.json() == {**form, "daily_cap": 4}, saved.text
+    with palace.db("notify") as conn:
+        row = conn.execute("SELECT settings FROM preferences WHERE member_id = %s", (member.id,)).fetchone()
+    assert row["settings"] == {"daily_cap": 4}
+    english = member.put("/v1/me/notification-preferences", {**form, "language": "en", "daily_cap": 4})
+    assert english.json()["language"] == "en"
+    assert member.get("/v1/me/notification-preferences").json() == {**form, "language": "en", "daily_cap": 4}
+
+
 def test_a_member_reads_their_notifications_filtered_and_no_one_else_can(palace, admin):
     course_id = admin.post("/v1/courses", {"title": "Guzheng 古筝", "capacity": 5}).json()["id"]
     member, other = new_member(palace.url), new_member(palace.url)

@@ -115,6 +115,31 @@ def test_the_cap_counts_the_local_day():
     assert (start, end) == (at(0, 0, day=22), at(0, 0, day=23))
 
 
+# pacing
+
+
+def test_a_members_messages_go_a_gap_apart_and_the_first_goes_when_due():
+    gap = timedelta(seconds=60)
+    assert domain.paced(at(19), None, gap, urgent=False) == at(19), "nothing sent lately"
+    assert domain.paced(at(19), at(19), gap, urgent=False) == at(19, 1)
+    assert domain.paced(at(19), at(18, 59) + timedelta(seconds=30), gap, urgent=False) == at(19) + timedelta(seconds=30)
+    assert domain.paced(at(19), at(18, 30), gap, urgent=False) == at(19), "long enough ago"
+
+
+def test_the_mornings_held_messages_are_spaced_not_released_at_once():
+    gap, morning = timedelta(seconds=60), at(8, day=22)
+    slot = None
+    for expected in (at(8, 0, day=22), at(8, 1, day=22), at(8, 2, day=22)):
+        slot = domain.paced(domain.send_at(at(23), False, QUIET), slot, gap, urgent=False)
+        assert slot == expected
+    assert slot > morning
+
+
+def test_an_urgent_message_is_never_paced_and_no_gap_paces_nothing():
+    assert domain.paced(at(19), at(19), timedelta(seconds=60), urgent=True) == at(19)
+    assert domain.paced(at(19), at(19), timedelta(0), urgent=False) == at(19)
+
+
 # channels
 
 
@@ -169,6 +194,15 @@ def test_preferences_default_and_merge_one_category_at_a_time():
     assert merged["categories"] == {"classes": ["wechat", "sms"], "rooms": ["sms"], "welfare": ["email"],
                                     "reminders": ["wechat", "sms"]}
     assert merged["quiet_hours"] == QUIET
+
+
+def test_only_what_differs_from_the_defaults_is_stored_so_a_saved_form_does_not_pin_a_default():
+    form = {**domain.default_preferences(QUIET), "daily_cap": 3}  # the app sends every field
+    assert domain.chosen(None, form, QUIET) == {"daily_cap": 3}
+    assert domain.chosen({"daily_cap": 3}, {"language": "en", "categories": {"rooms": ["sms"]}}, QUIET) == {
+        "daily_cap": 3, "language": "en", "categories": {"rooms": ["sms"]}}
+    assert domain.chosen({"language": "en"}, {"language": "zh-CN"}, QUIET) == {}, "back to the default"
+    assert domain.merge_preferences(domain.chosen(None, form, QUIET), None, QUIET)["language"] == "zh-CN"
 
 
 def test_a_reminder_is_due_its_lead_before_the_start_or_at_once_when_that_has_passed():
