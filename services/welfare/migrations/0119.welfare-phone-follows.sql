@@ -1,4 +1,4 @@
--- depends: 0117.welfare-sla-warnings
+-- depends: 0118.welfare-erased-file-names
 -- The phone welfare finds a member's roster rows by follows their account (gateway.account_phone_changed):
 -- `phone_at` is when the account had it (the event's time), so a registration and a phone change,
 -- each on a queue of its own, cannot put an older phone back whatever order they arrive in. Rows
