@@ -13,7 +13,7 @@ it hands each reply to the thread waiting on its correlation id. Calling threads
 writes each frame whole under its own lock. Every wait is bounded: a reply that does not come within
 the timeout is NoAnswer (a late one is dropped), a lost connection fails the calls waiting on it at
 once, and the next call connects afresh (all nodes of a cluster's URI list in turn, each within
-CONNECT_SECONDS, and not again for RETRY_SECONDS after a failure, so that calls meanwhile fail fast).
+SOCKET_SECONDS, and not again for RETRY_SECONDS after a failure, so that calls meanwhile fail fast).
 
 Requests are transient and unconfirmed: a request waits seconds at most for its answer, and after a
 broker restart the caller has had its 503 and retries with its Idempotency-Key. A request no queue
@@ -42,10 +42,12 @@ REPLY_QUEUE = "rpc.reply-standalone_rpc_proxy-{}"
 HEADER = "nameko.{}"  # nameko's context headers
 NON_PERSISTENT = 1
 CONNECTION_NAME = "palace gateway rpc, pid {}"  # how the broker's management lists it
-CONNECT_SECONDS = 2.0
+# connecting, and any one read or write of the socket: a read that times out only wakes the idle
+# reader to send its heartbeat, a write that does is a lost connection
+SOCKET_SECONDS = 2.0
 RETRY_SECONDS = 0.5
 HEARTBEAT = 10  # a broker gone without closing the socket is noticed within two of these
-TICK = 1.0  # how often the reader looks up from the socket to send its heartbeat
+CHUNK = 65536  # bytes the reader asks of the socket at once (py-amqp asks for each part of a frame)
 BROKER_LOST = (OSError, AMQPError, KombuError)
 
 # kombu tries to import the librabbitmq C client for every Connection it makes; the import fails and
@@ -101,9 +103,12 @@ class _Link:
         self.alive, self.blocked = True, None
         # a broker short of memory or disk stops reading what we publish (`connection.blocked`): calls
         # are refused at once meanwhile, never left to fill the socket and hang the threads writing it
-        self.connection = Connection(uri, connect_timeout=CONNECT_SECONDS, heartbeat=HEARTBEAT, transport_options={
+        # the socket's own timeouts (SO_RCVTIMEO, SO_SNDTIMEO), not Python's: py-amqp's read with a
+        # timeout sets and resets Python's on every frame, two syscalls a frame and six a reply
+        self.connection = Connection(uri, connect_timeout=SOCKET_SECONDS, heartbeat=HEARTBEAT, transport_options={
             "client_properties": {"connection_name": CONNECTION_NAME.format(os.getpid())},
-            "on_blocked": self._on_blocked, "on_unblocked": self._on_unblocked})
+            "on_blocked": self._on_blocked, "on_unblocked": self._on_unblocked,
+            "read_timeout": SOCKET_SECONDS, "write_timeout": SOCKET_SECONDS})
         try:
             self._open()
         except BaseException:
@@ -115,7 +120,11 @@ class _Link:
     def _open(self):
         # every node of a cluster's list once (kombu moves to the next on each failure), no sleeping
         self.connection.ensure_connection(max_retries=max(1, len(self.connection.alt)), interval_start=0,
-                                          interval_step=0, interval_max=0, timeout=CONNECT_SECONDS * 4)
+                                          interval_step=0, interval_max=0, timeout=SOCKET_SECONDS * 4)
+        transport = self.connection.connection.transport
+        if hasattr(transport, "_quick_recv"):  # plain TCP: one recv takes what has come, often whole replies
+            recv = transport.sock.recv
+            transport._quick_recv = lambda size: recv(max(size, CHUNK))
         # py-amqp reads the socket before each publish on a connection that accepts `connection.blocked`
         # notices; here only the reader may read it. The notices still come, to the reader.
         self.connection.connection.client_properties.get("capabilities", {})["connection.blocked"] = False
@@ -157,10 +166,10 @@ class _Link:
         try:
             while self.alive:
                 try:
-                    self.connection.drain_events(timeout=TICK)
+                    self.connection.drain_events()  # wakes after SOCKET_SECONDS with nothing to read
                 except socket.timeout:
                     pass
-                if time.monotonic() - checked >= TICK:  # not after every reply: it costs a little
+                if time.monotonic() - checked >= 1:  # not after every reply: it costs a little
                     checked = time.monotonic()
                     self.connection.heartbeat_check()
         except BROKER_LOST as exc:  # also a channel the broker closed: start afresh all the same
