@@ -41,7 +41,7 @@ EXCHANGE = Exchange("nameko-rpc", type="topic", durable=True)  # nameko's, decla
 REPLY_QUEUE = "rpc.reply-standalone_rpc_proxy-{}"
 HEADER = "nameko.{}"  # nameko's context headers
 NON_PERSISTENT = 1
-CONNECTION_NAME = "palace gateway rpc, pid {}"  # how the broker's management lists it
+CONNECTION_NAME = "palace gateway rpc, pid {}, replies {}"  # how the broker's management lists it
 # connecting, and any one read or write of the socket: a read that times out only wakes the idle
 # reader to send its heartbeat, a write that does is a lost connection
 SOCKET_SECONDS = 2.0
@@ -101,12 +101,13 @@ class _Link:
     def __init__(self, uri):
         self.pending = {}  # correlation id -> Reply
         self.alive, self.blocked = True, None
+        self.reply_to = str(uuid.uuid4())
         # a broker short of memory or disk stops reading what we publish (`connection.blocked`): calls
         # are refused at once meanwhile, never left to fill the socket and hang the threads writing it
         # the socket's own timeouts (SO_RCVTIMEO, SO_SNDTIMEO), not Python's: py-amqp's read with a
         # timeout sets and resets Python's on every frame, two syscalls a frame and six a reply
         self.connection = Connection(uri, connect_timeout=SOCKET_SECONDS, heartbeat=HEARTBEAT, transport_options={
-            "client_properties": {"connection_name": CONNECTION_NAME.format(os.getpid())},
+            "client_properties": {"connection_name": CONNECTION_NAME.format(os.getpid(), self.reply_to)},
             "on_blocked": self._on_blocked, "on_unblocked": self._on_unblocked,
             "read_timeout": SOCKET_SECONDS, "write_timeout": SOCKET_SECONDS})
         try:
@@ -128,7 +129,6 @@ class _Link:
         # py-amqp reads the socket before each publish on a connection that accepts `connection.blocked`
         # notices; here only the reader may read it. The notices still come, to the reader.
         self.connection.connection.client_properties.get("capabilities", {})["connection.blocked"] = False
-        self.reply_to = str(uuid.uuid4())
         # transient and exclusive: it goes with this connection (or with its node, on a cluster)
         queue = Queue(REPLY_QUEUE.format(self.reply_to), exchange=EXCHANGE, routing_key=self.reply_to,
                       durable=False, exclusive=True, auto_delete=True)

@@ -2,6 +2,7 @@
 service (tests/integration/echo_service.py) that checks the signed context as every palace service
 does: answers, the service's errors as nameko raised them, bounded waits, many threads on one
 connection, and a connection the broker closes."""
+import os
 import threading
 import time
 from urllib.parse import quote
@@ -108,20 +109,18 @@ def test_threads_share_one_connection_and_each_gets_its_own_answers(echo):
     assert client._link is link, "one connection for every thread, never replaced"
 
 
-def _connections(stack):
-    """The broker's names of the RPC clients' connections in the stack's vhost (management lags)."""
+def _connection(stack, client):
+    """The broker's name of `client`'s connection, once its management lists it (it lags)."""
     api = f"{management_url()}/vhosts/{quote(stack.tag, safe='')}/connections"
+    wanted = CONNECTION_NAME.format(os.getpid(), client._link.reply_to)
     found = requests.get(api, auth=management_auth(), timeout=10).json()
-    name = CONNECTION_NAME.format("")
-    return [c["name"] for c in found if c.get("client_properties", {}).get("connection_name", "").startswith(name)]
+    return next((c["name"] for c in found if c.get("client_properties", {}).get("connection_name") == wanted), None)
 
 
 def test_a_connection_the_broker_closes_fails_the_waiting_calls_at_once_and_the_next_call_reconnects(echo):
-    for name in _connections(echo):  # the other tests' clients: only this one's may be left
-        requests.delete(f"{management_url()}/connections/{quote(name, safe='')}", auth=management_auth(), timeout=10)
     client = client_for(echo, timeout=30)
     assert client.call("echo", "echo", ["before"], {}, echo.signed())["value"] == "before"
-    [name] = eventually(lambda: len(_connections(echo)) == 1 and _connections(echo), timeout=20, interval=0.5)
+    name = eventually(lambda: _connection(echo, client), timeout=30, interval=0.5)
     waiting = client.send("echo", "slow", [20, "never"], {}, echo.signed())
     started = time.monotonic()
     requests.delete(f"{management_url()}/connections/{quote(name, safe='')}", auth=management_auth(),
