@@ -35,7 +35,7 @@ def floor(stack, calls=2000, threads=4):
         for worker in workers:
             worker.join()
 
-    run()  # warm: each thread starts its proxy
+    run()  # warm: the client connects
     before, own = cpu_seconds(stack), resource.getrusage(resource.RUSAGE_SELF)
     run()
     spent = cpu_per(before, cpu_seconds(stack), calls)

@@ -11,7 +11,7 @@ from services.common.config import (  # not `config`: gunicorn reads that name a
 )
 
 bind = f"{env('PALACE_HTTP_HOST')}:{env('PALACE_HTTP_PORT')}"
-worker_class = "gthread"  # gunicorn has no eventlet worker any more; each thread keeps its own RPC proxy
+worker_class = "gthread"  # gunicorn has no eventlet worker any more; the threads share one RPC client
 workers = gateway_workers()
 threads = int(env("PALACE_GATEWAY_THREADS"))
 wsgi_app = "gateway.app:create_app()"

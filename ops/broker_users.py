@@ -37,10 +37,10 @@ DEFINITIONS = Path(__file__).resolve().parent / "rabbitmq" / "definitions.json"
 VHOST = "/"
 UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 RPC_EXCHANGE = "nameko-rpc"
-# compose part -> the nameko service it runs; the gateway's HTTP workers are a standalone RPC client
+# compose part -> the nameko service it runs; the gateway's HTTP workers are an RPC client (gateway/rpc_client.py)
 PARTS = {"enrolment": "enrolment", "venues": "venues", "welfare": "welfare", "notify": "notify",
          "gateway-feed": "gateway", "gateway": None}
-STANDALONE = "standalone_rpc_proxy"  # nameko's name for a standalone client's reply queues
+STANDALONE = "standalone_rpc_proxy"  # nameko's name for a standalone client's reply queues, the gateway's too
 OPS = "ops"  # migrate and the palace command: declare the whole topology, move dead letters; the console
 ONLY_GATEWAY_AND_OPS = {"gateway", trust.OPS}  # trust.ANY_PART's ping and stats: no service asks another
 
