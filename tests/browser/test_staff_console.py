@@ -133,7 +133,7 @@ def todays_class(base, admin, teacher, teacher_client):
     now = datetime.now(SHANGHAI)
     start = max(now - timedelta(minutes=30), now.replace(hour=0, minute=0, second=0, microsecond=0))
     course = created(admin.post("/v1/courses", {
-        "title": f"舞蹈（今天）{uuid.uuid4().hex[:4]}", "capacity": 10, "teacher_ids": [teacher["id"]],
+        "title": f"舞蹈（今天）{uuid.uuid4().hex[:4]}", "capacity": 10, "teacher_ids": [teacher["id"]], "category": "arts",
         "schedule": {"dates": [session(start, 120)]}}))
     session_id = course["sessions"][0]["id"]
     code = teacher_client.get(f"/v1/sessions/{session_id}/code").json()["checkin_code"]
@@ -148,7 +148,7 @@ def todays_class(base, admin, teacher, teacher_client):
 def finished_class(base, admin, teacher, teacher_client):
     """A one-session class that met yesterday: 宋一 came (a certificate earned), 韩二 did not."""
     course = created(admin.post("/v1/courses", {
-        "title": f"剪纸（已结课）{uuid.uuid4().hex[:4]}", "capacity": 10, "teacher_ids": [teacher["id"]],
+        "title": f"剪纸（已结课）{uuid.uuid4().hex[:4]}", "capacity": 10, "teacher_ids": [teacher["id"]], "category": "crafts",
         "schedule": {"dates": [session(at(-1, 19))]}}))
     marks = []
     for name, came in (("宋一", True), ("韩二", False)):
