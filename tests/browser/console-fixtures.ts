@@ -15,6 +15,7 @@ export interface ConsoleSeed {
   site: string;
   counselling: { member: string; reference: string; room: string };
   grid: { room: string; title: string; day: string; holiday: string; workday: string };
+  hall: { whole: string; east: string; west: string; half_title: string; whole_title: string };
   clerk: Member;
   full: { id: string; title: string };
   teacher: Member;

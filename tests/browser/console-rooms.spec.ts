@@ -136,3 +136,37 @@ test("a venue manager reads a room's week, closes it for an evening and changes 
   await expect(row).toContainText("180 人");
   await expect(row).toContainText("开放 14 小时"); // the week's utilisation, read again against the new hours
 });
+
+test("a divisible hall's week: a half's booking shows the whole as taken, and the whole's each half", async ({ page, context }) => {
+  await signedIn(context, seed.manager);
+  await page.goto("/console/rooms/week");
+  await page.getByRole("combobox", { name: "场所" }).click({ force: true });
+  await page.getByRole("option", { name: seed.site }).click();
+  const weeks = Math.round((mondayOf(seed.grid.day) - mondayOf(shanghaiDay(0))) / (7 * 86_400_000));
+  for (let i = 0; i < weeks; i++) await page.getByRole("button", { name: "下一周" }).click();
+  const grid = page.locator("table.grid");
+  const room = (name: string) => grid.getByRole("row").filter({ has: page.locator(".name").getByText(name, { exact: true }) });
+  const day = (name: string) => room(name).getByRole("cell").nth((new Date(`${seed.grid.day}T12:00:00+08:00`).getUTCDay() + 6) % 7);
+  const { whole, east, west, half_title: match, whole_title: congress } = seed.hall;
+
+  // the site's week: the east half's match under the whole hall too, the hall's congress under both halves
+  await expect(day(east)).toContainText(`14:00–16:00${match}`);
+  await expect(day(whole)).toContainText(`14:00–16:00已占用（${east}）${match}`);
+  await expect(day(whole)).toContainText(`19:00–20:30${congress}`);
+  await expect(day(east)).toContainText(`19:00–20:30已占用（${whole}）${congress}`);
+  await expect(day(west)).toContainText(`19:00–20:30已占用（${whole}）${congress}`);
+  await expect(day(west)).not.toContainText(match); // the other half stays free that afternoon
+  await screen(page, "console-rooms-week-divisible", { axe: false });
+
+  // the whole hall alone: the half's booking is read with it
+  await page.getByRole("combobox", { name: "场地", exact: true }).click({ force: true });
+  await page.getByRole("option", { name: whole, exact: true }).click();
+  await expect(grid.getByRole("row")).toHaveCount(2); // the days' header and the hall
+  await expect(day(whole)).toContainText(`14:00–16:00已占用（${east}）${match}`);
+  await expect(day(whole)).toContainText(`19:00–20:30${congress}`);
+  // the west half alone: taken by the whole's congress only
+  await page.getByRole("combobox", { name: "场地", exact: true }).click({ force: true });
+  await page.getByRole("option", { name: west, exact: true }).click();
+  await expect(day(west)).toContainText(`19:00–20:30已占用（${whole}）${congress}`);
+  await expect(day(west)).not.toContainText(match);
+});

@@ -55,6 +55,7 @@ def seed(palace):
     waiting = created(member_client.post("/v1/bookings", {"room_id": theatre["id"], "title": "工会读书会",
                                                           **session(at(grid_day, 9), 90)}))
     calendar = grid_calendar(manager_client, at(grid_day, 9).date())
+    hall = divisible_hall(base, manager_client, site, grid_day)
 
     draft = created(member_client.post("/v1/welfare/applications", {
         "programme": "hardship_relief", "amount_requested": "2000.00", "reason": "住院押金交不上", "draft": True,
@@ -100,6 +101,7 @@ def seed(palace):
         "lottery": {"id": lottery["id"], "title": lottery["title"]},
         "site": site["name"], "counselling": counselled,
         "grid": {"room": theatre["name"], "title": waiting["title"], "day": at(grid_day, 9).date().isoformat(), **calendar},
+        "hall": hall,
     }
 
 
@@ -113,6 +115,21 @@ def grid_calendar(manager_client, grid_day):
     created(manager_client.post("/v1/calendar/days", {"day": workday.isoformat(), "kind": "workday", "name": "宫庆调休",
                                                       "as_weekday": 5}), 200)
     return {"holiday": holiday.isoformat(), "workday": workday.isoformat()}
+
+
+def divisible_hall(base, manager_client, site, grid_day):
+    """A hall that divides into two halves, in the grid's week: a table-tennis match in the east half in the
+    afternoon, a congress in the whole hall in the evening (each taking what the other needs, at other hours)."""
+    hall = created(manager_client.post("/v1/rooms", {"site_id": site["id"], "name": "多功能厅", **NO_LIMITS, "capacity": 300}))
+    east, west = (created(manager_client.post("/v1/rooms", {"site_id": site["id"], "name": f"多功能厅{side}", **NO_LIMITS,
+                                                           "capacity": 150, "parent_id": hall["id"]}))
+                  for side in ("东半场", "西半场"))
+    client, _ = person(base, "韩球友")
+    match = created(client.post("/v1/bookings", {"room_id": east["id"], "title": "职工乒乓球赛", **session(at(grid_day, 14), 120)}))
+    congress = created(client.post("/v1/bookings", {"room_id": hall["id"], "title": "职工代表大会", **session(at(grid_day, 19), 90)}))
+    assert match["status"] == congress["status"] == "confirmed", (match, congress)
+    return {"whole": hall["name"], "east": east["name"], "west": west["name"], "half_title": match["title"],
+            "whole_title": congress["title"]}
 
 
 def counselling(base, manager_client, officer_client, site):
@@ -133,7 +150,7 @@ def todays_class(base, admin, teacher, teacher_client):
     now = datetime.now(SHANGHAI)
     start = max(now - timedelta(minutes=30), now.replace(hour=0, minute=0, second=0, microsecond=0))
     course = created(admin.post("/v1/courses", {
-        "title": f"舞蹈（今天）{uuid.uuid4().hex[:4]}", "capacity": 10, "teacher_ids": [teacher["id"]],
+        "title": f"舞蹈（今天）{uuid.uuid4().hex[:4]}", "capacity": 10, "teacher_ids": [teacher["id"]], "category": "arts",
         "schedule": {"dates": [session(start, 120)]}}))
     session_id = course["sessions"][0]["id"]
     code = teacher_client.get(f"/v1/sessions/{session_id}/code").json()["checkin_code"]
@@ -148,7 +165,7 @@ def todays_class(base, admin, teacher, teacher_client):
 def finished_class(base, admin, teacher, teacher_client):
     """A one-session class that met yesterday: 宋一 came (a certificate earned), 韩二 did not."""
     course = created(admin.post("/v1/courses", {
-        "title": f"剪纸（已结课）{uuid.uuid4().hex[:4]}", "capacity": 10, "teacher_ids": [teacher["id"]],
+        "title": f"剪纸（已结课）{uuid.uuid4().hex[:4]}", "capacity": 10, "teacher_ids": [teacher["id"]], "category": "crafts",
         "schedule": {"dates": [session(at(-1, 19))]}}))
     marks = []
     for name, came in (("宋一", True), ("韩二", False)):

@@ -47,12 +47,14 @@ async function calendar(days: string[]): Promise<Map<string, CalendarDay>> {
   return new Map(lists.flat().map((d) => [d.day, d]));
 }
 
-export async function loadWeek(site: string, room: string, monday: string): Promise<Week> {
+/** The site's week, or one room's: `rooms` are the room and those it shares its floor with (a divisible
+ * hall's whole and its parts), whose bookings take it too (the bookings list reads one room at a time). */
+export async function loadWeek(site: string, rooms: string[], monday: string): Promise<Week> {
   const from = `${monday}T00:00:00+08:00`;
   const before = `${shiftWeek(monday, 1)}T00:00:00+08:00`;
-  const where = room ? { room_id: room } : { site_id: site };
+  const where = rooms.length ? { room_id: rooms[0] } : { site_id: site };
   const [booked, closures, days, used] = await Promise.all([
-    bookings(where, from, before),
+    rooms.length ? Promise.all(rooms.map((room_id) => bookings({ room_id }, from, before))).then((lists) => lists.flat()) : bookings(where, from, before),
     call(api.GET("/v1/closures", { params: { query: { ...where, from, before, limit: PAGE } } })),
     calendar(daysOf(monday)),
     call(api.GET("/v1/rooms/utilisation", { params: { query: { site_id: site, days: 7, from: monday } } })),
