@@ -64,10 +64,22 @@ def cpu_seconds(stack):
 
     spent = {name: tree(proc.pid) for name, proc in stack.procs.items()}
     spent["postgres"] = sum(seconds for name, _, seconds in stats.values() if name.startswith("postgres"))
+    # the backends serving this palace's own databases (their process title names the database):
+    # on a shared machine, the part of PostgreSQL's CPU that other suites' stacks do not add to
+    spent["postgres_backends"] = sum(seconds for pid, (name, _, seconds) in stats.items()
+                                     if name.startswith("postgres") and stack.tag in _title(pid))
     spent["rabbitmq"] = sum(seconds for name, _, seconds in stats.values() if name.startswith("beam"))
     own = resource.getrusage(resource.RUSAGE_SELF)
     spent["client"] = own.ru_utime + own.ru_stime
     return spent
+
+
+def _title(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().decode(errors="replace")
+    except OSError:
+        return ""
 
 
 def cpu_per(before, after, count):
