@@ -12,7 +12,8 @@ The rush's speed bars are reported, not required here.
 
 `--explain`: no rush; the query plans (EXPLAIN ANALYZE) of the statements an enrolment runs, with
 one course at the largest crowd's end (2,000 seats taken, 18,000 in line), written straight into a
-migrated enrolment database, and of the count of the line that an enrolment used to make."""
+migrated enrolment database, of a member reading their place in line, and of the count of the line
+that an enrolment used to make."""
 import argparse
 import re
 import tempfile
@@ -88,8 +89,9 @@ def explain(members, seats):
     return report("crowd_explain", figures, {f"enrolment_statements_touch_under_{FEW_PAGES}_pages": most < FEW_PAGES})
 
 
-# what one enrolment runs (the rest: the count it no longer makes, and a read of an entry's position)
-ENROLMENT_STATEMENTS = ("standing", "lock_course", "add_enrolment (waitlisted, last in line)")
+# what one enrolment runs, and a member reading their place in line (not: the count no longer made)
+ENROLMENT_STATEMENTS = ("standing", "lock_course", "add_enrolment (waitlisted, last in line)",
+                        "the position of the last in line, read back")
 FEW_PAGES = 50
 
 

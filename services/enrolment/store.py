@@ -24,9 +24,11 @@ COURSE_COLUMNS = """
     c.capacity - c.confirmed_count AS seats_left, c.waitlist_length
 """
 
-# a waitlisted entry's position is its rank among the live waitlisted rows: always 1, 2, 3... Counted
-# (an index range, up to the entry) for an entry read back; a new entry is last, so add_enrolment
-# answers the course's waitlist_length instead, under the lock, without counting anything
+# a waitlisted entry's position is its rank among the live waitlisted rows: always 1, 2, 3... Each
+# number 1..courses.waitlist_seq belongs to one entry, in the line or gone from it (left_line_seq,
+# set_status), so the rank is the entry's number less the departures ahead of it: an index range of
+# those who left, never the line (migration 0109). A new entry is last: add_enrolment answers the
+# course's waitlist_length
 ENROLMENT_COLUMNS = """
     e.id, e.course_id, e.member_id, e.status, e.seats, e.offer_expires_at, e.cancel_reason, e.created_at,
     e.birth_date,
@@ -34,9 +36,8 @@ ENROLMENT_COLUMNS = """
     END AS enrolled_by,
     CASE WHEN e.cancelled_by <> e.member_id THEN json_build_object('id', e.cancelled_by, 'name', e.cancelled_by_name)
     END AS cancelled_by,
-    CASE WHEN e.status = 'waitlisted' THEN (
-        SELECT count(*) FROM enrolments w
-        WHERE w.course_id = e.course_id AND w.status = 'waitlisted' AND w.waitlist_seq <= e.waitlist_seq
+    CASE WHEN e.status = 'waitlisted' THEN e.waitlist_seq - (
+        SELECT count(*) FROM enrolments d WHERE d.course_id = e.course_id AND d.left_line_seq < e.waitlist_seq
     ) END AS position
 """
 
@@ -473,7 +474,8 @@ def waitlist(conn, course_id, limit=None):
 
 def set_status(conn, enrolment_id, status, *, offer_expires_at=None, reason=None, by=None, by_name=None):
     """An entry's new status (never into the line: waitlist_again puts one there); an entry leaving
-    the line shortens the course's waitlist_length, read before the entry changes."""
+    the line shortens the course's waitlist_length, read before the entry changes, and keeps its
+    number as a departure (left_line_seq) for the places of those behind it."""
     conn.execute("UPDATE courses c SET version = version + 1, updated_at = now(),"
                  " waitlist_length = waitlist_length - CASE WHEN e.status = 'waitlisted' AND %s <> 'waitlisted'"
                  " THEN 1 ELSE 0 END"
@@ -481,10 +483,12 @@ def set_status(conn, enrolment_id, status, *, offer_expires_at=None, reason=None
     conn.execute(
         """UPDATE enrolments SET status = %s, offer_expires_at = %s, updated_at = now(),
                   waitlist_seq = CASE WHEN %s = 'waitlisted' THEN waitlist_seq END,
+                  left_line_seq = CASE WHEN status = 'waitlisted' AND %s <> 'waitlisted' THEN waitlist_seq
+                                       ELSE left_line_seq END,
                   cancel_reason = coalesce(%s, cancel_reason), cancelled_by = coalesce(%s, cancelled_by),
                   cancelled_by_name = coalesce(%s, cancelled_by_name)
            WHERE id = %s""",
-        (status, offer_expires_at, status, reason, by, by_name, enrolment_id))
+        (status, offer_expires_at, status, status, reason, by, by_name, enrolment_id))
 
 
 def waitlist_again(conn, course_id, enrolment_id):
@@ -495,8 +499,9 @@ def waitlist_again(conn, course_id, enrolment_id):
         " waitlist_length = waitlist_length + (SELECT CASE WHEN status = 'waitlisted' THEN 0 ELSE 1 END"
         "                                      FROM enrolments WHERE id = %s)"
         " WHERE id = %s RETURNING waitlist_seq", (enrolment_id, course_id)).fetchone()["waitlist_seq"]
-    conn.execute("UPDATE enrolments SET status = 'waitlisted', waitlist_seq = %s, updated_at = now() WHERE id = %s",
-                 (seq, enrolment_id))
+    conn.execute("UPDATE enrolments SET status = 'waitlisted', waitlist_seq = %s, updated_at = now(),"
+                 " left_line_seq = CASE WHEN status = 'waitlisted' THEN waitlist_seq ELSE left_line_seq END"
+                 " WHERE id = %s", (seq, enrolment_id))
 
 
 # the member's timetable: their confirmed sessions never overlap (an exclusion constraint)

@@ -252,6 +252,7 @@ def test_an_offer_moves_down_the_list_when_it_expires(svc):
     call(svc, first, "cancel_enrolment", seat["id"])
     offered = call(svc, second, "get_enrolment", wait2["id"])
     assert offered["status"] == "offered" and offered["offer_expires_at"]
+    assert call(svc, third, "get_enrolment", wait3["id"])["position"] == 1, "the offered entry left the line"
     [made] = events(svc, "offer_made", enrolment_id=wait2["id"])
     assert made["seats_left"] == 0 and made["offer_expires_at"]
     with svc.db("enrolment") as conn:  # twelve hours pass
@@ -276,7 +277,12 @@ def line_kept_and_counted(stack, course_id):
     return row["kept"], row["counted"]
 
 
-def test_the_waitlist_length_kept_on_the_course_is_the_line_counted_whichever_way_entries_leave(svc):
+def places(stack, course_id):
+    """(entry id, position) of the line as staff read it, in line order."""
+    return [(e["id"], e["position"]) for e in call(stack, ADMIN, "course_enrolments", course_id, "waitlisted", 50, 0)]
+
+
+def test_the_line_kept_on_the_course_agrees_with_the_line_counted_whichever_way_entries_leave(svc):
     course = call(svc, ADMIN, "create_course", {"title": "Tea art 茶艺", "capacity": 2})
     members = [member() for _ in range(6)]
     entries = [call(svc, m, "enrol", course["id"]) for m in members]
@@ -284,15 +290,19 @@ def test_the_waitlist_length_kept_on_the_course_is_the_line_counted_whichever_wa
     assert line_kept_and_counted(svc, course["id"]) == (4, 4)
     call(svc, members[3], "cancel_enrolment", entries[3]["id"])  # second in line leaves: the rest close up
     assert line_kept_and_counted(svc, course["id"]) == (3, 3)
+    assert places(svc, course["id"]) == [(entries[2]["id"], 1), (entries[4]["id"], 2), (entries[5]["id"], 3)]
     assert call(svc, members[5], "get_enrolment", entries[5]["id"])["position"] == 3
     call(svc, members[0], "cancel_enrolment", entries[0]["id"])  # a seat freed: the head of the line moves up
     assert call(svc, members[2], "get_enrolment", entries[2]["id"])["status"] == "confirmed"
     assert line_kept_and_counted(svc, course["id"]) == (2, 2)
+    assert places(svc, course["id"]) == [(entries[4]["id"], 1), (entries[5]["id"], 2)]
     late = call(svc, member(), "enrol", course["id"])
     assert (late["status"], late["position"]) == ("waitlisted", 3), "a newcomer is last: the kept length"
+    assert places(svc, course["id"])[-1] == (late["id"], 3)
     assert call(svc, member(), "get_course", course["id"])["waitlist_length"] == 3
     call(svc, ADMIN, "update_course", course["id"], {"capacity": 3})  # a seat more: one more moves up
     assert line_kept_and_counted(svc, course["id"]) == (2, 2)
+    assert places(svc, course["id"]) == [(entries[5]["id"], 1), (late["id"], 2)]
     [last] = events(svc, "enrolment_promoted", course_id=course["id"])[-1:]
     assert last["waitlist_length"] == 2
     call(svc, ADMIN, "cancel_course", course["id"], {"reason": "the room flooded"})
