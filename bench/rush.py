@@ -2,6 +2,7 @@
 in parallel, each request with an Idempotency-Key and retried like a phone app would on a 503.
 
 Full: 2,000 members, 300 seats, 200 clients. Quick (--quick): 400 members, 60 seats, 50 clients.
+`--members`, `--seats` and `--clients` size the crowd otherwise (bench/crowd.py runs three sizes).
 Bars (DESIGN.md): exactly `seats` confirmed and the rest waitlisted 1..N without gaps, no member
 twice, 0 HTTP 5xx, >= 500 enrolments/s, p99 <= 300 ms, every member's notification in the inbox
 exactly once within 10 s of the last answer. `--instances 2` runs two enrolment services."""
@@ -16,6 +17,10 @@ SIZES = {"full": {"members": 2000, "seats": 300, "clients": 200},
          "quick": {"members": 400, "seats": 60, "clients": 50}}
 BARS = {"rate": 500, "p99_ms": 300, "notify_s": 10}
 TOLD = ("enrolment.enrolment_confirmed", "enrolment.enrolment_waitlisted")
+# CPU per enrolment: "all" the processes (PostgreSQL and RabbitMQ as whole servers, whoever else
+# uses them), and "own": the palace's processes, its own PostgreSQL backends and the bench's client,
+# without the servers' shared work (RabbitMQ's cannot be told apart by vhost)
+OWN_PART, SHARED = ("postgres_backends",), ("postgres", "rabbitmq")
 
 
 def inbox_counts(stack, member_ids):
@@ -60,20 +65,36 @@ def run(size, instances):
         stack.destroy()
 
 
+def sized(args):
+    """The crowd's size: full or quick, each figure given on the command line taking precedence."""
+    size = dict(SIZES["quick" if args.quick else "full"])
+    size.update({name: getattr(args, name) for name in size if getattr(args, name) is not None})
+    if not 0 < size["seats"] <= size["members"] or size["clients"] < 1:
+        raise SystemExit("rush: give 0 < seats <= members and clients >= 1")
+    return size
+
+
 def main(argv):
     parser = argparse.ArgumentParser(prog="python -m bench rush")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--instances", type=int, default=1, help="copies of the enrolment service")
+    for name in ("members", "seats", "clients"):
+        parser.add_argument(f"--{name}", type=int, help=f"the crowd's {name} (default: full's or quick's)")
     args = parser.parse_args(argv)
-    size = SIZES["quick" if args.quick else "full"]
-    answers, took, told_after, entries, told, counts, cpu = run(size, args.instances)
+    size = sized(args)
+    label = next((name for name, preset in SIZES.items() if preset == size), "custom")
+    return report("rush", *measure(size, args.instances, label))
 
+
+def measure(size, instances=1, label="full"):
+    """One rush of `size`: its figures and which of the bars held."""
+    answers, took, told_after, entries, told, counts, cpu = run(size, instances)
     seconds = [a["seconds"] for a in answers]
     positions = sorted(a["body"]["position"] for a in answers
                        if a["status"] in (200, 201) and a["body"]["status"] == "waitlisted")
     waiting = size["members"] - size["seats"]
     figures = {
-        "size": "quick" if args.quick else "full", "enrolment_instances": args.instances, **size,
+        "size": label, "enrolment_instances": instances, **size,
         "confirmed": counts["confirmed"], "waitlisted": counts["waitlisted"],
         "oversold": max(0, counts["confirmed"] - size["seats"]), "duplicates": counts["duplicates"],
         "http_5xx": sum(a["status"] >= 500 for a in answers), "retried": sum(a["tries"] > 1 for a in answers),
@@ -82,7 +103,8 @@ def main(argv):
         "p50_ms": round(percentile(seconds, 50) * 1000, 1), "p95_ms": round(percentile(seconds, 95) * 1000, 1),
         "p99_ms": round(percentile(seconds, 99) * 1000, 1),
         "inbox_entries": entries, "members_told": told, "all_told_after_s": round(told_after, 2),
-        "cpu_ms_per_enrolment": {**cpu, "all": round(sum(cpu.values()), 2)},
+        "cpu_ms_per_enrolment": {**cpu, "all": round(sum(ms for name, ms in cpu.items() if name not in OWN_PART), 2),
+                                 "own": round(sum(ms for name, ms in cpu.items() if name not in SHARED), 2)},
     }
     bars = {
         "exact_seats": counts["confirmed"] == size["seats"] and counts["waitlisted"] == waiting,
@@ -94,4 +116,4 @@ def main(argv):
         f"told_once_within_{BARS['notify_s']}s": entries == size["members"] == told
                                                   and told_after <= BARS["notify_s"],
     }
-    return report("rush", figures, bars)
+    return figures, bars

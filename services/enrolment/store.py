@@ -21,13 +21,14 @@ COURSE_COLUMNS = """
     c.room_id, c.term_id, c.allocation, c.capacity, c.opens_at, c.closes_at, c.draw_at, c.drawn_at,
     c.min_age, c.max_age, c.unit_ids, c.group_limit, c.cancel_cutoff, c.offer_hours,
     c.attendance_threshold::float AS attendance_threshold, c.teacher_ids, c.created_at, c.updated_at,
-    c.capacity - c.confirmed_count AS seats_left,
-    (SELECT count(*) FROM enrolments w WHERE w.course_id = c.id AND w.status = 'waitlisted') AS waitlist_length
+    c.capacity - c.confirmed_count AS seats_left, c.waitlist_length
 """
 
-WAITING = "(SELECT count(*) FROM enrolments w WHERE w.course_id = c.id AND w.status = 'waitlisted')"
-
-# a waitlisted entry's position is its rank among the live waitlisted rows: always 1, 2, 3...
+# a waitlisted entry's position is its rank among the live waitlisted rows: always 1, 2, 3... Each
+# number 1..courses.waitlist_seq belongs to one entry, in the line or gone from it (left_line_seq,
+# set_status), so the rank is the entry's number less the departures ahead of it: an index range of
+# those who left, never the line (migration 0109). A new entry is last: add_enrolment answers the
+# course's waitlist_length
 ENROLMENT_COLUMNS = """
     e.id, e.course_id, e.member_id, e.status, e.seats, e.offer_expires_at, e.cancel_reason, e.created_at,
     e.birth_date,
@@ -35,9 +36,8 @@ ENROLMENT_COLUMNS = """
     END AS enrolled_by,
     CASE WHEN e.cancelled_by <> e.member_id THEN json_build_object('id', e.cancelled_by, 'name', e.cancelled_by_name)
     END AS cancelled_by,
-    CASE WHEN e.status = 'waitlisted' THEN (
-        SELECT count(*) FROM enrolments w
-        WHERE w.course_id = e.course_id AND w.status = 'waitlisted' AND w.waitlist_seq <= e.waitlist_seq
+    CASE WHEN e.status = 'waitlisted' THEN e.waitlist_seq - (
+        SELECT count(*) FROM enrolments d WHERE d.course_id = e.course_id AND d.left_line_seq < e.waitlist_seq
     ) END AS position
 """
 
@@ -201,8 +201,7 @@ def counts(conn, course_id):
     """The course's figures as of now in this transaction, for the events that change them."""
     return conn.execute(
         """SELECT c.id AS course_id, c.version AS course_version, c.capacity - c.confirmed_count AS seats_left,
-                  (SELECT count(*) FROM enrolments w WHERE w.course_id = c.id AND w.status = 'waitlisted')
-                  AS waitlist_length
+                  c.waitlist_length
            FROM courses c WHERE c.id = %s""", (course_id,)).fetchone()
 
 
@@ -384,17 +383,19 @@ def standing(conn, member_id, course_id, idempotency_key=None):
 def add_enrolment(conn, course, member_id, status, idempotency_key, seats=1, birth_date=None, by=None, by_name=None):
     """Insert the enrolment decided under the course lock, move the course's counters and, for a
     seat, take the member's time for every session: one statement, one round trip while the lock
-    is held. Answers the entry (a new waitlisted entry is last in line) and the course's figures.
+    is held. Answers the entry (a new waitlisted entry is last in line: its position is the line's
+    new length, kept on the course, never counted) and the course's figures.
     `by` and `by_name`: the clerk who enrolled the member on their behalf."""
     try:  # the caller's transaction rolls back whole on a refusal, counters included
         row = conn.execute(
-            f"""WITH counted AS (
+            """WITH counted AS (
                     UPDATE courses c SET version = version + 1, updated_at = now(),
                            confirmed_count = confirmed_count + CASE WHEN %(status)s = 'confirmed' THEN %(seats)s ELSE 0 END,
-                           waitlist_seq = waitlist_seq + CASE WHEN %(status)s = 'waitlisted' THEN 1 ELSE 0 END
+                           waitlist_seq = waitlist_seq + CASE WHEN %(status)s = 'waitlisted' THEN 1 ELSE 0 END,
+                           waitlist_length = waitlist_length + CASE WHEN %(status)s = 'waitlisted' THEN 1 ELSE 0 END
                     WHERE id = %(course)s
                     RETURNING c.id, c.version, c.capacity - c.confirmed_count AS seats_left, c.waitlist_seq,
-                              {WAITING} + CASE WHEN %(status)s = 'waitlisted' THEN 1 ELSE 0 END AS waitlist_length),
+                              c.waitlist_length),
                 added AS (
                     INSERT INTO enrolments (course_id, member_id, status, waitlist_seq, idempotency_key, seats, birth_date,
                                             enrolled_by, enrolled_by_name)
@@ -472,31 +473,43 @@ def members_with(conn, course_id, statuses=(domain.CONFIRMED,)):
         (course_id, list(statuses)))]
 
 
-def waitlist(conn, course_id):
-    """The live waitlist in line order."""
+def waitlist(conn, course_id, limit=None):
+    """The live waitlist in line order, its head of `limit` entries if given."""
     return conn.execute(
         "SELECT id, member_id, seats FROM enrolments WHERE course_id = %s AND status = 'waitlisted'"
-        " ORDER BY waitlist_seq", (course_id,)).fetchall()
+        " ORDER BY waitlist_seq LIMIT %s", (course_id, limit)).fetchall()
 
 
 def set_status(conn, enrolment_id, status, *, offer_expires_at=None, reason=None, by=None, by_name=None):
-    conn.execute("UPDATE courses SET version = version + 1, updated_at = now()"
-                 " WHERE id = (SELECT course_id FROM enrolments WHERE id = %s)", (enrolment_id,))
+    """An entry's new status (never into the line: waitlist_again puts one there); an entry leaving
+    the line shortens the course's waitlist_length, read before the entry changes, and keeps its
+    number as a departure (left_line_seq) for the places of those behind it."""
+    conn.execute("UPDATE courses c SET version = version + 1, updated_at = now(),"
+                 " waitlist_length = waitlist_length - CASE WHEN e.status = 'waitlisted' AND %s <> 'waitlisted'"
+                 " THEN 1 ELSE 0 END"
+                 " FROM enrolments e WHERE e.id = %s AND c.id = e.course_id", (status, enrolment_id))
     conn.execute(
         """UPDATE enrolments SET status = %s, offer_expires_at = %s, updated_at = now(),
                   waitlist_seq = CASE WHEN %s = 'waitlisted' THEN waitlist_seq END,
+                  left_line_seq = CASE WHEN status = 'waitlisted' AND %s <> 'waitlisted' THEN waitlist_seq
+                                       ELSE left_line_seq END,
                   cancel_reason = coalesce(%s, cancel_reason), cancelled_by = coalesce(%s, cancelled_by),
                   cancelled_by_name = coalesce(%s, cancelled_by_name)
            WHERE id = %s""",
-        (status, offer_expires_at, status, reason, by, by_name, enrolment_id))
+        (status, offer_expires_at, status, status, reason, by, by_name, enrolment_id))
 
 
 def waitlist_again(conn, course_id, enrolment_id):
-    """Put an entry at the end of the line (a lottery's losers, in draw order)."""
-    seq = conn.execute("UPDATE courses SET waitlist_seq = waitlist_seq + 1, version = version + 1, updated_at = now()"
-                       " WHERE id = %s RETURNING waitlist_seq", (course_id,)).fetchone()["waitlist_seq"]
-    conn.execute("UPDATE enrolments SET status = 'waitlisted', waitlist_seq = %s, updated_at = now() WHERE id = %s",
-                 (seq, enrolment_id))
+    """Put an entry at the end of the line (a lottery's losers, in draw order): one more in line,
+    unless it was in the line already."""
+    seq = conn.execute(
+        "UPDATE courses SET waitlist_seq = waitlist_seq + 1, version = version + 1, updated_at = now(),"
+        " waitlist_length = waitlist_length + (SELECT CASE WHEN status = 'waitlisted' THEN 0 ELSE 1 END"
+        "                                      FROM enrolments WHERE id = %s)"
+        " WHERE id = %s RETURNING waitlist_seq", (enrolment_id, course_id)).fetchone()["waitlist_seq"]
+    conn.execute("UPDATE enrolments SET status = 'waitlisted', waitlist_seq = %s, updated_at = now(),"
+                 " left_line_seq = CASE WHEN status = 'waitlisted' THEN waitlist_seq ELSE left_line_seq END"
+                 " WHERE id = %s", (seq, enrolment_id))
 
 
 # the member's timetable: their confirmed sessions never overlap (an exclusion constraint)

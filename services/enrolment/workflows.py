@@ -529,7 +529,9 @@ def fill(conn, outbox, course, clock=utc_now):
         return
     while True:
         free = store.counts(conn, course["id"])["seats_left"]
-        line = store.waitlist(conn, course["id"])
+        # each entry takes a seat at least: no more than `free` of the head can move up, and the
+        # rest of the line (18,000 entries after a big class launch) is not read at each seat freed
+        line = store.waitlist(conn, course["id"], limit=max(free, 0))
         chosen = domain.next_in_line([(e["id"], e["seats"]) for e in line], free)
         if not chosen:
             return

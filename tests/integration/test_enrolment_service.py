@@ -240,6 +240,7 @@ def test_staff_draw_on_demand(svc):
     assert [r["outcome"] for r in audit["result"]] == ["confirmed", "confirmed", "waitlisted"]
     late = call(svc, member(), "enrol", course["id"])
     assert (late["status"], late["position"]) == ("waitlisted", 2), "after the draw, late comers queue"
+    assert line_kept_and_counted(svc, course["id"]) == (2, 2), "the draw's losers joined the line"
 
 
 def test_an_offer_moves_down_the_list_when_it_expires(svc):
@@ -251,18 +252,61 @@ def test_an_offer_moves_down_the_list_when_it_expires(svc):
     call(svc, first, "cancel_enrolment", seat["id"])
     offered = call(svc, second, "get_enrolment", wait2["id"])
     assert offered["status"] == "offered" and offered["offer_expires_at"]
+    assert call(svc, third, "get_enrolment", wait3["id"])["position"] == 1, "the offered entry left the line"
     [made] = events(svc, "offer_made", enrolment_id=wait2["id"])
     assert made["seats_left"] == 0 and made["offer_expires_at"]
     with svc.db("enrolment") as conn:  # twelve hours pass
         conn.execute("UPDATE enrolments SET offer_expires_at = now() - interval '1 second' WHERE id = %s",
                      (wait2["id"],))
     eventually(lambda: call(svc, third, "get_enrolment", wait3["id"])["status"] == "offered", timeout=10)
+    assert line_kept_and_counted(svc, course["id"]) == (0, 0), "an offer leaves the line"
     assert call(svc, second, "get_enrolment", wait2["id"])["status"] == "cancelled"
     assert events(svc, "offer_expired", enrolment_id=wait2["id"])
     taken = call(svc, third, "accept_offer", wait3["id"])
     assert taken["status"] == "confirmed"
     with pytest.raises(Conflict):
         call(svc, third, "accept_offer", wait3["id"])
+
+
+def line_kept_and_counted(stack, course_id):
+    """The waitlist length the course keeps (answered without counting), beside the line counted."""
+    with stack.db("enrolment") as conn:
+        row = conn.execute("SELECT waitlist_length AS kept, (SELECT count(*) FROM enrolments e WHERE e.course_id = c.id"
+                           " AND e.status = 'waitlisted') AS counted FROM courses c WHERE c.id = %s",
+                           (course_id,)).fetchone()
+    return row["kept"], row["counted"]
+
+
+def places(stack, course_id):
+    """(entry id, position) of the line as staff read it, in line order."""
+    return [(e["id"], e["position"]) for e in call(stack, ADMIN, "course_enrolments", course_id, "waitlisted", 50, 0)]
+
+
+def test_the_line_kept_on_the_course_agrees_with_the_line_counted_whichever_way_entries_leave(svc):
+    course = call(svc, ADMIN, "create_course", {"title": "Tea art 茶艺", "capacity": 2})
+    members = [member() for _ in range(6)]
+    entries = [call(svc, m, "enrol", course["id"]) for m in members]
+    assert [(e["status"], e["position"]) for e in entries[2:]] == [("waitlisted", n) for n in (1, 2, 3, 4)]
+    assert line_kept_and_counted(svc, course["id"]) == (4, 4)
+    call(svc, members[3], "cancel_enrolment", entries[3]["id"])  # second in line leaves: the rest close up
+    assert line_kept_and_counted(svc, course["id"]) == (3, 3)
+    assert places(svc, course["id"]) == [(entries[2]["id"], 1), (entries[4]["id"], 2), (entries[5]["id"], 3)]
+    assert call(svc, members[5], "get_enrolment", entries[5]["id"])["position"] == 3
+    call(svc, members[0], "cancel_enrolment", entries[0]["id"])  # a seat freed: the head of the line moves up
+    assert call(svc, members[2], "get_enrolment", entries[2]["id"])["status"] == "confirmed"
+    assert line_kept_and_counted(svc, course["id"]) == (2, 2)
+    assert places(svc, course["id"]) == [(entries[4]["id"], 1), (entries[5]["id"], 2)]
+    late = call(svc, member(), "enrol", course["id"])
+    assert (late["status"], late["position"]) == ("waitlisted", 3), "a newcomer is last: the kept length"
+    assert places(svc, course["id"])[-1] == (late["id"], 3)
+    assert call(svc, member(), "get_course", course["id"])["waitlist_length"] == 3
+    call(svc, ADMIN, "update_course", course["id"], {"capacity": 3})  # a seat more: one more moves up
+    assert line_kept_and_counted(svc, course["id"]) == (2, 2)
+    assert places(svc, course["id"]) == [(entries[5]["id"], 1), (late["id"], 2)]
+    [last] = events(svc, "enrolment_promoted", course_id=course["id"])[-1:]
+    assert last["waitlist_length"] == 2
+    call(svc, ADMIN, "cancel_course", course["id"], {"reason": "the room flooded"})
+    assert line_kept_and_counted(svc, course["id"]) == (0, 0)
 
 
 def test_attendance_strikes_block_and_staff_clear_them(svc):
