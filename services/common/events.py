@@ -1,5 +1,6 @@
 """The envelope every event travels in: `<service>.<event_type>`, id, time, version, payload."""
 import json
+import logging
 import uuid
 from datetime import datetime, timezone
 
@@ -20,6 +21,17 @@ class EnvelopeSchema(Schema):
 
 
 _envelope = EnvelopeSchema()
+log = logging.getLogger(__name__)
+
+
+def closed_member(event):
+    """The member a gateway.account_closed event names, as text; None (and a warning) when it names
+    none, which no retry would mend."""
+    try:
+        return str(uuid.UUID(str(event["payload"].get("member_id"))))
+    except ValueError:
+        log.warning("account_closed %s without a member id: ignored", event["event_id"])
+        return None
 
 
 def read_envelope(body, accepted=None):

@@ -1,7 +1,6 @@
 """The enrolment service's nameko entrypoints: parse the input, check the caller, open the transaction,
 call the use case (workflows.py), dump the answer."""
 import logging
-import uuid
 from datetime import date
 from functools import partial
 
@@ -11,6 +10,7 @@ from services.common import config, reports
 from services.common.context import CallerProvider
 from services.common.db import Database
 from services.common.errors import EXPECTED, Conflict, Forbidden, Invalid, NotFound, PreconditionRequired
+from services.common.events import closed_member
 from services.common.handlers import reliable_handler
 from services.common.metrics import Metrics
 from services.common.outbox import Outbox
@@ -464,10 +464,8 @@ class EnrolmentService:
     @reliable_handler("gateway", "account_closed")
     def on_account_closed(self, conn, event):
         """A closed account: its open entries end and the person is erased (workflows.close_member)."""
-        try:
-            member_id = str(uuid.UUID(str(event["payload"].get("member_id"))))
-        except ValueError:
-            log.warning("account_closed %s without a member id: ignored", event["event_id"])
+        member_id = closed_member(event)
+        if member_id is None:
             return
         workflows.close_member(conn, self.outbox, member_id)
 

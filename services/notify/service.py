@@ -6,6 +6,7 @@ from services.common.batching import reliable_batch_handler
 from services.common.context import CallerProvider
 from services.common.db import Database
 from services.common.errors import EXPECTED, Conflict, Invalid, NotFound
+from services.common.events import closed_member
 from services.common.handlers import reliable_handler
 from services.common.metrics import Metrics
 from services.common.params import listed, load, object_id, page
@@ -98,8 +99,8 @@ class NotifyService:
     def on_account_closed(self, conn, event):
         """A closed account: its contacts, preferences, inbox and reminders go, its deliveries keep
         only when and how (nothing still waiting goes out)."""
-        member_id = event["payload"].get("member_id")
-        if isinstance(member_id, str) and len(member_id) == 36:
+        member_id = closed_member(event)
+        if member_id is not None:
             store.lock_member(conn, member_id)
             store.erase_member(conn, member_id)
 

@@ -3,7 +3,6 @@ series, approvals, check-in and release, closures, availability, feeds and figur
 input, checks the caller, opens the transaction, calls the use case (workflows.py) and dumps the answer."""
 import logging
 import re
-import uuid
 from datetime import date, datetime, time, timedelta, timezone
 
 from nameko.timer import timer
@@ -12,6 +11,7 @@ from services.common import config, reports
 from services.common.context import CallerProvider
 from services.common.db import Database
 from services.common.errors import EXPECTED, Invalid, NotFound
+from services.common.events import closed_member
 from services.common.fields import EARLIEST as fields_min
 from services.common.fields import LATEST as fields_max
 from services.common.handlers import reliable_handler
@@ -336,10 +336,8 @@ class VenuesService:
     def on_account_closed(self, conn, event):
         """A closed account: its bookings still to come are cancelled and the person is erased
         (workflows.close_member)."""
-        try:
-            member_id = str(uuid.UUID(str(event["payload"].get("member_id"))))
-        except ValueError:
-            log.warning("account_closed %s without a member id: ignored", event["event_id"])
+        member_id = closed_member(event)
+        if member_id is None:
             return
         workflows.close_member(conn, self.outbox, member_id)
 

@@ -19,6 +19,7 @@ from services.common.errors import (
     Invalid,
     NotFound,
 )
+from services.common.events import closed_member
 from services.common.handlers import reliable_handler
 from services.common.metrics import Metrics
 from services.common.outbox import Outbox
@@ -528,10 +529,8 @@ class WelfareService:
     def on_account_closed(self, conn, event):
         """A closed account: the person's private facts, national ID, files and roster rows are erased;
         their cases, claims and payouts stay (amounts, states, the ledger) under an id that names no one."""
-        try:
-            member_id = str(uuid.UUID(str(event["payload"].get("member_id"))))
-        except ValueError:
-            log.warning("account_closed %s without a member id: ignored", event["event_id"])
+        member_id = closed_member(event)
+        if member_id is None:
             return
         store.lock_member(conn, member_id)
         store.erase_member(conn, member_id)
