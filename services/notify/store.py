@@ -122,21 +122,21 @@ def take_wechat_state(conn, digest):
 
 def set_phone(conn, member_id, phone):
     """The member's SMS contact is this phone now (what else they set stays)."""
-    try:
-        with conn.transaction():
-            conn.execute("INSERT INTO contacts (member_id, phone) VALUES (%s, %s) ON CONFLICT (member_id)"
-                         " DO UPDATE SET phone = excluded.phone, updated_at = now()", (member_id, phone))
-    except pg_errors.CheckViolation as exc:
-        raise Invalid("a phone PostgreSQL cannot keep", errors={"phone": ["is not a valid phone"]}) from exc
+    _put_phone(conn, member_id, phone, "excluded.phone, updated_at = now()")
 
 
 def seed_contacts(conn, member_id, phone):
     """The member's first phone, unless they set one before this came; a WeChat binding or an email
     set first (the event is asynchronous) does not keep the phone out."""
+    _put_phone(conn, member_id, phone, "coalesce(contacts.phone, excluded.phone)")
+
+
+def _put_phone(conn, member_id, phone, kept):
+    """The member's contacts row with `kept` (an expression of a constant's making) as its phone."""
     try:
         with conn.transaction():
             conn.execute("INSERT INTO contacts (member_id, phone) VALUES (%s, %s) ON CONFLICT (member_id)"
-                         " DO UPDATE SET phone = coalesce(contacts.phone, excluded.phone)", (member_id, phone))
+                         f" DO UPDATE SET phone = {kept}", (member_id, phone))
     except pg_errors.CheckViolation as exc:
         raise Invalid("a phone PostgreSQL cannot keep", errors={"phone": ["is not a valid phone"]}) from exc
 
