@@ -198,13 +198,21 @@ def use_reset_code(conn, phone, code, new_password):
     """Set the password if `code` is the account's live code; a code allows RESET_ATTEMPTS guesses.
     Every answer costs one argon2 check, so a wrong phone is not told apart by its speed."""
     row = store.live_reset_code(conn, phone)
+    if not _code_spent(conn, row, code, store.count_reset_attempt, store.spend_reset_code):
+        return False
+    set_password(conn, row["account_id"], new_password)
+    return True
+
+
+def _code_spent(conn, row, code, count_attempt, spend):
+    """Whether `code` matches the live code `row` (a reset's or a phone change's) with guesses left;
+    a wrong one counts a guess, a right one is spent. One argon2 check either way, also without a row."""
     usable = row is not None and row["attempts"] < RESET_ATTEMPTS
     if not matches(row["code_hash"] if usable else _dummy_hash, code) or not usable:
         if usable:
-            store.count_reset_attempt(conn, row["id"])
+            count_attempt(conn, row["id"])
         return False
-    store.spend_reset_code(conn, row["id"])
-    set_password(conn, row["account_id"], new_password)
+    spend(conn, row["id"])
     return True
 
 
@@ -219,12 +227,8 @@ def new_phone_code(conn, account_id, phone):
 def use_phone_code(conn, account_id, phone, code):
     """The account moved to `phone` if `code` is its live code for it (RESET_ATTEMPTS guesses), else None."""
     row = store.live_phone_change(conn, account_id, phone)
-    usable = row is not None and row["attempts"] < RESET_ATTEMPTS
-    if not matches(row["code_hash"] if usable else _dummy_hash, code) or not usable:
-        if usable:
-            store.count_phone_change_attempt(conn, row["id"])
+    if not _code_spent(conn, row, code, store.count_phone_change_attempt, store.spend_phone_change):
         return None
-    store.spend_phone_change(conn, row["id"])
     return store.set_phone(conn, account_id, phone)
 
 
