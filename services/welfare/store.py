@@ -143,21 +143,16 @@ def get_application(conn, app_id, lock=False):
     return opened(row)
 
 
+def _where(alias, **equal):
+    """A list's WHERE clause and its arguments: each column named (a constant of the caller's) equal
+    to its value, the ones without a value left out."""
+    named = {column: value for column, value in equal.items() if value}
+    clause = " AND ".join(f"{alias}.{column} = %s" for column in named)
+    return (f"WHERE {clause}" if clause else ""), list(named.values())
+
+
 def list_applications(conn, member_id, programme, state, limit, offset, officer_id=None):
-    where, args = [], []
-    if officer_id:
-        where.append("a.assigned_officer = %s")
-        args.append(officer_id)
-    if member_id:
-        where.append("a.member_id = %s")
-        args.append(member_id)
-    if programme:
-        where.append("a.programme = %s")
-        args.append(programme)
-    if state:
-        where.append("a.state = %s")
-        args.append(state)
-    clause = ("WHERE " + " AND ".join(where)) if where else ""
+    clause, args = _where("a", assigned_officer=officer_id, member_id=member_id, programme=programme, state=state)
     return [opened(r) for r in conn.execute(
         f"SELECT {APPLICATION_COLUMNS}, count(*) OVER () AS total FROM applications a JOIN programmes p ON p.code = a.programme {clause}"
         " ORDER BY a.created_at DESC, a.id LIMIT %s OFFSET %s", (*args, limit, offset)).fetchall()]
@@ -855,17 +850,7 @@ def get_claim(conn, claim_id, lock=False):
 
 
 def list_claims(conn, member_id, state, limit, offset, officer_id=None):
-    where, args = [], []
-    if officer_id:
-        where.append("c.assigned_officer = %s")
-        args.append(officer_id)
-    if member_id:
-        where.append("c.member_id = %s")
-        args.append(member_id)
-    if state:
-        where.append("c.state = %s")
-        args.append(state)
-    clause = ("WHERE " + " AND ".join(where)) if where else ""
+    clause, args = _where("c", assigned_officer=officer_id, member_id=member_id, state=state)
     return [opened(r, ("details",)) for r in conn.execute(
         f"SELECT {CLAIM_COLUMNS}, count(*) OVER () AS total FROM claims c {clause} ORDER BY c.created_at DESC, c.id"
         " LIMIT %s OFFSET %s", (*args, limit, offset)).fetchall()]
