@@ -1,30 +1,15 @@
 """Notify's migrations carry existing preferences: English saved only because it was the default
 when a member saved other settings becomes Chinese, the default now; English a member chose stays."""
 import json
-import secrets
 import time
 import uuid
 
 import psycopg
-import pytest
 
-from services.common import config
 from tests.integration.test_venues_migrations import migrate
 
 WHOLE = {"timezone": "Asia/Shanghai", "quiet_hours": {"start": "22:00", "end": "08:00"}, "daily_cap": 10,
          "categories": {c: ["wechat", "sms"] for c in ("classes", "rooms", "welfare", "reminders")}}
-
-
-@pytest.fixture
-def scratch():
-    name = f"palace_m{secrets.token_hex(4)}_notify"
-    with psycopg.connect(f"{config.pg_server()}/postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{config.pg_server()}/{name}"
-    finally:
-        with psycopg.connect(f"{config.pg_server()}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def saved(conn, settings):

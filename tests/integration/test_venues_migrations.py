@@ -1,25 +1,9 @@
 """The venues migrations carry existing data: the club names typed into bookings become clubs."""
-import secrets
 
 import psycopg
-import pytest
 from yoyo import get_backend, read_migrations
 
 from ops.migrate import migration_dirs
-from services.common import config
-
-
-@pytest.fixture
-def scratch():
-    """An empty database of its own, dropped afterwards."""
-    name = f"palace_m{secrets.token_hex(4)}_venues"
-    with psycopg.connect(f"{config.pg_server()}/postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{config.pg_server()}/{name}"
-    finally:
-        with psycopg.connect(f"{config.pg_server()}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def migrate(url, before=None, part="venues"):
