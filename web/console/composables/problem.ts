@@ -27,3 +27,31 @@ export function useAct() {
 
   return { busy, act };
 }
+
+/** A form that sends once at a time: busy while it goes; if it fails, the reason in words above the
+ * form and the server's reasons under their fields (`err`). Checks made before sending set `errors`. */
+export function useForm() {
+  const { say, fields } = useProblem();
+  const busy = ref(false);
+  const failure = ref("");
+  const errors = ref<Record<string, string>>({});
+  const err = (name: string) => errors.value[name] ?? "";
+
+  async function send(action: () => Promise<unknown>): Promise<boolean> {
+    if (busy.value) return false;
+    busy.value = true;
+    failure.value = "";
+    try {
+      await action();
+      return true;
+    } catch (error) {
+      errors.value = fields(error);
+      failure.value = say(error);
+      return false;
+    } finally {
+      busy.value = false;
+    }
+  }
+
+  return { busy, failure, errors, err, send };
+}
