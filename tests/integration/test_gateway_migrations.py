@@ -9,7 +9,7 @@ from psycopg.rows import dict_row
 
 from services.common.events import read_envelope
 from services.common.outbox import signed
-from tests.integration.test_venues_migrations import migrate, scratch  # noqa: F401 (a fixture)
+from tests.integration.test_venues_migrations import migrate
 
 
 def test_the_accounts_opened_before_are_told_to_notify_once_each(scratch, monkeypatch):  # noqa: F811

@@ -8,7 +8,7 @@ import psycopg
 import pytest
 
 from services.welfare import store
-from tests.integration.test_venues_migrations import migrate, scratch  # noqa: F401 (a fixture)
+from tests.integration.test_venues_migrations import migrate
 from tests.integration.test_welfare_keys import FILE, private_case_and_claim
 from tests.integration.test_welfare_payouts import MEMBER, rpc_as
 
