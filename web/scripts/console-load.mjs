@@ -7,6 +7,7 @@
 // Prints one JSON line.
 //   node scripts/console-load.mjs <base url> <phone> <password> <session json> <entries> <runs>
 import { chromium } from "@playwright/test";
+import { recordAssets } from "./assets.mjs";
 
 const [base, phone, password, session, entries, runs = "2"] = process.argv.slice(2);
 const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
@@ -20,14 +21,7 @@ async function firstLoad(browser) {
   const cdp = await context.newCDPSession(page);
   await cdp.send("Network.enable");
   await cdp.send("Network.setCacheDisabled", { cacheDisabled: true });
-  const assets = new Map();
-  cdp.on("Network.responseReceived", (e) => {
-    if (e.type === "Script" || e.type === "Stylesheet") assets.set(e.requestId, { url: e.response.url, type: e.type });
-  });
-  cdp.on("Network.loadingFinished", (e) => {
-    const asset = assets.get(e.requestId);
-    if (asset) asset.transferred = e.encodedDataLength;
-  });
+  const assets = recordAssets(cdp);
   await page.goto(`${base}/console/signin`, { timeout: 60_000 });
   await page.getByLabel("手机号").fill(phone);
   await page.getByLabel("密码").fill(password);

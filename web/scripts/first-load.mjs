@@ -3,6 +3,7 @@
 // first course is on screen; list the scripts and stylesheets the page loaded. Prints one JSON line.
 //   node scripts/first-load.mjs <url> <runs>
 import { chromium } from "@playwright/test";
+import { recordAssets } from "./assets.mjs";
 
 const [url, runs = "3"] = process.argv.slice(2);
 const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
@@ -20,14 +21,7 @@ try {
     await cdp.send("Network.setCacheDisabled", { cacheDisabled: true });
     await cdp.send("Network.emulateNetworkConditions", PHONE);
     await cdp.send("Emulation.setCPUThrottlingRate", { rate: 4 });
-    const assets = new Map();
-    cdp.on("Network.responseReceived", (e) => {
-      if (e.type === "Script" || e.type === "Stylesheet") assets.set(e.requestId, { url: e.response.url, type: e.type });
-    });
-    cdp.on("Network.loadingFinished", (e) => {
-      const asset = assets.get(e.requestId);
-      if (asset) asset.transferred = e.encodedDataLength;
-    });
+    const assets = recordAssets(cdp);
     await page.goto(url, { waitUntil: "commit", timeout: 60_000 });
     await page.locator(".course-card").first().waitFor({ state: "visible", timeout: 60_000 });
     // from the start of navigation to the first course on screen, by the page's own clock
