@@ -857,14 +857,6 @@ def lock_member(conn, member_id, shared=False):
                  (str(member_id),))
 
 
-def is_closed(conn, member_id):
-    return conn.execute("SELECT 1 FROM closed_members WHERE member_id = %s", (member_id,)).fetchone() is not None
-
-
-def remember_closed(conn, member_id):
-    conn.execute("INSERT INTO closed_members (member_id) VALUES (%s) ON CONFLICT DO NOTHING", (member_id,))
-
-
 def open_entries(conn, member_id):
     """(enrolment id, course id) of the member's entries still to end: a waitlist place, an offer, a
     lottery entry, or a seat in a course with a class still to come (or none timetabled yet)."""

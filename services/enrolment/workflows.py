@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 from nameko.exceptions import MethodNotFound, RpcTimeout, UnknownService
 
+from services.common import closed_accounts
 from services.common.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from services.common.params import object_id
 from services.common.recurrence import Day
@@ -586,7 +587,7 @@ def close_member(conn, outbox, member_id):
     come are cancelled (the seats go to the next in line), then what is about the person is erased
     (store.erase_member). Remembered, so no later call brings the person back (enrol)."""
     store.lock_member(conn, member_id)
-    store.remember_closed(conn, member_id)
+    closed_accounts.remember(conn, member_id)
     for enrolment_id, course_id in store.open_entries(conn, member_id):
         course = store.lock_course(conn, course_id)
         drop(conn, outbox, course, enrolment_id, CLOSED_REASON)
@@ -617,7 +618,7 @@ def enrol(conn, outbox, course_id, who, key, seats_wanted, strike_limit, block_d
     `strike_limit` uncleared strikes in a term are blocked for `block_days`. Answers the entry."""
     member_id = who.member_id
     store.lock_member(conn, member_id, shared=True)  # a closed account's erasure waits, or is seen here
-    if store.is_closed(conn, member_id):
+    if closed_accounts.is_closed(conn, member_id):
         raise NotFound("this member's account is closed", "account-closed", {"member_id": ["account is closed"]})
     # what concerns only the member is read in one statement before the course lock, to
     # hold it briefly: a clash that slips in meanwhile is still refused by the exclusion

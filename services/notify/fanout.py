@@ -3,6 +3,7 @@ transaction (so a redelivered event, skipped by the reliable handler, sends noth
 import uuid
 from datetime import datetime, timedelta, timezone
 
+from services.common import closed_accounts
 from services.common.errors import Invalid
 from services.common.zone import HOME_ZONE_NAME
 from services.notify import domain, settings, store, templates
@@ -125,7 +126,7 @@ def _closed(conn, members):
     if not members:
         return set()
     store.lock_members(conn, members)
-    return store.closed_among(conn, set(members))
+    return closed_accounts.among(conn, set(members))
 
 
 LATELY = timedelta(days=1)  # a member's last message further back than this paces nothing

@@ -2,7 +2,7 @@
 from psycopg import errors as pg_errors
 from psycopg.types.json import Jsonb
 
-from services.common import reports
+from services.common import closed_accounts, reports
 from services.common.errors import Invalid, NotFound
 from services.common.retention import Rule
 
@@ -164,9 +164,9 @@ def put_preferences(conn, member_id, settings):
 
 
 def erase_member(conn, member_id):
-    """Forget a closed account's person, and remember that it is closed (see closed_among)."""
-    for sql in ("INSERT INTO closed_members (member_id) VALUES (%(m)s) ON CONFLICT DO NOTHING",
-                "DELETE FROM contacts WHERE member_id = %(m)s", "DELETE FROM preferences WHERE member_id = %(m)s",
+    """Forget a closed account's person, and remember that it is closed (see fanout._closed)."""
+    closed_accounts.remember(conn, member_id)
+    for sql in ("DELETE FROM contacts WHERE member_id = %(m)s", "DELETE FROM preferences WHERE member_id = %(m)s",
                 "DELETE FROM inbox WHERE member_id = %(m)s", "DELETE FROM reminders WHERE member_id = %(m)s",
                 "UPDATE deliveries SET address = '', title = '', body = '', rendered = '{}', route = '[]',"
                 " state = CASE WHEN state IN ('held', 'pending') THEN 'skipped' ELSE state END WHERE member_id = %(m)s"):
@@ -183,14 +183,6 @@ def lock_members(conn, member_ids):
     conn.execute("SELECT count(pg_advisory_xact_lock(hashtextextended(m, 6)))"
                  " FROM (SELECT m FROM unnest(%s::text[]) WITH ORDINALITY AS u(m, i) ORDER BY i) AS s",
                  (sorted({str(m) for m in member_ids}),))
-
-
-def closed_among(conn, member_ids):
-    """Which of these members closed their account. Asked under their locks (lock_members), so an
-    erasure is either seen here or runs after this transaction, and deletes what it wrote."""
-    rows = conn.execute("SELECT member_id::text AS m FROM closed_members WHERE member_id = ANY(%s::uuid[])",
-                        (list(member_ids),)).fetchall()
-    return {r["m"] for r in rows}
 
 
 def lately(conn, member_id, day_start, day_end, since):

@@ -763,14 +763,6 @@ def report_closed_hours(conn, start, end, by):
 CLOSED_TITLE = "Booking of a closed account"
 
 
-def is_closed(conn, member_id):
-    return conn.execute("SELECT 1 FROM closed_members WHERE member_id = %s", (member_id,)).fetchone() is not None
-
-
-def remember_closed(conn, member_id):
-    conn.execute("INSERT INTO closed_members (member_id) VALUES (%s) ON CONFLICT DO NOTHING", (member_id,))
-
-
 def erase_member(conn, holder):
     """What is about the person goes from a member holder's bookings: the titles they wrote, their
     own cancellation notes and when they checked in; their calendar feed and no-show strikes too.

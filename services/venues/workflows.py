@@ -8,6 +8,7 @@ import re
 import secrets
 from datetime import datetime, timedelta, timezone
 
+from services.common import closed_accounts
 from services.common.errors import Conflict, Forbidden, Invalid, NotFound
 from services.common.fields import EARLIEST as fields_min
 from services.common.fields import LATEST as fields_max
@@ -59,7 +60,7 @@ def open_holder(conn, holder):
     """Take the member's holder lock (a closed account's erasure takes it too, so one waits for
     the other) and refuse a closed account."""
     store.lock_key(conn, f"holder:{holder[0]}:{holder[1]}")
-    if store.is_closed(conn, holder[1]):
+    if closed_accounts.is_closed(conn, holder[1]):
         raise NotFound("this member's account is closed", "account-closed")
 
 
@@ -446,7 +447,7 @@ def close_member(conn, outbox, member_id):
     rehearses; a venue manager names its new leader (edit_club), who then sees and handles them."""
     holder = (MEMBERS, member_id)
     store.lock_key(conn, f"holder:{holder[0]}:{holder[1]}")
-    store.remember_closed(conn, member_id)
+    closed_accounts.remember(conn, member_id)
     ending = store.release_holder(conn, holder, clubs=False)
     for row in ending:
         store.set_status(conn, row["id"], domain.CANCELLED, CLOSED_REASON)

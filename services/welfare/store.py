@@ -6,7 +6,7 @@ from typing import NamedTuple
 from psycopg import errors as pg
 from psycopg.types.json import Jsonb
 
-from services.common import reports
+from services.common import closed_accounts, reports
 from services.common.errors import Conflict, Forbidden, Invalid, NotFound
 from services.common.zone import HOME_ZONE_NAME
 from services.welfare import crypto, domain
@@ -688,7 +688,7 @@ def remember_member(conn, member_id, phone, phone_at=None):
     """The account's phone, as the gateway had it at `phone_at` (None: now): kept unless welfare
     already holds a newer one; a closed account's is not kept (lock_member first). Returns whether
     it is the account's phone now (kept, or already held: an upload may have told welfare first)."""
-    if closed(conn, member_id):
+    if closed_accounts.is_closed(conn, member_id):
         return False
     conn.execute(
         "INSERT INTO members (member_id, phone, phone_at) VALUES (%(m)s, %(p)s, coalesce(%(at)s, now()))"
@@ -702,11 +702,6 @@ def remember_member(conn, member_id, phone, phone_at=None):
 def lock_member(conn, member_id):
     """Serialise what account events do to one member: a phone kept and an erasure take turns."""
     conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 7))", (f"welfare-member/{member_id}",))
-
-
-def closed(conn, member_id):
-    return conn.execute("SELECT EXISTS (SELECT 1 FROM closed_members WHERE member_id = %s) AS yes",
-                        (member_id,)).fetchone()["yes"]
 
 
 def link_member(conn, member_id, phone):
@@ -1045,9 +1040,9 @@ def erase_member(conn, member_id):
             f"UPDATE claim_documents SET content = '\\x', filename = 'erased' WHERE claim_id IN ({claims})",
             "UPDATE plan_enrolments SET name = '', phone = NULL, national_id_cipher = '\\x', national_id_mask = '',"
             " national_id_hash = 'erased:' || id WHERE member_id = %(m)s",
-            "DELETE FROM members WHERE member_id = %(m)s",
-            "INSERT INTO closed_members (member_id) VALUES (%(m)s) ON CONFLICT DO NOTHING"):
+            "DELETE FROM members WHERE member_id = %(m)s"):
         conn.execute(sql, {"m": member_id})
+    closed_accounts.remember(conn, member_id)
 
 
 def _stale(column, plain):

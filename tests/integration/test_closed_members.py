@@ -10,6 +10,7 @@ import pytest
 from psycopg.rows import dict_row
 
 from services.common import config
+from services.common.closed_accounts import remember as remember_closed
 from services.common.errors import NotFound
 from services.common.outbox import record
 from services.enrolment import workflows
@@ -62,7 +63,7 @@ def test_venues_takes_no_booking_for_a_closed_account(stack):
     with connect("venues") as conn:
         with conn.transaction():
             open_holder(conn, (MEMBERS, member))  # an open account books
-            venues_store.remember_closed(conn, member)
+            remember_closed(conn, member)
         with pytest.raises(NotFound), conn.transaction():
             open_holder(conn, (MEMBERS, member))
 
@@ -75,7 +76,7 @@ def test_a_no_show_counts_no_strike_against_a_closed_account(stack):
         site = conn.execute("INSERT INTO sites (name, kind) VALUES ('Strike Home', 'shared') RETURNING id").fetchone()
         room = conn.execute("INSERT INTO rooms (site_id, name, capacity) VALUES (%s, 'Strike room', 10)"
                             " RETURNING id, site_id, buffer_minutes", (site["id"],)).fetchone()
-        venues_store.remember_closed(conn, closed)
+        remember_closed(conn, closed)
         bookings = []
         for hour, member in ((1, closed), (3, open_member)):
             starts = venues_store.now(conn) - timedelta(days=1, hours=hour)
