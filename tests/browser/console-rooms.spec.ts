@@ -125,10 +125,13 @@ test("a venue manager reads a room's week, closes it for an evening and changes 
   await dialog.getByLabel("容纳人数").fill("180");
   await dialog.getByLabel("每人每周最多预约次数").fill("3");
   await dialog.getByText("全天开放", { exact: true }).click(); // open on Mondays only, 08:00-22:00
-  await dialog.getByRole("combobox", { name: "周一开门" }).click({ force: true });
-  await page.getByRole("option", { name: "08:00", exact: true }).click();
-  await dialog.getByRole("combobox", { name: "周一关门" }).click({ force: true });
-  await page.getByRole("option", { name: "22:00", exact: true }).last().click(); // the opening list may still be fading
+  // each time from the list its own select opens (aria-controls): the opening list may still be fading
+  // out when the closing one opens, and both offer 22:00
+  for (const [name, time] of [["周一开门", "08:00"], ["周一关门", "22:00"]]) {
+    const select = dialog.getByRole("combobox", { name });
+    await select.click({ force: true });
+    await page.locator(`[id="${await select.getAttribute("aria-controls")}"]`).getByRole("option", { name: time, exact: true }).click();
+  }
   await screen(page, "console-room-settings");
   await dialog.getByRole("button", { name: "保存设置" }).click();
   await expect(page.getByText(`已保存“${seed.grid.room}”的设置。`)).toBeVisible();
